@@ -1,0 +1,16 @@
+# One command each on a fresh machine: `make demo` runs the demo plant, `make test` runs every test.
+.PHONY: setup demo test lint bench
+
+setup:
+	./scripts/setup.sh
+
+demo: setup
+	.venv/bin/ecogate demo
+
+test: setup
+	./scripts/services.sh
+	.venv/bin/ruff check hub tests bench
+	.venv/bin/python -m pytest -q
+
+lint: setup
+	.venv/bin/ruff check hub tests bench

@@ -1,0 +1,140 @@
+"""The `ecogate` command: run a plant, run the demo plant, manage users; integrations add their own."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import importlib
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from hub import __version__
+
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), format=LOG_FORMAT)
+    # Protocol libraries are chatty at INFO; their warnings still show.
+    for noisy in ("asyncua", "pymodbus", "tortoise", "aiosqlite"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from hub.core import Hub
+
+    _setup_logging(args.log_level)
+    return asyncio.run(Hub(args.config).async_run())
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from hub.demo import prepare_demo
+
+    _setup_logging(args.log_level)
+    config_dir = prepare_demo(Path(args.config), rate_per_minute=args.rate, seed=args.seed)
+    print(f"EcoGate demo plant: configuration in {config_dir}", flush=True)
+    from hub.core import Hub
+
+    return asyncio.run(Hub(config_dir).async_run())
+
+
+def with_storage(config_dir: str, job: Callable[..., Awaitable[int]]) -> int:
+    """Run `job(hub)` with the plant's configuration validated and its database open."""
+    from hub.core import ConfigError, Hub, HubError
+
+    async def main() -> int:
+        hub = Hub(config_dir)
+        try:
+            await hub.async_open_storage()
+        except ConfigError as err:
+            print(f"configuration error:\n{err}", file=sys.stderr)
+            return 2
+        try:
+            return await job(hub)
+        except HubError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        finally:
+            await hub.async_stop()
+
+    return asyncio.run(main())
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat password: "):
+        raise SystemExit("passwords differ")
+    return first
+
+
+def _user(args: argparse.Namespace) -> int:
+    from hub.core.auth import parse_roles
+
+    async def job(hub) -> int:  # type: ignore[no-untyped-def]
+        if args.user_command == "add":
+            user = await hub.auth.async_add_user(args.username, _read_password(args), parse_roles(args.roles))
+            print(f"added {user.username} ({', '.join(sorted(user.roles))})")
+        elif args.user_command == "passwd":
+            await hub.auth.async_set_password(args.username, _read_password(args))
+            print(f"password of {args.username} changed")
+        else:
+            for user in hub.auth.users():
+                state = "" if user.active else " (disabled)"
+                print(f"{user.username}\t{','.join(sorted(user.roles))}{state}")
+        return 0
+
+    return with_storage(args.config, job)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ecogate", description="EcoGate Hub 环保门禁电子台账")
+    parser.add_argument("--version", action="version", version=f"ecogate {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a plant from its configuration directory")
+    run.add_argument("-c", "--config", default="config", help="configuration directory")
+    run.add_argument("--log-level", default="INFO")
+    run.set_defaults(func=_run)
+
+    demo = sub.add_parser("demo", help="run the demo plant: simulated gates, no hardware")
+    demo.add_argument("-c", "--config", default="config/demo", help="where the demo configuration lives")
+    demo.add_argument("--rate", type=float, default=None, help="vehicles per minute over all lanes")
+    demo.add_argument("--seed", type=int, default=None, help="traffic seed (repeatable runs)")
+    demo.add_argument("--log-level", default="INFO")
+    demo.set_defaults(func=_demo)
+
+    user = sub.add_parser("user", help="manage users and roles")
+    user.add_argument("-c", "--config", default="config", help="configuration directory")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser("add", help="add a user")
+    add.add_argument("username")
+    add.add_argument("--roles", required=True, help="comma-separated: admin,officer,guard,inspector,engineer")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    passwd = user_sub.add_parser("passwd", help="set a user's password")
+    passwd.add_argument("username")
+    passwd.add_argument("--password-stdin", action="store_true")
+    user_sub.add_parser("list", help="list users")
+    user.set_defaults(func=_user)
+
+    _add_integration_commands(sub)
+    return parser
+
+
+def _add_integration_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """An integration or component with a `cli.py` adds its commands (`ecogate ledger verify` ...)."""
+    from hub.core.loader import discover
+
+    for integration in discover().values():
+        if (integration.path / "cli.py").is_file():
+            module = importlib.import_module(f"{integration.package}.cli")
+            module.add_commands(sub, with_storage)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)

@@ -1,0 +1,1 @@
+"""Business components: they never talk to a device directly (see DESIGN.md)."""

@@ -1,0 +1,67 @@
+"""Prints the gate's life on standard output, one line per plate read, decision and passage.
+
+For the demo and for a person watching `ecogate run` in a terminal; the HMI shows the same live.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from pydantic import BaseModel, ConfigDict
+
+from hub.core import Event, Hub
+from hub.core.const import EVENT_GATE_DECISION, EVENT_PASSAGE_RECORDED, EVENT_PLATE_READ, EVENT_WEIGHT_STABLE
+
+DOMAIN = "console"
+
+
+class ConsoleConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    plate_reads: bool = True
+    decisions: bool = True
+    passages: bool = True
+    weights: bool = True
+
+
+CONFIG_SCHEMA = ConsoleConfig
+
+
+def format_event(event: Event) -> str:
+    """One line, in the plant's words, for any of the passage events."""
+    d = event.data
+    when = event.time_fired.strftime("%H:%M:%S")
+    where = f"{d.get('gate', '?')}/{d.get('lane', '?')}"
+    if event.event_type == EVENT_PLATE_READ:
+        review = "  需人工确认 needs review" if d.get("needs_review") else ""
+        return (
+            f"{when} {where:<16} {d.get('direction', ''):<3} 识别 read  {d.get('plate')} "
+            f"[{d.get('colour')}] {float(d.get('confidence') or 0):.2f}{review}"
+        )
+    if event.event_type == EVENT_GATE_DECISION:
+        verdict = "放行 ALLOW" if d.get("allowed") else "禁止 DENY"
+        return f"{when} {where:<16} {verdict:<9} {d.get('plate')}  {d.get('reason_text') or ''}"
+    if event.event_type == EVENT_PASSAGE_RECORDED:
+        return f"{when} {where:<16} 记录 passage #{d.get('seq')} {d.get('plate')} {d.get('decision') or ''}"
+    if event.event_type == EVENT_WEIGHT_STABLE:
+        return f"{when} {where:<16} 称重 weight {d.get('weight_kg')} kg"
+    return f"{when} {event.event_type} {dict(d)}"
+
+
+async def async_setup(hub: Hub, config: ConsoleConfig, stream: TextIO | None = None) -> bool:
+    out = stream or sys.stdout
+
+    def show(event: Event) -> None:
+        print(format_event(event), file=out, flush=True)
+
+    wanted = {
+        EVENT_PLATE_READ: config.plate_reads,
+        EVENT_GATE_DECISION: config.decisions,
+        EVENT_PASSAGE_RECORDED: config.passages,
+        EVENT_WEIGHT_STABLE: config.weights,
+    }
+    for event_type, on in wanted.items():
+        if on:
+            hub.async_on_stop(hub.bus.async_listen(event_type, show))
+    return True

@@ -1,0 +1,144 @@
+"""Users and roles. Passwords are kept as salted scrypt hashes; users live in the database."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import os
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .errors import HubError
+
+# scrypt cost: about 50 ms per hash on this class of machine, enough to slow a guessing attack.
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
+MIN_PASSWORD_LENGTH = 8
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    OFFICER = "officer"  # 环保专员: register, alert level, reports
+    GUARD = "guard"  # 门卫: lanes, corrections, special release
+    INSPECTOR = "inspector"  # 检查人员: read-only audit
+    ENGINEER = "engineer"  # automation engineer: devices and interfaces
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    username: str
+    roles: frozenset[Role]
+    active: bool = True
+
+    def has_any(self, roles: frozenset[Role]) -> bool:
+        return Role.ADMIN in self.roles or bool(self.roles & roles)
+
+
+def hash_password(password: str) -> str:
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P)
+    b64 = base64.b64encode
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def verify_password(password: str, encoded: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = encoded.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        actual = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(expected, actual)
+
+
+def parse_roles(text: str | list[str]) -> frozenset[Role]:
+    names = text.split(",") if isinstance(text, str) else text
+    try:
+        roles = frozenset(Role(name.strip()) for name in names if name.strip())
+    except ValueError as err:
+        raise HubError(f"{err}; roles are {', '.join(r.value for r in Role)}") from None
+    if not roles:
+        raise HubError("a user needs at least one role")
+    return roles
+
+
+class AuthManager:
+    """Keeps users in the database and a copy in memory, so role checks never wait on storage."""
+
+    def __init__(self) -> None:
+        self._users: dict[str, User] = {}
+
+    async def async_load(self) -> None:
+        from .models import UserRow
+
+        self._users = {row.id: _to_user(row) for row in await UserRow.all()}
+
+    def get(self, user_id: str) -> User | None:
+        return self._users.get(user_id)
+
+    def by_name(self, username: str) -> User | None:
+        return next((u for u in self._users.values() if u.username == username), None)
+
+    def users(self) -> list[User]:
+        return sorted(self._users.values(), key=lambda u: u.username)
+
+    def roles_of(self, user_id: str) -> frozenset[Role] | None:
+        user = self._users.get(user_id)
+        return user.roles if user and user.active else None
+
+    async def async_add_user(self, username: str, password: str, roles: frozenset[Role]) -> User:
+        from .context import ulid_now
+        from .models import UserRow
+
+        if not USERNAME_PATTERN.match(username):
+            raise HubError("username: 2-64 characters of letters, digits, _ . @ -")
+        if self.by_name(username):
+            raise HubError(f"user {username!r} exists already")
+        _check_password(password)
+        encoded = await asyncio.get_running_loop().run_in_executor(None, hash_password, password)
+        row = await UserRow.create(
+            id=ulid_now(), username=username, password_hash=encoded, roles=",".join(sorted(roles))
+        )
+        self._users[row.id] = user = _to_user(row)
+        return user
+
+    async def async_set_password(self, username: str, password: str) -> None:
+        from .models import UserRow
+
+        user = self.by_name(username)
+        if user is None:
+            raise HubError(f"no user {username!r}")
+        _check_password(password)
+        encoded = await asyncio.get_running_loop().run_in_executor(None, hash_password, password)
+        await UserRow.filter(id=user.id).update(password_hash=encoded)
+
+    async def async_authenticate(self, username: str, password: str) -> User | None:
+        """The user if the password is right and the account active, else None (same time either way)."""
+        from .models import UserRow
+
+        row = await UserRow.get_or_none(username=username)
+        encoded = row.password_hash if row else hash_password("timing-equaliser")
+        ok = await asyncio.get_running_loop().run_in_executor(None, verify_password, password, encoded)
+        if row is None or not ok or not row.active:
+            return None
+        return _to_user(row)
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise HubError(f"password: at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def _to_user(row: object) -> User:
+    return User(
+        id=row.id,  # type: ignore[attr-defined]
+        username=row.username,  # type: ignore[attr-defined]
+        roles=parse_roles(row.roles),  # type: ignore[attr-defined]
+        active=row.active,  # type: ignore[attr-defined]
+    )

@@ -1,0 +1,30 @@
+"""Gates and lanes: the plant's words for where a passage happens, shared by every part of the hub."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Gate and lane names become parts of entity ids and OPC UA node ids: lower-case ASCII.
+Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+
+
+class Direction(StrEnum):
+    IN = "in"  # platform code 1
+    OUT = "out"  # platform code 2
+
+
+class LaneRef(BaseModel):
+    """One lane of one gate, as configuration names it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    gate: Slug
+    lane: Slug
+
+    @property
+    def key(self) -> str:
+        """`east_gate_in`: the object-id prefix of the lane's entities."""
+        return f"{self.gate}_{self.lane}"

@@ -1,0 +1,164 @@
+"""The service registry: the one write path of the hub, with validation, permission and audit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .auth import Role
+from .bus import EventBus
+from .const import EVENT_SERVICE_CALLED, EVENT_SERVICE_REGISTERED
+from .context import Context
+from .errors import ServiceNotFound, ServiceValidationError, Unauthorized
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceCall:
+    domain: str
+    service: str
+    data: Any  # the validated schema instance, or a dict where the service has no schema
+    context: Context
+    door: str  # where the call came in: internal, ui, api, opcua, mqtt, cli
+
+
+ServiceHandler = Callable[[ServiceCall], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    domain: str
+    name: str
+    handler: ServiceHandler
+    schema: type[BaseModel] | None
+    roles: frozenset[Role] | None  # None: any signed-in user; admin may always call
+    description: str
+
+
+class ServiceRegistry:
+    """`domain.service` -> handler.
+
+    A call from the hub itself has no user in its context and is trusted; a call on behalf of a user is
+    allowed only when one of the user's roles is among the service's roles. Every call, refused or not,
+    fires `service_called` so the audit log sees it.
+    """
+
+    def __init__(self, bus: EventBus, roles_of: Callable[[str], frozenset[Role] | None]) -> None:
+        self._bus = bus
+        self._roles_of = roles_of
+        self._services: dict[str, dict[str, Service]] = {}
+
+    def async_register(
+        self,
+        domain: str,
+        service: str,
+        handler: ServiceHandler,
+        schema: type[BaseModel] | None = None,
+        *,
+        roles: frozenset[Role] | set[Role] | None = None,
+        description: str = "",
+    ) -> None:
+        entry = Service(domain, service, handler, schema, frozenset(roles) if roles else None, description)
+        self._services.setdefault(domain, {})[service] = entry
+        self._bus.async_fire(EVENT_SERVICE_REGISTERED, {"domain": domain, "service": service})
+
+    def async_remove(self, domain: str, service: str) -> None:
+        self._services.get(domain, {}).pop(service, None)
+
+    def has_service(self, domain: str, service: str) -> bool:
+        return service in self._services.get(domain, {})
+
+    def get(self, domain: str, service: str) -> Service:
+        try:
+            return self._services[domain][service]
+        except KeyError:
+            raise ServiceNotFound(domain, service) from None
+
+    def services(self) -> list[Service]:
+        return [s for by_name in self._services.values() for s in by_name.values()]
+
+    def authorize(self, service: Service, context: Context) -> None:
+        if context.user_id is None:
+            return
+        roles = self._roles_of(context.user_id)
+        if roles is None:
+            raise Unauthorized(f"unknown or disabled user {context.user_id!r}")
+        if Role.ADMIN in roles or service.roles is None or roles & service.roles:
+            return
+        allowed = ", ".join(sorted(r.value for r in service.roles))
+        raise Unauthorized(
+            f"{service.domain}.{service.name} needs one of the roles {allowed}; "
+            f"the user has {', '.join(sorted(r.value for r in roles))}"
+        )
+
+    async def async_call(
+        self,
+        domain: str,
+        service: str,
+        data: dict[str, Any] | BaseModel | None = None,
+        context: Context | None = None,
+        *,
+        blocking: bool = True,
+        door: str = "internal",
+    ) -> Any:
+        """Validate, authorise and run a service; with blocking=False return once it is scheduled."""
+        context = context or Context()
+        entry = self.get(domain, service)
+        try:
+            self.authorize(entry, context)
+            call = ServiceCall(domain, service, self._validate(entry, data), context, door)
+        except (Unauthorized, ServiceValidationError) as err:
+            self._audit(entry, data, context, door, "refused", str(err))
+            raise
+        if not blocking:
+            asyncio.get_running_loop().create_task(self._run(entry, call, data))
+            return None
+        return await self._run(entry, call, data)
+
+    async def _run(self, entry: Service, call: ServiceCall, raw: Any) -> Any:
+        try:
+            result = await entry.handler(call)
+        except Exception as err:
+            self._audit(entry, raw, call.context, call.door, "error", str(err))
+            if not isinstance(err, asyncio.CancelledError):
+                _LOGGER.warning("Service %s.%s failed: %s", entry.domain, entry.name, err)
+            raise
+        self._audit(entry, raw, call.context, call.door, "ok", None)
+        return result
+
+    @staticmethod
+    def _validate(entry: Service, data: dict[str, Any] | BaseModel | None) -> Any:
+        if entry.schema is None:
+            return dict(data or {}) if not isinstance(data, BaseModel) else data
+        if isinstance(data, entry.schema):
+            return data
+        raw = data.model_dump() if isinstance(data, BaseModel) else (data or {})
+        try:
+            return entry.schema.model_validate(raw)
+        except ValidationError as err:
+            errors = [(".".join(str(p) for p in e["loc"]), e["msg"]) for e in err.errors()]
+            raise ServiceValidationError(entry.domain, entry.name, errors) from None
+
+    def _audit(
+        self, entry: Service, data: Any, context: Context, door: str, outcome: str, error: str | None
+    ) -> None:
+        payload = data.model_dump(mode="json") if isinstance(data, BaseModel) else data
+        self._bus.async_fire(
+            EVENT_SERVICE_CALLED,
+            {
+                "domain": entry.domain,
+                "service": entry.name,
+                "data": payload,
+                "door": door,
+                "user_id": context.user_id,
+                "outcome": outcome,
+                "error": error,
+            },
+            context,
+        )

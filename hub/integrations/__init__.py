@@ -1,0 +1,1 @@
+"""Device- and protocol-facing integrations, one folder each (see DESIGN.md)."""

@@ -1,0 +1,68 @@
+"""One camera lane: merges repeated reads of one vehicle and announces each vehicle once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from hub.core import Context, Hub
+from hub.core.const import EVENT_PLATE_READ
+from hub.core.context import ulid_now
+
+
+@dataclass(frozen=True, slots=True)
+class PlateRead:
+    """What a camera reported for one vehicle; images are JPEG bytes (may be empty)."""
+
+    plate: str
+    colour: str
+    confidence: float
+    direction: str
+    source: str
+    captured_at: datetime
+    images: dict[str, bytes] = field(default_factory=dict)
+
+
+class CameraLane:
+    def __init__(self, hub: Hub, gate: str, lane: str, *, threshold: float, merge_seconds: float) -> None:
+        self.hub = hub
+        self.gate = gate
+        self.lane = lane
+        self.key = f"{gate}_{lane}"
+        self.threshold = threshold
+        self.merge_seconds = merge_seconds
+        self.last: dict[str, Any] | None = None
+        self._last_seen: tuple[str, datetime] | None = None
+        self.listeners: list[Any] = []  # entities to refresh on a new read
+
+    def async_handle_read(self, read: PlateRead) -> dict[str, Any] | None:
+        """Announce a read as `plate_read`; a repeat of the last plate within the window is merged."""
+        now = self.hub.now()
+        if self._last_seen is not None:
+            plate, seen = self._last_seen
+            if plate == read.plate and (now - seen).total_seconds() < self.merge_seconds:
+                self._last_seen = (plate, now)
+                return None
+        self._last_seen = (read.plate, now)
+        read_id = ulid_now()
+        data = {
+            "read_id": read_id,
+            "gate": self.gate,
+            "lane": self.lane,
+            "direction": read.direction,
+            "plate": read.plate,
+            "colour": read.colour,
+            "confidence": round(read.confidence, 3),
+            "needs_review": read.confidence < self.threshold,
+            "source": read.source,
+            "captured_at": read.captured_at.isoformat(),
+            "read_at": now.isoformat(),
+            "images": dict(read.images),
+        }
+        self.last = data
+        context = Context(id=read_id)
+        for entity in self.listeners:
+            entity.async_write_state(context)
+        self.hub.bus.async_fire(EVENT_PLATE_READ, data, context)
+        return data
