@@ -31,13 +31,21 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from hub.demo import prepare_demo
+    from hub.core import Hub
+    from hub.demo import async_ensure_demo_users, prepare_demo
 
     _setup_logging(args.log_level)
     config_dir = prepare_demo(Path(args.config), rate_per_minute=args.rate, seed=args.seed)
-    print(f"EcoGate demo plant: configuration in {config_dir}", flush=True)
-    from hub.core import Hub
+    accounts: list[str] = []
 
+    async def users(hub: Hub) -> int:
+        accounts.extend(await async_ensure_demo_users(hub))
+        return 0
+
+    if with_storage(str(config_dir), users):
+        return 2
+    print(f"EcoGate demo plant 演示工厂: configuration in {config_dir}", flush=True)
+    print("Demo accounts (localhost only):\n" + "\n".join(accounts), flush=True)
     return asyncio.run(Hub(config_dir).async_run())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import textwrap
@@ -26,6 +27,13 @@ def write_config(config_dir: Path, text: str, **files: str) -> Path:
     for name, content in files.items():
         (config_dir / name.replace("__", ".")).write_text(textwrap.dedent(content), encoding="utf-8")
     return config_dir
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float = 10.0, interval: float = 0.05) -> None:
+    """For conditions no event announces (files on disk, another process): check until true or timeout."""
+    async with asyncio.timeout(timeout):
+        while not condition():  # noqa: ASYNC110 - nothing to wait on but the condition itself
+            await asyncio.sleep(interval)
 
 
 @pytest.fixture

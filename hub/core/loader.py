@@ -58,9 +58,11 @@ class Integration:
         return missing
 
 
+_HUB_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_ROOTS: tuple[tuple[str, Path], ...] = (
-    ("hub.integrations", Path(__file__).resolve().parent.parent / "integrations"),
-    ("hub.components", Path(__file__).resolve().parent.parent / "components"),
+    ("hub.integrations", _HUB_DIR / "integrations"),
+    ("hub.components", _HUB_DIR / "components"),
+    ("hub", _HUB_DIR),  # hub/ui: the web HMI loads like any component
 )
 
 
