@@ -59,7 +59,7 @@ class Hub:
         self.bus = EventBus(self.clock)
         self.auth = AuthManager()
         self.states = StateMachine(self.bus, self.clock)
-        self.services = ServiceRegistry(self.bus, self.auth.roles_of)
+        self.services = ServiceRegistry(self.bus, self.auth.roles_of, self.async_create_task)
         self.devices = DeviceRegistry()
         self.entities = EntityRegistry(self)
         self.core_config = CoreConfig()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,9 +49,15 @@ class ServiceRegistry:
     fires `service_called` so the audit log sees it.
     """
 
-    def __init__(self, bus: EventBus, roles_of: Callable[[str], frozenset[Role] | None]) -> None:
+    def __init__(
+        self,
+        bus: EventBus,
+        roles_of: Callable[[str], frozenset[Role] | None],
+        create_task: Callable[[Coroutine[Any, Any, Any]], asyncio.Task[Any]] | None = None,
+    ) -> None:
         self._bus = bus
         self._roles_of = roles_of
+        self._create_task = create_task or (lambda coro: asyncio.get_running_loop().create_task(coro))
         self._services: dict[str, dict[str, Service]] = {}
 
     def async_register(
@@ -117,7 +123,7 @@ class ServiceRegistry:
             self._audit(entry, data, context, door, "refused", str(err))
             raise
         if not blocking:
-            asyncio.get_running_loop().create_task(self._run(entry, call, data))
+            self._create_task(self._run(entry, call, data))
             return None
         return await self._run(entry, call, data)
 
@@ -148,13 +154,12 @@ class ServiceRegistry:
     def _audit(
         self, entry: Service, data: Any, context: Context, door: str, outcome: str, error: str | None
     ) -> None:
-        payload = data.model_dump(mode="json") if isinstance(data, BaseModel) else data
         self._bus.async_fire(
             EVENT_SERVICE_CALLED,
             {
                 "domain": entry.domain,
                 "service": entry.name,
-                "data": payload,
+                "data": audit_summary(data.model_dump() if isinstance(data, BaseModel) else data),
                 "door": door,
                 "user_id": context.user_id,
                 "outcome": outcome,
@@ -162,3 +167,23 @@ class ServiceRegistry:
             },
             context,
         )
+
+
+AUDIT_TEXT_LIMIT = 500
+
+
+def audit_summary(value: Any, depth: int = 0) -> Any:
+    """What the audit log keeps of a call's data: JSON-safe, images as their size, long text cut."""
+    if depth > 6:
+        return "…"
+    if isinstance(value, bytes | bytearray | memoryview):
+        return f"<{len(value)} bytes>"
+    if isinstance(value, str):
+        return value if len(value) <= AUDIT_TEXT_LIMIT else value[:AUDIT_TEXT_LIMIT] + "…"
+    if isinstance(value, dict):
+        return {str(k): audit_summary(v, depth + 1) for k, v in list(value.items())[:100]}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [audit_summary(v, depth + 1) for v in list(value)[:100]]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return audit_summary(str(value), depth + 1)

@@ -81,3 +81,26 @@ async def test_handler_error_is_raised_and_audited(make_hub) -> None:
     with pytest.raises(RuntimeError, match="PLC did not answer"):
         await hub.services.async_call("barrier", "close", {"lane": "in"})
     assert audit[-1].data["outcome"] == "error" and "PLC" in audit[-1].data["error"]
+
+
+class Evidence(BaseModel):
+    plate: str
+    image: bytes
+    note: str = ""
+
+
+async def test_audit_keeps_a_json_safe_summary_of_binary_and_long_data(make_hub) -> None:
+    hub = await make_hub()
+
+    async def store(call):
+        return len(call.data.image)
+
+    hub.services.async_register("ledger", "store", store, Evidence)
+    audit = []
+    hub.bus.async_listen(EVENT_SERVICE_CALLED, audit.append)
+    image = b"\xff\xd8\xff" + bytes(range(256)) * 40
+    data = {"plate": "冀A12345", "image": image, "note": "x" * 900}
+    assert await hub.services.async_call("ledger", "store", data) == len(image)
+    summary = audit[-1].data["data"]
+    assert summary["image"] == f"<{len(image)} bytes>"
+    assert summary["plate"] == "冀A12345" and len(summary["note"]) == 501
