@@ -1,29 +1,58 @@
 """Plate cameras: each lane's camera turns a passing vehicle into a `plate_read` event and a plate sensor.
 
-Sources: `simulator` (demo traffic). Camera push over HTTP and frames recognised by the hub itself
-arrive with the gate-device work (issue 5).
+Sources per camera:
+- `push`: the camera recognises and pushes (HTTP, multipart or JSON+base64) to the hub's push endpoint;
+- `folder`: the camera uploads frames into a folder (FTP); the hub recognises them;
+- `rtsp`: the hub reads the stream and recognises a frame on motion or on a loop-detector entity;
+- `simulator`: the demo traffic; with `render: true` it draws a plate scene and the hub recognises it.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hub.core import DeviceInfo, Hub
 from hub.core.gate import Direction, LaneRef
 
 from .binary_sensor import CameraOnline
+from .camera import AnprCamera, FolderWatcher
 from .const import DEFAULT_CONFIDENCE_THRESHOLD, DEFAULT_MERGE_SECONDS, DOMAIN
+from .engine import RecognitionEngine, RecognizerConfig
 from .lane import CameraLane
+from .push import PushServer
 from .sensor import PlateSensor
-from .simulator import SimulatedCamera
 
 
 class CameraConfig(LaneRef):
     direction: Direction | Literal["both"] = "both"
-    source: Literal["simulator"] = "simulator"
+    source: Literal["simulator", "push", "folder", "rtsp"] = "simulator"
     name: str | None = None
+    folder: str | None = None  # source folder
+    url: str | None = None  # source rtsp (any URL or file OpenCV opens)
+    trigger_entity: str | None = None  # rtsp: a loop detector turning on
+    motion_threshold: float = Field(0.02, ge=0, le=1)  # rtsp: share of changed pixels; 0 = off
+    cooldown_seconds: float = Field(3.0, ge=0)
+    render: bool = False  # simulator: draw a plate image and recognise it (real OCR, more CPU)
+    offline_after: float = Field(300.0, ge=0)  # push/folder: silence after which the camera is offline
+
+    @model_validator(mode="after")
+    def _source_needs(self) -> CameraConfig:
+        if self.source == "folder" and not self.folder:
+            raise ValueError("source folder needs `folder`")
+        if self.source == "rtsp" and not self.url:
+            raise ValueError("source rtsp needs `url`")
+        return self
+
+
+class PushConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "0.0.0.0"
+    port: int = Field(8081, ge=0, le=65535)
+    token: str | None = None  # cameras send it as X-Auth-Token or ?token=
 
 
 class AnprConfig(BaseModel):
@@ -31,33 +60,85 @@ class AnprConfig(BaseModel):
 
     confidence_threshold: float = Field(DEFAULT_CONFIDENCE_THRESHOLD, ge=0, le=1)
     merge_seconds: float = Field(DEFAULT_MERGE_SECONDS, ge=0, le=300)
+    recognizer: RecognizerConfig = Field(default_factory=RecognizerConfig)
+    push: PushConfig = Field(default_factory=PushConfig)
     cameras: list[CameraConfig] = Field(min_length=1)
 
 
 CONFIG_SCHEMA = AnprConfig
 
 
-async def async_setup(hub: Hub, config: AnprConfig) -> bool:
-    lanes: dict[str, CameraLane] = {}
-    for index, camera in enumerate(config.cameras):
+class AnprIntegration:
+    def __init__(self, hub: Hub, config: AnprConfig) -> None:
+        self.hub = hub
+        self.config = config
+        self.engine = RecognitionEngine(config.recognizer, config.confidence_threshold)
+        self.cameras: dict[str, AnprCamera] = {}
+        self.push: PushServer | None = None
+
+    async def async_setup(self) -> None:
+        for index, conf in enumerate(self.config.cameras):
+            await self._async_add_camera(index, conf)
+        if any(c.source == "push" for c in self.config.cameras):
+            self.push = PushServer(self, self.config.push.host, self.config.push.port, self.config.push.token)
+            await self.push.async_start()
+            self.hub.async_on_stop(self.push.async_stop)
+        self.hub.async_on_stop(lambda: self.hub.async_add_executor_job(self.engine.close))
+
+    async def _async_add_camera(self, index: int, conf: CameraConfig) -> None:
         lane = CameraLane(
-            hub,
-            camera.gate,
-            camera.lane,
-            threshold=config.confidence_threshold,
-            merge_seconds=config.merge_seconds,
+            self.hub,
+            conf.gate,
+            conf.lane,
+            threshold=self.config.confidence_threshold,
+            merge_seconds=self.config.merge_seconds,
         )
-        lanes[lane.key] = lane
+        if lane.key in self.cameras:
+            raise ValueError(f"camera {lane.key} is configured twice")
+        simulated = conf.source == "simulator"
         device = DeviceInfo(
             identifier=f"anpr:{lane.key}",
-            name=camera.name or f"{camera.gate} {camera.lane} plate camera",
-            manufacturer="EcoGate" if camera.source == "simulator" else None,
-            model="simulated ANPR camera" if camera.source == "simulator" else None,
+            name=conf.name or f"{conf.gate} {conf.lane} plate camera",
+            manufacturer="EcoGate" if simulated else None,
+            model="simulated ANPR camera" if simulated else f"ANPR camera ({conf.source})",
         )
         online = CameraOnline(lane.key, device)
-        await hub.entities.async_add(DOMAIN, [PlateSensor(lane, device), online])
-        if camera.source == "simulator":
-            hub.async_on_stop(SimulatedCamera(hub, lane, seed=index).async_start())
-            online.async_set_online(True)
-    hub.data[DOMAIN] = lanes
+        await self.hub.entities.async_add(DOMAIN, [PlateSensor(lane, device), online])
+        camera = AnprCamera(
+            self.hub,
+            lane,
+            online,
+            self.engine,
+            direction=str(conf.direction),
+            offline_after=0 if simulated else conf.offline_after,
+        )
+        self.cameras[lane.key] = camera
+        self.hub.async_on_stop(camera.async_stop)
+        if conf.source == "simulator":
+            from .simulator import SimulatedCamera
+
+            simulator = SimulatedCamera(camera, seed=index, render=conf.render)
+            self.hub.async_on_stop(simulator.async_start())
+            camera.async_seen()
+        elif conf.source == "folder":
+            watcher = FolderWatcher(camera, Path(conf.folder or ""))
+            self.hub.async_create_background_task(watcher.async_run(), name=f"anpr folder {lane.key}")
+        elif conf.source == "rtsp":
+            from .rtsp import AnprStreamSource
+
+            stream = AnprStreamSource(
+                camera,
+                conf.url or "",
+                trigger_entity=conf.trigger_entity,
+                motion_threshold=conf.motion_threshold,
+                cooldown_seconds=conf.cooldown_seconds,
+            )
+            stream.async_start()
+            self.hub.async_on_stop(stream.async_stop)
+
+
+async def async_setup(hub: Hub, config: AnprConfig) -> bool:
+    integration = AnprIntegration(hub, config)
+    hub.data[DOMAIN] = integration
+    await integration.async_setup()
     return True

@@ -22,6 +22,7 @@ class PlateRead:
     source: str
     captured_at: datetime
     images: dict[str, bytes] = field(default_factory=dict)
+    needs_review: bool = False  # the recogniser's own doubt (passes disagreed), besides low confidence
 
 
 class CameraLane:
@@ -54,7 +55,7 @@ class CameraLane:
             "plate": read.plate,
             "colour": read.colour,
             "confidence": round(read.confidence, 3),
-            "needs_review": read.confidence < self.threshold,
+            "needs_review": read.needs_review or read.confidence < self.threshold,
             "source": read.source,
             "captured_at": read.captured_at.isoformat(),
             "read_at": now.isoformat(),

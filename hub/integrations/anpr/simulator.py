@@ -1,42 +1,55 @@
 """A simulated plate camera: reads the plates of the demo traffic that reaches its lane.
 
 Like a real camera it sometimes reads with low confidence (dirt, glare at night); the hub must then
-ask the guard instead of deciding silently.
+ask the guard instead of deciding silently. With `render` it draws the vehicle's plate into a scene
+image and the hub's own recogniser reads it, so the demo exercises real recognition end to end.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable
 from typing import Any
 
-from hub.core import Event, Hub
+from hub.core import Event
+from hub.util.plate import PlateColour
 
-from .lane import CameraLane, PlateRead
+from .camera import AnprCamera
+from .lane import PlateRead
 
+_LOGGER = logging.getLogger(__name__)
 EVENT_VEHICLE_ARRIVED = "vehicle_arrived"  # fired by the demo traffic generator
 
 
 class SimulatedCamera:
-    def __init__(self, hub: Hub, lane: CameraLane, *, seed: int = 0, low_confidence_share: float = 0.03):
-        self.hub = hub
-        self.lane = lane
+    def __init__(
+        self, camera: AnprCamera, *, seed: int = 0, render: bool = False, low_confidence_share: float = 0.03
+    ) -> None:
+        self.camera = camera
+        self.hub = camera.hub
         self.rng = random.Random(seed)
+        self.render = render
         self.low_confidence_share = low_confidence_share
 
     def async_start(self) -> Callable[[], None]:
         return self.hub.bus.async_listen(EVENT_VEHICLE_ARRIVED, self._on_vehicle, event_filter=self._is_mine)
 
     def _is_mine(self, event: Event) -> bool:
-        return event.data.get("gate") == self.lane.gate and event.data.get("lane") == self.lane.lane
+        lane = self.camera.lane
+        return event.data.get("gate") == lane.gate and event.data.get("lane") == lane.lane
 
-    def _on_vehicle(self, event: Event) -> None:
+    async def _on_vehicle(self, event: Event) -> None:
         vehicle: dict[str, Any] = event.data["vehicle"]
         if not vehicle.get("plate"):
             return  # machinery without a plate: the guard records it by its code
+        self.camera.async_seen()
+        if self.render:
+            await self._read_rendered(vehicle, event.data["direction"])
+            return
         low = self.rng.random() < self.low_confidence_share
         confidence = self.rng.uniform(0.55, 0.8) if low else self.rng.uniform(0.9, 0.995)
-        self.lane.async_handle_read(
+        self.camera.lane.async_handle_read(
             PlateRead(
                 plate=vehicle["plate"],
                 colour=vehicle.get("colour") or "unknown",
@@ -46,3 +59,15 @@ class SimulatedCamera:
                 captured_at=self.hub.now(),
             )
         )
+
+    async def _read_rendered(self, vehicle: dict[str, Any], direction: str) -> None:
+        from .synthetic import render_plate_scene
+
+        colour = PlateColour(vehicle.get("colour") or "blue")
+        seed = self.rng.randrange(1 << 30)
+        jpeg = await self.hub.async_add_executor_job(
+            lambda: render_plate_scene(vehicle["plate"], colour, random.Random(seed))
+        )
+        data = await self.camera.async_read_image(jpeg, "simulator+ocr", direction=direction)
+        if data is None:
+            _LOGGER.info("Simulated camera %s: no plate read from the rendered frame", self.camera.key)

@@ -1,0 +1,121 @@
+"""One configured camera: its lane, where its reads come from, and whether it is online."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from hub.core import Hub
+
+from .binary_sensor import CameraOnline
+from .engine import RecognitionEngine
+from .lane import CameraLane, PlateRead
+
+_LOGGER = logging.getLogger(__name__)
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+SETTLE_SECONDS = 0.3
+
+
+class AnprCamera:
+    def __init__(
+        self,
+        hub: Hub,
+        lane: CameraLane,
+        online: CameraOnline,
+        engine: RecognitionEngine,
+        *,
+        direction: str,
+        offline_after: float,
+    ) -> None:
+        self.hub = hub
+        self.lane = lane
+        self.key = lane.key
+        self.online = online
+        self.engine = engine
+        self.direction = direction  # in, out or both
+        self.offline_after = offline_after
+        self._offline_timer: asyncio.TimerHandle | None = None
+
+    def direction_for(self, reported: str | None) -> str:
+        """A one-way lane knows its direction; a two-way lane needs the camera (or loop) to say."""
+        if self.direction != "both":
+            return self.direction
+        return reported or "in"
+
+    def async_seen(self) -> None:
+        """The camera answered: online now, offline again after `offline_after` of silence."""
+        self.online.async_set_online(True)
+        if self._offline_timer is not None:
+            self._offline_timer.cancel()
+        if self.offline_after > 0:
+            loop = asyncio.get_running_loop()
+            self._offline_timer = loop.call_later(self.offline_after, self._went_silent)
+
+    def _went_silent(self) -> None:
+        _LOGGER.warning("Camera %s silent for %.0f s: offline", self.key, self.offline_after)
+        self.online.async_set_online(False)
+
+    def async_stop(self) -> None:
+        if self._offline_timer is not None:
+            self._offline_timer.cancel()
+
+    async def async_read_image(
+        self, data: bytes, source: str, *, crop: bool = False, direction: str | None = None
+    ) -> dict[str, Any] | None:
+        """Recognise one frame and announce the read; None when no plate was found or it merged."""
+        reading = await self.engine.async_recognize(data, crop=crop)
+        if reading is None:
+            return None
+        read = PlateRead(
+            plate=reading.plate,
+            colour=reading.colour.value,
+            confidence=reading.confidence,
+            direction=self.direction_for(direction),
+            source=source,
+            captured_at=self.hub.now(),
+            images={"plate" if crop else "scene": data},
+            needs_review=reading.needs_review,
+        )
+        return self.lane.async_handle_read(read)
+
+
+class FolderWatcher:
+    """Frames a camera uploads (FTP) into a folder: each new image is read once, then moved to done/
+    (or failed/ with the reason in the log), so nothing is read twice and nothing is silently dropped."""
+
+    def __init__(self, camera: AnprCamera, folder: Path, poll_seconds: float = 0.5) -> None:
+        self.camera = camera
+        self.folder = folder
+        self.poll_seconds = poll_seconds
+
+    async def async_run(self) -> None:
+        for sub in ("done", "failed"):
+            (self.folder / sub).mkdir(parents=True, exist_ok=True)
+        while True:
+            files = await self.camera.hub.async_add_executor_job(self._pending)
+            self.camera.async_seen()
+            for path in files:
+                await self._handle(path)
+            await asyncio.sleep(self.poll_seconds)
+
+    def _pending(self) -> list[Path]:
+        # A file still being uploaded changes; take only files left alone for a moment.
+        settled = time.time() - SETTLE_SECONDS
+        files = [p for p in self.folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+        return sorted((p for p in files if p.stat().st_mtime < settled), key=lambda p: p.stat().st_mtime)
+
+    async def _handle(self, path: Path) -> None:
+        try:
+            data = await self.camera.hub.async_add_executor_job(path.read_bytes)
+            await self.camera.async_read_image(data, "folder")
+            target = "done"
+        except ValueError as err:
+            _LOGGER.warning("Camera %s: %s: %s", self.camera.key, path.name, err)
+            target = "failed"
+        except OSError as err:
+            _LOGGER.warning("Camera %s: cannot read %s: %s", self.camera.key, path.name, err)
+            return
+        await self.camera.hub.async_add_executor_job(path.replace, self.folder / target / path.name)

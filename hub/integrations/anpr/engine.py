@@ -1,0 +1,72 @@
+"""The hub's own plate recogniser, shared by every lane: one model load, one worker thread."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class RecognizerConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    backend: str = Field("rapidocr", pattern="^(rapidocr|paddleocr)$")
+    # paddleocr only: the site's own model folders (nothing is downloaded).
+    detection_model_dir: str | None = None
+    recognition_model_dir: str | None = None
+    threads: int = Field(2, ge=1, le=16)
+
+
+class RecognitionEngine:
+    """Runs recognition off the event loop, in a single thread, since the ONNX sessions are not shared
+    between threads and two cores are better spent on one fast inference than two slow ones."""
+
+    def __init__(self, config: RecognizerConfig, review_threshold: float) -> None:
+        self.config = config
+        self.review_threshold = review_threshold
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="anpr-ocr")
+        self._recognizer: Any = None
+        self.last_latency_ms: float | None = None
+
+    def _get(self) -> Any:
+        if self._recognizer is None:
+            from .recognition import create_recognizer
+
+            options: dict[str, Any] = {"review_threshold": self.review_threshold}
+            if self.config.backend == "rapidocr":
+                options["threads"] = self.config.threads
+            else:
+                options["detection_model_dir"] = self.config.detection_model_dir
+                options["recognition_model_dir"] = self.config.recognition_model_dir
+            started = time.perf_counter()
+            self._recognizer = create_recognizer(self.config.backend, **options)
+            _LOGGER.info(
+                "Plate recogniser %s loaded in %.1f s", self.config.backend, time.perf_counter() - started
+            )
+        return self._recognizer
+
+    def _recognize(self, data: bytes, crop: bool) -> Any:
+        from .recognition import decode_image
+
+        image = decode_image(data)
+        recognizer = self._get()
+        started = time.perf_counter()
+        reading = recognizer.recognize_crop(image) if crop else recognizer.recognize(image)
+        self.last_latency_ms = (time.perf_counter() - started) * 1000
+        return reading
+
+    async def async_recognize(self, data: bytes, *, crop: bool = False) -> Any:
+        """A PlateReading or None; ValueError (with the reason) for data that is not a usable image."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._recognize, data, crop)
+
+    async def async_warm_up(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._get)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,52 @@
+"""Offline Chinese plate recognition (blocking library code: run it in an executor).
+
+    recognizer = create_recognizer()            # slow: loads the ONNX models; create once and reuse
+    reading = recognizer.recognize(decode_image(jpeg_bytes))
+
+Importing this package is cheap; OpenCV and onnxruntime load when a recogniser is created.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import MAX_IMAGE_PIXELS, PlateReading, PlateRecognizer, decode_image
+
+BACKENDS = ("rapidocr", "paddleocr")
+
+
+def create_recognizer(backend: str = "rapidocr", **options: Any) -> PlateRecognizer:
+    """Build a plate recogniser.
+
+    backend "rapidocr" (default): PP-OCRv4 ONNX models shipped in rapidocr-onnxruntime; options `threads`,
+    `allow_authority_o` (read the 粤O public-security series), `stretch`.
+    backend "paddleocr": a site's own PaddleOCR models; options `detection_model_dir`,
+    `recognition_model_dir` (required), `device`.
+    Common options: `review_threshold` (default 0.85; below it a reading needs review), `detect_side`.
+    """
+    pipeline_options = {k: options.pop(k) for k in ("review_threshold", "detect_side") if k in options}
+    if backend == "rapidocr":
+        from .rapid import RapidOcrEngine
+
+        engine: Any = RapidOcrEngine(**options)
+    elif backend == "paddleocr":
+        from .paddle import PaddleOcrEngine
+
+        engine = PaddleOcrEngine(**options)
+    else:
+        raise ValueError(
+            f"unknown plate recognition backend {backend!r}; expected one of {', '.join(BACKENDS)}"
+        )
+    from .pipeline import PlatePipeline
+
+    return PlatePipeline(engine, **pipeline_options)
+
+
+__all__ = [
+    "BACKENDS",
+    "MAX_IMAGE_PIXELS",
+    "PlateReading",
+    "PlateRecognizer",
+    "create_recognizer",
+    "decode_image",
+]
