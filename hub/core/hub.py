@@ -142,6 +142,7 @@ class Hub:
         except BaseException:
             await self._async_release()
             self.state = HubState.STOPPED
+            self._stopped.set()
             raise
 
     async def _async_start(self) -> None:
@@ -169,6 +170,7 @@ class Hub:
         except BaseException:
             await self._async_release()
             self.state = HubState.STOPPED
+            self._stopped.set()
             raise
 
     async def _async_prepare(self) -> tuple[list[Integration], dict[str, Any], dict[str, Any]]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 _LOGGER = logging.getLogger(__name__)
 CORE_MODELS = "hub.core.models"
@@ -35,6 +36,9 @@ class Database:
 
     async def async_open(self, model_modules: list[str]) -> None:
         modules = [CORE_MODELS, *(m for m in model_modules if m != CORE_MODELS)]
+        # tortoise caches compiled queries per model class, process-wide; a second hub in the same
+        # process (tests, `ecogate ledger restore`) may bind the models to another database dialect.
+        EXECUTOR_CACHE.clear()
         await Tortoise.init(
             config={
                 "connections": {"default": self.db_url},

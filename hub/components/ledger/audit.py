@@ -1,0 +1,90 @@
+"""The audit log's rows: who did what, through which door. Service calls arrive as `service_called`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from .chain import canonical_json
+from .rows import timestamp
+
+SECRET_KEYS = ("password", "token", "secret", "passwd")
+MAX_TEXT = 500
+MAX_DETAIL = 8000
+TARGET_KEYS = ("passage_id", "read_id", "username", "plate", "entity_id", "level")
+
+# Calls the hub makes by itself on every passage; they are the ledger's own content or plain device
+# moves, so auditing them would only double the passage chain. A person's call is always audited.
+DEFAULT_ROUTINE = (
+    "ledger.record_passage",
+    "ledger.record_followup",
+    "ledger.record_audit",
+    "ledger.read_records",
+    "ledger.open_passages",
+    "barrier.open",
+    "barrier.close",
+    "barrier.display",
+    "barrier.alarm",
+)
+
+
+def sanitise(value: Any, depth: int = 0) -> Any:
+    """JSON-safe, short, without secrets: photos become their size, passwords are masked."""
+    if depth > 6:
+        return "…"
+    if isinstance(value, bytes | bytearray):
+        return f"<{len(value)} bytes>"
+    if isinstance(value, Mapping):
+        return {
+            str(k): "***" if any(s in str(k).lower() for s in SECRET_KEYS) else sanitise(v, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return [sanitise(v, depth + 1) for v in list(value)[:100]]
+    if isinstance(value, str):
+        return value if len(value) <= MAX_TEXT else value[:MAX_TEXT] + "…"
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)[:MAX_TEXT]
+
+
+def target_of(data: Any) -> str | None:
+    if not isinstance(data, Mapping):
+        return None
+    for key in TARGET_KEYS:
+        if data.get(key):
+            return str(data[key])[:128]
+    if data.get("gate") and data.get("lane"):
+        return f"{data['gate']}/{data['lane']}"
+    return None
+
+
+def audit_row(
+    now: datetime,
+    *,
+    action: str,
+    door: str,
+    outcome: str,
+    user_id: str | None = None,
+    username: str | None = None,
+    target: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    ts, at = timestamp(now)
+    text = canonical_json(sanitise(dict(detail or {})))
+    if len(text) > MAX_DETAIL:
+        text = canonical_json({"truncated": text[:MAX_DETAIL]})
+    return {
+        "at_ts": ts,
+        "at": at,
+        "user_id": user_id,
+        "username": username,
+        "door": door[:16],
+        "action": action[:64],
+        "outcome": outcome[:16],
+        "target": target[:128] if target else None,
+        "detail": text,
+    }

@@ -1,0 +1,21 @@
+"""The `ledger:` section of configuration.yaml."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .audit import DEFAULT_ROUTINE
+
+
+class LedgerConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # HJ 1321 practice: the ledger with photos at least 24 months, gate video at least 12.
+    retention_months: int = Field(24, ge=24, le=600)
+    video_retention_months: int = Field(12, ge=12, le=600)
+    retention_hour: int = Field(3, ge=0, le=23)  # the daily pruning runs at this hour, plant time
+    trip_open_hours: float = Field(12, gt=0, le=24 * 31)  # an entry without exit after this is flagged
+    weight_join_seconds: float = Field(600, gt=0, le=24 * 3600)  # a weight joins a passage this recent
+    backup_dir: str = "backups"  # relative to the data directory unless absolute
+    # Services the hub calls by itself on every passage, not audited unless a person calls them.
+    audit_routine_services: list[str] = Field(default_factory=lambda: list(DEFAULT_ROUTINE))

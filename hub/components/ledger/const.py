@@ -1,0 +1,24 @@
+"""Names of the ledger: record kinds, follow-up states, file layout, limits."""
+
+from __future__ import annotations
+
+from typing import Final
+
+DOMAIN: Final = "ledger"
+
+KIND_PASSAGE: Final = "passage"
+FOLLOWUP_KINDS: Final = ("release", "correction", "weight", "cargo", "acceptance", "lifecycle")
+# Written by the retention job: where the pruned part of the chain ended (not a passage).
+KIND_CHECKPOINT: Final = "checkpoint"
+
+# Lifecycle states after which a passage is no longer open (DESIGN.md: passage lifecycle).
+FINISHED_STATES: Final = ("closed", "denied", "interrupted")
+
+GENESIS_HASH: Final = "0" * 64
+EVIDENCE_DIR: Final = "evidence"
+# Last committed link of each chain, kept beside the database to notice rows cut off the end.
+HEAD_FILE: Final = "ledger_head_{chain}.json"
+
+MAX_IMAGE_BYTES: Final = 8 * 1024 * 1024
+MAX_BATCH: Final = 1000  # rows committed in one transaction by the writer
+MAX_PAGE_SIZE: Final = 500

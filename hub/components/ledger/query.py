@@ -1,0 +1,188 @@
+"""Searching the ledger and the audit log: filters to SQL, counted, paginated, sorted.
+
+Passages come back as they stand now: the corrected plate, released or not and by whom, the weight,
+cargo and acceptance, all gathered from their follow-up rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from .const import KIND_PASSAGE
+from .rows import SELECT_LIST, record_dict
+from .schemas import AuditQuery, PassageQuery
+from .sql import for_dialect, like_pattern
+
+_PASSAGE_SORT = {
+    "recorded_at": "p.recorded_ts ASC, p.seq ASC", "-recorded_at": "p.recorded_ts DESC, p.seq DESC",
+    "plate": "p.plate ASC, p.seq ASC", "-plate": "p.plate DESC, p.seq DESC",
+    "seq": "p.seq ASC", "-seq": "p.seq DESC",
+}  # fmt: skip
+_AUDIT_SORT = {
+    "at": "at_ts ASC, seq ASC",
+    "-at": "at_ts DESC, seq DESC",
+    "seq": "seq ASC",
+    "-seq": "seq DESC",
+}
+_RELEASED = "EXISTS (SELECT 1 FROM ledger_record r WHERE r.passage_id = p.passage_id AND r.kind = 'release')"
+
+
+def passage_where(q: PassageQuery) -> tuple[str, list[Any]]:
+    clauses, args = ["p.kind = ?"], [KIND_PASSAGE]
+    if q.plate:
+        # The plate as read, or as a guard corrected it.
+        clauses.append(
+            "(p.plate = ? OR p.passage_id IN "
+            "(SELECT c.passage_id FROM ledger_record c WHERE c.plate = ? AND c.kind = 'correction'))"
+        )
+        args += [q.plate, q.plate]
+    if q.plate_contains:
+        clauses.append("p.plate LIKE ? ESCAPE '\\'")
+        args.append(like_pattern(q.plate_contains))
+    if q.start:
+        clauses.append("p.recorded_ts >= ?")
+        args.append(int(q.start.timestamp()))
+    if q.end:
+        clauses.append("p.recorded_ts < ?")
+        args.append(int(q.end.timestamp()))
+    for column in (
+        "gate",
+        "lane",
+        "direction",
+        "vehicle_class",
+        "emission_stage",
+        "fuel",
+        "decision",
+        "fleet",
+    ):
+        value = getattr(q, column)
+        if value is not None:
+            clauses.append(f"p.{column} = ?")
+            args.append(value)
+    if q.released is not None:
+        clauses.append(_RELEASED if q.released else f"NOT {_RELEASED}")
+    return " AND ".join(clauses), args
+
+
+async def async_query_passages(conn: Any, dialect: str, q: PassageQuery) -> dict[str, Any]:
+    where, args = passage_where(q)
+    _, count = await conn.execute_query(
+        for_dialect(dialect, f"SELECT count(*) FROM ledger_record p WHERE {where}"), args
+    )
+    columns = ", ".join(f"p.{c}" for c in SELECT_LIST.split(", "))
+    _, rows = await conn.execute_query(
+        for_dialect(
+            dialect,
+            f"SELECT {columns} FROM ledger_record p WHERE {where} "
+            f"ORDER BY {_PASSAGE_SORT[q.sort]} LIMIT ? OFFSET ?",
+        ),
+        [*args, q.page_size, (q.page - 1) * q.page_size],
+    )
+    items = [record_dict(r) for r in rows]
+    await async_merge_followups(conn, dialect, items)
+    return {"total": int(count[0][0]), "page": q.page, "page_size": q.page_size, "items": items}
+
+
+async def async_merge_followups(conn: Any, dialect: str, passages: list[dict[str, Any]]) -> None:
+    """Fold each passage's follow-up rows into it, in chain order (a later correction wins)."""
+    if not passages:
+        return
+    by_id = {p["passage_id"]: p for p in passages}
+    for p in passages:
+        p.update(original_plate=p["plate"], released=False, followups=[])
+    ids = list(by_id)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        _, rows = await conn.execute_query(
+            for_dialect(
+                dialect,
+                f"SELECT passage_id, seq, kind, recorded_at, actor, data FROM ledger_record "
+                f"WHERE passage_id IN ({marks}) AND kind <> ? ORDER BY seq",
+            ),
+            [*chunk, KIND_PASSAGE],
+        )
+        for passage_id, seq, kind, at, actor, data in rows:
+            apply_followup(by_id[passage_id], int(seq), kind, at, actor, json.loads(data))
+
+
+def apply_followup(
+    passage: dict[str, Any], seq: int, kind: str, at: str, actor: str | None, data: dict[str, Any]
+) -> None:
+    passage["followups"].append({"seq": seq, "kind": kind, "recorded_at": at, "actor": actor, **data})
+    if kind == "correction":
+        passage["plate"] = data["plate"]
+        passage["colour"] = data.get("colour") or passage.get("colour")
+        passage["corrected_by"] = actor
+    elif kind == "release":
+        passage.update(released=True, released_by=actor, release_reason=data.get("reason"))
+    elif kind == "weight":
+        passage["weight_kg"] = data.get("weight_kg")
+    elif kind == "cargo":
+        passage["cargo"] = {k: v for k, v in data.items() if k != "reason"}
+    elif kind == "acceptance":
+        passage["acceptance"] = data.get("status")
+        passage["acceptance_message"] = data.get("message")
+    elif kind == "lifecycle":
+        passage["lifecycle"] = data.get("state")
+
+
+async def async_query_audit(conn: Any, dialect: str, q: AuditQuery) -> dict[str, Any]:
+    clauses: list[str] = []
+    args: list[Any] = []
+    if q.start:
+        clauses.append("at_ts >= ?")
+        args.append(int(q.start.timestamp()))
+    if q.end:
+        clauses.append("at_ts < ?")
+        args.append(int(q.end.timestamp()))
+    if q.action and q.action.endswith("."):
+        clauses.append("action LIKE ? ESCAPE '\\'")
+        args.append(like_pattern(q.action)[1:])
+    elif q.action:
+        clauses.append("action = ?")
+        args.append(q.action)
+    for column in ("user_id", "username", "door", "outcome", "target"):
+        value = getattr(q, column)
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            args.append(value)
+    where = " AND ".join(clauses) or "1 = 1"
+    _, count = await conn.execute_query(
+        for_dialect(dialect, f"SELECT count(*) FROM ledger_audit WHERE {where}"), args
+    )
+    _, rows = await conn.execute_query(
+        for_dialect(
+            dialect,
+            "SELECT seq, at, user_id, username, door, action, outcome, target, detail, hash "
+            f"FROM ledger_audit WHERE {where} ORDER BY {_AUDIT_SORT[q.sort]} LIMIT ? OFFSET ?",
+        ),
+        [*args, q.page_size, (q.page - 1) * q.page_size],
+    )
+    items = [_audit_item(r) for r in rows]
+    return {"total": int(count[0][0]), "page": q.page, "page_size": q.page_size, "items": items}
+
+
+def _audit_item(row: Sequence[Any]) -> dict[str, Any]:
+    seq, at, user_id, username, door, action, outcome, target, detail, digest = row
+    return {
+        "seq": int(seq), "at": at, "user_id": user_id, "username": username, "door": door,
+        "action": action, "outcome": outcome, "target": target, "detail": json.loads(detail), "hash": digest,
+    }  # fmt: skip
+
+
+async def async_count_by(conn: Any, dialect: str, column: str, start_ts: int, end_ts: int) -> dict[str, int]:
+    """Passages of a period counted by one column (emission stage, fuel, decision ...)."""
+    if column not in ("emission_stage", "fuel", "decision", "vehicle_class", "direction", "gate"):
+        raise ValueError(f"cannot count by {column}")
+    _, rows = await conn.execute_query(
+        for_dialect(
+            dialect,
+            f"SELECT {column}, count(*) FROM ledger_record WHERE kind = ? AND recorded_ts >= ? "
+            f"AND recorded_ts < ? GROUP BY {column}",
+        ),
+        [KIND_PASSAGE, start_ts, end_ts],
+    )
+    return {str(value): int(n) for value, n in rows}

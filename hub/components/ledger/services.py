@@ -1,0 +1,156 @@
+"""The ledger's services: record, query, read for the uplink, verify, back up, prune."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from hub.core import Hub, ServiceCall
+from hub.core.auth import Role
+
+from .const import DOMAIN, FINISHED_STATES, KIND_PASSAGE
+from .query import async_query_audit, async_query_passages
+from .recorder import Ledger
+from .retention import async_prune
+from .rows import SELECT_LIST, record_dict
+from .schemas import (
+    AuditQuery,
+    OpenPassages,
+    PassageQuery,
+    ReadRecords,
+    RecordAudit,
+    RecordFollowup,
+    RecordPassage,
+    TripQuery,
+)
+from .trips import async_trips
+from .verify import async_verify
+
+READERS = {Role.INSPECTOR, Role.OFFICER, Role.GUARD}
+AUDITORS = {Role.INSPECTOR, Role.OFFICER}
+
+
+class Verify(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    evidence: bool = True
+
+
+class Empty(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+async def async_verify_ledger(ledger: Ledger, evidence: bool = True) -> dict[str, Any]:
+    reports = await async_verify(
+        ledger.conn, ledger.dialect, ledger.hub.async_add_executor_job, ledger.hub.data_dir,
+        ledger.evidence if evidence else None,
+    )  # fmt: skip
+    return {"ok": all(r.ok for r in reports), "chains": [r.as_dict() for r in reports]}
+
+
+async def async_heads(ledger: Ledger) -> dict[str, Any]:
+    heads = {}
+    for table, name in (("ledger_record", "record"), ("ledger_audit", "audit")):
+        _, rows = await ledger.conn.execute_query(f"SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1")
+        heads[name] = {"seq": int(rows[0][0]), "hash": rows[0][1]} if rows else None
+    return heads
+
+
+def backup_root(ledger: Ledger) -> Path:
+    path = Path(ledger.config.backup_dir)
+    return path if path.is_absolute() else ledger.hub.data_dir / path
+
+
+def register(hub: Hub, ledger: Ledger) -> None:
+    async def record_passage(call: ServiceCall) -> dict[str, Any]:
+        row = await ledger.async_record_passage(call.data, call.context)
+        return {"seq": row["seq"], "passage_id": row["passage_id"], "hash": row["hash"]}
+
+    async def record_followup(call: ServiceCall) -> dict[str, Any]:
+        d: RecordFollowup = call.data
+        row = await ledger.async_record_followup(d.passage_id, d.kind, d.data, d.reason, call.context)
+        return {"seq": row["seq"], "passage_id": row["passage_id"], "hash": row["hash"]}
+
+    async def query(call: ServiceCall) -> dict[str, Any]:
+        return await async_query_passages(ledger.conn, ledger.dialect, call.data)
+
+    async def audit_query(call: ServiceCall) -> dict[str, Any]:
+        return await async_query_audit(ledger.conn, ledger.dialect, call.data)
+
+    async def read_records(call: ServiceCall) -> list[dict[str, Any]]:
+        d: ReadRecords = call.data
+        _, rows = await ledger.conn.execute_query(
+            ledger.sql(f"SELECT {SELECT_LIST} FROM ledger_record WHERE seq > ? ORDER BY seq LIMIT ?"),
+            [d.after_seq, d.limit],
+        )
+        return [record_dict(r) for r in rows]
+
+    async def open_passages(call: ServiceCall) -> list[dict[str, Any]]:
+        d: OpenPassages = call.data
+        since = int(hub.now().timestamp() - d.within_hours * 3600)
+        marks = ", ".join("?" for _ in FINISHED_STATES)
+        columns = ", ".join(f"p.{c}" for c in SELECT_LIST.split(", "))
+        _, rows = await ledger.conn.execute_query(
+            ledger.sql(
+                f"SELECT {columns} FROM ledger_record p WHERE p.kind = ? AND p.recorded_ts >= ? "
+                "AND NOT EXISTS (SELECT 1 FROM ledger_record f WHERE f.passage_id = p.passage_id "
+                f"AND f.kind = 'lifecycle' AND f.status IN ({marks})) ORDER BY p.seq"
+            ),
+            [KIND_PASSAGE, since, *FINISHED_STATES],
+        )
+        return [record_dict(r) for r in rows]
+
+    async def record_audit(call: ServiceCall) -> dict[str, Any]:
+        d: RecordAudit = call.data
+        row = await ledger.async_audit(
+            action=d.action, door=d.door, outcome=d.outcome, user_id=call.context.user_id,
+            target=d.target, detail=d.detail,
+        )  # fmt: skip
+        return {"seq": row["seq"], "hash": row["hash"]}
+
+    async def trips(call: ServiceCall) -> dict[str, Any]:
+        now_ts = int(hub.now().timestamp())
+        return await async_trips(
+            ledger.conn, ledger.dialect, call.data, now_ts, ledger.config.trip_open_hours
+        )
+
+    async def verify(call: ServiceCall) -> dict[str, Any]:
+        return await async_verify_ledger(ledger, call.data.evidence)
+
+    async def backup(call: ServiceCall) -> dict[str, Any]:
+        from .backup import async_backup
+
+        return await async_backup(hub, backup_root(ledger), await async_heads(ledger))
+
+    async def prune(call: ServiceCall) -> dict[str, Any]:
+        return await async_prune(ledger, hub.now())
+
+    admin = {Role.ADMIN}
+    reg = hub.services.async_register
+    reg(
+        DOMAIN,
+        "record_passage",
+        record_passage,
+        RecordPassage,
+        roles=admin,
+        description="记录通行 record a passage",
+    )
+    reg(DOMAIN, "record_followup", record_followup, RecordFollowup, roles={Role.GUARD, Role.OFFICER})
+    reg(DOMAIN, "query", query, PassageQuery, roles=READERS, description="台账查询 search passages")
+    reg(DOMAIN, "audit_query", audit_query, AuditQuery, roles=AUDITORS, description="审计日志查询")
+    reg(DOMAIN, "read_records", read_records, ReadRecords, roles={Role.INSPECTOR, Role.ENGINEER})
+    reg(DOMAIN, "open_passages", open_passages, OpenPassages, roles={Role.GUARD, Role.OFFICER})
+    reg(DOMAIN, "record_audit", record_audit, RecordAudit, roles=admin)
+    reg(DOMAIN, "trips", trips, TripQuery, roles=READERS, description="车次查询 entries paired with exits")
+    reg(DOMAIN, "verify", verify, Verify, roles=AUDITORS, description="台账校验 verify the hash chains")
+    reg(
+        DOMAIN,
+        "backup",
+        backup,
+        Empty,
+        roles={Role.OFFICER, Role.ENGINEER},
+        description="在线备份 online backup",
+    )
+    reg(DOMAIN, "prune", prune, Empty, roles=admin, description="按保存期限清理 retention run now")

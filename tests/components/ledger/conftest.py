@@ -1,0 +1,93 @@
+"""Ledger fixtures: a hub with the ledger on SQLite, and the same on PostgreSQL when a server answers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF"  # enough of a JPEG header for the evidence store
+
+
+async def _pg_available() -> bool:
+    try:
+        import asyncpg
+
+        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=2)
+    except Exception:  # whatever the failure, there is no server to test on
+        return False
+    await conn.close()
+    return True
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """The `hub:` lines that select the database; PostgreSQL gets a fresh database, dropped after."""
+    if request.param == "sqlite":
+        yield ""
+        return
+    if not await _pg_available():
+        pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
+    import asyncpg
+
+    name = f"ecogate_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(PG_ADMIN_URL)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"  db_url: postgres://postgres@127.0.0.1:5432/{name}\n"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture
+def ledger_yaml(database: str) -> Callable[..., str]:
+    def build(ledger: str = "", extra: str = "") -> str:
+        section = "ledger:\n" + "".join(f"  {line}\n" for line in ledger.splitlines() if line.strip())
+        return f"hub:\n  name: 台账测试\n{database}{section}{extra}"
+
+    return build
+
+
+@pytest.fixture
+async def ledger_hub(database: str, make_hub: Callable[..., Any], ledger_yaml: Callable[..., str], clock):
+    """`await ledger_hub(ledger="retention_months: 24")` -> a started hub with the ledger."""
+
+    async def factory(ledger: str = "", extra: str = "", **kwargs: Any) -> Any:
+        hub = await make_hub(ledger_yaml(ledger, extra), clock=kwargs.pop("clock", clock), **kwargs)
+        assert "ledger" in hub.loaded, hub.setup_errors
+        return hub
+
+    return factory
+
+
+def passage(n: int = 0, **overrides: Any) -> dict[str, Any]:
+    """A passage as the policy would record it."""
+    data: dict[str, Any] = {
+        "passage_id": str(uuid.uuid4()),
+        "read_id": f"READ{n:06d}",
+        "gate": "east_gate",
+        "lane": "in",
+        "direction": "in",
+        "plate": f"冀B{n:05d}",
+        "colour": "yellow",
+        "vehicle_class": "transport",
+        "vehicle": {
+            "emission_stage": "5", "fuel": "B", "fleet": "唐山顺达物流有限公司",
+            "vehicle_type": "重型半挂牵引车", "vin": "LFWADRJF1J1000001", "registered": True,
+        },
+        "decision": "allow",
+        "reason_code": "allowed",
+        "reason_text": "国五柴油货车，准予入厂",
+        "rule": "alert:none",
+        "alert_level": "normal",
+        "confidence": 0.97,
+        "needs_review": False,
+        "images": {"plate": JPEG + f"plate-{n}".encode(), "scene": JPEG + f"scene-{n}".encode()},
+        "video_ref": f"nvr://east_gate/in/{n}",
+    }  # fmt: skip
+    data.update(overrides)
+    return data
