@@ -1,0 +1,21 @@
+"""The `ui:` section of configuration.yaml."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class UiConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8123, ge=0, le=65535)  # 0: any free port (tests)
+    # Signs session cookies and API tokens; generated and kept under the data directory when absent.
+    session_secret: str | None = Field(None, min_length=32)
+    language: Literal["zh-CN", "en"] = "zh-CN"
+    session_hours: float = Field(12, gt=0, le=24 * 14)  # one shift and some
+    token_hours: float = Field(24, gt=0, le=24 * 365)  # bearer tokens for MES/ERP clients
+    max_failed_logins: int = Field(5, ge=1, le=100)  # per user name and per client address ...
+    lockout_minutes: float = Field(5, gt=0, le=24 * 60)  # ... within this window, then locked for it

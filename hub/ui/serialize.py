@@ -1,0 +1,48 @@
+"""JSON for the API and the live feed: hub objects (State, datetimes, pydantic models, bytes) made plain."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel
+
+from hub.core import State
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, State):
+        return value.as_dict()
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
+
+
+def without_images(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A plate read for the feed: the names of its images, never their bytes."""
+    out = dict(data)
+    images = out.get("images")
+    if isinstance(images, Mapping):
+        out["images"] = sorted(k for k, v in images.items() if v)
+    return out

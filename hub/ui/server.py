@@ -1,0 +1,127 @@
+"""The aiohttp application: middlewares (security headers, sign-in, language), routes, start and stop."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import jinja2
+from aiohttp import web
+
+from hub.core import Hub
+
+from . import api, pages, websocket
+from .config import UiConfig
+from .const import LANGUAGE_COOKIE
+from .i18n import Catalogues
+from .responses import UI_KEY, api_error
+from .security import Authenticator, LoginRefused
+from .serialize import dumps
+
+_LOGGER = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+MAX_BODY_BYTES = 16 * 1024 * 1024  # a register import as base64 fits
+PUBLIC_PATHS = frozenset({"/login", "/api/health", "/api/auth/token", "/api/openapi.yaml", "/favicon.ico"})
+# Nothing external may load: the control room may have no internet, and an inspector must trust the page.
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
+    "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class UiServer:
+    def __init__(self, hub: Hub, config: UiConfig, secret: str) -> None:
+        self.hub = hub
+        self.config = config
+        self.auth = Authenticator(hub, config, secret)
+        self.catalogues = Catalogues(config.language)
+        self.jinja = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(HERE / "templates"),
+            autoescape=jinja2.select_autoescape(("html",)),
+            enable_async=False,
+        )
+        self.jinja.filters["tojson_safe"] = lambda v: jinja2.utils.markupsafe.Markup(
+            dumps(v).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        )
+        self.feed = websocket.LiveFeed(hub)
+        self.app = self._build_app()
+        self.runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    def _build_app(self) -> web.Application:
+        app = web.Application(
+            middlewares=[self._headers_middleware, self._auth_middleware], client_max_size=MAX_BODY_BYTES
+        )
+        app[UI_KEY] = self
+        api.add_routes(app)
+        websocket.add_routes(app)
+        pages.add_routes(app)
+        app.router.add_static("/static", HERE / "static", append_version=True)
+        return app
+
+    @property
+    def url(self) -> str:
+        host = self.config.host if self.config.host not in ("0.0.0.0", "::") else "127.0.0.1"
+        return f"http://{host}:{self.port}"
+
+    async def async_start(self) -> None:
+        await self.hub.async_add_executor_job(self.auth.revoked.load, self.auth.now())
+        self.feed.async_start()
+        self.runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, self.config.host, self.config.port)
+        await site.start()
+        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
+        self.port = sockets[0].getsockname()[1] if sockets else self.config.port
+        _LOGGER.info("Web HMI on %s", self.url)
+
+    async def async_stop(self) -> None:
+        await self.feed.async_stop()
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+    # ----- middlewares ---------------------------------------------------------------------------
+    @web.middleware
+    async def _headers_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        lang = self.catalogues.language_of(request)
+        request["lang"] = lang
+        request["t"] = self.catalogues.translator(lang)
+        response = await handler(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if not request.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        if request.query.get("lang") == lang and request.cookies.get(LANGUAGE_COOKIE) != lang:
+            response.set_cookie(LANGUAGE_COOKIE, lang, max_age=365 * 86400, samesite="Strict", path="/")
+        return response
+
+    @web.middleware
+    async def _auth_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        is_api = request.path.startswith("/api/")
+        if request.path in PUBLIC_PATHS or request.path.startswith("/static/"):
+            request["principal"] = None
+            return await handler(request)
+        try:
+            principal = await self.auth.async_principal(request)
+        except LoginRefused as err:
+            return api_error(429, "locked", str(err), retry_after=int(err.retry_after) + 1)
+        if principal is None:
+            if is_api:
+                return api_error(
+                    401, "unauthorized", "sign in: a bearer token (POST /api/auth/token) or basic auth",
+                    headers={"WWW-Authenticate": 'Bearer realm="ecogate", Basic realm="ecogate"'},
+                )  # fmt: skip
+            target = request.path_qs if request.method == "GET" else "/"
+            raise web.HTTPSeeOther(f"/login?next={quote(target, safe='')}")
+        if principal.door == "ui" and request.method not in ("GET", "HEAD", "OPTIONS"):
+            # The session cookie is SameSite=Strict; checking Origin too keeps old browsers safe.
+            origin = request.headers.get("Origin")
+            if origin and urlsplit(origin).netloc != request.host:
+                return api_error(403, "cross_origin", "cross-site request refused")
+        request["principal"] = principal
+        return await handler(request)

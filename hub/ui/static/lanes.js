@@ -1,0 +1,157 @@
+/* 车道监控: one card per lane, filled from /api/lanes and kept live by the WebSocket feed. */
+"use strict";
+
+const Lanes = { byKey: new Map(), entityIndex: new Map() };
+const services = Page.services || {};
+const can = (name) => services[name] && services[name].registered && services[name].allowed;
+
+async function loadLanes() {
+  const reply = await api("GET", "/api/lanes");
+  if (!reply.ok) return;
+  Lanes.byKey.clear();
+  Lanes.entityIndex.clear();
+  for (const lane of reply.data.lanes) {
+    Lanes.byKey.set(lane.key, lane);
+    for (const [what, entityId] of Object.entries(lane.entities)) Lanes.entityIndex.set(entityId, [lane.key, what]);
+  }
+  document.getElementById("lanes-empty").classList.toggle("hidden", reply.data.lanes.length > 0);
+  const grid = document.getElementById("lanes");
+  grid.replaceChildren(...reply.data.lanes.map(renderLane));
+}
+
+function stateText(state, unit) {
+  if (!state) return t("js.not_configured_short", "—");
+  if (state.state === "unavailable") return t("state.unavailable", "unavailable");
+  return t(`state.${state.state}`, state.state) + (unit ? ` ${unit}` : "");
+}
+
+function renderLane(lane) {
+  const card = document.getElementById("lane-template").content.firstElementChild.cloneNode(true);
+  card.dataset.lane = lane.key;
+  const field = (name) => card.querySelector(`[data-field="${name}"]`);
+  card.querySelector(".lane-name").textContent = lane.name || `${lane.gate} · ${lane.lane}`;
+  card.querySelector(".lane-key").textContent = `${lane.gate} / ${lane.lane}`;
+
+  const camera = lane.states.camera_online;
+  const cam = field("camera");
+  cam.textContent = camera ? t(`js.camera_${camera.state}`, camera.state) : t("js.camera_none", "—");
+  cam.classList.add(camera && camera.state === "on" ? "ok" : "bad");
+
+  const read = lane.read;
+  const plate = field("plate");
+  if (read && read.plate) {
+    plate.textContent = read.plate;
+    plate.className = `plate colour-${read.colour || "unknown"}`;
+    field("colour").textContent = t(`colour.${read.colour}`, read.colour || "");
+    const pct = read.confidence === null || read.confidence === undefined ? "" : `${(read.confidence * 100).toFixed(1)} %`;
+    const conf = field("confidence");
+    conf.textContent = pct ? t("js.confidence", "{value}", { value: pct }) : "";
+    conf.classList.toggle("low", !!read.needs_review);
+    field("read-time").textContent = formatTime(read.read_at || read.captured_at);
+    field("direction").textContent = t(`direction.${read.direction}`, read.direction || "—");
+  } else {
+    plate.textContent = t("js.no_read", "—");
+    plate.className = "plate empty";
+  }
+
+  const decisionBox = field("decision");
+  const decision = lane.decision;
+  if (decision) {
+    const kind = decision.needs_review && decision.decision !== "deny" ? "review" : decision.decision;
+    decisionBox.classList.add(`decision-${kind}`);
+    decisionBox.querySelector(".decision-label").textContent = t(`decision.${kind}`, kind);
+    decisionBox.querySelector(".decision-reason").textContent = decision.reason_text || decision.reason_code || "";
+  } else if (read && read.needs_review) {
+    decisionBox.classList.add("decision-review");
+    decisionBox.querySelector(".decision-label").textContent = t("decision.review", "review");
+    decisionBox.querySelector(".decision-reason").textContent = t("js.low_confidence", "");
+  } else {
+    decisionBox.classList.add("decision-none");
+    decisionBox.querySelector(".decision-label").textContent =
+      services["policy.release"] && services["policy.release"].registered ? t("js.waiting", "—") : t("js.no_policy", "—");
+  }
+
+  field("barrier").textContent = stateText(lane.states.barrier);
+  const weight = lane.states.weight;
+  field("weight").textContent = weight ? stateText(weight, "kg") : t("js.not_configured_short", "—");
+  field("display").textContent = lane.states.display ? lane.states.display.state : t("js.not_configured_short", "—");
+
+  card.querySelector(".actions").append(...laneActions(lane));
+  return card;
+}
+
+function laneActions(lane) {
+  const buttons = [];
+  const where = `${lane.name || lane.key}`;
+  const read = lane.read || {};
+  const decision = lane.decision || {};
+  const passageId = decision.passage_id || (lane.passage || {}).passage_id;
+  const add = (name, labelKey, cls, options) => {
+    if (!can(name)) return;
+    buttons.push(el("button", { type: "button", class: `btn ${cls}`, "data-action": name,
+      onclick: () => openServiceDialog({ title: t(labelKey), subtitle: where, service: name, ...options }) }, t(labelKey)));
+  };
+  add("barrier.open", "js.open_barrier", "primary", { values: { gate: lane.gate, lane: lane.lane }, hidden: ["gate", "lane"] });
+  if (read.read_id && (read.needs_review || decision.needs_review || decision.decision === "review")) {
+    add("policy.confirm_read", "js.confirm_read", "warn", {
+      values: { read_id: read.read_id, passage_id: passageId, plate: read.plate, colour: read.colour },
+      hidden: ["read_id", "passage_id"] });
+  }
+  if (passageId) {
+    add("policy.correct_plate", "js.correct_plate", "", {
+      values: { passage_id: passageId, plate: read.plate, colour: read.colour }, hidden: ["passage_id"] });
+    if (decision.decision && decision.decision !== "allow") {
+      add("policy.release", "js.release", "danger", { values: { passage_id: passageId }, hidden: ["passage_id"] });
+    }
+  }
+  const acts = (Page.roles || []).some((r) => r === "guard" || r === "admin");
+  const anyRegistered = Object.values(services).some((s) => s.registered);
+  if (!buttons.length && acts && !anyRegistered) {
+    buttons.push(el("span", { class: "muted small-text" }, t("js.no_lane_actions", "")));
+  }
+  return buttons;
+}
+
+function rerender(key) {
+  const lane = Lanes.byKey.get(key);
+  const old = document.querySelector(`[data-lane="${CSS.escape(key)}"]`);
+  if (!lane || !old) { loadLanes(); return; }
+  const fresh = renderLane(lane);
+  old.replaceWith(fresh);
+  return fresh;
+}
+
+Live.on((msg) => {
+  if (msg.type === "reconnect") return;
+  const data = msg.data || {};
+  if (msg.event_type === "state_changed") {
+    const hit = Lanes.entityIndex.get(data.entity_id);
+    if (hit) {
+      Lanes.byKey.get(hit[0]).states[hit[1]] = data.new_state;
+      if (hit[1] !== "plate") rerender(hit[0]);
+    } else if (data.entity_id && data.entity_id.startsWith("sensor.") && data.entity_id.endsWith("_plate") && data.new_state) {
+      loadLanes();  // a lane we have not seen yet
+    }
+    return;
+  }
+  const key = `${data.gate}_${data.lane}`;
+  const lane = Lanes.byKey.get(key);
+  if (!lane) { loadLanes(); return; }
+  if (msg.event_type === "plate_read") {
+    if (!lane.decision || lane.decision.read_id !== data.read_id) lane.decision = null;
+    lane.read = data;
+    const card = rerender(key);
+    if (card) { card.classList.add("flash"); setTimeout(() => card.classList.remove("flash"), 1200); }
+  } else if (msg.event_type === "gate_decision") {
+    lane.decision = data;
+    rerender(key);
+  } else if (msg.event_type === "passage_recorded" && (data.kind || "passage") === "passage") {
+    lane.passage = data;
+    rerender(key);
+  }
+});
+
+document.addEventListener("DOMContentLoaded", () => {
+  loadLanes();
+  Live.on((msg) => { if (msg.type === "reconnect") setTimeout(loadLanes, 1500); });
+});

@@ -1,0 +1,39 @@
+"""Fixtures for the web HMI tests: a hub with the UI on a free port and one user per role."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from hub.core.auth import Role
+
+PASSWORDS = {role: f"{role.value}-pass-2026" for role in Role}
+
+
+async def add_role_users(hub: Any) -> dict[Role, Any]:
+    """One user per role, named after it (`guard`, `inspector` ...), password PASSWORDS[role]."""
+    return {
+        role: await hub.auth.async_add_user(role.value, PASSWORDS[role], frozenset({role})) for role in Role
+    }
+
+
+def ui_url(hub: Any) -> str:
+    return hub.data["ui"].url
+
+
+async def token_for(session: aiohttp.ClientSession, base: str, role: Role) -> str:
+    async with session.post(
+        f"{base}/api/auth/token", json={"username": role.value, "password": PASSWORDS[role]}
+    ) as response:
+        assert response.status == 200, await response.text()
+        return (await response.json())["access_token"]
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    # unsafe: cookies for 127.0.0.1 (an IP address) are kept too.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        yield session

@@ -1,0 +1,148 @@
+"""The HMI in headless Chromium: sign in, watch plates arrive live in Chinese, switch to English, roles.
+
+One hub (demo traffic at a high rate through simulated cameras, plus a push camera) and one browser for
+the whole module, to keep it quick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from hub.core import Hub
+from hub.core.auth import Role
+from hub.core.const import EVENT_PLATE_READ
+from tests.conftest import write_config
+from tests.ui.conftest import PASSWORDS, add_role_users, ui_url
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+CHROMIUM = "/usr/bin/chromium"
+CONFIG = """\
+hub: {name: 演示钢厂}
+traffic:
+  rate_per_minute: 240
+  seed: 7
+  lanes: [{gate: east_gate, lane: in, directions: [in]}]
+anpr:
+  confidence_threshold: 0.85
+  push: {host: 127.0.0.1, port: 0}
+  cameras:
+    - {gate: east_gate, lane: in, direction: in, source: simulator, name: 东门入口车牌相机}
+    - {gate: west_gate, lane: main, direction: both, source: push, name: 西门车牌相机}
+ledger:
+ui: {port: 0}
+"""
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def plant(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Hub]:
+    directory = write_config(tmp_path_factory.mktemp("ui_browser"), CONFIG)
+    hub = Hub(directory, data_dir=directory / "data")
+    await hub.async_start()
+    assert not hub.setup_errors, hub.setup_errors
+    await add_role_users(hub)
+    yield hub
+    await hub.async_stop()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 - once per module, before anything runs
+        pytest.skip("Debian's chromium is not installed")
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        await browser.close()
+
+
+async def signed_in(browser: Browser, hub: Hub, role: Role) -> Page:
+    context = await browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.errors = errors  # type: ignore[attr-defined]
+    await page.goto(f"{ui_url(hub)}/lanes")
+    assert "/login" in page.url
+    await page.fill("input[name=username]", role.value)
+    await page.fill("input[name=password]", PASSWORDS[role])
+    await page.click("button[type=submit]")
+    await page.wait_for_url("**/lanes")
+    return page
+
+
+async def test_guard_watches_plates_arrive_live_in_chinese(
+    plant: Hub, browser: Browser, tmp_path: Path
+) -> None:
+    reads: list[dict[str, Any]] = []
+    unsub = plant.bus.async_listen(EVENT_PLATE_READ, lambda e: reads.append(dict(e.data)))
+    page = await signed_in(browser, plant, Role.GUARD)
+    await expect(page.locator("h1")).to_have_text("车道监控")
+    await expect(page.locator("#live-indicator")).to_have_text("实时")
+    east = page.locator('[data-lane="east_gate_in"]')
+    await expect(east.locator(".lane-name")).to_have_text("东门入口车牌相机")
+    await expect(east.locator('[data-field="camera"]')).to_have_text("相机在线")
+
+    # The simulated traffic keeps reading plates; the card must show ones read after the page loaded.
+    shown = east.locator('[data-field="plate"]')
+    async with asyncio.timeout(15):
+        while True:
+            text = (await shown.text_content() or "").strip()
+            if any(r["plate"] == text and r["lane"] == "in" for r in reads):
+                break
+            await asyncio.sleep(0.1)
+    unsub()
+
+    # A doubtful read pushed by a real camera goes to the guard for confirmation.
+    url = f"http://127.0.0.1:{plant.data['anpr'].push.port}/api/anpr/push/west_gate_main"
+    async with aiohttp.ClientSession() as session:
+        body = {"plate": "冀B12345", "confidence": 61, "colour": "blue", "direction": "in"}
+        async with session.post(url, json=body) as response:
+            assert response.status == 200, await response.text()
+    west = page.locator('[data-lane="west_gate_main"]')
+    await expect(west.locator('[data-field="plate"]')).to_have_text("冀B12345")
+    await expect(west.locator('[data-field="colour"]')).to_have_text("蓝牌")
+    await expect(west.locator('[data-field="confidence"]')).to_have_text("置信度 61.0 %")
+    await expect(west.locator(".decision-label")).to_have_text("待人工确认")
+
+    shot = tmp_path / "lanes.png"
+    await page.screenshot(path=shot, full_page=True)
+    assert shot.stat().st_size > 10_000
+
+    await page.click("text=English")
+    await expect(page.locator("h1")).to_have_text("Lanes")
+    await expect(page.locator("nav.nav")).to_contain_text("Passages")
+    await expect(west.locator(".decision-label")).to_have_text("Needs confirmation")
+    assert page.errors == []  # type: ignore[attr-defined]
+    await page.context.close()
+
+
+async def test_inspector_may_look_but_not_act(plant: Hub, browser: Browser) -> None:
+    page = await signed_in(browser, plant, Role.INSPECTOR)
+    await expect(page.locator('[data-lane="east_gate_in"] .plate')).not_to_have_text("暂无车辆")
+    assert await page.locator("[data-action]").count() == 0
+    status = await page.evaluate(
+        """async () => (await fetch('/api/services/ledger/record_followup', {method: 'POST',
+             headers: {'Content-Type': 'application/json'},
+             body: JSON.stringify({passage_id: '00000000-0000-0000-0000-000000000000', kind: 'cargo',
+                                   data: {cargo: '铁矿石'}})})).status"""
+    )
+    assert status == 403
+    await page.goto(f"{ui_url(plant)}/audit?action=ledger.record_followup")
+    await expect(page.locator("#audit-table")).to_contain_text("拒绝")
+    await page.context.close()
+
+    guard = await signed_in(browser, plant, Role.GUARD)
+    await guard.goto(f"{ui_url(plant)}/audit")
+    await expect(guard.locator("h1")).to_have_text("无权访问")
+    await guard.context.close()
