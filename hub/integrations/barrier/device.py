@@ -1,0 +1,267 @@
+"""One lane's barrier controller: polls the PLC, pulses its coils, writes its display, sounds its alarm.
+
+It keeps the connection alive with exponential backoff; while the PLC does not answer, `online` is
+False and every entity of the lane shows `unavailable`, and commands fail with a clear error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from hub.core import Context, Hub, HubError
+
+from .config import BarrierLane
+from .const import BACKOFF_FIRST, BACKOFF_MAX, Position
+from .display import async_send_line, encode_text, pack_registers
+from .modbus_client import ModbusConnection, ModbusError
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def position_from_inputs(inputs: dict[str, bool], last_command: str | None) -> Position:
+    """The arm's position from the PLC's inputs; a PLC without motor inputs is judged by the last command."""
+    if inputs.get("fault") or (inputs.get("open") and inputs.get("closed")):
+        return Position.FAULT  # contradicting limit switches are a wiring fault, not a position
+    if inputs.get("opening"):
+        return Position.OPENING
+    if inputs.get("closing"):
+        return Position.CLOSING
+    if inputs.get("open"):
+        return Position.OPEN
+    if inputs.get("closed"):
+        return Position.CLOSED
+    if last_command == "close" and "closing" not in inputs:
+        return Position.CLOSING
+    if last_command == "open" and "opening" not in inputs:
+        return Position.OPENING
+    return Position.OPEN  # stopped between the limits: not closed, so not safe to treat as closed
+
+
+class BarrierController:
+    def __init__(
+        self,
+        hub: Hub,
+        conf: BarrierLane,
+        connection: ModbusConnection,
+        display_target: tuple[str, int] | None = None,
+    ) -> None:
+        self.hub = hub
+        self.conf = conf
+        self.key = conf.key
+        self.connection = connection
+        self.display_target = display_target
+        self.online = False
+        self.position: Position | None = None
+        self.alarm_on = False
+        self.display_text = conf.display.idle_text
+        self.display_until: datetime | None = None
+        self.display_truncated = False
+        self.last_command: str | None = None
+        self.last_error: str | None = None
+        self._context: Context | None = None
+        self._listeners: list[Callable[[Context | None], None]] = []
+        self._wake = asyncio.Event()
+        self._pulse: tuple[int, asyncio.Task[None]] | None = None
+        self._alarm_timer: asyncio.Task[None] | None = None
+        self._display_timer: asyncio.Task[None] | None = None
+
+    # ----- listeners (the entities) ------------------------------------------------------------
+    def async_add_listener(self, callback: Callable[[Context | None], None]) -> Callable[[], None]:
+        self._listeners.append(callback)
+        return lambda: self._listeners.remove(callback)
+
+    def _notify(self) -> None:
+        for callback in list(self._listeners):
+            try:
+                callback(self._context)
+            except Exception:
+                _LOGGER.exception("Barrier %s: listener failed", self.key)
+
+    # ----- the poll loop -----------------------------------------------------------------------
+    async def async_run(self) -> None:
+        backoff = BACKOFF_FIRST
+        down_since: float | None = None
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                if not self.connection.connected:
+                    await self.connection.async_connect()
+                await self._async_poll()
+            except ModbusError as err:
+                if self.online or down_since is None:
+                    _LOGGER.warning("Barrier %s: PLC not answering: %s (retrying)", self.key, err)
+                    down_since = loop.time()
+                else:
+                    _LOGGER.debug("Barrier %s: still not answering: %s", self.key, err)
+                self.last_error = str(err)
+                self._set_online(False)
+                self.connection.close()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+                continue
+            if not self.online:
+                if down_since is not None:
+                    _LOGGER.info(
+                        "Barrier %s: PLC answering again after %.1f s", self.key, loop.time() - down_since
+                    )
+                down_since, self.last_error = None, None
+                self._set_online(True)
+            backoff = BACKOFF_FIRST
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.conf.scan_seconds)
+
+    def _set_online(self, online: bool) -> None:
+        if online != self.online:
+            self.online = online
+            self._notify()
+
+    async def _async_poll(self) -> None:
+        regs = self.conf.registers
+        offsets = regs.input_offsets()
+        if regs.inputs in ("discrete_inputs", "coils"):
+            bits = await self.connection.async_read_bits(
+                regs.inputs, regs.inputs_address, max(offsets.values()) + 1
+            )
+            inputs = {name: bits[offset] for name, offset in offsets.items()}
+        else:
+            [word] = await self.connection.async_read_registers(regs.inputs, regs.inputs_address, 1)
+            inputs = {name: bool(word >> offset & 1) for name, offset in offsets.items()}
+        alarm = self.alarm_on
+        if regs.alarm_coil is not None:
+            [alarm] = await self.connection.async_read_bits("coils", regs.alarm_coil, 1)
+        position = position_from_inputs(inputs, self.last_command)
+        if position in (Position.OPEN, Position.CLOSED, Position.FAULT):
+            self.last_command = None  # the travel is over
+        if (position, alarm) != (self.position, self.alarm_on) or not self.online:
+            self.position, self.alarm_on = position, alarm
+            if self.online:
+                self._notify()
+
+    # ----- commands ----------------------------------------------------------------------------
+    def _check_online(self, what: str) -> None:
+        if not self.online:
+            raise HubError(f"barrier {self.key}: cannot {what}: PLC not answering ({self.last_error})")
+
+    async def _async_write_coil(self, what: str, coil: int, value: bool) -> None:
+        self._check_online(what)
+        try:
+            await self.connection.async_write_coil(coil, value)
+        except ModbusError as err:
+            self._wake.set()  # let the poll loop find out whether the PLC is gone
+            raise HubError(f"barrier {self.key}: cannot {what}: {err}") from err
+
+    async def async_command(self, command: str, context: Context | None) -> None:
+        """Pulse the open or close coil; the position follows from the PLC's inputs."""
+        regs = self.conf.registers
+        coil = regs.open_coil if command == "open" else regs.close_coil
+        if coil is None:
+            raise HubError(f"barrier {self.key}: no close coil configured; it closes by its loop detector")
+        if self._pulse is not None:  # release a pulse still held, so open and close never overlap
+            held, task = self._pulse
+            task.cancel()
+            self._pulse = None
+            await self._async_write_coil(command, held, False)
+        await self._async_write_coil(command, coil, True)
+        self.last_command, self._context = command, context
+        self._pulse = (coil, self.hub.async_create_task(self._async_release(coil), name=f"{self.key} pulse"))
+        self._wake.set()
+
+    async def _async_release(self, coil: int) -> None:
+        await asyncio.sleep(self.conf.registers.pulse_seconds)
+        self._pulse = None
+        try:
+            await self.connection.async_write_coil(coil, False)
+        except ModbusError as err:
+            _LOGGER.warning("Barrier %s: could not release coil %s: %s", self.key, coil, err)
+
+    async def async_alarm(self, seconds: float, context: Context | None) -> None:
+        coil = self.conf.registers.alarm_coil
+        if coil is None:
+            raise HubError(f"barrier {self.key}: no alarm coil configured")
+        if self._alarm_timer is not None:
+            self._alarm_timer.cancel()
+            self._alarm_timer = None
+        await self._async_write_coil("sound the alarm", coil, seconds > 0)
+        self._context = context
+        self.alarm_on = seconds > 0
+        self._notify()
+        if seconds > 0:
+            self._alarm_timer = self.hub.async_create_background_task(
+                self._async_alarm_off(coil, seconds), name=f"{self.key} alarm"
+            )
+
+    async def _async_alarm_off(self, coil: int, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        self._alarm_timer = None
+        try:
+            await self.connection.async_write_coil(coil, False)
+        except ModbusError as err:
+            _LOGGER.warning("Barrier %s: could not stop the alarm: %s", self.key, err)
+        self._wake.set()
+
+    async def async_show(self, text: str, seconds: float | None, context: Context | None) -> bool:
+        """Show text on the LED display for `seconds`, then the idle text; returns whether it was cut."""
+        display = self.conf.display
+        if display.kind == "none":
+            raise HubError(f"barrier {self.key}: no display configured")
+        capacity = display.text_registers * 2 if display.kind == "modbus" else 1024
+        data, truncated = encode_text(text, display.encoding, capacity)
+        if truncated:
+            _LOGGER.warning("Barrier %s: display text cut to %d bytes: %s", self.key, capacity, text)
+        await self._async_write_display(data)
+        if self._display_timer is not None:
+            self._display_timer.cancel()
+            self._display_timer = None
+        self.display_text = data.decode(display.encoding)
+        self.display_truncated = truncated
+        self._context = context
+        self.display_until = None
+        if text != display.idle_text:
+            seconds = seconds or display.default_seconds
+            self.display_until = self.hub.now() + timedelta(seconds=seconds)
+            self._display_timer = self.hub.async_create_background_task(
+                self._async_display_idle(seconds), name=f"{self.key} display"
+            )
+        self._notify()
+        return truncated
+
+    async def _async_write_display(self, data: bytes) -> None:
+        display = self.conf.display
+        if display.kind == "tcp":
+            assert self.display_target is not None
+            host, port = self.display_target
+            try:
+                await async_send_line(
+                    host, port, data + display.line_end.encode(display.encoding), self.conf.timeout
+                )
+            except (OSError, TimeoutError) as err:
+                raise HubError(f"barrier {self.key}: display {host}:{port} not answering: {err}") from err
+            return
+        self._check_online("write the display")
+        words = pack_registers(data, display.text_registers, display.byte_order)
+        try:
+            await self.connection.async_write_registers(display.text_address, words)
+            if display.length_register is not None:
+                await self.connection.async_write_registers(display.length_register, [len(data)])
+        except ModbusError as err:
+            self._wake.set()
+            raise HubError(f"barrier {self.key}: cannot write the display: {err}") from err
+
+    async def _async_display_idle(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        self._display_timer = None
+        try:
+            await self.async_show(self.conf.display.idle_text, None, None)
+        except HubError as err:
+            _LOGGER.warning("Barrier %s: could not clear the display: %s", self.key, err)
+
+    def async_stop(self) -> None:
+        for task in (self._alarm_timer, self._display_timer):
+            if task is not None:
+                task.cancel()
+        self.connection.close()
