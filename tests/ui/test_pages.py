@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from urllib.parse import unquote
@@ -106,11 +107,15 @@ async def test_passage_search_detail_and_audit_with_the_ledger(make_hub, http) -
     async with http.get(f"{base}/passages/{link}") as response:
         detail = await response.text()
     assert passage_id in detail and "国四柴油货车禁止入厂" in detail
-    # The ledger has no photo service yet: the page says so instead of showing broken images.
-    assert "照片查看暂不可用" in detail
-    sha = "ab" * 32
+    # The photo the ledger holds is shown; a hash it does not hold is a clear 404.
+    plate_photo = b"\xff\xd8plate\xff\xd9"
+    sha = hashlib.sha256(plate_photo).hexdigest()
+    assert f'src="/api/evidence/{sha}"' in detail
     async with http.get(f"{base}/api/evidence/{sha}") as response:
-        assert response.status == 503 and (await response.json())["error"] == "not_available"
+        assert response.status == 200 and response.content_type == "image/jpeg"
+        assert await response.read() == plate_photo
+    async with http.get(f"{base}/api/evidence/{'ab' * 32}") as response:
+        assert response.status == 404 and "missing" in (await response.json())["message"]
     async with http.get(f"{base}/passages/{uuid.uuid4()}") as response:
         assert response.status == 404
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 
 from hub.core import Event, Hub
-from hub.core.const import EVENT_SERVICE_CALLED, EVENT_USER_LOGIN, EVENT_WEIGHT_STABLE
+from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_SERVICE_CALLED, EVENT_USER_LOGIN, EVENT_WEIGHT_STABLE
 
 from .audit import target_of
 from .config import LedgerConfig
 from .const import DOMAIN
 from .recorder import Ledger
 from .retention import async_retention_loop
+from .sensor import PlantCounters
 from .services import register
 
 _LOGGER = logging.getLogger(__name__)
@@ -32,6 +33,9 @@ async def async_setup(hub: Hub, config: LedgerConfig) -> bool:
     await ledger.weights.async_load()
     hub.data[DOMAIN] = ledger
     register(hub, ledger)
+    counters = PlantCounters(ledger)
+    await hub.entities.async_add(DOMAIN, counters.counters.values())
+    await counters.async_refresh()
     routine = frozenset(config.audit_routine_services)
 
     def on_service_called(event: Event) -> None:
@@ -57,6 +61,7 @@ async def async_setup(hub: Hub, config: LedgerConfig) -> bool:
         hub.bus.async_listen(EVENT_SERVICE_CALLED, on_service_called),
         hub.bus.async_listen(EVENT_USER_LOGIN, on_login),
         hub.bus.async_listen(EVENT_WEIGHT_STABLE, ledger.async_on_weight),
+        hub.bus.async_listen(EVENT_PASSAGE_RECORDED, counters.on_recorded),
     ]
 
     async def async_stop() -> None:

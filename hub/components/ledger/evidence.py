@@ -48,6 +48,16 @@ class EvidenceStore:
     def read(self, sha256: str) -> bytes:
         return self.path_of(sha256).read_bytes()
 
+    def read_verified(self, sha256: str) -> bytes:
+        """The photo, only if it still has its hash: a changed file is never served as evidence."""
+        try:
+            content = self.path_of(sha256).read_bytes()
+        except FileNotFoundError:
+            raise LookupError(f"photo {sha256[:12]}… is missing from the evidence store") from None
+        if hashlib.sha256(content).hexdigest() != sha256:
+            raise LookupError(f"photo {sha256[:12]}… was changed in the evidence store")
+        return content
+
     def check(self, sha256: str) -> EvidenceState:
         path = self.path_of(sha256)
         try:

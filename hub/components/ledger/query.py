@@ -48,6 +48,7 @@ def passage_where(q: PassageQuery) -> tuple[str, list[Any]]:
         clauses.append("p.recorded_ts < ?")
         args.append(int(q.end.timestamp()))
     for column in (
+        "passage_id",
         "gate",
         "lane",
         "direction",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -133,6 +133,7 @@ class Page(BaseModel):
 
 
 class PassageQuery(Page):
+    passage_id: str | None = Field(None, min_length=8, max_length=36)
     plate: str | None = Field(None, max_length=16)  # exact (the corrected plate counts too)
     plate_contains: str | None = Field(None, min_length=1, max_length=16)
     gate: str | None = None
@@ -155,6 +156,18 @@ class AuditQuery(Page):
     outcome: str | None = None
     target: str | None = None
     sort: Literal["at", "-at", "seq", "-seq"] = "-at"
+
+
+class EvidenceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class DailyStatsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    date: date
 
 
 class ReadRecords(BaseModel):

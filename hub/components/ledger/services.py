@@ -17,6 +17,8 @@ from .retention import async_prune
 from .rows import SELECT_LIST, record_dict
 from .schemas import (
     AuditQuery,
+    DailyStatsRequest,
+    EvidenceRequest,
     OpenPassages,
     PassageQuery,
     ReadRecords,
@@ -25,6 +27,7 @@ from .schemas import (
     RecordPassage,
     TripQuery,
 )
+from .stats import async_daily_stats
 from .trips import async_trips
 from .verify import async_verify
 
@@ -127,6 +130,13 @@ def register(hub: Hub, ledger: Ledger) -> None:
     async def prune(call: ServiceCall) -> dict[str, Any]:
         return await async_prune(ledger, hub.now())
 
+    async def evidence(call: ServiceCall) -> dict[str, Any]:
+        data = await hub.async_add_executor_job(ledger.evidence.read_verified, call.data.sha256)
+        return {"content_type": "image/jpeg", "data": data}
+
+    async def daily_stats(call: ServiceCall) -> dict[str, Any]:
+        return await async_daily_stats(ledger.conn, ledger.dialect, call.data.date, hub.clock.tz)
+
     admin = {Role.ADMIN}
     reg = hub.services.async_register
     reg(
@@ -143,6 +153,11 @@ def register(hub: Hub, ledger: Ledger) -> None:
     reg(DOMAIN, "read_records", read_records, ReadRecords, roles={Role.INSPECTOR, Role.ENGINEER})
     reg(DOMAIN, "open_passages", open_passages, OpenPassages, roles={Role.GUARD, Role.OFFICER})
     reg(DOMAIN, "record_audit", record_audit, RecordAudit, roles=admin)
+    reg(DOMAIN, "evidence", evidence, EvidenceRequest, roles=READERS, description="通行照片 a passage photo")
+    reg(
+        DOMAIN, "daily_stats", daily_stats, DailyStatsRequest, roles=READERS | {Role.ENGINEER},
+        description="日统计 counts of one day",
+    )  # fmt: skip
     reg(DOMAIN, "trips", trips, TripQuery, roles=READERS, description="车次查询 entries paired with exits")
     reg(DOMAIN, "verify", verify, Verify, roles=AUDITORS, description="台账校验 verify the hash chains")
     reg(

@@ -1,0 +1,82 @@
+"""Today's counters of the plant (`sensor.plant_entries_today` ...), from the ledger as it commits.
+
+They start from the ledger's own count of the day (so a restart does not zero them) and follow
+`passage_recorded`; at the plant's midnight they start again from the new day's count.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from hub.core import DeviceInfo, Entity, EntityDescription, Event
+
+from .stats import async_daily_stats
+
+if TYPE_CHECKING:
+    from .recorder import Ledger
+
+COUNTERS = (
+    EntityDescription(key="plant_entries_today", name="Entries today", translation_key="entries_today"),
+    EntityDescription(key="plant_exits_today", name="Exits today", translation_key="exits_today"),
+    EntityDescription(key="plant_denied_today", name="Denied today", translation_key="denied_today"),
+    EntityDescription(key="plant_released_today", name="Released today", translation_key="released_today"),
+)
+_STATS_KEY = {
+    "plant_entries_today": "entries",
+    "plant_exits_today": "exits",
+    "plant_denied_today": "denied",
+    "plant_released_today": "released",
+}
+DEVICE = DeviceInfo(identifier="ledger:plant", name="电子台账 Ledger")
+
+
+class DailyCounter(Entity):
+    domain = "sensor"
+    _attr_device_info = DEVICE
+
+    def __init__(self, description: EntityDescription) -> None:
+        self.entity_description = description
+        self.value = 0
+
+    @property
+    def state(self) -> str:
+        return str(self.value)
+
+
+class PlantCounters:
+    """Keeps the four counters of the current local day."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.counters = {d.key: DailyCounter(d) for d in COUNTERS}
+        self.day: date | None = None
+        self._released: set[str] = set()
+
+    async def async_refresh(self) -> None:
+        hub = self.ledger.hub
+        self.day = hub.now().date()
+        stats = await async_daily_stats(self.ledger.conn, self.ledger.dialect, self.day, hub.clock.tz)
+        for key, counter in self.counters.items():
+            counter.value = int(stats[_STATS_KEY[key]])
+        self._released.clear()
+        for counter in self.counters.values():
+            counter.async_write_state()
+
+    def on_recorded(self, event: Event) -> None:
+        record: dict[str, Any] = event.data
+        if self.ledger.hub.now().date() != self.day:
+            self.ledger.hub.async_create_task(self.async_refresh())  # the count of the new day includes this
+            return
+        changed: list[str] = []
+        if record["kind"] == "passage":
+            changed.append("plant_entries_today" if record["direction"] == "in" else "plant_exits_today")
+            if record["decision"] == "deny":
+                changed.append("plant_denied_today")
+        elif record["kind"] == "release" and record["passage_id"] not in self._released:
+            self._released.add(record["passage_id"])
+            changed.append("plant_released_today")
+        for key in changed:
+            counter = self.counters[key]
+            counter.value += 1
+            counter.async_write_state(event.context)
