@@ -1,0 +1,93 @@
+"""Weighbridge indicators (地磅仪表): the weight on each lane's bridge, and one stable weight per vehicle.
+
+Per lane: `sensor.<gate>_<lane>_weight` (kg) and `binary_sensor.<gate>_<lane>_weighbridge_online`.
+Event `weight_stable` {gate, lane, weight_kg, at, indicator} once per vehicle; the ledger joins it
+to the lane's open passage. Sources: Modbus TCP, or continuous ASCII frames from a serial port or a
+TCP serial server. A bridge with `simulator: true` gets a simulated indicator in-process, which in
+the demo weighs the vehicles that the traffic generator sends to its lane.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from hub.core import DeviceInfo, Event, Hub
+
+from .binary_sensor import WeighbridgeOnline
+from .config import Weighbridge, WeighbridgeConfig
+from .const import DOMAIN
+from .device import WeighbridgeReader
+from .sensor import WeightSensor
+
+_LOGGER = logging.getLogger(__name__)
+CONFIG_SCHEMA = WeighbridgeConfig
+EVENT_VEHICLE_ARRIVED = "vehicle_arrived"  # fired by the demo traffic generator
+
+
+class WeighbridgeIntegration:
+    def __init__(self, hub: Hub, config: WeighbridgeConfig) -> None:
+        self.hub = hub
+        self.config = config
+        self.readers: dict[str, WeighbridgeReader] = {}
+        self.simulators: dict[str, Any] = {}  # lane key -> SimulatedIndicator
+
+    async def async_setup(self) -> None:
+        for conf in self.config.bridges:
+            await self._async_add_bridge(conf)
+
+    async def _async_add_bridge(self, conf: Weighbridge) -> None:
+        port = conf.port
+        if (options := conf.simulator_config) is not None:
+            from .simulator import SimulatedIndicator
+
+            sim = SimulatedIndicator(
+                options,
+                form="modbus" if conf.source == "modbus" else "tcp",
+                fmt=conf.format,
+                unit=conf.unit,
+                modbus_map=conf.modbus,
+                host=conf.host,
+                port=port or 0,
+                seed=len(self.simulators),
+                name=conf.key,
+            )
+            port = await sim.async_start()
+            self.hub.async_on_stop(sim.async_stop)
+            self.simulators[conf.key] = sim
+
+            def on_vehicle(event: Event, sim: Any = sim) -> None:
+                gross = event.data.get("gross_kg")
+                if isinstance(gross, int | float) and gross > 0:
+                    sim.spawn(sim.async_weigh(gross))
+
+            self.hub.async_on_stop(
+                self.hub.bus.async_listen(
+                    EVENT_VEHICLE_ARRIVED,
+                    on_vehicle,
+                    event_filter=lambda e, c=conf: (
+                        e.data.get("gate") == c.gate and e.data.get("lane") == c.lane
+                    ),
+                )
+            )
+        reader = WeighbridgeReader(self.hub, conf, conf.host, port)
+        self.readers[conf.key] = reader
+        simulated = options is not None
+        device = DeviceInfo(
+            identifier=f"weighbridge:{conf.key}",
+            name=conf.name or f"{conf.gate} {conf.lane} weighbridge",
+            manufacturer="EcoGate" if simulated else None,
+            model=f"simulated {conf.indicator}" if simulated else conf.indicator,
+        )
+        await self.hub.entities.async_add(
+            DOMAIN, [WeightSensor(reader, device), WeighbridgeOnline(reader, device)]
+        )
+        self.hub.async_create_background_task(reader.async_run(), name=f"weighbridge {conf.key}")
+        self.hub.async_on_stop(reader.async_stop)
+
+
+async def async_setup(hub: Hub, config: WeighbridgeConfig) -> bool:
+    integration = WeighbridgeIntegration(hub, config)
+    hub.data[DOMAIN] = integration
+    await integration.async_setup()
+    return True

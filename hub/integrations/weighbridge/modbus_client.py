@@ -1,0 +1,273 @@
+"""The only module of the weighbridge integration that imports pymodbus.
+
+pymodbus is pinned to 3.16 because its API moves within 3.x; everything it offers is wrapped here in
+two small classes: `ModbusConnection` (the hub's side: one lock per connection, keyword arguments,
+every reply checked with isError() and for its length) and `ModbusDeviceServer` (the simulated
+indicator: plain register tables that a simulator writes, served over Modbus TCP). The barrier
+integration has its own copy with coils: integrations never import each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pymodbus.client import AsyncModbusTcpClient
+from pymodbus.constants import ExcCodes
+from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
+from pymodbus.pdu import ModbusPDU
+from pymodbus.server import ModbusTcpServer
+from pymodbus.simulator import DataType, SimData, SimDevice
+
+_LOGGER = logging.getLogger(__name__)
+# pymodbus logs every failed request at ERROR with a dump of raw frames and no device name; the
+# integration logs one clear line per device instead, so only pymodbus' critical lines get through.
+logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
+
+RegisterTable = Literal["holding_registers", "input_registers"]
+
+EXCEPTION_TEXT = {
+    1: "illegal function",
+    2: "illegal data address",
+    3: "illegal data value",
+    4: "device failure",
+    5: "acknowledge",
+    6: "device busy",
+    10: "gateway path unavailable",
+    11: "gateway target did not respond",
+}
+
+
+class ModbusError(Exception):
+    """The device did not answer, or answered something that is not what was asked for."""
+
+
+class ModbusConnection:
+    """One TCP connection to one Modbus device; requests are serialised by one lock."""
+
+    def __init__(self, host: str, port: int, *, unit_id: int, timeout: float, name: str) -> None:
+        self.host, self.port, self.unit_id, self.name = host, port, unit_id, name
+        self._timeout = timeout
+        self._lock = asyncio.Lock()
+        self._client: AsyncModbusTcpClient | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self._client is not None and self._client.connected
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.host}:{self.port} unit {self.unit_id})"
+
+    async def async_connect(self) -> None:
+        self.close()
+        # reconnect_delay=0: the integration runs its own backoff, so pymodbus must not reconnect behind it.
+        client = AsyncModbusTcpClient(
+            self.host,
+            port=self.port,
+            name=self.name,
+            timeout=self._timeout,
+            retries=0,
+            reconnect_delay=0,
+            reconnect_delay_max=0,
+        )
+        try:
+            ok = await client.connect()
+        except (OSError, ModbusException) as err:
+            client.close()
+            raise ModbusError(f"{self}: cannot connect: {err}") from err
+        if not ok:
+            client.close()
+            raise ModbusError(f"{self}: cannot connect")
+        self._client = client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    async def _async_request(self, what: str, request: Callable[[AsyncModbusTcpClient], object]) -> ModbusPDU:
+        async with self._lock:
+            client = self._client
+            if client is None or not client.connected:
+                raise ModbusError(f"{self}: not connected ({what})")
+            try:
+                reply: ModbusPDU = await request(client)  # type: ignore[misc]
+            except (TimeoutError, ModbusIOException) as err:
+                # pymodbus drops replies it cannot parse, so garbage and silence both end here.
+                raise ModbusError(f"{self}: {what}: no valid reply within {self._timeout:g} s") from err
+            except (ConnectionException, OSError) as err:
+                raise ModbusError(f"{self}: {what}: connection lost ({err})") from err
+            except ModbusException as err:
+                raise ModbusError(f"{self}: {what}: bad reply ({err})") from err
+        if reply is None:
+            raise ModbusError(f"{self}: {what}: no reply")
+        if reply.isError():
+            code = getattr(reply, "exception_code", 0)
+            text = EXCEPTION_TEXT.get(code, "unknown exception")
+            raise ModbusError(f"{self}: {what}: refused with exception {code} ({text})")
+        return reply
+
+    async def async_read_registers(self, table: RegisterTable, address: int, count: int) -> list[int]:
+        what = f"read {table} {address}+{count}"
+        if table == "holding_registers":
+            reply = await self._async_request(
+                what, lambda c: c.read_holding_registers(address, count=count, device_id=self.unit_id)
+            )
+        else:
+            reply = await self._async_request(
+                what, lambda c: c.read_input_registers(address, count=count, device_id=self.unit_id)
+            )
+        registers = list(getattr(reply, "registers", None) or [])
+        if len(registers) != count:
+            raise ModbusError(f"{self}: {what}: reply has {len(registers)} registers")
+        return registers
+
+
+# ----- the simulated device ----------------------------------------------------------------------
+TABLE_OF_FUNCTION = {1: "coils", 5: "coils", 15: "coils", 2: "discrete_inputs"}
+TABLE_OF_FUNCTION |= {3: "holding_registers", 6: "holding_registers", 16: "holding_registers"}
+TABLE_OF_FUNCTION |= {22: "holding_registers", 23: "holding_registers", 4: "input_registers"}
+
+
+@dataclass
+class RegisterTables:
+    """A device's memory as plain lists, which the simulator owns and changes as it likes."""
+
+    size: int = 256
+    coils: list[bool] = field(default_factory=list)
+    discrete_inputs: list[bool] = field(default_factory=list)
+    holding_registers: list[int] = field(default_factory=list)
+    input_registers: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.size = (self.size + 15) // 16 * 16  # bit tables are served in 16-bit words
+        for name, empty in (("coils", False), ("discrete_inputs", False)):
+            setattr(self, name, [empty] * self.size)
+        self.holding_registers = [0] * self.size
+        self.input_registers = [0] * self.size
+
+
+WriteHook = Callable[[str, int, list[int] | list[bool]], None]
+
+
+class ModbusDeviceServer:
+    """A Modbus TCP server over `RegisterTables`.
+
+    `on_write(table, address, values)` runs after a client wrote. `refuse` (an exception code or None)
+    makes every request fail with that code; `answering = False` swallows replies (a device that hangs);
+    `garble = True` replies bytes that are no Modbus frame (a broken gateway).
+    """
+
+    def __init__(
+        self,
+        tables: RegisterTables,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        on_write: WriteHook | None = None,
+    ) -> None:
+        self.tables = tables
+        self.host = host
+        self.port = port
+        self.on_write = on_write
+        self.refuse: int | None = None
+        self.answering = True
+        self.garble = False
+        self._server: ModbusTcpServer | None = None
+
+    def _device(self) -> SimDevice:
+        bits = [False] * self.tables.size
+        words = [0] * self.tables.size
+        return SimDevice(
+            id=0,  # answers every unit id, as a single PLC behind its own IP does
+            simdata=(
+                [SimData(0, values=list(bits), datatype=DataType.BITS)],
+                [SimData(0, values=list(bits), datatype=DataType.BITS)],
+                [SimData(0, values=list(words), datatype=DataType.REGISTERS)],
+                [SimData(0, values=list(words), datatype=DataType.REGISTERS)],
+            ),
+            action=self._action,
+        )
+
+    async def _action(
+        self,
+        function_code: int,
+        start_address: int,
+        address: int,
+        count: int,
+        current: list[int],
+        set_values: list[int] | list[bool] | None,
+    ) -> ExcCodes | None:
+        """Sync pymodbus' memory with the tables on every request (bit tables: 16 bits a word)."""
+        if self.refuse:
+            return ExcCodes(self.refuse)
+        table = TABLE_OF_FUNCTION.get(function_code)
+        if table is None:
+            return ExcCodes.ILLEGAL_FUNCTION
+        values = getattr(self.tables, table)
+        if table in ("coils", "discrete_inputs"):
+            for word in range(min(len(current) - 1, len(values) // 16)):
+                current[word] = sum(1 << i for i, bit in enumerate(values[word * 16 : word * 16 + 16]) if bit)
+        else:
+            current[: len(values)] = values
+        if set_values:
+            if address + len(set_values) > len(values):
+                return ExcCodes.ILLEGAL_ADDRESS
+            if table in ("coils", "discrete_inputs"):
+                values[address : address + len(set_values)] = [bool(v) for v in set_values]
+            else:
+                values[address : address + len(set_values)] = [int(v) & 0xFFFF for v in set_values]
+            if self.on_write is not None:
+                try:
+                    self.on_write(table, address, list(set_values))
+                except Exception:
+                    _LOGGER.exception("Simulated device on %s: write hook failed", self.port)
+        return None
+
+    def _trace_packet(self, sending: bool, data: bytes) -> bytes:
+        if not sending:
+            return data
+        if not self.answering:
+            return b""
+        if self.garble:
+            return b"\x00\x01garbage\xff" + bytes(reversed(data))
+        return data
+
+    async def async_start(self) -> int:
+        """Listen; returns the port (a free one when configured as 0)."""
+        self._server = ModbusTcpServer(
+            self._device(), address=(self.host, self.port), trace_packet=self._trace_packet
+        )
+        await self._server.serve_forever(background=True)
+        transport = self._server.transport
+        sockets = getattr(transport, "sockets", None)
+        if sockets:
+            self.port = sockets[0].getsockname()[1]
+        return self.port
+
+    async def async_stop(self) -> None:
+        if self._server is not None:
+            await self._server.shutdown()
+            self._server = None
+
+
+# ----- 32-bit weights in two registers --------------------------------------------------------
+WordOrder = Literal["high_first", "low_first"]
+
+
+def weight_from_registers(words: list[int], word_order: WordOrder, signed: bool) -> int:
+    """Two 16-bit registers as one 32-bit count; indicators differ in which word comes first."""
+    high, low = (words[0], words[1]) if word_order == "high_first" else (words[1], words[0])
+    value = (high & 0xFFFF) << 16 | (low & 0xFFFF)
+    if signed and value & 0x8000_0000:
+        value -= 1 << 32
+    return value
+
+
+def weight_to_registers(value: int, word_order: WordOrder) -> list[int]:
+    value &= 0xFFFF_FFFF
+    high, low = value >> 16, value & 0xFFFF
+    return [high, low] if word_order == "high_first" else [low, high]
