@@ -1,0 +1,31 @@
+"""MQTT bridge: the hub's entities for Home Assistant and SCADA, commands back in, MQTT sensors.
+
+Publishes every entity with Home Assistant MQTT discovery
+(`<discovery_prefix>/<component>/<node_id>/<object_id>/config`, retained), its state, JSON
+attributes and availability under `<base_topic>/<entity_id>/...` (retained), the bridge's
+`<base_topic>/status` (online/offline, the last will) and every ledger record on
+`<base_topic>/passage` (not retained). Barrier covers and the alert-level select take commands on
+`<base_topic>/<entity_id>/set`, run through the hub's services as `command_user` (door "mqtt").
+Configured sensor topics become `sensor.<object_id>` entities. The connection comes back by
+itself after a broker restart and publishes everything again. Entity `binary_sensor.mqtt_broker_connected`.
+"""
+
+from __future__ import annotations
+
+from hub.core import Hub
+
+from .bridge import MqttBridge
+from .config import MqttConfig
+from .const import DOMAIN
+
+CONFIG_SCHEMA = MqttConfig
+
+__all__ = ["CONFIG_SCHEMA", "DOMAIN", "async_setup"]
+
+
+async def async_setup(hub: Hub, config: MqttConfig) -> bool:
+    bridge = MqttBridge(hub, config)
+    hub.data[DOMAIN] = bridge
+    await bridge.async_start()
+    hub.async_on_stop(bridge.async_stop)
+    return True

@@ -1,0 +1,117 @@
+"""The `mqtt:` section of configuration.yaml: the broker, what is published where, MQTT sensors."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .ingest import topic_matches
+
+# A topic we publish under or subscribe to exactly: no wildcards, no empty levels at the ends.
+TopicRoot = Annotated[str, Field(pattern=r"^[^#+/\s][^#+\s]*[^#+/\s]$|^[^#+/\s]$", max_length=200)]
+# Home Assistant allows only these characters in a discovery topic's node_id and object_id.
+NodeId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+ObjectId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TlsConfig(_Strict):
+    """TLS to the broker. Paths are relative to the configuration directory unless absolute.
+
+    Without `ca_certs` the system's trusted CAs check the broker; `insecure` skips only the check
+    that the certificate names the host (a broker addressed by an IP its certificate lacks).
+    """
+
+    ca_certs: str | None = None
+    certfile: str | None = None
+    keyfile: str | None = None
+    insecure: bool = False
+
+    @model_validator(mode="after")
+    def _pair(self) -> TlsConfig:
+        if self.keyfile and not self.certfile:
+            raise ValueError("keyfile needs certfile (the client certificate)")
+        return self
+
+
+class SensorDevice(_Strict):
+    id: ObjectId  # stable: the sensors' unique ids are built on it
+    name: str = Field(min_length=1, max_length=100)
+    manufacturer: str | None = None
+    model: str | None = None
+
+
+class SensorTopic(_Strict):
+    """One value read from an MQTT topic, e.g. PM2.5 from an air-quality microstation's JSON."""
+
+    topic: str = Field(min_length=1, max_length=200)  # may hold + and # wildcards
+    object_id: ObjectId | None = None  # the entity is sensor.<object_id>; default from topic and path
+    name: str | None = Field(None, max_length=100)
+    json_path: str | None = Field(None, max_length=200)  # `pm25`, `data.pm25`, `values[0].pm25`
+    unit_of_measurement: str | None = Field(
+        None, max_length=32, validation_alias=AliasChoices("unit_of_measurement", "unit")
+    )
+    device_class: str | None = Field(None, max_length=40)
+    value_type: Literal["number", "string"] = "number"
+    expire_after: float | None = Field(None, gt=0, le=7 * 24 * 3600)  # unavailable after this silence
+    qos: int = Field(0, ge=0, le=1)
+    device: SensorDevice | None = None
+
+    @field_validator("topic")
+    @classmethod
+    def _valid_filter(cls, value: str) -> str:
+        levels = value.split("/")
+        for i, level in enumerate(levels):
+            if ("#" in level and (level != "#" or i != len(levels) - 1)) or ("+" in level and level != "+"):
+                raise ValueError("`#` only as the whole last level, `+` only as a whole level")
+        return value
+
+    @property
+    def key(self) -> str:
+        if self.object_id:
+            return self.object_id
+        text = f"{self.topic}_{self.json_path or ''}".lower()
+        return re.sub(r"[^a-z0-9]+", "_", text).strip("_")[:64] or "mqtt_sensor"
+
+
+class MqttConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(1883, ge=1, le=65535)
+    client_id: str | None = Field(None, max_length=64)  # default: <node_id>-<random>
+    username: str | None = None
+    password: str | None = None  # use `!secret`
+    tls: TlsConfig | None = None
+    keepalive: int = Field(60, ge=5, le=3600)
+    qos: int = Field(1, ge=0, le=1)  # for what the hub publishes
+    base_topic: TopicRoot = "ecogate"
+    node_id: NodeId = "ecogate"
+    discovery: bool = True
+    discovery_prefix: TopicRoot = "homeassistant"
+    # The hub user whose roles MQTT commands act with; without one every command is refused.
+    command_user: str | None = None
+    exclude: list[str] = Field(default_factory=list)  # entity id patterns (fnmatch) not to publish
+    sensors: list[SensorTopic] = Field(default_factory=list)
+    reconnect_min_seconds: float = Field(1.0, ge=0.05, le=60)
+    reconnect_max_seconds: float = Field(60.0, ge=0.05, le=3600)
+    max_queued_messages: int = Field(10000, ge=0)  # passages kept while the broker is away (0: no bound)
+    bad_payload_log_every: int = Field(100, ge=1)  # log the first bad payload of a topic, then every Nth
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MqttConfig:
+        if self.password is not None and self.username is None:
+            raise ValueError("password needs username")
+        if self.reconnect_max_seconds < self.reconnect_min_seconds:
+            raise ValueError("reconnect_max_seconds is below reconnect_min_seconds")
+        for sensor in self.sensors:
+            if topic_matches(sensor.topic, f"{self.base_topic}/sensor.x/state"):
+                raise ValueError(f"sensor topic {sensor.topic!r} would read the hub's own messages")
+        keys = [s.key for s in self.sensors]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        if twice:
+            raise ValueError(f"sensor object_id used twice: {', '.join(twice)}")
+        return self

@@ -1,0 +1,212 @@
+"""Topics and Home Assistant discovery payloads: pure functions of an entity's description.
+
+A discovery config (`<prefix>/<component>/<node_id>/<object_id>/config`, retained) tells Home
+Assistant, and anyone else who reads it, what an entity is and where its state, attributes,
+availability and commands travel. The state topics carry the hub's own state strings (what a SCADA
+client wants to read); the `value_template` maps those Home Assistant cannot take to its `None`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from hub.core import DeviceInfo
+
+from .const import (
+    COVER_STATES,
+    HA_COMPONENTS,
+    HA_DEVICE_CLASSES,
+    OFFLINE,
+    ONLINE,
+    PAYLOAD_CLOSE,
+    PAYLOAD_OPEN,
+    RECORD_KINDS,
+)
+
+ORIGIN = {"name": "EcoGate Hub", "sw_version": "0.1.0"}
+# What Home Assistant cannot show (unknown/unavailable, a barrier in fault) becomes its `None`.
+VALUE_TEMPLATE = "{{ 'None' if value in ('unknown', 'unavailable') else value }}"
+COVER_VALUE_TEMPLATE = "{{ value if value in ('open', 'opening', 'closed', 'closing') else 'None' }}"
+PASSAGE_EVENT_TEMPLATE = (
+    "{{ {'event_type': value_json.kind, 'plate': value_json.plate, 'gate': value_json.gate, "
+    "'lane': value_json.lane, 'direction': value_json.direction, 'decision': value_json.decision, "
+    "'reason_text': value_json.reason_text, 'seq': value_json.seq} | to_json }}"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EntityView:
+    """What discovery needs to know about one entity (from its Entity object and its state)."""
+
+    entity_id: str
+    unique_id: str
+    name: str | None
+    device: DeviceInfo | None = None
+    device_class: str | None = None
+    unit_of_measurement: str | None = None
+    state_class: str | None = None
+    icon: str | None = None
+    entity_category: str | None = None
+    options: tuple[str, ...] | None = None
+    commandable: bool = False
+
+
+class Topics:
+    def __init__(self, base: str, discovery_prefix: str, node_id: str) -> None:
+        self.base = base
+        self.prefix = discovery_prefix
+        self.node_id = node_id
+        self.status = f"{base}/status"
+        self.passage = f"{base}/passage"
+        self.command_filter = f"{base}/+/set"
+        self.ha_status = f"{discovery_prefix}/status"  # Home Assistant's birth message
+
+    def state(self, entity_id: str) -> str:
+        return f"{self.base}/{entity_id}/state"
+
+    def attributes(self, entity_id: str) -> str:
+        return f"{self.base}/{entity_id}/attributes"
+
+    def availability(self, entity_id: str) -> str:
+        return f"{self.base}/{entity_id}/availability"
+
+    def command(self, entity_id: str) -> str:
+        return f"{self.base}/{entity_id}/set"
+
+    def entity_of_command(self, topic: str) -> str | None:
+        head, sep, rest = topic.partition(self.base + "/")
+        if head or not sep or not rest.endswith("/set"):
+            return None
+        entity_id = rest[: -len("/set")]
+        return entity_id if entity_id and "/" not in entity_id else None
+
+    def config(self, entity_id: str) -> str:
+        component, object_id = ha_component(entity_id)
+        return f"{self.prefix}/{component}/{self.node_id}/{object_id}/config"
+
+    def passage_event_config(self) -> str:
+        return f"{self.prefix}/event/{self.node_id}/passage/config"
+
+
+def ha_component(entity_id: str) -> tuple[str, str]:
+    """The Home Assistant platform and object id for a hub entity; other domains become sensors."""
+    domain, _, object_id = entity_id.partition(".")
+    if domain in HA_COMPONENTS:
+        return domain, object_id
+    return "sensor", f"{domain}_{object_id}"
+
+
+def hub_device(node_id: str, name: str) -> dict[str, Any]:
+    return {
+        "identifiers": [node_id],
+        "name": name,
+        "manufacturer": "EcoGate",
+        "model": "EcoGate Hub",
+        "sw_version": ORIGIN["sw_version"],
+    }
+
+
+def device_block(view: EntityView, node_id: str, hub: dict[str, Any]) -> dict[str, Any]:
+    if view.device is None:
+        return hub
+    block: dict[str, Any] = {
+        "identifiers": [f"{node_id}_{view.device.identifier}"],
+        "name": view.device.name,
+        "via_device": node_id,
+    }
+    if view.device.manufacturer:
+        block["manufacturer"] = view.device.manufacturer
+    if view.device.model:
+        block["model"] = view.device.model
+    return block
+
+
+def discovery_config(view: EntityView, topics: Topics, hub: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The retained config topic and payload that announce `view` to Home Assistant."""
+    component, object_id = ha_component(view.entity_id)
+    eid = view.entity_id
+    payload: dict[str, Any] = {
+        "name": view.name or object_id,
+        "unique_id": f"{topics.node_id}_{view.unique_id}",
+        "object_id": object_id,  # Home Assistant before 2025.10
+        "default_entity_id": f"{component}.{object_id}",  # since 2025.10
+        "device": device_block(view, topics.node_id, hub),
+        "origin": ORIGIN,
+        "availability": [{"topic": topics.status}, {"topic": topics.availability(eid)}],
+        "availability_mode": "all",
+        "payload_available": ONLINE,
+        "payload_not_available": OFFLINE,
+        "state_topic": topics.state(eid),
+        "json_attributes_topic": topics.attributes(eid),
+        "value_template": VALUE_TEMPLATE,
+    }
+    if view.device_class and view.device_class in HA_DEVICE_CLASSES.get(component, ()):
+        payload["device_class"] = view.device_class
+    if view.icon:
+        payload["icon"] = view.icon
+    if view.entity_category in ("diagnostic", "config"):
+        payload["entity_category"] = view.entity_category
+    if component == "sensor":
+        if view.unit_of_measurement:
+            payload["unit_of_measurement"] = view.unit_of_measurement
+            payload["state_class"] = view.state_class or "measurement"
+        elif view.state_class:
+            payload["state_class"] = view.state_class
+    elif component == "binary_sensor":
+        payload |= {"payload_on": "on", "payload_off": "off"}
+    elif component == "cover":
+        payload["value_template"] = COVER_VALUE_TEMPLATE
+        payload |= {f"state_{s}": s for s in COVER_STATES}
+        if view.commandable:
+            payload |= {
+                "command_topic": topics.command(eid),
+                "payload_open": PAYLOAD_OPEN,
+                "payload_close": PAYLOAD_CLOSE,
+                "payload_stop": None,  # a barrier arm cannot be stopped halfway
+            }
+    elif component == "select":
+        payload["options"] = list(view.options or ())
+        if view.commandable:
+            payload["command_topic"] = topics.command(eid)
+    return topics.config(eid), payload
+
+
+def passage_event_config(topics: Topics, hub: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """An `event` entity in Home Assistant that fires for every record on the passage topic."""
+    return topics.passage_event_config(), {
+        "name": "Passage",
+        "unique_id": f"{topics.node_id}_passage",
+        "object_id": f"{topics.node_id}_passage",
+        "default_entity_id": f"event.{topics.node_id}_passage",
+        "device": hub,
+        "origin": ORIGIN,
+        "availability_topic": topics.status,
+        "state_topic": topics.passage,
+        "event_types": list(RECORD_KINDS),
+        "value_template": PASSAGE_EVENT_TEMPLATE,
+        "icon": "mdi:truck",
+    }
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return f"<{len(value)} bytes>"  # images stay in the evidence store; the ledger has their hash
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
+
+
+def encode_json(value: Any) -> str:
+    """Compact UTF-8 JSON (plates and reasons stay readable Chinese); odd types made JSON-safe."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
