@@ -31,6 +31,7 @@ class SimulatedCamera:
         self.rng = random.Random(seed)
         self.render = render
         self.low_confidence_share = low_confidence_share
+        self._rendering = False
 
     def async_start(self) -> Callable[[], None]:
         return self.hub.bus.async_listen(EVENT_VEHICLE_ARRIVED, self._on_vehicle, event_filter=self._is_mine)
@@ -44,8 +45,11 @@ class SimulatedCamera:
         if not vehicle.get("plate"):
             return  # machinery without a plate: the guard records it by its code
         self.camera.async_seen()
-        if self.render:
-            await self._read_rendered(vehicle, event.data["direction"])
+        if self.render and not self._rendering:
+            # One frame in recognition at a time; a vehicle arriving meanwhile is read as the camera
+            # itself would (by text), so heavy demo traffic never builds a queue of frames.
+            self._rendering = True
+            self.hub.async_create_task(self._read_rendered(vehicle, event.data["direction"]))
             return
         low = self.rng.random() < self.low_confidence_share
         confidence = self.rng.uniform(0.55, 0.8) if low else self.rng.uniform(0.9, 0.995)
@@ -61,6 +65,14 @@ class SimulatedCamera:
         )
 
     async def _read_rendered(self, vehicle: dict[str, Any], direction: str) -> None:
+        try:
+            data = await self._render_and_read(vehicle, direction)
+        finally:
+            self._rendering = False
+        if data is None:
+            _LOGGER.info("Simulated camera %s: no plate read from the rendered frame", self.camera.key)
+
+    async def _render_and_read(self, vehicle: dict[str, Any], direction: str) -> dict[str, Any] | None:
         from .synthetic import render_plate_scene
 
         colour = PlateColour(vehicle.get("colour") or "blue")
@@ -68,6 +80,4 @@ class SimulatedCamera:
         jpeg = await self.hub.async_add_executor_job(
             lambda: render_plate_scene(vehicle["plate"], colour, random.Random(seed))
         )
-        data = await self.camera.async_read_image(jpeg, "simulator+ocr", direction=direction)
-        if data is None:
-            _LOGGER.info("Simulated camera %s: no plate read from the rendered frame", self.camera.key)
+        return await self.camera.async_read_image(jpeg, "simulator+ocr", direction=direction)
