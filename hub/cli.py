@@ -32,7 +32,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from hub.core import Hub
-    from hub.demo import async_ensure_demo_users, prepare_demo
+    from hub.core.const import EVENT_HUB_STARTED
+    from hub.demo import async_ensure_demo_users, endpoints, prepare_demo
 
     _setup_logging(args.log_level)
     config_dir = prepare_demo(Path(args.config), rate_per_minute=args.rate, seed=args.seed)
@@ -46,7 +47,15 @@ def _demo(args: argparse.Namespace) -> int:
         return 2
     print(f"EcoGate demo plant 演示工厂: configuration in {config_dir}", flush=True)
     print("Demo accounts (localhost only):\n" + "\n".join(accounts), flush=True)
-    return asyncio.run(Hub(config_dir).async_run())
+
+    async def run() -> int:
+        hub = Hub(config_dir)
+        hub.bus.async_listen(
+            EVENT_HUB_STARTED, lambda _e: print("Open:\n" + "\n".join(endpoints(hub)), flush=True)
+        )
+        return await hub.async_run()
+
+    return asyncio.run(run())
 
 
 def with_storage(config_dir: str, job: Callable[..., Awaitable[int]]) -> int:

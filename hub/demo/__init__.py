@@ -22,6 +22,8 @@ DEMO_USERS: tuple[tuple[str, str, str], ...] = (
     ("guard", "ecogate-guard", "guard"),
     ("inspector", "ecogate-inspector", "inspector"),
     ("engineer", "ecogate-engineer", "engineer"),
+    # The control room's account for MQTT commands and OPC UA methods: barriers and the alert level.
+    ("scada", "ecogate-scada", "guard,officer"),
 )
 
 
@@ -51,5 +53,16 @@ async def async_ensure_demo_users(hub: Hub) -> list[str]:
     for username, password, roles in DEMO_USERS:
         if hub.auth.by_name(username) is None:
             await hub.auth.async_add_user(username, password, parse_roles(roles))
-        lines.append(f"  {roles:<10} {username} / {password}")
+        lines.append(f"  {roles:<14} {username} / {password}")
+    return lines
+
+
+def endpoints(hub: Hub) -> list[str]:
+    """Where a person reaches the running demo: the web HMI, the OPC UA server, the platform simulator."""
+    lines = []
+    shown = (("ui", "Web HMI 网页"), ("opcua", "OPC UA"), ("uplink", "Platform simulator 监管平台模拟"))
+    for domain, label in shown:
+        url = getattr(hub.data.get(domain), "url", None)
+        if url:
+            lines.append(f"  {label:<24} {url}")
     return lines

@@ -24,6 +24,7 @@ from .frames import FORMATS, FrameFormat, build_frame
 from .modbus_client import ModbusDeviceServer, RegisterTables, weight_to_registers
 
 _LOGGER = logging.getLogger(__name__)
+MAX_QUEUE = 5
 
 
 class SimulatedIndicator:
@@ -49,6 +50,7 @@ class SimulatedIndicator:
         self.answering = True
         self.frames_sent = 0
         self.vehicles_weighed = 0
+        self.queued = 0  # vehicles arriving or waiting for the bridge
         self._vehicle_lock = asyncio.Lock()
         self._tables = RegisterTables(size=self.map.address + 2)
         self._modbus: ModbusDeviceServer | None = None
@@ -73,7 +75,19 @@ class SimulatedIndicator:
     async def async_weigh(self, gross_kg: float, *, delay: float | None = None) -> None:
         """A vehicle arrives, drives on, stands, drives off; vehicles queue for the bridge."""
         o = self.options
-        await asyncio.sleep(o.arrive_seconds if delay is None else delay)
+        if self.queued >= MAX_QUEUE:
+            # Heavy demo traffic: beyond a few trucks in the queue, the next one is waved past the
+            # bridge (as a yard does), so the simulator's backlog stays bounded.
+            return
+        self.queued += 1
+        try:
+            await self._async_drive_over(gross_kg, o.arrive_seconds if delay is None else delay)
+        finally:
+            self.queued -= 1
+
+    async def _async_drive_over(self, gross_kg: float, delay: float) -> None:
+        o = self.options
+        await asyncio.sleep(delay)
         async with self._vehicle_lock:
             await self._async_ramp(0, gross_kg, o.drive_on_seconds)
             await asyncio.sleep(o.dwell_seconds)
@@ -122,6 +136,9 @@ class SimulatedIndicator:
                     self.frames_sent += 1
                 await asyncio.sleep(period)
         except (ConnectionError, OSError):
+            pass
+        except asyncio.CancelledError:
+            # The simulator stops: end quietly (asyncio logs a handler task that ends cancelled).
             pass
         finally:
             self._tasks.discard(task)  # type: ignore[arg-type]
