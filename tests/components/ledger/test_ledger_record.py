@@ -212,6 +212,7 @@ async def test_audit_log_records_who_did_what_through_which_door(ledger_hub) -> 
         "ledger", "audit_query", {"username": "lijian", "action": "ledger."}
     )
     assert by_user["total"] == 2
+    await hub.async_block_till_done()  # the audit entries of the queries above are written after them
     verdict = await hub.services.async_call("ledger", "verify", {})
     assert verdict["ok"] and verdict["chains"][1]["rows"] >= 4  # the audit query itself was audited too
 
