@@ -1,0 +1,179 @@
+"""Reads tags of existing plant OPC UA servers (PLC, SCADA) into sensor/binary_sensor entities.
+
+One task per server: connect, subscribe to every configured tag, wait until the connection is lost
+(asyncua's watchdog probes it), mark the tags unavailable, then reconnect with doubling waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from functools import partial
+from typing import Any
+
+from asyncua import Client, Node, ua
+from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
+
+from hub.core import DeviceInfo, Hub
+
+from .binary_sensor import ServerConnected, TagBinarySensor
+from .certs import ensure_certificate
+from .config import ClientConfig
+from .const import BACKOFF_FIRST, BACKOFF_MAX, CERT_DAYS, DOMAIN
+from .entity import TagEntity
+from .sensor import TagSensor
+
+_LOGGER = logging.getLogger(__name__)
+CLOSE_TIMEOUT = 2.0
+
+
+def parse_node_id(text: str) -> ua.NodeId:
+    """`ns=2;s=WB1.Weight`, `i=2258`, or `nsu=<namespace uri>;s=...` (index looked up on connect)."""
+    try:
+        return ua.NodeId.from_string(text.strip())
+    except Exception as err:  # asyncua raises its own parsing error with the detail
+        raise ValueError(f"not an OPC UA node id: {text!r} ({err})") from None
+
+
+class _Handler:
+    """asyncua subscription callbacks (called in the loop) -> entity updates."""
+
+    def __init__(self, entities: dict[ua.NodeId, TagEntity]) -> None:
+        self.entities = entities
+
+    def datachange_notification(self, node: Node, val: Any, data: Any) -> None:
+        entity = self.entities.get(node.nodeid)
+        if entity is None:
+            return
+        value: ua.DataValue = data.monitored_item.Value
+        status = value.StatusCode.name if value.StatusCode is not None else "Good"
+        entity.async_update(val, status, value.SourceTimestamp)
+
+    def status_change_notification(self, status: Any) -> None:
+        _LOGGER.info("OPC UA subscription status: %s", status)
+
+
+class TagClient:
+    def __init__(self, hub: Hub, conf: ClientConfig) -> None:
+        self.hub = hub
+        self.conf = conf
+        self.device = DeviceInfo(
+            identifier=f"opcua:{conf.name}", name=f"OPC UA {conf.name}", model="OPC UA server"
+        )
+        self.tags: list[TagEntity] = [
+            (TagBinarySensor if t.platform == "binary_sensor" else TagSensor)(t, self.device, conf.name)
+            for t in conf.tags
+        ]
+        self.connected = ServerConnected(conf.name, conf.url, self.device)
+        self._client: Client | None = None
+
+    @property
+    def entities(self) -> list[Any]:
+        return [self.connected, *self.tags]
+
+    async def async_run(self) -> None:
+        delay = BACKOFF_FIRST
+        logged_error: str | None = None
+        while True:
+            lost = asyncio.Event()
+            reason = "connection lost"
+            try:
+                client = await self._async_connect(lost)
+                await self._async_subscribe(client)
+                self.connected.async_set(True)
+                _LOGGER.info("OPC UA client %s: connected to %s", self.conf.name, self.conf.url)
+                delay, logged_error = BACKOFF_FIRST, None
+                await lost.wait()
+            except asyncio.CancelledError:
+                await self._async_close()
+                raise
+            except Exception as err:
+                reason = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+            if reason != logged_error:  # one line per kind of trouble, not one per retry
+                _LOGGER.warning("OPC UA client %s (%s): %s", self.conf.name, self.conf.url, reason)
+                logged_error = reason
+            self.connected.async_set(False, reason)
+            for tag in self.tags:
+                tag.async_lost()
+            await self._async_close()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, BACKOFF_MAX)
+
+    async def _async_connect(self, lost: asyncio.Event) -> Client:
+        conf = self.conf
+        client = Client(conf.url, timeout=conf.timeout, watchdog_intervall=conf.watchdog_seconds)
+        client.name = client.description = f"EcoGate Hub ({conf.name})"
+        client.application_uri = f"urn:ecogate:hub:client:{conf.name}"
+        client.session_timeout = 600_000  # what asyncua servers grant; asking more only logs a warning
+        if conf.username is not None:
+            client.set_user(conf.username)
+            client.set_password(conf.password or "")
+        if conf.security != "none":
+            cert, key, _ = await self.hub.async_add_executor_job(
+                partial(
+                    ensure_certificate, self.hub.data_dir / DOMAIN, f"client_{conf.name}_cert.der",
+                    f"client_{conf.name}_key.pem", app_uri=client.application_uri,
+                    common_name=client.name, hostnames=[socket.gethostname()], server=False, days=CERT_DAYS,
+                )
+            )  # fmt: skip
+            mode = (
+                ua.MessageSecurityMode.SignAndEncrypt
+                if conf.security == "sign_and_encrypt"
+                else ua.MessageSecurityMode.Sign
+            )
+            await asyncio.wait_for(
+                client.set_security(SecurityPolicyBasic256Sha256, str(cert), str(key), mode=mode),
+                conf.timeout,
+            )
+
+        async def on_lost(exc: Exception) -> None:
+            lost.set()
+
+        client.connection_lost_callback = on_lost
+        self._client = client
+        await asyncio.wait_for(client.connect(), conf.timeout * 2)
+        return client
+
+    async def _async_subscribe(self, client: Client) -> None:
+        by_node: dict[ua.NodeId, TagEntity] = {}
+        nodes: list[Node] = []
+        for tag in self.tags:
+            node_id = parse_node_id(tag.tag.node_id)
+            uri = getattr(node_id, "NamespaceUri", None)
+            if uri:
+                try:
+                    index = await client.get_namespace_index(uri)
+                except ValueError:
+                    _LOGGER.error("OPC UA client %s: %s: no namespace %s", self.conf.name, tag.tag.key, uri)
+                    tag.async_lost("BadNodeIdUnknown")
+                    continue
+                node_id = ua.NodeId(node_id.Identifier, index, node_id.NodeIdType)
+            by_node[node_id] = tag
+            nodes.append(client.get_node(node_id))
+        if not nodes:
+            return
+        subscription = await client.create_subscription(
+            self.conf.publishing_interval * 1000, _Handler(by_node)
+        )
+        results = await subscription.subscribe_data_change(nodes)
+        for node, result in zip(nodes, results, strict=True):
+            if isinstance(result, ua.StatusCode):
+                tag = by_node[node.nodeid]
+                _LOGGER.error(
+                    "OPC UA client %s: tag %s (%s): %s",
+                    self.conf.name,
+                    tag.tag.key,
+                    tag.tag.node_id,
+                    result.name,
+                )
+                tag.async_lost(result.name)
+
+    async def _async_close(self) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            await asyncio.wait_for(client.disconnect(), CLOSE_TIMEOUT)
+        except (Exception, TimeoutError):  # the server may be gone: nothing to say goodbye to
+            client.disconnect_socket()

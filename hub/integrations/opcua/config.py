@@ -1,0 +1,88 @@
+"""The `opcua:` section of configuration.yaml: our server, and clients that read existing SCADA tags."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from hub.core.gate import LaneRef, Slug
+
+from .const import DEFAULT_HOST, DEFAULT_PORT
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TagConfig(_Strict):
+    """One tag of a plant PLC/SCADA server, shown as `sensor.<key>` or `binary_sensor.<key>`."""
+
+    node_id: str = Field(min_length=3, max_length=500)  # "ns=2;s=WB1.Weight" or "nsu=urn:plc;i=1001"
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    name: str | None = None
+    platform: Literal["sensor", "binary_sensor"] = "sensor"
+    unit_of_measurement: str | None = None
+    device_class: str | None = None
+    # A PLC often keeps 0.1 kg or 0.01 t in an integer: value * scale + offset.
+    scale: float = 1.0
+    offset: float = 0.0
+    precision: int | None = Field(None, ge=0, le=9)
+    invert: bool = False  # binary_sensor: on when the tag is false (a normally-closed contact)
+
+    @field_validator("node_id")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        from .client import parse_node_id
+
+        parse_node_id(value)  # raises ValueError with the reason
+        return value
+
+
+class ClientConfig(_Strict):
+    """A plant OPC UA server whose tags the hub reads (a weighbridge PLC, a loop detector ...)."""
+
+    name: Slug
+    url: str = Field(pattern=r"^opc\.tcp://")
+    username: str | None = None
+    password: str | None = None
+    # Basic256Sha256; sign and sign_and_encrypt use a client certificate made on first start.
+    security: Literal["none", "sign", "sign_and_encrypt"] = "none"
+    publishing_interval: float = Field(0.5, ge=0.05, le=60)  # seconds
+    timeout: float = Field(4.0, gt=0, le=60)
+    watchdog_seconds: float = Field(2.0, ge=0.1, le=60)  # how often the connection is probed
+    tags: list[TagConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> ClientConfig:
+        keys = [t.key for t in self.tags]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        if twice:
+            raise ValueError(f"tag key used twice: {', '.join(twice)}")
+        if (self.username is None) != (self.password is None):
+            raise ValueError("username and password go together")
+        return self
+
+
+class OpcUaConfig(_Strict):
+    server: bool = True  # false: only the client side runs
+    host: str = DEFAULT_HOST  # the address to listen on; 0.0.0.0 for every interface
+    port: int = Field(DEFAULT_PORT, ge=0, le=65535)  # 0: a free port (tests, benchmarks)
+    # The host name in the endpoint URL and the certificate; default: host (or this machine's name).
+    hostname: str | None = None
+    server_name: str = "EcoGate Hub"
+    # Without the None policy every connection is signed (Basic256Sha256 Sign / SignAndEncrypt).
+    allow_none_policy: bool = False
+    # Anonymous sessions may browse, read and subscribe, never call a method.
+    allow_anonymous: bool = False
+    # Lanes to show even before their entities exist; others are found in the configuration and states.
+    lanes: list[LaneRef] = Field(default_factory=list)
+    clients: list[ClientConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> OpcUaConfig:
+        names = [c.name for c in self.clients]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"client name used twice: {', '.join(twice)}")
+        return self

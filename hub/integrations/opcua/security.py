@@ -1,0 +1,190 @@
+"""Who is calling: OPC UA sessions signed in as hub users, and which requests they may make.
+
+asyncua (2.1) asks the user manager synchronously while it activates a session, so the password
+check cannot await the database. The hashes of the hub's users are therefore kept in memory
+(refreshed from the user table every few seconds and after an unknown name), a good login is
+remembered for a while so reconnecting SCADA clients cost nothing, and the slow scrypt check is
+rationed per second and locked out per user after repeated failures, so guessing cannot stall the
+event loop. Every attempt fires `user_login` (door "opcua") for the audit log.
+
+asyncua does not hand the session to a method either; the permission ruleset, which it runs for
+every request of a session just before the request itself in the same task, leaves the session's
+user in a context variable that the method handlers read (`current_user`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from asyncua import ua
+from asyncua.crypto.permission_rules import USER_TYPES, PermissionRuleset, User, UserRole
+
+from hub.core import Context, Hub
+from hub.core.auth import verify_password
+from hub.core.const import EVENT_USER_LOGIN
+
+from .const import (
+    LOCKOUT_SECONDS,
+    LOGIN_CACHE_SECONDS,
+    MAX_FAILED_LOGINS,
+    SLOW_CHECKS_PER_SECOND,
+    USER_REFRESH_SECONDS,
+)
+
+_LOGGER = logging.getLogger(__name__)
+_CALLER: ContextVar[User | None] = ContextVar("ecogate_opcua_caller", default=None)
+MAX_CREDENTIAL_LENGTH = 256
+
+
+@dataclass
+class HubUaUser(User):
+    """An OPC UA session's user: asyncua's User plus the hub user id that services check."""
+
+    user_id: str | None = None
+
+
+def current_user() -> User | None:
+    """The user of the session whose request is being handled (None outside a request)."""
+    return _CALLER.get()
+
+
+class HubRuleset(PermissionRuleset):
+    """Signed-in users may browse, read, subscribe and call; anonymous (when allowed) may not call.
+
+    Nobody writes variables (they mirror the hub's states) or changes the address space.
+    """
+
+    def __init__(self, allow_anonymous: bool) -> None:
+        self.allow_anonymous = allow_anonymous
+        write = ua.NodeId(ua.ObjectIds.WriteRequest_Encoding_DefaultBinary)
+        call = ua.NodeId(ua.ObjectIds.CallRequest_Encoding_DefaultBinary)
+        self._user_ids = {ua.NodeId(t) for t in USER_TYPES} - {write}
+        self._anonymous_ids = self._user_ids - {call}
+
+    def check_validity(self, user: Any, action_type: Any, body: Any) -> bool:
+        _CALLER.set(user)
+        if isinstance(user, HubUaUser) and user.user_id:
+            return action_type in self._user_ids
+        if self.allow_anonymous and isinstance(user, User) and user.role == UserRole.Anonymous:
+            return action_type in self._anonymous_ids
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class _Credential:
+    user_id: str
+    password_hash: str
+    active: bool
+
+
+class HubUserManager:
+    """asyncua user manager backed by the hub's users (hub.auth and its user table)."""
+
+    def __init__(self, hub: Hub, allow_anonymous: bool) -> None:
+        self.hub = hub
+        self.allow_anonymous = allow_anonymous
+        self._creds: dict[str, _Credential] = {}
+        self._secret = os.urandom(32)
+        self._good: dict[bytes, tuple[str, str, float]] = {}  # digest -> (user_id, hash, until)
+        self._failures: dict[str, deque[float]] = {}
+        self._slow_checks: deque[float] = deque()
+        self._refresh: asyncio.Task[None] | None = None
+        self._last_refresh = 0.0
+
+    # ----- the user table ------------------------------------------------------------------------
+    async def async_refresh(self) -> None:
+        """Reload the users' password hashes from the user table."""
+        from hub.core.models import UserRow
+
+        rows = await UserRow.all()
+        self.set_users((r.username, r.id, r.password_hash, r.active) for r in rows)
+
+    def set_users(self, users: Iterable[tuple[str, str, str, bool]]) -> None:
+        """(username, user id, password hash, active) of every user, as the user table has them."""
+        self._creds = {name: _Credential(uid, pw_hash, active) for name, uid, pw_hash, active in users}
+        self._last_refresh = time.monotonic()
+
+    async def async_refresh_loop(self) -> None:
+        while True:
+            await asyncio.sleep(USER_REFRESH_SECONDS)
+            try:
+                await self.async_refresh()
+            except Exception as err:  # the database may be busy; the next round tries again
+                _LOGGER.warning("OPC UA: cannot reload users: %s", err)
+
+    def _refresh_soon(self) -> None:
+        if (self._refresh is None or self._refresh.done()) and time.monotonic() - self._last_refresh > 2:
+            self._refresh = self.hub.async_create_background_task(self.async_refresh(), "opcua users")
+
+    # ----- asyncua's interface -------------------------------------------------------------------
+    def get_user(
+        self, iserver: Any, username: str | None = None, password: str | None = None, certificate: Any = None
+    ) -> User | None:
+        if username is None:
+            if self.allow_anonymous:
+                return User(role=UserRole.Anonymous)
+            self._fire("", None, "refused", "anonymous")
+            return None
+        username = str(username).strip()[:MAX_CREDENTIAL_LENGTH]
+        user_id, outcome = self._check(username, password if isinstance(password, str) else "")
+        self._fire(username, user_id, outcome, "password")
+        if user_id is None:
+            return None
+        return HubUaUser(role=UserRole.User, name=username, user_id=user_id)
+
+    def _check(self, username: str, password: str) -> tuple[str | None, str]:
+        now = time.monotonic()
+        if len(self._failures) > 10_000:  # a spray of random names: forget those with no recent failure
+            self._failures = {k: v for k, v in self._failures.items() if v and v[-1] > now - LOCKOUT_SECONDS}
+        failures = self._failures.setdefault(username.lower(), deque())
+        while failures and failures[0] <= now - LOCKOUT_SECONDS:
+            failures.popleft()
+        if len(failures) >= MAX_FAILED_LOGINS:
+            return None, "locked"
+        cred = self._creds.get(username)
+        hub_user = self.hub.auth.by_name(username)
+        if cred is None or hub_user is None:
+            self._refresh_soon()  # a user added since the last reload is known on the next try
+            failures.append(now)
+            return None, "failed"
+        if not cred.active or not hub_user.active or not password or len(password) > MAX_CREDENTIAL_LENGTH:
+            failures.append(now)
+            return None, "failed"
+        digest = hmac.new(self._secret, f"{username}\0{password}".encode(), hashlib.sha256).digest()
+        good = self._good.get(digest)
+        if good and good[1] == cred.password_hash and good[2] > now:
+            return good[0], "ok"
+        while self._slow_checks and self._slow_checks[0] <= now - 1.0:
+            self._slow_checks.popleft()
+        if len(self._slow_checks) >= SLOW_CHECKS_PER_SECOND:
+            return None, "busy"
+        self._slow_checks.append(now)
+        if not verify_password(password, cred.password_hash):
+            failures.append(now)
+            self._refresh_soon()  # the password may have been changed since the last reload
+            return None, "failed"
+        failures.clear()
+        if len(self._good) > 1000:
+            self._good = {k: v for k, v in self._good.items() if v[2] > now}
+        self._good[digest] = (cred.user_id, cred.password_hash, now + LOGIN_CACHE_SECONDS)
+        return cred.user_id, "ok"
+
+    def _fire(self, username: str, user_id: str | None, outcome: str, method: str) -> None:
+        if outcome != "ok":
+            _LOGGER.warning("OPC UA login %s for %r (%s)", outcome, username, method)
+        self.hub.bus.async_fire(
+            EVENT_USER_LOGIN,
+            {"username": username, "user_id": user_id, "door": "opcua", "outcome": outcome,
+             "method": method, "remote": None},
+            Context(user_id=user_id),
+        )  # fmt: skip

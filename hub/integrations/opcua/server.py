@@ -1,0 +1,223 @@
+"""Our OPC UA server: the gates' states as variables, passages as events, methods that call services.
+
+Fed by the bus: `state_changed` updates variables (and adds those of entities that appear later),
+`passage_recorded` (kind passage) emits a `GatePassageEventType` event and updates the lane's last
+decision. Everything runs in the hub's event loop; asyncua is asyncio-native.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from asyncua import Server, ua
+
+from hub.core import Event, Hub
+from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_STATE_CHANGED
+from hub.core.state import split_entity_id
+
+from .certs import ensure_certificate
+from .config import OpcUaConfig
+from .const import (
+    APPLICATION_URI,
+    CERT_DAYS,
+    CERT_FILE,
+    DOMAIN,
+    ENDPOINT_PATH,
+    KEY_FILE,
+    NAMESPACE_URI,
+    PLANT_ID,
+    PRODUCT_URI,
+)
+from .events import PassageEvents, async_create_event_type
+from .mapping import (
+    BACKLOG_TOTAL,
+    SLUG,
+    UPLINK_PENDING,
+    LaneIndex,
+    Reading,
+    lane_points,
+    lanes_in_config,
+    plant_points,
+    read_points,
+    read_record,
+)
+from .methods import Methods
+from .security import HubRuleset, HubUserManager
+from .space import GateSpace
+
+_LOGGER = logging.getLogger(__name__)
+VERSION = json.loads((Path(__file__).parent / "manifest.json").read_text(encoding="utf-8"))["version"]
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+
+
+class OpcUaServer:
+    def __init__(self, hub: Hub, config: OpcUaConfig) -> None:
+        self.hub = hub
+        self.config = config
+        self.server: Server | None = None
+        self.space: GateSpace | None = None
+        self.events = PassageEvents()
+        self.users = HubUserManager(hub, config.allow_anonymous)
+        self.hostname = config.hostname or (
+            config.host if config.host not in WILDCARD_HOSTS else socket.gethostname()
+        )
+        self.port = config.port
+        self.namespace_index = 0
+        self.certificate_created = False
+        self._backlog: dict[str, int] = {}
+        self._unsubs: list[Any] = []
+
+    @property
+    def endpoint(self) -> str:
+        return f"opc.tcp://{self.hostname}:{self.port}{ENDPOINT_PATH}"
+
+    @property
+    def certificate_path(self) -> Path:
+        return self.hub.data_dir / DOMAIN / CERT_FILE
+
+    async def async_start(self) -> None:
+        hostnames = list(dict.fromkeys([self.hostname, "localhost", "127.0.0.1", socket.gethostname()]))
+        cert, key, self.certificate_created = await self.hub.async_add_executor_job(
+            partial(
+                ensure_certificate, self.hub.data_dir / DOMAIN, CERT_FILE, KEY_FILE,
+                app_uri=APPLICATION_URI, common_name=self.config.server_name, hostnames=hostnames,
+                server=True, days=CERT_DAYS,
+            )
+        )  # fmt: skip
+        await self.users.async_refresh()
+        server = Server(user_manager=self.users)  # type: ignore[arg-type]
+        self.server = server
+        await server.init()
+        server.set_server_name(self.config.server_name)
+        server.product_uri = PRODUCT_URI
+        server.manufacturer_name = "EcoGate"
+        await server.set_application_uri(APPLICATION_URI)
+        await server.set_build_info(
+            PRODUCT_URI, "EcoGate", self.config.server_name, VERSION, VERSION, datetime.now(UTC)
+        )
+        await server.load_certificate(cert)
+        await server.load_private_key(key)
+        server.set_endpoint(self.endpoint)
+        server.socket_address = (self.config.host, self.config.port)
+        policies = [
+            ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt,
+            ua.SecurityPolicyType.Basic256Sha256_Sign,
+        ]
+        if self.config.allow_none_policy:
+            policies.append(ua.SecurityPolicyType.NoSecurity)
+        server.set_security_policy(policies, permission_ruleset=HubRuleset(self.config.allow_anonymous))
+        tokens: list[type] = [ua.UserNameIdentityToken]
+        if self.config.allow_anonymous:
+            tokens.append(ua.AnonymousIdentityToken)
+        server.set_identity_tokens(tokens)
+
+        self.namespace_index = await server.register_namespace(NAMESPACE_URI)
+        self.space = space = GateSpace(server, self.namespace_index)
+        root = await space.async_build()
+        etype = await async_create_event_type(server, self.namespace_index)
+        await self.events.async_setup(server, etype, root)
+        await Methods(self.hub).async_add(root, self.namespace_index)
+
+        for lane in self.config.lanes:
+            await space.async_lane(lane.gate, lane.lane)
+        for gate, lane in lanes_in_config(self.hub.config):
+            await space.async_lane(gate, lane)
+        # Listen first, then sweep the states present (each read when its turn comes), so no change
+        # made meanwhile is lost and none is overwritten by an older value.
+        self._unsubs = [
+            self.hub.bus.async_listen(EVENT_STATE_CHANGED, self._async_on_state, event_filter=self._relevant),
+            self.hub.bus.async_listen(EVENT_PASSAGE_RECORDED, self._async_on_passage),
+        ]
+        for entity_id in self.hub.states.entity_ids():
+            if (state := self.hub.states.get(entity_id)) is not None:
+                await self._async_apply(entity_id, state)
+        await server.start()
+        if server.bserver is not None:
+            self.port = server.bserver.port  # the real one when port 0 asked for a free port
+        self.hub.async_create_background_task(self.users.async_refresh_loop(), name="opcua users")
+        _LOGGER.info(
+            "OPC UA server at %s (namespace %s = %s; policies %s; anonymous %s)",
+            self.endpoint, self.namespace_index, NAMESPACE_URI,
+            ", ".join(p.name for p in policies), "on" if self.config.allow_anonymous else "off",
+        )  # fmt: skip
+
+    async def async_stop(self) -> None:
+        for unsub in self._unsubs:
+            unsub()
+        self._unsubs.clear()
+        if self.server is not None:
+            server, self.server = self.server, None
+            try:
+                await server.stop()
+            except Exception:
+                _LOGGER.exception("Stopping the OPC UA server failed")
+
+    # ----- bus -----------------------------------------------------------------------------------
+    def _relevant(self, event: Event) -> bool:
+        """Cheap test in the bus's hands: does this state change feed any variable?"""
+        entity_id = event.data["entity_id"]
+        if plant_points(entity_id):
+            return True
+        object_id = split_entity_id(entity_id)[1]
+        if self.space is not None and self.space.lanes.match(object_id):
+            return True
+        state = event.data.get("new_state")
+        return state is not None and LaneIndex.discover(object_id, state.attributes) is not None
+
+    async def _async_on_state(self, event: Event) -> None:
+        await self._async_apply(event.data["entity_id"], event.data.get("new_state"))
+
+    async def _async_apply(self, entity_id: str, state: Any) -> None:
+        space = self.space
+        if space is None or self.server is None:  # stopped
+            return
+        points = plant_points(entity_id)
+        if points:
+            readings = read_points(points, state)
+            if m := UPLINK_PENDING.match(entity_id):
+                readings.append(self._backlog_total(m.group(1), readings[0]))
+            await space.async_write(PLANT_ID, readings)
+            return
+        object_id = split_entity_id(entity_id)[1]
+        found = space.lanes.match(object_id)
+        if found is None and state is not None:
+            lane = LaneIndex.discover(object_id, state.attributes)
+            if lane is not None:
+                await space.async_lane(*lane)
+                found = space.lanes.match(object_id)
+        if found is None:
+            return
+        gate, lane, what = found
+        lane_id = await space.async_lane(gate, lane)
+        await space.async_write(lane_id, read_points(lane_points(what), state))
+
+    def _backlog_total(self, platform: str, reading: Reading) -> Reading:
+        if reading.status == "Good":
+            self._backlog[platform] = int(reading.value)
+        else:
+            self._backlog.pop(platform, None)
+        return Reading(BACKLOG_TOTAL, sum(self._backlog.values()), "Good", reading.at)
+
+    async def _async_on_passage(self, event: Event) -> None:
+        record = event.data
+        space = self.space
+        if record.get("kind") != "passage" or space is None or self.server is None:
+            return
+        gate, lane = record.get("gate"), record.get("lane")
+        source, name = None, "EcoGate"
+        if isinstance(gate, str) and isinstance(lane, str) and SLUG.match(gate) and SLUG.match(lane):
+            lane_id = await space.async_lane(gate, lane)
+            source, name = space.nid(lane_id), lane_id
+        try:
+            # The event first: it is what SCADA/MES wait for; the variables follow.
+            await self.events.async_emit(record, source, name)
+        except Exception:
+            _LOGGER.exception("OPC UA: passage %s not emitted", record.get("passage_id"))
+        if source is not None:
+            await space.async_write(name, read_record(record))

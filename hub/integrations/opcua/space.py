@@ -1,0 +1,108 @@
+"""Our part of the address space: the `EcoGate` object, a folder per gate and lane, the `Plant` folder.
+
+Every node has an explicit string NodeId in our namespace, so SCADA bookmarks survive restarts:
+`<gate>` and `<gate>.<lane>` folders, `<gate>.<lane>.<group>` objects, `<gate>.<lane>.<group>.<field>`
+variables (e.g. `east_gate.in.barrier.position`), and `Plant.<name>` variables. Nodes are made the
+first time something needs them and kept; a variable keeps the type it was made with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from asyncua import Node, Server, ua
+
+from .const import PLANT_ID, ROOT_ID
+from .mapping import SLUG, LaneIndex, Reading
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class GateSpace:
+    def __init__(self, server: Server, idx: int) -> None:
+        self.server = server
+        self.idx = idx
+        self.lanes = LaneIndex()
+        self.root: Node | None = None
+        self.plant: Node | None = None
+        self._containers: set[str] = set()
+        self._variables: dict[str, ua.VariantType] = {}
+        self._lock = asyncio.Lock()  # two listeners may want the same new node at once
+
+    def nid(self, text: str) -> ua.NodeId:
+        return ua.NodeId(text, self.idx)
+
+    def qname(self, name: str) -> ua.QualifiedName:
+        return ua.QualifiedName(name, self.idx)
+
+    async def async_build(self) -> Node:
+        """The `EcoGate` object under Objects, with its `Plant` folder."""
+        self.root = await self.server.nodes.objects.add_object(self.nid(ROOT_ID), self.qname(ROOT_ID))
+        self.plant = await self.root.add_folder(self.nid(PLANT_ID), self.qname(PLANT_ID))
+        self._containers.update((ROOT_ID, PLANT_ID))
+        return self.root
+
+    def has_lane(self, gate: str, lane: str) -> bool:
+        return f"{gate}.{lane}" in self._containers
+
+    async def async_lane(self, gate: str, lane: str) -> str:
+        """The lane's folder id (`east_gate.in`), made with its gate folder if new."""
+        lane_id = f"{gate}.{lane}"
+        if lane_id in self._containers:
+            return lane_id
+        if not (SLUG.match(gate) and SLUG.match(lane)):
+            raise ValueError(f"not a lane: {gate!r} {lane!r}")
+        self.lanes.add(gate, lane)
+        async with self._lock:
+            await self._container(ROOT_ID, gate, gate, folder=True)
+            await self._container(gate, lane_id, lane, folder=True)
+        _LOGGER.debug("OPC UA: lane %s added", lane_id)
+        return lane_id
+
+    async def async_write(self, parent_id: str, readings: Iterable[Reading]) -> None:
+        """Write readings under a lane folder (or the Plant folder), making missing nodes first."""
+        now = datetime.now(UTC)
+        for reading in readings:
+            point = reading.point
+            holder = f"{parent_id}.{point.group}" if point.group else parent_id
+            var_id = f"{holder}.{point.field}"
+            vtype = self._variables.get(var_id)
+            if vtype is None:
+                async with self._lock:
+                    if point.group:
+                        await self._container(parent_id, holder, point.group, folder=False)
+                    vtype = await self._variable(holder, var_id, point.field, point.vtype)
+            if vtype is not point.vtype:
+                _LOGGER.warning("OPC UA: %s is %s, not %s; not written", var_id, vtype.name, point.vtype.name)
+                continue
+            ok = reading.status == "Good"
+            value = ua.DataValue(
+                ua.Variant(reading.value if ok else None, vtype if ok else ua.VariantType.Null),
+                StatusCode=ua.StatusCode(getattr(ua.StatusCodes, reading.status)),
+                SourceTimestamp=(reading.at or now).astimezone(UTC),
+                ServerTimestamp=now,
+            )
+            await self.server.write_attribute_value(self.nid(var_id), value)
+
+    async def _container(self, parent_id: str, node_id: str, name: str, *, folder: bool) -> None:
+        if node_id in self._containers:
+            return
+        parent = self.server.get_node(self.nid(parent_id))
+        if folder:
+            await parent.add_folder(self.nid(node_id), self.qname(name))
+        else:
+            await parent.add_object(self.nid(node_id), self.qname(name))
+        self._containers.add(node_id)
+
+    async def _variable(self, holder: str, var_id: str, name: str, vtype: ua.VariantType) -> ua.VariantType:
+        if (known := self._variables.get(var_id)) is not None:
+            return known
+        parent = self.server.get_node(self.nid(holder))
+        await parent.add_variable(
+            self.nid(var_id), self.qname(name), ua.get_default_value(vtype), varianttype=vtype
+        )
+        self._variables[var_id] = vtype
+        return vtype

@@ -1,0 +1,143 @@
+"""Sign-in of OPC UA sessions as hub users: cache, rationing, lockout, and what each session may do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from asyncua import ua
+from asyncua.crypto.permission_rules import User as UaUser
+from asyncua.crypto.permission_rules import UserRole
+
+from hub.core.auth import Role, User, hash_password
+from hub.integrations.opcua import security
+from hub.integrations.opcua.const import LOCKOUT_SECONDS, MAX_FAILED_LOGINS, SLOW_CHECKS_PER_SECOND
+from hub.integrations.opcua.security import HubRuleset, HubUaUser, HubUserManager, current_user
+
+HASH = hash_password("right-password")
+
+
+class FakeHub:
+    def __init__(self) -> None:
+        self.logins: list[dict[str, Any]] = []
+        self.refreshes = 0
+        self.auth = self
+        self.bus = self
+        self._users = {
+            "guard1": User("U1", "guard1", frozenset({Role.GUARD})),
+            "retired": User("U2", "retired", frozenset({Role.GUARD}), active=False),
+        }
+
+    def by_name(self, name: str) -> User | None:
+        return self._users.get(name)
+
+    def async_fire(self, event_type: str, data: dict[str, Any], context: Any = None) -> None:
+        self.logins.append(dict(data))
+
+    def async_create_background_task(self, coro: Any, name: str) -> None:
+        coro.close()
+        self.refreshes += 1
+
+
+@pytest.fixture
+def setup(monkeypatch: pytest.MonkeyPatch) -> tuple[HubUserManager, FakeHub, list[float], list[int]]:
+    clock = [1000.0]
+    checks = [0]
+    real_verify = security.verify_password
+
+    def counting_verify(password: str, encoded: str) -> bool:
+        checks[0] += 1
+        return real_verify(password, encoded)
+
+    monkeypatch.setattr(security.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(security, "verify_password", counting_verify)
+    hub = FakeHub()
+    manager = HubUserManager(hub, allow_anonymous=False)  # type: ignore[arg-type]
+    manager.set_users([("guard1", "U1", HASH, True), ("retired", "U2", HASH, False)])
+    clock[0] += 10
+    return manager, hub, clock, checks
+
+
+def test_a_right_password_signs_in_and_is_remembered(setup) -> None:
+    manager, hub, _, checks = setup
+    user = manager.get_user(None, "guard1", "right-password")
+    assert isinstance(user, HubUaUser) and user.user_id == "U1" and user.role == UserRole.User
+    assert manager.get_user(None, "guard1", "right-password") == user
+    assert checks[0] == 1  # the reconnect did not pay for scrypt again
+    assert [(x["username"], x["outcome"], x["door"]) for x in hub.logins] == [("guard1", "ok", "opcua")] * 2
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [
+        ("guard1", "wrong-password"),
+        ("retired", "right-password"),
+        ("nobody", "right-password"),
+        ("guard1", ""),
+    ],
+)
+def test_wrong_inactive_or_unknown_is_refused(setup, username, password) -> None:
+    manager, hub, _, _ = setup
+    assert manager.get_user(None, username, password) is None
+    assert hub.logins[-1]["outcome"] == "failed"
+
+
+def test_an_unknown_name_reloads_the_users_soon(setup) -> None:
+    manager, hub, _, _ = setup
+    manager.get_user(None, "new_user", "whatever-pass")
+    assert hub.refreshes == 1
+
+
+def test_slow_checks_are_rationed_per_second(setup) -> None:
+    manager, hub, clock, checks = setup
+    for _ in range(SLOW_CHECKS_PER_SECOND):
+        manager.get_user(None, "nobody-yet", "x")  # unknown names cost no slow check
+    for n in range(SLOW_CHECKS_PER_SECOND):
+        assert manager.get_user(None, "guard1", f"wrong-{n}") is None
+    assert manager.get_user(None, "guard1", "right-password") is None
+    assert hub.logins[-1]["outcome"] == "busy"
+    assert checks[0] == SLOW_CHECKS_PER_SECOND
+    clock[0] += 1.1
+    assert manager.get_user(None, "guard1", "right-password") is not None
+
+
+def test_repeated_failures_lock_the_name_out_for_a_while(setup) -> None:
+    manager, hub, clock, _ = setup
+    for n in range(MAX_FAILED_LOGINS):
+        clock[0] += 1.1
+        assert manager.get_user(None, "guard1", f"wrong-{n}") is None
+    clock[0] += 1.1
+    assert manager.get_user(None, "guard1", "right-password") is None
+    assert hub.logins[-1]["outcome"] == "locked"
+    clock[0] += LOCKOUT_SECONDS
+    assert manager.get_user(None, "guard1", "right-password") is not None
+
+
+def test_anonymous_only_when_allowed(setup) -> None:
+    manager, hub, _, _ = setup
+    assert manager.get_user(None) is None
+    open_manager = HubUserManager(hub, allow_anonymous=True)  # type: ignore[arg-type]
+    assert open_manager.get_user(None).role == UserRole.Anonymous
+
+
+@pytest.mark.parametrize(
+    ("who", "request_type", "allowed"),
+    [
+        ("user", ua.ObjectIds.ReadRequest_Encoding_DefaultBinary, True),
+        ("user", ua.ObjectIds.CallRequest_Encoding_DefaultBinary, True),
+        ("user", ua.ObjectIds.WriteRequest_Encoding_DefaultBinary, False),
+        ("user", ua.ObjectIds.AddNodesRequest_Encoding_DefaultBinary, False),
+        ("anonymous", ua.ObjectIds.BrowseRequest_Encoding_DefaultBinary, True),
+        ("anonymous", ua.ObjectIds.CreateMonitoredItemsRequest_Encoding_DefaultBinary, True),
+        ("anonymous", ua.ObjectIds.CallRequest_Encoding_DefaultBinary, False),
+        ("none", ua.ObjectIds.ReadRequest_Encoding_DefaultBinary, False),
+    ],
+)
+def test_what_a_session_may_ask(who, request_type, allowed) -> None:
+    user = {
+        "user": HubUaUser(role=UserRole.User, name="guard1", user_id="U1"),
+        "anonymous": UaUser(role=UserRole.Anonymous),
+        "none": None,
+    }[who]
+    assert HubRuleset(allow_anonymous=True).check_validity(user, ua.NodeId(request_type), None) is allowed
+    assert current_user() is user  # what the method handlers read for this request
