@@ -62,7 +62,8 @@ def endpoints(hub: Hub) -> list[str]:
     lines = []
     shown = (("ui", "Web HMI 网页"), ("opcua", "OPC UA"), ("uplink", "Platform simulator 监管平台模拟"))
     for domain, label in shown:
-        url = getattr(hub.data.get(domain), "url", None)
+        part = hub.data.get(domain)
+        url = getattr(part, "url", None) or getattr(part, "endpoint", None)
         if url:
             lines.append(f"  {label:<24} {url}")
     return lines
