@@ -12,7 +12,17 @@ from .rows import timestamp
 SECRET_KEYS = ("password", "token", "secret", "passwd")
 MAX_TEXT = 500
 MAX_DETAIL = 8000
-TARGET_KEYS = ("passage_id", "read_id", "username", "plate", "entity_id", "level")
+TARGET_KEYS = (
+    "passage_id",
+    "read_id",
+    "username",
+    "plate",
+    "env_code",
+    "internal_no",
+    "key",
+    "entity_id",
+    "level",
+)
 
 # Calls the hub makes by itself on every passage; they are the ledger's own content or plain device
 # moves, so auditing them would only double the passage chain. A person's call is always audited.
@@ -26,6 +36,9 @@ DEFAULT_ROUTINE = (
     "barrier.close",
     "barrier.display",
     "barrier.alarm",
+    "vehicles.lookup",  # the policy asks for every plate read
+    "vehicles.records",
+    "ledger.daily_stats",
 )
 
 
@@ -59,6 +72,8 @@ def target_of(data: Any) -> str | None:
             return str(data[key])[:128]
     if data.get("gate") and data.get("lane"):
         return f"{data['gate']}/{data['lane']}"
+    if isinstance(data.get("record"), Mapping):  # a register change: the vehicle it changed
+        return target_of(data["record"])
     return None
 
 

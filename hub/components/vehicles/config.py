@@ -1,0 +1,22 @@
+"""The `vehicles:` section of configuration.yaml."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class VehiclesConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # GB 16735 VINs carry a check digit; a plant with imported vehicles whose VINs lack it may turn this off.
+    vin_check_digit: bool = True
+    # The spec asks for 随车清单 or 行驶证 (machinery: engine nameplate) with each record; off by default so
+    # that a register can be imported from Excel first and the photos added later (lookups show
+    # `documents_complete`).
+    require_documents: bool = False
+    # Code lists the spec leaves open: names a plant adds to the built-in vehicle and machine types.
+    extra_vehicle_types: list[str] = Field(default_factory=list)
+    extra_machine_types: list[str] = Field(default_factory=list)
+    max_import_rows: int = Field(100_000, ge=1, le=1_000_000)
+    # How often the hub looks for changes another process wrote (`ecogate vehicles import`).
+    sync_seconds: float = Field(5.0, gt=0, le=3600)

@@ -1,0 +1,197 @@
+"""Rows of a file <-> register records: header matching, row-by-row validation, export labels. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from hub.util.plate import normalise_plate, validate_plate
+
+from .codes import COLOUR_LABELS, FUEL_LABELS, STAGE_LABELS, WHITELIST_LABELS, CodeError, bool_label, clean
+from .codes import parse_colour as _parse_colour
+from .fields import FIELDS, FieldSpec, VehicleClass, fold_header, header_index
+from .tabular import HEADER_SEARCH_ROWS, Row, TableError
+from .validate import RecordError, Rules, is_empty, parse_date, validate_record
+
+
+@dataclass(slots=True)
+class ParsedFile:
+    items: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (row number, record)
+    errors: list[dict[str, Any]] = field(default_factory=list)  # {"row", "reason"}
+    warnings: list[str] = field(default_factory=list)
+
+    def fail(self, row: int, reason: str) -> None:
+        self.errors.append({"row": row, "reason": reason})
+
+
+def _find_header(
+    rows: Sequence[Row], index: Mapping[str, str], what: str, expected: Sequence[str]
+) -> tuple[int, list[str | None]]:
+    for position, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        mapping = [index.get(fold_header(c)) if not is_empty(c) else None for c in cells]
+        if sum(m is not None for m in mapping) >= min(2, len(index)):
+            seen: dict[str, int] = {}
+            for column, name in enumerate(mapping):
+                if name is not None and name in seen:
+                    raise TableError(
+                        f"表头重复 two columns ({seen[name] + 1} and {column + 1}) both mean {name!r}"
+                    )
+                if name is not None:
+                    seen[name] = column
+            return position, mapping
+    raise TableError(
+        f"找不到表头 no header row found: is this a {what} file? "
+        f"Expected columns such as {', '.join(expected[:4])}"
+    )
+
+
+def _reason(err: RecordError, specs: Mapping[str, FieldSpec]) -> str:
+    return "; ".join(f"{specs[n].header} {n}: {r}" if n in specs else r for n, r in err.errors)
+
+
+def parse_register_rows(vclass: VehicleClass, rows: Sequence[Row], rules: Rules) -> ParsedFile:
+    """Validate every data row of a file; a row that fails is reported by its number, the others kept."""
+    index = header_index(vclass)
+    headers = [s.header for s in FIELDS[vclass]]
+    position, mapping = _find_header(rows, index, vclass.label, headers)
+    result = ParsedFile()
+    header_cells = rows[position][1]
+    for column, name in enumerate(mapping):
+        if name is None and not is_empty(header_cells[column]):
+            result.warnings.append(f"忽略未知列 ignored column {column + 1} {clean(header_cells[column])!r}")
+    missing = [s.header for s in FIELDS[vclass] if s.required and s.name not in mapping]
+    if missing:
+        raise TableError(f"缺少必填列 missing required columns: {', '.join(missing)}")
+    specs = {s.name: s for s in FIELDS[vclass]}
+    for number, cells in rows[position + 1 :]:
+        raw = {name: cells[col] for col, name in enumerate(mapping) if name is not None and col < len(cells)}
+        try:
+            result.items.append((number, validate_record(vclass, raw, rules)))
+        except RecordError as err:
+            result.fail(number, _reason(err, specs))
+    return result
+
+
+def parse_register_records(
+    vclass: VehicleClass, records: Iterable[Mapping[str, Any]], rules: Rules
+) -> ParsedFile:
+    """The same for records given as dicts (keys: field names or headers); row numbers count from 1."""
+    index = header_index(vclass)
+    specs = {s.name: s for s in FIELDS[vclass]}
+    result = ParsedFile()
+    for number, given in enumerate(records, start=1):
+        if not isinstance(given, Mapping):
+            result.fail(number, f"不是记录 not a record (field: value object): {str(given)[:80]!r}")
+            continue
+        raw = {index.get(fold_header(str(k)), str(k)): v for k, v in given.items()}
+        try:
+            result.items.append((number, validate_record(vclass, raw, rules)))
+        except RecordError as err:
+            result.fail(number, _reason(err, specs))
+    return result
+
+
+# ----- export -----------------------------------------------------------------------------------------
+def _labelled(spec: FieldSpec, value: Any) -> Any:
+    if value is None:
+        return None
+    kind = spec.kind
+    if kind == "colour":
+        return COLOUR_LABELS.get(value, value)
+    if kind in ("stage", "machine_stage"):
+        return STAGE_LABELS.get(value, value)
+    if kind == "fuel":
+        return FUEL_LABELS.get(value, value)
+    if kind == "whitelist":
+        return WHITELIST_LABELS.get(value, value)
+    if kind in ("bool", "usable"):
+        return bool_label(value)
+    return _plain(spec, value)
+
+
+def _plain(spec: FieldSpec, value: Any) -> Any:
+    if value is None:
+        return None
+    if spec.kind in ("date", "onsite_date"):
+        return date.fromisoformat(value)
+    if spec.kind in ("bool", "usable"):
+        return "1" if value else "0"
+    return value
+
+
+def export_rows(
+    vclass: VehicleClass, records: Iterable[Mapping[str, Any]], labels: bool = True
+) -> tuple[list[str], list[list[Any]]]:
+    """Headers (Chinese, the import's own) and rows; with labels, codes are shown as their names."""
+    specs = FIELDS[vclass]
+    convert = _labelled if labels else _plain
+    rows = [[convert(spec, record.get(spec.name)) for spec in specs] for record in records]
+    return [s.header for s in specs], rows
+
+
+# ----- the platform's blacklist -----------------------------------------------------------------------
+BLACKLIST_HEADERS = {
+    fold_header(k): v
+    for v, names in {
+        "plate": ("plate", "车牌号码", "车牌", "号牌号码"),
+        "colour": ("colour", "color", "车牌颜色", "号牌颜色"),
+        "reason": ("reason", "原因", "超标原因", "拉黑原因", "备注"),
+        "valid_until": ("valid_until", "有效期至", "截止日期", "到期时间"),
+    }.items()
+    for k in names
+}
+
+
+def parse_moment(value: Any, tz: tzinfo) -> datetime:
+    """A time of day or a date; a bare date means until the end of that day (plant time)."""
+    if isinstance(value, datetime) and (value.tzinfo or value.time() != time()):
+        return value if value.tzinfo else value.replace(tzinfo=tz)
+    # An Excel date cell comes as midnight: it names a day.
+    value = value.date() if isinstance(value, datetime) else value
+    text = clean(value)
+    if not isinstance(value, date) and len(text) > 10:
+        try:
+            moment = datetime.fromisoformat(text.replace("/", "-"))
+        except ValueError:
+            raise ValueError(f"时间格式应为 yyyy-mm-dd HH:MM  time expected, got {text!r}") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+    day = parse_date(value)
+    return datetime.combine(day + timedelta(days=1), time(), tzinfo=tz)
+
+
+def parse_blacklist_rows(rows: Sequence[Row], tz: tzinfo) -> ParsedFile:
+    position, mapping = _find_header(
+        rows, BLACKLIST_HEADERS, "黑名单 blacklist", ("车牌号码", "车牌颜色", "原因")
+    )
+    if "plate" not in mapping:
+        raise TableError("缺少必填列 missing required column: 车牌号码")
+    result = ParsedFile()
+    seen: dict[str, int] = {}
+    for number, cells in rows[position + 1 :]:
+        raw = {name: cells[col] for col, name in enumerate(mapping) if name is not None and col < len(cells)}
+        try:
+            item = blacklist_item(raw, tz)
+        except (ValueError, CodeError) as err:
+            result.fail(number, str(err))
+            continue
+        if item["plate"] in seen:
+            result.fail(number, f"与第{seen[item['plate']]}行重复 duplicates row {seen[item['plate']]}")
+            continue
+        seen[item["plate"]] = number
+        result.items.append((number, item))
+    return result
+
+
+def blacklist_item(raw: Mapping[str, Any], tz: tzinfo) -> dict[str, Any]:
+    if is_empty(raw.get("plate")):
+        raise ValueError("车牌号码必填 plate required")
+    plate = normalise_plate(clean(raw["plate"]))
+    colour = None if is_empty(raw.get("colour")) else _parse_colour(raw["colour"])
+    problem = validate_plate(plate, colour)
+    if problem:
+        raise ValueError(f"车牌号码无效 invalid plate: {problem}")
+    reason = " ".join(clean(raw.get("reason") or "").split())[:200] or "监管平台超标排放车辆"
+    until = None if is_empty(raw.get("valid_until")) else parse_moment(raw["valid_until"], tz)
+    return {"plate": plate, "colour": colour, "reason": reason, "valid_until": until}
