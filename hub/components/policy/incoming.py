@@ -1,0 +1,87 @@
+"""A `plate_read` event checked and reduced to what the policy and the ledger need.
+
+The event comes from cameras and their pushes: anything in it may be wrong. A read that cannot name
+its lane is dropped with a log line naming why; a plate that is not a valid Chinese plate is kept
+(the ledger must see it) but goes to the guard.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from hub.util.plate import PlateColour, normalise_plate, validate_plate
+
+from .decide import Read
+
+_SLUG = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_IMAGE_ROLE = re.compile(r"^[a-z_]{1,16}$")
+_COLOURS = frozenset(c.value for c in PlateColour)
+MAX_PLATE = 16
+
+
+class BadRead(ValueError):
+    """A plate_read that names no usable lane."""
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    gate: str
+    lane: str
+    read: Read
+    read_id: str | None
+    captured_at: datetime | None = None
+    images: dict[str, bytes] = field(default_factory=dict)
+    plate_problem: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.gate}_{self.lane}"
+
+
+def parse_read(data: Mapping[str, Any]) -> Incoming:
+    gate, lane = str(data.get("gate") or ""), str(data.get("lane") or "")
+    if not _SLUG.match(gate) or not _SLUG.match(lane):
+        raise BadRead(f"gate {gate!r} / lane {lane!r} are not lane names (lower-case a-z, 0-9, _)")
+    direction = str(data.get("direction") or "")
+    if direction not in ("in", "out"):
+        raise BadRead(f"direction {direction!r} is neither in nor out")
+    raw_plate = str(data.get("plate") or "")
+    plate = normalise_plate(raw_plate)[:MAX_PLATE]
+    colour = str(data.get("colour") or "unknown")
+    colour = colour if colour in _COLOURS else "unknown"
+    problem = validate_plate(plate) if plate else "no plate read"
+    try:
+        confidence: float | None = min(max(float(data.get("confidence")), 0.0), 1.0)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        confidence = None
+    captured = data.get("captured_at")
+    try:
+        captured_at = captured if isinstance(captured, datetime) else datetime.fromisoformat(str(captured))
+    except ValueError:
+        captured_at = None
+    images = data.get("images") or {}
+    kept = {
+        str(role): bytes(content)
+        for role, content in (images.items() if isinstance(images, Mapping) else ())
+        if isinstance(content, bytes | bytearray) and _IMAGE_ROLE.match(str(role))
+    }
+    read_id = data.get("read_id")
+    return Incoming(
+        gate=gate,
+        lane=lane,
+        read=Read(
+            plate=plate,
+            colour=colour,
+            direction=direction,
+            confidence=confidence,
+            needs_review=bool(data.get("needs_review")) or problem is not None,
+        ),
+        read_id=str(read_id)[:64] if read_id else None,
+        captured_at=captured_at,
+        images=kept,
+        plate_problem=problem,
+    )

@@ -1,0 +1,101 @@
+"""The passage lifecycle (DESIGN.md): new -> decided -> opening -> passed -> closed, or denied, or
+interrupted. The barrier's cover tells when an allowed vehicle has passed; each step is written to the
+ledger as a `lifecycle` follow-up, behind the lane's earlier ones so they land in order. On start-up,
+passages a crash left open are closed as interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from hub.core import Context, Event
+
+from .const import Phase, Verdict
+from .passage import LaneTrack, Passage
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+    from .config import PolicyConfig
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class LifecycleMixin:
+    hub: Hub
+    config: PolicyConfig
+    lanes: dict[str, LaneTrack]
+
+    async def _async_recover(self) -> None:
+        """Passages a crash left open are closed as interrupted (DESIGN.md: passage lifecycle)."""
+        try:
+            rows = await self.hub.services.async_call(
+                "ledger", "open_passages", {"within_hours": self.config.recovery_hours}
+            )
+        except Exception as err:
+            _LOGGER.error("Policy: cannot list open passages for recovery: %s", err)
+            return
+        for row in rows:
+            try:
+                await self._async_record_lifecycle(row["passage_id"], Phase.INTERRUPTED, Context())
+            except Exception as err:
+                _LOGGER.error("Policy: cannot close passage %s as interrupted: %s", row["passage_id"], err)
+        if rows:
+            _LOGGER.warning(
+                "Policy: %d passage(s) left open by the last run closed as interrupted", len(rows)
+            )
+
+    # ----- lifecycle -----------------------------------------------------------------------------
+    def _on_cover(self, event: Event) -> None:
+        entity_id, new = event.data["entity_id"], event.data.get("new_state")
+        if new is None or not entity_id.endswith("_barrier"):
+            return
+        track = self.lanes.get(entity_id[len("cover.") : -len("_barrier")])
+        passage = track.current if track else None
+        if track is None or passage is None or passage.decision.verdict is not Verdict.ALLOW:
+            return
+        position = new.state
+        if position in ("opening", "open"):
+            if passage.phase is Phase.DECIDED:  # opened by hand after barrier.open had failed
+                self.set_phase(track, passage, Phase.OPENING)
+            passage.seen_open = passage.seen_open or passage.phase is Phase.OPENING
+            return
+        if not passage.seen_open:
+            return
+        if position in ("closing", "closed") and passage.phase is Phase.OPENING:
+            self.set_phase(track, passage, Phase.PASSED)
+        if position == "closed" and passage.phase is Phase.PASSED:
+            self.set_phase(track, passage, Phase.CLOSED)
+
+    def set_phase(self, track: LaneTrack, passage: Passage, phase: Phase) -> None:
+        passage.phase = phase
+        self._write_lifecycle(track, passage, phase)
+        if track.current is passage:
+            track.write_state()
+
+    def _write_lifecycle(self, track: LaneTrack, passage: Passage, phase: Phase) -> None:
+        """Queue the lifecycle row behind the lane's earlier ones, so they land in order."""
+        if passage.seq is None:
+            return
+        before = track.lifecycle_tail
+        context = Context(parent_id=passage.read_id)
+
+        async def write() -> None:
+            if before is not None and not before.done():
+                await asyncio.wait([before])
+            try:
+                await self._async_record_lifecycle(passage.passage_id, phase, context)
+            except Exception as err:
+                _LOGGER.warning("Policy: lifecycle %s of %s not recorded: %s", phase, passage.passage_id, err)
+
+        track.lifecycle_tail = self.hub.async_create_task(write(), name=f"policy lifecycle {track.key}")
+
+    async def _async_record_lifecycle(self, passage_id: str, phase: Phase, context: Context) -> None:
+        await self.hub.services.async_call(
+            "ledger",
+            "record_followup",
+            {"passage_id": passage_id, "kind": "lifecycle", "data": {"state": phase.value}},
+            context,
+        )

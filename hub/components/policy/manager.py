@@ -1,0 +1,377 @@
+"""The policy at run time: a plate read becomes a decision, a ledger row, then a barrier movement.
+
+Per lane, reads are decided one at a time in the order they came (a lock); lanes do not wait for each
+other. The passage row is committed (`ledger.record_passage`, which returns after the commit) before
+any barrier, display or alarm service is called: if the ledger does not take it, nothing moves and
+the lane's decision sensor shows `error`. Lifecycle rows are written behind, in order, per lane.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from hub.core import Context, Event, Hub, ServiceValidationError
+from hub.core.const import EVENT_GATE_DECISION, EVENT_HUB_STARTED, EVENT_PLATE_READ, EVENT_STATE_CHANGED
+
+from .alert import AlertLevels, AlertStore
+from .alerting import AlertMixin
+from .config import PolicyConfig
+from .const import ALERT_STATE_FILE, DOMAIN, VEHICLE_CLASSES, Phase, Reason, Verdict
+from .decide import Read, Vehicle, decide, render
+from .incoming import BadRead, Incoming, parse_read
+from .lifecycle import LifecycleMixin
+from .passage import LaneTrack, Passage, RecentPassages
+from .rules import load_common
+from .select import AlertLevelSelect
+from .sensor import DecisionSensor
+
+_LOGGER = logging.getLogger(__name__)
+_SNAPSHOT_LIMITS = {"emission_stage": 4, "fuel": 4, "fleet": 100}
+
+
+class PolicyManager(LifecycleMixin, AlertMixin):
+    def __init__(self, hub: Hub, config: PolicyConfig) -> None:
+        self.hub = hub
+        self.config = config
+        self.book = config.rule_book()
+        self.display_texts = {**load_common().display, **config.display}
+        self.lanes: dict[str, LaneTrack] = {}
+        self.passages = RecentPassages()
+        self.store = AlertStore(hub.data_dir / ALERT_STATE_FILE)
+        self.alerts: AlertLevels = None  # type: ignore[assignment]  # set in async_start
+        self.select = AlertLevelSelect(self)
+        self.alert_context: Context | None = None  # the service call behind the switch being applied
+        self._warned: set[str] = set()
+        self._save_tail: asyncio.Task[None] | None = None
+        self._unsubs: list[Any] = []
+
+    # ----- start and stop ------------------------------------------------------------------------
+    async def async_start(self) -> None:
+        state = await self.hub.async_add_executor_job(self.store.load)
+        self.alerts = AlertLevels(self.store, self._on_alert_change, self._persist_alert, state)
+        await self.hub.entities.async_add(DOMAIN, [self.select])
+        self.alerts.tick(self.hub.now())  # an alert that ended while the hub was down
+        for ref in self.config.lanes:
+            self.lane(ref.gate, ref.lane)
+        self._discover_lanes()
+        await self._async_recover()
+        bus = self.hub.bus
+        self._unsubs = [
+            bus.async_listen(EVENT_PLATE_READ, self._on_plate_read),
+            bus.async_listen(
+                EVENT_STATE_CHANGED,
+                self._on_cover,
+                event_filter=lambda e: str(e.data.get("entity_id", "")).startswith("cover."),
+            ),
+            bus.async_listen(EVENT_HUB_STARTED, lambda _e: self._discover_lanes()),
+        ]
+        self.hub.async_create_background_task(self._async_schedule_loop(), name="policy alert schedule")
+
+    def async_stop(self) -> None:
+        for unsub in self._unsubs:
+            unsub()
+        self._unsubs.clear()
+
+    # ----- lanes ---------------------------------------------------------------------------------
+    def lane(self, gate: str, lane: str) -> LaneTrack:
+        key = f"{gate}_{lane}"
+        track = self.lanes.get(key)
+        if track is None:
+            track = self.lanes[key] = LaneTrack(gate, lane)
+            track.sensor = DecisionSensor(track)
+            self.hub.async_create_task(self._async_add_sensor(track), name=f"policy sensor {key}")
+        return track
+
+    async def _async_add_sensor(self, track: LaneTrack) -> None:
+        assert track.sensor is not None
+        await self.hub.entities.async_add(DOMAIN, [track.sensor])
+
+    def _discover_lanes(self) -> None:
+        """Lanes that have a barrier or a camera get a decision sensor before their first read."""
+        for state in [*self.hub.states.all("cover"), *self.hub.states.all("sensor")]:
+            if not state.entity_id.endswith(("_barrier", "_plate")):
+                continue
+            gate, lane = state.attributes.get("gate"), state.attributes.get("lane")
+            if isinstance(gate, str) and isinstance(lane, str):
+                try:
+                    parse_read({"gate": gate, "lane": lane, "direction": "in"})
+                except BadRead:
+                    continue
+                self.lane(gate, lane)
+
+    def has(self, key: str, what: str) -> bool:
+        """Whether the lane has its barrier (`open`), `display` or `alarm` wired."""
+        entity = {"open": f"cover.{key}_barrier", "display": f"sensor.{key}_display"}.get(
+            what, f"binary_sensor.{key}_alarm"
+        )
+        return self.hub.services.has_service("barrier", what) and self.hub.states.get(entity) is not None
+
+    def warn_once(self, tag: str, message: str, *args: Any) -> None:
+        if tag not in self._warned:
+            self._warned.add(tag)
+            _LOGGER.warning(message, *args)
+
+    # ----- a plate read --------------------------------------------------------------------------
+    def _on_plate_read(self, event: Event) -> None:
+        try:
+            incoming = parse_read(event.data)
+        except BadRead as err:
+            _LOGGER.error("Policy: plate_read %s ignored: %s", event.data.get("read_id"), err)
+            return
+        self.hub.async_create_task(self.async_handle(incoming, event.context), name="policy decide")
+
+    async def async_handle(self, incoming: Incoming, context: Context) -> Passage | None:
+        track = self.lane(incoming.gate, incoming.lane)
+        async with track.lock:
+            now = self.hub.now()
+            current = track.current
+            if current is not None and self._merges(current, incoming, now):
+                current.last_seen, current.merged_reads = now, current.merged_reads + 1
+                track.write_state(context)
+                if current.phase is Phase.DENIED:  # the driver is still there: show why again
+                    await self.async_show(track, current, "deny", context)
+                return None
+            if current is not None:
+                self.supersede(track, current)
+            record, failed = await self.async_lookup(incoming.read, context)
+            alert = self.alerts.current(now)
+            vehicle = self.vehicle_of(record)
+            decision = decide(
+                self.book,
+                incoming.read,
+                vehicle,
+                level=alert.level,
+                measure_code=alert.measure_code,
+                when=now,
+                lookup_failed=failed,
+            )
+            passage = Passage(
+                passage_id=str(uuid.uuid4()),
+                read_id=incoming.read_id,
+                gate=incoming.gate,
+                lane=incoming.lane,
+                direction=incoming.read.direction,
+                plate=incoming.read.plate,
+                colour=incoming.read.colour,
+                decision=decision,
+                alert_level=alert.level,
+                created_at=now,
+                last_seen=now,
+                confidence=incoming.read.confidence,
+                vehicle=snapshot(record),
+            )
+            track.current = passage
+            self.passages.add(passage)
+            try:
+                result = await self.hub.services.async_call(
+                    "ledger", "record_passage", self._passage_row(passage, incoming), context
+                )
+            except Exception as err:
+                await self._async_ledger_failed(track, passage, err, context)
+                return passage
+            passage.seq = result["seq"]
+            passage.phase = Phase.DECIDED
+            await self.async_actuate(track, passage, context)
+            self.announce(track, passage, context)
+            return passage
+
+    def _merges(self, current: Passage, incoming: Incoming, now: datetime) -> bool:
+        return (
+            current.phase is not Phase.ERROR
+            and current.plate == incoming.read.plate
+            and current.direction == incoming.read.direction
+            and (now - current.last_seen).total_seconds() < self.config.merge_seconds
+        )
+
+    def supersede(self, track: LaneTrack, passage: Passage) -> None:
+        """A new vehicle at the lane ends the passage before it, if it was still going."""
+        if passage.finished or passage.seq is None:
+            return
+        if passage.phase is Phase.DECIDED and passage.decision.verdict is not Verdict.ALLOW:
+            self.set_phase(track, passage, Phase.DENIED)  # held for review, never let in
+        else:
+            self.set_phase(track, passage, Phase.CLOSED)
+
+    async def _async_ledger_failed(
+        self, track: LaneTrack, passage: Passage, err: Exception, context: Context
+    ) -> None:
+        _LOGGER.error(
+            "Policy: ledger did not record %s at %s (%s); barrier NOT opened", passage.plate, track.key, err
+        )
+        passage.phase = Phase.ERROR
+        passage.error = f"{passage.decision.verdict.value}: {passage.decision.reason_text}; {err}"
+        text = self.book.texts.get("ledger_failed", "ledger_failed")
+        passage.decision = replace(passage.decision, reason_code=Reason.LEDGER_FAILED, reason_text=text)
+        await self.async_show(track, passage, "error", context)
+        self.announce(track, passage, context)
+
+    def announce(self, track: LaneTrack, passage: Passage, context: Context) -> None:
+        track.write_state(context)
+        self.hub.bus.async_fire(EVENT_GATE_DECISION, passage.event_data(), context)
+
+    # ----- register ------------------------------------------------------------------------------
+    async def async_lookup(self, read: Read, context: Context) -> tuple[Mapping[str, Any] | None, bool]:
+        """The register's record of the plate: (record or None, whether the lookup failed)."""
+        if not read.plate:
+            return None, False
+        if not self.hub.services.has_service("vehicles", "lookup"):
+            self.warn_once("vehicles", "Policy: no vehicles register loaded; every vehicle is unregistered")
+            return None, False
+        if context.user_id is not None:  # a guard's correction: the hub asks, on its behalf
+            context = Context(parent_id=context.id)
+        query = {"plate": read.plate}
+        if read.colour != "unknown":  # the register flags a colour that differs from its record
+            query["colour"] = read.colour
+        try:
+            async with asyncio.timeout(self.config.lookup_timeout):
+                record = await self.hub.services.async_call("vehicles", "lookup", query, context)
+        except ServiceValidationError as err:
+            _LOGGER.info("Policy: register refused %s: %s", query, err)  # not a plate it can hold
+            return None, False
+        except Exception as err:
+            _LOGGER.warning("Policy: register lookup of %s failed: %s", read.plate, err)
+            return None, True
+        if record is not None and not isinstance(record, Mapping):
+            _LOGGER.warning(
+                "Policy: register returned %r for %s; treated as a failed lookup", record, read.plate
+            )
+            return None, True
+        return record, False
+
+    def vehicle_of(self, record: Mapping[str, Any] | None) -> Vehicle | None:
+        if record is None:
+            return None
+        vehicle = Vehicle.from_lookup(record)
+        if vehicle.vehicle_class not in VEHICLE_CLASSES:
+            self.warn_once(
+                f"class:{vehicle.vehicle_class}", "Policy: register class %r unknown", vehicle.vehicle_class
+            )
+            vehicle = replace(vehicle, vehicle_class="unknown")
+        return vehicle
+
+    def _passage_row(self, passage: Passage, incoming: Incoming) -> dict[str, Any]:
+        d = passage.decision
+        return {
+            "passage_id": passage.passage_id,
+            "read_id": passage.read_id,
+            "gate": passage.gate,
+            "lane": passage.lane,
+            "direction": passage.direction,
+            "plate": passage.plate,
+            "colour": passage.colour,
+            "vehicle_class": d.vehicle_class,
+            "vehicle": passage.vehicle,
+            "decision": d.verdict.value,
+            "reason_code": str(d.reason_code),
+            "reason_text": d.reason_text,
+            "rule": d.rule,
+            "alert_level": passage.alert_level,
+            "confidence": passage.confidence,
+            "needs_review": d.needs_review,
+            "captured_at": incoming.captured_at,
+            "images": incoming.images,
+        }
+
+    # ----- the lane's devices --------------------------------------------------------------------
+    async def async_actuate(self, track: LaneTrack, passage: Passage, context: Context) -> bool:
+        """Open for allow; show the reason and sound the alarm for deny; show 'wait' for review."""
+        verdict = passage.decision.verdict
+        if verdict is Verdict.ALLOW:
+            opened = await self.async_open(track, passage, context)
+            await self.async_show(
+                track,
+                passage,
+                "released" if passage.decision.reason_code == Reason.RELEASED else "allow",
+                context,
+            )
+            return opened
+        await self.async_show(track, passage, "deny" if verdict is Verdict.DENY else "review", context)
+        if verdict is Verdict.DENY:
+            if self.config.alarm_seconds and self.has(track.key, "alarm"):
+                await self._async_barrier(track, "alarm", {"seconds": self.config.alarm_seconds}, context)
+            if passage.phase is not Phase.DENIED:
+                self.set_phase(track, passage, Phase.DENIED)
+        return False
+
+    async def async_open(self, track: LaneTrack, passage: Passage, context: Context) -> bool:
+        if not self.has(track.key, "open"):
+            self.warn_once(
+                f"barrier:{track.key}",
+                "Policy: no barrier configured for lane %s; passages are recorded, nothing is opened",
+                track.key,
+            )
+            self.set_phase(track, passage, Phase.CLOSED)
+            return False
+        cover = self.hub.states.get(f"cover.{track.key}_barrier")
+        passage.seen_open = cover is not None and cover.state in ("opening", "open")
+        previous, passage.phase = (
+            passage.phase,
+            Phase.OPENING,
+        )  # before the call: the cover may report at once
+        if not await self._async_barrier(track, "open", {}, context):
+            passage.phase = previous
+            passage.error = "道闸开启失败 barrier did not open"
+            return False
+        passage.error = None
+        self._write_lifecycle(track, passage, Phase.OPENING)
+        return True
+
+    async def async_show(self, track: LaneTrack, passage: Passage, kind: str, context: Context) -> None:
+        if not self.has(track.key, "display"):
+            return
+        alert = self.alerts.state
+        fields = {
+            "plate": passage.plate,
+            "stage": self.book.label("stages", passage.vehicle.get("emission_stage")),
+            "reason": passage.decision.reason_text,
+            "level": self.book.label("levels", alert.level),
+            "response": self.book.label("response", alert.level),
+        }
+        text = render(self.display_texts.get(kind, "{plate} {reason}"), fields)
+        await self._async_barrier(
+            track, "display", {"text": text, "seconds": self.config.display_seconds}, context
+        )
+
+    async def _async_barrier(
+        self, track: LaneTrack, service: str, extra: dict[str, Any], context: Context
+    ) -> bool:
+        data = {"gate": track.gate, "lane": track.lane, **extra}
+        if context.user_id is not None:
+            # The hub moves the lane's devices; the person's own call (a release, an alert switch) is
+            # what is authorised and audited, and their role need not include the barrier's.
+            context = Context(parent_id=context.id)
+        try:
+            await self.hub.services.async_call("barrier", service, data, context)
+        except Exception as err:
+            _LOGGER.error("Policy: barrier.%s at %s failed: %s", service, track.key, err)
+            return False
+        return True
+
+
+def snapshot(record: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The register's record as the ledger keeps it with the passage: JSON-safe, within its limits."""
+    if record is None:
+        return {"registered": False}
+    out: dict[str, Any] = {"registered": True}
+    for key, value in record.items():
+        if key in ("images", "photos") or isinstance(value, bytes | bytearray):
+            continue
+        if value is None or isinstance(value, bool | int | float):
+            out[str(key)] = value
+        elif isinstance(value, Mapping):
+            out[str(key)] = {
+                str(k): v if isinstance(v, bool | int | float | None) else str(v)[:200]
+                for k, v in value.items()
+            }
+        else:
+            out[str(key)] = str(value)[: _SNAPSHOT_LIMITS.get(str(key), 200)]
+    for key in ("emission_stage", "fuel"):
+        if isinstance(out.get(key), str):
+            out[key] = out[key].upper()
+    return out
