@@ -14,6 +14,7 @@ from hub.core import Event, Hub
 from hub.core.const import EVENT_GATE_DECISION, EVENT_PASSAGE_RECORDED, EVENT_PLATE_READ, EVENT_WEIGHT_STABLE
 
 DOMAIN = "console"
+_VERDICTS = {"allow": "放行 ALLOW", "deny": "禁止 DENY", "review": "待确认 REVIEW", "error": "故障 ERROR"}
 
 
 class ConsoleConfig(BaseModel):
@@ -23,6 +24,7 @@ class ConsoleConfig(BaseModel):
     decisions: bool = True
     passages: bool = True
     weights: bool = True
+    lifecycle: bool = False  # each passage's steps (opening, passed, closed ...), many lines
 
 
 CONFIG_SCHEMA = ConsoleConfig
@@ -40,10 +42,16 @@ def format_event(event: Event) -> str:
             f"[{d.get('colour')}] {float(d.get('confidence') or 0):.2f}{review}"
         )
     if event.event_type == EVENT_GATE_DECISION:
-        verdict = "放行 ALLOW" if d.get("allowed") else "禁止 DENY"
+        verdict = _VERDICTS.get(str(d.get("decision")), str(d.get("decision")))
         return f"{when} {where:<16} {verdict:<9} {d.get('plate')}  {d.get('reason_text') or ''}"
     if event.event_type == EVENT_PASSAGE_RECORDED:
-        return f"{when} {where:<16} 记录 passage #{d.get('seq')} {d.get('plate')} {d.get('decision') or ''}"
+        kind = d.get("kind", "passage")
+        if kind == "passage":
+            return (
+                f"{when} {where:<16} 记录 passage #{d.get('seq')} {d.get('plate')} {d.get('decision') or ''}"
+            )
+        what = d.get("status") or d.get("weight_kg") or d.get("plate") or d.get("cargo") or ""
+        return f"{when} {where:<16} 补记 {kind} #{d.get('seq')} → #{d.get('ref_seq')} {what}"
     if event.event_type == EVENT_WEIGHT_STABLE:
         return f"{when} {where:<16} 称重 weight {d.get('weight_kg')} kg"
     return f"{when} {event.event_type} {dict(d)}"
@@ -53,6 +61,8 @@ async def async_setup(hub: Hub, config: ConsoleConfig, stream: TextIO | None = N
     out = stream or sys.stdout
 
     def show(event: Event) -> None:
+        if event.data.get("kind") == "lifecycle" and not config.lifecycle:
+            return
         print(format_event(event), file=out, flush=True)
 
     wanted = {

@@ -18,6 +18,7 @@ from hub.core.gate import Direction, LaneRef
 
 from .const import DOMAIN, EVENT_VEHICLE_ARRIVED
 from .fleet import DemoVehicle, build_fleet
+from .register import async_register_fleet
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ class TrafficConfig(BaseModel):
     seed: int = 2026
     dwell_seconds: tuple[float, float] = (60.0, 900.0)
     lanes: list[TrafficLane] = Field(min_length=1)
+    # Put the registered part of the fleet into an empty `vehicles` register on start.
+    register_fleet: bool = True
 
 
 CONFIG_SCHEMA = TrafficConfig
@@ -98,6 +101,9 @@ class TrafficGenerator:
 async def async_setup(hub: Hub, config: TrafficConfig) -> bool:
     generator = TrafficGenerator(hub, config)
     hub.data[DOMAIN] = generator
+    if config.register_fleet:
+        # Registered before the first vehicle arrives, once the register has loaded.
+        await async_register_fleet(hub, generator.fleet, config.seed)
     hub.async_create_background_task(generator.async_run(), name="traffic generator")
     _LOGGER.info(
         "Demo traffic: %.1f vehicles/min over %d lanes, fleet of %d",

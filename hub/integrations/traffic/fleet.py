@@ -6,6 +6,8 @@ import random
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from hub.util.vin import vin_check_digit
+
 # Province characters weighted towards Hebei/Tianjin/Shanxi, where most steel and coking plants sit.
 _PROVINCES = "冀" * 12 + "津" * 4 + "晋" * 4 + "鲁" * 3 + "京豫蒙辽"
 _LETTERS = "ABCDEFGHJKLMNPQRSTUVWXY"  # no I or O on plates
@@ -53,18 +55,6 @@ def _vin(rng: random.Random) -> str:
     chars = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
     body = "L" + "".join(rng.choice(chars) for _ in range(16))
     return body[:8] + vin_check_digit(body) + body[9:]
-
-
-_VIN_VALUES = {**{str(d): d for d in range(10)}, **dict(zip("ABCDEFGH", range(1, 9), strict=True))}
-_VIN_VALUES |= dict(zip("JKLMNPR", (1, 2, 3, 4, 5, 7, 9), strict=True))
-_VIN_VALUES |= dict(zip("STUVWXYZ", range(2, 10), strict=True))
-_VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
-
-
-def vin_check_digit(vin: str) -> str:
-    """ISO 3779 / GB 16735 check digit of a 17-character VIN (position 9)."""
-    total = sum(_VIN_VALUES[c] * w for c, w in zip(vin, _VIN_WEIGHTS, strict=True))
-    return "X" if total % 11 == 10 else str(total % 11)
 
 
 def _plate(rng: random.Random, new_energy: bool) -> str:
