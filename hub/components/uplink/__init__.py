@@ -1,0 +1,127 @@
+"""Delivery of ledger and register data to supervisory platforms (省/市监管平台上传).
+
+The ledger is the outbox: each platform keeps only its place in it (the last acknowledged sequence
+number), what it parked as invalid, and its daily figures. Passages go in real time (`passage_recorded`
+wakes the sender), register records on change (`register_changed`), alert-level switches as they happen
+(`alert_level_changed`), the day's statistics on a schedule; the platform's answers come back as
+acceptance rows of the ledger, its control measure goes to `policy.set_alert_level`. Platforms differ
+by profile (profiles/*.yaml); the transport is HTTPS JSON or a persistent line-JSON TCP connection.
+
+Entities per platform: `sensor.uplink_<platform>_pending`, `_sent_today`, `_acknowledged_today`,
+`_rejected_today`, `_upload_rate`, `binary_sensor.uplink_<platform>_connected`.
+Services: `uplink.resend`, `uplink.status`, `uplink.send_daily_stats`.
+A platform with `simulator: true` gets an in-process platform simulator on its url's port.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit, urlunsplit
+
+from hub.core import ConfigError, Event, Hub
+from hub.core.const import EVENT_PASSAGE_RECORDED
+
+from .binary_sensor import UplinkConnected
+from .config import PlatformConfig, UplinkConfig
+from .const import DOMAIN, EVENT_ALERT_LEVEL_CHANGED, EVENT_REGISTER_CHANGED
+from .link import PlatformLink
+from .profile import Profile, load_profile
+from .sensor import SENSORS, UplinkSensor
+from .services import register
+from .side import async_queue_alert
+
+_LOGGER = logging.getLogger(__name__)
+CONFIG_SCHEMA = UplinkConfig
+SIMULATOR_CREDENTIALS = {"account": "demo", "key": "demo-key", "secret": "demo-secret"}
+
+__all__ = ["CONFIG_SCHEMA", "DOMAIN", "PlatformLink", "Uplink", "async_setup"]
+
+
+class Uplink:
+    def __init__(self, hub: Hub, config: UplinkConfig) -> None:
+        self.hub = hub
+        self.config = config
+        self.links: dict[str, PlatformLink] = {}
+        self.simulators: dict[str, object] = {}
+
+    async def async_add_platform(self, conf: PlatformConfig) -> PlatformLink:
+        profile = load_profile(conf.profile, self.hub.config_dir)
+        if (options := conf.simulator_options) is not None:
+            conf = await self._async_start_simulator(conf, profile, options)
+        _check_credentials(conf, profile)
+        link = PlatformLink(self.hub, conf, profile, self.config)
+        await link.async_start()
+        self.links[conf.name] = link
+        return link
+
+    async def _async_start_simulator(self, conf: PlatformConfig, profile: Profile, options) -> PlatformConfig:  # type: ignore[no-untyped-def]
+        from .simulator import PlatformSimulator
+
+        credentials = {k: getattr(conf, k) or v for k, v in SIMULATOR_CREDENTIALS.items()}
+        parts = urlsplit(conf.url)
+        hub = self.hub
+        sim = PlatformSimulator(
+            profile, host=parts.hostname or "127.0.0.1", port=parts.port or 0,
+            token_seconds=options.token_seconds, clock=lambda: hub.now().timestamp(), **credentials,
+        )  # fmt: skip
+        sim.set_slow(options.slow_seconds)
+        sim.reject(plates=options.reject_plates)
+        port = await sim.async_start()
+        hub.async_on_stop(sim.async_stop)
+        self.simulators[conf.name] = sim
+        url = urlunsplit((parts.scheme, f"{parts.hostname}:{port}", parts.path, "", ""))
+        return conf.model_copy(update={"url": url, **credentials})
+
+
+def _check_credentials(conf: PlatformConfig, profile: Profile) -> None:
+    kind = profile.auth.kind
+    needed = {"token": ("account", "key"), "login": ("account", "key"), "hmac": ("account", "secret")}
+    missing = [k for k in needed.get(kind, ()) if not getattr(conf, k)]
+    if missing:
+        raise ConfigError(
+            f"uplink platform {conf.name}: profile {profile.name} ({kind} auth) needs {', '.join(missing)}"
+        )
+
+
+async def async_setup(hub: Hub, config: UplinkConfig) -> bool:
+    uplink = Uplink(hub, config)
+    hub.data[DOMAIN] = uplink
+    for conf in config.platforms:
+        if not conf.enabled:
+            _LOGGER.info("Uplink %s disabled", conf.name)
+            continue
+        link = await uplink.async_add_platform(conf)
+        entities = [UplinkSensor(link, description) for description in SENSORS]
+        await hub.entities.async_add(DOMAIN, [*entities, UplinkConnected(link)])
+    register(hub, uplink)
+
+    def on_passage(event: Event) -> None:
+        for link in uplink.links.values():
+            link.wake()
+
+    def on_register(event: Event) -> None:
+        for link in uplink.links.values():
+            link.register_dirty = True
+            link.wake(scan=False)
+
+    async def on_alert(event: Event) -> None:
+        for link in uplink.links.values():
+            try:
+                await async_queue_alert(link, event.data, event.context.id)
+            except Exception:
+                _LOGGER.exception("Uplink %s: alert-level switch not queued", link.name)
+
+    unsubs = [
+        hub.bus.async_listen(EVENT_PASSAGE_RECORDED, on_passage),
+        hub.bus.async_listen(EVENT_REGISTER_CHANGED, on_register),
+        hub.bus.async_listen(EVENT_ALERT_LEVEL_CHANGED, on_alert),
+    ]
+
+    async def async_stop() -> None:
+        for unsub in unsubs:
+            unsub()
+        for link in uplink.links.values():
+            await link.async_stop()
+
+    hub.async_on_stop(async_stop)
+    return True

@@ -1,0 +1,167 @@
+"""HTTPS JSON to a platform (aiohttp): token or HMAC authentication, one POST per batch."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+
+from .auth import Clock, Token, signed_headers
+from .mapping import MISSING, get_path
+from .profile import Profile
+from .transport import AuthError, BatchRejected, Outcome, PushHandler, TransportError, interpret
+
+_LOGGER = logging.getLogger(__name__)
+INVALID_STATUSES = (400, 413, 422)  # the request itself is at fault: split it, park what is bad
+
+
+class HttpTransport:
+    def __init__(
+        self,
+        profile: Profile,
+        base_url: str,
+        *,
+        account: str | None,
+        key: str | None,
+        secret: str | None,
+        now: Clock,
+        timeout: float,
+        verify_tls: bool = True,
+        name: str = "platform",
+    ) -> None:
+        self.profile = profile
+        self.base_url = base_url.rstrip("/")
+        self.account, self.key, self.secret = account or "", key or "", secret or ""
+        self.now = now
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.verify_tls = verify_tls
+        self.name = name
+        self.token = Token()
+        self.token_fetches = 0
+        self.connected = False
+        self.on_push: PushHandler | None = None  # HTTP platforms do not push; we pull
+        self._session: aiohttp.ClientSession | None = None
+
+    async def async_start(self) -> None:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(ssl=None if self.verify_tls else False, limit=4)
+            self._session = aiohttp.ClientSession(connector=connector, timeout=self.timeout)
+
+    async def async_stop(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        self.connected = False
+
+    # ----- requests ------------------------------------------------------------------------------
+    async def async_send(self, message: str, body: Any, ids: list[str]) -> dict[str, Outcome]:
+        spec = self.profile.messages[message]
+        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        status, answer = await self._request("POST", spec.path or "", payload)
+        if status in INVALID_STATUSES:
+            raise BatchRejected(_message_of(self.profile, answer) or f"HTTP {status}")
+        if status != 200:
+            raise TransportError(f"HTTP {status}: {_message_of(self.profile, answer)}")
+        return interpret(self.profile, answer, ids, single=not spec.batch)
+
+    async def async_fetch(self, message: str, params: Mapping[str, Any]) -> Any:
+        """GET a message from the platform (the control measure); returns its `items_field` part."""
+        spec = self.profile.messages[message]
+        status, answer = await self._request("GET", spec.path or "", b"", params)
+        if status != 200:
+            raise TransportError(f"HTTP {status}: {_message_of(self.profile, answer)}")
+        interpret(self.profile, answer, [], single=True)  # raises on an error code
+        value = get_path(answer, spec.items_field)
+        return None if value is MISSING else value
+
+    async def _request(
+        self, method: str, path: str, payload: bytes, params: Mapping[str, Any] | None = None
+    ) -> tuple[int, Any]:
+        for attempt in (1, 2):
+            headers = {"Content-Type": "application/json; charset=utf-8"}
+            headers.update(await self._auth_headers(method, path, payload))
+            status, answer = await self._exchange(method, path, payload, headers, params)
+            if not self._auth_refused(status, answer):
+                self.connected = True
+                return status, answer
+            self.token.clear()
+            if attempt == 2 or self.profile.auth.kind != "token":
+                raise AuthError(f"{self.name}: credentials refused: {_message_of(self.profile, answer)}")
+            _LOGGER.info("Uplink %s: token refused, fetching a new one", self.name)
+        raise AssertionError("unreachable")
+
+    def _auth_refused(self, status: int, answer: Any) -> bool:
+        if status == 401:
+            return True
+        code = get_path(answer, self.profile.response.code_field) if isinstance(answer, Mapping) else None
+        return str(code) in {str(c) for c in self.profile.response.auth_codes}
+
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        payload: bytes,
+        headers: dict[str, str],
+        params: Mapping[str, Any] | None = None,
+    ) -> tuple[int, Any]:
+        await self.async_start()
+        assert self._session is not None
+        try:
+            async with self._session.request(
+                method, self.base_url + path, data=payload or None, headers=headers,
+                params={k: str(v) for k, v in (params or {}).items()} or None,
+            ) as response:  # fmt: skip
+                text = await response.text(encoding="utf-8", errors="replace")
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError, OSError) as err:
+            self.connected = False
+            raise TransportError(f"{self.name}: {type(err).__name__}: {err}") from None
+        try:
+            return status, json.loads(text) if text else None
+        except ValueError:
+            if status == 200:
+                self.connected = False
+                raise TransportError(f"{self.name}: the answer is not JSON: {text[:200]!r}") from None
+            return status, {"message": text[:500]}
+
+    # ----- authentication ------------------------------------------------------------------------
+    async def _auth_headers(self, method: str, path: str, payload: bytes) -> dict[str, str]:
+        auth = self.profile.auth
+        if auth.kind == "hmac":
+            return signed_headers(auth, self.account, self.secret, method, path, payload, self.now())
+        if auth.kind != "token":
+            return {}
+        if not self.token.usable(self.now(), auth.refresh_margin_seconds):
+            await self._fetch_token()
+        value = self.token.value or ""
+        return {auth.header: f"{auth.scheme} {value}".strip()}
+
+    async def _fetch_token(self) -> None:
+        auth = self.profile.auth
+        body = json.dumps({auth.account_field: self.account, auth.key_field: self.key}).encode()
+        status, answer = await self._exchange(
+            "POST", auth.token_path, body, {"Content-Type": "application/json; charset=utf-8"}
+        )
+        token = get_path(answer, auth.token_field) if isinstance(answer, Mapping) else MISSING
+        if status != 200 or token in (MISSING, None, ""):
+            if status in (401, 403) or status == 200:
+                raise AuthError(
+                    f"{self.name}: no token for {self.account}: {_message_of(self.profile, answer)}"
+                )
+            raise TransportError(f"{self.name}: token request failed: HTTP {status}")
+        lifetime = get_path(answer, auth.expires_field) if auth.expires_field else MISSING
+        seconds = float(lifetime) if isinstance(lifetime, int | float) else auth.default_expires_seconds
+        self.token.set(str(token), seconds, self.now())
+        self.token_fetches += 1
+        _LOGGER.debug("Uplink %s: new token, good for %.0f s", self.name, seconds)
+
+
+def _message_of(profile: Profile, answer: Any) -> str:
+    if isinstance(answer, Mapping):
+        value = get_path(answer, profile.response.message_field)
+        if value not in (MISSING, None):
+            return str(value)
+    return str(answer)[:200] if answer is not None else ""

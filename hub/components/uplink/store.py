@@ -1,0 +1,179 @@
+"""The uplink's bookkeeping in its own tables, written in short transactions (never across a request)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from .models import UplinkCursor, UplinkDay, UplinkParked
+
+DAY_FIELDS = ("due", "sent", "acknowledged", "on_time", "rejected", "duplicates")
+
+
+@dataclass(slots=True)
+class DayCounts:
+    due: int = 0
+    sent: int = 0
+    acknowledged: int = 0
+    on_time: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    stats_status: str | None = None
+    stats_message: str | None = None
+    stats_at: str | None = None
+
+    @property
+    def pending(self) -> int:
+        return max(0, self.due - self.acknowledged - self.rejected)
+
+    def as_dict(self, day: str) -> dict[str, Any]:
+        rate = round(100.0 * self.acknowledged / self.due, 2) if self.due else None
+        on_time = round(100.0 * self.on_time / self.due, 2) if self.due else None
+        return {
+            "date": day, "due": self.due, "sent": self.sent, "acknowledged": self.acknowledged,
+            "rejected": self.rejected, "pending": self.pending, "duplicates": self.duplicates,
+            "upload_rate": rate, "on_time_rate": on_time,
+            "daily_report": {"status": self.stats_status, "message": self.stats_message, "at": self.stats_at},
+        }  # fmt: skip
+
+
+@dataclass(slots=True)
+class Cursor:
+    acked_seq: int = 0
+    acked_above: set[int] = field(default_factory=set)
+    sent_seq: int = 0
+    scanned_seq: int = 0
+    register_ts: int = -1
+    register_seen: set[str] = field(default_factory=set)
+    control_id: str | None = None
+    created_day: str = ""
+
+
+@dataclass(slots=True)
+class Progress:
+    """What one step changed, saved in one transaction."""
+
+    days: dict[str, Counter[str]] = field(default_factory=dict)
+    parked: list[dict[str, Any]] = field(default_factory=list)
+    unparked: list[tuple[int | None, str]] = field(default_factory=list)  # (seq, record_id)
+
+    def add(self, day: str, name: str, n: int = 1) -> None:
+        self.days.setdefault(day, Counter())[name] += n
+
+    def __bool__(self) -> bool:
+        return bool(self.days or self.parked or self.unparked)
+
+
+class LinkStore:
+    def __init__(self, platform: str) -> None:
+        self.platform = platform
+        self.lock = asyncio.Lock()
+        self.days: dict[str, DayCounts] = {}
+
+    async def async_load(self, today: str, now_iso: str) -> Cursor:
+        row = await UplinkCursor.get_or_none(platform=self.platform)
+        if row is None:
+            row = await UplinkCursor.create(platform=self.platform, created_day=today, updated_at=now_iso)
+        for day_row in await UplinkDay.filter(platform=self.platform):
+            self.days[day_row.day] = DayCounts(
+                **{name: getattr(day_row, name) for name in DAY_FIELDS},
+                stats_status=day_row.stats_status, stats_message=day_row.stats_message,
+                stats_at=day_row.stats_at,
+            )  # fmt: skip
+        return Cursor(
+            acked_seq=row.acked_seq, acked_above=set(json.loads(row.acked_above or "[]")),
+            sent_seq=row.sent_seq, scanned_seq=row.scanned_seq, register_ts=row.register_ts,
+            register_seen=set(json.loads(row.register_seen or "[]")), control_id=row.control_id,
+            created_day=row.created_day,
+        )  # fmt: skip
+
+    async def async_save(
+        self, cursor: Cursor, progress: Progress, now_iso: str, *, fields: tuple[str, ...]
+    ) -> None:
+        """Save the named cursor fields and the step's progress together."""
+        values: dict[str, Any] = {"updated_at": now_iso}
+        for name in fields:
+            value = getattr(cursor, name)
+            values[name] = json.dumps(sorted(value)) if isinstance(value, set) else value
+        async with self.lock, in_transaction() as conn:
+            await UplinkCursor.filter(platform=self.platform).using_db(conn).update(**values)
+            for day, counts in progress.days.items():
+                if day not in self.days:
+                    await UplinkDay.create(platform=self.platform, day=day, using_db=conn)
+                    self.days[day] = DayCounts()
+                updates = {name: F(name) + n for name, n in counts.items() if n}
+                if updates:
+                    await UplinkDay.filter(platform=self.platform, day=day).using_db(conn).update(**updates)
+            for seq, record_id in progress.unparked:
+                query = UplinkParked.filter(platform=self.platform, resolved_at=None, record_id=record_id)
+                await (
+                    (query.filter(seq=seq) if seq is not None else query)
+                    .using_db(conn)
+                    .update(resolved_at=now_iso)
+                )
+            for parked in progress.parked:
+                existing = UplinkParked.filter(platform=self.platform, record_id=parked["record_id"])
+                if parked.get("seq") is not None:
+                    existing = existing.filter(seq=parked["seq"])
+                if await existing.using_db(conn).exists():
+                    await existing.using_db(conn).update(
+                        reason=parked["reason"], parked_at=now_iso, resolved_at=None
+                    )
+                else:
+                    await UplinkParked.create(
+                        platform=self.platform, parked_at=now_iso, using_db=conn, **parked
+                    )
+        for day, counts in progress.days.items():
+            current = self.days[day]
+            for name, n in counts.items():
+                setattr(current, name, getattr(current, name) + n)
+
+    async def async_set_report(self, day: str, status: str, message: str | None, at: str) -> None:
+        async with self.lock:
+            if day not in self.days:
+                await UplinkDay.create(platform=self.platform, day=day)
+                self.days[day] = DayCounts()
+            await UplinkDay.filter(platform=self.platform, day=day).update(
+                stats_status=status, stats_message=(message or "")[:500], stats_at=at
+            )
+        counts = self.days[day]
+        counts.stats_status, counts.stats_message, counts.stats_at = status, message, at
+
+    async def async_parked(self, limit: int = 100, day: str | None = None) -> list[dict[str, Any]]:
+        query = UplinkParked.filter(platform=self.platform, resolved_at=None)
+        if day:
+            query = query.filter(day=day)
+        rows = (
+            await query.order_by("-id")
+            .limit(limit)
+            .values(
+                "seq",
+                "record_id",
+                "passage_id",
+                "kind",
+                "day",
+                "gate",
+                "plate",
+                "reason",
+                "source",
+                "parked_at",
+            )
+        )
+        return list(rows)
+
+    async def async_parked_count(self) -> int:
+        return await UplinkParked.filter(platform=self.platform, resolved_at=None).count()
+
+    async def async_parked_ids(self, seqs: list[int]) -> set[int]:
+        if not seqs:
+            return set()
+        rows = await UplinkParked.filter(platform=self.platform, resolved_at=None, seq__in=seqs).values_list(
+            "seq", flat=True
+        )
+        return {int(s) for s in rows}
