@@ -44,6 +44,12 @@ class Uplink:
         self.links: dict[str, PlatformLink] = {}
         self.simulators: dict[str, object] = {}
 
+    @property
+    def url(self) -> str | None:
+        """Where the simulated platforms listen, for the person running the demo."""
+        urls = [f"{name} {link.conf.url}" for name, link in self.links.items() if name in self.simulators]
+        return ", ".join(urls) or None
+
     async def async_add_platform(self, conf: PlatformConfig) -> PlatformLink:
         profile = load_profile(conf.profile, self.hub.config_dir)
         if (options := conf.simulator_options) is not None:

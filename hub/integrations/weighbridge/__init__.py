@@ -9,6 +9,7 @@ the demo weighs the vehicles that the traffic generator sends to its lane.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -82,8 +83,15 @@ class WeighbridgeIntegration:
         await self.hub.entities.async_add(
             DOMAIN, [WeightSensor(reader, device), WeighbridgeOnline(reader, device)]
         )
-        self.hub.async_create_background_task(reader.async_run(), name=f"weighbridge {conf.key}")
-        self.hub.async_on_stop(reader.async_stop)
+        task = self.hub.async_create_background_task(reader.async_run(), name=f"weighbridge {conf.key}")
+
+        async def async_stop_reader() -> None:
+            # Before its simulator goes (stop steps run in reverse): no "not answering" on the way out.
+            task.cancel()
+            await asyncio.wait([task], timeout=5)
+            reader.async_stop()
+
+        self.hub.async_on_stop(async_stop_reader)
 
 
 async def async_setup(hub: Hub, config: WeighbridgeConfig) -> bool:
