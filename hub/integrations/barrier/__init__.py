@@ -16,13 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.core import DeviceInfo, Hub, HubError, ServiceCall, ServiceValidationError
 from hub.core.auth import Role
 from hub.core.gate import Slug
+from hub.util.modbus import ModbusConnection
 
 from .binary_sensor import AlarmSensor, BarrierOnline
 from .config import BarrierConfig, BarrierLane
 from .const import DEFAULT_PORT, DOMAIN, MAX_ALARM_SECONDS
 from .cover import BarrierCover
 from .device import BarrierController
-from .modbus_client import ModbusConnection
 from .sensor import DisplaySensor
 
 _LOGGER = logging.getLogger(__name__)

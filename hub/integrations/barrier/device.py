@@ -13,11 +13,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from hub.core import Context, Hub, HubError
+from hub.util.modbus import ModbusConnection, ModbusError
 
 from .config import BarrierLane
 from .const import BACKOFF_FIRST, BACKOFF_MAX, Position
 from .display import async_send_line, encode_text, pack_registers
-from .modbus_client import ModbusConnection, ModbusError
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -17,9 +17,10 @@ import contextlib
 import logging
 import sys
 
+from hub.util.modbus import ModbusDeviceServer, RegisterTables
+
 from .config import DisplayConfig, RegisterMap, SimulatorConfig
 from .display import unpack_registers
-from .modbus_client import ModbusDeviceServer, RegisterTables
 
 _LOGGER = logging.getLogger(__name__)
 TICK = 0.05

@@ -15,11 +15,12 @@ from decimal import Decimal
 
 from hub.core import Context, Hub
 from hub.core.const import EVENT_WEIGHT_STABLE
+from hub.util.modbus import ModbusConnection, ModbusError
 
 from .config import Weighbridge
 from .const import BACKOFF_FIRST, BACKOFF_MAX, GARBLE_LOG_SECONDS, PUBLISH_SECONDS
 from .frames import FrameError, FrameParser, FrameReading
-from .modbus_client import ModbusConnection, ModbusError, weight_from_registers
+from .registers import weight_from_registers
 from .stability import StableWeight
 
 _LOGGER = logging.getLogger(__name__)

@@ -19,9 +19,11 @@ import sys
 from decimal import Decimal
 from typing import Literal
 
+from hub.util.modbus import ModbusDeviceServer, RegisterTables
+
 from .config import ModbusMap, SimulatorConfig
 from .frames import FORMATS, FrameFormat, build_frame
-from .modbus_client import ModbusDeviceServer, RegisterTables, weight_to_registers
+from .registers import weight_to_registers
 
 _LOGGER = logging.getLogger(__name__)
 MAX_QUEUE = 5

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from hub.integrations.weighbridge.frames import FrameError, FrameParser, FrameReading, build_frame, xor_check
-from hub.integrations.weighbridge.modbus_client import weight_from_registers, weight_to_registers
+from hub.integrations.weighbridge.registers import weight_from_registers, weight_to_registers
 from hub.integrations.weighbridge.stability import StableWeight
 
 

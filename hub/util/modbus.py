@@ -1,9 +1,10 @@
-"""The only module of the barrier integration that imports pymodbus.
+"""The only module of the hub that imports pymodbus (barrier PLCs, weighbridge indicators).
 
 pymodbus is pinned to 3.16 because its API moves within 3.x; everything it offers is wrapped here in
 two small classes: `ModbusConnection` (the hub's side: one lock per connection, keyword arguments,
-every reply checked with isError() and for its length) and `ModbusDeviceServer` (the simulated PLC:
-four plain register tables that a simulator reads and writes, served over Modbus TCP).
+every reply checked with isError() and for its length) and `ModbusDeviceServer` (a simulated device:
+four plain register tables that a simulator reads and writes, served over Modbus TCP). Imported only by
+integrations that talk Modbus, so `import hub` stays light.
 """
 
 from __future__ import annotations
