@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 import textwrap
+import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
@@ -101,3 +102,41 @@ def integration_root(tmp_path: Path) -> Callable[..., tuple[str, Path]]:
     for package in made:
         for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
             del sys.modules[name]
+
+
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+async def _pg_available() -> bool:
+    try:
+        import asyncpg
+
+        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=2)
+    except Exception:  # whatever the failure, there is no server to test on
+        return False
+    await conn.close()
+    return True
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """The `hub:` lines that select the database; PostgreSQL gets a fresh database, dropped after.
+
+    A test that asks for it runs twice: on the embedded SQLite, and on the PostgreSQL server on
+    127.0.0.1:5432 when one answers (skipped otherwise).
+    """
+    if request.param == "sqlite":
+        yield ""
+        return
+    if not await _pg_available():
+        pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
+    import asyncpg
+
+    name = f"ecogate_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(PG_ADMIN_URL)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"  db_url: postgres://postgres@127.0.0.1:5432/{name}\n"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()

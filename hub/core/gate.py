@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated
 
@@ -28,3 +29,9 @@ class LaneRef(BaseModel):
     def key(self) -> str:
         """`east_gate_in`: the object-id prefix of the lane's entities."""
         return f"{self.gate}_{self.lane}"
+
+
+def configured_twice(lanes: Sequence[LaneRef]) -> list[str]:
+    """Lane keys that a configuration list names more than once (each device belongs to one lane)."""
+    keys = [lane.key for lane in lanes]
+    return sorted({k for k in keys if keys.count(k) > 1})

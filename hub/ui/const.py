@@ -31,6 +31,7 @@ PAGE_ROLES: Final[dict[str, frozenset[Role] | None]] = {
     "alert": None,
     "vehicles": READERS,
     "audit": frozenset({Role.INSPECTOR, Role.OFFICER}),
+    "reports": frozenset({Role.INSPECTOR, Role.OFFICER}),
     "uplink": None,
 }
 # Entity suffixes of one lane (`<platform>.<gate>_<lane>_<what>`), see the contracts.

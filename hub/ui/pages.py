@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from hub.core import HubError, ServiceNotFound, ServiceValidationError, Unauthorized
+from hub.core.auth import Role
 
 from .const import ALERT_ENTITY, PAGE_ROLES, SESSION_COOKIE, UPLINK_PREFIX
 from .forms import audit_filters, passage_filters
@@ -32,7 +33,7 @@ SCRIPT_MESSAGES = (
     "service.",
     "choice.",
 )
-NAV = ("lanes", "passages", "alert", "vehicles", "audit", "uplink")
+NAV = ("lanes", "passages", "alert", "vehicles", "reports", "audit", "uplink")
 
 
 class CallFailed(Exception):
@@ -248,7 +249,10 @@ async def alert_page(request: web.Request) -> web.Response:
 
 
 @page("vehicles")
-async def vehicles_page(request: web.Request) -> web.Response:
+async def vehicles_services_page(request: web.Request) -> web.Response:
+    """Every vehicles.* service as a generic form, kept for administrators; the register is /vehicles."""
+    if Role.ADMIN not in principal_of(request).user.roles:
+        return message_page(request, 403, "error.forbidden_title", request["t"]("error.forbidden_page"))
     names = domain_services(request, "vehicles")
     return render(
         request, "services.html", page="vehicles", domain="vehicles", names=names,
@@ -314,6 +318,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/passages", passages_page)
     app.router.add_get("/passages/{passage_id}", passage_page)
     app.router.add_get("/alert", alert_page)
-    app.router.add_get("/vehicles", vehicles_page)
+    app.router.add_get("/vehicles/services", vehicles_services_page)
     app.router.add_get("/audit", audit_page)
     app.router.add_get("/uplink", uplink_page)

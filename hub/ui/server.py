@@ -12,7 +12,7 @@ from aiohttp import web
 
 from hub.core import Hub
 
-from . import api, pages, websocket
+from . import api, pages, register, reports, websocket
 from .config import UiConfig
 from .const import LANGUAGE_COOKIE
 from .i18n import Catalogues
@@ -59,6 +59,8 @@ class UiServer:
         api.add_routes(app)
         websocket.add_routes(app)
         pages.add_routes(app)
+        register.add_routes(app)
+        reports.add_routes(app)
         app.router.add_static("/static", HERE / "static", append_version=True)
         return app
 

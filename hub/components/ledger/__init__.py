@@ -17,6 +17,7 @@ from .audit import target_of
 from .config import LedgerConfig
 from .const import DOMAIN
 from .recorder import Ledger
+from .reports import register_reports
 from .retention import async_retention_loop
 from .sensor import PlantCounters
 from .services import register
@@ -33,6 +34,7 @@ async def async_setup(hub: Hub, config: LedgerConfig) -> bool:
     await ledger.weights.async_load()
     hub.data[DOMAIN] = ledger
     register(hub, ledger)
+    register_reports(hub, ledger)
     counters = PlantCounters(ledger)
     await hub.entities.async_add(DOMAIN, counters.counters.values())
     await counters.async_refresh()

@@ -39,6 +39,7 @@ DEFAULT_ROUTINE = (
     "vehicles.lookup",  # the policy asks for every plate read
     "vehicles.records",
     "ledger.daily_stats",
+    "vehicles.fields",  # the HMI's forms ask for the field lists on every page
     "ledger.evidence",  # the uplink reads the photos it sends; a person's look is audited
 )
 

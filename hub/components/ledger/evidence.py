@@ -8,9 +8,10 @@ the hash is committed only after the file is in place.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Literal
+
+from hub.util.files import write_atomic
 
 from .const import MAX_IMAGE_BYTES
 
@@ -35,14 +36,7 @@ class EvidenceStore:
         path = self.path_of(digest)
         if path.is_file() and path.stat().st_size == len(content):
             return digest
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{digest}.{os.getpid()}.tmp")
-        with open(temp, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-        _fsync_dir(path.parent)
+        write_atomic(path, content, sync_dir=True)
         return digest
 
     def read(self, sha256: str) -> bytes:
@@ -73,11 +67,3 @@ class EvidenceStore:
             return False
         return True
 
-
-def _fsync_dir(directory: Path) -> None:
-    # The rename is durable only once the directory entry is on disk.
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

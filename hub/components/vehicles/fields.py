@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class VehicleClass(StrEnum):
@@ -156,3 +157,33 @@ def fold_header(text: str) -> str:
     for note in ("(必填)", "(选填)"):
         text = text.replace(note, "")
     return text.replace(" ", "").replace("_", "")
+
+
+def form_tables() -> dict[str, Any]:
+    """The field list of each class as a form or a table shows it: Chinese headers, code lists as choices."""
+    from . import codes
+
+    yes_no = {"true": "是", "false": "否"}
+    choices: dict[str, dict[str, str]] = {
+        "stage": {k: v for k, v in codes.STAGE_LABELS.items() if k != "X"},
+        "machine_stage": dict(codes.STAGE_LABELS),
+        "fuel": dict(codes.FUEL_LABELS),
+        "colour": dict(codes.COLOUR_LABELS),
+        "whitelist": dict(codes.WHITELIST_LABELS),
+        "bool": yes_no,
+        "usable": yes_no,
+    }
+    return {
+        "classes": {c.value: CLASS_LABELS[c] for c in VehicleClass},
+        "fields": {
+            c.value: [
+                {
+                    "name": s.name, "header": s.header, "kind": s.kind, "required": s.required,
+                    "choices": choices.get(s.kind), "max_len": s.max_len or None,
+                }
+                for s in FIELDS[c]
+                if s.kind != "photo"
+            ]
+            for c in VehicleClass
+        },
+    }  # fmt: skip

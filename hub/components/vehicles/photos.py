@@ -7,8 +7,9 @@ written under a temporary name, flushed and renamed, so a crash never leaves hal
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
+
+from hub.util.files import write_atomic
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 # Documents come as photos or as scans (PDF); nothing else is stored.
@@ -43,13 +44,7 @@ class PhotoStore:
         path = self.path_of(digest)
         if path.is_file() and path.stat().st_size == len(content):
             return digest
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{digest}.{os.getpid()}.tmp")
-        with open(temp, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
+        write_atomic(path, content)
         return digest
 
     def read(self, sha256: str) -> tuple[str, bytes]:

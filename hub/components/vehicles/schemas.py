@@ -179,5 +179,9 @@ class Lists(_Data):
     active_only: bool = True
 
 
+class Fields(_Data):
+    pass
+
+
 class Photo(_Data):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")

@@ -15,7 +15,7 @@ from hub.core.auth import Role
 from . import lists
 from .codes import CodeError
 from .const import DOMAIN
-from .fields import VehicleClass
+from .fields import VehicleClass, form_tables
 from .models import VehicleHistory
 from .register import Actor, Register
 from .schemas import (
@@ -24,6 +24,7 @@ from .schemas import (
     BlacklistRemove,
     Delete,
     Export,
+    Fields,
     Get,
     History,
     Import,
@@ -279,6 +280,9 @@ def register_services(hub: Hub, register: Register) -> None:
             raise HubError(f"照片不存在 no photo {d.sha256}") from None
         return {"content_type": kind, "data": data}
 
+    async def fields(call: ServiceCall) -> dict[str, Any]:
+        return form_tables()
+
     table: list[tuple[str, Handler, type, set[Role], str]] = [
         ("lookup", lookup, Lookup, READERS, "查询车辆 look a plate or code up in the register"),
         ("upsert", upsert, Upsert, WRITERS, "登记/修改车辆 add or change a record"),
@@ -296,6 +300,7 @@ def register_services(hub: Hub, register: Register) -> None:
         ("pass_remove", pass_remove, PassRemove, WRITERS, "撤销临时通行证 end a temporary pass"),
         ("lists", lists_, Lists, READERS, "黑名单与通行证 blacklist and passes"),
         ("photo", photo, Photo, READERS, "证件照片 a document photo"),
+        ("fields", fields, Fields, READERS | {Role.ENGINEER}, "台账字段 the fields of each class, for forms"),
     ]
     for name, handler, schema, roles, description in table:
         hub.services.async_register(

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from hub.core.gate import LaneRef
+from hub.core.gate import LaneRef, configured_twice
 
 from .const import DEFAULT_DISPLAY_SECONDS, DEFAULT_SCAN_SECONDS, DEFAULT_TIMEOUT
 
@@ -128,8 +128,6 @@ class BarrierConfig(_Strict):
 
     @model_validator(mode="after")
     def _unique(self) -> BarrierConfig:
-        keys = [lane.key for lane in self.lanes]
-        twice = sorted({k for k in keys if keys.count(k) > 1})
-        if twice:
+        if twice := configured_twice(self.lanes):
             raise ValueError(f"lane configured twice: {', '.join(twice)}")
         return self

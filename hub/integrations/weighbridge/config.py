@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hub.core.gate import LaneRef
+from hub.core.gate import LaneRef, configured_twice
 
 from .frames import FrameFormat
 
@@ -97,8 +97,6 @@ class WeighbridgeConfig(_Strict):
 
     @model_validator(mode="after")
     def _unique(self) -> WeighbridgeConfig:
-        keys = [bridge.key for bridge in self.bridges]
-        twice = sorted({k for k in keys if keys.count(k) > 1})
-        if twice:
+        if twice := configured_twice(self.bridges):
             raise ValueError(f"weighbridge configured twice: {', '.join(twice)}")
         return self

@@ -3,44 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF"  # enough of a JPEG header for the evidence store
-
-
-async def _pg_available() -> bool:
-    try:
-        import asyncpg
-
-        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=2)
-    except Exception:  # whatever the failure, there is no server to test on
-        return False
-    await conn.close()
-    return True
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def database(request: pytest.FixtureRequest) -> AsyncIterator[str]:
-    """The `hub:` lines that select the database; PostgreSQL gets a fresh database, dropped after."""
-    if request.param == "sqlite":
-        yield ""
-        return
-    if not await _pg_available():
-        pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
-    import asyncpg
-
-    name = f"ecogate_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(PG_ADMIN_URL)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"  db_url: postgres://postgres@127.0.0.1:5432/{name}\n"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,7 +12,6 @@ from hub.core import Context
 from hub.core.auth import Role
 from hub.util.vin import vin_check_digit
 
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"document"
 
 
@@ -53,39 +52,6 @@ def machinery(n: int = 1, **overrides: Any) -> dict[str, Any]:
     }  # fmt: skip
     record.update(overrides)
     return record
-
-
-async def _pg_available() -> bool:
-    try:
-        import asyncpg
-
-        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=2)
-    except Exception:  # whatever the failure, there is no server to test on
-        return False
-    await conn.close()
-    return True
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def database(request: pytest.FixtureRequest) -> AsyncIterator[str]:
-    """The `hub:` lines that select the database; PostgreSQL gets a fresh database, dropped after."""
-    if request.param == "sqlite":
-        yield ""
-        return
-    if not await _pg_available():
-        pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
-    import asyncpg
-    from tortoise.backends.base import executor
-
-    executor.EXECUTOR_CACHE.clear()  # cached INSERTs of a SQLite test have `?` placeholders
-    name = f"ecogate_vehicles_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(PG_ADMIN_URL)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"  db_url: postgres://postgres@127.0.0.1:5432/{name}\n"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 def vehicles_yaml(vehicles: str = "", db: str = "") -> str:

@@ -1,0 +1,320 @@
+"""The register page (车辆台账): the three classes of mobile source, the blacklist and temporary passes.
+
+Server-rendered forms (post, then redirect back), so it works in any browser of the control room. Every
+read and write is a `vehicles.*` service call as the signed-in user: the service registry decides who may
+change what, and audits it; the page only hides the buttons a user could not use.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from aiohttp import web
+
+from .pages import CallFailed, _page_links, call, message_page, page, render, services_for
+from .responses import ui_of
+
+_LOGGER = logging.getLogger(__name__)
+CLASSES = ("transport", "in_plant", "machinery")
+LIST_TABS = ("blacklist", "pass")
+TABS = (*CLASSES, *LIST_TABS)
+FORMATS = {"xlsx", "csv"}
+ACTIONS = (
+    "vehicles.list", "vehicles.get", "vehicles.upsert", "vehicles.delete", "vehicles.import",
+    "vehicles.export", "vehicles.history", "vehicles.lists", "vehicles.blacklist_add",
+    "vehicles.blacklist_remove", "vehicles.pass_add", "vehicles.pass_remove",
+)  # fmt: skip
+# Which input each field kind of the register gets; code lists become choices.
+_INPUTS = {"date": "date", "onsite_date": "date", "int": "number", "float": "number"}
+
+
+async def load_tables(request: web.Request) -> None:
+    """The register's field lists (Chinese headers, code lists), asked of the register once a request."""
+    if "register_tables" not in request:
+        hub = ui_of(request).hub
+        request["register_tables"] = await hub.services.async_call("vehicles", "fields", {})
+
+
+def field_table(request: web.Request, vclass: str) -> list[dict[str, Any]]:
+    return [
+        {**f, "input": _INPUTS.get(f["kind"], "text")} for f in request["register_tables"]["fields"][vclass]
+    ]
+
+
+def class_label(request: web.Request, vclass: str) -> str:
+    return request["register_tables"]["classes"][vclass]
+
+
+def _allowed(request: web.Request) -> dict[str, bool]:
+    return {name.split(".", 1)[1]: info["allowed"] for name, info in services_for(request, *ACTIONS).items()}
+
+
+def _tab(request: web.Request) -> str:
+    tab = request.query.get("tab") or request.match_info.get("vclass") or "transport"
+    if tab not in TABS:
+        raise web.HTTPNotFound(text=f"no register tab {tab!r}")
+    return tab
+
+
+def _back(tab: str, **extra: Any) -> str:
+    return "/vehicles?" + urlencode({"tab": tab, **{k: v for k, v in extra.items() if v not in (None, "")}})
+
+
+def _flash(request: web.Request) -> str | None:
+    key = request.query.get("done")
+    return request["t"](f"register.done.{key}", key) if key else None
+
+
+@page("vehicles")
+async def register_page(request: web.Request) -> web.Response:
+    hub = ui_of(request).hub
+    if not hub.services.has_service("vehicles", "list"):
+        return render(request, "register.html", page="vehicles", configured=False, tab="transport")
+    tab = _tab(request)
+    await load_tables(request)
+    allowed = _allowed(request)
+    context: dict[str, Any] = {"configured": True, "tab": tab, "allowed": allowed, "flash": _flash(request)}
+    context["classes"] = [(c, class_label(request, c)) for c in CLASSES]
+    context["error"], context["fields"] = None, []
+    try:
+        if tab in CLASSES:
+            q = request.query
+            data: dict[str, Any] = {"class": tab, "page": _int(q.get("page"), 1), "page_size": 50}
+            for key in ("q", "emission_stage", "fuel", "fleet"):
+                if (q.get(key) or "").strip():
+                    data[key] = q[key].strip()
+            context["result"] = await call(request, "vehicles", "list", data)
+            context["page_links"] = _page_links(request, context["result"])
+            context["columns"] = _columns(request, tab)
+            fields = field_table(request, tab)
+            context["choices"] = {f["name"]: f["choices"] for f in fields if f["choices"]}
+        else:
+            context["entries"] = await call(
+                request, "vehicles", "lists", {"kind": tab, "active_only": request.query.get("all") != "1"}
+            )
+    except CallFailed as err:
+        context["error"], context["fields"] = err.message, err.fields
+    context["show_services"] = principal_may_admin(request)
+    return render(request, "register.html", page="vehicles", filters=request.query, **context)
+
+
+def principal_may_admin(request: web.Request) -> bool:
+    from hub.core.auth import Role
+
+    return Role.ADMIN in request["principal"].user.roles
+
+
+def _columns(request: web.Request, vclass: str) -> list[tuple[str, str]]:
+    wanted = {
+        "transport": ("plate", "colour", "vehicle_type", "vin", "fuel", "emission_stage", "fleet"),
+        "in_plant": ("internal_no", "env_code", "plate", "vehicle_type", "fuel", "emission_stage", "fleet"),
+        "machinery": ("env_code", "internal_no", "machine_type", "pin", "fuel", "emission_stage", "fleet"),
+    }[vclass]
+    headers = {f["name"]: f["header"] for f in field_table(request, vclass)}
+    return [(name, headers[name]) for name in wanted]
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return max(1, int(text)) if text else default
+    except ValueError:
+        return default
+
+
+def _labels(request: web.Request, vclass: str, record: dict[str, Any]) -> dict[str, str]:
+    """Each field as shown: code lists as their Chinese names."""
+    out: dict[str, str] = {}
+    for f in field_table(request, vclass):
+        value = record.get(f["name"])
+        if value is None or value == "":
+            out[f["name"]] = ""
+        elif f["choices"]:
+            key = str(value).lower() if isinstance(value, bool) else str(value)
+            out[f["name"]] = f["choices"].get(key, str(value))
+        else:
+            out[f["name"]] = str(value)
+    return out
+
+
+@page("vehicles")
+async def record_page(request: web.Request) -> web.Response:
+    vclass, key = request.match_info["vclass"], request.match_info.get("key")
+    if vclass not in CLASSES:
+        raise web.HTTPNotFound()
+    await load_tables(request)
+    record: dict[str, Any] | None = None
+    history = None
+    if key is not None:
+        try:
+            record = await call(request, "vehicles", "get", {"class": vclass, "key": key})
+        except CallFailed as err:
+            return message_page(request, 400, "register.title", err.message)
+        if record is None:
+            return message_page(request, 404, "register.title", request["t"]("register.not_found", key=key))
+    allowed = _allowed(request)
+    if record is not None and allowed.get("history"):
+        try:
+            history = await call(request, "vehicles", "history", {"class": vclass, "key": record["key"]})
+        except CallFailed as err:
+            history = {"error": err.message, "items": []}
+    values = {k: _form_value(v) for k, v in (record or {}).items()}
+    return _record_view(request, vclass, record, values, history, allowed)
+
+
+def _record_view(
+    request: web.Request, vclass: str, record: dict[str, Any] | None, values: dict[str, str],
+    history: dict[str, Any] | None, allowed: dict[str, bool], status: int = 200,
+    error: str | None = None, errors: dict[str, str] | None = None,
+) -> web.Response:  # fmt: skip
+    return render(
+        request, "register_record.html", status=status, page="vehicles", vclass=vclass,
+        class_label=class_label(request, vclass), record=record,
+        shown=_labels(request, vclass, record or {}), form_fields=field_table(request, vclass),
+        values=values, history=history, allowed=allowed, error=error, errors=errors or {},
+        flash=_flash(request),
+    )  # fmt: skip
+
+
+def _form_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@page("vehicles")
+async def save_record(request: web.Request) -> web.StreamResponse:
+    vclass = request.match_info["vclass"]
+    if vclass not in CLASSES:
+        raise web.HTTPNotFound()
+    await load_tables(request)
+    form = await request.post()
+    fields = field_table(request, vclass)
+    values = {f["name"]: str(form.get(f["name"], "")).strip() for f in fields}
+    record: dict[str, Any] = {}
+    for f in fields:
+        value = values[f["name"]]
+        record[f["name"]] = {"true": True, "false": False}.get(value, value) if f["kind"] in (
+            "bool", "usable") else value  # fmt: skip
+    original = str(form.get("_key", "")) or None
+    try:
+        result = await call(request, "vehicles", "upsert", {"class": vclass, "record": record})
+    except CallFailed as err:
+        errors: dict[str, str] = {}
+        general: list[str] = []
+        for loc, msg in err.fields:
+            name = loc.removeprefix("record.").removeprefix("record")
+            if name in values:
+                errors[name] = f"{errors[name]}; {msg}" if name in errors else msg
+            else:
+                general.append(msg)
+        existing = None
+        if original:
+            try:
+                existing = await call(request, "vehicles", "get", {"class": vclass, "key": original})
+            except CallFailed:
+                existing = None
+        message = err.message + (" " + "; ".join(general) if general else "")
+        return _record_view(
+            request, vclass, existing, values, None, _allowed(request), status=400, error=message,
+            errors=errors,
+        )  # fmt: skip
+    target = f"/vehicles/{vclass}/{quote(result['key'], safe='')}?done={result['action']}"
+    raise web.HTTPSeeOther(target)
+
+
+@page("vehicles")
+async def delete_record(request: web.Request) -> web.StreamResponse:
+    vclass, key = request.match_info["vclass"], request.match_info["key"]
+    try:
+        await call(request, "vehicles", "delete", {"class": vclass, "key": key})
+    except CallFailed as err:
+        return message_page(request, 400, "register.title", err.message)
+    raise web.HTTPSeeOther(_back(vclass, done="deleted"))
+
+
+@page("vehicles")
+async def import_file(request: web.Request) -> web.StreamResponse:
+    vclass = request.match_info["vclass"]
+    if vclass not in CLASSES:
+        raise web.HTTPNotFound()
+    await load_tables(request)
+    t = request["t"]
+    content, filename, dry_run = b"", None, False
+    if request.content_type.startswith("multipart/"):
+        reader = await request.multipart()
+        async for part in reader:
+            if part.name == "file" and getattr(part, "filename", None) is not None:
+                filename = part.filename
+                content = await part.read()  # type: ignore[union-attr]
+            elif part.name == "dry_run":
+                dry_run = (await part.text()) in ("1", "on", "true")  # type: ignore[union-attr]
+    result, error, fields = None, None, []
+    if not content:
+        error = t("register.import_no_file")
+    else:
+        data: dict[str, Any] = {"class": vclass, "content": content, "dry_run": dry_run}
+        if filename:
+            data["filename"] = filename[-200:]
+        try:
+            result = await call(request, "vehicles", "import", data)
+        except CallFailed as err:
+            error, fields = err.message, err.fields
+    return render(
+        request, "register_import.html", status=200 if result else 400, page="vehicles", vclass=vclass,
+        class_label=class_label(request, vclass), result=result, error=error, fields=fields,
+        filename=filename,
+    )  # fmt: skip
+
+
+@page("vehicles")
+async def export_file(request: web.Request) -> web.StreamResponse:
+    vclass = request.match_info["vclass"]
+    fmt = request.query.get("format", "xlsx")
+    if vclass not in CLASSES or fmt not in FORMATS:
+        raise web.HTTPNotFound()
+    try:
+        result = await call(request, "vehicles", "export", {"class": vclass, "format": fmt})
+    except CallFailed as err:
+        return message_page(request, 403 if "无权" in err.message else 400, "register.title", err.message)
+    return download(result["content"], result["filename"], result["content_type"])
+
+
+def download(content: bytes, filename: str, content_type: str) -> web.Response:
+    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    return web.Response(
+        body=content, headers={"Content-Type": content_type, "Content-Disposition": disposition}
+    )
+
+
+@page("vehicles")
+async def list_action(request: web.Request) -> web.StreamResponse:
+    """Blacklist add/remove and temporary pass add/remove, from the forms of their tabs."""
+    kind, action = request.match_info["kind"], request.match_info["action"]
+    if kind not in LIST_TABS or action not in ("add", "remove"):
+        raise web.HTTPNotFound()
+    form = await request.post()
+    data = {k: str(v).strip() for k, v in form.items() if str(v).strip()}
+    if kind == "pass" and action == "remove" and "id" in data:
+        data = {"id": data["id"]}
+    try:
+        await call(request, "vehicles", f"{kind}_{action}", data)
+    except CallFailed as err:
+        problems = "; ".join(f"{request['t']('field.' + f, f)}: {m}" for f, m in err.fields)
+        return message_page(request, 400, "register.title", f"{err.message} {problems}".strip())
+    raise web.HTTPSeeOther(_back(kind, done=f"{kind}_{action}"))
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/vehicles", register_page)
+    app.router.add_post("/vehicles/lists/{kind}/{action}", list_action)
+    app.router.add_get("/vehicles/{vclass}/new", record_page)
+    app.router.add_post("/vehicles/{vclass}/save", save_record)
+    app.router.add_post("/vehicles/{vclass}/import", import_file)
+    app.router.add_get("/vehicles/{vclass}/export", export_file)
+    app.router.add_get("/vehicles/{vclass}/{key}", record_page)
+    app.router.add_post("/vehicles/{vclass}/{key}/delete", delete_record)

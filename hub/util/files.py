@@ -1,0 +1,27 @@
+"""Writing files so that a crash never leaves half of one under its final name."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def write_atomic(path: Path, content: bytes, *, sync_dir: bool = False) -> None:
+    """Write to a temporary name beside `path`, flush it to disk, rename it into place.
+
+    `sync_dir` also flushes the directory entry, so the new name itself survives a power cut
+    (evidence files, whose hash a ledger row commits right after).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temp, "wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, path)
+    if sync_dir:
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
