@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 
@@ -13,7 +14,8 @@ def write_atomic(path: Path, content: bytes, *, sync_dir: bool = False) -> None:
     (evidence files, whose hash a ledger row commits right after).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # A name of its own per call: two threads may store the same photo at the same moment.
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     with open(temp, "wb") as handle:
         handle.write(content)
         handle.flush()

@@ -25,6 +25,7 @@ class ConsoleConfig(BaseModel):
     passages: bool = True
     weights: bool = True
     lifecycle: bool = False  # each passage's steps (opening, passed, closed ...), many lines
+    acceptance: bool = False  # each platform's acceptance of each record, as many lines again
 
 
 CONFIG_SCHEMA = ConsoleConfig
@@ -61,7 +62,8 @@ async def async_setup(hub: Hub, config: ConsoleConfig, stream: TextIO | None = N
     out = stream or sys.stdout
 
     def show(event: Event) -> None:
-        if event.data.get("kind") == "lifecycle" and not config.lifecycle:
+        kind = event.data.get("kind")
+        if (kind == "lifecycle" and not config.lifecycle) or (kind == "acceptance" and not config.acceptance):
             return
         print(format_event(event), file=out, flush=True)
 

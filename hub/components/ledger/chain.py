@@ -49,14 +49,20 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__} in a ledger record")
 
 
+# Encoders built once (json.dumps builds one per call); the same settings give the same text as
+# json.dumps would, so hashes of rows written by earlier releases still match.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_plain)
+_LINK = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def canonical_json(value: Any) -> str:
     """Sorted keys, no spaces, UTF-8 text kept as is: the same data always gives the same text."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_plain)
+    return _CANONICAL.encode(value)
 
 
 def row_hash(spec: ChainSpec, values: Sequence[Any]) -> str:
     """Hash of one row; `values` in `spec.columns` order (prev_hash last)."""
-    encoded = json.dumps([FORMAT, spec.name, *values], ensure_ascii=False, separators=(",", ":"))
+    encoded = _LINK.encode([FORMAT, spec.name, *values])
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
@@ -64,7 +70,7 @@ def seal(spec: ChainSpec, row: dict[str, Any], seq: int, prev_hash: str) -> tupl
     """Give a row its place in the chain; returns the column values with the hash appended."""
     row["seq"] = seq
     row["prev_hash"] = prev_hash
-    values = tuple(row.get(column) for column in spec.columns)
+    values = tuple(map(row.get, spec.columns))
     digest = row_hash(spec, values)
     row["hash"] = digest
     return (*values, digest)

@@ -3,26 +3,34 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
 
 from hub.core import Context, Event, Hub, ServiceValidationError
-from hub.core.const import EVENT_PASSAGE_RECORDED
+from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_PLATE_READ
 
 from .audit import audit_row
 from .chain import AUDIT_CHAIN, RECORD_CHAIN
 from .config import LedgerConfig
 from .const import DOMAIN, EVIDENCE_DIR, HEAD_FILE, KIND_CHECKPOINT, KIND_PASSAGE
 from .evidence import EvidenceStore
-from .rows import SELECT_LIST, followup_row, passage_row, record_dict
+from .rows import SELECT_LIST, committed_record, followup_row, passage_row, record_dict
 from .schemas import FOLLOWUP_DATA, REASON_REQUIRED, RecordPassage
 from .sql import for_dialect
 from .weights import LaneWeights
-from .writer import ChainWriter
+from .writer import ChainWriter, Dedupe, Statements
 
 _LOGGER = logging.getLogger(__name__)
+RECENT_PASSAGES = 4096  # committed passages kept in memory for their follow-ups
+RECENT_SECONDS = 86_400  # older ones are read from the database (retention may have pruned them)
+PASSAGE_KEYS = ("passage_id", "seq", "gate", "lane", "direction", "recorded_ts")  # for followup_row
+# After a plate read, how long follow-ups wait for its passage, to share its commit (one disk flush)
+# rather than make it wait for theirs. A passage never waits; a read that brings none (a merged
+# repeat read) costs a follow-up at most this.
+EXPECT_PASSAGE_SECONDS = 0.02
 
 
 class Ledger:
@@ -38,13 +46,26 @@ class Ledger:
             RECORD_CHAIN,
             self.dialect,
             head_file=hub.data_dir / HEAD_FILE.format(chain="record"),
-            dedupe=self._dedupe,
-            after_insert=self._index_evidence,
+            dedupe=Dedupe("passage_id", "kind = ?", (KIND_PASSAGE,)),
+            side_rows=self._index_evidence,
             on_commit=self._committed,
+            run_blocking=hub.async_add_executor_job,
         )
+        # The audit log waits (briefly) for queued passages: a barrier is waiting on those.
         self.audit = ChainWriter(
-            AUDIT_CHAIN, self.dialect, head_file=hub.data_dir / HEAD_FILE.format(chain="audit")
+            AUDIT_CHAIN,
+            self.dialect,
+            head_file=hub.data_dir / HEAD_FILE.format(chain="audit"),
+            run_blocking=hub.async_add_executor_job,
+            yield_to=self.records,
         )
+        self._evidence_sql = self.sql(
+            "INSERT INTO ledger_evidence (sha256, size, first_seq, last_seq) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (sha256) DO UPDATE SET last_seq = excluded.last_seq"
+        )
+        # What a follow-up needs of its passage, for passages committed by this run: no query then.
+        self._recent: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._unsub_read: Callable[[], None] | None = None
         self.weights = LaneWeights(self, config.weight_join_seconds)
 
     @property
@@ -58,8 +79,12 @@ class Ledger:
     async def async_start(self) -> None:
         self.records.start()
         self.audit.start()
+        self._unsub_read = self.hub.bus.async_listen(EVENT_PLATE_READ, self._on_plate_read)
 
     async def async_stop(self) -> None:
+        if self._unsub_read is not None:
+            self._unsub_read()
+            self._unsub_read = None
         await self.records.async_stop()
         await self.audit.async_stop()
 
@@ -70,18 +95,22 @@ class Ledger:
         """Store the photos, then commit the passage row; returns it once committed."""
         photos: dict[str, str] = {}
         sizes: dict[str, int] = {}
-        for role, content in data.images.items():
-            if not content:
-                continue  # a camera that sent no picture: the record says so by the missing hash
-            try:
-                photos[role] = await self.hub.async_add_executor_job(self.evidence.put, content)
-            except ValueError as err:
-                raise ServiceValidationError(
-                    DOMAIN, "record_passage", [(f"images.{role}", str(err))]
-                ) from None
-            sizes[photos[role]] = len(content)
-        row = passage_row(data, photos, self.hub.now(), context.user_id if context else None)
-        row["_evidence"] = sizes
+        expected = data.read_id or data.passage_id
+        self.records.expect_urgent(expected, EXPECT_PASSAGE_SECONDS)  # follow-ups: wait for this
+        try:
+            # A camera that sent no picture: the record says so by the missing hash.
+            images = [(role, content) for role, content in data.images.items() if content]
+            if images:  # all photos in one trip to a worker thread
+                stored, refused = await self.hub.async_add_executor_job(self._store_photos, images)
+                if refused is not None:
+                    raise ServiceValidationError(DOMAIN, "record_passage", [refused])
+                for role, digest, size in stored:
+                    photos[role] = digest
+                    sizes[digest] = size
+            row = passage_row(data, photos, self.hub.now(), context.user_id if context else None)
+            row["_evidence"] = sizes
+        finally:
+            self.records.expected_done(expected)  # queued just below, or failed
         return await self.records.async_append(row, key=data.passage_id, context=context)
 
     async def async_record_followup(
@@ -101,7 +130,9 @@ class Ledger:
             raise ServiceValidationError(DOMAIN, "record_followup", errors) from None
         if kind in REASON_REQUIRED and not (reason and reason.strip()):
             raise ServiceValidationError(DOMAIN, "record_followup", [("reason", f"a {kind} needs a reason")])
-        passage = await self.async_passage(passage_id)
+        passage = self._recent.get(passage_id)
+        if passage is None or self.hub.now().timestamp() - passage["recorded_ts"] > RECENT_SECONDS:
+            passage = await self.async_passage(passage_id)
         if passage is None:
             raise ServiceValidationError(
                 DOMAIN, "record_followup", [("passage_id", f"no passage {passage_id}")]
@@ -109,7 +140,7 @@ class Ledger:
         if reason:
             payload["reason"] = reason.strip()
         row = followup_row(passage, kind, payload, self.hub.now(), context.user_id if context else None)
-        return await self.records.async_append(row, context=context)
+        return await self.records.async_append(row, context=context, urgent=False)
 
     async def async_passage(self, passage_id: str) -> dict[str, Any] | None:
         """The passage row itself (not its follow-ups)."""
@@ -119,38 +150,44 @@ class Ledger:
         )
         return record_dict(rows[0]) if rows else None
 
-    async def _dedupe(self, conn: Any, keys: list[str]) -> dict[str, dict[str, Any]]:
-        marks = ", ".join("?" for _ in keys)
-        _, rows = await conn.execute_query(
-            self.sql(
-                f"SELECT passage_id, seq, hash FROM ledger_record WHERE kind = ? AND passage_id IN ({marks})"
-            ),
-            [KIND_PASSAGE, *keys],
-        )
-        return {r[0]: {"passage_id": r[0], "seq": int(r[1]), "hash": r[2]} for r in rows}
+    def _on_plate_read(self, event: Event) -> None:
+        # The policy decides and records this read within milliseconds: follow-ups give it way.
+        self.records.expect_urgent(str(event.data.get("read_id") or event.context.id), EXPECT_PASSAGE_SECONDS)
 
-    async def _index_evidence(self, conn: Any, rows: list[dict[str, Any]]) -> None:
-        values = [
-            [sha, size, row["seq"], row["seq"]]
+    def _store_photos(
+        self, images: list[tuple[str, bytes]]
+    ) -> tuple[list[tuple[str, str, int]], tuple[str, str] | None]:
+        """In a worker thread: (role, sha256, size) per photo stored, and the first refused one
+        (field, why), after which nothing more is stored."""
+        stored: list[tuple[str, str, int]] = []
+        for role, content in images:
+            try:
+                stored.append((role, self.evidence.put(content), len(content)))
+            except ValueError as err:
+                return stored, (f"images.{role}", str(err))
+        return stored, None
+
+    def _index_evidence(self, rows: list[dict[str, Any]]) -> Statements:
+        """Which rows use which photo, in the transaction of the rows (run on the writer's thread)."""
+        values: list[Sequence[Any]] = [
+            (sha, size, row["seq"], row["seq"])
             for row in rows
             for sha, size in row.get("_evidence", {}).items()
         ]
-        if values:
-            await conn.execute_many(
-                self.sql(
-                    "INSERT INTO ledger_evidence (sha256, size, first_seq, last_seq) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (sha256) DO UPDATE SET last_seq = excluded.last_seq"
-                ),
-                values,
-            )
+        return [(self._evidence_sql, values)] if values else []
 
     def _committed(self, committed: list[tuple[dict[str, Any], Context | None]]) -> None:
         batch_context = Context()  # for rows appended without one (a replay): one chain of cause
         for row, context in committed:
             row.pop("_evidence", None)
-            record = record_dict(row)
-            if record["kind"] == KIND_CHECKPOINT:
+            record = committed_record(row)
+            kind = record["kind"]
+            if kind == KIND_CHECKPOINT:
                 continue  # retention's bookkeeping, not a passage: readers of the chain still see it
+            if kind == KIND_PASSAGE:
+                self._recent[record["passage_id"]] = {k: record[k] for k in PASSAGE_KEYS}
+                if len(self._recent) > RECENT_PASSAGES:
+                    self._recent.popitem(last=False)
             self.weights.async_note(record)
             self.hub.bus.async_fire(EVENT_PASSAGE_RECORDED, record, context or batch_context)
 
@@ -180,7 +217,7 @@ class Ledger:
             target=target,
             detail=detail,
         )
-        return await self.audit.async_append(row)
+        return await self.audit.async_append(row, urgent=False)
 
     def async_on_weight(self, event: Event) -> None:
         self.weights.async_on_weight(event)

@@ -14,6 +14,10 @@ from .schemas import RecordPassage
 # Columns of `ledger_record` selected by every reader, in this order (the hash last).
 SELECT_COLUMNS = (*RECORD_COLUMNS, "hash")
 SELECT_LIST = ", ".join(f'"{c}"' for c in SELECT_COLUMNS)
+_DATA_AT = SELECT_COLUMNS.index("data")
+_OUT_COLUMNS = tuple(c for c in SELECT_COLUMNS if c != "data")
+# The decoded `data` of a row being written: not a column, never stored (the writer takes columns).
+DETAIL = "_detail"
 
 
 def timestamp(moment: datetime) -> tuple[int, str]:
@@ -30,7 +34,7 @@ def passage_row(
     if captured is not None and captured.tzinfo is None:
         captured = captured.replace(tzinfo=now.tzinfo)
     vehicle = data.vehicle.model_dump(mode="json", exclude_none=True)
-    detail = {
+    every = {
         "read_id": data.read_id,
         "reason_text": data.reason_text,
         "rule": data.rule,
@@ -44,6 +48,7 @@ def passage_row(
         "vehicle": vehicle,
         "photos": photos,
     }
+    detail = {k: v for k, v in every.items() if v is not None}
     return {
         "kind": KIND_PASSAGE,
         "passage_id": data.passage_id,
@@ -65,7 +70,8 @@ def passage_row(
         "actor": user_id,
         "photo_plate": photos.get("plate"),
         "photo_scene": photos.get("scene"),
-        "data": canonical_json({k: v for k, v in detail.items() if v is not None}),
+        "data": canonical_json(detail),
+        DETAIL: detail,
     }
 
 
@@ -87,18 +93,36 @@ def followup_row(
         actor=user_id,
         data=canonical_json(payload),
     )
+    row[DETAIL] = payload
     if kind == "correction":
         row["plate"] = payload["plate"]
         row["colour"] = payload.get("colour")
     return row
 
 
+def committed_record(row: dict[str, Any]) -> dict[str, Any]:
+    """`record_dict` of a row this run built and committed, from the fields its `data` was encoded
+    from (JSON types only, so they equal what decoding `data` gives) instead of decoding it again."""
+    detail = row.pop(DETAIL, None)
+    if detail is None:
+        return record_dict(row)
+    out = dict(zip(_OUT_COLUMNS, map(row.get, _OUT_COLUMNS), strict=True))
+    for key, value in detail.items():
+        if out.get(key) is None:
+            out[key] = value
+    return out
+
+
 def record_dict(row: Mapping[str, Any] | Sequence[Any]) -> dict[str, Any]:
     """A chain row as the outside sees it: columns, then the fields of `data` that no column holds."""
-    if not isinstance(row, Mapping):
-        row = dict(zip(SELECT_COLUMNS, row, strict=True))
-    out = {c: row.get(c) for c in SELECT_COLUMNS if c != "data"}
-    for key, value in json.loads(row["data"] or "{}").items():
+    if isinstance(row, Mapping):
+        out = dict(zip(_OUT_COLUMNS, map(row.get, _OUT_COLUMNS), strict=True))
+        data = row["data"]
+    else:
+        values = list(row)
+        data = values.pop(_DATA_AT)
+        out = dict(zip(_OUT_COLUMNS, values, strict=True))
+    for key, value in json.loads(data or "{}").items():
         if out.get(key) is None:
             out[key] = value
     return out

@@ -2,21 +2,30 @@
 
 Only this writer assigns seq and prev_hash, so concurrent callers never race for a place in the chain.
 Whatever is queued while a transaction runs goes into the next one (group commit): one commit serves
-many passages at busy times, and a caller's `async_append` returns only after its row is committed.
-Nothing is awaited inside a transaction except the database itself.
+many passages at busy times, a lone passage is committed at once, and a caller's `async_append`
+returns only after its row is committed. Nothing is awaited inside a transaction except the database.
+
+On SQLite the whole transaction (read the head, check idempotency keys, seal, insert, index, commit)
+runs as one call on the database's own thread: one hop instead of one per statement. Elsewhere
+(PostgreSQL) the same steps go through tortoise statement by statement. After the commit the callers
+are woken first; `on_commit` (the bus events) and the head file follow, off the callers' path.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+import sqlite3
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
@@ -28,20 +37,34 @@ from .sql import for_dialect, insert_sql
 
 _LOGGER = logging.getLogger(__name__)
 ATTEMPTS = 5
+YIELD_SECONDS = 0.05  # how long a writer that yields (the audit log) waits for passages to go first
+RETRIED = (IntegrityError, OperationalError, sqlite3.IntegrityError, sqlite3.OperationalError)
 
-Dedupe = Callable[[Any, list[str]], Awaitable[dict[str, dict[str, Any]]]]
-AfterInsert = Callable[[Any, list[dict[str, Any]]], Awaitable[None]]
-OnCommit = Callable[[list[tuple[dict[str, Any], Context | None]]], None]
+Row = dict[str, Any]
+Statements = list[tuple[str, list[Sequence[Any]]]]
+SideRows = Callable[[list[Row]], Statements]  # more rows for the same transaction (an index)
+Committed = list[tuple[Row, Context | None]]  # the rows of a transaction, with their callers' contexts
+OnCommit = Callable[[Committed], None]
+RunBlocking = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Dedupe:
+    """Appends with an idempotency key: a second one with a known key returns the first row."""
+
+    column: str  # holds the key, e.g. passage_id
+    where: str  # which rows carry keys, e.g. "kind = ?"
+    params: tuple[Any, ...]
 
 
 @dataclass(slots=True)
 class _Append:
-    row: dict[str, Any]
-    future: asyncio.Future[Any] | None  # None: part of a bulk append, whose last item holds the future
-    key: str | None = None  # idempotency key: a second append with the same key returns the first row
+    rows: list[Row]  # one row, or a chunk of a bulk append
+    future: asyncio.Future[Any]
+    key: str | None = None
     context: Context | None = None
-    sealed: tuple[Any, ...] = field(default=())
-    bulk: list[dict[str, Any]] | None = None  # the rows of a bulk append, returned by its last item
+    urgent: bool = True
+    result: Any = None
 
 
 class ChainWriter:
@@ -52,23 +75,37 @@ class ChainWriter:
         *,
         head_file: Path | None = None,
         dedupe: Dedupe | None = None,
-        after_insert: AfterInsert | None = None,
+        side_rows: SideRows | None = None,
         on_commit: OnCommit | None = None,
+        run_blocking: RunBlocking | None = None,
+        yield_to: ChainWriter | None = None,
     ) -> None:
         self.spec = spec
         self.dialect = dialect
         self.head_file = head_file
         self.lock = asyncio.Lock()  # held for each transaction; retention takes it to prune
         self._dedupe = dedupe
-        self._after_insert = after_insert
+        self._side_rows = side_rows
         self._on_commit = on_commit
-        self._queue: asyncio.Queue[_Append] = asyncio.Queue()
+        self._run_blocking = run_blocking
+        self._yield_to = yield_to
+        self._pending: deque[_Append] = deque()
+        self._work = asyncio.Event()  # something is pending
+        self._urgent = 0  # urgent appends pending
+        self._urgent_queued = asyncio.Event()
+        self._expected: dict[str, float] = {}  # urgent appends announced: key -> loop time to give up
+        self._idle = asyncio.Event()  # nothing pending or being committed
+        self._idle.set()
         self._worker: asyncio.Task[None] | None = None
+        self._head: tuple[int, str] | None = None  # last committed link, for the head file
+        self._head_job: asyncio.Future[Any] | None = None
+        self._head_sent: tuple[int, str] | None = None  # the newest head given to a file write
         self._insert = insert_sql(dialect, spec.table, (*spec.columns, "hash"))
         self._head_sql = for_dialect(
             dialect, f'SELECT seq, hash FROM "{spec.table}" ORDER BY seq DESC LIMIT 1'
         )
 
+    # ----- callers -------------------------------------------------------------------------------
     def start(self) -> None:
         if self._worker is None or self._worker.done():
             self._worker = asyncio.get_running_loop().create_task(
@@ -76,130 +113,298 @@ class ChainWriter:
             )
 
     async def async_stop(self) -> None:
-        """Commit what is queued, then stop."""
-        await self._queue.join()
+        """Commit what is queued, deliver it, write the head file, then stop."""
+        if self._worker is not None and not self._worker.done():
+            await self._idle.wait()
+        await asyncio.sleep(0)  # the last batch's on_commit, scheduled right after its callers
         if self._worker is not None:
             self._worker.cancel()
             await asyncio.gather(self._worker, return_exceptions=True)
             self._worker = None
+        while self._head_job is not None:
+            await asyncio.gather(self._head_job, return_exceptions=True)
+        if self.head_file is not None and self._head is not None and self._head != self._head_sent:
+            self._head_sent = self._head
+            self._write_head_file(self._head)
 
     async def async_append(
-        self, row: dict[str, Any], *, key: str | None = None, context: Context | None = None
-    ) -> dict[str, Any]:
-        """Queue a row; returns it, with seq, prev_hash and hash, once it is committed."""
-        if self._worker is None or self._worker.done():
-            raise RuntimeError(f"the ledger {self.spec.name} writer is not running")
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        # A caller that gives up waiting cancels only its future: the row is queued and is committed.
-        self._queue.put_nowait(_Append(row, future, key, context))
-        return await future
+        self, row: Row, *, key: str | None = None, context: Context | None = None, urgent: bool = True
+    ) -> Row:
+        """Queue a row; returns it, with seq, prev_hash and hash, once it is committed.
 
-    async def async_append_many(
-        self, rows: list[dict[str, Any]], *, context: Context | None = None
-    ) -> list[dict[str, Any]]:
-        """Queue many rows in order (a replay, an import); returns them once all are committed."""
-        if self._worker is None or self._worker.done():
-            raise RuntimeError(f"the ledger {self.spec.name} writer is not running")
-        if not rows:
-            return []
-        future: asyncio.Future[list[dict[str, Any]]] = asyncio.get_running_loop().create_future()
-        for row in rows[:-1]:
-            self._queue.put_nowait(_Append(row, None, None, context))
-        self._queue.put_nowait(_Append(rows[-1], future, None, context, bulk=rows))
-        await future
+        An urgent row (a passage: a barrier waits for it) is committed at once, with whatever else is
+        queued. One that is not (a follow-up) is held while an urgent one is expected (see
+        `expect_urgent`), so that it shares that commit instead of making the passage wait for its own."""
+        future = self._put([row], key, context, urgent)
+        # A caller that gives up waiting cancels only its future: the row is queued and is committed.
+        return await future  # type: ignore[no-any-return]
+
+    async def async_append_many(self, rows: list[Row], *, context: Context | None = None) -> list[Row]:
+        """Queue many rows in order (a replay, an import); returns them once all are committed.
+
+        A chunk that fails is retried row by row, so one bad row does not sink the others; the
+        first error is raised once every other row is committed."""
+        futures = [
+            self._put(rows[i : i + MAX_BATCH], None, context, True) for i in range(0, len(rows), MAX_BATCH)
+        ]
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
         return rows
 
+    def _put(
+        self, rows: list[Row], key: str | None, context: Context | None, urgent: bool
+    ) -> asyncio.Future[Any]:
+        if self._worker is None or self._worker.done():
+            raise RuntimeError(f"the ledger {self.spec.name} writer is not running")
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append(_Append(rows, future, key, context, urgent))
+        self._idle.clear()
+        self._work.set()
+        if urgent:
+            self._urgent += 1
+            self._urgent_queued.set()
+        return future
+
+    def expect_urgent(self, key: str, within: float) -> None:
+        """An urgent append is likely within `within` seconds (a plate was read: its passage follows);
+        rows that are not urgent wait for it meanwhile. `expected_done(key)` when it is queued."""
+        if len(self._expected) > 100:  # reads that brought no passage (no policy loaded)
+            self._expecting()
+        self._expected[key] = asyncio.get_running_loop().time() + within
+
+    def expected_done(self, key: str) -> None:
+        self._expected.pop(key, None)
+
+    def _expecting(self) -> float:
+        """Seconds left to wait for announced urgent appends; 0 when none is expected any more."""
+        if not self._expected:
+            return 0.0
+        now = asyncio.get_running_loop().time()
+        for key in [k for k, until in self._expected.items() if until <= now]:
+            del self._expected[key]
+        return max(self._expected.values(), default=now) - now
+
+    async def async_quiet(self, timeout: float) -> None:
+        """Wait (at most `timeout`) until nothing is queued, being committed or expected."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while not self._idle.is_set() or self._expecting():
+                    if self._idle.is_set():
+                        await asyncio.sleep(self._expecting())
+                    else:
+                        await self._idle.wait()
+
+    # ----- the worker ----------------------------------------------------------------------------
     async def _run(self) -> None:
         while True:
-            batch = [await self._queue.get()]
-            while len(batch) < MAX_BATCH and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+            await self._work.wait()
+            if not self._urgent and (hold := self._expecting()):  # a passage is coming: it goes first
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(hold):
+                        await self._urgent_queued.wait()
+            if self._yield_to is not None:  # passages first: a barrier waits for them
+                await self._yield_to.async_quiet(YIELD_SECONDS)
+            batch = self._take_batch()
             try:
                 await self._commit_batch(batch)
-            except Exception:  # never let the writer die; each caller got its error
+            except Exception as err:  # never let the writer die; each caller gets an answer
                 _LOGGER.exception("Ledger %s writer failed on a batch", self.spec.name)
+                for item in batch:
+                    _fail(item, err)
             finally:
-                for _ in batch:
-                    self._queue.task_done()
+                if not self._pending:
+                    self._work.clear()
+                    self._idle.set()
+
+    def _take_batch(self) -> list[_Append]:
+        """Everything queued, in order, up to MAX_BATCH rows (a bulk chunk may go alone)."""
+        batch: list[_Append] = []
+        size = 0
+        while self._pending and (not batch or size + len(self._pending[0].rows) <= MAX_BATCH):
+            item = self._pending.popleft()
+            batch.append(item)
+            size += len(item.rows)
+            self._urgent -= item.urgent
+        if not self._urgent:
+            self._urgent_queued.clear()
+        return batch
 
     async def _commit_batch(self, batch: list[_Append]) -> None:
         try:
             committed = await self._commit_with_retry(batch)
         except Exception as err:
-            if len(batch) == 1:
+            if len(batch) == 1 and len(batch[0].rows) == 1:
                 _fail(batch[0], err)
                 return
             # One bad row must not sink the others: commit them one at a time.
             committed = []
             for item in batch:
-                try:
-                    committed += await self._commit_with_retry([item])
-                except Exception as one_err:
-                    _fail(item, one_err)
+                errors: list[Exception] = []
+                for row in item.rows:
+                    one = _Append([row], item.future, item.key, item.context, item.urgent)
+                    try:
+                        committed += await self._commit_with_retry([one])
+                    except Exception as one_err:
+                        _LOGGER.error("Ledger %s row not recorded: %s", self.spec.name, one_err)
+                        errors.append(one_err)
+                    else:
+                        item.result = one.result if len(item.rows) == 1 else item.rows
+                if errors:
+                    _fail(item, errors[0])
         for item in batch:
-            if item.future is not None and not item.future.done():
-                item.future.set_result(item.bulk if item.bulk is not None else item.row)
+            if not item.future.done():
+                item.future.set_result(item.result)
         if committed:
-            self._write_head(committed[-1].row)
-            if self._on_commit is not None:
-                try:
-                    self._on_commit([(item.row, item.context) for item in committed])
-                except Exception:  # the rows are committed whatever a listener does
-                    _LOGGER.exception("Ledger %s: handling committed rows failed", self.spec.name)
+            last = committed[-1][0]
+            self._head = (last["seq"], last["hash"])
+            # Behind the callers just woken: they go on (to the barrier) before the listeners run.
+            asyncio.get_running_loop().call_soon(self._delivered, committed)
 
-    async def _commit_with_retry(self, batch: list[_Append]) -> list[_Append]:
+    async def _commit_with_retry(self, batch: list[_Append]) -> Committed:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 async with self.lock:
                     return await self._commit(batch)
-            except (IntegrityError, OperationalError) as err:
-                # Another process appended meanwhile (the seq is taken) or held the file lock: re-read
-                # the head and try again.
+            except RETRIED as err:
+                # Another process appended meanwhile (the seq is taken) or held the file lock: the
+                # next attempt reads the head again.
                 if attempt == ATTEMPTS:
                     raise
                 _LOGGER.warning("Ledger %s append retried (%s)", self.spec.name, err)
                 await asyncio.sleep(0.05 * attempt)
         raise AssertionError("unreachable")
 
-    async def _commit(self, batch: list[_Append]) -> list[_Append]:
+    async def _commit(self, batch: list[_Append]) -> Committed:
+        client = connections.get("default")
+        if self.dialect == "sqlite":
+            async with client.acquire_connection() as connection:
+                # aiosqlite runs every call of its connection on one thread through `_execute` (its
+                # own public methods do); one call there for the whole transaction saves a thread
+                # round trip per statement. Another driver, or a future aiosqlite without it, falls
+                # back to the statement-by-statement path below.
+                run = getattr(connection, "_execute", None)
+                raw = getattr(connection, "_conn", None)
+                if run is not None and isinstance(raw, sqlite3.Connection):
+                    return await run(self._commit_sqlite, raw, batch)  # type: ignore[no-any-return]
         async with in_transaction() as conn:
             _, rows = await conn.execute_query(self._head_sql)
-            seq, prev_hash = (int(rows[0][0]), str(rows[0][1])) if rows else (0, GENESIS_HASH)
             keys = [item.key for item in batch if item.key]
-            existing = await self._dedupe(conn, keys) if self._dedupe and keys else {}
-            new: list[_Append] = []
-            for item in batch:
-                if item.key and item.key in existing:
-                    item.row = {**existing[item.key], "duplicate": True}
-                    continue
-                seq += 1
-                item.sealed = seal(self.spec, item.row, seq, prev_hash)
-                prev_hash = item.row["hash"]
-                if item.key:
-                    existing[item.key] = item.row
-                new.append(item)
-            if new:
-                await conn.execute_many(self._insert, [list(item.sealed) for item in new])
-                if self._after_insert is not None:
-                    await self._after_insert(conn, [item.row for item in new])
+            found: list[Any] = []
+            if self._dedupe is not None and keys:
+                _, found = await conn.execute_query(
+                    self._dedupe_sql(len(keys)), [*self._dedupe.params, *keys]
+                )
+            params, new = self._seal(batch, rows[0] if rows else None, found)
+            if params:
+                await conn.execute_many(self._insert, params)
+                for sql, values in self._side_rows(new_rows(new)) if self._side_rows else ():
+                    await conn.execute_many(sql, values)
         return new
 
-    def _write_head(self, row: dict[str, Any]) -> None:
+    def _commit_sqlite(self, conn: sqlite3.Connection, batch: list[_Append]) -> Committed:
+        """The whole transaction, on the database's thread. IMMEDIATE: take the write lock first, so
+        that another process's append waits for ours instead of failing halfway."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            head = conn.execute(self._head_sql).fetchone()
+            keys = [item.key for item in batch if item.key]
+            found: list[Any] = []
+            if self._dedupe is not None and keys:
+                found = conn.execute(self._dedupe_sql(len(keys)), [*self._dedupe.params, *keys]).fetchall()
+            params, new = self._seal(batch, head, found)
+            if params:
+                conn.executemany(self._insert, params)
+                for sql, values in self._side_rows(new_rows(new)) if self._side_rows else ():
+                    conn.executemany(sql, values)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return new
+
+    def _dedupe_sql(self, count: int) -> str:
+        assert self._dedupe is not None
+        d = self._dedupe
+        marks = ", ".join("?" for _ in range(count))
+        return for_dialect(
+            self.dialect,
+            f'SELECT "{d.column}", seq, hash FROM "{self.spec.table}" '
+            f'WHERE {d.where} AND "{d.column}" IN ({marks})',
+        )
+
+    def _seal(
+        self, batch: list[_Append], head: Sequence[Any] | None, found: list[Any]
+    ) -> tuple[list[tuple[Any, ...]], Committed]:
+        """Place the batch's rows after `head`; returns the insert parameters and the new rows."""
+        seq, prev_hash = (int(head[0]), str(head[1])) if head else (0, GENESIS_HASH)
+        column = self._dedupe.column if self._dedupe else ""
+        existing: dict[str, Row] = {r[0]: {column: r[0], "seq": int(r[1]), "hash": r[2]} for r in found}
+        params: list[tuple[Any, ...]] = []
+        new: Committed = []
+        for item in batch:
+            if item.key and item.key in existing:
+                item.result = {**existing[item.key], "duplicate": True}
+                continue
+            for row in item.rows:
+                seq += 1
+                params.append(seal(self.spec, row, seq, prev_hash))
+                prev_hash = row["hash"]
+                new.append((row, item.context))
+            if item.key:
+                existing[item.key] = item.rows[0]
+            item.result = item.rows[0] if item.key or len(item.rows) == 1 else item.rows
+        return params, new
+
+    # ----- after the commit ----------------------------------------------------------------------
+    def _delivered(self, committed: Committed) -> None:
+        self._schedule_head()
+        if self._on_commit is not None:
+            try:
+                self._on_commit(committed)
+            except Exception:  # the rows are committed whatever a listener does
+                _LOGGER.exception("Ledger %s: handling committed rows failed", self.spec.name)
+
+    def _schedule_head(self) -> None:
         # Remembers the last committed link outside the database, so that `verify` notices rows cut
-        # off the end of the chain. A few hundred bytes, no fsync: losing the latest update only
-        # makes the check a little weaker, never wrong.
-        if self.head_file is None:
+        # off the end of the chain. Written on a worker thread, one write at a time, the newest head
+        # each time; no fsync: a late or lost update only makes the check a little weaker, never wrong
+        # (the file never names a row that is not committed).
+        if self.head_file is None or self._head_job is not None or self._head == self._head_sent:
             return
+        head = self._head_sent = self._head
+        assert head is not None
+        if self._run_blocking is not None:
+            job = asyncio.ensure_future(self._run_blocking(self._write_head_file, head))
+        else:
+            job = asyncio.get_running_loop().run_in_executor(None, self._write_head_file, head)
+        self._head_job = job
+        job.add_done_callback(self._head_done)
+
+    def _head_done(self, job: asyncio.Future[Any]) -> None:
+        self._head_job = None
+        if job.cancelled():
+            return
+        if job.exception() is not None:
+            _LOGGER.warning("Cannot write %s: %s", self.head_file, job.exception())
+        self._schedule_head()  # a head committed while this one was being written
+
+    def _write_head_file(self, head: tuple[int, str]) -> None:
+        assert self.head_file is not None
         temp = self.head_file.with_suffix(".tmp")
         try:
-            temp.write_text(json.dumps({"seq": row["seq"], "hash": row["hash"]}), encoding="utf-8")
+            temp.write_text(json.dumps({"seq": head[0], "hash": head[1]}), encoding="utf-8")
             os.replace(temp, self.head_file)
         except OSError as err:
             _LOGGER.warning("Cannot write %s: %s", self.head_file, err)
 
 
+def new_rows(new: Committed) -> list[Row]:
+    return [row for row, _ in new]
+
+
 def _fail(item: _Append, err: BaseException) -> None:
-    if item.future is None:
-        _LOGGER.error("Ledger row of a bulk append not recorded: %s (%s)", err, item.row.get("passage_id"))
-    elif not item.future.done():
+    if not item.future.done():
         item.future.set_exception(err)
