@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..mapping import MISSING, check_record, get_path, set_path
 from ..profile import Profile
+
+KEEP_PHOTOS = 500  # records the simulator holds with their photos; older ones keep their fields only
 
 
 @dataclass
@@ -54,6 +56,7 @@ class SimCore:
         self.clock = clock or time.time
         self.faults = Faults()
         self.received: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        self._full: deque[tuple[str, str]] = deque()  # records still held with their photos
         self.arrivals: list[tuple[str, str]] = []  # (message, record id), first arrival order
         self.duplicates: Counter[str] = Counter()
         self.updates: Counter[str] = Counter()  # register records replaced by a newer version
@@ -148,7 +151,7 @@ class SimCore:
             if message.startswith("register_") and self.received[message][rid] != dict(item):
                 # Register records are kept as their latest version (upsert by record id).
                 if not check_record(self.profile, spec.fields, item):
-                    self.received[message][rid] = dict(item)
+                    self._keep(message, rid, item)
                     self.updates[message] += 1
                     return "accepted", "更新成功 updated"
             self.duplicates[message] += 1
@@ -162,9 +165,21 @@ class SimCore:
             plate = get_path(item, plate_field)
             if plate is not MISSING and plate in self.faults.reject_plates:
                 return self._reject(message, rid, f"车牌 {plate} 与备案信息不符 plate not registered")
-        self.received[message][rid] = dict(item)
+        self._keep(message, rid, item)
         self.arrivals.append((message, rid))
         return "accepted", "接收成功"
+
+    def _keep(self, message: str, rid: str, item: dict[str, Any]) -> None:
+        """Hold the record; only the latest ones keep their photos, so a demo running for days stays small."""
+        self.received[message][rid] = dict(item)
+        self._full.append((message, rid))
+        while len(self._full) > KEEP_PHOTOS:
+            old_message, old_rid = self._full.popleft()
+            old = self.received[old_message].get(old_rid)
+            if old is not None:
+                for key, value in old.items():
+                    if isinstance(value, str) and len(value) > 1024:
+                        old[key] = f"<{len(value)} characters, dropped by the simulator>"
 
     def _reject(self, message: str, rid: str, text: str) -> tuple[str, str]:
         self.rejections.append({"message": message, "id": rid, "reason": text})
