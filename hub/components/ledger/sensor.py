@@ -6,10 +6,11 @@ They start from the ledger's own count of the day (so a restart does not zero th
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from hub.core import DeviceInfo, Entity, EntityDescription, Event
+from hub.core import Context, DeviceInfo, Entity, EntityDescription, Event
 
 from .stats import async_daily_stats
 
@@ -52,6 +53,8 @@ class PlantCounters:
         self.counters = {d.key: DailyCounter(d) for d in COUNTERS}
         self.day: date | None = None
         self._released: set[str] = set()
+        self._dirty: set[str] = set()
+        self._context: Context | None = None
 
     async def async_refresh(self) -> None:
         hub = self.ledger.hub
@@ -65,8 +68,10 @@ class PlantCounters:
 
     def on_recorded(self, event: Event) -> None:
         record: dict[str, Any] = event.data
-        if self.ledger.hub.now().date() != self.day:
-            self.ledger.hub.async_create_task(self.async_refresh())  # the count of the new day includes this
+        hub = self.ledger.hub
+        if hub.now().date() != self.day:
+            self.day = hub.now().date()  # one recount, however many rows arrive before it runs
+            hub.async_create_task(self.async_refresh())  # the count of the new day includes this
             return
         changed: list[str] = []
         if record["kind"] == "passage":
@@ -77,6 +82,15 @@ class PlantCounters:
             self._released.add(record["passage_id"])
             changed.append("plant_released_today")
         for key in changed:
-            counter = self.counters[key]
-            counter.value += 1
-            counter.async_write_state(event.context)
+            self.counters[key].value += 1
+        if changed:
+            # A burst of rows (a backlog, an import) writes each counter's state once, not once a row.
+            if not self._dirty:
+                asyncio.get_running_loop().call_soon(self._write)
+            self._dirty.update(changed)
+            self._context = event.context
+
+    def _write(self) -> None:
+        for key in sorted(self._dirty):
+            self.counters[key].async_write_state(self._context)
+        self._dirty.clear()
