@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import statistics
 import sys
 import time
@@ -47,15 +48,26 @@ def plate_crop(image: np.ndarray, reading: PlateReading) -> np.ndarray | None:
     return image[y0:y1, x0:x1] if x1 - x0 > 8 and y1 - y0 > 8 else None
 
 
+def describe(reading: PlateReading | None) -> str:
+    if reading is None:
+        return "nothing"
+    review = ", needs review" if reading.needs_review else ""
+    return f"{reading.plate} ({reading.colour.value}, confidence {reading.confidence:.2f}{review})"
+
+
 class Tally:
     def __init__(self, name: str) -> None:
         self.name, self.rows, self.exact, self.char_errors, self.chars = name, 0, 0, 0, 0
         self.colour_rows, self.colour_ok, self.review, self.review_ok_wrong = 0, 0, 0, 0
         self.latency: list[float] = []
+        self.cpu: list[float] = []
 
-    def add(self, label: str, colour: str, reading: PlateReading | None, seconds: float) -> bool:
+    def add(
+        self, label: str, colour: str, reading: PlateReading | None, seconds: float, cpu_seconds: float
+    ) -> bool:
         self.rows += 1
         self.latency.append(seconds)
+        self.cpu.append(cpu_seconds)
         got = reading.plate if reading else ""
         ok = got == label
         self.exact += ok
@@ -76,6 +88,7 @@ class Tally:
             return
         ms = sorted(1000 * s for s in self.latency)
         p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
+        cpu = sorted(1000 * s for s in self.cpu)
         colour = (
             f"{self.colour_ok / self.colour_rows:.1%} of {self.colour_rows}" if self.colour_rows else "n/a"
         )
@@ -88,6 +101,8 @@ class Tally:
             f"{self.review_ok_wrong}"
         )
         print(f"  latency               median {statistics.median(ms):.0f} ms, p95 {p95:.0f} ms")
+        # CPU time of the process per image (all threads): steadier than wall time on a busy machine.
+        print(f"  CPU time              median {statistics.median(cpu):.0f} ms")
 
 
 def main() -> None:
@@ -99,7 +114,7 @@ def main() -> None:
     parser.add_argument("--backend", default="rapidocr")
     parser.add_argument("--threads", type=int)
     parser.add_argument("--limit", type=int, help="only the first N rows")
-    parser.add_argument("--errors", action="store_true", help="list every miss")
+    parser.add_argument("--errors", action="store_true", help="list every miss (plate, then colour)")
     args = parser.parse_args()
 
     with (args.dir / "labels.csv").open(encoding="utf-8") as f:
@@ -119,18 +134,23 @@ def main() -> None:
         image = decode_image((args.dir / row["filename"]).read_bytes())
         label, colour = row["plate"], row.get("colour") or ""
         read = recognizer.recognize_crop if args.crops else recognizer.recognize
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         reading = read(image)
-        ok = scene.add(label, colour, reading, time.perf_counter() - t0)
+        ok = scene.add(label, colour, reading, time.perf_counter() - t0, time.process_time() - c0)
         if args.errors and not ok:
-            print(f"  miss {row['filename']}: {label} -> {reading}")
+            print(f"  miss {row['filename']}: {label} -> {describe(reading)}")
+        elif args.errors and colour and reading is not None and reading.colour.value != colour:
+            print(f"  colour miss {row['filename']}: {label} is {colour} -> {describe(reading)}")
         region = None if args.crops or reading is None else plate_crop(image, reading)
         if region is not None:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             crop_reading = recognizer.recognize_crop(region)
-            crop_ok = crop.add(label, colour, crop_reading, time.perf_counter() - t0)
+            crop_ok = crop.add(
+                label, colour, crop_reading, time.perf_counter() - t0, time.process_time() - c0
+            )
             if args.errors and not crop_ok:
-                print(f"  crop miss {row['filename']}: {label} -> {crop_reading}")
+                print(f"  crop miss {row['filename']}: {label} -> {describe(crop_reading)}")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end")
     scene.report()
     if not args.crops:
         crop.report()

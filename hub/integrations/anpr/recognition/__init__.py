@@ -18,8 +18,9 @@ BACKENDS = ("rapidocr", "paddleocr")
 def create_recognizer(backend: str = "rapidocr", **options: Any) -> PlateRecognizer:
     """Build a plate recogniser.
 
-    backend "rapidocr" (default): PP-OCRv4 ONNX models shipped in rapidocr-onnxruntime; options `threads`,
-    `allow_authority_o` (read the 粤O public-security series), `stretch`.
+    backend "rapidocr" (default): PP-OCRv4 ONNX models shipped in rapidocr-onnxruntime; options `threads`
+    (for the detector; default min(2, cores)), `allow_authority_o` (default on: read the public-security O
+    series such as 粤O, always marked for review), `stretch`.
     backend "paddleocr": a site's own PaddleOCR models; options `detection_model_dir`,
     `recognition_model_dir` (required), `device`.
     Common options: `review_threshold` (default 0.85; below it a reading needs review), `detect_side`.

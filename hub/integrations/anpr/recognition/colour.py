@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from hub.util.plate import PlateColour
+from hub.util.plate import PLATE_PATTERNS, PlateColour
 
 _GREY_SPREAD = 14  # channel spread (0..255) under which a pixel carries no colour information
 _SATURATED = 45  # median background saturation above which the hue decides
@@ -30,6 +30,12 @@ def _hue_colour(hue: float) -> PlateColour:
 
 def classify_colour(crop_bgr: np.ndarray, plate: str | None = None) -> PlateColour:
     """Colour of a plate crop (BGR); `plate` is the recognised text, whose grammar limits the colours."""
+    if plate is not None:
+        # Special series come in one colour only (警 white, 学 and 挂 yellow, 使, 领, 港 and 澳 black):
+        # the text is surer than the pixels of a night frame.
+        issued = {c for p in PLATE_PATTERNS if p.matches(plate) for c in p.colours}
+        if len(issued) == 1:
+            return issued.pop()
     if crop_bgr.size == 0:
         return PlateColour.UNKNOWN
     h, w = crop_bgr.shape[:2]

@@ -30,6 +30,7 @@ _TIMESTAMP = re.compile(
 # Position 2 is always a letter: the usual digit misreads of letters.
 _DIGIT_TO_LETTER = str.maketrans({"0": "D", "8": "B", "2": "Z", "5": "S", "6": "G", "1": "T"})
 _LOOKALIKES = {"0": "O", "1": "I"}  # letters the model may emit for a serial digit (O and I are never used)
+_AUTHORITY_O_PRIOR = 0.1  # the O series is rare: a zero-like glyph at position 2 is O only if no letter fits
 _NEG = -1e9
 _SURE_EMPTY = 0.995
 _EPS = 1e-9
@@ -42,6 +43,7 @@ class Decoded:
     plate: str
     char_confidences: tuple[float, ...]
     raw: str  # what an unconstrained decoder read, for logs and disagreement checks
+    alternative: Decoded | None = None  # the best read of the other plate length, when one was allowed
 
     @property
     def confidence(self) -> float:
@@ -72,9 +74,14 @@ class _Template:
 
 
 class PlateDecoder:
-    """Grammar-constrained CTC decoding for a recogniser with the given character list (index 0 = blank)."""
+    """Grammar-constrained CTC decoding for a recogniser with the given character list (index 0 = blank).
 
-    def __init__(self, charset: Sequence[str], *, allow_authority_o: bool = False) -> None:
+    With `allow_authority_o` the letter O is read at position 2 (the public-security series such as 粤O,
+    whose O is drawn like a zero). Those plates are rare, so O only wins where no other letter is plausible,
+    and its confidence is scaled down so that such a read always goes to the guard.
+    """
+
+    def __init__(self, charset: Sequence[str], *, allow_authority_o: bool = True) -> None:
         char_ids = {c: i for i, c in enumerate(charset) if i > 0}
         letters = AUTHORITY_LETTERS if allow_authority_o else LETTERS
         patterns = [
@@ -83,11 +90,14 @@ class PlateDecoder:
         ]
         self._vocab = sorted({c for p in patterns for allowed in p for c in allowed if c in char_ids})
         vocab_index = {c: i for i, c in enumerate(self._vocab)}
-        # Each vocabulary entry sums the probabilities of the model characters that normalise to it.
+        # Each vocabulary entry sums the probabilities of the model characters that normalise to it. The
+        # letter O exists only at position 2, where no digit is allowed, so it may take the zero's share.
+        lookalikes = {**_LOOKALIKES, "O": "0"}
         self._sources = [
-            [char_ids[c]] + [char_ids[a] for a in _LOOKALIKES.get(c, "") if a in char_ids]
-            for c in self._vocab
+            [char_ids[c]] + [char_ids[a] for a in lookalikes.get(c, "") if a in char_ids] for c in self._vocab
         ]
+        self._prior = np.array([_AUTHORITY_O_PRIOR if c == "O" else 1.0 for c in self._vocab])
+        self._used = np.array(sorted({i for src in self._sources for i in src}), dtype=np.int64)
         self._charset = list(charset)
         # One template per (length, first class): positions are united over the patterns sharing them, and
         # the result is checked against the real patterns afterwards.
@@ -109,22 +119,28 @@ class PlateDecoder:
         keep = (best != 0) & np.concatenate(([True], best[1:] != best[:-1]))
         return "".join(self._charset[i] for i in best[keep])
 
-    def decode(self, probs: np.ndarray) -> Decoded | None:
-        """Most probable valid plate for CTC probabilities of shape (frames, charset), or None if no plate."""
+    def decode(self, probs: np.ndarray, lengths: Sequence[int] = (7, 8)) -> Decoded | None:
+        """Most probable valid plate for CTC probabilities of shape (frames, charset), or None if no plate.
+
+        `lengths` limits the plate lengths; the best read of the other allowed length, if any, is kept in
+        `Decoded.alternative` (a two-row plate, which has 7 characters, falls back on it).
+        """
         raw = self.greedy(probs)
         if not plausible_text(raw):
             return None
         alnum = sum(c.isascii() and c.isalnum() for c in raw)
-        plate_probs = np.stack([probs[:, src].sum(axis=1) for src in self._sources], axis=1)
+        plate_probs = np.stack([probs[:, src].sum(axis=1) for src in self._sources], axis=1) * self._prior
         # Everything that is not a plate character (blank, separator dot, border, stray text) is "no char".
-        other = np.clip(1.0 - plate_probs.sum(axis=1), _EPS, 1.0)
+        other = np.clip(1.0 - probs[:, self._used].sum(axis=1), _EPS, 1.0)
         # Runs of sure "no character" frames carry no information beyond one frame (which still separates
         # two equal characters): keep the first of each run, it makes the search several times shorter.
         empty = other > _SURE_EMPTY
         keep = ~empty | ~np.concatenate(([False], empty[:-1]))
         plate_probs, other = plate_probs[keep], other[keep]
-        best: tuple[float, str, tuple[float, ...]] | None = None
+        best: dict[int, tuple[float, str, tuple[float, ...]]] = {}
         for (length, embassy), (united, parts) in self._templates.items():
+            if length not in lengths:
+                continue
             if embassy and (self._embassy_id is None or plate_probs[:, self._embassy_id].max() < 0.05):
                 continue  # the embassy template only runs when 使 is plausibly there
             if len(other) < length or (length == 8 and alnum < 7):
@@ -136,13 +152,15 @@ class PlateDecoder:
                 plate = "".join(self._vocab[c] for c in chars)
                 if validate_plate(plate) is not None:
                     continue
-                if best is None or score > best[0]:
-                    best = (score, plate, confs)
+                if length not in best or score > best[length][0]:
+                    best[length] = (score, plate, confs)
                 if template is united:
                     break
-        if best is None:
+        if not best:
             return None
-        return Decoded(best[1], best[2], raw)
+        ranked = sorted(best.values(), key=lambda b: -b[0])
+        alternative = Decoded(ranked[1][1], ranked[1][2], raw) if len(ranked) > 1 else None
+        return Decoded(ranked[0][1], ranked[0][2], raw, alternative)
 
 
 def _viterbi(

@@ -30,19 +30,33 @@ class Candidate:
 
 
 def order_quad(points: np.ndarray) -> Quad:
-    """Order four points as top-left, top-right, bottom-right, bottom-left."""
+    """Order four corners as top-left, top-right, bottom-right, bottom-left of the text they enclose.
+
+    The reading direction is the longer pair of sides unless that pair is steeper than 60 degrees (a
+    single tall character), so a plate line rotated beyond 45 degrees keeps its reading direction.
+    """
     pts = np.asarray(points, dtype=np.float32).reshape(4, 2)
-    by_x = pts[np.argsort(pts[:, 0], kind="stable")]
-    left = by_x[:2][np.argsort(by_x[:2, 1])]
-    right = by_x[2:][np.argsort(by_x[2:, 1])]
-    return np.array([left[0], right[0], right[1], left[1]], dtype=np.float32)
+    centre = pts.mean(axis=0)
+    pts = pts[np.argsort(np.arctan2(pts[:, 1] - centre[1], pts[:, 0] - centre[0]))]  # cyclic order
+    edges = np.roll(pts, -1, axis=0) - pts  # edge i runs from corner i to corner i + 1
+    lengths = np.linalg.norm(edges, axis=1)
+    steep = np.degrees(np.arctan2(np.abs(edges[:2, 1]), np.abs(edges[:2, 0]) + 1e-9))
+    k = 0 if lengths[0] + lengths[2] >= lengths[1] + lengths[3] else 1
+    if steep[k] > 60:
+        k = 1 - k
+    side_a, side_b = pts[[k, (k + 1) % 4]], pts[[(k + 2) % 4, (k + 3) % 4]]
+    top, bottom = (side_a, side_b) if side_a[:, 1].mean() <= side_b[:, 1].mean() else (side_b, side_a)
+    top, bottom = top[np.argsort(top[:, 0])], bottom[np.argsort(bottom[:, 0])]
+    return np.array([top[0], top[1], bottom[1], bottom[0]], dtype=np.float32)
 
 
 def quad_size(quad: Quad) -> tuple[float, float]:
-    """Width and height of a quad measured along its own edges."""
+    """Width along the top and bottom edges, and height across them (area / width): the slanted sides of
+    a plate seen from the side are longer than the plate is tall."""
     width = (np.linalg.norm(quad[1] - quad[0]) + np.linalg.norm(quad[2] - quad[3])) / 2
-    height = (np.linalg.norm(quad[3] - quad[0]) + np.linalg.norm(quad[2] - quad[1])) / 2
-    return float(width), float(height)
+    x, y = quad[:, 0], quad[:, 1]
+    area = 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+    return float(width), area / max(float(width), 1e-6)
 
 
 def expand_quad(quad: Quad, dx: float, dy: float) -> Quad:
@@ -143,6 +157,35 @@ def colour_regions(image: np.ndarray, max_regions: int = 6, work_side: int = 640
                 continue
             quad = order_quad(cv2.boxPoints(rect)) / scale
             found.append((area, quad.astype(np.float32)))
+    found.sort(key=lambda item: -item[0])
+    return [q for _, q in found[:max_regions]]
+
+
+def edge_regions(image: np.ndarray, max_regions: int = 4, work_side: int = 640) -> list[Quad]:
+    """Quads of dense vertical-edge blobs with a plate's shape, largest first (scene coordinates).
+
+    Plate characters make many strong vertical edges side by side whatever the plate's colour, so this
+    finds white, black and colour-cast plates that neither the detector nor the colour masks saw.
+    """
+    scale = min(1.0, work_side / max(image.shape[:2]))
+    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image
+    gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+    edges = cv2.convertScaleAbs(cv2.Sobel(cv2.GaussianBlur(gray, (3, 3), 0), cv2.CV_16S, 1, 0, ksize=3))
+    _, mask = cv2.threshold(edges, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    # Join the strokes of a line of characters into one blob, then cut thin bridges to other clutter.
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 3)))
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    found: list[tuple[float, Quad]] = []
+    for contour in contours:
+        area = cv2.contourArea(contour)
+        if area < 150:
+            continue
+        rect = cv2.minAreaRect(contour)
+        w, h = sorted(rect[1], reverse=True)
+        if h < 8 or not 2.0 < w / h < 6.5 or area < 0.5 * w * h:
+            continue
+        found.append((area, (order_quad(cv2.boxPoints(rect)) / scale).astype(np.float32)))
     found.sort(key=lambda item: -item[0])
     return [q for _, q in found[:max_regions]]
 

@@ -50,7 +50,8 @@ class PaddleOcrEngine:
         polys = [] if result is None else result["dt_polys"]
         return [order_quad(np.asarray(p, dtype=np.float32)[:4]) for p in polys if len(p) >= 4]
 
-    def read(self, lines: Sequence[Sequence[np.ndarray]]) -> list[Decoded | None]:
+    def read(self, lines: Sequence[Sequence[np.ndarray]], *, padded: bool = False) -> list[Decoded | None]:
+        # PaddleOCR pads lines to the model's training width itself: `padded` changes nothing here.
         flat = [row for entry in lines for row in entry]
         if not flat:
             return []

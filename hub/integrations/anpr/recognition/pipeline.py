@@ -1,13 +1,24 @@
-"""The plate pipeline shared by all OCR backends: candidates, straightening, scoring, colour, review flag.
+"""The plate pipeline shared by all OCR backends: candidates, straightening, choice, colour, review flag.
 
 A backend (`TextEngine`) only has to find text lines and read straightened line images into grammar-valid
-plates; everything that makes it a plate reader rather than a text reader lives here.
+plates; everything that makes it a plate reader rather than a text reader lives here. A full frame goes:
+
+1. the text detector on a reduced copy gives line candidates (lines, lines split at the separator dot
+   joined, two-row stacks); each is straightened (perspective from its quad, slant from its characters) and
+   read, larger ones first, until a read is grammar-valid and confident;
+2. if none is, the best places get a second look: the corner quadrilateral of the plate's coloured
+   background (read as one row or two), the line widened to its ends, and plate-coloured or edge-dense
+   regions the detector missed;
+3. if still none is and the frame is dim or flat, the detector looks again at a contrast-equalised copy.
+
+The best read (`reads.best_read`) is the plate. A doubtful one is put to the vote of several views of its
+place, and the share of views that agree is its confidence: below the threshold a guard confirms it.
+A plate crop takes the same path with a small detection size and the whole crop as one more view.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import cv2
@@ -20,6 +31,7 @@ from .localise import (
     Candidate,
     Quad,
     colour_regions,
+    edge_regions,
     expand_quad,
     is_two_row,
     merge_split_lines,
@@ -28,11 +40,32 @@ from .localise import (
     warp_quad,
     with_upper_row,
 )
+from .reads import (
+    CONFIDENT,
+    Read,
+    best_read,
+    confident,
+    fit_length,
+    height,
+    make_read,
+    overlap,
+    serial_only,
+    two_rows,
+    vote,
+)
+from .rectify import deshear, plate_body
 
 LINE_HEIGHT = 48  # the recognisers' input height
+_DOUBTFUL = 0.5  # below this no read counts as having found the plate
 _MIN_TEXT_HEIGHT = 8  # pixels in the original frame; smaller lines cannot be read
-_MAX_CANDIDATES = 12
-_CROP_DETECT_HEIGHT = 64
+_MAX_LINE_ASPECT = 10  # longer detector lines are signs and overlays, not plates
+_MAX_CANDIDATES = 10
+_REFINE_TOP = 3
+_WIDEN = 0.1  # share of a line's width added on each side for a second look at its ends
+_VIEWS = ((0.0, -0.08), (0.0, 0.1), (0.08, 0.0))  # flatter, taller and wider crops for the consensus
+_CROP_DETECT_SIDE = 320  # a plate crop is detected at this longer side
+_CROP_MAX_UPSCALE = 3.0
+_PAD = 16
 
 
 class TextEngine(Protocol):
@@ -42,16 +75,10 @@ class TextEngine(Protocol):
         """Quadrilaterals of text lines in the image's own coordinates."""
         ...
 
-    def read(self, lines: Sequence[Sequence[np.ndarray]]) -> list[Decoded | None]:
-        """Read each entry (one line image, or the rows of a two-row plate, top first) as a plate."""
+    def read(self, lines: Sequence[Sequence[np.ndarray]], *, padded: bool = False) -> list[Decoded | None]:
+        """Read each entry (one line image, or the rows of a two-row plate, top first) as a plate;
+        `padded` asks for a second, differently computed opinion where the backend has one."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class _Read:
-    candidate: Candidate
-    decoded: Decoded
-    score: float
 
 
 class PlatePipeline:
@@ -68,93 +95,163 @@ class PlatePipeline:
 
     def recognize(self, image_bgr: np.ndarray) -> PlateReading | None:
         image = _as_bgr(image_bgr)
-        best = self._best(image, self._text_candidates(image, self._detect_side))
-        if best is None or best.decoded.confidence < self._review_threshold:
-            # The detector missed the plate or read it poorly: try plate-coloured regions, and a sharper
-            # look for small plates in large frames.
-            extra = [Candidate(q, origin="colour") for q in colour_regions(image)]
-            if max(image.shape[:2]) > self._detect_side:
-                extra += self._text_candidates(image, self._detect_side * 5 // 3)
-            retry = self._best(image, extra)
-            if retry is not None and (best is None or retry.score > best.score):
-                best = retry
-        if best is None:
-            return None
-        # Second pass: a slightly wider straightened crop of the chosen plate.
-        second = self._engine.read([_line_images(image, best.candidate, margin=0.06)])[0]
-        return self._reading(
-            image, best, "scene", agree=second is not None and second.plate == best.decoded.plate
-        )
+        candidates = self._text_candidates(image, equalise=False)
+        reads = self._read_until_confident(image, candidates)
+        if not confident(best_read(reads)):
+            reads += self._refine(image, reads, candidates, colour=True)
+        if not confident(best_read(reads)) and _dim_or_flat(image):
+            # A dusk or backlit frame: the detector misses plates whose contrast it never saw in training.
+            more = self._text_candidates(image, equalise=True)
+            more = [c for c in more if not any(overlap(c.quad, r.candidate.quad) > 0.5 for r in reads)]
+            found = self._read_until_confident(image, more)
+            reads += found + self._refine(image, found, more, colour=False)
+        best = best_read(reads)
+        return None if best is None else self._reading(image, best, "scene", reads)
 
-    def _text_candidates(self, image: np.ndarray, side: int) -> list[Candidate]:
-        scale = side / max(image.shape[:2])
-        small = cv2.resize(
-            image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    def _text_candidates(
+        self, image: np.ndarray, *, scale: float | None = None, equalise: bool, pad: bool = False
+    ) -> list[Candidate]:
+        """Line candidates from the text detector, largest first (quads in the image's coordinates)."""
+        h, w = image.shape[:2]
+        if scale is None:
+            scale = self._detect_side / max(h, w)
+        # Sides that are multiples of 32 go through the detector without another resize.
+        border = _PAD if pad else 0
+        size = (
+            max(32 + 2 * border, round((w * scale + 2 * border) / 32) * 32) - 2 * border,
+            max(32 + 2 * border, round((h * scale + 2 * border) / 32) * 32) - 2 * border,
         )
-        quads = [q / scale for q in self._engine.detect(small)]
-        quads = [q for q in quads if _is_line(q)]
+        small = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        if equalise:
+            small = _equalised(small)
+        if pad:
+            # The detector needs some background around a line that fills a crop to find its edges.
+            small = cv2.copyMakeBorder(small, border, border, border, border, cv2.BORDER_REPLICATE)
+        factor = np.array([size[0] / w, size[1] / h], dtype=np.float32)
+        quads = [(q - border) / factor for q in self._engine.detect(small)]
+        quads = sorted((q for q in quads if _is_line(q)), key=lambda q: -quad_size(q)[1])
         return [Candidate(q) for q in quads] + merge_split_lines(quads)
+
+    def _read_until_confident(self, image: np.ndarray, candidates: list[Candidate]) -> list[Read]:
+        """Read candidates, larger first, stopping at a confident read that no larger unread candidate
+        could beat (the lane's own vehicle is the nearest, so its plate the largest)."""
+        candidates = candidates[:_MAX_CANDIDATES]
+        reads: list[Read] = []
+        for i, candidate in enumerate(candidates):
+            reads += self._read(image, [candidate])
+            best = best_read(reads)
+            if (
+                best is not None
+                and confident(best)
+                and all(height(c) <= height(best.candidate) for c in candidates[i + 1 :])
+            ):
+                return reads
+        # A line of five serial characters alone is the lower row of a two-row plate whose small upper row
+        # (province, letter) the detector missed: read the two rows together.
+        lower_rows = [r.candidate for r in reads if r.candidate.rows is None and serial_only(r.decoded.raw)]
+        return reads + self._read(image, [with_upper_row(c.quad) for c in lower_rows])
+
+    def _refine(
+        self, image: np.ndarray, reads: list[Read], candidates: list[Candidate], *, colour: bool
+    ) -> list[Read]:
+        """Second look at the most promising places: the plate's own corners from its coloured background
+        (which also tells one row from two), the line widened to its ends, and plate-coloured (or, when
+        nothing plate-like was read, edge-dense) regions the detector did not report."""
+        places: list[Quad] = []
+        read_quads = [
+            r.candidate.rows[1] if r.candidate.rows is not None else r.candidate.quad for r in reads
+        ]
+        # The best-read places first, then the largest lines that gave no read at all.
+        by_score = sorted(range(len(reads)), key=lambda i: -reads[i].score)
+        for quad in [read_quads[i] for i in by_score] + [c.quad for c in candidates if c.rows is None]:
+            if not any(overlap(quad, p) > 0.5 for p in places):
+                places.append(quad)
+        places = places[:_REFINE_TOP]
+        if colour:
+            regions = colour_regions(image, max_regions=4)
+            if not any(r.decoded.confidence >= _DOUBTFUL for r in reads):
+                # Nothing plate-like read yet: places dense in vertical edges, whatever their colour.
+                regions += edge_regions(image)
+            for region in regions:
+                if not any(overlap(region, p) > 0.3 for p in places):
+                    places.append(region)
+        extra: list[Candidate] = []
+        for place in places:
+            body = plate_body(image, place)
+            if body is not None:
+                extra.append(Candidate(body, origin="body"))
+            elif not any(np.array_equal(place, c.quad) for c in candidates):
+                extra.append(Candidate(place, origin="colour"))
+                continue
+            if not is_two_row(*quad_size(place)):
+                # The detector's box may stop short of a faint province or a red suffix (警, 学, 挂).
+                extra.append(Candidate(expand_quad(place, _WIDEN, 0.0), origin="text"))
+        return self._read(image, extra)
 
     # -- plate crops -------------------------------------------------------------------------------------
 
     def recognize_crop(self, crop_bgr: np.ndarray) -> PlateReading | None:
+        """Like a frame, at a small detection size: the crop is mostly plate, often with bumper around it,
+        sometimes slanted; the whole crop (one row, or the two rows of a truck plate) is one more view."""
         crop = _as_bgr(crop_bgr)
         h, w = crop.shape[:2]
-        # The detector straightens the crop: its widest line (or a split or two-row plate joined). A small
-        # copy is enough to find a line that fills the crop, and keeps this path fast.
-        scale = min(1.0, _CROP_DETECT_HEIGHT / h)
-        small = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        lines = [(q - _PAD) / scale for q in self._engine.detect(_pad(small))]
-        lines = [q for q in lines if _is_line(q, scale) and quad_size(q)[0] > 0.25 * w]
-        joined = merge_split_lines(lines)
-        straightened = max(
-            joined or [Candidate(q) for q in lines], key=lambda c: quad_size(c.quad)[0], default=None
-        )
-        # The whole crop is the second pass (as one line, or the two rows of a truck plate).
-        whole = Candidate(np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32), origin="crop")
-        reads = self._read(crop, [whole] if straightened is None else [straightened, whole])
-        if not reads:
-            return None
-        best = max(reads, key=lambda r: r.score)
-        passes = 1 if straightened is None else 2
-        agree = len(reads) == passes and all(r.decoded.plate == best.decoded.plate for r in reads)
-        return self._reading(crop, best, "crop", agree=agree)
+        scale = min(_CROP_MAX_UPSCALE, _CROP_DETECT_SIDE / max(h, w))
+        candidates = self._text_candidates(crop, scale=scale, equalise=False, pad=True)
+        reads = self._read_until_confident(crop, candidates)
+        if not confident(best_read(reads)):
+            whole = Candidate(np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32), origin="crop")
+            reads += self._refine(crop, reads, candidates, colour=True) + self._read(crop, [whole])
+        best = best_read(reads)
+        return None if best is None else self._reading(crop, best, "crop", reads)
 
     # -- shared steps ------------------------------------------------------------------------------------
 
-    def _read(self, image: np.ndarray, candidates: list[Candidate]) -> list[_Read]:
-        candidates = candidates[:_MAX_CANDIDATES]
-        lines = [_line_images(image, c, margin=0.0) for c in candidates]
-        return [
-            _Read(c, d, _score(d, c, image.shape))
-            for c, d in zip(candidates, self._engine.read(lines), strict=True)
-            if d is not None
-        ]
-
-    def _best(self, image: np.ndarray, candidates: list[Candidate]) -> _Read | None:
-        reads = self._read(image, candidates)
-        # A line of five serial characters alone is the lower row of a two-row plate whose small upper row
-        # (province, letter) the detector missed: read the two rows together.
-        lower_rows = [r.candidate for r in reads if r.candidate.rows is None and _serial_only(r.decoded.raw)]
-        reads += self._read(image, [with_upper_row(c.quad) for c in lower_rows])
-        return max(reads, key=lambda r: r.score, default=None)
+    def _read(self, image: np.ndarray, candidates: list[Candidate]) -> list[Read]:
+        if not candidates:
+            return []
+        candidates = [_straightened(image, c) for c in candidates]
+        # One line per recogniser call: the model mixes information along the whole line, so the padding
+        # of a batch would change a read depending on what else is in the batch.
+        decoded = [self._engine.read([_line_images(image, c)])[0] for c in candidates]
+        reads = []
+        for c, d in zip(candidates, decoded, strict=True):
+            d = fit_length(c, d)
+            if d is not None:
+                reads.append(make_read(c, d, image.shape))
+        return reads
 
     def _reading(
-        self, image: np.ndarray, best: _Read, source: Literal["scene", "crop"], *, agree: bool
+        self, image: np.ndarray, best: Read, source: Literal["scene", "crop"], reads: list[Read]
     ) -> PlateReading:
-        """The reading of the chosen candidate; when a second pass disagreed a guard should look."""
-        decoded = best.decoded
-        confidence = decoded.confidence if agree else min(decoded.confidence, 0.5)
-        colour_crop = warp_quad(image, expand_quad(best.candidate.quad, 0.0, 0.05), LINE_HEIGHT * 2)
+        """The reading of the chosen candidate. A doubtful read becomes the consensus of several views of
+        its place, whose agreement is the confidence: a guard confirms what the views do not agree on."""
+        decoded = (
+            best.decoded if best.decoded.confidence >= CONFIDENT else self._consensus(image, best, reads)
+        )
         box = tuple((float(x), float(y)) for x, y in best.candidate.quad)
         return PlateReading(
             plate=decoded.plate,
-            colour=classify_colour(colour_crop, decoded.plate),
-            confidence=round(float(confidence), 4),
+            colour=classify_colour(_colour_crop(image, best.candidate), decoded.plate),
+            confidence=round(float(decoded.confidence), 4),
             box=box,  # type: ignore[arg-type]  # four points by construction
-            needs_review=bool(not agree or confidence < self._review_threshold),
+            needs_review=bool(decoded.confidence < self._review_threshold),
             source=source,
         )
+
+    def _consensus(self, image: np.ndarray, best: Read, reads: list[Read]) -> Decoded:
+        """The vote of the reads of the best place and of fresh views of it (flatter, taller and wider
+        crops) read by the recogniser as it was trained, on padded lines. Views disagree where a character
+        is truly ambiguous, and outvote what one unlucky crop got wrong."""
+        place = best.candidate
+        views = [place]
+        if place.rows is None:
+            views += [Candidate(expand_quad(place.quad, dx, dy), origin=place.origin) for dx, dy in _VIEWS]
+        votes = [r.decoded for r in reads if overlap(r.candidate.quad, place.quad) > 0.5]
+        for view in views:
+            decoded = fit_length(place, self._engine.read([_line_images(image, view)], padded=True)[0])
+            if decoded is not None:
+                votes.append(decoded)
+        return vote(votes) or best.decoded
 
 
 def _as_bgr(image: np.ndarray) -> np.ndarray:
@@ -167,48 +264,48 @@ def _as_bgr(image: np.ndarray) -> np.ndarray:
     return image
 
 
-def _is_line(quad: Quad, scale: float = 1.0) -> bool:
+def _is_line(quad: Quad) -> bool:
     w, h = quad_size(quad)
-    return h * scale >= _MIN_TEXT_HEIGHT and w >= 1.2 * h
+    return h >= _MIN_TEXT_HEIGHT and 1.2 * h <= w <= _MAX_LINE_ASPECT * h
 
 
-def _line_images(image: np.ndarray, candidate: Candidate, margin: float) -> list[np.ndarray]:
+def _straightened(image: np.ndarray, candidate: Candidate) -> Candidate:
+    """A one-row text candidate with its quad sheared to the slant of its characters."""
+    if candidate.rows is not None or candidate.origin not in ("text", "merged"):
+        return candidate
+    quad = deshear(image, candidate.quad)
+    return candidate if quad is candidate.quad else Candidate(quad, origin=candidate.origin)
+
+
+def _line_images(image: np.ndarray, candidate: Candidate) -> list[np.ndarray]:
+    """The straightened line of a candidate, or the two rows of a two-row plate (top first)."""
     if candidate.rows is not None:
-        return [warp_quad(image, expand_quad(q, margin, margin), LINE_HEIGHT) for q in candidate.rows]
-    quad = expand_quad(candidate.quad, margin, margin * 2)
-    w, h = quad_size(quad)
-    if is_two_row(w, h) and candidate.origin in ("colour", "crop"):
-        plate = warp_quad(image, quad, LINE_HEIGHT * 3)
+        return [warp_quad(image, q, LINE_HEIGHT) for q in candidate.rows]
+    if two_rows(candidate):
+        plate = warp_quad(image, candidate.quad, LINE_HEIGHT * 3)
         return [
             cv2.resize(row, None, fx=LINE_HEIGHT / row.shape[0], fy=LINE_HEIGHT / row.shape[0])
             for row in split_rows(plate)
         ]
-    return [warp_quad(image, quad, LINE_HEIGHT)]
+    return [warp_quad(image, candidate.quad, LINE_HEIGHT)]
 
 
-def _score(decoded: Decoded, candidate: Candidate, shape: tuple[int, ...]) -> float:
-    """Confidence first; among confident reads prefer the larger plate (the vehicle in the lane)."""
-    _, h = quad_size(candidate.quad)
-    size = min(1.0, h / (0.05 * shape[0]))
-    mean = float(np.mean(decoded.char_confidences))
-    # A plate line holds the plate and nothing else: text around it (an overlay, a dealer's name, a
-    # timestamp) means the candidate is not (only) a plate.
-    extra = max(0, sum(not _is_separator(c) for c in decoded.raw) - len(decoded.plate))
-    return decoded.confidence + 0.5 * mean + 0.1 * size - 0.1 * extra
+def _colour_crop(image: np.ndarray, candidate: Candidate) -> np.ndarray:
+    """The plate background around a candidate: a text box widened a little to reach past the characters."""
+    grow = 0.0 if candidate.origin == "body" else 0.05
+    return warp_quad(image, expand_quad(candidate.quad, 0.0, grow), LINE_HEIGHT * 2)
 
 
-def _serial_only(raw: str) -> bool:
-    """Raw text of 4 to 6 letters/digits and no Chinese character: a plate's serial without its province."""
-    return raw.isascii() and 4 <= sum(c.isalnum() for c in raw) <= 6
+def _dim_or_flat(image: np.ndarray) -> bool:
+    """A frame too dark or too flat for the detector as it is (dusk, tunnel, haze, backlight)."""
+    step = max(1, max(image.shape[:2]) // 320)
+    gray = cv2.cvtColor(np.ascontiguousarray(image[::step, ::step]), cv2.COLOR_BGR2GRAY)
+    low, median, high = np.percentile(gray, (5, 50, 95))
+    return bool(median < 80 or high - low < 120)
 
 
-def _is_separator(char: str) -> bool:
-    return not char.isalnum()
-
-
-_PAD = 16
-
-
-def _pad(crop: np.ndarray) -> np.ndarray:
-    # The detector needs some background around a line to find its edges.
-    return cv2.copyMakeBorder(crop, _PAD, _PAD, _PAD, _PAD, cv2.BORDER_REPLICATE)
+def _equalised(image: np.ndarray) -> np.ndarray:
+    """Local contrast equalisation of the lightness only, so plate colours keep their hue."""
+    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)
+    lab[..., 0] = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(lab[..., 0])
+    return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
