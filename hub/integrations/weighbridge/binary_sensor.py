@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from hub.core import DeviceInfo, Entity, EntityDescription
+from hub.core import EntityDescription
 from hub.core.const import STATE_OFF, STATE_ON
 
-from .device import WeighbridgeReader
+from .entity import WeighbridgeEntity
 
 WEIGHBRIDGE_ONLINE = EntityDescription(
     key="weighbridge_online",
@@ -19,18 +19,9 @@ WEIGHBRIDGE_ONLINE = EntityDescription(
 )
 
 
-class WeighbridgeOnline(Entity):
+class WeighbridgeOnline(WeighbridgeEntity):
     domain = "binary_sensor"
     entity_description = WEIGHBRIDGE_ONLINE
-
-    def __init__(self, reader: WeighbridgeReader, device: DeviceInfo) -> None:
-        self.reader = reader
-        self._attr_device_info = device
-        self._unsub: Callable[[], None] | None = None
-
-    @property
-    def suggested_object_id(self) -> str:
-        return f"{self.reader.key}_weighbridge_online"
 
     @property
     def state(self) -> str:
@@ -44,10 +35,3 @@ class WeighbridgeOnline(Entity):
             "last_error": self.reader.last_error,
             "garbled_frames": self.reader.garbled_frames,
         }
-
-    async def async_added_to_hub(self) -> None:
-        self._unsub = self.reader.async_add_listener(self.async_write_state)
-
-    async def async_will_remove_from_hub(self) -> None:
-        if self._unsub is not None:
-            self._unsub()
