@@ -138,6 +138,7 @@ async def test_inspector_may_look_but_not_act(plant: Hub, browser: Browser) -> N
                                    data: {cargo: '铁矿石'}})})).status"""
     )
     assert status == 403
+    await plant.async_block_till_done()  # the refusal's audit entry is written just after the answer
     await page.goto(f"{ui_url(plant)}/audit?action=ledger.record_followup")
     await expect(page.locator("#audit-table")).to_contain_text("拒绝")
     await page.context.close()
