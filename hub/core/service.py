@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -170,20 +171,28 @@ class ServiceRegistry:
 
 
 AUDIT_TEXT_LIMIT = 500
+# Field names whose values never leave a service call: not on the bus, not in the audit log.
+SECRET_KEYS = ("password", "token", "secret", "passwd")
 
 
 def audit_summary(value: Any, depth: int = 0) -> Any:
-    """What the audit log keeps of a call's data: JSON-safe, images as their size, long text cut."""
+    """What the audit log keeps of a call's data: JSON-safe, images as their size, long text cut,
+    secrets masked."""
     if depth > 6:
         return "…"
     if isinstance(value, bytes | bytearray | memoryview):
         return f"<{len(value)} bytes>"
     if isinstance(value, str):
         return value if len(value) <= AUDIT_TEXT_LIMIT else value[:AUDIT_TEXT_LIMIT] + "…"
-    if isinstance(value, dict):
-        return {str(k): audit_summary(v, depth + 1) for k, v in list(value.items())[:100]}
+    if isinstance(value, Mapping):
+        return {
+            str(k): "***" if any(s in str(k).lower() for s in SECRET_KEYS) else audit_summary(v, depth + 1)
+            for k, v in list(value.items())[:100]
+        }
     if isinstance(value, list | tuple | set | frozenset):
         return [audit_summary(v, depth + 1) for v in list(value)[:100]]
     if value is None or isinstance(value, bool | int | float):
         return value
+    if isinstance(value, datetime):
+        return value.isoformat()
     return audit_summary(str(value), depth + 1)

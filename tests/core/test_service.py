@@ -104,3 +104,29 @@ async def test_audit_keeps_a_json_safe_summary_of_binary_and_long_data(make_hub)
     summary = audit[-1].data["data"]
     assert summary["image"] == f"<{len(image)} bytes>"
     assert summary["plate"] == "冀A12345" and len(summary["note"]) == 501
+
+
+class Login(BaseModel):
+    username: str
+    password: str
+    options: dict[str, str] = Field(default_factory=dict)
+
+
+async def test_secrets_reach_the_handler_but_never_the_bus(make_hub) -> None:
+    hub = await make_hub()
+    seen = []
+
+    async def sign_in(call):
+        seen.append(call.data.password)
+
+    hub.services.async_register("auth", "sign_in", sign_in, Login)
+    audit = []
+    hub.bus.async_listen(EVENT_SERVICE_CALLED, audit.append)
+    data = {"username": "wanggang", "password": "correct horse", "options": {"api_token": "abc123"}}
+    await hub.services.async_call("auth", "sign_in", data)
+    assert seen == ["correct horse"]
+    assert audit[-1].data["data"] == {
+        "username": "wanggang",
+        "password": "***",
+        "options": {"api_token": "***"},
+    }

@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from hub.core.service import audit_summary
+
 from .chain import canonical_json
 from .rows import timestamp
 
-SECRET_KEYS = ("password", "token", "secret", "passwd")
-MAX_TEXT = 500
 MAX_DETAIL = 8000
 TARGET_KEYS = (
     "passage_id",
@@ -44,28 +44,6 @@ DEFAULT_ROUTINE = (
 )
 
 
-def sanitise(value: Any, depth: int = 0) -> Any:
-    """JSON-safe, short, without secrets: photos become their size, passwords are masked."""
-    if depth > 6:
-        return "…"
-    if isinstance(value, bytes | bytearray):
-        return f"<{len(value)} bytes>"
-    if isinstance(value, Mapping):
-        return {
-            str(k): "***" if any(s in str(k).lower() for s in SECRET_KEYS) else sanitise(v, depth + 1)
-            for k, v in value.items()
-        }
-    if isinstance(value, list | tuple | set | frozenset):
-        return [sanitise(v, depth + 1) for v in list(value)[:100]]
-    if isinstance(value, str):
-        return value if len(value) <= MAX_TEXT else value[:MAX_TEXT] + "…"
-    if isinstance(value, int | float | bool) or value is None:
-        return value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)[:MAX_TEXT]
-
-
 def target_of(data: Any) -> str | None:
     if not isinstance(data, Mapping):
         return None
@@ -91,7 +69,7 @@ def audit_row(
     detail: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     ts, at = timestamp(now)
-    text = canonical_json(sanitise(dict(detail or {})))
+    text = canonical_json(audit_summary(dict(detail or {})))
     if len(text) > MAX_DETAIL:
         text = canonical_json({"truncated": text[:MAX_DETAIL]})
     return {
