@@ -12,11 +12,12 @@ import binascii
 import hashlib
 import hmac
 import json
-import os
 import secrets
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
+
+from hub.util.files import write_atomic
 
 from .const import REVOKED_FILE, SECRET_FILE
 
@@ -77,11 +78,7 @@ def load_or_create_secret(data_dir: Path) -> str:
         if len(secret) >= 32:
             return secret
     secret = secrets.token_hex(32)
-    temp = path.with_suffix(".tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(secret + "\n")
-    os.replace(temp, path)
+    write_atomic(path, (secret + "\n").encode("utf-8"), mode=0o600)
     return secret
 
 
@@ -109,9 +106,7 @@ class RevokedSessions:
         return dict(self._revoked)
 
     def save(self, snapshot: dict[str, float]) -> None:
-        temp = self._path.with_suffix(".tmp")
-        temp.write_text(json.dumps(snapshot), encoding="utf-8")
-        os.replace(temp, self._path)
+        write_atomic(self._path, json.dumps(snapshot).encode("utf-8"))
 
 
 class LoginLimiter:

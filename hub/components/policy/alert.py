@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from hub.util.files import write_atomic
 
 from .const import AlertLevel
 
@@ -111,20 +112,8 @@ class AlertStore:
             return AlertState()
 
     def save(self, state: AlertState) -> None:
-        tmp = self.path.with_suffix(".tmp")
-        with tmp.open("w", encoding="utf-8") as stream:
-            json.dump(state.as_dict(), stream, ensure_ascii=False, indent=1)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(tmp, self.path)
-        try:  # the rename itself must reach the disk too
-            fd = os.open(self.path.parent, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        text = json.dumps(state.as_dict(), ensure_ascii=False, indent=1)
+        write_atomic(self.path, text.encode("utf-8"), sync_dir=True)
 
 
 class AlertLevels:

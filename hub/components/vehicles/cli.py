@@ -68,13 +68,15 @@ async def _job(hub: Any, args: argparse.Namespace) -> int:
 
 
 async def _export(register: Any, args: argparse.Namespace) -> int:
+    from hub.util.files import write_atomic
+
     from .fields import VehicleClass
-    from .services import async_export, write_file
+    from .services import async_export
 
     path = Path(args.file)
     fmt = "csv" if path.suffix.lower() == ".csv" else "xlsx"
     content, _, rows = await async_export(register, VehicleClass(args.vclass), fmt, labels=not args.codes)
-    await register.hub.async_add_executor_job(write_file, path, content)
+    await register.hub.async_add_executor_job(write_atomic, path, content)
     print(
         json.dumps({"path": str(path), "rows": rows}) if args.json else f"导出 {rows} 条 exported to {path}"
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 from hub.core import Hub, HubError, ServiceCall, ServiceValidationError, Unauthorized
 from hub.core.auth import Role
+from hub.util.files import write_atomic
 
 from . import lists
 from .codes import CodeError
@@ -101,12 +101,6 @@ async def async_read_file(
     return content or b"", None
 
 
-def write_file(path: Path, content: bytes) -> None:
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temp.write_bytes(content)
-    os.replace(temp, path)
-
-
 async def async_export(
     register: Register, vclass: VehicleClass, fmt: str, labels: bool = True
 ) -> tuple[bytes, str, int]:
@@ -165,7 +159,7 @@ def register_services(hub: Hub, register: Register) -> None:
         content, filename, rows = await async_export(register, d.vclass, d.format, d.labels)
         if d.path is not None:
             target = _local_path(call, d.path)
-            await hub.async_add_executor_job(write_file, target, content)
+            await hub.async_add_executor_job(write_atomic, target, content)
             return {"path": str(target), "rows": rows}
         kind = XLSX_TYPE if d.format == "xlsx" else CSV_TYPE
         return {"filename": filename, "content_type": kind, "content": content, "rows": rows}

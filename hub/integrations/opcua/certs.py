@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +18,8 @@ from asyncua.crypto.cert_gen import (
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from hub.util.files import write_atomic
 
 _LOGGER = logging.getLogger(__name__)
 # Renew this long before the end, so a running plant never meets an expired certificate at start.
@@ -87,11 +88,5 @@ def _problem(cert_path: Path, app_uri: str, hostnames: list[str]) -> str | None:
 
 
 def _write(path: Path, data: bytes, *, private: bool) -> None:
-    """Write to a temporary name then rename: a crash never leaves half a key."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    """A crash never leaves half a key; the key is readable by the hub's user only."""
+    write_atomic(path, data, mode=0o600 if private else 0o644)
