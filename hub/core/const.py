@@ -27,6 +27,8 @@ EVENT_PLATE_READ: Final = EventType[dict[str, Any]]("plate_read")
 EVENT_GATE_DECISION: Final = EventType[dict[str, Any]]("gate_decision")
 EVENT_PASSAGE_RECORDED: Final = EventType[dict[str, Any]]("passage_recorded")
 EVENT_WEIGHT_STABLE: Final = EventType[dict[str, Any]]("weight_stable")
+# The demo traffic: a simulated vehicle reaches a lane; that lane's simulated devices react.
+EVENT_VEHICLE_ARRIVED: Final = EventType[dict[str, Any]]("vehicle_arrived")
 
 MATCH_ALL: Final = "*"
 

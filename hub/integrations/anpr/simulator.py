@@ -13,13 +13,13 @@ from collections.abc import Callable
 from typing import Any
 
 from hub.core import Event
+from hub.core.const import EVENT_VEHICLE_ARRIVED
 from hub.util.plate import PlateColour
 
 from .camera import AnprCamera
 from .lane import PlateRead
 
 _LOGGER = logging.getLogger(__name__)
-EVENT_VEHICLE_ARRIVED = "vehicle_arrived"  # fired by the demo traffic generator
 
 
 class SimulatedCamera:

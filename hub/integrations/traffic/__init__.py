@@ -14,9 +14,10 @@ from collections import deque
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.core import Context, Hub
+from hub.core.const import EVENT_VEHICLE_ARRIVED
 from hub.core.gate import Direction, LaneRef
 
-from .const import DOMAIN, EVENT_VEHICLE_ARRIVED
+from .const import DOMAIN
 from .fleet import DemoVehicle, build_fleet
 from .register import async_register_fleet
 

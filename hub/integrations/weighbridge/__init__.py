@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from hub.core import DeviceInfo, Event, Hub
+from hub.core.const import EVENT_VEHICLE_ARRIVED
 
 from .binary_sensor import WeighbridgeOnline
 from .config import Weighbridge, WeighbridgeConfig
@@ -23,7 +24,6 @@ from .sensor import WeightSensor
 
 _LOGGER = logging.getLogger(__name__)
 CONFIG_SCHEMA = WeighbridgeConfig
-EVENT_VEHICLE_ARRIVED = "vehicle_arrived"  # fired by the demo traffic generator
 
 
 class WeighbridgeIntegration:

@@ -12,7 +12,7 @@ from datetime import datetime
 import pytest
 import yaml
 
-from hub.core.const import EVENT_STATE_CHANGED, EVENT_WEIGHT_STABLE
+from hub.core.const import EVENT_STATE_CHANGED, EVENT_VEHICLE_ARRIVED, EVENT_WEIGHT_STABLE
 from hub.integrations.weighbridge.frames import build_frame
 
 FAST = (
@@ -49,7 +49,7 @@ async def wait_state(hub, entity_id: str, wanted: str, timeout: float = 5.0) -> 
 
 def arrive(hub, gross_kg: int) -> None:
     hub.bus.async_fire(
-        "vehicle_arrived",
+        EVENT_VEHICLE_ARRIVED,
         {
             "gate": "east_gate",
             "lane": "in",
