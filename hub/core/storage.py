@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+from .checkpoint import RunBlocking, WalCheckpointer
 
 _LOGGER = logging.getLogger(__name__)
 CORE_MODELS = "hub.core.models"
@@ -16,6 +19,10 @@ CORE_MODELS = "hub.core.models"
 def default_db_url(data_dir: Path) -> str:
     # synchronous stays FULL (SQLite's default): a committed passage must survive a power cut.
     return f"sqlite://{data_dir / 'ecogate.db'}?journal_mode=WAL&busy_timeout=5000"
+
+
+def sqlite_path(db_url: str) -> Path:
+    return Path(urlsplit(db_url.replace("sqlite://", "file://", 1)).path)
 
 
 class Database:
@@ -52,6 +59,13 @@ class Database:
         await Tortoise.generate_schemas(safe=True)
         await self._add_missing_columns()
         _LOGGER.info("Database %s open with %d model modules", self.dialect, len(modules))
+
+    async def async_checkpointer(self, run_blocking: RunBlocking) -> WalCheckpointer | None:
+        """For the running hub on SQLite: checkpoints move off the commit path to the returned job."""
+        if self.dialect != "sqlite":
+            return None
+        await self.connection.execute_query("PRAGMA wal_autocheckpoint=0")
+        return WalCheckpointer(sqlite_path(self.db_url), run_blocking)
 
     async def _add_missing_columns(self) -> None:
         """Additive migration: a column a newer release declares is added to an existing table."""

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from hub.core import HubError
+from hub.core.storage import sqlite_path
 
 from .const import EVIDENCE_DIR
 
@@ -28,10 +29,6 @@ TABLE_KEYS = {
     "ledger_evidence": "sha256",
 }
 MANIFEST = "manifest.json"
-
-
-def sqlite_path(db_url: str) -> Path:
-    return Path(urlsplit(db_url.replace("sqlite://", "file://", 1)).path)
 
 
 def pg_uri(db_url: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from hub.core import HubError
 from hub.core.config import load_configuration
-from hub.core.storage import Database, default_db_url
+from hub.core.storage import Database, default_db_url, sqlite_path
 
 from .backup import (
     async_logical_restore,
@@ -20,7 +20,6 @@ from .backup import (
     copy_evidence,
     read_manifest,
     restore_sqlite,
-    sqlite_path,
 )
 from .const import EVIDENCE_DIR, HEAD_FILE
 

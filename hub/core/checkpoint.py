@@ -1,0 +1,68 @@
+"""Keeps SQLite's write-ahead log short without making a commit wait for it.
+
+By default SQLite checkpoints inside the COMMIT that pushes the WAL past 1,000 pages: that commit then
+also copies the log into the database file and flushes it, so one passage in every few hundred (one in
+a few dozen once photos travel in the log) waits tens of milliseconds at the barrier. The hub turns
+that off (`wal_autocheckpoint=0`) and runs PASSIVE checkpoints here instead, on its own connection on
+a worker thread: they never take the write lock, so commits go on meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+_LOGGER = logging.getLogger(__name__)
+CHECK_SECONDS = 1.0  # how often the log's size is looked at
+LOG_BYTES = 4 * 1024 * 1024  # a log this long is checkpointed at once (SQLite's own default: 1,000 pages)
+IDLE_SECONDS = 30.0  # a shorter log written since the last checkpoint waits at most this long
+
+RunBlocking = Callable[..., Awaitable[Any]]
+
+
+class WalCheckpointer:
+    def __init__(self, database: Path, run_blocking: RunBlocking) -> None:
+        self.database = database
+        self.wal = database.with_name(database.name + "-wal")
+        self._run_blocking = run_blocking
+        self._conn: sqlite3.Connection | None = None
+        self.checkpoints = 0
+
+    async def async_run(self) -> None:
+        """Until cancelled: checkpoint when the log is long, or was written since a while ago."""
+        last = time.time()
+        try:
+            while True:
+                await asyncio.sleep(CHECK_SECONDS)
+                size, written = self._log_state()
+                if size >= LOG_BYTES or (written > last and time.time() - last >= IDLE_SECONDS):
+                    try:
+                        await self._run_blocking(self.checkpoint)
+                    except sqlite3.Error as err:  # a busy or locked database: next time
+                        _LOGGER.warning("WAL checkpoint of %s failed: %s", self.database, err)
+                    last = time.time()
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def checkpoint(self) -> tuple[int, int]:
+        """Blocking: one PASSIVE checkpoint; returns (frames in the log, frames checkpointed)."""
+        if self._conn is None:
+            self._conn = sqlite3.connect(self.database, timeout=1.0, check_same_thread=False)
+        _, log, done = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        self.checkpoints += 1
+        return int(log), int(done)
+
+    def _log_state(self) -> tuple[int, float]:
+        """The log's size and when it was last written (wall clock, as file times are)."""
+        try:
+            stat = self.wal.stat()
+        except FileNotFoundError:
+            return 0, 0.0
+        return stat.st_size, stat.st_mtime

@@ -1,0 +1,50 @@
+"""WAL checkpoints run beside the commits, not inside them."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+from hub.core import checkpoint
+from hub.core.checkpoint import WalCheckpointer
+from tests.conftest import wait_until
+
+
+async def test_the_running_hub_commits_without_checkpointing_and_checkpoints_beside(make_hub) -> None:
+    hub = await make_hub()
+    _, rows = await hub.db.connection.execute_query("PRAGMA wal_autocheckpoint")
+    assert rows[0][0] == 0  # a commit never copies the log into the database file itself
+    assert any(t.get_name() == "sqlite checkpoints" for t in hub._background if not t.done())
+
+
+async def test_a_long_log_is_checkpointed_while_the_writer_keeps_its_connection(
+    tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setattr(checkpoint, "CHECK_SECONDS", 0.02)
+    monkeypatch.setattr(checkpoint, "LOG_BYTES", 64 * 1024)
+    database = tmp_path / "plant.db"
+    writer = sqlite3.connect(database, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("CREATE TABLE t (x BLOB)")
+    for _ in range(40):
+        writer.execute("INSERT INTO t VALUES (?)", [b"\x00" * 4096])
+    wal = database.with_name("plant.db-wal")
+    assert wal.stat().st_size > 64 * 1024  # nothing checkpointed it so far
+
+    job = WalCheckpointer(database, asyncio.to_thread)
+    task = asyncio.create_task(job.async_run())
+    try:
+        await wait_until(lambda: job.checkpoints >= 1, timeout=10)
+        # Everything in the log is in the database file now: the next write starts the log afresh.
+        log, done = await asyncio.to_thread(job.checkpoint)
+        assert log == done
+        writer.execute("INSERT INTO t VALUES (?)", [b"\x01"])
+        assert writer.execute("SELECT count(*) FROM t").fetchone()[0] == 41
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        writer.close()
+    reader = sqlite3.connect(database)
+    assert reader.execute("SELECT count(*) FROM t").fetchone()[0] == 41
+    reader.close()
