@@ -1,7 +1,7 @@
 """Decision latency of the admission policy: plate_read -> barrier.open called, and -> gate_decision.
 
     .venv/bin/python bench/policy_latency.py [--reads 10000] [--register 50000] [--no-barrier]
-                                             [--audit-lookups] [--db-url postgres://...]
+                                             [--audit-lookups] [--photo-kb 0] [--db-url postgres://...]
 
 A hub with the real ledger (SQLite in a temporary directory unless --db-url), the real register filled
 with --register transport vehicles, the simulated barrier PLC over Modbus TCP on loopback, and the
@@ -14,7 +14,9 @@ Printed: p50/p90/p99/max in milliseconds from firing `plate_read` to the decisio
 for deny/review), and to `gate_decision` (after the barrier call returned), plus reads per second.
 The ledger commit of the passage row is inside all three: the policy waits for it before any
 barrier call. --audit-lookups keeps the ledger's default audit list, under which every
-`vehicles.lookup` call is also written to the audit log.
+`vehicles.lookup` call is also written to the audit log. --photo-kb N sends a plate close-up of N KiB
+and a full-vehicle photo of 4 N KiB with every read (a real camera's JPEGs are 30-300 KiB), instead of
+a few bytes.
 """
 
 from __future__ import annotations
@@ -75,6 +77,13 @@ def config(db_url: str | None, barrier: bool, audit_lookups: bool) -> str:
             "registers: {pulse_seconds: 0.05}, simulator: {travel_seconds: 0.05, auto_close_seconds: 0.05}}\n"
         )
     return text + "policy:\n  grade: B\n  alarm_seconds: 1\n  merge_seconds: 0\n"
+
+
+def photos(read_id: str, kib: int) -> dict[str, bytes]:
+    head = b"\xff\xd8\xff\xe0" + read_id.encode()
+    if not kib:
+        return {"plate": head}
+    return {"plate": head + random.randbytes(kib * 1024), "scene": head + random.randbytes(4 * kib * 1024)}
 
 
 def percentiles(values: list[float]) -> str:
@@ -175,7 +184,7 @@ async def run(args: argparse.Namespace) -> None:
                 "read_id": read_id, "gate": "east", "lane": "in", "direction": "in", "plate": plate,
                 "colour": "yellow", "confidence": 0.5 if roll > 0.95 else 0.97, "needs_review": roll > 0.95,
                 "source": "bench", "captured_at": hub.now().isoformat(), "read_at": hub.now().isoformat(),
-                "images": {"plate": b"\xff\xd8\xff\xe0" + read_id.encode()},
+                "images": photos(read_id, args.photo_kb),
             }  # fmt: skip
             done.clear()
             fired[read_id] = time.perf_counter()
@@ -199,6 +208,7 @@ def main() -> None:
     parser.add_argument("--register", type=int, default=50_000)
     parser.add_argument("--no-barrier", action="store_true", help="no barrier lane: record only")
     parser.add_argument("--audit-lookups", action="store_true", help="audit every vehicles.lookup call")
+    parser.add_argument("--photo-kb", type=int, default=0, help="photo sizes: N KiB close-up, 4 N scene")
     parser.add_argument("--db-url", default=None)
     asyncio.run(run(parser.parse_args()))
 

@@ -2,8 +2,9 @@
 
 SQLite: the backup API copies a consistent snapshot in one step (WAL lets the hub keep writing).
 PostgreSQL: `pg_dump` (custom format) when the client is installed, else a logical copy of the ledger's
-tables taken in one REPEATABLE READ transaction. Photos are immutable content-addressed files, so they
-are copied after the database snapshot: every photo the snapshot refers to exists by then.
+tables taken in one REPEATABLE READ transaction, with the photos not filed yet written out as files.
+Photos are immutable content-addressed files, so they are copied after the database snapshot: every
+photo the snapshot refers to is filed by then or pending in the snapshot itself.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from hub.core import HubError
 from hub.core.storage import sqlite_path
 
 from .const import EVIDENCE_DIR
+from .evidence import EvidenceStore
 
 LEDGER_TABLES = ("ledger_record", "ledger_audit", "ledger_checkpoint", "ledger_evidence")
 TABLE_KEYS = {
@@ -63,8 +65,8 @@ def copy_evidence(source: Path, target: Path) -> int:
     return copied
 
 
-async def async_logical_dump(dialect: str, target: Path) -> dict[str, int]:
-    """The ledger's tables as JSON lines, from one consistent snapshot."""
+async def async_logical_dump(dialect: str, target: Path, evidence: Path) -> dict[str, int]:
+    """The ledger's tables as JSON lines, and its pending photos as files, from one snapshot."""
     from tortoise.transactions import in_transaction
 
     tables: dict[str, list[dict[str, Any]]] = {}
@@ -75,7 +77,11 @@ async def async_logical_dump(dialect: str, target: Path) -> dict[str, int]:
             tables[table] = await tx.execute_query_dict(
                 f'SELECT * FROM "{table}" ORDER BY "{TABLE_KEYS[table]}"'
             )
+        _, pending = await tx.execute_query("SELECT sha256, content FROM ledger_evidence_pending")
     await asyncio.to_thread(_write_tables, target, tables)
+    photos = [(str(r[0]), bytes(r[1])) for r in pending]
+    if photos:
+        await asyncio.to_thread(EvidenceStore(evidence).put_many, photos)
     return {table: len(rows) for table, rows in tables.items()}
 
 
@@ -114,7 +120,7 @@ async def async_backup(hub: Any, backup_root: Path, heads: dict[str, Any]) -> di
         await async_pg_dump(db_url, folder / "database.dump")
     else:
         method = "logical"
-        await async_logical_dump(hub.db.dialect, folder / "tables")
+        await async_logical_dump(hub.db.dialect, folder / "tables", folder / EVIDENCE_DIR)
     photos = await hub.async_add_executor_job(
         copy_evidence, hub.data_dir / EVIDENCE_DIR, folder / EVIDENCE_DIR
     )

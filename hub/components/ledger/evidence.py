@@ -1,8 +1,8 @@
 """Evidence store: photos as content-addressed files, `evidence/ab/cd/<sha256>.jpg`.
 
-Blocking file work: call these from an executor. A file is written under a temporary name, flushed to
-disk and renamed, so a crash never leaves a half-written photo under its hash; the ledger row that holds
-the hash is committed only after the file is in place.
+Blocking file work: call these from an executor. A photo reaches the store through the filing job
+(filing.py), which writes it under a temporary name, flushes it and renames it, so a crash never
+leaves a half-written photo under its hash; until then it is kept in the database with its row.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import hashlib
 from pathlib import Path
 from typing import Literal
 
-from hub.util.files import write_atomic
+from hub.util.files import write_atomic_many
 
 from .const import MAX_IMAGE_BYTES
 
@@ -26,18 +26,9 @@ class EvidenceStore:
     def path_of(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256[2:4] / f"{sha256}{SUFFIX}"
 
-    def put(self, content: bytes) -> str:
-        """Store `content`; returns its SHA-256 (hex). Storing the same bytes twice keeps one file."""
-        if not content:
-            raise ValueError("an evidence image is empty")
-        if len(content) > MAX_IMAGE_BYTES:
-            raise ValueError(f"an evidence image has {len(content)} bytes; at most {MAX_IMAGE_BYTES}")
-        digest = hashlib.sha256(content).hexdigest()
-        path = self.path_of(digest)
-        if path.is_file() and path.stat().st_size == len(content):
-            return digest
-        write_atomic(path, content, sync_dir=True)
-        return digest
+    def put_many(self, photos: list[tuple[str, bytes]]) -> None:
+        """Store photos whose hashes the caller has checked, each name flushed to disk."""
+        write_atomic_many([(self.path_of(sha), content) for sha, content in photos], sync_dir=True)
 
     def read(self, sha256: str) -> bytes:
         return self.path_of(sha256).read_bytes()
@@ -58,7 +49,7 @@ class EvidenceStore:
             content = path.read_bytes()
         except FileNotFoundError:
             return "missing"
-        return "ok" if hashlib.sha256(content).hexdigest() == sha256 else "changed"
+        return state_of(sha256, content)
 
     def remove(self, sha256: str) -> bool:
         try:
@@ -67,3 +58,16 @@ class EvidenceStore:
             return False
         return True
 
+
+
+def digest_of(content: bytes) -> str:
+    """The SHA-256 (hex) a photo is stored under; refuses what is no photo to keep."""
+    if not content:
+        raise ValueError("an evidence image is empty")
+    if len(content) > MAX_IMAGE_BYTES:
+        raise ValueError(f"an evidence image has {len(content)} bytes; at most {MAX_IMAGE_BYTES}")
+    return hashlib.sha256(content).hexdigest()
+
+
+def state_of(sha256: str, content: bytes) -> EvidenceState:
+    return "ok" if hashlib.sha256(content).hexdigest() == sha256 else "changed"

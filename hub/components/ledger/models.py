@@ -91,3 +91,14 @@ class LedgerEvidence(Model):
 
     class Meta:
         table = "ledger_evidence"
+
+
+class LedgerEvidencePending(Model):
+    """A photo committed in the transaction of its row and not yet filed in the evidence store: one
+    flush of the log makes row and photo durable together (filing.py moves it to its file later)."""
+
+    sha256 = fields.CharField(max_length=64, primary_key=True)
+    content = fields.BinaryField()
+
+    class Meta:
+        table = "ledger_evidence_pending"

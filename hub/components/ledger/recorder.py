@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -16,7 +17,8 @@ from .audit import audit_row
 from .chain import AUDIT_CHAIN, RECORD_CHAIN
 from .config import LedgerConfig
 from .const import DOMAIN, EVIDENCE_DIR, HEAD_FILE, KIND_CHECKPOINT, KIND_PASSAGE
-from .evidence import EvidenceStore
+from .evidence import EvidenceState, EvidenceStore, digest_of, state_of
+from .filing import INSERT_PENDING, EvidenceFiling, async_pending, async_photo_states
 from .rows import SELECT_LIST, committed_record, followup_row, passage_row, record_dict
 from .schemas import FOLLOWUP_DATA, REASON_REQUIRED, RecordPassage
 from .sql import for_dialect
@@ -63,9 +65,14 @@ class Ledger:
             "INSERT INTO ledger_evidence (sha256, size, first_seq, last_seq) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (sha256) DO UPDATE SET last_seq = excluded.last_seq"
         )
+        self._pending_sql = self.sql(INSERT_PENDING)
+        self.filing = EvidenceFiling(
+            lambda: self.conn, self.dialect, self.evidence, hub.async_add_executor_job
+        )
         # What a follow-up needs of its passage, for passages committed by this run: no query then.
         self._recent: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._unsub_read: Callable[[], None] | None = None
+        self._filing: asyncio.Task[None] | None = None
         self.weights = LaneWeights(self, config.weight_join_seconds)
 
     @property
@@ -79,6 +86,7 @@ class Ledger:
     async def async_start(self) -> None:
         self.records.start()
         self.audit.start()
+        self._filing = self.hub.async_create_background_task(self.filing.async_run(), name="evidence filing")
         self._unsub_read = self.hub.bus.async_listen(EVENT_PLATE_READ, self._on_plate_read)
 
     async def async_stop(self) -> None:
@@ -87,31 +95,47 @@ class Ledger:
             self._unsub_read = None
         await self.records.async_stop()
         await self.audit.async_stop()
+        if self._filing is not None:
+            self._filing.cancel()
+            await asyncio.gather(self._filing, return_exceptions=True)
+            self._filing = None
+            try:  # what a failure leaves pending stays in the database: filed on the next start
+                await self.filing.async_flush()
+            except Exception:
+                _LOGGER.exception("Filing the last evidence photos failed")
 
     # ----- passages and follow-ups ---------------------------------------------------------------
     async def async_record_passage(
         self, data: RecordPassage, context: Context | None = None
     ) -> dict[str, Any]:
-        """Store the photos, then commit the passage row; returns it once committed."""
+        """Commit the passage row with its photos (one transaction); returns it once committed."""
         photos: dict[str, str] = {}
         sizes: dict[str, int] = {}
+        pending: dict[str, bytes] = {}
         expected = data.read_id or data.passage_id
         self.records.expect_urgent(expected, EXPECT_PASSAGE_SECONDS)  # follow-ups: wait for this
         try:
             # A camera that sent no picture: the record says so by the missing hash.
             images = [(role, content) for role, content in data.images.items() if content]
             if images:  # all photos in one trip to a worker thread
-                stored, refused = await self.hub.async_add_executor_job(self._store_photos, images)
+                prepared, refused = await self.hub.async_add_executor_job(self._prepare_photos, images)
                 if refused is not None:
                     raise ServiceValidationError(DOMAIN, "record_passage", [refused])
-                for role, digest, size in stored:
+                for role, digest, content, filed in prepared:
                     photos[role] = digest
-                    sizes[digest] = size
+                    sizes[digest] = len(content)
+                    if not filed:
+                        pending[digest] = content
             row = passage_row(data, photos, self.hub.now(), context.user_id if context else None)
             row["_evidence"] = sizes
+            row["_pending"] = pending
         finally:
             self.records.expected_done(expected)  # queued just below, or failed
-        return await self.records.async_append(row, key=data.passage_id, context=context)
+        committed = await self.records.async_append(row, key=data.passage_id, context=context)
+        row.pop("_pending", None)
+        if pending and not committed.get("duplicate"):
+            self.filing.notify(len(pending))
+        return committed
 
     async def async_record_followup(
         self,
@@ -154,27 +178,51 @@ class Ledger:
         # The policy decides and records this read within milliseconds: follow-ups give it way.
         self.records.expect_urgent(str(event.data.get("read_id") or event.context.id), EXPECT_PASSAGE_SECONDS)
 
-    def _store_photos(
+    def _prepare_photos(
         self, images: list[tuple[str, bytes]]
-    ) -> tuple[list[tuple[str, str, int]], tuple[str, str] | None]:
-        """In a worker thread: (role, sha256, size) per photo stored, and the first refused one
-        (field, why), after which nothing more is stored."""
-        stored: list[tuple[str, str, int]] = []
+    ) -> tuple[list[tuple[str, str, bytes, bool]], tuple[str, str] | None]:
+        """In a worker thread: (role, sha256, content, already filed) per photo, or the first refused
+        one (field, why)."""
+        prepared: list[tuple[str, str, bytes, bool]] = []
         for role, content in images:
             try:
-                stored.append((role, self.evidence.put(content), len(content)))
+                digest = digest_of(content)
             except ValueError as err:
-                return stored, (f"images.{role}", str(err))
-        return stored, None
+                return [], (f"images.{role}", str(err))
+            prepared.append((role, digest, content, self.evidence.check(digest) == "ok"))
+        return prepared, None
 
     def _index_evidence(self, rows: list[dict[str, Any]]) -> Statements:
-        """Which rows use which photo, in the transaction of the rows (run on the writer's thread)."""
+        """Which rows use which photo, and the photos not yet filed, in the transaction of the rows
+        (run on the writer's thread)."""
         values: list[Sequence[Any]] = [
             (sha, size, row["seq"], row["seq"])
             for row in rows
             for sha, size in row.get("_evidence", {}).items()
         ]
-        return [(self._evidence_sql, values)] if values else []
+        photos: list[Sequence[Any]] = [item for row in rows for item in row.get("_pending", {}).items()]
+        statements: Statements = [(self._evidence_sql, values)] if values else []
+        return [*statements, (self._pending_sql, photos)] if photos else statements
+
+    async def async_photo(self, sha256: str) -> bytes:
+        """A passage photo, filed or pending, only while it keeps its hash (LookupError otherwise)."""
+        try:
+            return await self.hub.async_add_executor_job(self.evidence.read_verified, sha256)
+        except LookupError as err:
+            if "missing" not in str(err):
+                raise
+        pending = await async_pending(self.conn, self.dialect, [sha256])
+        if sha256 not in pending:  # filed meanwhile, or missing indeed
+            return await self.hub.async_add_executor_job(self.evidence.read_verified, sha256)
+        content = pending[sha256]
+        if await self.hub.async_add_executor_job(state_of, sha256, content) != "ok":
+            raise LookupError(f"photo {sha256[:12]}… was changed in the database")
+        return content
+
+    async def async_photo_states(self, shas: Sequence[str]) -> dict[str, EvidenceState]:
+        return await async_photo_states(
+            self.conn, self.dialect, self.evidence, self.hub.async_add_executor_job, shas
+        )
 
     def _committed(self, committed: list[tuple[dict[str, Any], Context | None]]) -> None:
         batch_context = Context()  # for rows appended without one (a replay): one chain of cause

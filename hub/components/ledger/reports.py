@@ -209,18 +209,17 @@ async def async_sample(ledger: Any, d: ReportRequest) -> dict[str, Any]:
     chosen = sorted(draw.sample(population, min(d.size, len(population))))
     items = await _records_by_seq(ledger, chosen)
 
-    def check() -> None:
-        for item in items:
-            missing = [f for f in REQUIRED_FIELDS if item.get(f) in (None, "")]
-            photos = {}
-            for kind in ("plate", "scene"):
-                sha = item.get(f"photo_{kind}")
-                photos[kind] = {"sha256": sha, "state": ledger.evidence.check(sha) if sha else "missing"}
-                if sha and photos[kind]["state"] != "ok":
-                    missing.append(f"photo_{kind}:{photos[kind]['state']}")
-            item.update(missing=missing, complete=not missing, photo_check=photos)
-
-    await hub.async_add_executor_job(check)
+    shas = [sha for item in items for kind in ("plate", "scene") if (sha := item.get(f"photo_{kind}"))]
+    states = await ledger.async_photo_states(shas)
+    for item in items:
+        missing = [f for f in REQUIRED_FIELDS if item.get(f) in (None, "")]
+        photos = {}
+        for kind in ("plate", "scene"):
+            sha = item.get(f"photo_{kind}")
+            photos[kind] = {"sha256": sha, "state": states[sha] if sha else "missing"}
+            if sha and photos[kind]["state"] != "ok":
+                missing.append(f"photo_{kind}:{photos[kind]['state']}")
+        item.update(missing=missing, complete=not missing, photo_check=photos)
     return {
         "report": "sample", "start": start.isoformat(), "end": end.isoformat(), "population": len(population),
         "size": len(items), "seed": d.seed, "items": items,

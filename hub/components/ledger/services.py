@@ -131,7 +131,7 @@ def register(hub: Hub, ledger: Ledger) -> None:
         return await async_prune(ledger, hub.now())
 
     async def evidence(call: ServiceCall) -> dict[str, Any]:
-        data = await hub.async_add_executor_job(ledger.evidence.read_verified, call.data.sha256)
+        data = await ledger.async_photo(call.data.sha256)
         return {"content_type": "image/jpeg", "data": data}
 
     async def daily_stats(call: ServiceCall) -> dict[str, Any]:

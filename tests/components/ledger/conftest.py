@@ -32,6 +32,11 @@ async def ledger_hub(database: str, make_hub: Callable[..., Any], ledger_yaml: C
     return factory
 
 
+async def filed(hub: Any) -> int:
+    """File the photos still pending in the database now (the job does it once the gate is quiet)."""
+    return await hub.data["ledger"].filing.async_flush()
+
+
 def passage(n: int = 0, **overrides: Any) -> dict[str, Any]:
     """A passage as the policy would record it."""
     data: dict[str, Any] = {

@@ -11,6 +11,7 @@ from hub.core import Context, ServiceValidationError, Unauthorized
 from hub.core.auth import Role
 from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_USER_LOGIN, EVENT_WEIGHT_STABLE
 from tests.components.ledger.conftest import passage
+from tests.conftest import wait_until
 
 
 async def _record(hub, data, context=None):
@@ -38,9 +39,17 @@ async def test_passage_is_committed_with_its_photos_before_the_call_returns(ledg
     assert event["seq"] == result["seq"] and event["kind"] == "passage"
     assert event["reason_text"] == "国四柴油货车禁止入厂" and event["emission_stage"] == "5"
     assert event["vehicle"]["vin"] == "LFWADRJF1J1000001"
-    photo = hub.data_dir / "evidence" / event["photo_plate"][:2] / event["photo_plate"][2:4]
-    assert (photo / f"{event['photo_plate']}.jpg").read_bytes() == data["images"]["plate"]
     assert "images" not in event  # photos travel as hashes, never as bytes on the bus
+    # The photo was committed with the row; the filing job then moves it to its file on its own.
+    sha = event["photo_plate"]
+    served = await hub.services.async_call("ledger", "evidence", {"sha256": sha})
+    assert served["data"] == data["images"]["plate"]
+    photo = hub.data_dir / "evidence" / sha[:2] / sha[2:4] / f"{sha}.jpg"
+    await wait_until(lambda: photo.is_file(), timeout=10)
+    assert photo.read_bytes() == data["images"]["plate"]
+    await wait_until(lambda: hub.data["ledger"].filing.filed >= 1)
+    _, rows = await hub.db.connection.execute_query("SELECT count(*) FROM ledger_evidence_pending")
+    assert rows[0][0] == 0
 
 
 async def test_concurrent_passages_get_distinct_places_in_one_chain(ledger_hub) -> None:

@@ -1,0 +1,151 @@
+"""Filing: photos committed with their passage move from the database into the evidence store.
+
+A passage's photos are inserted in the transaction of its row (`ledger_evidence_pending`), so one
+flush of the database log makes both durable before the barrier moves, instead of a flush per file,
+one per directory and then the log's, in series. This job files them as content-addressed files once
+the gate is quiet (or the backlog is long), flushes the files, and only then deletes their pending
+rows: a photo is always in one place or the other, and one left pending by a crash is filed on start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any
+
+from .evidence import EvidenceState, EvidenceStore, state_of
+from .sql import for_dialect
+
+_LOGGER = logging.getLogger(__name__)
+QUIET_SECONDS = 0.25  # filed once no photo has come for this long: the disk is the barrier's first
+MAX_WAIT_SECONDS = 30.0  # ... or at the latest this long after the first photo of a busy spell
+MAX_BACKLOG = 500  # ... or once this many photos wait
+BATCH = 50  # photos filed per round (their bytes are in memory meanwhile)
+IN_LIST = 500  # hashes per `IN (...)` list
+
+TABLE = "ledger_evidence_pending"
+INSERT_PENDING = f"INSERT INTO {TABLE} (sha256, content) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING"
+RunBlocking = Callable[..., Awaitable[Any]]
+
+
+async def async_pending(conn: Any, dialect: str, shas: Iterable[str]) -> dict[str, bytes]:
+    """The pending photos among `shas`, with their bytes."""
+    wanted = sorted(set(shas))
+    found: dict[str, bytes] = {}
+    for i in range(0, len(wanted), IN_LIST):
+        part = wanted[i : i + IN_LIST]
+        marks = ", ".join("?" for _ in part)
+        _, rows = await conn.execute_query(
+            for_dialect(dialect, f"SELECT sha256, content FROM {TABLE} WHERE sha256 IN ({marks})"),
+            part,
+        )
+        found.update((str(r[0]), bytes(r[1])) for r in rows)
+    return found
+
+
+async def async_pending_shas(conn: Any) -> set[str]:
+    _, rows = await conn.execute_query(f"SELECT sha256 FROM {TABLE}")
+    return {str(r[0]) for r in rows}
+
+
+async def async_photo_states(
+    conn: Any, dialect: str, evidence: EvidenceStore, run_blocking: RunBlocking, shas: Iterable[str]
+) -> dict[str, EvidenceState]:
+    """Each photo's state, filed or pending: ok, missing or changed."""
+    wanted = sorted(set(shas))
+    states: dict[str, EvidenceState] = await run_blocking(lambda: {s: evidence.check(s) for s in wanted})
+    missing = [s for s, state in states.items() if state == "missing"]
+    if missing:
+        pending = await async_pending(conn, dialect, missing)
+        # One not pending any more was filed since the file was looked for: look again.
+        again = [s for s in missing if s not in pending]
+        states.update(await run_blocking(lambda: {s: state_of(s, c) for s, c in pending.items()}))
+        states.update(await run_blocking(lambda: {s: evidence.check(s) for s in again}))
+    return states
+
+
+class EvidenceFiling:
+    def __init__(
+        self, conn: Callable[[], Any], dialect: str, evidence: EvidenceStore, run_blocking: RunBlocking
+    ):
+        self._conn = conn
+        self._dialect = dialect
+        self._evidence = evidence
+        self._run_blocking = run_blocking
+        self._arrived = asyncio.Event()
+        self._waiting = 0  # photos committed pending since the last round
+        self._lock = asyncio.Lock()
+        self.filed = 0
+
+    def notify(self, photos: int) -> None:
+        """`photos` were committed pending."""
+        self._waiting += photos
+        self._arrived.set()
+
+    async def async_run(self) -> None:
+        """Until cancelled: file what a crash left pending, then each quiet moment's photos."""
+        await self._async_flush_logged()
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._arrived.wait()
+            deadline = loop.time() + MAX_WAIT_SECONDS
+            while self._waiting < MAX_BACKLOG and (left := deadline - loop.time()) > 0:
+                self._arrived.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(min(QUIET_SECONDS, left)):
+                        await self._arrived.wait()
+                        continue  # another photo: the gate is busy, wait on
+                break
+            self._arrived.clear()
+            await self._async_flush_logged()
+
+    async def _async_flush_logged(self) -> None:
+        try:
+            await self.async_flush()
+        except Exception:  # the photos stay pending and in the database: next round
+            _LOGGER.exception("Filing evidence photos failed")
+
+    @contextlib.asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        """Nothing is filed meanwhile: photos committed now stay in the database until it ends."""
+        async with self._lock:
+            yield
+
+    async def async_flush(self) -> int:
+        """File every pending photo now; returns how many were filed."""
+        async with self._lock:
+            self._waiting = 0
+            conn = self._conn()
+            sql = for_dialect(
+                self._dialect,
+                f"SELECT sha256, content FROM {TABLE} WHERE sha256 > ? ORDER BY sha256 LIMIT ?",
+            )
+            filed, after = 0, ""
+            while True:
+                _, rows = await conn.execute_query(sql, [after, BATCH])
+                if not rows:
+                    return filed
+                photos = [(str(r[0]), bytes(r[1])) for r in rows]
+                after = photos[-1][0]
+                good = await self._run_blocking(self._file, photos)
+                if good:
+                    marks = ", ".join("?" for _ in good)
+                    await conn.execute_query(
+                        for_dialect(self._dialect, f"DELETE FROM {TABLE} WHERE sha256 IN ({marks})"),
+                        good,
+                    )
+                filed += len(good)
+                self.filed += len(good)
+
+    def _file(self, photos: list[tuple[str, bytes]]) -> list[str]:
+        """Blocking: write and flush the photos that still have their hash; returns their hashes.
+        One whose bytes were changed in the database stays there, for `verify` to report."""
+        good = [(sha, content) for sha, content in photos if state_of(sha, content) == "ok"]
+        for sha, _ in set(photos) - set(good):
+            _LOGGER.error("Pending photo %s… does not match its hash; left for verify", sha[:16])
+        new = [(sha, content) for sha, content in good if self._evidence.check(sha) != "ok"]
+        if new:
+            self._evidence.put_many(new)
+        return [sha for sha, _ in good]
