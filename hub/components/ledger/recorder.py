@@ -33,6 +33,19 @@ PASSAGE_KEYS = ("passage_id", "seq", "gate", "lane", "direction", "recorded_ts")
 # rather than make it wait for theirs. A passage never waits; a read that brings none (a merged
 # repeat read) costs a follow-up at most this.
 EXPECT_PASSAGE_SECONDS = 0.02
+INLINE_PHOTO_BYTES = 64 * 1024  # photos of a passage hashed on the event loop up to this size in all
+
+
+def _prepare_photos(
+    images: list[tuple[str, bytes]],
+) -> tuple[list[tuple[str, str, bytes]], tuple[str, str] | None]:
+    prepared: list[tuple[str, str, bytes]] = []
+    for role, content in images:
+        try:
+            prepared.append((role, digest_of(content), content))
+        except ValueError as err:
+            return [], (f"images.{role}", str(err))
+    return prepared, None
 
 
 class Ledger:
@@ -117,15 +130,14 @@ class Ledger:
         try:
             # A camera that sent no picture: the record says so by the missing hash.
             images = [(role, content) for role, content in data.images.items() if content]
-            if images:  # all photos in one trip to a worker thread
-                prepared, refused = await self.hub.async_add_executor_job(self._prepare_photos, images)
+            if images:
+                prepared, refused = await self._async_prepare_photos(images)
                 if refused is not None:
                     raise ServiceValidationError(DOMAIN, "record_passage", [refused])
-                for role, digest, content, filed in prepared:
+                for role, digest, content in prepared:
                     photos[role] = digest
                     sizes[digest] = len(content)
-                    if not filed:
-                        pending[digest] = content
+                    pending[digest] = content
             row = passage_row(data, photos, self.hub.now(), context.user_id if context else None)
             row["_evidence"] = sizes
             row["_pending"] = pending
@@ -178,19 +190,14 @@ class Ledger:
         # The policy decides and records this read within milliseconds: follow-ups give it way.
         self.records.expect_urgent(str(event.data.get("read_id") or event.context.id), EXPECT_PASSAGE_SECONDS)
 
-    def _prepare_photos(
+    async def _async_prepare_photos(
         self, images: list[tuple[str, bytes]]
-    ) -> tuple[list[tuple[str, str, bytes, bool]], tuple[str, str] | None]:
-        """In a worker thread: (role, sha256, content, already filed) per photo, or the first refused
-        one (field, why)."""
-        prepared: list[tuple[str, str, bytes, bool]] = []
-        for role, content in images:
-            try:
-                digest = digest_of(content)
-            except ValueError as err:
-                return [], (f"images.{role}", str(err))
-            prepared.append((role, digest, content, self.evidence.check(digest) == "ok"))
-        return prepared, None
+    ) -> tuple[list[tuple[str, str, bytes]], tuple[str, str] | None]:
+        """(role, sha256, content) per photo, or the first refused one (field, why). Hashing a few
+        dozen KiB takes less than a trip to a worker thread; larger photos make that trip."""
+        if sum(len(content) for _, content in images) <= INLINE_PHOTO_BYTES:
+            return _prepare_photos(images)
+        return await self.hub.async_add_executor_job(_prepare_photos, images)
 
     def _index_evidence(self, rows: list[dict[str, Any]]) -> Statements:
         """Which rows use which photo, and the photos not yet filed, in the transaction of the rows
