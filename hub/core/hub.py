@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from hub.util.memory import freeze_long_lived
+
 from .auth import AuthManager
 from .bus import EventBus
 from .clock import Clock
@@ -156,6 +158,7 @@ class Hub:
                 await self._async_setup_one(
                     integration, modules[integration.domain], configs[integration.domain]
                 )
+        freeze_long_lived()  # what start-up built (the register, the models) lives as long as the hub
         self.state = HubState.RUNNING
         self.bus.async_fire(
             EVENT_HUB_STARTED, {"loaded": list(self.loaded), "failed": dict(self.setup_errors)}

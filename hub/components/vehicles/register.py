@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 
 from hub.core import Context, Hub, HubError
 from hub.core.context import ulid_now
+from hub.util.memory import freeze_long_lived
 from hub.util.plate import normalise_plate
 
 from .codes import clean, machine_type_index, vehicle_type_index
@@ -36,6 +37,7 @@ from .validate import RecordError, Rules, codes_of, record_key, validate_record
 _LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")
 INLINE_CHANGES = 200  # more changes than this are planned and prepared in the executor
+FREEZE_AFTER = 1000  # an import of this many changes is followed by a gc freeze (hub.util.memory)
 CLASSES = tuple(c.value for c in VehicleClass)
 LIST_KINDS = (KIND_BLACKLIST, KIND_PASS)
 _COLUMNS = (
@@ -200,6 +202,8 @@ class Register:
             )
             if changes and not dry_run:
                 await self.async_commit(changes, actor)
+        if len(changes) >= FREEZE_AFTER and not dry_run:
+            freeze_long_lived()  # the imported records live on in the index
         count = {a: sum(c.action == a for c in changes) for a in (ACTION_CREATED, ACTION_UPDATED)}
         accepted = total - len(parsed.errors)
         return {
