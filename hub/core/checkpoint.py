@@ -4,7 +4,9 @@ By default SQLite checkpoints inside the COMMIT that pushes the WAL past 1,000 p
 also copies the log into the database file and flushes it, so one passage in every few hundred (one in
 a few dozen once photos travel in the log) waits tens of milliseconds at the barrier. The hub turns
 that off (`wal_autocheckpoint=0`) and runs PASSIVE checkpoints here instead, on its own connection on
-a worker thread: they never take the write lock, so commits go on meanwhile.
+a worker thread: they never take the write lock, so commits go on meanwhile. They still share the disk
+with the commits' flushes, so they wait for a quiet moment (the log not written for a while) unless
+the log grows long.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 _LOGGER = logging.getLogger(__name__)
-CHECK_SECONDS = 1.0  # how often the log's size is looked at
-LOG_BYTES = 4 * 1024 * 1024  # a log this long is checkpointed at once (SQLite's own default: 1,000 pages)
-IDLE_SECONDS = 30.0  # a shorter log written since the last checkpoint waits at most this long
+CHECK_SECONDS = 0.25  # how often the log is looked at
+QUIET_SECONDS = 0.5  # a log not written for this long is checkpointed
+LOG_BYTES = 64 * 1024 * 1024  # a log this long is checkpointed even while commits go on
 
 RunBlocking = Callable[..., Awaitable[Any]]
 
@@ -34,13 +36,14 @@ class WalCheckpointer:
         self.checkpoints = 0
 
     async def async_run(self) -> None:
-        """Until cancelled: checkpoint when the log is long, or was written since a while ago."""
-        last = time.time()
+        """Until cancelled: checkpoint when the log was written and is quiet now, or is long."""
+        last = 0.0
         try:
             while True:
                 await asyncio.sleep(CHECK_SECONDS)
                 size, written = self._log_state()
-                if size >= LOG_BYTES or (written > last and time.time() - last >= IDLE_SECONDS):
+                quiet = time.time() - written >= QUIET_SECONDS
+                if written > last and (quiet or size >= LOG_BYTES):
                     try:
                         await self._run_blocking(self.checkpoint)
                     except sqlite3.Error as err:  # a busy or locked database: next time

@@ -20,8 +20,9 @@ from .sql import for_dialect
 
 _LOGGER = logging.getLogger(__name__)
 QUIET_SECONDS = 0.25  # filed once no photo has come for this long: the disk is the barrier's first
-MAX_WAIT_SECONDS = 30.0  # ... or at the latest this long after the first photo of a busy spell
-MAX_BACKLOG = 500  # ... or once this many photos wait
+MAX_WAIT_SECONDS = 60.0  # ... or at the latest this long after the first photo of a busy spell
+MAX_BACKLOG = 5000  # ... or once this many photos wait
+MAX_BACKLOG_BYTES = 64 * 1024 * 1024  # ... or this many bytes of them
 BATCH = 50  # photos filed per round (their bytes are in memory meanwhile)
 IN_LIST = 500  # hashes per `IN (...)` list
 
@@ -76,12 +77,14 @@ class EvidenceFiling:
         self._run_blocking = run_blocking
         self._arrived = asyncio.Event()
         self._waiting = 0  # photos committed pending since the last round
+        self._waiting_bytes = 0
         self._lock = asyncio.Lock()
         self.filed = 0
 
-    def notify(self, photos: int) -> None:
-        """`photos` were committed pending."""
+    def notify(self, photos: int, size: int) -> None:
+        """`photos` of `size` bytes in all were committed pending."""
         self._waiting += photos
+        self._waiting_bytes += size
         self._arrived.set()
 
     async def async_run(self) -> None:
@@ -91,7 +94,11 @@ class EvidenceFiling:
         while True:
             await self._arrived.wait()
             deadline = loop.time() + MAX_WAIT_SECONDS
-            while self._waiting < MAX_BACKLOG and (left := deadline - loop.time()) > 0:
+            while (
+                self._waiting < MAX_BACKLOG
+                and self._waiting_bytes < MAX_BACKLOG_BYTES
+                and (left := deadline - loop.time()) > 0
+            ):
                 self._arrived.clear()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(min(QUIET_SECONDS, left)):
@@ -116,7 +123,7 @@ class EvidenceFiling:
     async def async_flush(self) -> int:
         """File every pending photo now; returns how many were filed."""
         async with self._lock:
-            self._waiting = 0
+            self._waiting = self._waiting_bytes = 0
             conn = self._conn()
             sql = for_dialect(
                 self._dialect,

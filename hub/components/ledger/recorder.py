@@ -146,7 +146,7 @@ class Ledger:
         committed = await self.records.async_append(row, key=data.passage_id, context=context)
         row.pop("_pending", None)
         if pending and not committed.get("duplicate"):
-            self.filing.notify(len(pending))
+            self.filing.notify(len(pending), sum(sizes.values()))
         return committed
 
     async def async_record_followup(
@@ -233,6 +233,8 @@ class Ledger:
 
     def _committed(self, committed: list[tuple[dict[str, Any], Context | None]]) -> None:
         batch_context = Context()  # for rows appended without one (a replay): one chain of cause
+        # Looked up once: a bulk append (a replay, an import) brings a thousand rows at a time.
+        recent, note, fire = self._recent, self.weights.async_note, self.hub.bus.async_fire
         for row, context in committed:
             row.pop("_evidence", None)
             record = committed_record(row)
@@ -240,11 +242,11 @@ class Ledger:
             if kind == KIND_CHECKPOINT:
                 continue  # retention's bookkeeping, not a passage: readers of the chain still see it
             if kind == KIND_PASSAGE:
-                self._recent[record["passage_id"]] = {k: record[k] for k in PASSAGE_KEYS}
-                if len(self._recent) > RECENT_PASSAGES:
-                    self._recent.popitem(last=False)
-            self.weights.async_note(record)
-            self.hub.bus.async_fire(EVENT_PASSAGE_RECORDED, record, context or batch_context)
+                recent[record["passage_id"]] = {k: record[k] for k in PASSAGE_KEYS}
+                if len(recent) > RECENT_PASSAGES:
+                    recent.popitem(last=False)
+            note(record)
+            fire(EVENT_PASSAGE_RECORDED, record, context or batch_context)
 
     # ----- audit log -----------------------------------------------------------------------------
     def audit_nowait(self, *, action: str, door: str, outcome: str = "ok", **fields: Any) -> None:
