@@ -1,7 +1,8 @@
 """Decision latency of the admission policy: plate_read -> barrier.open called, and -> gate_decision.
 
     .venv/bin/python bench/policy_latency.py [--reads 10000] [--register 50000] [--no-barrier]
-                                             [--audit-lookups] [--photo-kb 0] [--db-url postgres://...]
+                                             [--audit-lookups] [--photo-kb 0] [--gap-ms 0]
+                                             [--db-url postgres://...]
 
 A hub with the real ledger (SQLite in a temporary directory unless --db-url), the real register filled
 with --register transport vehicles, the simulated barrier PLC over Modbus TCP on loopback, and the
@@ -16,7 +17,9 @@ The ledger commit of the passage row is inside all three: the policy waits for i
 barrier call. --audit-lookups keeps the ledger's default audit list, under which every
 `vehicles.lookup` call is also written to the audit log. --photo-kb N sends a plate close-up of N KiB
 and a full-vehicle photo of 4 N KiB with every read (a real camera's JPEGs are 30-300 KiB), instead of
-a few bytes.
+a few bytes. --gap-ms N waits N ms after each gate_decision before the next read: 0 (the default) fires
+the next read while the previous passage's follow-ups (lifecycle rows) are still being committed, so
+most passages wait for one such commit; a real lane sees a truck every few seconds at most.
 """
 
 from __future__ import annotations
@@ -190,6 +193,8 @@ async def run(args: argparse.Namespace) -> None:
             fired[read_id] = time.perf_counter()
             hub.bus.async_fire(EVENT_PLATE_READ, data, Context(id=read_id))
             await asyncio.wait_for(done.wait(), 30)
+            if args.gap_ms:
+                await asyncio.sleep(args.gap_ms / 1000)
         elapsed = time.perf_counter() - began
         await hub.async_block_till_done(timeout=120)
         print(f"reads: {args.reads} in {elapsed:.1f} s ({args.reads / elapsed:.0f}/s); decisions {verdicts}")
@@ -209,6 +214,7 @@ def main() -> None:
     parser.add_argument("--no-barrier", action="store_true", help="no barrier lane: record only")
     parser.add_argument("--audit-lookups", action="store_true", help="audit every vehicles.lookup call")
     parser.add_argument("--photo-kb", type=int, default=0, help="photo sizes: N KiB close-up, 4 N scene")
+    parser.add_argument("--gap-ms", type=float, default=0, help="pause after each decision")
     parser.add_argument("--db-url", default=None)
     asyncio.run(run(parser.parse_args()))
 
