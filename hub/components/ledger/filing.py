@@ -1,8 +1,9 @@
 """Filing: photos committed with their passage move from the database into the evidence store.
 
-A passage's photos are inserted in the transaction of its row (`ledger_evidence_pending`), so one
-flush of the database log makes both durable before the barrier moves, instead of a flush per file,
-one per directory and then the log's, in series. This job files them as content-addressed files once
+A passage's small photos are inserted in the transaction of its row (`ledger_evidence_pending`), so
+one flush of the database log makes both durable before the barrier moves, instead of a flush per
+file, one per directory and then the log's, in series (larger ones are stored as files first: see
+`Ledger._async_prepare_photos`). This job files them as content-addressed files once
 the gate is quiet (or the backlog is long), flushes the files, and only then deletes their pending
 rows: a photo is always in one place or the other, and one left pending by a crash is filed on start.
 """

@@ -33,7 +33,7 @@ PASSAGE_KEYS = ("passage_id", "seq", "gate", "lane", "direction", "recorded_ts")
 # rather than make it wait for theirs. A passage never waits; a read that brings none (a merged
 # repeat read) costs a follow-up at most this.
 EXPECT_PASSAGE_SECONDS = 0.02
-INLINE_PHOTO_BYTES = 64 * 1024  # photos of a passage hashed on the event loop up to this size in all
+SPOOL_PHOTO_BYTES = 64 * 1024  # photos of a passage committed with its row up to this size in all
 
 
 def _prepare_photos(
@@ -121,7 +121,7 @@ class Ledger:
     async def async_record_passage(
         self, data: RecordPassage, context: Context | None = None
     ) -> dict[str, Any]:
-        """Commit the passage row with its photos (one transaction); returns it once committed."""
+        """Commit the passage row, its photos stored first or with it; returns it once committed."""
         photos: dict[str, str] = {}
         sizes: dict[str, int] = {}
         pending: dict[str, bytes] = {}
@@ -131,13 +131,14 @@ class Ledger:
             # A camera that sent no picture: the record says so by the missing hash.
             images = [(role, content) for role, content in data.images.items() if content]
             if images:
-                prepared, refused = await self._async_prepare_photos(images)
+                prepared, refused, spooled = await self._async_prepare_photos(images)
                 if refused is not None:
                     raise ServiceValidationError(DOMAIN, "record_passage", [refused])
                 for role, digest, content in prepared:
                     photos[role] = digest
                     sizes[digest] = len(content)
-                    pending[digest] = content
+                    if spooled:
+                        pending[digest] = content
             row = passage_row(data, photos, self.hub.now(), context.user_id if context else None)
             row["_evidence"] = sizes
             row["_pending"] = pending
@@ -192,12 +193,22 @@ class Ledger:
 
     async def _async_prepare_photos(
         self, images: list[tuple[str, bytes]]
+    ) -> tuple[list[tuple[str, str, bytes]], tuple[str, str] | None, bool]:
+        """(role, sha256, content) per photo, or the first refused one (field, why); and whether
+        they travel in the passage's transaction (small photos: hashed on the loop, one disk flush
+        for row and photos) or were stored as files already (larger ones, on a worker thread: in the
+        database log they would be written twice more, and under load the disk is what is short)."""
+        if sum(len(content) for _, content in images) <= SPOOL_PHOTO_BYTES:
+            return (*_prepare_photos(images), True)
+        return (*await self.hub.async_add_executor_job(self._store_photos, images), False)
+
+    def _store_photos(
+        self, images: list[tuple[str, bytes]]
     ) -> tuple[list[tuple[str, str, bytes]], tuple[str, str] | None]:
-        """(role, sha256, content) per photo, or the first refused one (field, why). Hashing a few
-        dozen KiB takes less than a trip to a worker thread; larger photos make that trip."""
-        if sum(len(content) for _, content in images) <= INLINE_PHOTO_BYTES:
-            return _prepare_photos(images)
-        return await self.hub.async_add_executor_job(_prepare_photos, images)
+        prepared, refused = _prepare_photos(images)
+        if refused is None:
+            self.evidence.put_many([(sha, c) for _, sha, c in prepared if self.evidence.check(sha) != "ok"])
+        return prepared, refused
 
     def _index_evidence(self, rows: list[dict[str, Any]]) -> Statements:
         """Which rows use which photo, and the photos not yet filed, in the transaction of the rows

@@ -52,6 +52,21 @@ async def test_passage_is_committed_with_its_photos_before_the_call_returns(ledg
     assert rows[0][0] == 0
 
 
+async def test_camera_sized_photos_are_on_disk_before_the_passage_is_committed(ledger_hub) -> None:
+    hub = await ledger_hub()
+    data = passage(2)
+    data["images"] = {"plate": data["images"]["plate"] + bytes(30_000), "scene": b"\xff\xd8" + bytes(200_000)}
+    await _record(hub, data)
+    [record] = (await _query(hub, passage_id=data["passage_id"]))["items"]
+    for role in ("plate", "scene"):
+        sha = record[f"photo_{role}"]
+        path = hub.data_dir / "evidence" / sha[:2] / sha[2:4] / f"{sha}.jpg"
+        assert path.read_bytes() == data["images"][role]
+    _, rows = await hub.db.connection.execute_query("SELECT count(*) FROM ledger_evidence_pending")
+    assert rows[0][0] == 0  # large photos do not travel through the database log
+    assert (await hub.services.async_call("ledger", "verify", {}))["ok"]
+
+
 async def test_concurrent_passages_get_distinct_places_in_one_chain(ledger_hub) -> None:
     hub = await ledger_hub()
     results = await asyncio.gather(*(_record(hub, passage(n)) for n in range(120)))
