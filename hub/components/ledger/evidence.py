@@ -1,8 +1,9 @@
 """Evidence store: photos as content-addressed files, `evidence/ab/cd/<sha256>.jpg`.
 
-Blocking file work: call these from an executor. A photo reaches the store through the filing job
-(filing.py), which writes it under a temporary name, flushes it and renames it, so a crash never
-leaves a half-written photo under its hash; until then it is kept in the database with its row.
+Blocking file work: call these from an executor. A photo reaches the store before its row is
+committed (camera-sized photos) or after, through the filing job (small ones, kept in the database
+with their row until then: filing.py). Either way it is written under a temporary name, flushed and
+renamed, so a crash never leaves a half-written photo under its hash.
 """
 
 from __future__ import annotations
