@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 FORMAT = "ecogate-chain-v1"
@@ -55,6 +56,28 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",
 _LINK = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
+def _link_encoder() -> Callable[[list[Any]], str]:
+    """`_LINK.encode` for the flat list that is hashed, minus what it redoes on every call.
+
+    `JSONEncoder.encode` builds a C encoder for each call, which costs about as much as encoding a
+    row; this one is built once, with the very settings `encode` passes, so the text is the same
+    byte for byte. No circular-reference markers: a row is a flat list of scalars, and a shared
+    markers dict would be shared between the event loop and the database thread as well. Without
+    the C accelerator (an unusual build) it is `_LINK.encode` itself.
+    """
+    if c_make_encoder is None:
+        return _LINK.encode
+    chunks = c_make_encoder(None, _LINK.default, encode_basestring, None, ":", ",", False, False, True)
+
+    def encode(value: list[Any]) -> str:
+        return "".join(chunks(value, 0))
+
+    return encode
+
+
+_encode_link = _link_encoder()
+
+
 def canonical_json(value: Any) -> str:
     """Sorted keys, no spaces, UTF-8 text kept as is: the same data always gives the same text."""
     return _CANONICAL.encode(value)
@@ -62,7 +85,7 @@ def canonical_json(value: Any) -> str:
 
 def row_hash(spec: ChainSpec, values: Sequence[Any]) -> str:
     """Hash of one row; `values` in `spec.columns` order (prev_hash last)."""
-    encoded = _LINK.encode([FORMAT, spec.name, *values])
+    encoded = _encode_link([FORMAT, spec.name, *values])
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
@@ -71,7 +94,7 @@ def seal(spec: ChainSpec, row: dict[str, Any], seq: int, prev_hash: str) -> tupl
     row["seq"] = seq
     row["prev_hash"] = prev_hash
     values = tuple(map(row.get, spec.columns))
-    digest = row_hash(spec, values)
+    digest = hashlib.sha256(_encode_link([FORMAT, spec.name, *values]).encode("utf-8")).hexdigest()
     row["hash"] = digest
     return (*values, digest)
 

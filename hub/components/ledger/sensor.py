@@ -69,8 +69,9 @@ class PlantCounters:
     def on_recorded(self, event: Event) -> None:
         record: dict[str, Any] = event.data
         hub = self.ledger.hub
-        if hub.now().date() != self.day:
-            self.day = hub.now().date()  # one recount, however many rows arrive before it runs
+        today = hub.now().date()  # once per row: a bulk append brings thousands
+        if today != self.day:
+            self.day = today  # one recount, however many rows arrive before it runs
             hub.async_create_task(self.async_refresh())  # the count of the new day includes this
             return
         changed: list[str] = []

@@ -5,22 +5,32 @@ Whatever is queued while a transaction runs goes into the next one (group commit
 many passages at busy times, a lone passage is committed at once, and a caller's `async_append`
 returns only after its row is committed. Nothing is awaited inside a transaction except the database.
 
-On SQLite the whole transaction (read the head, check idempotency keys, seal, insert, index, commit)
-runs as one call on the database's own thread: one hop instead of one per statement. Elsewhere
-(PostgreSQL) the same steps go through tortoise statement by statement. After the commit the callers
-are woken first; `on_commit` (the bus events) and the head file follow, off the callers' path.
+Rows are sealed (given seq, prev_hash and hash) on the event loop against the head this writer
+last committed, and the rows queued behind a transaction are sealed while it runs: sealing and
+inserting overlap. Inside the transaction the real head and the idempotency keys are read as ever;
+rows sealed against another head (another process appended: a command-line run, a second hub on the
+same database) or placed after a duplicate are sealed again there, so the chain is right whatever
+the guess was. The rows end with the seq, prev_hash and hash that were committed.
+
+On SQLite the whole transaction (read the head, check idempotency keys, insert, index, commit) runs
+as one call on the database's own thread: one hop instead of one per statement. The rows go in as
+multi-row INSERTs, so that the thread holds the GIL only to bind them and lets the loop run while
+SQLite writes. Elsewhere (PostgreSQL) the same steps go through tortoise statement by statement.
+After the commit the callers are woken first; `on_commit` (the bus events) and the head file follow,
+off the callers' path.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import os
 import sqlite3
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,12 +48,16 @@ from .sql import for_dialect, insert_sql
 _LOGGER = logging.getLogger(__name__)
 ATTEMPTS = 5
 YIELD_SECONDS = 0.05  # how long a writer that yields (the audit log) waits for passages to go first
+# The listeners of a batch run while the next transaction is under way; should that one be slow to
+# start (the connection busy with a long query), they run after this long anyway.
+DEFER_SECONDS = 0.02
 RETRIED = (IntegrityError, OperationalError, sqlite3.IntegrityError, sqlite3.OperationalError)
 
 Row = dict[str, Any]
 Statements = list[tuple[str, list[Sequence[Any]]]]
 SideRows = Callable[[list[Row]], Statements]  # more rows for the same transaction (an index)
 Committed = list[tuple[Row, Context | None]]  # the rows of a transaction, with their callers' contexts
+Link = tuple[int, str]  # (seq, hash) of a row: where the next row attaches
 OnCommit = Callable[[Committed], None]
 RunBlocking = Callable[..., Awaitable[Any]]
 
@@ -65,6 +79,11 @@ class _Append:
     context: Context | None = None
     urgent: bool = True
     result: Any = None
+    # Sealed ahead (on the loop): the link the rows were sealed after, their insert parameters and
+    # the link of the last of them. Valid only if the chain really ends at `after` when they go in.
+    after: Link | None = None
+    params: list[tuple[Any, ...]] | None = None
+    end: Link | None = None
 
 
 class ChainWriter:
@@ -98,9 +117,17 @@ class ChainWriter:
         self._idle.set()
         self._worker: asyncio.Task[None] | None = None
         self._head: tuple[int, str] | None = None  # last committed link, for the head file
+        # Where this writer expects the chain to end when its next transaction starts: the last link
+        # it committed (None: not known yet, or a transaction failed). Only a guess for sealing ahead.
+        self._tail: Link | None = None
+        # Committed batches whose `on_commit` waits for the next transaction to be under way (see
+        # `_under_way`); delivered in commit order, never dropped.
+        self._deferred: list[Committed] = []
         self._head_job: asyncio.Future[Any] | None = None
         self._head_sent: tuple[int, str] | None = None  # the newest head given to a file write
         self._insert = insert_sql(dialect, spec.table, (*spec.columns, "hash"))
+        self._inserts: dict[int, str] = {}  # multi-row INSERT by number of rows (SQLite)
+        self._max_rows = 0  # rows in the largest multi-row INSERT; set from the connection's limit
         self._head_sql = for_dialect(
             dialect, f'SELECT seq, hash FROM "{spec.table}" ORDER BY seq DESC LIMIT 1'
         )
@@ -117,6 +144,7 @@ class ChainWriter:
         if self._worker is not None and not self._worker.done():
             await self._idle.wait()
         await asyncio.sleep(0)  # the last batch's on_commit, scheduled right after its callers
+        self._deliver_deferred()  # none should be left; never lose one if the worker was cut short
         if self._worker is not None:
             self._worker.cancel()
             await asyncio.gather(self._worker, return_exceptions=True)
@@ -199,12 +227,18 @@ class ChainWriter:
     # ----- the worker ----------------------------------------------------------------------------
     async def _run(self) -> None:
         while True:
+            if self._deferred and not self._work.is_set():  # no transaction follows: deliver now
+                asyncio.get_running_loop().call_soon(self._deliver_deferred)
             await self._work.wait()
             if not self._urgent and (hold := self._expecting()):  # a passage is coming: it goes first
+                if self._deferred:
+                    asyncio.get_running_loop().call_soon(self._deliver_deferred)
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(hold):
                         await self._urgent_queued.wait()
             if self._yield_to is not None:  # passages first: a barrier waits for them
+                if self._deferred:
+                    asyncio.get_running_loop().call_soon(self._deliver_deferred)
                 await self._yield_to.async_quiet(YIELD_SECONDS)
             batch = self._take_batch()
             try:
@@ -259,8 +293,13 @@ class ChainWriter:
         if committed:
             last = committed[-1][0]
             self._head = (last["seq"], last["hash"])
-            # Behind the callers just woken: they go on (to the barrier) before the listeners run.
-            asyncio.get_running_loop().call_soon(self._delivered, committed)
+            if self._pending:
+                # The next transaction starts at once: the listeners run while it is under way.
+                self._deferred.append(committed)
+                asyncio.get_running_loop().call_later(DEFER_SECONDS, self._deliver_deferred)
+            else:
+                # Behind the callers just woken: they go on (to the barrier) before the listeners run.
+                asyncio.get_running_loop().call_soon(self._delivered, committed)
 
     async def _commit_with_retry(self, batch: list[_Append]) -> Committed:
         for attempt in range(1, ATTEMPTS + 1):
@@ -277,6 +316,24 @@ class ChainWriter:
         raise AssertionError("unreachable")
 
     async def _commit(self, batch: list[_Append]) -> Committed:
+        try:
+            new, self._tail = await self._commit_once(batch)
+        except BaseException:
+            self._tail = None  # the head is in doubt (another process?): the next try seals inside
+            raise
+        return new
+
+    async def _commit_once(self, batch: list[_Append]) -> tuple[Committed, Link]:
+        # Seal on the loop what is not sealed yet: the same work the transaction would do, in the
+        # same series, but it lets the rows queued behind be sealed while this one runs.
+        end = self._seal_ahead(batch, self._tail)
+        try:
+            return await self._transaction(batch, end)
+        finally:
+            self._deliver_deferred()  # if the transaction never got as far as its insert
+
+    async def _transaction(self, batch: list[_Append], end: Link | None) -> tuple[Committed, Link]:
+        loop = asyncio.get_running_loop()
         client = connections.get("default")
         if self.dialect == "sqlite":
             async with client.acquire_connection() as connection:
@@ -287,7 +344,8 @@ class ChainWriter:
                 run = getattr(connection, "_execute", None)
                 raw = getattr(connection, "_conn", None)
                 if run is not None and isinstance(raw, sqlite3.Connection):
-                    return await run(self._commit_sqlite, raw, batch)  # type: ignore[no-any-return]
+                    return await run(self._commit_sqlite, raw, batch, loop)  # type: ignore[no-any-return]
+        loop.call_soon(self._under_way, end)  # runs while the statements below wait for the server
         async with in_transaction() as conn:
             _, rows = await conn.execute_query(self._head_sql)
             keys = [item.key for item in batch if item.key]
@@ -296,16 +354,25 @@ class ChainWriter:
                 _, found = await conn.execute_query(
                     self._dedupe_sql(len(keys)), [*self._dedupe.params, *keys]
                 )
-            params, new = self._seal(batch, rows[0] if rows else None, found)
+            params, new, last = self._seal(batch, rows[0] if rows else None, found)
             if params:
                 await conn.execute_many(self._insert, params)
                 for sql, values in self._side_rows(new_rows(new)) if self._side_rows else ():
                     await conn.execute_many(sql, values)
-        return new
+        return new, last
 
-    def _commit_sqlite(self, conn: sqlite3.Connection, batch: list[_Append]) -> Committed:
+    def _commit_sqlite(
+        self,
+        conn: sqlite3.Connection,
+        batch: list[_Append],
+        loop: asyncio.AbstractEventLoop,
+    ) -> tuple[Committed, Link]:
         """The whole transaction, on the database's thread. IMMEDIATE: take the write lock first, so
-        that another process's append waits for ours instead of failing halfway."""
+        that another process's append waits for ours instead of failing halfway.
+
+        The loop's work for the meantime (`_under_way`) is started just before the insert, not at
+        once: run while this thread still takes turns at the GIL for each short statement, it would
+        make the thread wait for the GIL at every turn; during the insert SQLite runs without it."""
         conn.execute("BEGIN IMMEDIATE")
         try:
             head = conn.execute(self._head_sql).fetchone()
@@ -313,9 +380,10 @@ class ChainWriter:
             found: list[Any] = []
             if self._dedupe is not None and keys:
                 found = conn.execute(self._dedupe_sql(len(keys)), [*self._dedupe.params, *keys]).fetchall()
-            params, new = self._seal(batch, head, found)
+            params, new, last = self._seal(batch, head, found)
+            loop.call_soon_threadsafe(self._under_way, last)  # where the next rows attach, if this commits
             if params:
-                conn.executemany(self._insert, params)
+                self._insert_sqlite(conn, params)
                 for sql, values in self._side_rows(new_rows(new)) if self._side_rows else ():
                     conn.executemany(sql, values)
             conn.execute("COMMIT")
@@ -323,7 +391,37 @@ class ChainWriter:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        return new
+        return new, last
+
+    def _insert_sqlite(self, conn: sqlite3.Connection, params: list[tuple[Any, ...]]) -> None:
+        """Insert the rows as few multi-row INSERTs: executemany binds and steps row by row and takes
+        the GIL back after every row, so a busy event loop (sealing the next rows, running listeners)
+        would stall it at each one; one statement binds all its rows, then SQLite writes them without
+        the GIL. Statements of the largest size and powers of two below it: a few to prepare, each
+        kept by sqlite3's statement cache."""
+        if not self._max_rows:
+            width = len(self.spec.columns) + 1
+            limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+            self._max_rows = max(1, min(MAX_BATCH, limit // width))
+        done, total = 0, len(params)
+        while done < total:
+            left = total - done
+            rows = self._max_rows if left >= self._max_rows else 1 << (left.bit_length() - 1)
+            if rows == 1:
+                conn.execute(self._insert, params[done])
+            else:
+                conn.execute(
+                    self._insert_rows(rows), list(itertools.chain.from_iterable(params[done : done + rows]))
+                )
+            done += rows
+
+    def _insert_rows(self, rows: int) -> str:
+        sql = self._inserts.get(rows)
+        if sql is None:
+            marks = "(" + ", ".join("?" for _ in range(len(self.spec.columns) + 1)) + ")"
+            head, _, _ = self._insert.partition(" VALUES ")
+            sql = self._inserts[rows] = f"{head} VALUES {', '.join(itertools.repeat(marks, rows))}"
+        return sql
 
     def _dedupe_sql(self, count: int) -> str:
         assert self._dedupe is not None
@@ -337,9 +435,11 @@ class ChainWriter:
 
     def _seal(
         self, batch: list[_Append], head: Sequence[Any] | None, found: list[Any]
-    ) -> tuple[list[tuple[Any, ...]], Committed]:
-        """Place the batch's rows after `head`; returns the insert parameters and the new rows."""
-        seq, prev_hash = (int(head[0]), str(head[1])) if head else (0, GENESIS_HASH)
+    ) -> tuple[list[tuple[Any, ...]], Committed, Link]:
+        """Place the batch's rows after `head` (inside the transaction); returns the insert
+        parameters, the new rows and the link of the last row. Rows sealed ahead after exactly the
+        link they now follow are kept; any others are sealed again here."""
+        link: Link = (int(head[0]), str(head[1])) if head else (0, GENESIS_HASH)
         column = self._dedupe.column if self._dedupe else ""
         existing: dict[str, Row] = {r[0]: {column: r[0], "seq": int(r[1]), "hash": r[2]} for r in found}
         params: list[tuple[Any, ...]] = []
@@ -347,16 +447,79 @@ class ChainWriter:
         for item in batch:
             if item.key and item.key in existing:
                 item.result = {**existing[item.key], "duplicate": True}
+                if item.after is not None:  # sealed ahead, but not committed: its rows say nothing
+                    for row in item.rows:
+                        for column in ("seq", "prev_hash", "hash"):
+                            row.pop(column, None)
+                    item.after = item.params = item.end = None
                 continue
-            for row in item.rows:
-                seq += 1
-                params.append(seal(self.spec, row, seq, prev_hash))
-                prev_hash = row["hash"]
-                new.append((row, item.context))
+            if item.after != link or item.params is None or item.end is None:
+                self._seal_item(item, link)
+            assert item.params is not None and item.end is not None
+            params += item.params
+            new += [(row, item.context) for row in item.rows]
+            link = item.end
             if item.key:
                 existing[item.key] = item.rows[0]
             item.result = item.rows[0] if item.key or len(item.rows) == 1 else item.rows
-        return params, new
+        return params, new, link
+
+    def _seal_item(self, item: _Append, after: Link) -> None:
+        seq, prev_hash = after
+        params: list[tuple[Any, ...]] = []
+        for row in item.rows:
+            seq += 1
+            values = seal(self.spec, row, seq, prev_hash)
+            params.append(values)
+            prev_hash = values[-1]
+        item.after, item.params, item.end = after, params, (seq, prev_hash)
+
+    def _seal_ahead(self, items: Iterable[_Append], link: Link | None) -> Link | None:
+        """Seal items (on the loop) as if the chain ended at `link`; returns where they end, or None
+        where that cannot be told (no link known; a key seen twice: the transaction decides which
+        row is kept). Items already sealed after the right link are left as they are."""
+        if link is None:
+            return None
+        keys: set[str] = set()
+        for item in items:
+            if item.key:
+                if item.key in keys:
+                    return None
+                keys.add(item.key)
+            if item.after != link or item.end is None:
+                self._seal_item(item, link)
+            assert item.end is not None
+            link = item.end
+        return link
+
+    def _under_way(self, end: Link | None) -> None:
+        """While a transaction runs: the listeners of the batches before it, then seal the rows that
+        will follow it (if it ends where it was sealed to end)."""
+        self._deliver_deferred()
+        if end is not None:
+            self._seal_pending(end)
+
+    def _deliver_deferred(self) -> None:
+        while self._deferred:
+            self._delivered(self._deferred.pop(0))
+
+    def _seal_pending(self, link: Link) -> None:
+        """Seal what the next transaction will take (see `_take_batch`), while this one runs. Only
+        queued items are touched: those of the running transaction belong to its thread now."""
+        try:
+            self._seal_ahead(itertools.islice(self._pending, self._next_batch_size()), link)
+        except Exception:  # a row that cannot be sealed fails in its own transaction, as before
+            _LOGGER.debug("Ledger %s: sealing ahead failed", self.spec.name, exc_info=True)
+
+    def _next_batch_size(self) -> int:
+        """How many queued items the next `_take_batch` takes (as things stand)."""
+        count = size = 0
+        for item in self._pending:
+            if count and size + len(item.rows) > MAX_BATCH:
+                break
+            count += 1
+            size += len(item.rows)
+        return count
 
     # ----- after the commit ----------------------------------------------------------------------
     def _delivered(self, committed: Committed) -> None:

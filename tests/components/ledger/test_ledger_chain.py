@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import pytest
 
 from hub.components.ledger.chain import (
     AUDIT_CHAIN,
+    FORMAT,
     RECORD_CHAIN,
     Cursor,
     canonical_json,
@@ -88,3 +92,24 @@ def test_canonical_encoding_is_stable_and_keeps_chinese() -> None:
 def test_the_chain_name_is_part_of_the_hash() -> None:
     values = (1, 2, "x", None, "ui", "login", "ok", None, "{}", "", GENESIS_HASH)
     assert row_hash(AUDIT_CHAIN, values) != row_hash(RECORD_CHAIN, values)
+
+
+TRICKY = [
+    "冀B12345", "唐山顺达物流有限公司", 'say "hi"', "back\\slash", "tab\tnew\nline\r", "\x00\x01\x1f\x7f",
+    "\u2028\u2029", "emoji 🚛", "", None, 0, -1, 2**63 - 1, 10**30, 0.1, 1e-7, 1e300, -0.0, 3.0,
+    True, False, '{"a":"国五","b":[1,2]}',
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("chain", [RECORD_CHAIN, AUDIT_CHAIN])
+def test_row_hash_is_sha256_of_the_json_text_of_earlier_releases(chain) -> None:
+    # Rows written by earlier releases must still verify: the hashed text is exactly what
+    # json.dumps gave them, whatever the encoder used now.
+    width = len(chain.columns)
+    for start in range(len(TRICKY)):
+        values = [TRICKY[(start + i) % len(TRICKY)] for i in range(width)]
+        text = json.dumps([FORMAT, chain.name, *values], ensure_ascii=False, separators=(",", ":"))
+        assert row_hash(chain, values) == hashlib.sha256(text.encode("utf-8")).hexdigest()
+        row = dict(zip(chain.columns, values, strict=True))
+        sealed = seal(chain, row, values[0], values[-1])
+        assert sealed[-1] == row["hash"] == row_hash(chain, sealed[:-1])
