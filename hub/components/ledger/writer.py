@@ -293,8 +293,10 @@ class ChainWriter:
         if committed:
             last = committed[-1][0]
             self._head = (last["seq"], last["hash"])
-            if self._pending:
-                # The next transaction starts at once: the listeners run while it is under way.
+            if self._pending and len(self._pending[0].rows) > 1:
+                # More of a bulk append (a replay, an import) starts at once: the listeners run
+                # while it is under way. Not before a single row: a passage that waits next would
+                # wait for them too.
                 self._deferred.append(committed)
                 asyncio.get_running_loop().call_later(DEFER_SECONDS, self._deliver_deferred)
             else:
@@ -381,7 +383,8 @@ class ChainWriter:
             if self._dedupe is not None and keys:
                 found = conn.execute(self._dedupe_sql(len(keys)), [*self._dedupe.params, *keys]).fetchall()
             params, new, last = self._seal(batch, head, found)
-            loop.call_soon_threadsafe(self._under_way, last)  # where the next rows attach, if this commits
+            if self._deferred or self._pending:  # else nothing to do meanwhile: no wake-up of the loop
+                loop.call_soon_threadsafe(self._under_way, last)  # where the next rows attach
             if params:
                 self._insert_sqlite(conn, params)
                 for sql, values in self._side_rows(new_rows(new)) if self._side_rows else ():
