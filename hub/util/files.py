@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
+import sys
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+
+# syncfs(2) flushes a whole file system in one go: for a batch of new files, one journal commit
+# instead of one per file and one per directory. Linux only; elsewhere files are flushed one by one.
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+SYNCFS_FROM = 8  # files in one batch from which syncfs beats flushing them one by one
 
 
 def write_atomic(path: Path, content: bytes, *, sync_dir: bool = False, mode: int = 0o666) -> None:
@@ -23,6 +30,9 @@ def write_atomic_many(
 ) -> None:
     """`write_atomic` for several files at once: all are written before any is flushed, so the file
     system joins their flushes into one, and each directory is flushed once."""
+    if sync_dir and len(files) >= SYNCFS_FROM and _LIBC is not None and hasattr(_LIBC, "syncfs"):
+        _write_with_syncfs(files, mode)
+        return
     temps: list[tuple[Path, Path]] = []
     try:
         for path, content in files:
@@ -53,3 +63,38 @@ def write_atomic_many(
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
+
+
+def _write_with_syncfs(files: Sequence[tuple[Path, bytes]], mode: int) -> None:
+    """Write every file under a temporary name, flush the file system, rename them all, flush again:
+    no name ever points at data that is not on disk."""
+    assert _LIBC is not None
+    temps: list[tuple[Path, Path]] = []
+    try:
+        for path, content in files:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+            temps.append((temp, path))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(content)
+        _syncfs(temps[0][0])
+        for temp, path in temps:
+            os.replace(temp, path)
+    except BaseException:
+        for temp, _ in temps:
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+        raise
+    _syncfs(temps[0][1])
+
+
+def _syncfs(path: Path) -> None:
+    assert _LIBC is not None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if _LIBC.syncfs(fd) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err), str(path))
+    finally:
+        os.close(fd)
