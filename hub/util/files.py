@@ -29,10 +29,10 @@ def write_atomic_many(
     files: Sequence[tuple[Path, bytes]], *, sync_dir: bool = False, mode: int = 0o666
 ) -> None:
     """`write_atomic` for several files at once: all are written before any is flushed, so the file
-    system joins their flushes into one, and each directory is flushed once."""
-    if sync_dir and len(files) >= SYNCFS_FROM and _LIBC is not None and hasattr(_LIBC, "syncfs"):
-        _write_with_syncfs(files, mode)
-        return
+    system joins their flushes into one, and each directory is flushed once. A larger batch whose
+    names must survive too is flushed with syncfs instead: once before the renames (no name ever
+    points at data not on disk) and once after them."""
+    whole_fs = sync_dir and len(files) >= SYNCFS_FROM and _LIBC is not None and hasattr(_LIBC, "syncfs")
     temps: list[tuple[Path, Path]] = []
     try:
         for path, content in files:
@@ -43,12 +43,11 @@ def write_atomic_many(
             temps.append((temp, path))
             with os.fdopen(fd, "wb") as handle:
                 handle.write(content)
-        for temp, _ in temps:
-            fd = os.open(temp, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        if whole_fs:
+            _syncfs(temps[0][0])
+        else:
+            for temp, _ in temps:
+                _fsync(temp)
         for temp, path in temps:
             os.replace(temp, path)
     except BaseException:
@@ -56,37 +55,19 @@ def write_atomic_many(
             with contextlib.suppress(FileNotFoundError):
                 temp.unlink()
         raise
-    if sync_dir:
+    if whole_fs:
+        _syncfs(temps[0][1])
+    elif sync_dir:
         for directory in {path.parent for path, _ in files}:
-            dir_fd = os.open(directory, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            _fsync(directory)
 
 
-def _write_with_syncfs(files: Sequence[tuple[Path, bytes]], mode: int) -> None:
-    """Write every file under a temporary name, flush the file system, rename them all, flush again:
-    no name ever points at data that is not on disk."""
-    assert _LIBC is not None
-    temps: list[tuple[Path, Path]] = []
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
     try:
-        for path, content in files:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-            temps.append((temp, path))
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(content)
-        _syncfs(temps[0][0])
-        for temp, path in temps:
-            os.replace(temp, path)
-    except BaseException:
-        for temp, _ in temps:
-            with contextlib.suppress(FileNotFoundError):
-                temp.unlink()
-        raise
-    _syncfs(temps[0][1])
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _syncfs(path: Path) -> None:
