@@ -31,9 +31,6 @@ class EvidenceStore:
         """Store photos whose hashes the caller has checked, each name flushed to disk."""
         write_atomic_many([(self.path_of(sha), content) for sha, content in photos], sync_dir=True)
 
-    def read(self, sha256: str) -> bytes:
-        return self.path_of(sha256).read_bytes()
-
     def read_verified(self, sha256: str) -> bytes:
         """The photo, only if it still has its hash: a changed file is never served as evidence."""
         try:

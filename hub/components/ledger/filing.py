@@ -61,10 +61,12 @@ async def async_photo_states(
     missing = [s for s, state in states.items() if state == "missing"]
     if missing:
         pending = await async_pending(conn, dialect, missing)
-        # One not pending any more was filed since the file was looked for: look again.
-        again = [s for s in missing if s not in pending]
-        states.update(await run_blocking(lambda: {s: state_of(s, c) for s, c in pending.items()}))
-        states.update(await run_blocking(lambda: {s: evidence.check(s) for s in again}))
+
+        def recheck() -> dict[str, EvidenceState]:
+            # One not pending any more was filed since its file was looked for: look again.
+            return {s: state_of(s, pending[s]) if s in pending else evidence.check(s) for s in missing}
+
+        states.update(await run_blocking(recheck))
     return states
 
 
