@@ -16,6 +16,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -32,33 +33,31 @@ class WalCheckpointer:
         self.database = database
         self.wal = database.with_name(database.name + "-wal")
         self._run_blocking = run_blocking
-        self._conn: sqlite3.Connection | None = None
         self.checkpoints = 0
 
     async def async_run(self) -> None:
         """Until cancelled: checkpoint when the log was written and is quiet now, or is long."""
         last = 0.0
-        try:
-            while True:
-                await asyncio.sleep(CHECK_SECONDS)
-                size, written = self._log_state()
-                quiet = time.time() - written >= QUIET_SECONDS
-                if written > last and (quiet or size >= LOG_BYTES):
-                    try:
-                        await self._run_blocking(self.checkpoint)
-                    except sqlite3.Error as err:  # a busy or locked database: next time
-                        _LOGGER.warning("WAL checkpoint of %s failed: %s", self.database, err)
-                    last = time.time()
-        finally:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        while True:
+            await asyncio.sleep(CHECK_SECONDS)
+            size, written = self._log_state()
+            quiet = time.time() - written >= QUIET_SECONDS
+            if written > last and (quiet or size >= LOG_BYTES):
+                try:
+                    await self._run_blocking(self.checkpoint)
+                except sqlite3.Error as err:  # a busy or locked database: next time
+                    _LOGGER.warning("WAL checkpoint of %s failed: %s", self.database, err)
+                last = time.time()
 
     def checkpoint(self) -> tuple[int, int]:
-        """Blocking: one PASSIVE checkpoint; returns (frames in the log, frames checkpointed)."""
-        if self._conn is None:
-            self._conn = sqlite3.connect(self.database, timeout=1.0, check_same_thread=False)
-        _, log, done = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        """Blocking: one PASSIVE checkpoint; returns (frames in the log, frames checkpointed).
+
+        The connection lives only for this call, on the worker thread that runs it: cancelling the job
+        does not stop that thread, so a connection kept by the job and closed on cancel could be freed
+        under a checkpoint still running (a segfault in CI once).
+        """
+        with closing(sqlite3.connect(self.database, timeout=1.0)) as conn:
+            _, log, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         self.checkpoints += 1
         return int(log), int(done)
 
