@@ -43,7 +43,8 @@ from hub.util.vin import vin_check_digit
 LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 STAGES = "6" * 50 + "5" * 30 + "4" * 12 + "3" * 3 + "D" * 5
 ROUTINE = (
-    "ledger.record_passage", "ledger.record_followup", "ledger.record_audit", "ledger.read_records",
+    "ledger.record_passage", "ledger.record_followup", "ledger.record_followups",
+    "ledger.record_audit", "ledger.read_records",
     "ledger.open_passages", "barrier.open", "barrier.close", "barrier.display", "barrier.alarm",
     "vehicles.lookup",
 )  # fmt: skip

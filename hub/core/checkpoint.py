@@ -3,10 +3,19 @@
 By default SQLite checkpoints inside the COMMIT that pushes the WAL past 1,000 pages: that commit then
 also copies the log into the database file and flushes it, so one passage in every few hundred (one in
 a few dozen once photos travel in the log) waits tens of milliseconds at the barrier. The hub turns
-that off (`wal_autocheckpoint=0`) and runs PASSIVE checkpoints here instead, on its own connection on
-a worker thread: they never take the write lock, so commits go on meanwhile. They still share the disk
-with the commits' flushes, so they wait for a quiet moment (the log not written for a while) unless
-the log grows long.
+that off (`wal_autocheckpoint=0`) and runs checkpoints here instead, on their own connection on a
+worker thread. When the log has been quiet for a while, a PASSIVE checkpoint copies it; the next
+commit then starts the log over from its beginning.
+
+Under steady traffic there is no quiet moment, and a PASSIVE checkpoint alone never lets the log start
+over: a commit nearly always lands while it runs, so the log is never wholly copied when the next
+transaction begins, and every commit goes on extending the file (a flush that also has to commit the
+file system's journal: about twice as slow, and far slower while anything else writes to the disk).
+So once the log holds LOG_BYTES, the PASSIVE checkpoint (which copies the bulk of it without taking
+the write lock) is followed by a RESTART one: it takes the write lock for the few frames committed
+meanwhile, and the next commit starts the log over. From then on commits overwrite the file in place.
+How long the log is comes from the WAL index (the `-shm` file, a documented format): the file's own
+size stays at its longest once the log starts over.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import closing
@@ -24,6 +34,7 @@ _LOGGER = logging.getLogger(__name__)
 CHECK_SECONDS = 0.25  # how often the log is looked at
 QUIET_SECONDS = 0.5  # a log not written for this long is checkpointed
 LOG_BYTES = 64 * 1024 * 1024  # a log this long is checkpointed even while commits go on
+FRAME_HEADER = 24  # bytes before each page in the log
 
 RunBlocking = Callable[..., Awaitable[Any]]
 
@@ -32,25 +43,30 @@ class WalCheckpointer:
     def __init__(self, database: Path, run_blocking: RunBlocking) -> None:
         self.database = database
         self.wal = database.with_name(database.name + "-wal")
+        self.shm = database.with_name(database.name + "-shm")
         self._run_blocking = run_blocking
         self.checkpoints = 0
 
     async def async_run(self) -> None:
-        """Until cancelled: checkpoint when the log was written and is quiet now, or is long."""
+        """Until cancelled: checkpoint a log written since the last time once it is quiet, or once
+        it holds LOG_BYTES."""
         last = 0.0
         while True:
             await asyncio.sleep(CHECK_SECONDS)
-            size, written = self._log_state()
+            written = self._written()
+            if written <= last:
+                continue
             quiet = time.time() - written >= QUIET_SECONDS
-            if written > last and (quiet or size >= LOG_BYTES):
+            if quiet or self._log_bytes() >= LOG_BYTES:
                 try:
-                    await self._run_blocking(self.checkpoint)
+                    await self._run_blocking(self.checkpoint, not quiet)
                 except sqlite3.Error as err:  # a busy or locked database: next time
                     _LOGGER.warning("WAL checkpoint of %s failed: %s", self.database, err)
                 last = time.time()
 
-    def checkpoint(self) -> tuple[int, int]:
-        """Blocking: one PASSIVE checkpoint; returns (frames in the log, frames checkpointed).
+    def checkpoint(self, restart: bool = False) -> tuple[int, int]:
+        """Blocking: a PASSIVE checkpoint, then with `restart` a RESTART one; returns (frames in the
+        log, frames checkpointed) of the last.
 
         The connection lives only for this call, on the worker thread that runs it: cancelling the job
         does not stop that thread, so a connection kept by the job and closed on cancel could be freed
@@ -58,13 +74,27 @@ class WalCheckpointer:
         """
         with closing(sqlite3.connect(self.database, timeout=1.0)) as conn:
             _, log, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if restart:
+                _, log, done = conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
         self.checkpoints += 1
         return int(log), int(done)
 
-    def _log_state(self) -> tuple[int, float]:
-        """The log's size and when it was last written (wall clock, as file times are)."""
+    def _written(self) -> float:
+        """When the log was last written (wall clock, as file times are); 0 without a log."""
         try:
-            stat = self.wal.stat()
+            return self.wal.stat().st_mtime
         except FileNotFoundError:
-            return 0, 0.0
-        return stat.st_size, stat.st_mtime
+            return 0.0
+
+    def _log_bytes(self) -> int:
+        """The length of the log since it last started over: frames in the WAL index header."""
+        try:
+            with self.shm.open("rb") as index:
+                header = index.read(20)
+        except FileNotFoundError:
+            return 0
+        if len(header) < 20:
+            return 0
+        page = int.from_bytes(header[14:16], sys.byteorder) or 1
+        frames = int.from_bytes(header[16:20], sys.byteorder)
+        return frames * ((65536 if page == 1 else page) + FRAME_HEADER)

@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import sqlite3
 import threading
+import time
 
 from hub.core import checkpoint
 from hub.core.checkpoint import WalCheckpointer
@@ -63,6 +64,44 @@ async def test_a_long_log_is_checkpointed_while_the_writer_keeps_its_connection(
     reader.close()
 
 
+async def test_under_steady_commits_the_log_starts_over_instead_of_growing(tmp_path, monkeypatch) -> None:
+    # A PASSIVE checkpoint alone nearly always has a commit land while it runs, and then the log never
+    # starts over: every commit extends the file (a slower flush), without bound.
+    monkeypatch.setattr(checkpoint, "CHECK_SECONDS", 0.02)
+    monkeypatch.setattr(checkpoint, "LOG_BYTES", 256 * 1024)
+    database = tmp_path / "plant.db"
+    setup = sqlite3.connect(database, isolation_level=None)
+    setup.execute("PRAGMA journal_mode=WAL")
+    setup.execute("CREATE TABLE t (x BLOB)")
+    setup.close()
+    wal = database.with_name("plant.db-wal")
+    stop, largest, commits = threading.Event(), [0], [0]
+
+    def commit_steadily() -> None:
+        writer = sqlite3.connect(database, isolation_level=None, timeout=5)
+        writer.execute("PRAGMA wal_autocheckpoint=0")
+        writer.execute("PRAGMA synchronous=OFF")  # a commit a millisecond, whatever the disk
+        while not stop.is_set() and commits[0] < 20_000:
+            writer.execute("INSERT INTO t VALUES (zeroblob(4000))")
+            commits[0] += 1
+            largest[0] = max(largest[0], wal.stat().st_size)
+            time.sleep(0.001)
+        writer.close()
+
+    job = WalCheckpointer(database, asyncio.to_thread)
+    task = asyncio.create_task(job.async_run())
+    committing = asyncio.create_task(asyncio.to_thread(commit_steadily))
+    try:
+        # Ten times the limit committed, long enough for several checkpoints.
+        await wait_until(lambda: commits[0] * 4096 > 10 * checkpoint.LOG_BYTES and job.checkpoints >= 3, 60)
+    finally:
+        stop.set()
+        await committing
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert largest[0] < 4 * checkpoint.LOG_BYTES, (largest[0], commits[0], job.checkpoints)
+
+
 async def test_stopping_the_job_lets_a_checkpoint_already_on_its_thread_finish(
     tmp_path, monkeypatch
 ) -> None:
@@ -93,10 +132,10 @@ async def test_stopping_the_job_lets_a_checkpoint_already_on_its_thread_finish(
     monkeypatch.setattr(checkpoint.sqlite3, "connect", HeldConnection)
     outcome: concurrent.futures.Future = concurrent.futures.Future()
 
-    async def run_blocking(call):
+    async def run_blocking(call, *args):
         def run() -> None:
             try:
-                outcome.set_result(call())
+                outcome.set_result(call(*args))
             except BaseException as err:
                 outcome.set_exception(err)
 

@@ -29,6 +29,7 @@ TARGET_KEYS = (
 DEFAULT_ROUTINE = (
     "ledger.record_passage",
     "ledger.record_followup",
+    "ledger.record_followups",
     "ledger.record_audit",
     "ledger.read_records",
     "ledger.open_passages",

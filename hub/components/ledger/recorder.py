@@ -20,7 +20,7 @@ from .const import DOMAIN, EVIDENCE_DIR, HEAD_FILE, KIND_CHECKPOINT, KIND_PASSAG
 from .evidence import EvidenceState, EvidenceStore, digest_of, state_of
 from .filing import INSERT_PENDING, EvidenceFiling, async_pending, async_photo_states
 from .rows import SELECT_LIST, committed_record, followup_row, passage_row, record_dict
-from .schemas import FOLLOWUP_DATA, REASON_REQUIRED, RecordPassage
+from .schemas import FOLLOWUP_DATA, REASON_REQUIRED, RecordFollowup, RecordPassage
 from .sql import for_dialect
 from .weights import LaneWeights
 from .writer import ChainWriter, Dedupe, Statements
@@ -33,6 +33,9 @@ PASSAGE_KEYS = ("passage_id", "seq", "gate", "lane", "direction", "recorded_ts")
 # rather than make it wait for theirs. A passage never waits; a read that brings none (a merged
 # repeat read) costs a follow-up at most this.
 EXPECT_PASSAGE_SECONDS = 0.02
+# How long a batch of follow-ups nobody waits for (lifecycle steps) waits for a passage to share its
+# commit. At a busy gate the next passage comes within it; the steps behind wait for this batch.
+LINGER_SECONDS = 0.02
 SPOOL_PHOTO_BYTES = 64 * 1024  # photos of a passage committed with its row up to this size in all
 
 
@@ -158,6 +161,36 @@ class Ledger:
         reason: str | None,
         context: Context | None = None,
     ) -> dict[str, Any]:
+        row = await self._async_followup_row(passage_id, kind, data, reason, context)
+        return await self.records.async_append(row, context=context, urgent=False)
+
+    async def async_record_followups(
+        self, followups: Sequence[RecordFollowup], context: Context | None = None
+    ) -> list[dict[str, Any] | ServiceValidationError]:
+        """Several follow-ups (a lane's lifecycle steps) appended in their order, in one go.
+
+        Each that is valid goes in; one that is not gets its error in its place. They linger for a
+        passage to share its commit: nothing waits for them, and at a busy gate one comes soon."""
+        queued: list[asyncio.Future[dict[str, Any]] | ServiceValidationError] = []
+        for f in followups:
+            try:
+                row = await self._async_followup_row(f.passage_id, f.kind, f.data, f.reason, context)
+            except ServiceValidationError as err:
+                queued.append(err)
+            else:
+                queued.append(
+                    self.records.append_nowait(row, context=context, urgent=False, linger=LINGER_SECONDS)
+                )
+        return [q if isinstance(q, ServiceValidationError) else await q for q in queued]
+
+    async def _async_followup_row(
+        self,
+        passage_id: str,
+        kind: str,
+        data: Mapping[str, Any],
+        reason: str | None,
+        context: Context | None,
+    ) -> dict[str, Any]:
         try:
             payload = (
                 FOLLOWUP_DATA[kind].model_validate(dict(data)).model_dump(mode="json", exclude_none=True)
@@ -176,8 +209,7 @@ class Ledger:
             )
         if reason:
             payload["reason"] = reason.strip()
-        row = followup_row(passage, kind, payload, self.hub.now(), context.user_id if context else None)
-        return await self.records.async_append(row, context=context, urgent=False)
+        return followup_row(passage, kind, payload, self.hub.now(), context.user_id if context else None)
 
     async def async_passage(self, passage_id: str) -> dict[str, Any] | None:
         """The passage row itself (not its follow-ups)."""

@@ -62,6 +62,14 @@ class RecordFollowup(BaseModel):
     reason: str | None = Field(None, max_length=500)
 
 
+class RecordFollowups(BaseModel):
+    """Follow-ups appended in this order, in one go (a lane's lifecycle steps)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    followups: list[RecordFollowup] = Field(min_length=1, max_length=1000)
+
+
 class _Followup(BaseModel):
     model_config = ConfigDict(extra="allow")
 

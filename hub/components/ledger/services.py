@@ -24,6 +24,7 @@ from .schemas import (
     ReadRecords,
     RecordAudit,
     RecordFollowup,
+    RecordFollowups,
     RecordPassage,
     TripQuery,
 )
@@ -75,6 +76,17 @@ def register(hub: Hub, ledger: Ledger) -> None:
         d: RecordFollowup = call.data
         row = await ledger.async_record_followup(d.passage_id, d.kind, d.data, d.reason, call.context)
         return {"seq": row["seq"], "passage_id": row["passage_id"], "hash": row["hash"]}
+
+    async def record_followups(call: ServiceCall) -> dict[str, Any]:
+        d: RecordFollowups = call.data
+        results = await ledger.async_record_followups(d.followups, call.context)
+        return {
+            "records": [
+                {"error": str(r)} if isinstance(r, Exception)
+                else {"seq": r["seq"], "passage_id": r["passage_id"], "hash": r["hash"]}
+                for r in results
+            ]
+        }  # fmt: skip
 
     async def query(call: ServiceCall) -> dict[str, Any]:
         return await async_query_passages(ledger.conn, ledger.dialect, call.data)
@@ -148,6 +160,7 @@ def register(hub: Hub, ledger: Ledger) -> None:
         description="记录通行 record a passage",
     )
     reg(DOMAIN, "record_followup", record_followup, RecordFollowup, roles={Role.GUARD, Role.OFFICER})
+    reg(DOMAIN, "record_followups", record_followups, RecordFollowups, roles={Role.GUARD, Role.OFFICER})
     reg(DOMAIN, "query", query, PassageQuery, roles=READERS, description="台账查询 search passages")
     reg(DOMAIN, "audit_query", audit_query, AuditQuery, roles=AUDITORS, description="审计日志查询")
     reg(DOMAIN, "read_records", read_records, ReadRecords, roles={Role.INSPECTOR, Role.ENGINEER})

@@ -78,6 +78,7 @@ class _Append:
     key: str | None = None
     context: Context | None = None
     urgent: bool = True
+    linger_until: float = 0.0  # loop time until which a row that is not urgent waits for company
     result: Any = None
     # Sealed ahead (on the loop): the link the rows were sealed after, their insert parameters and
     # the link of the last of them. Valid only if the chain really ends at `after` when they go in.
@@ -156,16 +157,38 @@ class ChainWriter:
             self._write_head_file(self._head)
 
     async def async_append(
-        self, row: Row, *, key: str | None = None, context: Context | None = None, urgent: bool = True
+        self,
+        row: Row,
+        *,
+        key: str | None = None,
+        context: Context | None = None,
+        urgent: bool = True,
+        linger: float = 0.0,
     ) -> Row:
-        """Queue a row; returns it, with seq, prev_hash and hash, once it is committed.
+        """Queue a row; returns it, with seq, prev_hash and hash, once it is committed."""
+        return await self.append_nowait(row, key=key, context=context, urgent=urgent, linger=linger)
+
+    def append_nowait(
+        self,
+        row: Row,
+        *,
+        key: str | None = None,
+        context: Context | None = None,
+        urgent: bool = True,
+        linger: float = 0.0,
+    ) -> asyncio.Future[Row]:
+        """Queue a row now, behind everything queued before; the future is done once it is committed.
 
         An urgent row (a passage: a barrier waits for it) is committed at once, with whatever else is
         queued. One that is not (a follow-up) is held while an urgent one is expected (see
-        `expect_urgent`), so that it shares that commit instead of making the passage wait for its own."""
+        `expect_urgent`) or, with `linger`, for up to that many seconds in any case: at a busy gate
+        the next passage comes within them and the row shares its commit, instead of holding the
+        writer with a commit of its own just as that passage arrives.
+        A caller that gives up waiting cancels only its future: the row is queued and is committed."""
         future = self._put([row], key, context, urgent)
-        # A caller that gives up waiting cancels only its future: the row is queued and is committed.
-        return await future  # type: ignore[no-any-return]
+        if linger and not urgent:
+            self._pending[-1].linger_until = asyncio.get_running_loop().time() + linger
+        return future
 
     async def async_append_many(self, rows: list[Row], *, context: Context | None = None) -> list[Row]:
         """Queue many rows in order (a replay, an import); returns them once all are committed.
@@ -214,6 +237,11 @@ class ChainWriter:
             del self._expected[key]
         return max(self._expected.values(), default=now) - now
 
+    def _holding(self) -> float:
+        """Seconds to hold the queued rows, none urgent: a passage is announced, or a row lingers."""
+        linger = max((item.linger_until for item in self._pending), default=0.0)
+        return max(self._expecting(), linger - asyncio.get_running_loop().time(), 0.0)
+
     async def async_quiet(self, timeout: float) -> None:
         """Wait (at most `timeout`) until nothing is queued, being committed or expected."""
         with contextlib.suppress(TimeoutError):
@@ -230,7 +258,7 @@ class ChainWriter:
             if self._deferred and not self._work.is_set():  # no transaction follows: deliver now
                 asyncio.get_running_loop().call_soon(self._deliver_deferred)
             await self._work.wait()
-            if not self._urgent and (hold := self._expecting()):  # a passage is coming: it goes first
+            if not self._urgent and (hold := self._holding()):  # a passage is coming: it goes first
                 if self._deferred:
                     asyncio.get_running_loop().call_soon(self._deliver_deferred)
                 with contextlib.suppress(TimeoutError):

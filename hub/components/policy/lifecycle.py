@@ -6,7 +6,6 @@ passages a crash left open are closed as interrupted.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -21,6 +20,7 @@ if TYPE_CHECKING:
     from .config import PolicyConfig
 
 _LOGGER = logging.getLogger(__name__)
+MAX_STEPS = 1000  # lifecycle steps in one call to the ledger (its limit)
 
 
 class LifecycleMixin:
@@ -37,11 +37,9 @@ class LifecycleMixin:
         except Exception as err:
             _LOGGER.error("Policy: cannot list open passages for recovery: %s", err)
             return
-        for row in rows:
-            try:
-                await self._async_record_lifecycle(row["passage_id"], Phase.INTERRUPTED, Context())
-            except Exception as err:
-                _LOGGER.error("Policy: cannot close passage %s as interrupted: %s", row["passage_id"], err)
+        steps = [(row["passage_id"], Phase.INTERRUPTED) for row in rows]
+        for start in range(0, len(steps), MAX_STEPS):
+            await self._async_record_lifecycle(steps[start : start + MAX_STEPS])
         if rows:
             _LOGGER.warning(
                 "Policy: %d passage(s) left open by the last run closed as interrupted", len(rows)
@@ -76,26 +74,37 @@ class LifecycleMixin:
             track.write_state()
 
     def _write_lifecycle(self, track: LaneTrack, passage: Passage, phase: Phase) -> None:
-        """Queue the lifecycle row behind the lane's earlier ones, so they land in order."""
+        """Queue the lifecycle row behind the lane's earlier ones, so they land in order.
+
+        One task a lane writes what is queued, all of it in one call: steps that come while a call
+        is under way go together in the next, so a lane never has more than one call outstanding."""
         if passage.seq is None:
             return
-        before = track.lifecycle_tail
-        context = Context(parent_id=passage.read_id)
+        track.lifecycle_steps.append((passage.passage_id, phase))
+        if track.lifecycle_writer is None or track.lifecycle_writer.done():
+            track.lifecycle_writer = self.hub.async_create_task(
+                self._async_write_lane_lifecycle(track), name=f"policy lifecycle {track.key}"
+            )
 
-        async def write() -> None:
-            if before is not None and not before.done():
-                await asyncio.wait([before])
-            try:
-                await self._async_record_lifecycle(passage.passage_id, phase, context)
-            except Exception as err:
-                _LOGGER.warning("Policy: lifecycle %s of %s not recorded: %s", phase, passage.passage_id, err)
+    async def _async_write_lane_lifecycle(self, track: LaneTrack) -> None:
+        while track.lifecycle_steps:
+            steps = track.lifecycle_steps[:MAX_STEPS]
+            del track.lifecycle_steps[:MAX_STEPS]
+            await self._async_record_lifecycle(steps)
 
-        track.lifecycle_tail = self.hub.async_create_task(write(), name=f"policy lifecycle {track.key}")
-
-    async def _async_record_lifecycle(self, passage_id: str, phase: Phase, context: Context) -> None:
-        await self.hub.services.async_call(
-            "ledger",
-            "record_followup",
-            {"passage_id": passage_id, "kind": "lifecycle", "data": {"state": phase.value}},
-            context,
-        )
+    async def _async_record_lifecycle(self, steps: list[tuple[str, Phase]]) -> None:
+        followups = [
+            {"passage_id": passage_id, "kind": "lifecycle", "data": {"state": phase.value}}
+            for passage_id, phase in steps
+        ]
+        try:
+            result = await self.hub.services.async_call(
+                "ledger", "record_followups", {"followups": followups}, Context()
+            )
+        except Exception as err:
+            _LOGGER.warning("Policy: %d lifecycle step(s) not recorded: %s", len(steps), err)
+            return
+        for (passage_id, phase), record in zip(steps, result["records"], strict=True):
+            if "error" in record:
+                error = record["error"]
+                _LOGGER.warning("Policy: lifecycle %s of %s not recorded: %s", phase, passage_id, error)

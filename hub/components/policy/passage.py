@@ -111,7 +111,8 @@ class LaneTrack:
         self.lock = asyncio.Lock()
         self.current: Passage | None = None
         self.sensor: DecisionSensor | None = None
-        self.lifecycle_tail: asyncio.Task[None] | None = None
+        self.lifecycle_steps: list[tuple[str, Phase]] = []  # (passage_id, step) not yet written
+        self.lifecycle_writer: asyncio.Task[None] | None = None
         self.missing_logged: set[str] = set()
 
     def write_state(self, context: Context | None = None) -> None:

@@ -241,6 +241,32 @@ async def test_audit_log_records_who_did_what_through_which_door(ledger_hub) -> 
     assert verdict["ok"] and verdict["chains"][1]["rows"] >= 4  # the audit query itself was audited too
 
 
+async def test_a_lanes_lifecycle_steps_go_in_as_given_and_a_bad_one_only_reports_itself(ledger_hub) -> None:
+    hub = await ledger_hub()
+    first, second = passage(1), passage(2)
+    for item in (first, second):
+        await _record(hub, item)
+
+    def step(item, state):
+        return {"passage_id": item["passage_id"], "kind": "lifecycle", "data": {"state": state}}
+
+    steps = [
+        step(first, "opening"), {**step(first, "passed"), "passage_id": "0" * 36}, step(first, "passed"),
+        step(second, "flying"), step(first, "closed"), step(second, "denied"),
+    ]  # fmt: skip
+    result = await hub.services.async_call("ledger", "record_followups", {"followups": steps})
+    records = result["records"]
+    assert "no passage" in records[1]["error"] and "state" in records[3]["error"]
+    assert [r.get("seq") for r in records] == [3, None, 4, None, 5, 6]
+    rows = await hub.services.async_call("ledger", "read_records", {"after_seq": 2, "limit": 10})
+    assert [(r["passage_id"], r["status"]) for r in rows] == [
+        (first["passage_id"], "opening"), (first["passage_id"], "passed"),
+        (first["passage_id"], "closed"), (second["passage_id"], "denied"),
+    ]  # fmt: skip
+    with pytest.raises(ServiceValidationError, match="followups"):
+        await hub.services.async_call("ledger", "record_followups", {"followups": []})
+
+
 async def test_uplink_reads_records_in_order_and_open_passages(ledger_hub) -> None:
     hub = await ledger_hub()
     data = [passage(n) for n in range(4)]

@@ -73,6 +73,29 @@ async def test_a_bulk_append_is_sealed_once_and_fires_every_event_in_order(ledge
     assert events == [record_dict(r) for r in stored]
 
 
+async def test_a_lingering_row_waits_for_a_passage_and_shares_its_commit(ledger_hub, monkeypatch) -> None:
+    hub = await ledger_hub()
+    records = hub.data["ledger"].records
+    transactions = []
+    original = ChainWriter._transaction
+
+    async def counted(self, batch, end):
+        transactions.append([row["passage_id"] for item in batch for row in item.rows])
+        return await original(self, batch, end)
+
+    monkeypatch.setattr(ChainWriter, "_transaction", counted)
+    follow_up, urgent = _rows(hub, 1, 2)
+    lingering = records.append_nowait(follow_up, urgent=False, linger=30)
+    await asyncio.sleep(0.2)
+    assert not lingering.done() and transactions == []  # nothing to share a commit with yet
+    committed = await records.async_append(urgent, key=urgent["passage_id"])
+    assert (await lingering)["seq"] == 1 and committed["seq"] == 2
+    assert transactions == [[follow_up["passage_id"], urgent["passage_id"]]]  # one commit for both
+    short = records.append_nowait(_rows(hub, 3, 1)[0], urgent=False, linger=0.05)
+    assert (await asyncio.wait_for(short, 5))["seq"] == 3  # alone, once its linger is over
+    await _assert_chain(hub, [await lingering, committed, await short])
+
+
 async def test_rows_sealed_against_a_stale_head_are_sealed_again(ledger_hub, monkeypatch) -> None:
     """A second writer on the same database appends between this writer's transactions: what this
     one sealed ahead no longer fits and is sealed again, in the transaction."""
