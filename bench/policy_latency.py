@@ -1,12 +1,14 @@
 """Decision latency of the admission policy: plate_read -> barrier.open called, and -> gate_decision.
 
     .venv/bin/python bench/policy_latency.py [--reads 10000] [--register 50000] [--no-barrier]
-                                             [--audit-lookups] [--photo-kb 0] [--gap-ms 0]
-                                             [--db-url postgres://...]
+                                             [--plc-in-hub] [--audit-lookups] [--photo-kb 0]
+                                             [--gap-ms 0] [--db-url postgres://...]
 
 A hub with the real ledger (SQLite in a temporary directory unless --db-url), the real register filled
-with --register transport vehicles, the simulated barrier PLC over Modbus TCP on loopback, and the
-policy at grade B. Reads are fired one at a time (the next after the previous gate_decision), 85 % of
+with --register transport vehicles, the simulated barrier PLC over Modbus TCP on loopback (in a process
+of its own, as a real PLC is a device of its own; --plc-in-hub runs it inside the hub, as the demo
+does, where its side of every Modbus exchange costs the hub's event loop too), and the policy at
+grade B. Reads are fired one at a time (the next after the previous gate_decision), 85 % of
 registered plates (a mix of stages, so some are denied), 10 % unregistered, 5 % low-confidence.
 
 Printed: p50/p90/p99/max in milliseconds from firing `plate_read` to the decision made (the moment
@@ -18,8 +20,8 @@ barrier call. --audit-lookups keeps the ledger's default audit list, under which
 `vehicles.lookup` call is also written to the audit log. --photo-kb N sends a plate close-up of N KiB
 and a full-vehicle photo of 4 N KiB with every read (a real camera's JPEGs are 30-300 KiB), instead of
 a few bytes. --gap-ms N waits N ms after each gate_decision before the next read: 0 (the default) fires
-the next read while the previous passage's follow-ups (lifecycle rows) are still being committed, so
-most passages wait for one such commit; a real lane sees a truck every few seconds at most.
+the next read while the previous passage's follow-ups (lifecycle rows) are still queued, so they share
+its commit; a real lane sees a truck every few seconds at most.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import socket
 import statistics
 import sys
 import tempfile
@@ -40,6 +43,7 @@ from hub.core import Context, Hub, ServiceCall
 from hub.core.const import EVENT_GATE_DECISION, EVENT_PLATE_READ
 from hub.util.vin import vin_check_digit
 
+ROOT = Path(__file__).resolve().parent.parent
 LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 STAGES = "6" * 50 + "5" * 30 + "4" * 12 + "3" * 3 + "D" * 5
 ROUTINE = (
@@ -69,18 +73,40 @@ def vehicle(n: int, rng: random.Random) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def config(db_url: str | None, barrier: bool, audit_lookups: bool) -> str:
+def config(db_url: str | None, plc_port: int | None, audit_lookups: bool) -> str:
+    """`plc_port`: the lane's PLC listens there (its own process); 0: simulated inside the hub;
+    None: no barrier lane."""
     text = "hub:\n  name: bench\n" + (f"  db_url: {db_url}\n" if db_url else "")
     text += "ledger:\n"
     if not audit_lookups:
         text += "  audit_routine_services: [" + ", ".join(ROUTINE) + "]\n"
     text += "vehicles:\n"
-    if barrier:
+    if plc_port is not None:
+        plc = "simulator: {travel_seconds: 0.05, auto_close_seconds: 0.05}" if plc_port == 0 else ""
         text += (
-            "barrier:\n  lanes:\n    - {gate: east, lane: in, port: 0, scan_seconds: 0.05, "
-            "registers: {pulse_seconds: 0.05}, simulator: {travel_seconds: 0.05, auto_close_seconds: 0.05}}\n"
+            "barrier:\n  lanes:\n    - {gate: east, lane: in, "
+            f"port: {plc_port}, scan_seconds: 0.05, registers: {{pulse_seconds: 0.05}}, {plc}}}\n"
         )
     return text + "policy:\n  grade: B\n  alarm_seconds: 1\n  merge_seconds: 0\n"
+
+
+async def start_plc() -> tuple[asyncio.subprocess.Process, int]:
+    """The simulated barrier PLC in a process of its own, as a real one is a device of its own."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    plc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hub.integrations.barrier.simulator", "--port", str(port),
+        "--travel", "0.05", "--auto-close", "0.05",
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        cwd=ROOT,
+    )  # fmt: skip
+    assert plc.stdout is not None
+    line = await asyncio.wait_for(plc.stdout.readline(), 30)
+    if b"Simulated barrier PLC on" not in line:
+        plc.kill()
+        raise RuntimeError(f"the simulated PLC did not start: {line!r}")
+    return plc, port
 
 
 def photos(read_id: str, kib: int) -> dict[str, bytes]:
@@ -101,8 +127,9 @@ def percentiles(values: list[float]) -> str:
 async def run(args: argparse.Namespace) -> None:
     rng = random.Random(7)
     directory = Path(tempfile.mkdtemp(prefix="policy-bench-"))
+    plc, plc_port = (None, 0) if args.plc_in_hub else await start_plc()
     (directory / "configuration.yaml").write_text(
-        config(args.db_url, not args.no_barrier, args.audit_lookups), encoding="utf-8"
+        config(args.db_url, None if args.no_barrier else plc_port, args.audit_lookups), encoding="utf-8"
     )
     hub = Hub(directory, data_dir=directory / "data")
     await hub.async_start()
@@ -206,6 +233,9 @@ async def run(args: argparse.Namespace) -> None:
         print(f"plate_read -> gate_decision          {percentiles(to_decision)}")
     finally:
         await hub.async_stop()
+        if plc is not None:
+            plc.terminate()
+            await plc.wait()
 
 
 def main() -> None:
@@ -213,6 +243,7 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=10_000)
     parser.add_argument("--register", type=int, default=50_000)
     parser.add_argument("--no-barrier", action="store_true", help="no barrier lane: record only")
+    parser.add_argument("--plc-in-hub", action="store_true", help="simulate the PLC inside the hub")
     parser.add_argument("--audit-lookups", action="store_true", help="audit every vehicles.lookup call")
     parser.add_argument("--photo-kb", type=int, default=0, help="photo sizes: N KiB close-up, 4 N scene")
     parser.add_argument("--gap-ms", type=float, default=0, help="pause after each decision")

@@ -315,7 +315,9 @@ class ChainWriter:
                         item.result = one.result if len(item.rows) == 1 else item.rows
                 if errors:
                     _fail(item, errors[0])
-        for item in batch:
+        # Urgent callers first: they wake in this order, and a passage's barrier should not wait
+        # while the caller of a follow-up in the same commit goes on to its next call.
+        for item in sorted(batch, key=lambda item: not item.urgent):
             if not item.future.done():
                 item.future.set_result(item.result)
         if committed:
