@@ -7,10 +7,21 @@ import concurrent.futures
 import sqlite3
 import threading
 import time
+from pathlib import Path
 
 from hub.core import checkpoint
 from hub.core.checkpoint import WalCheckpointer
 from tests.conftest import wait_until
+
+
+def _wal_writer(database: Path, create: bool = True) -> sqlite3.Connection:
+    """A writer as the hub's is: WAL, no checkpoints of its own; with a table t to fill."""
+    writer = sqlite3.connect(database, isolation_level=None, timeout=5)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    if create:
+        writer.execute("CREATE TABLE t (x BLOB)")
+    return writer
 
 
 async def test_the_running_hub_commits_without_checkpointing_and_checkpoints_beside(
@@ -37,10 +48,7 @@ async def test_a_long_log_is_checkpointed_while_the_writer_keeps_its_connection(
     monkeypatch.setattr(checkpoint, "CHECK_SECONDS", 0.02)
     monkeypatch.setattr(checkpoint, "LOG_BYTES", 64 * 1024)
     database = tmp_path / "plant.db"
-    writer = sqlite3.connect(database, isolation_level=None)
-    writer.execute("PRAGMA journal_mode=WAL")
-    writer.execute("PRAGMA wal_autocheckpoint=0")
-    writer.execute("CREATE TABLE t (x BLOB)")
+    writer = _wal_writer(database)
     for _ in range(40):
         writer.execute("INSERT INTO t VALUES (?)", [b"\x00" * 4096])
     wal = database.with_name("plant.db-wal")
@@ -70,16 +78,12 @@ async def test_under_steady_commits_the_log_starts_over_instead_of_growing(tmp_p
     monkeypatch.setattr(checkpoint, "CHECK_SECONDS", 0.02)
     monkeypatch.setattr(checkpoint, "LOG_BYTES", 256 * 1024)
     database = tmp_path / "plant.db"
-    setup = sqlite3.connect(database, isolation_level=None)
-    setup.execute("PRAGMA journal_mode=WAL")
-    setup.execute("CREATE TABLE t (x BLOB)")
-    setup.close()
+    _wal_writer(database).close()
     wal = database.with_name("plant.db-wal")
     stop, largest, commits = threading.Event(), [0], [0]
 
     def commit_steadily() -> None:
-        writer = sqlite3.connect(database, isolation_level=None, timeout=5)
-        writer.execute("PRAGMA wal_autocheckpoint=0")
+        writer = _wal_writer(database, create=False)
         writer.execute("PRAGMA synchronous=OFF")  # a commit a millisecond, whatever the disk
         while not stop.is_set() and commits[0] < 20_000:
             writer.execute("INSERT INTO t VALUES (zeroblob(4000))")
@@ -109,9 +113,7 @@ async def test_stopping_the_job_lets_a_checkpoint_already_on_its_thread_finish(
     # using must stay open until it returns (one closed under it crashed the interpreter once).
     monkeypatch.setattr(checkpoint, "CHECK_SECONDS", 0.01)
     database = tmp_path / "plant.db"
-    writer = sqlite3.connect(database, isolation_level=None)
-    writer.execute("PRAGMA journal_mode=WAL")
-    writer.execute("CREATE TABLE t (x)")
+    writer = _wal_writer(database)
     in_checkpoint, go_on = threading.Event(), threading.Event()
     connect = sqlite3.connect
 

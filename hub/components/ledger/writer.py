@@ -156,17 +156,9 @@ class ChainWriter:
             self._head_sent = self._head
             self._write_head_file(self._head)
 
-    async def async_append(
-        self,
-        row: Row,
-        *,
-        key: str | None = None,
-        context: Context | None = None,
-        urgent: bool = True,
-        linger: float = 0.0,
-    ) -> Row:
-        """Queue a row; returns it, with seq, prev_hash and hash, once it is committed."""
-        return await self.append_nowait(row, key=key, context=context, urgent=urgent, linger=linger)
+    async def async_append(self, row: Row, **options: Any) -> Row:
+        """Queue a row (`append_nowait`); returns it, with seq, prev_hash and hash, once committed."""
+        return await self.append_nowait(row, **options)
 
     def append_nowait(
         self,
