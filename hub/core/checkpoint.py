@@ -34,6 +34,7 @@ _LOGGER = logging.getLogger(__name__)
 CHECK_SECONDS = 0.25  # how often the log is looked at
 QUIET_SECONDS = 0.5  # a log not written for this long is checkpointed
 LOG_BYTES = 64 * 1024 * 1024  # a log this long is checkpointed even while commits go on
+RESTART_WAIT_MS = 20  # how long a RESTART checkpoint may hold commits off while readers finish
 FRAME_HEADER = 24  # bytes before each page in the log
 
 RunBlocking = Callable[..., Awaitable[Any]]
@@ -75,6 +76,9 @@ class WalCheckpointer:
         with closing(sqlite3.connect(self.database, timeout=1.0)) as conn:
             _, log, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             if restart:
+                # RESTART holds off new commits while it waits for readers of the log: a long one
+                # (an online backup) must not hold a barrier for long. Busy: it is tried again later.
+                conn.execute(f"PRAGMA busy_timeout = {RESTART_WAIT_MS}")
                 _, log, done = conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
         self.checkpoints += 1
         return int(log), int(done)
