@@ -20,9 +20,13 @@ from .evidence import EvidenceState, EvidenceStore, state_of
 from .sql import for_dialect
 
 _LOGGER = logging.getLogger(__name__)
+# Filing competes with the passages' commits for the disk (creating thousands of files and flushing
+# them: under sustained traffic, passages committed during a filing round were most of the slowest
+# 2 %), and a photo in the database is as durable as its passage's row. So photos wait for a quiet
+# moment, unless a long busy spell piles up many of them.
 QUIET_SECONDS = 0.25  # filed once no photo has come for this long: the disk is the barrier's first
-MAX_WAIT_SECONDS = 60.0  # ... or at the latest this long after the first photo of a busy spell
-MAX_BACKLOG = 5000  # ... or once this many photos wait
+MAX_WAIT_SECONDS = 600.0  # ... or at the latest this long after the first photo of a busy spell
+MAX_BACKLOG = 50_000  # ... or once this many photos wait
 MAX_BACKLOG_BYTES = 64 * 1024 * 1024  # ... or this many bytes of them
 BATCH = 50  # photos filed per round (their bytes are in memory meanwhile)
 IN_LIST = 500  # hashes per `IN (...)` list
