@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import itertools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
@@ -177,22 +179,29 @@ SECRET_KEYS = ("password", "token", "secret", "passwd")
 
 def audit_summary(value: Any, depth: int = 0) -> Any:
     """What the audit log keeps of a call's data: JSON-safe, images as their size, long text cut,
-    secrets masked."""
+    secrets masked. Runs for every service call, a passage's among them: the common cases first."""
     if depth > 6:
         return "…"
-    if isinstance(value, bytes | bytearray | memoryview):
-        return f"<{len(value)} bytes>"
+    if value is None or isinstance(value, bool | int | float):
+        return value
     if isinstance(value, str):
         return value if len(value) <= AUDIT_TEXT_LIMIT else value[:AUDIT_TEXT_LIMIT] + "…"
     if isinstance(value, Mapping):
-        return {
-            str(k): "***" if any(s in str(k).lower() for s in SECRET_KEYS) else audit_summary(v, depth + 1)
-            for k, v in list(value.items())[:100]
-        }
+        summary: dict[str, Any] = {}
+        for key, item in itertools.islice(value.items(), 100):
+            key = str(key)
+            summary[key] = "***" if _is_secret(key) else audit_summary(item, depth + 1)
+        return summary
+    if isinstance(value, bytes | bytearray | memoryview):
+        return f"<{len(value)} bytes>"
     if isinstance(value, list | tuple | set | frozenset):
-        return [audit_summary(v, depth + 1) for v in list(value)[:100]]
-    if value is None or isinstance(value, bool | int | float):
-        return value
+        return [audit_summary(v, depth + 1) for v in itertools.islice(value, 100)]
     if isinstance(value, datetime):
         return value.isoformat()
     return audit_summary(str(value), depth + 1)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_secret(key: str) -> bool:
+    lowered = key.lower()
+    return any(s in lowered for s in SECRET_KEYS)
