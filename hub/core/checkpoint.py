@@ -12,8 +12,12 @@ over: a commit nearly always lands while it runs, so the log is never wholly cop
 transaction begins, and every commit goes on extending the file (a flush that also has to commit the
 file system's journal: about twice as slow, and far slower while anything else writes to the disk).
 So once the log holds LOG_BYTES, the PASSIVE checkpoint (which copies the bulk of it without taking
-the write lock) is followed by a RESTART one: it takes the write lock for the few frames committed
-meanwhile, and the next commit starts the log over. From then on commits overwrite the file in place.
+the write lock) is followed by a short one on the hub's own connection, between two of its
+transactions (`between_commits`): no commit of the hub can land while it copies the few frames
+committed meanwhile, so the log is wholly copied and the next commit starts it over, and no commit
+waits on a lock for it. Where the hub's connection cannot be reached so, a RESTART checkpoint does the
+same from the job's connection; it takes the write lock, and a commit meanwhile sleeps in SQLite's
+busy handler (8-35 ms). From then on commits overwrite the file in place.
 How long the log is comes from the WAL index (the `-shm` file, a documented format): the file's own
 size stays at its longest once the log starts over.
 """
@@ -41,14 +45,20 @@ RESTART_WAIT_MS = 20  # how long a RESTART checkpoint may hold commits off while
 FRAME_HEADER = 24  # bytes before each page in the log
 
 RunBlocking = Callable[..., Awaitable[Any]]
+# Runs a call with the hub's own connection, on its thread, between two of its transactions; None
+# when it cannot.
+BetweenCommits = Callable[[Callable[[sqlite3.Connection], Any]], Awaitable[Any]]
 
 
 class WalCheckpointer:
-    def __init__(self, database: Path, run_blocking: RunBlocking) -> None:
+    def __init__(
+        self, database: Path, run_blocking: RunBlocking, between_commits: BetweenCommits | None = None
+    ) -> None:
         self.database = database
         self.wal = database.with_name(database.name + "-wal")
         self.shm = database.with_name(database.name + "-shm")
         self._run_blocking = run_blocking
+        self._between_commits = between_commits
         self.checkpoints = 0
 
     async def async_run(self) -> None:
@@ -63,10 +73,19 @@ class WalCheckpointer:
             quiet = time.time() - written >= QUIET_SECONDS
             if quiet or self._log_bytes() >= LOG_BYTES:
                 try:
-                    await self._run_blocking(self.checkpoint, not quiet)
+                    await self._async_checkpoint(restart=not quiet)
                 except sqlite3.Error as err:  # a busy or locked database: next time
                     _LOGGER.warning("WAL checkpoint of %s failed: %s", self.database, err)
                 last = time.time()
+
+    async def _async_checkpoint(self, restart: bool) -> None:
+        """PASSIVE; with `restart`, then so that the next commit starts the log over."""
+        if not restart or self._between_commits is None:
+            await self._run_blocking(self.checkpoint, restart)
+            return
+        await self._run_blocking(self.checkpoint)
+        if await self._between_commits(_catch_up) is None:  # not reached: from the job's connection
+            await self._run_blocking(self.checkpoint, True)
 
     def checkpoint(self, restart: bool = False) -> tuple[int, int]:
         """Blocking: a PASSIVE checkpoint, then with `restart` a RESTART one; returns (frames in the
@@ -105,3 +124,12 @@ class WalCheckpointer:
         page = int.from_bytes(header[14:16], sys.byteorder) or 1
         frames = int.from_bytes(header[16:20], sys.byteorder)
         return frames * ((65536 if page == 1 else page) + FRAME_HEADER)
+
+
+def _catch_up(conn: sqlite3.Connection) -> tuple[int, int] | None:
+    """On the hub's connection, between its transactions: copy what the log gained during the bulk
+    checkpoint. Returns (frames in the log, frames checkpointed); None inside a transaction."""
+    if conn.in_transaction:
+        return None
+    _, log, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    return int(log), int(done)

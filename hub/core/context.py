@@ -7,16 +7,16 @@ import time
 from dataclasses import dataclass, field
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+# Two characters (10 bits) at a time: a passage makes a dozen ids on its way to the barrier, and
+# this is a third of the cost of 26 divmods on a big integer.
+_PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]
+_SHIFTS = range(120, -10, -10)
 
 
 def ulid_now() -> str:
     """A ULID: 48 bits of milliseconds then 80 random bits, Crockford base32 (sortable by time)."""
     value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
-    chars = []
-    for _ in range(26):
-        value, index = divmod(value, 32)
-        chars.append(_CROCKFORD[index])
-    return "".join(reversed(chars))
+    return "".join([_PAIRS[value >> shift & 1023] for shift in _SHIFTS])
 
 
 @dataclass(frozen=True, slots=True)

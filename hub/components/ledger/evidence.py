@@ -57,7 +57,6 @@ class EvidenceStore:
         return True
 
 
-
 def digest_of(content: bytes) -> str:
     """The SHA-256 (hex) a photo is stored under; refuses what is no photo to keep."""
     if not content:

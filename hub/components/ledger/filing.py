@@ -95,12 +95,18 @@ class EvidenceFiling:
         self._arrived.set()
 
     async def async_run(self) -> None:
-        """Until cancelled: file what a crash left pending, then each quiet moment's photos."""
-        await self._async_flush_logged()
+        """Until cancelled: file what a crash left pending, then each quiet moment's photos. A round
+        started in a quiet moment gives way as soon as another photo comes (the gate is busy again:
+        a stall of the disk can look like a quiet moment) and goes on at the next one; a round that
+        a long busy spell forces runs to its end."""
+        await self._async_flush_logged(give_way=False)
         loop = asyncio.get_running_loop()
+        deadline: float | None = None  # of the busy spell that is not filed yet
         while True:
             await self._arrived.wait()
-            deadline = loop.time() + MAX_WAIT_SECONDS
+            if deadline is None:
+                deadline = loop.time() + MAX_WAIT_SECONDS
+            quiet = False
             while (
                 self._waiting < MAX_BACKLOG
                 and self._waiting_bytes < MAX_BACKLOG_BYTES
@@ -111,15 +117,19 @@ class EvidenceFiling:
                     async with asyncio.timeout(min(QUIET_SECONDS, left)):
                         await self._arrived.wait()
                         continue  # another photo: the gate is busy, wait on
+                quiet = True
                 break
             self._arrived.clear()
-            await self._async_flush_logged()
+            if await self._async_flush_logged(give_way=quiet):
+                deadline = None
 
-    async def _async_flush_logged(self) -> None:
+    async def _async_flush_logged(self, give_way: bool) -> bool:
+        """A round of filing; True if it filed everything (it did not give way, nor fail)."""
         try:
-            await self.async_flush()
+            return (await self._async_file(give_way))[1]
         except Exception:  # the photos stay pending and in the database: next round
             _LOGGER.exception("Filing evidence photos failed")
+            return False
 
     @contextlib.asynccontextmanager
     async def held(self) -> AsyncIterator[None]:
@@ -129,8 +139,12 @@ class EvidenceFiling:
 
     async def async_flush(self) -> int:
         """File every pending photo now; returns how many were filed."""
+        return (await self._async_file(give_way=False))[0]
+
+    async def _async_file(self, give_way: bool) -> tuple[int, bool]:
+        """File pending photos, BATCH at a time; with `give_way`, stop once another photo comes.
+        Returns how many were filed and whether all were (it did not stop)."""
         async with self._lock:
-            self._waiting = self._waiting_bytes = 0
             conn = self._conn()
             sql = for_dialect(
                 self._dialect,
@@ -138,9 +152,11 @@ class EvidenceFiling:
             )
             filed, after = 0, ""
             while True:
+                if give_way and self._arrived.is_set():
+                    return filed, False
                 _, rows = await conn.execute_query(sql, [after, BATCH])
                 if not rows:
-                    return filed
+                    return filed, True
                 photos = [(str(r[0]), bytes(r[1])) for r in rows]
                 after = photos[-1][0]
                 good = await self._run_blocking(self._file, photos)
@@ -152,6 +168,11 @@ class EvidenceFiling:
                     )
                 filed += len(good)
                 self.filed += len(good)
+                # What waits is counted down as it is filed, so that a round that gave way leaves
+                # the rest counted against the backlog limits.
+                self._waiting = max(0, self._waiting - len(good))
+                sizes = dict(photos)
+                self._waiting_bytes = max(0, self._waiting_bytes - sum(len(sizes[sha]) for sha in good))
 
     def _file(self, photos: list[tuple[str, bytes]]) -> list[str]:
         """Blocking: write and flush the photos that still have their hash; returns their hashes.

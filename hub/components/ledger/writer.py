@@ -40,6 +40,7 @@ from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
 from hub.core import Context
+from hub.core.storage import sqlite_thread
 
 from .chain import ChainSpec, seal
 from .const import GENESIS_HASH, MAX_BATCH
@@ -360,15 +361,11 @@ class ChainWriter:
         loop = asyncio.get_running_loop()
         client = connections.get("default")
         if self.dialect == "sqlite":
-            async with client.acquire_connection() as connection:
-                # aiosqlite runs every call of its connection on one thread through `_execute` (its
-                # own public methods do); one call there for the whole transaction saves a thread
-                # round trip per statement. Another driver, or a future aiosqlite without it, falls
-                # back to the statement-by-statement path below.
-                run = getattr(connection, "_execute", None)
-                raw = getattr(connection, "_conn", None)
-                if run is not None and isinstance(raw, sqlite3.Connection):
-                    return await run(self._commit_sqlite, raw, batch, loop)  # type: ignore[no-any-return]
+            # One call on the database's thread for the whole transaction saves a thread round trip
+            # per statement; where that is not possible, the statement-by-statement path below.
+            async with sqlite_thread(client) as on_thread:
+                if on_thread is not None:
+                    return await on_thread(self._commit_sqlite, batch, loop)  # type: ignore[no-any-return]
         loop.call_soon(self._under_way, end)  # runs while the statements below wait for the server
         async with in_transaction() as conn:
             _, rows = await conn.execute_query(self._head_sql)

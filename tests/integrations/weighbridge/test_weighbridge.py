@@ -94,7 +94,8 @@ def _yaml_keys(flow: str) -> str:
     """`{a: 1, b: {c: 2}}` -> one `key: value` line each, for the bridge entry."""
     data = yaml.safe_load(flow)
     return "\n      ".join(
-        f"{k}: {json.dumps(v)}" for k, v in data.items()  # JSON is YAML flow syntax
+        f"{k}: {json.dumps(v)}"
+        for k, v in data.items()  # JSON is YAML flow syntax
     )
 
 
@@ -146,6 +147,7 @@ async def test_serial_port_indicator(make_hub, caplog) -> None:
                     format: yaohua_tf0, timeout: 1, stable: {{readings: 3, band_kg: 20}}}}
             """
         )
+
         # pyserial empties the input buffer when it opens the port: the indicator sends zeros until
         # the hub shows it online, then a truck (and one damaged frame) — as a real one sends all day.
         async def indicator() -> None:
