@@ -170,9 +170,10 @@ class EvidenceFiling:
                 self.filed += len(good)
                 # What waits is counted down as it is filed, so that a round that gave way leaves
                 # the rest counted against the backlog limits.
+                filed_now = set(good)
                 self._waiting = max(0, self._waiting - len(good))
-                sizes = dict(photos)
-                self._waiting_bytes = max(0, self._waiting_bytes - sum(len(sizes[sha]) for sha in good))
+                size = sum(len(content) for sha, content in photos if sha in filed_now)
+                self._waiting_bytes = max(0, self._waiting_bytes - size)
 
     def _file(self, photos: list[tuple[str, bytes]]) -> list[str]:
         """Blocking: write and flush the photos that still have their hash; returns their hashes.
