@@ -150,7 +150,7 @@ class Hub:
     async def _async_start(self) -> None:
         order, modules, configs = await self._async_prepare()
         assert self.db is not None
-        if (checkpointer := await self.db.async_checkpointer(self.async_add_executor_job)) is not None:
+        if (checkpointer := self.db.checkpointer(self.async_add_executor_job)) is not None:
             self.async_create_background_task(checkpointer.async_run(), name="sqlite checkpoints")
         self.bus.async_fire(EVENT_HUB_START)
         for integration in order:

@@ -85,18 +85,11 @@ class Database:
         await self._add_missing_columns()
         _LOGGER.info("Database %s open with %d model modules", self.dialect, len(modules))
 
-    async def async_checkpointer(self, run_blocking: RunBlocking) -> WalCheckpointer | None:
-        """For the running hub on SQLite: checkpoints move off the commit path to the returned job."""
+    def checkpointer(self, run_blocking: RunBlocking) -> WalCheckpointer | None:
+        """For the running hub on SQLite: the job that checkpoints the log in quiet moments."""
         if self.dialect != "sqlite":
             return None
-        await self.connection.execute_query("PRAGMA wal_autocheckpoint=0")
-        return WalCheckpointer(sqlite_path(self.db_url), run_blocking, self.async_between_commits)
-
-    async def async_between_commits(self, call: Callable[[sqlite3.Connection], T]) -> T | None:
-        """`call(connection)` on the hub's own SQLite connection and thread, between two of its
-        transactions; None where that connection cannot be reached so (see `sqlite_thread`)."""
-        async with sqlite_thread(self.connection) as on_thread:
-            return None if on_thread is None else await on_thread(call)
+        return WalCheckpointer(sqlite_path(self.db_url), run_blocking)
 
     async def _add_missing_columns(self) -> None:
         """Additive migration: a column a newer release declares is added to an existing table."""
