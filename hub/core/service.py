@@ -42,6 +42,7 @@ class Service:
     schema: type[BaseModel] | None
     roles: frozenset[Role] | None  # None: any signed-in user; admin may always call
     description: str
+    internal: bool = False  # only the hub itself calls it: no person, whatever their roles
 
 
 class ServiceRegistry:
@@ -72,8 +73,11 @@ class ServiceRegistry:
         *,
         roles: frozenset[Role] | set[Role] | None = None,
         description: str = "",
+        internal: bool = False,
     ) -> None:
-        entry = Service(domain, service, handler, schema, frozenset(roles) if roles else None, description)
+        entry = Service(
+            domain, service, handler, schema, frozenset(roles) if roles else None, description, internal
+        )
         self._services.setdefault(domain, {})[service] = entry
         self._bus.async_fire(EVENT_SERVICE_REGISTERED, {"domain": domain, "service": service})
 
@@ -90,11 +94,14 @@ class ServiceRegistry:
             raise ServiceNotFound(domain, service) from None
 
     def services(self) -> list[Service]:
-        return [s for by_name in self._services.values() for s in by_name.values()]
+        """The services a person may be offered (internal ones are the hub's own business)."""
+        return [s for by_name in self._services.values() for s in by_name.values() if not s.internal]
 
     def authorize(self, service: Service, context: Context) -> None:
         if context.user_id is None:
             return
+        if service.internal:
+            raise Unauthorized(f"{service.domain}.{service.name} is the hub's own, not a person's to call")
         roles = self._roles_of(context.user_id)
         if roles is None:
             raise Unauthorized(f"unknown or disabled user {context.user_id!r}")

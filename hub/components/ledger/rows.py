@@ -45,6 +45,7 @@ def passage_row(
         # Camera clock minus hub clock when the record was made: a camera whose clock drifts shows here.
         "clock_skew_s": round((captured - now).total_seconds(), 1) if captured else None,
         "video_ref": data.video_ref,
+        "entry": "manual" if data.entry == "manual" else None,  # automatic rows stay as they were
         "vehicle": vehicle,
         "photos": photos,
     }

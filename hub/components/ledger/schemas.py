@@ -51,6 +51,8 @@ class RecordPassage(BaseModel):
     captured_at: datetime | None = None
     images: dict[Annotated[str, Field(pattern=r"^[a-z_]{1,16}$")], bytes] = Field(default_factory=dict)
     video_ref: str | None = Field(None, max_length=500)
+    # "manual": a guard let the vehicle through by hand (see manual.py); the lane's own are automatic.
+    entry: Literal["automatic", "manual"] = "automatic"
 
 
 class RecordFollowup(BaseModel):

@@ -11,6 +11,7 @@ from hub.core import Hub, ServiceCall
 from hub.core.auth import Role
 
 from .const import DOMAIN, FINISHED_STATES, KIND_PASSAGE
+from .manual import ManualPassage, async_record_manual
 from .query import async_query_audit, async_query_passages
 from .recorder import Ledger
 from .retention import async_prune
@@ -68,6 +69,9 @@ def backup_root(ledger: Ledger) -> Path:
 
 
 def register(hub: Hub, ledger: Ledger) -> None:
+    async def manual_passage(call: ServiceCall) -> dict[str, Any]:
+        return await async_record_manual(hub, ledger, call)
+
     async def record_passage(call: ServiceCall) -> dict[str, Any]:
         row = await ledger.async_record_passage(call.data, call.context)
         return {"seq": row["seq"], "passage_id": row["passage_id"], "hash": row["hash"]}
@@ -151,14 +155,12 @@ def register(hub: Hub, ledger: Ledger) -> None:
 
     admin = {Role.ADMIN}
     reg = hub.services.async_register
+    # Only the lane logic records the lane's passages; what a person lets through is a manual entry.
+    reg(DOMAIN, "record_passage", record_passage, RecordPassage, internal=True, description="记录通行")
     reg(
-        DOMAIN,
-        "record_passage",
-        record_passage,
-        RecordPassage,
-        roles=admin,
-        description="记录通行 record a passage",
-    )
+        DOMAIN, "record_manual_passage", manual_passage, ManualPassage, roles={Role.GUARD, Role.OFFICER},
+        description="人工登记 a vehicle let through by hand, with photo and reason",
+    )  # fmt: skip
     reg(DOMAIN, "record_followup", record_followup, RecordFollowup, roles={Role.GUARD, Role.OFFICER})
     reg(DOMAIN, "record_followups", record_followups, RecordFollowups, roles={Role.GUARD, Role.OFFICER})
     reg(DOMAIN, "query", query, PassageQuery, roles=READERS, description="台账查询 search passages")
