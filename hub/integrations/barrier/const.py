@@ -8,9 +8,6 @@ DOMAIN: Final = "barrier"
 DEFAULT_PORT: Final = 502
 DEFAULT_SCAN_SECONDS: Final = 0.25  # a barrier arm moves in 2-6 s; a quarter second shows its travel
 DEFAULT_TIMEOUT: Final = 1.0
-# Reconnect waits double from the first to the last; a PLC back on the network is found within it.
-BACKOFF_FIRST: Final = 0.5
-BACKOFF_MAX: Final = 30.0
 DEFAULT_DISPLAY_SECONDS: Final = 30.0
 MAX_ALARM_SECONDS: Final = 600.0
 

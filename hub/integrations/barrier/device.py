@@ -1,7 +1,8 @@
 """One lane's barrier controller: polls the PLC, pulses its coils, writes its display, sounds its alarm.
 
-It keeps the connection alive with exponential backoff; while the PLC does not answer, `online` is
-False and every entity of the lane shows `unavailable`, and commands fail with a clear error.
+While the PLC does not answer, `online` is False, every entity of the lane shows `unavailable` and
+commands fail with a clear error; it is asked again every poll interval (no growing back-off: a PLC on
+the plant network costs nothing to ask, and a barrier that is back must be usable at once).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from hub.core import Context, Hub, HubError
 from hub.util.modbus import ModbusConnection, ModbusError
 
 from .config import BarrierLane
-from .const import BACKOFF_FIRST, BACKOFF_MAX, Position
+from .const import Position
 from .display import async_send_line, encode_text, pack_registers
 
 _LOGGER = logging.getLogger(__name__)
@@ -83,7 +84,6 @@ class BarrierController:
 
     # ----- the poll loop -----------------------------------------------------------------------
     async def async_run(self) -> None:
-        backoff = BACKOFF_FIRST
         down_since: float | None = None
         loop = asyncio.get_running_loop()
         while True:
@@ -100,8 +100,7 @@ class BarrierController:
                 self.last_error = str(err)
                 self._set_online(False)
                 self.connection.close()
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, BACKOFF_MAX)
+                await asyncio.sleep(self.conf.scan_seconds)
                 continue
             if not self.online:
                 if down_since is not None:
@@ -110,7 +109,6 @@ class BarrierController:
                     )
                 down_since, self.last_error = None, None
                 self._set_online(True)
-            backoff = BACKOFF_FIRST
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.conf.scan_seconds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -201,3 +202,16 @@ async def test_status_word_inputs_and_tcp_display(make_hub) -> None:
     )
     # The TCP display's text arrives on another connection: nothing to wait on but the text itself.
     await wait_until(lambda: plc.display_text == "一路平安", timeout=5)
+
+
+async def test_a_plc_down_for_a_while_is_back_within_a_poll_interval_of_answering(lane) -> None:
+    # Found: the reconnect waited 0.5, 1, 2, 4 ... 30 s, so a PLC back after an outage stayed
+    # "unavailable" (and the lane's barrier unusable) for up to half a minute.
+    hub, plc = lane
+    plc.set_answering(False)
+    await wait_state(hub, "cover.east_gate_in_barrier", "unavailable")
+    await asyncio.sleep(5.5)  # the outage: a doubling back-off now sleeps 4 s after its 4th failure
+    plc.set_answering(True)
+    # Back within a poll interval (0.05 s) plus one request's timeout (0.3 s); a doubling back-off
+    # would still be asleep here. The bound is wide for a loaded machine.
+    await wait_state(hub, "cover.east_gate_in_barrier", "closed", timeout=2.0)
