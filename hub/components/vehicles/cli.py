@@ -86,16 +86,14 @@ async def _export(register: Any, args: argparse.Namespace) -> int:
 async def _import(register: Any, args: argparse.Namespace, actor: Any) -> int:
     from . import lists
     from .fields import VehicleClass
-    from .services import async_parse_import
-    from .tabular import detect_format, read_table
-    from .transfer import parse_blacklist_rows
+    from .services import async_parse_blacklist, async_parse_import
+    from .tabular import detect_format
 
     hub = register.hub
     content = await hub.async_add_executor_job(Path(args.file).read_bytes)
     if args.vehicles_command == "blacklist-import":
         fmt = detect_format(content, args.file)
-        rows = await hub.async_add_executor_job(read_table, content, fmt, register.config.max_import_rows)
-        parsed = parse_blacklist_rows(rows, hub.clock.tz)
+        parsed = await async_parse_blacklist(register, content, fmt)
         report = await lists.async_blacklist_import(
             register, parsed, args.source, not args.keep, actor, dry_run=args.dry_run
         )

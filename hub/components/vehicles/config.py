@@ -18,5 +18,8 @@ class VehiclesConfig(BaseModel):
     extra_vehicle_types: list[str] = Field(default_factory=list)
     extra_machine_types: list[str] = Field(default_factory=list)
     max_import_rows: int = Field(100_000, ge=1, le=1_000_000)
+    # An imported file is read in a worker process that may use at most this much memory (address space);
+    # a file that needs more is refused, the hub itself is not touched. 100,000 rows need ~450 MiB (.xlsx).
+    import_memory_mb: int = Field(1024, ge=256, le=65_536)
     # How often the hub looks for changes another process wrote (`ecogate vehicles import`).
     sync_seconds: float = Field(5.0, gt=0, le=3600)

@@ -37,9 +37,16 @@ from .schemas import (
     Records,
     Upsert,
 )
-from .tabular import CSV_TYPE, XLSX_TYPE, TableError, detect_format, read_table, write_table
-from .transfer import export_rows, parse_blacklist_rows, parse_register_records, parse_register_rows
+from .tabular import CSV_TYPE, XLSX_TYPE, TableError, detect_format, write_table
+from .transfer import (
+    ParsedFile,
+    export_rows,
+    parse_blacklist_file,
+    parse_register_file,
+    parse_register_records,
+)
 from .validate import RecordError
+from .worker import async_parse_isolated
 
 WRITERS = {Role.OFFICER}
 READERS = {Role.GUARD, Role.INSPECTOR, Role.OFFICER}
@@ -116,17 +123,20 @@ async def async_parse_import(
     records: list[dict[str, Any]] | None = None,
 ) -> Any:  # fmt: skip
     rules = register.rules()
-    limit = register.config.max_import_rows
+    if records is not None:  # already parsed by the door (JSON): only validated here
+        return await register.hub.async_add_executor_job(parse_register_records, vclass, records, rules)
+    assert content is not None
+    memory, max_rows = register.config.import_memory_mb, register.config.max_import_rows
+    return await async_parse_isolated(
+        memory, parse_register_file, vclass, content, name, fmt, max_rows, rules
+    )
 
-    def work() -> Any:
-        if records is not None:
-            return parse_register_records(vclass, records, rules)
-        assert content is not None
-        return parse_register_rows(
-            vclass, read_table(content, detect_format(content, name, fmt), limit), rules
-        )
 
-    return await register.hub.async_add_executor_job(work)
+async def async_parse_blacklist(register: Register, content: bytes, fmt: str) -> ParsedFile:
+    limits, tz = register.config, register.hub.clock.tz
+    return await async_parse_isolated(
+        limits.import_memory_mb, parse_blacklist_file, content, fmt, limits.max_import_rows, tz
+    )
 
 
 def register_services(hub: Hub, register: Register) -> None:
@@ -241,11 +251,7 @@ def register_services(hub: Hub, register: Register) -> None:
         content, name = await async_read_file(hub, call, d.path, d.content)
         name = d.filename or name
         fmt = detect_format(content, name, d.format)
-        parsed = await hub.async_add_executor_job(
-            lambda: parse_blacklist_rows(
-                read_table(content, fmt, register.config.max_import_rows), hub.clock.tz
-            )
-        )
+        parsed = await async_parse_blacklist(register, content, fmt)
         actor = actor_of(call, f"blacklist import {name}" if name else "blacklist import")
         return await lists.async_blacklist_import(
             register, parsed, d.source, d.replace, actor, dry_run=d.dry_run

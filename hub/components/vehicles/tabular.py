@@ -9,13 +9,24 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
 XLSX_MAGIC = b"PK\x03\x04"
-FORMULA_START = ("=", "+", "-", "@")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula
 MAX_FILE_BYTES = 50 * 1024 * 1024
+# An .xlsx is a zip of XML: what it may inflate to is checked before anything is read. Python's zipfile
+# stops at the declared size (a lying entry fails its CRC), so the declared sizes are binding. 100,000
+# rows of the widest class are ~100 MiB of sheet XML; real sheets compress 5-20 times.
+MAX_UNZIPPED_BYTES = 256 * 1024 * 1024
+MAX_SHARED_STRINGS_BYTES = 64 * 1024 * 1024  # openpyxl keeps every shared string in memory at once
+MAX_RATIO = 100  # Apache POI's bomb threshold, for entries above RATIO_FROM
+RATIO_FROM = 1024 * 1024
+MAX_ZIP_ENTRIES = 1000
+MAX_COLUMNS = 200  # the widest class has 25 fields; a sheet may claim 16,384 columns per row
+MAX_ROW_CHARS = 64 * 1024  # one CSV line of the register is a few hundred characters
 HEADER_SEARCH_ROWS = 5  # a title line or two above the header row is tolerated
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -46,18 +57,55 @@ def _is_blank(cells: Sequence[Any]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
+def check_xlsx(content: bytes) -> None:
+    """Refuse a workbook whose parts would inflate beyond what a register needs (a zip bomb)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, ValueError) as err:
+        raise TableError(f"不是有效的Excel文件 not a readable .xlsx file: {err}") from None
+    if len(parts) > MAX_ZIP_ENTRIES:
+        raise TableError(f"文件结构异常 the workbook has {len(parts)} parts; at most {MAX_ZIP_ENTRIES}")
+    total = sum(p.file_size for p in parts)
+    if total > MAX_UNZIPPED_BYTES:
+        raise TableError(
+            f"文件解压后过大 the workbook inflates to {total // 2**20} MiB; "
+            f"at most {MAX_UNZIPPED_BYTES // 2**20} MiB"
+        )
+    for part in parts:
+        if part.filename.lower().endswith("sharedstrings.xml") and part.file_size > MAX_SHARED_STRINGS_BYTES:
+            raise TableError(
+                f"共享字符串过大 the workbook's shared strings inflate to {part.file_size // 2**20} MiB; "
+                f"at most {MAX_SHARED_STRINGS_BYTES // 2**20} MiB"
+            )
+        if part.file_size > RATIO_FROM and part.file_size > MAX_RATIO * max(part.compress_size, 1):
+            raise TableError(
+                f"压缩比异常 {part.filename} inflates {part.file_size // max(part.compress_size, 1)} times "
+                f"(at most {MAX_RATIO}): the file is damaged or built to exhaust memory"
+            )
+
+
 def _read_xlsx(content: bytes, max_rows: int) -> list[Row]:
     from openpyxl import load_workbook
 
+    check_xlsx(content)
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises many kinds for a damaged or foreign file
         raise TableError(f"不是有效的Excel文件 not a readable .xlsx file: {err}") from None
     try:
         sheet = book.worksheets[0]
+        # openpyxl pads every row to the width the sheet declares (or, undeclared, to its last cell).
+        declared = sheet.max_column
+        if declared is not None and declared > MAX_COLUMNS:
+            raise TableError(
+                f"列数过多 the sheet declares {declared} columns; at most {MAX_COLUMNS}: "
+                "delete the empty columns or save it again"
+            )
         rows: list[Row] = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = [_unescape(v) for v in values]
+        width = declared or MAX_COLUMNS
+        for number, values in enumerate(sheet.iter_rows(max_col=width, values_only=True), start=1):
+            cells = _trimmed(values)  # an .xlsx cell is text or not by its type: nothing to undo
             if _is_blank(cells):
                 continue
             rows.append((number, cells))
@@ -85,12 +133,25 @@ def _read_csv(content: bytes, max_rows: int) -> list[Row]:
         for cells in reader:
             if _is_blank(cells):
                 continue
-            rows.append((reader.line_num, [_unescape(c) for c in cells]))
+            if len(cells) > MAX_COLUMNS or sum(map(len, cells)) > MAX_ROW_CHARS:
+                raise TableError(
+                    f"行过长 line {reader.line_num} has {len(cells)} fields and {sum(map(len, cells))} "
+                    f"characters; at most {MAX_COLUMNS} fields and {MAX_ROW_CHARS} characters"
+                )
+            rows.append((reader.line_num, [_unescape(c) for c in _trimmed(cells)]))
             if len(rows) > max_rows + HEADER_SEARCH_ROWS:
                 raise TableError(f"行数过多 more than {max_rows} rows; split the file")
     except csv.Error as err:
         raise TableError(f"CSV格式错误 line {reader.line_num}: {err}") from None
     return rows
+
+
+def _trimmed(cells: Sequence[Any]) -> list[Any]:
+    """The cells up to the last one that holds something: padding costs memory for every row kept."""
+    end = len(cells)
+    while end and (cells[end - 1] is None or cells[end - 1] == ""):
+        end -= 1
+    return list(cells[:end])
 
 
 def _unescape(value: Any) -> Any:

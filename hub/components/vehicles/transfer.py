@@ -12,8 +12,8 @@ from hub.util.plate import normalise_plate, validate_plate
 from .codes import COLOUR_LABELS, FUEL_LABELS, STAGE_LABELS, WHITELIST_LABELS, CodeError, bool_label, clean
 from .codes import parse_colour as _parse_colour
 from .fields import FIELDS, FieldSpec, VehicleClass, fold_header, header_index
-from .tabular import HEADER_SEARCH_ROWS, Row, TableError
-from .validate import RecordError, Rules, is_empty, parse_date, validate_record
+from .tabular import HEADER_SEARCH_ROWS, Row, TableError, detect_format, read_table
+from .validate import RecordError, Rules, control_problem, is_empty, parse_date, validate_record
 
 
 @dataclass(slots=True)
@@ -72,6 +72,18 @@ def parse_register_rows(vclass: VehicleClass, rows: Sequence[Row], rules: Rules)
         except RecordError as err:
             result.fail(number, _reason(err, specs))
     return result
+
+
+def parse_register_file(
+    vclass: VehicleClass, content: bytes, name: str | None, fmt: str | None, max_rows: int, rules: Rules
+) -> ParsedFile:
+    """A file's rows, validated (blocking; run in the import worker, see worker.py)."""
+    rows = read_table(content, detect_format(content, name, fmt), max_rows)
+    return parse_register_rows(vclass, rows, rules)
+
+
+def parse_blacklist_file(content: bytes, fmt: str, max_rows: int, tz: tzinfo) -> ParsedFile:
+    return parse_blacklist_rows(read_table(content, fmt, max_rows), tz)
 
 
 def parse_register_records(
@@ -192,6 +204,9 @@ def blacklist_item(raw: Mapping[str, Any], tz: tzinfo) -> dict[str, Any]:
     problem = validate_plate(plate, colour)
     if problem:
         raise ValueError(f"车牌号码无效 invalid plate: {problem}")
-    reason = " ".join(clean(raw.get("reason") or "").split())[:200] or "监管平台超标排放车辆"
+    given = raw.get("reason")
+    if isinstance(given, str) and (problem := control_problem(given)):
+        raise ValueError(f"原因{problem}")
+    reason = " ".join(clean(given or "").split())[:200] or "监管平台超标排放车辆"
     until = None if is_empty(raw.get("valid_until")) else parse_moment(raw["valid_until"], tz)
     return {"plate": plate, "colour": colour, "reason": reason, "valid_until": until}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -69,6 +70,24 @@ def is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def control_problem(text: str) -> str | None:
+    """Why a cell holding control characters is refused, or None.
+
+    Trimming would change what was given: a leading tab is how some tools defuse a formula
+    (`\\t=1+1`), and silently storing `=1+1` instead is a rewrite. Line breaks inside a cell (Alt+Enter
+    in Excel) are ordinary text and are folded to spaces; everything else is refused with its position.
+    """
+    for position, char in enumerate(text, start=1):
+        if unicodedata.category(char) != "Cc":
+            continue
+        if not text[: position - 1].strip():
+            return f"以控制字符开头 starts with control character U+{ord(char):04X}; remove it"
+        if char in "\r\n":
+            continue
+        return f"含控制字符 contains control character U+{ord(char):04X} at position {position}; remove it"
+    return None
+
+
 def validate_record(vclass: VehicleClass, raw: Mapping[str, Any], rules: Rules) -> dict[str, Any]:
     """The canonical record (every field of the class, None where empty), or RecordError naming each fault."""
     specs = FIELDS[vclass]
@@ -84,6 +103,10 @@ def validate_record(vclass: VehicleClass, raw: Mapping[str, Any], rules: Rules) 
             continue
         if isinstance(value, str) and len(value) > MAX_CELL:
             errors.append((spec.name, f"{spec.header}过长 too long ({len(value)} characters)"))
+            continue
+        if isinstance(value, str) and (problem := control_problem(value)):
+            record[spec.name] = None
+            errors.append((spec.name, f"{spec.header}{problem}"))
             continue
         try:
             record[spec.name] = _PARSERS[spec.kind](value, spec, rules)

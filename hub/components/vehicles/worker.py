@@ -1,0 +1,66 @@
+"""Reading an imported file in a worker process of its own, under a memory limit.
+
+A spreadsheet is a zip of XML that a few megabytes can inflate to gigabytes; the checks in tabular.py
+refuse what declares itself too big, and this process boundary catches what lies: the worker gets an
+address-space limit (RLIMIT_AS), so a bomb that slips past the checks ends the worker, never the hub,
+and whatever the worker allocated goes back to the system when it exits. The hub's event loop never
+parses: it only takes the result back, in slices, so lanes keep deciding during a big import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import pickle
+import resource
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from .tabular import TableError
+from .transfer import ParsedFile
+
+SLICE = 2000  # records unpickled per turn of the event loop (a few milliseconds)
+
+
+def _limit_memory(limit_bytes: int) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
+
+
+def _run(func: Callable[..., ParsedFile], args: tuple[Any, ...]) -> tuple[bytes, list[bytes]]:
+    """In the worker: the parse, its items pickled in slices so that the hub can take them back in turns."""
+    parsed = func(*args)
+    items, parsed.items = parsed.items, []
+    return pickle.dumps(parsed), [pickle.dumps(items[i : i + SLICE]) for i in range(0, len(items), SLICE)]
+
+
+def _too_big(memory_mb: int) -> TableError:
+    return TableError(
+        f"文件解析超出内存限制 reading the file needs more than {memory_mb} MiB; "
+        "it is damaged or built to exhaust memory. Save it again from Excel or split it"
+    )
+
+
+async def async_parse_isolated(memory_mb: int, func: Callable[..., ParsedFile], *args: Any) -> ParsedFile:
+    """`func(*args)` in a fresh worker process limited to `memory_mb`; its result, or TableError."""
+    loop = asyncio.get_running_loop()
+    # spawn: a clean interpreter, not a fork of the hub with its register, sockets and threads.
+    executor = ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_limit_memory,
+        initargs=(memory_mb * 1024 * 1024,),
+    )
+    try:
+        head, slices = await loop.run_in_executor(executor, _run, func, args)
+    except (BrokenProcessPool, MemoryError):
+        raise _too_big(memory_mb) from None
+    finally:
+        # The worker has exited or is told to: waiting for it would only block.
+        executor.shutdown(wait=False, cancel_futures=True)
+    parsed: ParsedFile = pickle.loads(head)
+    for blob in slices:
+        parsed.items.extend(pickle.loads(blob))
+        await asyncio.sleep(0)
+    return parsed
