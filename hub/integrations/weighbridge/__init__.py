@@ -1,6 +1,7 @@
 """Weighbridge indicators (地磅仪表): the weight on each lane's bridge, and one stable weight per vehicle.
 
-Per lane: `sensor.<gate>_<lane>_weight` (kg) and `binary_sensor.<gate>_<lane>_weighbridge_online`.
+Per lane: `sensor.<gate>_<lane>_weight` (kg), `binary_sensor.<gate>_<lane>_weighbridge_online` and
+`binary_sensor.<gate>_<lane>_weighbridge_stuck` (a problem: one load shown without a change).
 Event `weight_stable` {gate, lane, weight_kg, at, indicator} once per vehicle; the ledger joins it
 to the lane's open passage. Sources: Modbus TCP, or continuous ASCII frames from a serial port or a
 TCP serial server. A bridge with `simulator: true` gets a simulated indicator in-process, which in
@@ -16,7 +17,7 @@ from typing import Any
 from hub.core import DeviceInfo, Event, Hub
 from hub.core.const import EVENT_VEHICLE_ARRIVED
 
-from .binary_sensor import WeighbridgeOnline
+from .binary_sensor import WeighbridgeOnline, WeighbridgeStuck
 from .config import Weighbridge, WeighbridgeConfig
 from .const import DOMAIN
 from .device import WeighbridgeReader
@@ -81,7 +82,7 @@ class WeighbridgeIntegration:
             model=f"simulated {conf.indicator}" if simulated else conf.indicator,
         )
         await self.hub.entities.async_add(
-            DOMAIN, [WeightSensor(reader, device), WeighbridgeOnline(reader, device)]
+            DOMAIN, [cls(reader, device) for cls in (WeightSensor, WeighbridgeOnline, WeighbridgeStuck)]
         )
         task = self.hub.async_create_background_task(reader.async_run(), name=f"weighbridge {conf.key}")
 

@@ -1,4 +1,5 @@
-"""`binary_sensor.<gate>_<lane>_weighbridge_online`: on while the indicator sends valid weights."""
+"""`binary_sensor.<gate>_<lane>_weighbridge_online`: on while the indicator sends valid weights;
+`binary_sensor.<gate>_<lane>_weighbridge_stuck`: a problem while it shows one load without a change."""
 
 from __future__ import annotations
 
@@ -35,3 +36,25 @@ class WeighbridgeOnline(WeighbridgeEntity):
             "last_error": self.reader.last_error,
             "garbled_frames": self.reader.garbled_frames,
         }
+
+
+WEIGHBRIDGE_STUCK = EntityDescription(
+    key="weighbridge_stuck",
+    name="Weighbridge stuck",
+    translation_key="weighbridge_stuck",
+    device_class="problem",
+    entity_category="diagnostic",
+)
+
+
+class WeighbridgeStuck(WeighbridgeEntity):
+    domain = "binary_sensor"
+    entity_description = WEIGHBRIDGE_STUCK
+
+    @property
+    def state(self) -> str:
+        return STATE_ON if self.reader.stuck else STATE_OFF
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any]:
+        return {"reading_kg": self.reader.stuck_kg, "stuck_seconds": self.reader.conf.stuck_seconds}

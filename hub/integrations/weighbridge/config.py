@@ -72,6 +72,9 @@ class Weighbridge(LaneRef):
     modbus: ModbusMap = Field(default_factory=ModbusMap)
     scan_seconds: float = Field(0.2, ge=0.05, le=10)  # modbus polling
     timeout: float = Field(3.0, gt=0, le=60)  # no valid weight this long: unavailable
+    # A load that shows the very same reading this long is an indicator stuck at one value (a truck
+    # standing on the bridge still moves the last digit now and then): a problem until it changes.
+    stuck_seconds: float = Field(900, ge=1, le=86_400)
     stable: Stability = Field(default_factory=Stability)
     simulator: bool | SimulatorConfig = False
 

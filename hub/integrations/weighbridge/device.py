@@ -43,11 +43,15 @@ class WeighbridgeReader:
         self.last_stable_at: datetime | None = None
         self.last_error: str | None = None
         self.garbled_frames = 0
+        self.stuck = False  # a load reading the same for `stuck_seconds`
+        self.stuck_kg: float | None = None
         s = conf.stable
         self.detector = StableWeight(s.readings, s.band_kg, s.min_kg, s.zero_kg)
         self._listeners: list[Callable[[], None]] = []
         self._loop = asyncio.get_running_loop()
         self._last_valid = 0.0
+        self._reading: float | None = None  # the last reading, and since when it has not changed
+        self._reading_since = 0.0
         self._last_publish = 0.0
         self._garbled_since_log = 0
         self._garble_logged_at: float | None = None
@@ -161,16 +165,36 @@ class WeighbridgeReader:
             if self.last_error is not None:
                 _LOGGER.info("Weighbridge %s: indicator answering again", self.key)
             self.online, self.last_error, self._backoff = True, None, BACKOFF_FIRST
+        stuck_changed = self._watch_stuck(kg, now)
         stable = self.detector.add(kg)
         steady = self.detector.steady
         weight = round(kg)
         due = now - self._last_publish >= PUBLISH_SECONDS and weight != self.weight_kg
-        if came_back or due or steady != self.steady or stable is not None:
+        if came_back or due or stuck_changed or steady != self.steady or stable is not None:
             self.weight_kg, self.steady, self._last_publish = weight, steady, now
             if stable is not None:
                 self.weight_kg = stable
                 self._fire_stable(stable)
             self._notify()
+
+    def _watch_stuck(self, kg: float, now: float) -> bool:
+        """Whether `stuck` changed with this reading."""
+        if kg != self._reading:
+            self._reading, self._reading_since = kg, now
+            if self.stuck:
+                _LOGGER.info("Weighbridge %s: the indicator's reading moves again", self.key)
+                self.stuck, self.stuck_kg = False, None
+                return True
+            return False
+        if self.stuck or kg <= self.detector.zero_kg or now - self._reading_since < self.conf.stuck_seconds:
+            return False
+        _LOGGER.warning(
+            "Weighbridge %s: the indicator has shown %g kg for %.0f s without a change: stuck? "
+            "Weights on this lane are not trustworthy until it moves again",
+            self.key, kg, now - self._reading_since,
+        )  # fmt: skip
+        self.stuck, self.stuck_kg = True, kg
+        return True
 
     def _fire_stable(self, weight_kg: int) -> None:
         at = self.hub.now()

@@ -168,3 +168,20 @@ async def test_serial_port_indicator(make_hub, caplog) -> None:
     finally:
         os.close(master)
         os.close(slave)
+
+
+async def test_an_indicator_stuck_at_one_load_is_a_problem_until_it_moves(make_hub, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="hub.integrations.weighbridge")
+    hub = await make_hub(bridge_config("source: tcp\n      stuck_seconds: 1", "noise_kg: 0"))
+    sim = hub.data["weighbridge"].simulators["east_gate_in"]
+    await wait_state(hub, "binary_sensor.east_gate_in_weighbridge_online", "on")
+    # An empty bridge reads 0 for ever: that is no fault.
+    await asyncio.sleep(1.5)
+    assert hub.states.get("binary_sensor.east_gate_in_weighbridge_stuck").state == "off"
+    sim.set_load(31_480)  # the indicator freezes on one load, not a digit moving
+    await wait_state(hub, "binary_sensor.east_gate_in_weighbridge_stuck", "on")
+    stuck = hub.states.get("binary_sensor.east_gate_in_weighbridge_stuck")
+    assert stuck.attributes["reading_kg"] == 31_480
+    assert any("without a change" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
+    sim.set_load(0)
+    await wait_state(hub, "binary_sensor.east_gate_in_weighbridge_stuck", "off")
