@@ -17,11 +17,13 @@ from pydantic import BaseModel
 from hub.core import HubError, ServiceNotFound, ServiceValidationError, Unauthorized
 
 from . import lanes
+from .jsonbody import BadJson, read_json
 from .responses import api_error, json_response, principal_of, ui_of
 from .security import LoginRefused, Principal
 
 _LOGGER = logging.getLogger(__name__)
 OPENAPI = Path(__file__).parent / "openapi.yaml"
+TOKEN_BODY_BYTES = 4096  # a user name and a password (256 characters each at most)
 
 
 _server = ui_of
@@ -45,9 +47,12 @@ async def health(request: web.Request) -> web.Response:
 async def issue_token(request: web.Request) -> web.Response:
     server = _server(request)
     try:
-        body = await request.json()
-        username, password = str(body["username"]), str(body["password"])
-    except (ValueError, KeyError, TypeError):
+        body = await read_json(request, TOKEN_BODY_BYTES)
+    except BadJson as err:
+        return api_error(err.status, err.code, err.message)
+    username = body.get("username") if isinstance(body, dict) else None
+    password = body.get("password") if isinstance(body, dict) else None
+    if not isinstance(username, str) or not isinstance(password, str):
         return api_error(400, "invalid_request", 'send JSON {"username": ..., "password": ...}')
     try:
         user = await server.auth.async_login(username, password, request.remote or "?", "api", "token")
@@ -102,12 +107,11 @@ async def get_services(request: web.Request) -> web.Response:
 
 async def call_service(request: web.Request) -> web.Response:
     domain, name = request.match_info["domain"], request.match_info["service"]
-    if request.content_length and not request.content_type.startswith("application/json"):
-        return api_error(415, "unsupported_media_type", "send the service data as application/json")
     try:
-        data = await request.json() if request.body_exists else {}
-    except (ValueError, UnicodeDecodeError) as err:
-        return api_error(400, "invalid_json", f"the body is not JSON: {err}")
+        data = await read_json(request)
+    except BadJson as err:
+        return api_error(err.status, err.code, err.message)
+    data = {} if data is None else data
     if not isinstance(data, dict):
         return api_error(400, "invalid_json", "the body must be a JSON object of service fields")
     principal = _principal(request)

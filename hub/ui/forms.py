@@ -6,13 +6,20 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from hub.core.validation import EARLIEST_YEAR, LATEST_YEAR
+
 PAGE_SIZE = 50
 _PASSAGE_CHOICES = {"direction": ("in", "out"), "decision": ("allow", "deny", "review")}
 
 
 def parse_moment(text: str, tz: tzinfo) -> datetime:
-    """A form's date and time (`datetime-local`, or ISO with an offset); a naive one is plant time."""
+    """A form's date and time (`datetime-local`, or ISO with an offset); a naive one is plant time.
+
+    ValueError outside the years a plant can mean: year 1 or 9999 overflows the first second added.
+    """
     moment = datetime.fromisoformat(text.strip())
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise ValueError(f"a date between {EARLIEST_YEAR} and {LATEST_YEAR} is expected")
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 

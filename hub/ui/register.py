@@ -152,7 +152,8 @@ async def record_page(request: web.Request) -> web.Response:
         except CallFailed as err:
             return message_page(request, 400, "register.title", err.message)
         if record is None:
-            return message_page(request, 404, "register.title", request["t"]("register.not_found", key=key))
+            missing = request["t"]("register.not_found", record=key)
+            return message_page(request, 404, "register.title", missing)
     allowed = _allowed(request)
     if record is not None and allowed.get("history"):
         try:

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from .forms import parse_moment
-from .pages import CallFailed, call, page, render
+from .pages import CallFailed, call, message_page, page, render
 from .register import download
 from .responses import ui_of
 
@@ -105,12 +105,16 @@ async def reports_download(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     data, problems = report_request(request.query, hub.now().date(), hub.clock.tz)
     if problems:
-        return web.Response(status=400, text=t("error.invalid") + " " + str(problems))
+        return message_page(request, 400, "reports.title", _problems_text(t("error.invalid"), problems))
     try:
         result = await call(request, "ledger", "export", {"report": data, "format": fmt})
     except CallFailed as err:
-        return web.Response(status=400, text=err.message)
+        return message_page(request, 400, "reports.title", _problems_text(err.message, err.fields))
     return download(result["content"], result["filename"], result["content_type"])
+
+
+def _problems_text(message: str, problems: list[tuple[str, str]]) -> str:
+    return " ".join([message, *(f"{field}: {text}" for field, text in problems)])
 
 
 def add_routes(app: web.Application) -> None:

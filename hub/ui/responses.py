@@ -24,7 +24,14 @@ def principal_of(request: web.Request) -> Principal:
 
 
 def json_response(data: Any, status: int = 200, **kwargs: Any) -> web.Response:
-    return web.Response(text=dumps(data), status=status, content_type="application/json", **kwargs)
+    text = dumps(data)
+    try:
+        body = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate someone sent, echoed back: escaped, as JSON allows
+        body = dumps(data, ascii_only=True).encode("ascii")
+    return web.Response(
+        body=body, status=status, content_type="application/json", charset="utf-8", **kwargs
+    )
 
 
 def api_error(

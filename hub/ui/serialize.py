@@ -35,8 +35,8 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
-def dumps(value: Any) -> str:
-    return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
+def dumps(value: Any, ascii_only: bool = False) -> str:
+    return json.dumps(value, default=_default, ensure_ascii=ascii_only, separators=(",", ":"))
 
 
 def without_images(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +25,7 @@ from hub.core import Event, Hub
 from hub.core.const import EVENT_GATE_DECISION, EVENT_PASSAGE_RECORDED, EVENT_PLATE_READ, EVENT_STATE_CHANGED
 
 from .const import FEED_EVENTS
+from .jsonbody import BadJson, parse_json
 from .responses import principal_of, ui_of
 from .serialize import dumps, without_images
 
@@ -146,11 +146,14 @@ async def _send(ws: web.WebSocketResponse, client: _Client) -> None:
 
 async def _on_message(ws: web.WebSocketResponse, client: _Client, text: str) -> None:
     try:
-        message = json.loads(text)
-        kind = message.get("type")
-    except (ValueError, AttributeError):
+        message = parse_json(text)
+    except BadJson as err:
+        await ws.send_str(dumps({"type": "error", "message": err.message}))
+        return
+    if not isinstance(message, dict):
         await ws.send_str(dumps({"type": "error", "message": "send JSON objects with a `type`"}))
         return
+    kind = message.get("type")
     if kind == "ping":
         await ws.send_str(dumps({"type": "pong"}))
     elif kind == "subscribe" and isinstance(message.get("event_types"), list):

@@ -14,14 +14,14 @@ import csv
 import io
 import random
 from bisect import bisect_right
-from datetime import date, datetime, timedelta
-from datetime import date as Date
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hub.core import Hub, ServiceCall
 from hub.core.auth import Role
+from hub.core.validation import PlausibleDate, PlausibleDatetime
 
 from .const import DOMAIN, KIND_PASSAGE
 from .query import async_merge_followups, async_query_passages
@@ -54,12 +54,12 @@ class ReportRequest(BaseModel):
 
     report: Literal["counts", "averages", "sample", "window"]
     period: Literal["day", "month"] = "day"  # counts
-    date: Date | None = None  # counts: the day, or any day of the month
-    start: Date | None = None  # averages, sample: first day
-    end: Date | None = None  # averages, sample: last day (inclusive)
+    date: PlausibleDate | None = None  # counts: the day, or any day of the month
+    start: PlausibleDate | None = None  # averages, sample: first day
+    end: PlausibleDate | None = None  # averages, sample: last day (inclusive)
     size: int = Field(5, ge=1, le=50)  # sample (the spec: 5-10)
     seed: int | None = None  # sample: the same seed draws the same records
-    at: datetime | None = None  # window start
+    at: PlausibleDatetime | None = None  # window start
     minutes: int = Field(10, ge=1, le=120)  # window length
     gate: str | None = Field(None, max_length=32)
     lane: str | None = Field(None, max_length=32)

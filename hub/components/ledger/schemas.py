@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hub.core.validation import PlausibleDate, PlausibleDatetime
 from hub.util.plate import normalise_plate, validate_plate
 
 from .const import FOLLOWUP_KINDS, MAX_PAGE_SIZE
 
 Short = Annotated[str, Field(max_length=32)]
+# Past these a page's offset or a cursor no longer fits the database's 64-bit integers.
+MAX_PAGE = 1_000_000
+MAX_SEQ = 2**63 - 1
 FollowupKind = Literal["release", "correction", "weight", "cargo", "acceptance", "lifecycle"]
 assert set(FOLLOWUP_KINDS) == set(FollowupKind.__args__)  # type: ignore[attr-defined]
 
@@ -136,10 +140,10 @@ REASON_REQUIRED = frozenset({"release", "correction"})
 class Page(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
-    start: datetime | None = None
-    end: datetime | None = None
+    start: PlausibleDatetime | None = None
+    end: PlausibleDatetime | None = None
 
 
 class PassageQuery(Page):
@@ -177,13 +181,13 @@ class EvidenceRequest(BaseModel):
 class DailyStatsRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    date: date
+    date: PlausibleDate
 
 
 class ReadRecords(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    after_seq: int = Field(0, ge=0)
+    after_seq: int = Field(0, ge=0, le=MAX_SEQ)
     limit: int = Field(100, ge=1, le=1000)
 
 
@@ -206,9 +210,9 @@ class RecordAudit(BaseModel):
 class TripQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    start: datetime
-    end: datetime
+    start: PlausibleDatetime
+    end: PlausibleDatetime
     plate: str | None = Field(None, max_length=16)
     flagged_only: bool = False
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)

@@ -1,0 +1,226 @@
+"""Bad input found at the web doors (issue 20), each answered with a 4xx and a reason, never a 500.
+
+Every test ends with the hub still answering, and the suite's `no_tracebacks` fixture fails any test
+during which a web handler logged a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+import pytest
+import requests
+
+from hub.core.auth import Role
+from tests.fuzz.conftest import PASSWORDS, LiveHub
+
+DEEP = "[" * 100_000 + "]" * 100_000
+JSON = {"Content-Type": "application/json"}
+
+
+def post(live: LiveHub, path: str, role: Role | None = Role.ADMIN, **kwargs: Any) -> requests.Response:
+    headers = {**(live.bearer(role) if role else {}), **kwargs.pop("headers", {})}
+    return requests.post(f"{live.base}{path}", headers=headers, timeout=30, **kwargs)
+
+
+def page(live: LiveHub, path: str, role: Role = Role.ADMIN) -> requests.Response:
+    return requests.get(f"{live.base}{path}", headers=live.bearer(role), timeout=30, allow_redirects=False)
+
+
+def refused(response: requests.Response, status: int, error: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text[:300]
+    body = response.json()
+    assert body["error"] == error and body["message"], body
+    return body
+
+
+def test_deeply_nested_json_is_refused_at_every_door(live_hub: LiveHub) -> None:
+    deep_but_short = "[" * 2000 + "]" * 2000  # a token request is at most 4 KiB
+    refused(post(live_hub, "/api/auth/token", None, data=deep_but_short, headers=JSON), 400, "invalid_json")
+    refused(post(live_hub, "/api/services/ledger/query", data=DEEP, headers=JSON), 400, "invalid_json")
+    # Under Python's recursion limit, yet deeper than any service's data goes.
+    nested: Any = {"plate": "冀B12345"}
+    for _ in range(200):
+        nested = {"a": nested}
+    body = refused(post(live_hub, "/api/services/ledger/query", json=nested), 400, "invalid_json")
+    assert "nested" in body["message"]
+
+    async def over_websocket() -> list[dict[str, Any]]:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(f"{live_hub.base}/api/websocket", headers=live_hub.bearer(Role.GUARD)) as ws,
+        ):
+            hello = await ws.receive_json(timeout=10)
+            await ws.send_str("[" * 30_000 + "]" * 30_000)
+            error = await ws.receive_json(timeout=10)
+            await ws.send_str('{"type": "ping"}')
+            return [hello, error, await ws.receive_json(timeout=10)]
+
+    hello, error, pong = asyncio.run(over_websocket())
+    assert hello["type"] == "hello" and pong == {"type": "pong"}
+    assert error["type"] == "error" and "nested" in error["message"]
+    assert live_hub.answers()
+
+
+def test_a_charset_other_than_utf8_is_refused(live_hub: LiveHub) -> None:
+    for charset in ("xyz", "utf-16"):
+        headers = {"Content-Type": f"application/json; charset={charset}"}
+        token = post(live_hub, "/api/auth/token", None, data=b"{}", headers=headers)
+        refused(token, 415, "unsupported_media_type")
+        service = post(live_hub, "/api/services/ledger/query", data=b"{}", headers=headers)
+        refused(service, 415, "unsupported_media_type")
+    latin = post(
+        live_hub, "/api/services/ledger/query", data='{"plate": "\xc4"}'.encode("latin-1"), headers=JSON
+    )
+    refused(latin, 400, "invalid_json")
+    assert live_hub.answers()
+
+
+def test_a_token_request_is_small_and_a_json_object(live_hub: LiveHub) -> None:
+    huge = {"username": "guard", "password": "x" * 10_000}
+    refused(post(live_hub, "/api/auth/token", None, json=huge), 413, "too_large")
+    for body in ([1, 2], "guard", {"username": ["guard"], "password": PASSWORDS[Role.GUARD]}):
+        refused(post(live_hub, "/api/auth/token", None, json=body), 400, "invalid_request")
+    refused(
+        post(
+            live_hub,
+            "/api/auth/token",
+            None,
+            data=b"username=guard",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ),
+        415,
+        "unsupported_media_type",
+    )
+
+
+@pytest.mark.parametrize(
+    ("service", "data"),
+    [
+        ("ledger/query", {"page": 2**63}),
+        ("ledger/query", {"page": -(2**63) - 1}),
+        ("ledger/read_records", {"after_seq": 2**64}),
+        ("ledger/query", {"page_size": 1e400}),
+        ("vehicles/list", {"class": "transport", "page": 10**30}),
+    ],
+)
+def test_numbers_beyond_64_bits_are_refused_at_the_door(live_hub: LiveHub, service: str, data: Any) -> None:
+    import json
+
+    text = json.dumps(data)  # 1e400 is written as Infinity, which JSON does not have either
+    body = refused(post(live_hub, f"/api/services/{service}", data=text, headers=JSON), 400, "invalid_json")
+    assert "64 bits" in body["message"] or "not a JSON number" in body["message"]
+
+
+@pytest.mark.parametrize(
+    ("service", "data", "field"),
+    [
+        ("ledger/query", {"page": 2**62}, "page"),
+        ("ledger/audit_query", {"page": 2**63 - 1}, "page"),
+        ("ledger/read_records", {"after_seq": 2**63}, None),  # one past: refused at the door
+        (
+            "ledger/trips",
+            {"start": "2026-11-01T00:00:00+08:00", "end": "2026-11-02T00:00:00+08:00", "page": 2**62},
+            "page",
+        ),
+    ],
+)
+def test_pages_and_cursors_stay_within_the_database(
+    live_hub: LiveHub, service: str, data: dict[str, Any], field: str | None
+) -> None:
+    response = post(live_hub, f"/api/services/{service}", json=data)
+    if field is None:
+        refused(response, 400, "invalid_json")
+        return
+    body = refused(response, 400, "invalid_data")
+    assert [f["field"] for f in body["fields"]] == [field]
+
+
+def test_the_last_sequence_number_is_a_valid_cursor(live_hub: LiveHub) -> None:
+    response = post(live_hub, "/api/services/ledger/read_records", json={"after_seq": 2**63 - 1})
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    ("service", "data", "field"),
+    [
+        ("ledger/report", {"report": "counts", "date": "0001-01-01"}, "date"),
+        ("ledger/report", {"report": "counts", "period": "month", "date": "9999-12-31"}, "date"),
+        ("ledger/report", {"report": "averages", "start": "9999-12-01", "end": "9999-12-31"}, "start"),
+        ("ledger/report", {"report": "window", "at": "0001-01-01T00:00:00+23:59"}, "at"),
+        ("ledger/report", {"report": "window", "at": "9999-12-31T23:59:59-23:59"}, "at"),
+        (
+            "ledger/export",
+            {"report": {"report": "sample", "start": "9999-12-31", "end": "9999-12-31"}},
+            "report.start",
+        ),
+        ("ledger/daily_stats", {"date": "9999-12-31"}, "date"),
+        ("ledger/daily_stats", {"date": "0001-01-01"}, "date"),
+        ("ledger/query", {"start": "0001-01-01T00:00:00+23:59"}, "start"),
+        ("ledger/audit_query", {"end": "9999-12-31T23:59:59-23:59"}, "end"),
+        ("ledger/trips", {"start": "0001-01-01T00:00:00Z", "end": "9999-12-31T23:59:59Z"}, "start"),
+    ],
+)
+def test_dates_outside_a_plants_years_are_refused(
+    live_hub: LiveHub, service: str, data: dict[str, Any], field: str
+) -> None:
+    body = refused(post(live_hub, f"/api/services/{service}", json=data), 400, "invalid_data")
+    assert field in [f["field"] for f in body["fields"]]
+    assert any("2000" in f["message"] for f in body["fields"])
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/reports?report=counts&date=0001-01-01",
+        "/reports?report=window&at=9999-12-31T23:59:59",
+        "/reports?report=sample&start=9999-12-31&end=9999-12-31",
+        "/reports?report=counts&period=month&month=9999-12",
+        "/passages?start=9999-12-31T23:59:59&at_exact=1",
+        "/passages?start=0001-01-01T00:00",
+        "/passages?page=99999999999999999999999",
+        "/audit?page=9223372036854775807",
+        "/passages/01JDEMO?at=9999-12-31T23:59:59",
+    ],
+)
+def test_hmi_pages_show_bad_dates_and_pages_as_input_errors(live_hub: LiveHub, path: str) -> None:
+    response = page(live_hub, path)
+    assert response.status_code in (200, 400, 404), response.text[:300]
+    assert "text/html" in response.headers["Content-Type"]
+    assert "输入有误" in response.text or "2000" in response.text or "未找到" in response.text
+
+
+def test_a_report_download_with_a_bad_date_is_a_message_page(live_hub: LiveHub) -> None:
+    response = page(live_hub, "/reports/download?report=counts&date=0001-01-01&format=csv")
+    assert response.status_code == 400
+    assert "text/html" in response.headers["Content-Type"] and "检查报表" in response.text
+    assert "2000" in response.text
+
+
+def test_register_filters_and_missing_records(live_hub: LiveHub) -> None:
+    for query in (
+        "tab=transport&fuel=X",
+        "tab=transport&emission_stage=国九",
+        "tab=machinery&fleet=%00",
+        "tab=transport&page=-5",
+        "tab=transport&q=" + "冀" * 5000,
+    ):
+        response = page(live_hub, f"/vehicles?{query}")
+        assert response.status_code in (200, 400), (query, response.text[:300])
+    response = page(live_hub, "/vehicles?tab=nothing")
+    assert response.status_code == 404
+    response = page(live_hub, "/vehicles/transport/%E5%86%80Z99999")
+    assert response.status_code == 404
+    assert "台账中没有 冀Z99999" in response.text
+    response = page(live_hub, "/vehicles/transport/%E5%86%80Z99999?lang=en")
+    assert response.status_code == 404 and "No 冀Z99999 in the register" in response.text
+
+
+def test_a_lone_surrogate_echoed_in_an_answer_is_escaped(live_hub: LiveHub) -> None:
+    text = '{"passage_id": "\\ud800passage-x", "reason": "测试", "approver": "\\udfff"}'
+    response = post(live_hub, "/api/services/policy/release", data=text.encode(), headers=JSON)
+    assert 400 <= response.status_code < 500, response.text[:300]
+    assert response.json()["error"]
+    assert live_hub.answers()
