@@ -91,6 +91,7 @@ def _read_password(args: argparse.Namespace) -> str:
 
 def _user(args: argparse.Namespace) -> int:
     from hub.core.auth import parse_roles
+    from hub.core.throttle import request_unlock
 
     async def job(hub) -> int:  # type: ignore[no-untyped-def]
         if args.user_command == "add":
@@ -99,6 +100,9 @@ def _user(args: argparse.Namespace) -> int:
         elif args.user_command == "passwd":
             await hub.auth.async_set_password(args.username, _read_password(args))
             print(f"password of {args.username} changed")
+        elif args.user_command == "unlock":
+            await hub.async_add_executor_job(request_unlock, hub.data_dir, args.username)
+            print(f"sign-in delays of {args.username} lifted (a running hub applies it at the next attempt)")
         else:
             for user in hub.auth.users():
                 state = "" if user.active else " (disabled)"
@@ -136,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     passwd.add_argument("username")
     passwd.add_argument("--password-stdin", action="store_true")
     user_sub.add_parser("list", help="list users")
+    unlock = user_sub.add_parser("unlock", help="lift the sign-in delays after failed logins of a user")
+    unlock.add_argument("username")
     user.set_defaults(func=_user)
 
     _add_integration_commands(sub)

@@ -1,4 +1,10 @@
-"""Users and roles. Passwords are kept as salted scrypt hashes; users live in the database."""
+"""Users and roles. Passwords are kept as salted scrypt hashes; users live in the database.
+
+Every door that checks a password (web login, API token, basic auth) signs in through
+`AuthManager.async_sign_in`: one throttle for failed attempts (throttle.py), one timing for known and
+unknown names, one ceiling on the password's length. Every door that sets one goes through the rules
+in passwords.py.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +18,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from .errors import HubError
+from .passwords import MAX_PASSWORD_LENGTH, check_password
+from .throttle import LoginThrottle
 
 # scrypt cost: about 50 ms per hash on this class of machine, enough to slow a guessing attack.
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
-MIN_PASSWORD_LENGTH = 8
 
 
 class Role(StrEnum):
@@ -57,6 +64,14 @@ def verify_password(password: str, encoded: str) -> bool:
     return hmac.compare_digest(expected, actual)
 
 
+class LoginThrottled(HubError):
+    """Too many failed attempts for this name from this address; `retry_after` seconds to wait."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"too many failed logins; try again in {int(retry_after) + 1} s")
+        self.retry_after = retry_after
+
+
 def parse_roles(text: str | list[str]) -> frozenset[Role]:
     names = text.split(",") if isinstance(text, str) else text
     try:
@@ -73,11 +88,18 @@ class AuthManager:
 
     def __init__(self) -> None:
         self._users: dict[str, User] = {}
+        self.throttle = LoginThrottle()
+        # An unknown name is checked against this hash, so it costs one scrypt like a known one.
+        self._dummy_hash: str | None = None
 
     async def async_load(self) -> None:
         from .models import UserRow
 
         self._users = {row.id: _to_user(row) for row in await UserRow.all()}
+        if self._dummy_hash is None:
+            self._dummy_hash = await asyncio.get_running_loop().run_in_executor(
+                None, hash_password, os.urandom(16).hex()
+            )
 
     def get(self, user_id: str) -> User | None:
         return self._users.get(user_id)
@@ -100,7 +122,7 @@ class AuthManager:
             raise HubError("username: 2-64 characters of letters, digits, _ . @ -")
         if self.by_name(username):
             raise HubError(f"user {username!r} exists already")
-        _check_password(password)
+        check_password(password, username)
         encoded = await asyncio.get_running_loop().run_in_executor(None, hash_password, password)
         row = await UserRow.create(
             id=ulid_now(), username=username, password_hash=encoded, roles=",".join(sorted(roles))
@@ -114,25 +136,45 @@ class AuthManager:
         user = self.by_name(username)
         if user is None:
             raise HubError(f"no user {username!r}")
-        _check_password(password)
+        check_password(password, username)
         encoded = await asyncio.get_running_loop().run_in_executor(None, hash_password, password)
         await UserRow.filter(id=user.id).update(password_hash=encoded)
 
+    async def async_sign_in(self, username: str, password: str, address: str, now: float) -> User | None:
+        """The user for right credentials, None for wrong ones; LoginThrottled while this name from
+        this address (or this address as a whole) must wait. `now`: the hub's clock, epoch seconds."""
+        loop = asyncio.get_running_loop()
+        wait = self.throttle.retry_after(username, address, now)
+        if wait > 0 and await loop.run_in_executor(None, self.throttle.unlock_requested):
+            wait = self.throttle.retry_after(username, address, now)
+        if wait > 0:
+            raise LoginThrottled(wait)
+        user = await self.async_authenticate(username, password)
+        if user is None:
+            self.throttle.failed(username, address, now)
+        else:
+            self.throttle.succeeded(username, address)
+        return user
+
     async def async_authenticate(self, username: str, password: str) -> User | None:
-        """The user if the password is right and the account active, else None (same time either way)."""
+        """The user if the password is right and the account active, else None.
+
+        Takes the same time whether the name exists or not (one scrypt either way), so the time of a
+        refusal does not tell which names exist. No throttle: doors use `async_sign_in`."""
         from .models import UserRow
 
+        if not username or not password or len(password) > MAX_PASSWORD_LENGTH:
+            return None
         row = await UserRow.get_or_none(username=username)
-        encoded = row.password_hash if row else hash_password("timing-equaliser")
+        encoded = row.password_hash if row else self._dummy_hash
+        if encoded is None:  # users not loaded yet: a dummy like any other
+            encoded = self._dummy_hash = await asyncio.get_running_loop().run_in_executor(
+                None, hash_password, os.urandom(16).hex()
+            )
         ok = await asyncio.get_running_loop().run_in_executor(None, verify_password, password, encoded)
         if row is None or not ok or not row.active:
             return None
         return _to_user(row)
-
-
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise HubError(f"password: at least {MIN_PASSWORD_LENGTH} characters")
 
 
 def _to_user(row: object) -> User:

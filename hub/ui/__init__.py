@@ -17,6 +17,7 @@ from hub.core import Hub
 
 from .config import UiConfig
 from .const import DOMAIN
+from .security import async_register_services
 from .server import UiServer
 from .tokens import load_or_create_secret
 
@@ -30,6 +31,7 @@ async def async_setup(hub: Hub, config: UiConfig | None) -> bool:
     secret = config.session_secret or await hub.async_add_executor_job(load_or_create_secret, hub.data_dir)
     server = UiServer(hub, config, secret)
     await server.async_start()
+    async_register_services(hub)
     hub.data[DOMAIN] = server
     hub.async_on_stop(server.async_stop)
     return True

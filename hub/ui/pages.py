@@ -39,10 +39,11 @@ NAV = ("lanes", "passages", "alert", "vehicles", "reports", "audit", "uplink")
 class CallFailed(Exception):
     """A service call a page made did not give a result; `message` is for the page, translated."""
 
-    def __init__(self, message: str, fields: list[tuple[str, str]] | None = None) -> None:
+    def __init__(self, message: str, fields: list[tuple[str, str]] | None = None, status: int = 400) -> None:
         super().__init__(message)
         self.message = message
         self.fields = fields or []
+        self.status = status  # what the page answers: 403 when the user's roles do not allow the call
 
 
 def services_for(request: web.Request, *names: str) -> dict[str, dict[str, Any]]:
@@ -125,7 +126,7 @@ async def call(request: web.Request, domain: str, service: str, data: dict[str, 
     except ServiceNotFound:
         raise CallFailed(t("error.not_configured", service=f"{domain}.{service}")) from None
     except Unauthorized:
-        raise CallFailed(t("error.forbidden_action")) from None
+        raise CallFailed(t("error.forbidden_action"), status=403) from None
     except ServiceValidationError as err:
         raise CallFailed(t("error.invalid"), err.errors) from None
     except (HubError, ValueError, LookupError) as err:
@@ -134,7 +135,19 @@ async def call(request: web.Request, domain: str, service: str, data: dict[str, 
 
 # ----- sign in and out ----------------------------------------------------------------------------
 def _safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/") and not target.startswith("//") else "/lanes"
+    """Where to go after signing in: a path on this server only, else "/".
+
+    Browsers read a backslash as a slash and drop tabs and newlines, so `/\\evil.example`, or `/`, a
+    tab and `/evil.example`, would leave the site: anything but a plain local path is refused."""
+    if (
+        not target
+        or not target.startswith("/")
+        or "//" in target
+        or "\\" in target
+        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)
+    ):
+        return "/"
+    return target
 
 
 async def login_form(request: web.Request) -> web.Response:

@@ -1,7 +1,11 @@
 """Who is asking: session cookie (pages), bearer token or basic auth (REST clients); login and log-out.
 
 Every attempt to sign in, good or bad, fires `user_login` so the audit log sees it. Failed attempts are
-limited per user name and per client address.
+slowed by the hub's one login throttle (hub/core/throttle.py), per name and address together.
+
+Cross-site requests: credentials a browser attaches by itself (the session cookie, cached basic
+auth) are believed for a state-changing request only when its Origin, or failing that its Referer,
+is this server (`same_origin`). Bearer tokens are never attached by a browser on its own.
 """
 
 from __future__ import annotations
@@ -11,21 +15,26 @@ import binascii
 import hashlib
 import logging
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hub.core import Context, Hub
-from hub.core.auth import Role, User
+from hub.core import Context, Hub, ServiceCall
+from hub.core.auth import LoginThrottled, Role, User
 from hub.core.const import EVENT_USER_LOGIN
 
 from .config import UiConfig
 from .const import SESSION_COOKIE
-from .tokens import LoginLimiter, RevokedSessions, TokenClaims, TokenSigner
+from .tokens import RevokedSessions, TokenClaims, TokenSigner
 
 _LOGGER = logging.getLogger(__name__)
 # A REST client sending basic auth on every request would otherwise cost a slow hash each time.
 BASIC_CACHE_SECONDS = 60.0
 MAX_CREDENTIAL_LENGTH = 256
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The doors' name for a throttled attempt (429 "locked"), kept for the handlers that catch it.
+LoginRefused = LoginThrottled
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +42,7 @@ class Principal:
     user: User
     door: str  # "ui" for the HMI's own session, "api" for REST clients
     claims: TokenClaims | None = None
+    ambient: bool = False  # signed in by what a browser sends by itself: a cookie or cached basic auth
 
     def context(self) -> Context:
         return Context(user_id=self.user.id)
@@ -41,12 +51,13 @@ class Principal:
         return roles is None or self.user.has_any(roles)
 
 
-class LoginRefused(Exception):
-    """Too many failed attempts; `retry_after` seconds until the next one is heard."""
-
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"too many failed logins; try again in {int(retry_after) + 1} s")
-        self.retry_after = retry_after
+def same_origin(request: web.Request) -> bool:
+    """True when the request's Origin, or without one its Referer, names this server (host:port)."""
+    source = request.headers.get("Origin") or request.headers.get("Referer")
+    if not source:
+        return False
+    parts = urlsplit(source)
+    return parts.scheme in ("http", "https") and parts.netloc.lower() == request.host.lower()
 
 
 class Authenticator:
@@ -55,7 +66,7 @@ class Authenticator:
         self.config = config
         self.signer = TokenSigner(secret)
         self.revoked = RevokedSessions(hub.data_dir)
-        self.limiter = LoginLimiter(config.max_failed_logins, config.lockout_minutes * 60)
+        hub.auth.throttle.configure(config.max_failed_logins, config.lockout_minutes * 60, hub.data_dir)
         self._basic_cache: dict[str, tuple[str, float]] = {}
 
     def now(self) -> float:
@@ -65,21 +76,16 @@ class Authenticator:
     async def async_login(
         self, username: str, password: str, remote: str, door: str, method: str
     ) -> User | None:
-        """The user for right credentials, None for wrong ones; LoginRefused while locked out."""
+        """The user for right credentials, None for wrong ones; LoginRefused while throttled."""
         username = username.strip()[:MAX_CREDENTIAL_LENGTH]
-        keys = (f"user:{username.lower()}", f"addr:{remote}")
-        wait = self.limiter.retry_after(keys, self.now())
-        if wait > 0:
+        try:
+            user = await self.hub.auth.async_sign_in(username, password, remote, self.now())
+        except LoginThrottled:
             self._fire(username, None, door, "locked", method, remote)
-            raise LoginRefused(wait)
-        user = None
-        if username and password and len(password) <= MAX_CREDENTIAL_LENGTH:
-            user = await self.hub.auth.async_authenticate(username, password)
+            raise
         if user is None:
-            self.limiter.failed(keys, self.now())
             self._fire(username, None, door, "failed", method, remote)
             return None
-        self.limiter.succeeded(keys[0])
         self._fire(username, user.id, door, "ok", method, remote)
         return user
 
@@ -107,7 +113,7 @@ class Authenticator:
     async def async_principal(self, request: web.Request) -> Principal | None:
         """The signed-in user of a request, from its Authorization header or session cookie.
 
-        Raises LoginRefused for basic auth while the name or address is locked out.
+        Raises LoginRefused for basic auth while the name from this address is throttled.
         """
         header = request.headers.get("Authorization", "")
         scheme, _, value = header.partition(" ")
@@ -116,16 +122,16 @@ class Authenticator:
         if scheme.lower() == "basic":
             return await self._from_basic(value.strip(), request.remote or "?")
         cookie = request.cookies.get(SESSION_COOKIE)
-        return self._from_token(cookie, "session", "ui") if cookie else None
+        return self._from_token(cookie, "session", "ui", ambient=True) if cookie else None
 
-    def _from_token(self, token: str, kind: str, door: str) -> Principal | None:
+    def _from_token(self, token: str, kind: str, door: str, *, ambient: bool = False) -> Principal | None:
         claims = self.signer.verify(token, self.now())
         if claims is None or claims.kind != kind or claims.session_id in self.revoked:
             return None
         user = self.hub.auth.get(claims.user_id)
         if user is None or not user.active:
             return None
-        return Principal(user, door, claims)
+        return Principal(user, door, claims, ambient)
 
     async def _from_basic(self, value: str, remote: str) -> Principal | None:
         try:
@@ -136,11 +142,37 @@ class Authenticator:
         cached = self._basic_cache.get(digest)
         now = self.now()
         if cached and cached[1] > now and (user := self.hub.auth.get(cached[0])) and user.active:
-            return Principal(user, "api")
+            return Principal(user, "api", ambient=True)
         found = await self.async_login(username, password, remote, "api", "basic")
         if found is None:
             return None
         if len(self._basic_cache) > 1000:
             self._basic_cache.clear()
         self._basic_cache[digest] = (found.id, now + BASIC_CACHE_SECONDS)
-        return Principal(found, "api")
+        return Principal(found, "api", ambient=True)
+
+
+class UnlockLogin(BaseModel):
+    """`ui.unlock_login`: lift the sign-in delays of a user name (every address), of an address, or both."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str | None = Field(None, min_length=1, max_length=64)
+    address: str | None = Field(None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _one_at_least(self) -> UnlockLogin:
+        if self.username is None and self.address is None:
+            raise ValueError("name a username, an address, or both")
+        return self
+
+
+def async_register_services(hub: Hub) -> None:
+    async def unlock(call: ServiceCall) -> dict[str, int]:
+        data: UnlockLogin = call.data
+        return {"lifted": hub.auth.throttle.unlock(data.username, data.address)}
+
+    hub.services.async_register(
+        "ui", "unlock_login", unlock, UnlockLogin, roles={Role.ADMIN},
+        description="Lift the sign-in delays of a user name or a client address (after failed logins)",
+    )  # fmt: skip

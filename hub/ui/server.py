@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import jinja2
 from aiohttp import web
@@ -17,7 +17,7 @@ from .config import UiConfig
 from .const import LANGUAGE_COOKIE
 from .i18n import Catalogues
 from .responses import UI_KEY, api_error
-from .security import Authenticator, LoginRefused
+from .security import SAFE_METHODS, Authenticator, LoginRefused, same_origin
 from .serialize import dumps
 
 _LOGGER = logging.getLogger(__name__)
@@ -106,6 +106,9 @@ class UiServer:
     async def _auth_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         is_api = request.path.startswith("/api/")
         if request.path in PUBLIC_PATHS or request.path.startswith("/static/"):
+            if request.path == "/login" and request.method not in SAFE_METHODS and not same_origin(request):
+                # A foreign page must not sign a browser in as someone else (login CSRF).
+                return api_error(403, "cross_origin", "cross-site sign-in refused")
             request["principal"] = None
             return await handler(request)
         try:
@@ -120,10 +123,20 @@ class UiServer:
                 )  # fmt: skip
             target = request.path_qs if request.method == "GET" else "/"
             raise web.HTTPSeeOther(f"/login?next={quote(target, safe='')}")
-        if principal.door == "ui" and request.method not in ("GET", "HEAD", "OPTIONS"):
-            # The session cookie is SameSite=Strict; checking Origin too keeps old browsers safe.
-            origin = request.headers.get("Origin")
-            if origin and urlsplit(origin).netloc != request.host:
-                return api_error(403, "cross_origin", "cross-site request refused")
+        if principal.ambient and _cross_site(request):
+            # The session cookie is SameSite=Strict, but cached basic credentials go anywhere, and old
+            # browsers ignore SameSite: what a browser sends by itself must come from our own pages.
+            return api_error(403, "cross_origin", "cross-site request refused: no Origin or Referer of ours")
         request["principal"] = principal
         return await handler(request)
+
+
+def _cross_site(request: web.Request) -> bool:
+    """A state-changing request, or a WebSocket upgrade from a foreign page, not from our own pages.
+
+    A WebSocket without Origin comes from a program, not a browser (browsers always send one)."""
+    if request.method not in SAFE_METHODS:
+        return not same_origin(request)
+    if request.headers.get("Upgrade", "").lower() == "websocket" and "Origin" in request.headers:
+        return not same_origin(request)
+    return False

@@ -57,3 +57,59 @@ def test_user_command_adds_lists_and_changes_passwords(tmp_path) -> None:
     broken = write_config(tmp_path / "broken", "hub:\n  nmae: typo\n")
     refused = _ecogate(broken, "list")
     assert refused.returncode == 2 and "configuration.yaml:2: hub.nmae" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("12345678", "too common"),
+        ("Password1", "too common"),  # the list is compared without regard to case
+        ("qq123456", "too common"),
+        (" " * 8, "not only spaces"),
+        ("\t \u3000 \n   ", "not only spaces"),
+        ("Wang.Wei", "not the user name"),
+        ("short", "at least 8"),
+        ("x" * 129, "at most 128"),
+        ("长" * 300, "at most 128"),
+    ],
+)
+async def test_one_password_policy_for_adding_and_changing(make_hub, password: str, reason: str) -> None:
+    hub = await make_hub()
+    with pytest.raises(HubError, match=reason):
+        await hub.auth.async_add_user("wang.wei", password, frozenset({Role.GUARD}))
+    await hub.auth.async_add_user("wang.wei", "门卫密码-2026", frozenset({Role.GUARD}))
+    with pytest.raises(HubError, match=reason):
+        await hub.auth.async_set_password("wang.wei", password)
+    assert await hub.auth.async_authenticate("wang.wei", "门卫密码-2026") is not None
+
+
+async def test_the_longest_allowed_password_signs_in(make_hub) -> None:
+    hub = await make_hub()
+    longest = "门卫-" + "x" * 125
+    assert len(longest) == 128
+    await hub.auth.async_add_user("wang.wei", longest, frozenset({Role.GUARD}))
+    assert await hub.auth.async_authenticate("wang.wei", longest) is not None
+
+
+async def test_demo_accounts_pass_the_policy(make_hub) -> None:
+    from hub.demo import DEMO_USERS, async_ensure_demo_users
+
+    hub = await make_hub()
+    await async_ensure_demo_users(hub)
+    for username, password, _roles in DEMO_USERS:
+        assert await hub.auth.async_authenticate(username, password) is not None
+
+
+def test_user_command_refuses_weak_and_overlong_passwords(tmp_path) -> None:
+    config = write_config(tmp_path / "plant", "hub:\n  name: CLI test\n")
+    for password, reason in (("x" * 300, "at most 128"), ("12345678", "too common"), ("zhang123", "")):
+        command = ("add", "zhang", "--roles", "guard", "--password-stdin")
+        added = _ecogate(config, *command, stdin=password + "\n")
+        if not reason:
+            assert added.returncode == 0, added.stderr
+            continue
+        assert added.returncode == 1 and reason in added.stderr
+        assert _ecogate(config, "list").stdout == ""
+    # The name padded to length with (ideographic) spaces is still the name.
+    weak = _ecogate(config, "passwd", "zhang", "--password-stdin", stdin="Zhang\u3000\u3000\u3000\n")
+    assert weak.returncode == 1 and "not the user name" in weak.stderr

@@ -32,8 +32,22 @@ async def token_for(session: aiohttp.ClientSession, base: str, role: Role) -> st
         return (await response.json())["access_token"]
 
 
+async def _send_origin_like_a_browser(
+    _session: aiohttp.ClientSession, _ctx: object, params: aiohttp.TraceRequestStartParams
+) -> None:
+    """A browser names the page's origin on every POST from it; the hub refuses cookie posts without."""
+    if params.method not in ("GET", "HEAD", "OPTIONS") and "Origin" not in params.headers:
+        params.headers["Origin"] = str(params.url.origin())
+
+
+def browser_like_session() -> aiohttp.ClientSession:
+    # unsafe: cookies for 127.0.0.1 (an IP address) are kept too.
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(_send_origin_like_a_browser)
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), trace_configs=[trace])
+
+
 @pytest.fixture
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    # unsafe: cookies for 127.0.0.1 (an IP address) are kept too.
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+    async with browser_like_session() as session:
         yield session

@@ -13,7 +13,7 @@ import openpyxl
 from hub.core.auth import Role
 from tests.components.ledger.conftest import passage
 from tests.components.vehicles.conftest import transport, vin
-from tests.ui.conftest import PASSWORDS, add_role_users, ui_url
+from tests.ui.conftest import PASSWORDS, add_role_users, browser_like_session, ui_url
 
 CONFIG = """\
 hub: {name: 台账页面测试钢厂}
@@ -24,7 +24,7 @@ ui: {port: 0}
 
 
 async def _session(base: str, role: Role) -> aiohttp.ClientSession:
-    session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    session = browser_like_session()
     form = {"username": role.value, "password": PASSWORDS[role], "next": "/vehicles"}
     async with session.post(f"{base}/login", data=form) as response:
         assert response.status == 200, await response.text()
