@@ -7,9 +7,10 @@ that into what real hardware would produce, so the rest of the hub runs exactly 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
 import random
-from collections import deque
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,7 +33,7 @@ class TrafficLane(LaneRef):
 class TrafficConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    rate_per_minute: float = Field(6.0, gt=0, le=600)
+    rate_per_minute: float = Field(6.0, gt=0, le=600)  # passages a minute, entries and exits
     fleet_size: int = Field(400, ge=10, le=100_000)
     seed: int = 2026
     dwell_seconds: tuple[float, float] = (60.0, 900.0)
@@ -45,7 +46,9 @@ CONFIG_SCHEMA = TrafficConfig
 
 
 class TrafficGenerator:
-    """Poisson arrivals. A vehicle that entered leaves after its dwell time through an exit lane."""
+    """Poisson arrivals at the entry lanes; each vehicle leaves through an exit lane when its own dwell
+    time is over (one that stays for hours holds no other exit behind it). `rate_per_minute` counts
+    passages over all lanes: with exit lanes, half of them are entries."""
 
     def __init__(self, hub: Hub, config: TrafficConfig) -> None:
         self.hub = hub
@@ -55,8 +58,9 @@ class TrafficGenerator:
         self.entries = [lane for lane in config.lanes if Direction.IN in lane.directions]
         self.exits = [lane for lane in config.lanes if Direction.OUT in lane.directions]
         # Vehicles inside the plant, bounded by the fleet size so memory stays flat for hours.
-        self.inside: dict[str, float] = {}
-        self.due_out: deque[tuple[float, DemoVehicle]] = deque()
+        self.inside: set[str] = set()
+        self.due_out: list[tuple[float, int, DemoVehicle]] = []  # a heap: (when, tie-break, vehicle)
+        self._serial = itertools.count()
 
     def _pick(self, lanes: list[TrafficLane]) -> TrafficLane:
         return self.rng.choices(lanes, [lane.weight for lane in lanes])[0]
@@ -77,26 +81,36 @@ class TrafficGenerator:
             Context(),
         )
 
+    def _enter(self, now: float) -> None:
+        vehicle = self.rng.choice(self.fleet)
+        key = vehicle.plate or vehicle.code
+        if key in self.inside:
+            return
+        self._announce(vehicle, self._pick(self.entries), Direction.IN)
+        self.inside.add(key)
+        due = now + self.rng.uniform(*self.config.dwell_seconds)
+        heapq.heappush(self.due_out, (due, next(self._serial), vehicle))
+
+    def _leave(self, vehicle: DemoVehicle) -> None:
+        self.inside.discard(vehicle.plate or vehicle.code)
+        if self.exits:  # without an exit lane it leaves through a gate nobody watches
+            self._announce(vehicle, self._pick(self.exits), Direction.OUT)
+
     async def async_run(self) -> None:
+        if not self.entries:
+            return
         loop = asyncio.get_running_loop()
-        per_second = self.config.rate_per_minute / 60.0
+        per_second = self.config.rate_per_minute / 60.0 / (2 if self.exits else 1)
+        next_entry = loop.time() + self.rng.expovariate(per_second)
         while True:
-            await asyncio.sleep(self.rng.expovariate(per_second))
+            wake = min(next_entry, self.due_out[0][0] if self.due_out else next_entry)
+            await asyncio.sleep(max(0.0, wake - loop.time()))
             now = loop.time()
-            if self.exits and self.due_out and self.due_out[0][0] <= now and self.rng.random() < 0.5:
-                _, vehicle = self.due_out.popleft()
-                self.inside.pop(vehicle.plate or vehicle.code, None)
-                self._announce(vehicle, self._pick(self.exits), Direction.OUT)
-                continue
-            if not self.entries:
-                continue
-            vehicle = self.rng.choice(self.fleet)
-            key = vehicle.plate or vehicle.code
-            if key in self.inside:
-                continue
-            self._announce(vehicle, self._pick(self.entries), Direction.IN)
-            self.inside[key] = now
-            self.due_out.append((now + self.rng.uniform(*self.config.dwell_seconds), vehicle))
+            while self.due_out and self.due_out[0][0] <= now:
+                self._leave(heapq.heappop(self.due_out)[2])
+            if next_entry <= now:
+                next_entry = now + self.rng.expovariate(per_second)
+                self._enter(now)
 
 
 async def async_setup(hub: Hub, config: TrafficConfig) -> bool:
