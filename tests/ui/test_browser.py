@@ -36,7 +36,8 @@ anpr:
   push: {host: 127.0.0.1, port: 0}
   cameras:
     - {gate: east_gate, lane: in, direction: in, source: simulator, name: 东门入口车牌相机}
-    - {gate: west_gate, lane: main, direction: both, source: push, name: 西门车牌相机}
+    - {gate: west_gate, lane: main, direction: both, source: push, name: 西门车牌相机,
+       token: west-camera-secret-0001}
 ledger:
 ui: {port: 0}
 """
@@ -105,7 +106,7 @@ async def test_guard_watches_plates_arrive_live_in_chinese(
 
     # A doubtful read pushed by a real camera goes to the guard for confirmation.
     url = f"http://127.0.0.1:{plant.data['anpr'].push.port}/api/anpr/push/west_gate_main"
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(headers={"Authorization": "Bearer west-camera-secret-0001"}) as session:
         body = {"plate": "冀B12345", "confidence": 61, "colour": "blue", "direction": "in"}
         async with session.post(url, json=body) as response:
             assert response.status == 200, await response.text()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,10 @@ from hub.core import Hub
 
 from .binary_sensor import CameraOnline
 from .engine import RecognitionEngine
+from .frames import FrameDropped, LaneTurns
+from .frozen import RepeatedFrames
 from .lane import CameraLane, PlateRead
+from .sensor import FramesDropped
 
 _LOGGER = logging.getLogger(__name__)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
@@ -27,6 +31,9 @@ class AnprCamera:
         online: CameraOnline,
         engine: RecognitionEngine,
         *,
+        turns: LaneTurns,
+        repeats: RepeatedFrames,
+        dropped: FramesDropped,
         direction: str,
         offline_after: float,
     ) -> None:
@@ -35,6 +42,9 @@ class AnprCamera:
         self.key = lane.key
         self.online = online
         self.engine = engine
+        self.turns = turns
+        self.repeats = repeats
+        self.dropped = dropped
         self.direction = direction  # in, out or both
         self.offline_after = offline_after
         self._offline_timer: asyncio.TimerHandle | None = None
@@ -62,11 +72,32 @@ class AnprCamera:
         if self._offline_timer is not None:
             self._offline_timer.cancel()
 
+    async def async_recognise(self, images: Mapping[str, bytes]) -> Any:
+        """The plate in a frame (its plate crop first, else the scene), read when the lane's turn comes.
+
+        A PlateReading or None; ValueError for an unreadable image; FrameDropped when newer frames of this
+        lane came while it waited."""
+        return await self.turns.async_read(
+            self.key, lambda: self._recognise(images), self.dropped.async_count
+        )
+
+    async def _recognise(self, images: Mapping[str, bytes]) -> Any:
+        reading = None
+        if "plate" in images:
+            reading = await self.engine.async_recognize(images["plate"], crop=True)
+        if reading is None and "scene" in images:
+            reading = await self.engine.async_recognize(images["scene"])
+        return reading
+
     async def async_read_image(
         self, data: bytes, source: str, *, crop: bool = False, direction: str | None = None
     ) -> dict[str, Any] | None:
-        """Recognise one frame and announce the read; None when no plate was found or it merged."""
-        reading = await self.engine.async_recognize(data, crop=crop)
+        """Recognise one frame and announce the read; None when no plate was found, it merged, or it is
+        the previous frame again."""
+        images = {"plate" if crop else "scene": data}
+        if self.repeats.async_is_repeat(images):
+            return None
+        reading = await self.async_recognise(images)
         if reading is None:
             return None
         read = PlateRead(
@@ -76,7 +107,7 @@ class AnprCamera:
             direction=self.direction_for(direction),
             source=source,
             captured_at=self.hub.now(),
-            images={"plate" if crop else "scene": data},
+            images=images,
             needs_review=reading.needs_review,
         )
         return self.lane.async_handle_read(read)
@@ -112,6 +143,8 @@ class FolderWatcher:
             data = await self.camera.hub.async_add_executor_job(path.read_bytes)
             await self.camera.async_read_image(data, "folder")
             target = "done"
+        except FrameDropped:
+            return  # not read yet: the next poll takes it again
         except ValueError as err:
             _LOGGER.warning("Camera %s: %s: %s", self.camera.key, path.name, err)
             target = "failed"

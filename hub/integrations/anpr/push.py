@@ -1,10 +1,14 @@
 """Camera push: the HTTP endpoint that ANPR cameras call on every passage.
 
-POST /api/anpr/push/<camera>   (camera = `<gate>_<lane>`, e.g. east_gate_in)
+POST /api/anpr/push/<camera>   (camera = `<gate>_<lane>`, e.g. east_gate_in, configured with `source: push`)
 - multipart/form-data: text fields plate, confidence, colour, direction, time; files plate_image, scene_image
 - application/json: the same fields, images as base64 strings
+- the camera's own token in `Authorization: Bearer <token>` (or `X-Auth-Token: <token>`); a token in the
+  URL is refused, since URLs end up in logs
 A camera that recognised the plate sends its text; without one (or with an unreadable one) the hub
-recognises the images itself. Answers 200 {"ok": true, "read_id": ...} or 4xx {"ok": false, "error": ...}.
+recognises the images itself. Photos must be JPEG or PNG (415 otherwise). Answers 200 {"ok": true,
+"read_id": ...} or 4xx {"ok": false, "error": ...}: 401 wrong token, 404 no such push camera, 409 a newer
+frame of the lane was read instead, 429 too many pushes (Retry-After), 422 no plate found.
 POST /api/anpr/heartbeat/<camera> keeps a camera marked online between vehicles.
 """
 
@@ -14,6 +18,7 @@ import base64
 import binascii
 import hmac
 import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +27,10 @@ from aiohttp import web
 
 from hub.util.plate import PlateColour, normalise_plate, validate_plate
 
+from .allowance import PushAllowance
+from .camera import AnprCamera
+from .frames import FrameDropped
+from .images import NotAPhoto, check_photo
 from .lane import PlateRead
 
 _LOGGER = logging.getLogger(__name__)
@@ -33,6 +42,20 @@ _DIRECTIONS = {"in": "in", "1": "in", "å…¥": "in", "out": "out", "2": "out", "å‡
 
 class PushError(ValueError):
     """A push we cannot use; the message goes back to the camera (and to the log)."""
+
+    def __init__(self, message: str, status: int = 400, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.headers = headers
+
+
+@dataclass(slots=True)
+class PushCamera:
+    """A camera allowed to push: its lane, its own secret, and how fast it may push."""
+
+    camera: AnprCamera
+    token: str
+    allowance: PushAllowance
 
 
 @dataclass(slots=True)
@@ -93,6 +116,10 @@ def _image(name: str, raw: Any) -> bytes:
         raise PushError(f"{name} must be an image")
     if len(raw) > MAX_IMAGE_BYTES:
         raise PushError(f"{name} is {len(raw)} bytes; at most {MAX_IMAGE_BYTES}")
+    try:
+        check_photo(name, raw)
+    except NotAPhoto as err:
+        raise PushError(str(err), 415) from None
     return bytes(raw)
 
 
@@ -101,7 +128,7 @@ async def read_payload(request: web.Request) -> PushPayload:
     if request.content_type == "application/json":
         try:
             body = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError, LookupError):  # LookupError: an unknown charset
             raise PushError("body is not valid JSON") from None
         if not isinstance(body, dict):
             raise PushError("JSON body must be an object")
@@ -143,11 +170,11 @@ async def read_payload(request: web.Request) -> PushPayload:
 
 
 class PushServer:
-    """The aiohttp server cameras push to. Each camera lane is an `AnprLane` found by its key."""
+    """The aiohttp server cameras push to; only cameras configured with `source: push` are found."""
 
-    def __init__(self, integration: Any, host: str, port: int, token: str | None) -> None:
-        self.integration = integration
-        self.host, self.port, self.token = host, port, token
+    def __init__(self, cameras: dict[str, PushCamera], host: str, port: int) -> None:
+        self.cameras = cameras
+        self.host, self.port = host, port
         self._runner: web.AppRunner | None = None
 
     def app(self) -> web.Application:
@@ -157,6 +184,7 @@ class PushServer:
         return app
 
     async def async_start(self) -> int:
+        # No access log: a camera that puts its token in the URL anyway must not have it written down.
         self._runner = web.AppRunner(self.app(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -169,33 +197,64 @@ class PushServer:
         if self._runner is not None:
             await self._runner.cleanup()
 
-    def _camera(self, request: web.Request) -> Any:
-        if self.token is not None:
-            given = request.headers.get("X-Auth-Token") or request.query.get("token") or ""
-            if not hmac.compare_digest(given.encode(), self.token.encode()):
-                raise web.HTTPUnauthorized(reason="wrong or missing token")
-        lane = self.integration.cameras.get(request.match_info["camera"])
-        if lane is None:
-            raise web.HTTPNotFound(reason=f"no camera {request.match_info['camera'][:40]!r}")
-        return lane
+    def _admit(self, request: web.Request) -> PushCamera:
+        """The push camera the request names, if it proves to be that camera."""
+        name = request.match_info["camera"][:40]
+        if any("token" in key.lower() for key in request.query):
+            raise PushError(
+                "a token in the URL is refused (URLs end up in logs); send `Authorization: Bearer <token>`"
+            )
+        pusher = self.cameras.get(name)
+        if pusher is None:
+            raise PushError(f"no push camera {name!r}", 404)
+        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        given = value.strip() if scheme.lower() == "bearer" else request.headers.get("X-Auth-Token", "")
+        if not hmac.compare_digest(given.encode(), pusher.token.encode()):
+            raise PushError("wrong or missing token", 401, {"WWW-Authenticate": "Bearer"})
+        return pusher
 
     async def handle_heartbeat(self, request: web.Request) -> web.Response:
-        camera = self._camera(request)
-        camera.async_seen()
+        try:
+            pusher = self._admit(request)
+        except PushError as err:
+            return _refused(request, err)
+        pusher.camera.async_seen()
         return web.json_response({"ok": True})
 
     async def handle_push(self, request: web.Request) -> web.Response:
-        camera = self._camera(request)
-        camera.async_seen()
         try:
+            pusher = self._admit(request)
+            wait = pusher.allowance.async_take()
+            if wait:
+                raise PushError(
+                    f"too many pushes; try again in {wait:.1f} s", 429, {"Retry-After": str(math.ceil(wait))}
+                )
+            camera = pusher.camera
+            camera.async_seen()
             payload = await read_payload(request)
-            read = await self._to_read(camera, payload)
-        except (PushError, ValueError) as err:
-            _LOGGER.warning("Camera %s: push refused: %s", camera.key, err)
-            return web.json_response({"ok": False, "error": str(err)}, status=400)
+            return await self._async_push(camera, payload)
+        except PushError as err:
+            return _refused(request, err)
         except web.HTTPRequestEntityTooLarge:
-            _LOGGER.warning("Camera %s: push larger than %d bytes refused", camera.key, MAX_REQUEST_BYTES)
+            _LOGGER.warning(
+                "Camera %s: push larger than %d bytes refused",
+                request.match_info["camera"][:40],
+                MAX_REQUEST_BYTES,
+            )
             raise
+
+    async def _async_push(self, camera: AnprCamera, payload: PushPayload) -> web.Response:
+        if camera.repeats.async_is_repeat(payload.images):
+            _LOGGER.info("Camera %s sent its previous frame again; not read as another vehicle", camera.key)
+            return web.json_response({"ok": True, "read_id": None, "merged": True, "repeated_frame": True})
+        try:
+            read = await self._to_read(camera, payload)
+        except FrameDropped as err:
+            raise PushError(str(err), 409) from None
+        except PushError:
+            raise
+        except ValueError as err:  # the recogniser could not decode the photo after all
+            raise PushError(str(err), 415) from None
         if read is None:
             _LOGGER.info("Camera %s: no plate found in the pushed images", camera.key)
             return web.json_response({"ok": False, "error": "no plate found"}, status=422)
@@ -204,7 +263,7 @@ class PushServer:
             {"ok": True, "read_id": data["read_id"] if data else None, "merged": data is None}
         )
 
-    async def _to_read(self, camera: Any, payload: PushPayload) -> PlateRead | None:
+    async def _to_read(self, camera: AnprCamera, payload: PushPayload) -> PlateRead | None:
         now = camera.lane.hub.now()
         captured = parse_time(payload.time, now)
         if abs(captured - now) > timedelta(days=1):
@@ -224,11 +283,7 @@ class PushServer:
             )
         if not payload.images:
             raise PushError("no plate text and no image to read it from")
-        reading = None
-        if "plate" in payload.images:
-            reading = await camera.engine.async_recognize(payload.images["plate"], crop=True)
-        if reading is None and "scene" in payload.images:
-            reading = await camera.engine.async_recognize(payload.images["scene"])
+        reading = await camera.async_recognise(payload.images)
         if reading is None:
             return None
         return PlateRead(
@@ -241,3 +296,10 @@ class PushServer:
             payload.images,
             needs_review=reading.needs_review,
         )
+
+
+def _refused(request: web.Request, err: PushError) -> web.Response:
+    # The path only, never the query string: it may hold a token.
+    log = _LOGGER.debug if err.status == 429 else _LOGGER.warning  # the allowance logs a flood once
+    log("Camera push to %s refused (%d): %s", request.path[:80], err.status, err)
+    return web.json_response({"ok": False, "error": str(err)}, status=err.status, headers=err.headers)

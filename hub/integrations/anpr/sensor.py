@@ -1,4 +1,4 @@
-"""The lane's plate sensor: `sensor.<gate>_<lane>_plate`."""
+"""The lane's sensors: its plate (`sensor.<gate>_<lane>_plate`) and the frames it had to drop."""
 
 from __future__ import annotations
 
@@ -36,3 +36,40 @@ class PlateSensor(Entity):
         attrs["images"] = sorted(k for k, v in (last.get("images") or {}).items() if v)
         attrs["gate"], attrs["lane"] = self.lane.gate, self.lane.lane
         return attrs
+
+
+FRAMES_DROPPED = EntityDescription(
+    key="frames_dropped",
+    name="Frames dropped",
+    translation_key="frames_dropped",
+    entity_category="diagnostic",
+)
+
+
+class FramesDropped(Entity):
+    """`sensor.<gate>_<lane>_frames_dropped`: frames left unread because newer ones of the lane came first."""
+
+    domain = "sensor"
+    entity_description = FRAMES_DROPPED
+
+    def __init__(self, lane_key: str, device: DeviceInfo) -> None:
+        self.lane_key = lane_key
+        self._attr_device_info = device
+        self.count = 0
+
+    @property
+    def suggested_object_id(self) -> str:
+        return f"{self.lane_key}_frames_dropped"
+
+    @property
+    def state(self) -> str:
+        return str(self.count)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any]:
+        return {"state_class": "total_increasing"}
+
+    def async_count(self) -> None:
+        self.count += 1
+        if self.entity_id is not None:
+            self.async_write_state()
