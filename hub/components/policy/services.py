@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hub.core import ServiceCall, ServiceValidationError
 from hub.core.auth import Role
+from hub.core.validation import PlausibleDatetime
 from hub.util.plate import PlateColour, normalise_plate, validate_plate
 
 from . import actions
@@ -44,8 +44,8 @@ class SetAlertLevel(BaseModel):
     response_level: str | None = Field(None, max_length=8)  # I/II/III (Ⅰ-Ⅲ级); gives the level if none
     measure_code: int | None = Field(None, ge=1, le=99)  # platform control measure (1-4 shipped)
     measure: str | None = Field(None, max_length=500)  # the measure's text as the platform sent it
-    start: datetime | None = None  # later than now: scheduled
-    end: datetime | None = None  # the level falls back to normal then
+    start: PlausibleDatetime | None = None  # later than now: scheduled
+    end: PlausibleDatetime | None = None  # the level falls back to normal then
     reason: str | None = Field(None, max_length=500)
     source: str = Field("officer", pattern=r"^[a-z_]{1,32}$")  # officer, platform, ...
 

@@ -30,4 +30,5 @@ class UplinkConnected(UplinkEntity):
     def extra_state_attributes(self) -> Mapping[str, Any]:
         link = self.link
         return {"url": link.conf.url, "profile": link.profile.name, "transport": link.profile.transport,
-                "last_error": link.last_error, "last_ok": link.last_ok}  # fmt: skip
+                "last_error": link.last_error, "last_ok": link.last_ok,
+                "failed_attempts": link.backoff.failures, "steps_waiting": link.bench.errors()}  # fmt: skip

@@ -25,6 +25,9 @@ class RetryConfig(BaseModel):
 
     initial_seconds: float = Field(2.0, gt=0, le=3600)
     max_seconds: float = Field(300.0, gt=0, le=24 * 3600)
+    # While records wait, attempts (a cheap probe of the port first) come at least this often, so that
+    # the backlog goes out within seconds of the platform's return.
+    waiting_max_seconds: float = Field(5.0, gt=0, le=3600)
     request_timeout: float = Field(30.0, gt=0, le=600)
 
 

@@ -29,9 +29,10 @@ async def async_deliver(link: PlatformLink, message: str, entries: list[Entry]) 
     for rid, source in entries:
         try:
             item = map_fields(profile, spec.fields, source)
-        except MappingError as err:
-            _LOGGER.warning("Uplink %s: %s %s cannot be mapped: %s", link.name, message, rid, err)
-            outcomes[rid] = Outcome(REJECTED, f"映射失败 cannot map: {err}", local=True)
+        except Exception as err:  # whatever one record holds, it is parked and the others go on
+            text = str(err) if isinstance(err, MappingError) else f"{type(err).__name__}: {err}"
+            _LOGGER.warning("Uplink %s: %s %s cannot be mapped: %s", link.name, message, rid, text)
+            outcomes[rid] = Outcome(REJECTED, f"映射失败 cannot map: {text}", local=True)
             continue
         photos = source.get("_photos") or {}
         for role, field in profile.photos.fields.items():

@@ -3,7 +3,8 @@
 The loop runs the steps in turn (alert switches, ledger records, register, control measure, daily
 statistics, resends), one batch each, until none has work; then it waits for a wake-up (a passage was
 recorded, the register changed) or the next scheduled look. When the platform cannot be reached it
-backs off exponentially with jitter; nothing is lost meanwhile, because the ledger is the outbox.
+backs off and probes (retry.py); nothing is lost meanwhile, because the ledger is the outbox. A step
+that fails for a reason of its own is benched alone: no stream can starve the passages.
 A second loop, with no network, counts each new ledger row into its day's `due` figure.
 """
 
@@ -12,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,27 +25,18 @@ from .const import ACCEPTED, DUPLICATE, MSG_PASSAGE, PARKED_SHOWN, READ_AHEAD, R
 from .http_transport import HttpTransport
 from .messages import message_of, record_day, record_id
 from .profile import Profile
+from .retry import Backoff, Bench, async_reachable
 from .store import Cursor, DayCounts, LinkStore, Progress
 from .tcp_transport import TcpTransport
-from .transport import Outcome, Transport, TransportError
+from .transport import Outcome, Transport, TransportError, Unconfirmed
 
 _LOGGER = logging.getLogger(__name__)
 CURSOR_FIELDS = ("acked_seq", "acked_above", "sent_seq")
-
-
-class Backoff:
-    """Exponential, capped, with jitter (half fixed, half random) so that many plants do not retry in step."""
-
-    def __init__(self, initial: float, maximum: float) -> None:
-        self.initial, self.maximum, self.failures = initial, maximum, 0
-
-    def next(self) -> float:
-        cap = min(self.maximum, self.initial * (2**self.failures))
-        self.failures += 1
-        return cap / 2 + random.uniform(0, cap / 2)
-
-    def reset(self) -> None:
-        self.failures = 0
+STEPS = (
+    ("alert_level", side.async_alert_step), ("passages", outbox.async_ledger_step),
+    ("register", side.async_register_step), ("control", side.async_control_step),
+    ("daily_stats", side.async_daily_step), ("resend", outbox.async_resend_step),
+)  # fmt: skip
 
 
 def build_transport(hub: Hub, conf: PlatformConfig, profile: Profile, plant_code: str) -> Transport:
@@ -90,6 +81,7 @@ class PlatformLink:
         if isinstance(self.transport, TcpTransport):
             self.transport.on_state = self.notify
         self.backoff = Backoff(conf.retry.initial_seconds, conf.retry.max_seconds)
+        self.bench = Bench(conf.retry.initial_seconds, conf.retry.max_seconds)
         self.last_error: str | None = None
         self.last_ok: str | None = None
         self.failing = False
@@ -157,26 +149,38 @@ class PlatformLink:
     # ----- the delivery loop ---------------------------------------------------------------------
     async def _run(self) -> None:
         while not self._stop.is_set():
-            try:
-                busy = await self._step()
-            except TransportError as err:
-                await self._failed(str(err))
-                continue
-            except Exception as err:  # a bug or a bad answer must not end deliveries
-                _LOGGER.exception("Uplink %s: delivery step failed", self.name)
-                await self._failed(f"{type(err).__name__}: {err}")
-                continue
-            if not busy:
+            busy, failure = await self._round()
+            if failure is not None:
+                await self._failed(*failure)
+            elif not busy:
                 await self._idle()
 
-    async def _step(self) -> bool:
+    async def _round(self) -> tuple[bool, tuple[str, str] | None]:
+        """Each step once; (whether any had work, (step, error) when the platform could not be reached)."""
         busy = False
-        for step in (side.async_alert_step, outbox.async_ledger_step, side.async_register_step,
-                     side.async_control_step, side.async_daily_step, outbox.async_resend_step):  # fmt: skip
+        loop = asyncio.get_running_loop()
+        for name, step in STEPS:
             if self._stop.is_set():
-                return False
-            busy = await step(self) or busy
-        return busy
+                return False, None
+            if not self.bench.ready(name, loop.time()):
+                continue
+            try:
+                busy = await step(self) or busy
+            except Unconfirmed as err:  # the platform answers, but not for these records: they wait alone
+                self._bench(name, str(err), self.conf.retry.waiting_max_seconds)
+            except TransportError as err:
+                return busy, (name, str(err))
+            except Exception as err:  # a bug or bad data must not end deliveries, nor hold the others back
+                self._bench(name, f"{type(err).__name__}: {err}", None, err)
+            else:
+                self.bench.passed(name)
+        return busy, None
+
+    def _bench(self, step: str, error: str, cap: float | None, exc: Exception | None = None) -> None:
+        delay, new = self.bench.failed(step, error, asyncio.get_running_loop().time(), cap)
+        _LOGGER.warning("Uplink %s: %s step waits %.1f s alone: %s", self.name, step, delay, error,
+                        exc_info=exc if new else None)  # fmt: skip
+        self.notify()
 
     def succeeded(self) -> None:
         self.backoff.reset()
@@ -186,19 +190,33 @@ class PlatformLink:
             _LOGGER.info("Uplink %s: platform reachable again", self.name)
             self.notify()
 
-    async def _failed(self, error: str) -> None:
-        delay = self.backoff.next()
+    async def _failed(self, step: str, error: str) -> None:
+        """Wait before the next attempt: probing the platform's port meanwhile, and never longer than
+        `waiting_max_seconds` at a time while records wait (every step but the control poll sends)."""
+        retry = self.conf.retry
+        cap = None if step == "control" else retry.waiting_max_seconds
+        delay = self.backoff.next(cap)
         if not self.failing or error != self.last_error:
             _LOGGER.warning("Uplink %s: %s; retrying in %.1f s", self.name, error, delay)
         self.failing, self.last_error = True, error
         self.notify()
+        while not await self._stopped_within(delay):
+            if await async_reachable(self.conf.url, retry.request_timeout):
+                return
+            delay = self.backoff.next(cap)
+            self.notify()  # the attempts counted so far
+
+    async def _stopped_within(self, seconds: float) -> bool:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), delay)
+            await asyncio.wait_for(self._stop.wait(), seconds)
+        return self._stop.is_set()
 
     async def _idle(self) -> None:
         timeout = min(self.uplink.idle_poll_seconds, self.uplink.schedule_check_seconds)
         if self.profile.transport == "http" and "control" in self.profile.messages:
             timeout = min(timeout, self.uplink.control_poll_seconds)
+        if (benched := self.bench.next_due()) is not None:
+            timeout = max(0.0, min(timeout, benched - asyncio.get_running_loop().time()))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout)
         self._wake.clear()

@@ -122,7 +122,7 @@ def map_fields(profile: Any, rules: Mapping[str, FieldRule], source: Mapping[str
         if rule.format:
             try:
                 value = _formatter(rule.format, profile)(value)
-            except (TypeError, ValueError) as err:
+            except (TypeError, ValueError, OverflowError) as err:
                 raise MappingError(f"{name}: {value!r} cannot be written as {rule.format}: {err}") from None
         set_path(out, name, value)
     return out
@@ -175,7 +175,7 @@ def parse_value(profile: Any, fmt: str, value: Any, where: str) -> Any:
             return base64.b64decode(str(value), validate=True)
         if fmt == "bool01":
             return bool(int(value))
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, OverflowError) as err:
         raise MappingError(f"{where}: {value!r} is not a valid {fmt}") from err
     return value
 

@@ -28,7 +28,7 @@ from .delivery import async_deliver
 from .messages import ledger_source, photo_source, record_day, record_id
 from .models import UplinkResend
 from .store import Progress
-from .transport import Outcome, TransportError
+from .transport import Outcome, TransportError, Unconfirmed
 
 if TYPE_CHECKING:
     from .link import PlatformLink
@@ -148,7 +148,7 @@ async def async_ledger_step(link: PlatformLink) -> bool:
         link.succeeded()
         link.notify()
     if window and not settled:
-        raise TransportError(f"the platform confirmed none of {len(window)} records")
+        raise Unconfirmed(f"the platform confirmed none of {len(window)} records")
     return moved or bool(settled)
 
 
@@ -207,7 +207,7 @@ async def async_resend_step(link: PlatformLink) -> bool:
         outcomes = await async_deliver_rows(link, window)
         parked = await link.store.async_parked_ids([int(r["seq"]) for r in window])
         if any(outcomes[record_id(r)].status not in SETTLED for r in window):
-            raise TransportError("the platform did not confirm every resent record")
+            raise Unconfirmed("the platform did not confirm every resent record")
         for row in window:
             outcome, day = outcomes[record_id(row)], record_day(row)
             was_parked = int(row["seq"]) in parked

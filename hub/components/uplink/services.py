@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import date as Date
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hub.core import Hub, ServiceCall, ServiceValidationError
 from hub.core.auth import Role
+from hub.core.validation import PlausibleDate, PlausibleDatetime
 
 from .const import DOMAIN
 from .models import UplinkResend
@@ -28,8 +28,8 @@ class Resend(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     platform: str | None = None
-    start: datetime
-    end: datetime
+    start: PlausibleDatetime
+    end: PlausibleDatetime
 
     @model_validator(mode="after")
     def _order(self) -> Resend:
@@ -42,7 +42,7 @@ class Status(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     platform: str | None = None
-    date: Date | None = None
+    date: PlausibleDate | None = None
     days: int = Field(7, ge=1, le=62)
 
 
@@ -50,7 +50,7 @@ class DailyStats(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     platform: str | None = None
-    date: Date
+    date: PlausibleDate
 
 
 def register(hub: Hub, uplink: Uplink) -> None:
@@ -91,6 +91,7 @@ def register(hub: Hub, uplink: Uplink) -> None:
                 "title": link.conf.label, "profile": link.profile.name, "transport": link.profile.transport,
                 "url": link.conf.url, "connected": link.connected, "last_error": link.last_error,
                 "last_ok": link.last_ok, "requests": link.requests, "records_sent": link.records_sent,
+                "failed_attempts": link.backoff.failures, "steps_waiting": link.bench.errors(),
             }  # fmt: skip
             out.append(item)
         return {"platforms": out}

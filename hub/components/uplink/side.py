@@ -10,13 +10,17 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from pydantic import TypeAdapter, ValidationError
+
+from hub.core.validation import PlausibleDatetime
+
 from .const import ACCEPTED, DUPLICATE, MSG_ALERT_LEVEL, MSG_CONTROL, MSG_DAILY_STATS, MSG_REGISTER, REJECTED
 from .delivery import async_deliver
 from .mapping import MappingError, map_fields, map_inbound
 from .messages import alert_source, daily_stats_source, register_message, register_source
 from .models import UplinkMessage
 from .store import Progress
-from .transport import TransportError
+from .transport import Outcome, Unconfirmed
 
 if TYPE_CHECKING:
     from .link import PlatformLink
@@ -24,6 +28,7 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 SETTLED = (ACCEPTED, DUPLICATE, REJECTED)
 STATS_CATCH_UP_DAYS = 7  # after an outage, the statistics of this many past days are still sent
+PLAUSIBLE = TypeAdapter(PlausibleDatetime)  # a platform's dates are bounded like every other door's
 
 
 # ----- alert-level switches -------------------------------------------------------------------------
@@ -46,17 +51,31 @@ async def async_alert_step(link: PlatformLink) -> bool:
     row = await UplinkMessage.filter(platform=link.name, status="pending").order_by("id").first()
     if row is None:
         return False
-    stored = json.loads(row.payload)
-    source = alert_source(stored["data"], row.message_id, datetime.fromisoformat(stored["at"]), link.plant)
-    outcome = (await async_deliver(link, MSG_ALERT_LEVEL, [(row.message_id, source)]))[row.message_id]
+    try:
+        stored = json.loads(row.payload)
+        at = datetime.fromisoformat(stored["at"])
+        source = alert_source(stored["data"], row.message_id, at, link.plant)
+    except Exception as err:  # kept by an older release, or damaged: parked, never retried for ever
+        outcome = Outcome(REJECTED, f"无法编码 cannot encode: {type(err).__name__}: {err}", local=True)
+    else:
+        outcome = (await async_deliver(link, MSG_ALERT_LEVEL, [(row.message_id, source)]))[row.message_id]
     if outcome.status not in SETTLED:
-        raise TransportError(f"alert-level switch {row.message_id} not confirmed")
+        raise Unconfirmed(f"alert-level switch {row.message_id} not confirmed")
     row.status = "rejected" if outcome.status == REJECTED else "accepted"
     row.answer = outcome.message[:500]
     await row.save(update_fields=["status", "answer"])
     if row.status == "rejected":
         _LOGGER.warning("Uplink %s: alert-level switch refused: %s", link.name, outcome.message)
-    link.succeeded()
+        progress = Progress()
+        progress.parked.append({
+            "seq": None, "record_id": row.message_id, "passage_id": None, "kind": MSG_ALERT_LEVEL,
+            "day": row.created_at[:10], "gate": None, "plate": None, "reason": outcome.message[:500],
+            "source": "mapping" if outcome.local else "platform",
+        })  # fmt: skip
+        await link.save(progress, ())
+        link.notify()
+    if not outcome.local:
+        link.succeeded()
     return True
 
 
@@ -151,7 +170,7 @@ async def async_send_daily_stats(link: PlatformLink, day: str) -> dict[str, Any]
     rid = source["record_id"]
     outcome = (await async_deliver(link, MSG_DAILY_STATS, [(rid, source)]))[rid]
     if outcome.status not in SETTLED:
-        raise TransportError(f"daily statistics of {day} not confirmed")
+        raise Unconfirmed(f"daily statistics of {day} not confirmed")
     status = "rejected" if outcome.status == REJECTED else "accepted"
     await link.store.async_set_report(day, status, outcome.message, link.hub.now().isoformat())
     if status == "rejected":
@@ -196,7 +215,10 @@ async def async_apply_control(link: PlatformLink, payload: Mapping[str, Any]) ->
     """The platform's control measure -> policy.set_alert_level (once per measure id)."""
     try:
         measure = map_inbound(link.profile, link.profile.messages[MSG_CONTROL], payload)
-    except MappingError as err:
+        for key in ("start", "end"):
+            if isinstance(measure.get(key), datetime):
+                measure[key] = PLAUSIBLE.validate_python(measure[key])
+    except (MappingError, ValidationError) as err:
         _LOGGER.warning("Uplink %s: control measure not understood: %s (%s)", link.name, err, dict(payload))
         return
     measure_id = str(measure.get("id") or json.dumps(dict(payload), sort_keys=True, default=str))[:128]

@@ -56,7 +56,7 @@ async def async_platform_status(
         "days": figures,
         "pending_total": pending_total,
         "parked_total": await UplinkParked.filter(platform=platform, resolved_at=None).count(),
-        "parked": list(parked),
+        "parked": [p | {"seq": p["seq"] if p["seq"] >= 0 else None} for p in parked],
         "resend_jobs": list(jobs),
         "cursor": None if cursor is None else {
             "acked_seq": cursor.acked_seq, "sent_seq": cursor.sent_seq, "scanned_seq": cursor.scanned_seq,

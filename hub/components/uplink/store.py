@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -14,6 +15,12 @@ from tortoise.transactions import in_transaction
 from .models import UplinkCursor, UplinkDay, UplinkParked
 
 DAY_FIELDS = ("due", "sent", "acknowledged", "on_time", "rejected", "duplicates")
+
+
+def standin_seq(record_id: str) -> int:
+    """A parked record that is no ledger row (register record, alert switch) has no seq; the table wants
+    one, unique per platform: a negative number drawn from its record id stands in (shown as none)."""
+    return -1 - int.from_bytes(hashlib.sha256(record_id.encode()).digest()[:7], "big")
 
 
 @dataclass(slots=True)
@@ -126,9 +133,11 @@ class LinkStore:
                         reason=parked["reason"], parked_at=now_iso, resolved_at=None
                     )
                 else:
+                    seq = parked.get("seq")
                     await UplinkParked.create(
-                        platform=self.platform, parked_at=now_iso, using_db=conn, **parked
-                    )
+                        platform=self.platform, parked_at=now_iso, using_db=conn,
+                        **(parked | {"seq": standin_seq(parked["record_id"]) if seq is None else seq}),
+                    )  # fmt: skip
         for day, counts in progress.days.items():
             current = self.days[day]
             for name, n in counts.items():

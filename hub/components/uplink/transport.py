@@ -16,6 +16,10 @@ class TransportError(Exception):
     """The platform could not be reached or did not answer usefully: try again later."""
 
 
+class Unconfirmed(TransportError):
+    """The platform answered but confirmed none of the records: that stream alone tries again later."""
+
+
 class AuthError(TransportError):
     """The platform refused our credentials even with a fresh token."""
 
