@@ -5,15 +5,27 @@ PostgreSQL: `pg_dump` (custom format) when the client is installed, else a logic
 tables taken in one REPEATABLE READ transaction, with the photos not filed yet written out as files.
 Photos are immutable content-addressed files, so they are copied after the database snapshot: every
 photo the snapshot refers to is filed by then or pending in the snapshot itself.
+
+Limits, since a backup copies everything: one backup at a time per plant (a lock file beside the
+database, also against the command line), a free-space check before starting, only the newest
+`backup_keep` backups kept in the backup folder, and photos already in the previous backup hard-linked
+rather than copied again (a link costs no space; deleting an old backup leaves the others whole).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
+import fcntl
 import json
+import os
+import re
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
+from shutil import disk_usage
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -31,6 +43,12 @@ TABLE_KEYS = {
     "ledger_evidence": "sha256",
 }
 MANIFEST = "manifest.json"
+DEFAULT_KEEP = 7
+LOCK_FILE = "backup.lock"
+PARTIAL = ".partial"  # a backup being written; renamed when complete
+MARGIN_BYTES = 64 * 1024 * 1024  # room left on the target beyond the backup itself, at least
+MARGIN_SHARE = 0.05  # and at least this share of the backup
+_FOLDER = re.compile(r"^ledger-(\d{8}-\d{6})(?:-(\d+))?$")
 
 
 def pg_uri(db_url: str) -> str:
@@ -50,19 +68,117 @@ def sqlite_snapshot(source: Path, target: Path) -> None:
         src.close()
 
 
-def copy_evidence(source: Path, target: Path) -> int:
-    """Blocking: copy photo files that `target` lacks; returns how many were copied."""
+def copy_evidence(source: Path, target: Path, previous: Path | None = None) -> int:
+    """Blocking: copy photo files that `target` lacks; returns how many were copied or linked.
+
+    A photo that `previous` (an earlier backup's evidence folder) holds is hard-linked from there.
+    """
     copied = 0
     if not source.is_dir():
         return 0
     for path in source.rglob("*.jpg"):
-        dest = target / path.relative_to(source)
-        if dest.is_file() and dest.stat().st_size == path.stat().st_size:
+        relative = path.relative_to(source)
+        dest = target / relative
+        size = path.stat().st_size
+        if dest.is_file() and dest.stat().st_size == size:
             continue
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, dest)
+        if previous is None or not _link(previous / relative, dest, size):
+            shutil.copy2(path, dest)
         copied += 1
     return copied
+
+
+def _link(earlier: Path, dest: Path, size: int) -> bool:
+    try:
+        if earlier.stat().st_size != size:
+            return False
+        os.link(earlier, dest)
+    except OSError:  # not there, another disk, or a file system without links: copy instead
+        return False
+    return True
+
+
+def backup_folders(root: Path) -> list[Path]:
+    """The complete backups in `root`, oldest first."""
+    if not root.is_dir():
+        return []
+    found = [f for f in root.iterdir() if _FOLDER.match(f.name) and (f / MANIFEST).is_file()]
+    return sorted(found, key=_order)
+
+
+def _order(folder: Path) -> tuple[str, int]:
+    match = _FOLDER.match(folder.name)
+    assert match is not None
+    return match[1], int(match[2] or 1)
+
+
+@contextlib.contextmanager
+def backup_lock(data_dir: Path) -> Iterator[None]:
+    """One backup at a time for this plant, whichever process (hub or command line) starts it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / LOCK_FILE, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as err:
+            if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise
+            raise HubError("已有备份正在进行 a backup is running; try again when it has finished") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def space_needed(data_dir: Path, db_bytes: int, previous: Path | None) -> int:
+    """Blocking: what a backup will write: the database and the photos the previous backup lacks."""
+    photos = 0
+    source = data_dir / EVIDENCE_DIR
+    if source.is_dir():
+        for path in source.rglob("*.jpg"):
+            size = path.stat().st_size
+            earlier = None if previous is None else previous / EVIDENCE_DIR / path.relative_to(source)
+            if earlier is None or not earlier.is_file() or earlier.stat().st_size != size:
+                photos += size
+    return db_bytes + photos
+
+
+def check_space(root: Path, needed: int) -> None:
+    free = disk_usage(root).free
+    margin = max(MARGIN_BYTES, int(needed * MARGIN_SHARE))
+    if free < needed + margin:
+        raise HubError(
+            f"备份空间不足 not enough room in {root}: the backup needs {_mib(needed)} MiB plus "
+            f"{_mib(margin)} MiB to spare, {_mib(free)} MiB are free; free space or choose another folder"
+        )
+
+
+def _mib(size: int) -> int:
+    return -(-size // 2**20)
+
+
+def prune_backups(root: Path, keep: int, made: Path) -> list[str]:
+    """Blocking: delete all but the newest `keep` backups and leftovers of interrupted ones.
+
+    The backup just `made` stays whatever its name says (a clock set back names it older).
+    """
+    removed = []
+    older = [f for f in backup_folders(root) if f != made]
+    for folder in [*older[: max(0, len(older) - (keep - 1))], *root.glob(f"ledger-*{PARTIAL}")]:
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder.name)
+    return removed
+
+
+async def _async_db_bytes(hub: Any) -> int:
+    if hub.db.dialect == "sqlite":
+        path = sqlite_path(hub.db.db_url)
+        return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+    try:
+        _, rows = await hub.db.connection.execute_query("SELECT pg_database_size(current_database())")
+        return int(rows[0][0])
+    except Exception:  # not PostgreSQL, or not allowed: the photos and the margin are checked still
+        return 0
 
 
 async def async_logical_dump(dialect: str, target: Path, evidence: Path) -> dict[str, int]:
@@ -102,15 +218,46 @@ async def async_pg_dump(db_url: str, target: Path) -> None:
         raise HubError(f"pg_dump failed: {err.decode(errors='replace').strip()}")
 
 
-async def async_backup(hub: Any, backup_root: Path, heads: dict[str, Any]) -> dict[str, Any]:
-    """Write one backup folder under `backup_root`; returns its manifest."""
-    stamp = hub.now().strftime("%Y%m%d-%H%M%S")
-    folder = backup_root / f"ledger-{stamp}"
-    n = 1
-    while folder.exists():
-        n += 1
-        folder = backup_root / f"ledger-{stamp}-{n}"
-    folder.mkdir(parents=True)
+async def async_backup(
+    hub: Any, backup_root: Path, heads: dict[str, Any], *, keep: int = DEFAULT_KEEP
+) -> dict[str, Any]:
+    """Write one backup folder under `backup_root`, keep the newest `keep`; returns its manifest.
+
+    HubError, before anything is written, when a backup is running or the target lacks room.
+    """
+    with backup_lock(hub.data_dir):
+        await hub.async_add_executor_job(lambda: backup_root.mkdir(parents=True, exist_ok=True))
+        earlier = await hub.async_add_executor_job(backup_folders, backup_root)
+        previous = earlier[-1] if earlier else None
+        needed = await hub.async_add_executor_job(
+            space_needed, hub.data_dir, await _async_db_bytes(hub), previous
+        )
+        await hub.async_add_executor_job(check_space, backup_root, needed)
+        folder = _new_folder(backup_root, hub.now().strftime("%Y%m%d-%H%M%S"), earlier)
+        partial = folder.with_name(folder.name + PARTIAL)
+        try:
+            await hub.async_add_executor_job(shutil.rmtree, partial, True)  # left by a crash
+            manifest = await _async_write(hub, partial, folder, heads, previous)
+            await hub.async_add_executor_job(partial.rename, folder)
+        except BaseException:
+            await asyncio.shield(
+                hub.async_add_executor_job(lambda: shutil.rmtree(partial, ignore_errors=True))
+            )
+            raise
+        manifest["removed"] = await hub.async_add_executor_job(prune_backups, backup_root, keep, folder)
+        return manifest
+
+
+def _new_folder(root: Path, stamp: str, earlier: list[Path]) -> Path:
+    # Numbered after every backup of the same second, so that a name freed by pruning is not reused.
+    taken = [_order(f)[1] for f in earlier if _order(f)[0] == stamp]
+    return root / (f"ledger-{stamp}-{max(taken) + 1}" if taken else f"ledger-{stamp}")
+
+
+async def _async_write(
+    hub: Any, folder: Path, final: Path, heads: dict[str, Any], previous: Path | None
+) -> dict[str, Any]:
+    await hub.async_add_executor_job(folder.mkdir)
     db_url = hub.db.db_url
     if hub.db.dialect == "sqlite":
         method = "sqlite"
@@ -122,7 +269,10 @@ async def async_backup(hub: Any, backup_root: Path, heads: dict[str, Any]) -> di
         method = "logical"
         await async_logical_dump(hub.db.dialect, folder / "tables", folder / EVIDENCE_DIR)
     photos = await hub.async_add_executor_job(
-        copy_evidence, hub.data_dir / EVIDENCE_DIR, folder / EVIDENCE_DIR
+        copy_evidence,
+        hub.data_dir / EVIDENCE_DIR,
+        folder / EVIDENCE_DIR,
+        None if previous is None else previous / EVIDENCE_DIR,
     )
     manifest = {
         "format": "ecogate-ledger-backup-1",
@@ -131,7 +281,8 @@ async def async_backup(hub: Any, backup_root: Path, heads: dict[str, Any]) -> di
         "created_at": hub.now().isoformat(),
         "photos": photos,
         "heads": heads,
-        "path": str(folder),
+        "path": str(final),
+        "linked_from": None if previous is None else previous.name,
     }
     (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return manifest

@@ -118,7 +118,7 @@ async def _backup(ledger: Any, args: argparse.Namespace) -> int:
     from .services import async_heads, backup_root
 
     root = Path(args.to) if args.to else backup_root(ledger)
-    manifest = await async_backup(ledger.hub, root, await async_heads(ledger))
+    manifest = await async_backup(ledger.hub, root, await async_heads(ledger), keep=ledger.config.backup_keep)
     await ledger.async_audit(action="ledger.backup", door="cli", detail={**manifest, "os_user": _os_user()})
     print(f"backup written to {manifest['path']} ({manifest['method']}, {manifest['photos']} photos)")
     return 0

@@ -141,7 +141,8 @@ def register(hub: Hub, ledger: Ledger) -> None:
     async def backup(call: ServiceCall) -> dict[str, Any]:
         from .backup import async_backup
 
-        return await async_backup(hub, backup_root(ledger), await async_heads(ledger))
+        root, keep = backup_root(ledger), ledger.config.backup_keep
+        return await async_backup(hub, root, await async_heads(ledger), keep=keep)
 
     async def prune(call: ServiceCall) -> dict[str, Any]:
         return await async_prune(ledger, hub.now())
