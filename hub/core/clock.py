@@ -1,7 +1,12 @@
-"""Time as the hub sees it: `hub.now()` goes through a clock so that tests and replays control it."""
+"""Time as the hub sees it: `hub.now()` goes through a clock so that tests and replays control it.
+
+Two clocks: the wall clock (`now`) is what gets recorded; NTP may step it back and forth by minutes.
+Intervals (how old a read is, how long since a passage was seen) use `monotonic`, which never steps.
+"""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -18,6 +23,10 @@ class Clock:
     def utcnow(self) -> datetime:
         return datetime.now(UTC)
 
+    def monotonic(self) -> float:
+        """Seconds on the event loop's clock (time.monotonic): for intervals, never for records."""
+        return time.monotonic()
+
 
 class ManualClock(Clock):
     """A clock that stands still until told to move; for tests and replays of recorded traffic."""
@@ -27,6 +36,7 @@ class ManualClock(Clock):
         if start.tzinfo is None:
             raise ValueError("ManualClock needs an aware datetime")
         self._now = start
+        self._monotonic = 0.0
 
     def now(self) -> datetime:
         return self._now.astimezone(self.tz)
@@ -34,11 +44,18 @@ class ManualClock(Clock):
     def utcnow(self) -> datetime:
         return self._now.astimezone(UTC)
 
+    def monotonic(self) -> float:
+        return self._monotonic
+
     def set(self, moment: datetime) -> None:
+        """Step the wall clock (as NTP does); the monotonic clock does not move."""
         if moment.tzinfo is None:
             raise ValueError("ManualClock needs an aware datetime")
         self._now = moment
 
     def advance(self, delta: timedelta | float) -> datetime:
-        self._now += delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
+        """Time passes: both clocks move on (a negative delta steps the wall clock back only)."""
+        step = delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
+        self._now += step
+        self._monotonic += max(step.total_seconds(), 0.0)
         return self.now()

@@ -15,6 +15,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from hub.core import HubError, ServiceNotFound, ServiceValidationError, Unauthorized
+from hub.core.faults import problems_of
 
 from . import lanes
 from .jsonbody import BadJson, read_json
@@ -31,8 +32,13 @@ _principal = principal_of
 
 
 async def health(request: web.Request) -> web.Response:
+    """`ok` (200); `degraded` (503) while the hub has a problem (a disk low or full, a ledger that
+    cannot record), each named in `problems`: monitoring tools alarm on the status code alone."""
     hub = _server(request).hub
     body: dict[str, Any] = {"status": "ok" if hub.state == "running" else str(hub.state)}
+    active = problems_of(hub).active
+    if active:
+        body.update(status="degraded", problems=[{"id": k, "reason": v} for k, v in sorted(active.items())])
     try:
         signed_in = await _server(request).auth.async_principal(request) is not None
     except LoginRefused:
@@ -41,7 +47,7 @@ async def health(request: web.Request) -> web.Response:
         body.update(
             loaded=hub.loaded, failed=hub.setup_errors, version=hub.integrations["ui"].manifest.version
         )
-    return json_response(body)
+    return json_response(body, status=503 if active else 200)
 
 
 async def issue_token(request: web.Request) -> web.Response:

@@ -16,6 +16,7 @@ from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_SERVICE_CALLED, EVENT_U
 from .audit import target_of
 from .config import LedgerConfig
 from .const import DOMAIN
+from .health import async_setup_health
 from .recorder import Ledger
 from .reports import register_reports
 from .retention import async_retention_loop
@@ -38,6 +39,7 @@ async def async_setup(hub: Hub, config: LedgerConfig) -> bool:
     counters = PlantCounters(ledger)
     await hub.entities.async_add(DOMAIN, counters.counters.values())
     await counters.async_refresh()
+    await async_setup_health(hub, config)
     routine = frozenset(config.audit_routine_services)
 
     def on_service_called(event: Event) -> None:

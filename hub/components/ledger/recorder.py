@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from hub.core import Context, Event, Hub, ServiceValidationError
 from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_PLATE_READ
+from hub.core.faults import Spool, ThrottledLog, problems_of
 
 from .audit import audit_row
 from .chain import AUDIT_CHAIN, RECORD_CHAIN
@@ -37,6 +38,8 @@ EXPECT_PASSAGE_SECONDS = 0.02
 # commit. At a busy gate the next passage comes within it; the steps behind wait for this batch.
 LINGER_SECONDS = 0.02
 SPOOL_PHOTO_BYTES = 64 * 1024  # photos of a passage committed with its row up to this size in all
+SPOOL_RETRY_SECONDS = 1.0  # audit rows that could not be written are tried again this often
+PROBLEM_LEDGER = "ledger"  # in the hub's Problems while a chain cannot commit
 
 
 def _prepare_photos(
@@ -68,6 +71,7 @@ class Ledger:
             side_rows=self._index_evidence,
             on_commit=self._committed,
             run_blocking=hub.async_add_executor_job,
+            on_trouble=lambda err: self._trouble("ledger", err),
         )
         # The audit log waits (briefly) for queued passages: a barrier is waiting on those.
         self.audit = ChainWriter(
@@ -76,7 +80,14 @@ class Ledger:
             head_file=hub.data_dir / HEAD_FILE.format(chain="audit"),
             run_blocking=hub.async_add_executor_job,
             yield_to=self.records,
+            on_trouble=lambda err: self._trouble("audit log", err),
         )
+        # Audit rows the log could not take (a full disk, a database locked by another process):
+        # kept in order and written when it takes rows again; later rows queue behind them.
+        self.audit_spool: Spool[dict[str, Any]] = Spool("Audit", config.spool_limit, _LOGGER)
+        self._audit_flush: asyncio.Task[None] | None = None
+        self._troubles: dict[str, str] = {}
+        self._log = ThrottledLog(_LOGGER)
         self._evidence_sql = self.sql(
             "INSERT INTO ledger_evidence (sha256, size, first_seq, last_seq) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (sha256) DO UPDATE SET last_seq = excluded.last_seq"
@@ -109,6 +120,11 @@ class Ledger:
         if self._unsub_read is not None:
             self._unsub_read()
             self._unsub_read = None
+        if self._audit_flush is not None:
+            self._audit_flush.cancel()
+            await asyncio.gather(self._audit_flush, return_exceptions=True)
+        if self.audit_spool:  # one last try; what still fails is named in the log, never silent
+            await self._async_flush_audit(retry=False)
         await self.records.async_stop()
         await self.audit.async_stop()
         if self._filing is not None:
@@ -293,8 +309,58 @@ class Ledger:
 
     # ----- audit log -----------------------------------------------------------------------------
     def audit_nowait(self, *, action: str, door: str, outcome: str = "ok", **fields: Any) -> None:
-        """Queue an audit entry without waiting for its commit (from bus listeners)."""
-        self.hub.async_create_task(self.async_audit(action=action, door=door, outcome=outcome, **fields))
+        """Queue an audit entry without waiting for its commit (from bus listeners). One the log
+        cannot take now is spooled and written, in order, once it can."""
+        row = self._audit_row(action=action, door=door, outcome=outcome, **fields)
+        if self.audit_spool:  # older rows wait: this one goes behind them
+            self._spool_audit(row)
+            return
+        self.hub.async_create_task(self._async_audit_or_spool(row))
+
+    async def _async_audit_or_spool(self, row: dict[str, Any]) -> None:
+        try:
+            await self.audit.async_append(row, urgent=False)
+        except Exception as err:
+            self._log.log("audit", logging.ERROR, "Audit row %s kept to write later: %s", row["action"], err)
+            self._spool_audit(row)
+
+    def _spool_audit(self, row: dict[str, Any]) -> None:
+        self.audit_spool.put(row)
+        if self._audit_flush is None or self._audit_flush.done():
+            self._audit_flush = self.hub.async_create_background_task(
+                self._async_flush_audit(), name="audit spool"
+            )
+
+    async def _async_flush_audit(self, retry: bool = True) -> None:
+        written = 0
+        while self.audit_spool:
+            row = self.audit_spool.take()
+            try:
+                await self.audit.async_append(row, urgent=False)
+            except Exception as err:
+                self.audit_spool.put_front(row)
+                if not retry:
+                    count = len(self.audit_spool)
+                    _LOGGER.error("%d audit row(s) could not be written at stop: %s", count, err)
+                    return
+                self._log.log("audit", logging.ERROR, "Spooled audit rows still not written: %s", err)
+                await asyncio.sleep(SPOOL_RETRY_SECONDS)
+            else:
+                written += 1
+        if written:
+            _LOGGER.warning("%d spooled audit row(s) written", written)
+
+    def _trouble(self, chain: str, err: Exception | None) -> None:
+        """A chain's commits fail (a full disk, a lock held by another process) or work again."""
+        if err is None:
+            self._troubles.pop(chain, None)
+        else:
+            self._troubles[chain] = f"the {chain} cannot record 台账无法写入: {err}"
+        problems = problems_of(self.hub)
+        if self._troubles:
+            problems.raise_(PROBLEM_LEDGER, "; ".join(self._troubles.values()))
+        else:
+            problems.clear(PROBLEM_LEDGER)
 
     async def async_audit(
         self,
@@ -306,8 +372,23 @@ class Ledger:
         target: str | None = None,
         detail: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
+        row = self._audit_row(
+            action=action, door=door, outcome=outcome, user_id=user_id, target=target, detail=detail
+        )
+        return await self.audit.async_append(row, urgent=False)
+
+    def _audit_row(
+        self,
+        *,
+        action: str,
+        door: str,
+        outcome: str,
+        user_id: str | None = None,
+        target: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         user = self.hub.auth.get(user_id) if user_id else None
-        row = audit_row(
+        return audit_row(
             self.hub.now(),
             action=action,
             door=door,
@@ -317,7 +398,6 @@ class Ledger:
             target=target,
             detail=detail,
         )
-        return await self.audit.async_append(row, urgent=False)
 
     def async_on_weight(self, event: Event) -> None:
         self.weights.async_on_weight(event)

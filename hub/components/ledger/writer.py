@@ -40,6 +40,7 @@ from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
 from hub.core import Context
+from hub.core.faults import ThrottledLog
 from hub.core.storage import sqlite_thread
 
 from .chain import ChainSpec, seal
@@ -60,6 +61,7 @@ SideRows = Callable[[list[Row]], Statements]  # more rows for the same transacti
 Committed = list[tuple[Row, Context | None]]  # the rows of a transaction, with their callers' contexts
 Link = tuple[int, str]  # (seq, hash) of a row: where the next row attaches
 OnCommit = Callable[[Committed], None]
+OnTrouble = Callable[[Exception | None], None]  # a commit failed (the error), or works again (None)
 RunBlocking = Callable[..., Awaitable[Any]]
 
 
@@ -100,6 +102,7 @@ class ChainWriter:
         on_commit: OnCommit | None = None,
         run_blocking: RunBlocking | None = None,
         yield_to: ChainWriter | None = None,
+        on_trouble: OnTrouble | None = None,
     ) -> None:
         self.spec = spec
         self.dialect = dialect
@@ -110,6 +113,9 @@ class ChainWriter:
         self._on_commit = on_commit
         self._run_blocking = run_blocking
         self._yield_to = yield_to
+        self._on_trouble = on_trouble
+        self._in_trouble = False
+        self._log = ThrottledLog(_LOGGER)  # a full disk or a held lock fails every commit: few lines
         self._pending: deque[_Append] = deque()
         self._work = asyncio.Event()  # something is pending
         self._urgent = 0  # urgent appends pending
@@ -302,7 +308,9 @@ class ChainWriter:
                     try:
                         committed += await self._commit_with_retry([one])
                     except Exception as one_err:
-                        _LOGGER.error("Ledger %s row not recorded: %s", self.spec.name, one_err)
+                        self._log.log(
+                            "row", logging.ERROR, "Ledger %s row not recorded: %s", self.spec.name, one_err
+                        )
                         errors.append(one_err)
                     else:
                         item.result = one.result if len(item.rows) == 1 else item.rows
@@ -330,15 +338,27 @@ class ChainWriter:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 async with self.lock:
-                    return await self._commit(batch)
+                    committed = await self._commit(batch)
             except RETRIED as err:
-                # Another process appended meanwhile (the seq is taken) or held the file lock: the
-                # next attempt reads the head again.
+                # Another process appended meanwhile (the seq is taken) or held the file lock, or the
+                # disk is full: the next attempt reads the head again.
+                self._trouble(err)
                 if attempt == ATTEMPTS:
                     raise
-                _LOGGER.warning("Ledger %s append retried (%s)", self.spec.name, err)
+                self._log.log("retry", logging.WARNING, "Ledger %s append retried (%s)", self.spec.name, err)
                 await asyncio.sleep(0.05 * attempt)
+            else:
+                if self._in_trouble:
+                    self._trouble(None)
+                return committed
         raise AssertionError("unreachable")
+
+    def _trouble(self, err: Exception | None) -> None:
+        self._in_trouble = err is not None
+        if err is None:
+            self._log.recovered("retry", "Ledger %s commits again", self.spec.name)
+        if self._on_trouble is not None:
+            self._on_trouble(err)
 
     async def _commit(self, batch: list[_Append]) -> Committed:
         try:

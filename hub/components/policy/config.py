@@ -42,6 +42,10 @@ class PolicyConfig(BaseModel):
     release_open_minutes: float = Field(10.0, ge=0, le=24 * 60)
     recovery_hours: float = Field(72.0, gt=0, le=24 * 31)  # open passages this old are closed at start
     schedule_check_seconds: float = Field(10.0, ge=0.01, le=3600)  # scheduled alert start/end
+    # A read older than this (since it reached the hub, on the monotonic clock) is never acted on: it
+    # is recorded as expired and the barrier stays shut. Reads wait while the ledger cannot record.
+    read_max_age_seconds: float = Field(10.0, gt=0, le=600)
+    refused_spool_limit: int = Field(1000, ge=1, le=100_000)  # reads kept while the ledger refuses them
 
     @field_validator("grade")
     @classmethod

@@ -63,3 +63,4 @@ class Reason(StrEnum):
     FORBIDDEN = "forbidden"
     RELEASED = "released"
     LEDGER_FAILED = "ledger_failed"
+    READ_EXPIRED = "read_expired"  # the read waited too long (a full disk, a locked ledger): not acted on

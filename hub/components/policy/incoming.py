@@ -36,13 +36,14 @@ class Incoming:
     captured_at: datetime | None = None
     images: dict[str, bytes] = field(default_factory=dict)
     plate_problem: str | None = None
+    received: float = 0.0  # the hub's monotonic clock when the read arrived: its age is measured from it
 
     @property
     def key(self) -> str:
         return f"{self.gate}_{self.lane}"
 
 
-def parse_read(data: Mapping[str, Any]) -> Incoming:
+def parse_read(data: Mapping[str, Any], received: float = 0.0) -> Incoming:
     gate, lane = str(data.get("gate") or ""), str(data.get("lane") or "")
     if not _SLUG.match(gate) or not _SLUG.match(lane):
         raise BadRead(f"gate {gate!r} / lane {lane!r} are not lane names (lower-case a-z, 0-9, _)")
@@ -84,4 +85,5 @@ def parse_read(data: Mapping[str, Any]) -> Incoming:
         captured_at=captured_at,
         images=kept,
         plate_problem=problem,
+        received=received,
     )

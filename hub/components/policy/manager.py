@@ -2,8 +2,14 @@
 
 Per lane, reads are decided one at a time in the order they came (a lock); lanes do not wait for each
 other. The passage row is committed (`ledger.record_passage`, which returns after the commit) before
-any barrier, display or alarm service is called: if the ledger does not take it, nothing moves and
-the lane's decision sensor shows `error`. Lifecycle rows are written behind, in order, per lane.
+any barrier, display or alarm service is called: if the ledger does not take it, nothing moves, the
+lane's decision sensor shows `error`, and the read is recorded later (`refused.py`). Lifecycle rows
+are written behind, in order, per lane.
+
+A read older than `read_max_age_seconds` (it waited behind a ledger that could not record) is never
+acted on: it is recorded as `read_expired`, held for the guard, and the barrier stays shut. Ages and
+the repeat-read window are measured on the monotonic clock, so NTP steps of the wall clock (which is
+only recorded) make no read look fresh or stale.
 """
 
 from __future__ import annotations
@@ -18,15 +24,17 @@ from typing import Any
 
 from hub.core import Context, Event, Hub, ServiceValidationError
 from hub.core.const import EVENT_GATE_DECISION, EVENT_HUB_STARTED, EVENT_PLATE_READ, EVENT_STATE_CHANGED
+from hub.core.faults import ThrottledLog
 
 from .alert import AlertLevels, AlertStore
 from .alerting import AlertMixin
 from .config import PolicyConfig
 from .const import ALERT_STATE_FILE, DOMAIN, VEHICLE_CLASSES, Phase, Reason, Verdict
-from .decide import Read, Vehicle, decide, render
+from .decide import Decision, Read, Vehicle, decide, render
 from .incoming import BadRead, Incoming, parse_read
 from .lifecycle import LifecycleMixin
 from .passage import LaneTrack, Passage, RecentPassages
+from .refused import RefusedReads
 from .rules import load_common
 from .select import AlertLevelSelect
 from .sensor import DecisionSensor
@@ -50,6 +58,10 @@ class PolicyManager(LifecycleMixin, AlertMixin):
         self._warned: set[str] = set()
         self._save_tail: asyncio.Task[None] | None = None
         self._unsubs: list[Any] = []
+        self.refused = RefusedReads(
+            hub, config.refused_spool_limit, config.read_max_age_seconds, self._reason_text
+        )
+        self._log = ThrottledLog(_LOGGER)  # a full disk refuses every read: a line now and then
 
     # ----- start and stop ------------------------------------------------------------------------
     async def async_start(self) -> None:
@@ -120,7 +132,7 @@ class PolicyManager(LifecycleMixin, AlertMixin):
     # ----- a plate read --------------------------------------------------------------------------
     def _on_plate_read(self, event: Event) -> None:
         try:
-            incoming = parse_read(event.data)
+            incoming = parse_read(event.data, received=self.hub.clock.monotonic())
         except BadRead as err:
             _LOGGER.error("Policy: plate_read %s ignored: %s", event.data.get("read_id"), err)
             return
@@ -130,9 +142,12 @@ class PolicyManager(LifecycleMixin, AlertMixin):
         track = self.lane(incoming.gate, incoming.lane)
         async with track.lock:
             now = self.hub.now()
+            if self._expired(incoming):  # it waited behind a ledger that could not record
+                return await self._async_expired(track, incoming, context)
             current = track.current
             if current is not None and self._merges(current, incoming, now):
                 current.last_seen, current.merged_reads = now, current.merged_reads + 1
+                current.seen_monotonic = self.hub.clock.monotonic()
                 track.write_state(context)
                 if current.phase is Phase.DENIED:  # the driver is still there: show why again
                     await self.async_show(track, current, "deny", context)
@@ -165,28 +180,106 @@ class PolicyManager(LifecycleMixin, AlertMixin):
                 last_seen=now,
                 confidence=incoming.read.confidence,
                 vehicle=snapshot(record),
+                seen_monotonic=self.hub.clock.monotonic(),
             )
-            track.current = passage
-            self.passages.add(passage)
-            try:
-                result = await self.hub.services.async_call(
-                    "ledger", "record_passage", self._passage_row(passage, incoming), context
-                )
-            except Exception as err:
-                await self._async_ledger_failed(track, passage, err, context)
-                return passage
-            passage.seq = result["seq"]
-            passage.phase = Phase.DECIDED
-            await self.async_actuate(track, passage, context)
-            self.announce(track, passage, context)
+            return await self._async_record_and_act(track, passage, incoming, context)
+
+    async def _async_record_and_act(
+        self, track: LaneTrack, passage: Passage, incoming: Incoming, context: Context
+    ) -> Passage:
+        track.current = passage
+        self.passages.add(passage)
+        row = self._passage_row(passage, incoming)
+        try:
+            result = await self.hub.services.async_call("ledger", "record_passage", row, context)
+        except Exception as err:
+            await self._async_ledger_failed(track, passage, err, context)
+            self.refused.put(passage, row, incoming.received)
             return passage
+        self.refused.kick()  # the ledger takes rows: what it refused before goes in now
+        passage.seq = result["seq"]
+        passage.phase = Phase.DECIDED
+        if passage.decision.reason_code == Reason.READ_EXPIRED:
+            pass  # recorded for the guard; nothing at the lane moves
+        elif self._expired(incoming):  # the commit itself took that long (a lock held elsewhere)
+            await self._async_expired_after_commit(track, passage, incoming)
+        else:
+            await self.async_actuate(track, passage, context)
+        self.announce(track, passage, context)
+        return passage
+
+    # ----- reads that waited too long ------------------------------------------------------------
+    def _age(self, incoming: Incoming) -> float:
+        return self.hub.clock.monotonic() - incoming.received
+
+    def _expired(self, incoming: Incoming) -> bool:
+        return self._age(incoming) > self.config.read_max_age_seconds
+
+    def _reason_text(self, code: str, age: float) -> str:
+        text = self.book.texts.get(code, code)
+        return text.replace("{age}", f"{age:.0f}") if code == Reason.READ_EXPIRED else text
+
+    async def _async_expired(self, track: LaneTrack, incoming: Incoming, context: Context) -> Passage:
+        """Record the read as expired, for the guard; decide nothing, move nothing."""
+        age = self._age(incoming)
+        self._log.log(
+            "expired", logging.WARNING, "Policy: read %s of %s at %s is %.0f s old: recorded as expired",
+            incoming.read_id, incoming.read.plate, track.key, age,
+        )  # fmt: skip
+        if track.current is not None:
+            self.supersede(track, track.current)
+        now = self.hub.now()
+        text = self._reason_text(Reason.READ_EXPIRED, age)
+        reason = Decision(Verdict.REVIEW, Reason.READ_EXPIRED, text, needs_review=True)
+        passage = Passage(
+            passage_id=str(uuid.uuid4()),
+            read_id=incoming.read_id,
+            gate=incoming.gate,
+            lane=incoming.lane,
+            direction=incoming.read.direction,
+            plate=incoming.read.plate,
+            colour=incoming.read.colour,
+            decision=reason,
+            alert_level=self.alerts.current(now).level,
+            created_at=now,
+            last_seen=now,
+            confidence=incoming.read.confidence,
+            vehicle={"registered": None},
+        )
+        return await self._async_record_and_act(track, passage, incoming, context)
+
+    async def _async_expired_after_commit(
+        self, track: LaneTrack, passage: Passage, incoming: Incoming
+    ) -> None:
+        """Committed as decided, but too late to act on: the barrier stays shut, a lifecycle row says
+        the passage was interrupted because its read expired, and the guard sees an error with why."""
+        age = self._age(incoming)
+        text = self._reason_text(Reason.READ_EXPIRED, age)
+        passage.phase = Phase.ERROR
+        passage.error = f"{passage.decision.verdict.value}: {passage.decision.reason_text}; {text}"
+        passage.decision = replace(passage.decision, reason_code=Reason.READ_EXPIRED, reason_text=text)
+        try:
+            await self.hub.services.async_call(
+                "ledger", "record_followup",
+                {"passage_id": passage.passage_id, "kind": "lifecycle",
+                 "data": {"state": Phase.INTERRUPTED.value, "reason_code": str(Reason.READ_EXPIRED)},
+                 "reason": text},
+                Context(),
+            )  # fmt: skip
+        except Exception as err:
+            _LOGGER.error("Policy: expiry of passage %s not recorded: %s", passage.passage_id, err)
 
     def _merges(self, current: Passage, incoming: Incoming, now: datetime) -> bool:
+        if current.seen_monotonic is not None:
+            since = self.hub.clock.monotonic() - current.seen_monotonic
+        else:  # a passage adopted from the ledger after a restart
+            since = (now - current.last_seen).total_seconds()
         return (
             current.phase is not Phase.ERROR
+            and current.decision.reason_code != Reason.READ_EXPIRED  # a fresh read decides anew
             and current.plate == incoming.read.plate
             and current.direction == incoming.read.direction
-            and (now - current.last_seen).total_seconds() < self.config.merge_seconds
+            and since < self.config.merge_seconds
         )
 
     def supersede(self, track: LaneTrack, passage: Passage) -> None:
@@ -201,9 +294,10 @@ class PolicyManager(LifecycleMixin, AlertMixin):
     async def _async_ledger_failed(
         self, track: LaneTrack, passage: Passage, err: Exception, context: Context
     ) -> None:
-        _LOGGER.error(
-            "Policy: ledger did not record %s at %s (%s); barrier NOT opened", passage.plate, track.key, err
-        )
+        self._log.log(
+            "ledger", logging.ERROR, "Policy: ledger did not record %s at %s (%s); barrier NOT opened",
+            passage.plate, track.key, err,
+        )  # fmt: skip
         passage.phase = Phase.ERROR
         passage.error = f"{passage.decision.verdict.value}: {passage.decision.reason_text}; {err}"
         text = self.book.texts.get("ledger_failed", "ledger_failed")

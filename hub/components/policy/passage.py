@@ -44,6 +44,7 @@ class Passage:
     seen_open: bool = False  # the arm was seen opening or open since the policy opened it
     merged_reads: int = 0
     error: str | None = None
+    seen_monotonic: float | None = None  # last_seen on the monotonic clock (intervals; NTP steps it not)
 
     @property
     def key(self) -> str:
