@@ -165,7 +165,8 @@ class AuthManager:
 
         if not username or not password or len(password) > MAX_PASSWORD_LENGTH:
             return None
-        row = await UserRow.get_or_none(username=username)
+        # A name no user can have (a lone surrogate, say) is not looked up: it is simply unknown.
+        row = await UserRow.get_or_none(username=username) if USERNAME_PATTERN.match(username) else None
         encoded = row.password_hash if row else self._dummy_hash
         if encoded is None:  # users not loaded yet: a dummy like any other
             encoded = self._dummy_hash = await asyncio.get_running_loop().run_in_executor(

@@ -70,17 +70,44 @@ def audit_row(
     detail: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     ts, at = timestamp(now)
-    text = canonical_json(audit_summary(dict(detail or {})))
+    summary = audit_summary(dict(detail or {}))
+    text = canonical_json(summary)
+    if not _encodable(text):
+        text = canonical_json(storable(summary))
     if len(text) > MAX_DETAIL:
         text = canonical_json({"truncated": text[:MAX_DETAIL]})
     return {
         "at_ts": ts,
         "at": at,
         "user_id": user_id,
-        "username": username,
-        "door": door[:16],
-        "action": action[:64],
-        "outcome": outcome[:16],
-        "target": target[:128] if target else None,
+        "username": storable(username),
+        "door": storable(door[:16]),
+        "action": storable(action[:64]),
+        "outcome": storable(outcome[:16]),
+        "target": storable(target[:128]) if target else None,
         "detail": text,
     }
+
+
+def storable(value: Any) -> Any:
+    """`value` with every text made storable: what UTF-8 cannot encode (a lone surrogate such as
+    `"\\ud800"` from a hostile JSON body) becomes its escape as plain text (a backslash, `ud800`),
+    and a NUL (which PostgreSQL refuses) becomes `\\x00`. The audit row of a hostile call must be
+    written like any other: a row that fails to write would hide the call."""
+    if isinstance(value, str):
+        if _encodable(value) and "\x00" not in value:
+            return value
+        return value.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+    if isinstance(value, Mapping):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable(v) for v in value]
+    return value
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
