@@ -17,6 +17,7 @@ class LedgerConfig(BaseModel):
     trip_open_hours: float = Field(12, gt=0, le=24 * 31)  # an entry without exit after this is flagged
     weight_join_seconds: float = Field(600, gt=0, le=24 * 3600)  # a weight joins a passage this recent
     backup_dir: str = "backups"  # relative to the data directory unless absolute
+    backup_keep: int = Field(7, ge=1, le=1000)  # the newest backups kept in backup_dir; older are deleted
     # Services the hub calls by itself on every passage, not audited unless a person calls them.
     audit_routine_services: list[str] = Field(default_factory=lambda: list(DEFAULT_ROUTINE))
     # Room kept on the data disk for the ledger's own rows: below it the disk-low alarm is on and
