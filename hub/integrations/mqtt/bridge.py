@@ -1,13 +1,15 @@
 """The bridge between the hub and the broker, fed by bus events and feeding hub services.
 
 Out: every entity's discovery config, state, attributes and availability (retained), and every
-`passage_recorded` record as a JSON event. In: commands for barriers and the alert level, which go
-through the hub's services as the configured command user; values on configured sensor topics.
-On each (re)connect everything is published again, so a restarted broker or Home Assistant is whole.
+`passage_recorded` record as a JSON event. In: commands for barriers and the alert level, believed
+only from a sender the broker vouches for (authority.py) and run through the hub's services as the hub
+user that sender maps to; values on configured sensor topics. On each (re)connect the broker is checked
+for anonymous access and everything is published again, so a restarted broker or Home Assistant is whole.
 """
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import logging
 from collections import deque
@@ -17,11 +19,13 @@ from hub.core import Context, Entity, Event, Hub, HubError, ServiceNotFound, Sta
 from hub.core.auth import User
 from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_STATE_CHANGED, STATE_UNAVAILABLE
 
-from .binary_sensor import BrokerConnected
+from .announcer import Announcer
+from .authority import CommandAuthority, CommandRefused, Sender
+from .binary_sensor import BrokerConnected, BrokerOpen
 from .client import BrokerConnection, PublishRefused
 from .commands import BadCommand, CommandTarget, ServiceRequest, command_target, parse_command
 from .config import MqttConfig
-from .const import DOMAIN, OFFLINE, ONLINE
+from .const import ANNOUNCE_SLICE, DOMAIN, OFFLINE, ONLINE
 from .discovery import (
     EntityView,
     Topics,
@@ -31,6 +35,7 @@ from .discovery import (
     passage_event_config,
 )
 from .ingest import BadPayload, ThrottledLog, topic_matches
+from .probe import NOT_CHECKED, BrokerVerdict, async_probe, probe_tls_context
 from .sensor import MqttSensor
 
 _LOGGER = logging.getLogger(__name__)
@@ -40,7 +45,9 @@ class MqttBridge:
     def __init__(self, hub: Hub, conf: MqttConfig) -> None:
         self.hub = hub
         self.conf = conf
-        self.topics = Topics(conf.base_topic, conf.discovery_prefix, conf.node_id)
+        self.topics = Topics(
+            conf.base_topic, conf.discovery_prefix, conf.node_id, conf.home_assistant_account
+        )
         self.connection = BrokerConnection(
             hub, conf, will_topic=self.topics.status, on_connected=self._on_connected,
             on_disconnected=self._on_disconnected, on_message=self._on_message,
@@ -54,54 +61,105 @@ class MqttBridge:
         self._broker_entity = BrokerConnected(
             self.connection.where, lambda: (self.connection.connected, self.connection.last_error)
         )
+        self.authority = CommandAuthority(conf)
+        self._open_entity = BrokerOpen(self.connection.where, self.authority)
+        self._announcer = Announcer(hub, conf.announce_min_seconds, self._async_publish_all)
+        self._probe_tls: Any = None
+        self._told: BrokerVerdict | None = None
         self._unsubs: list[Any] = []
         # Records that came while the broker was away, sent on the next connect (oldest dropped first).
         self._backlog: deque[str] = deque(maxlen=conf.max_queued_messages or None)
 
     async def async_start(self) -> None:
-        await self.hub.entities.async_add(DOMAIN, [self._broker_entity, *self._sensors])
+        await self.hub.entities.async_add(DOMAIN, [self._broker_entity, self._open_entity, *self._sensors])
         self._unsubs = [
             self.hub.bus.async_listen(EVENT_STATE_CHANGED, self._on_state_changed),
             self.hub.bus.async_listen(EVENT_PASSAGE_RECORDED, self._on_passage),
         ]
-        if self.conf.command_user and self.hub.auth.by_name(self.conf.command_user) is None:
-            _LOGGER.warning(
-                "mqtt command_user %r is not a hub user (yet): MQTT commands are refused until it is",
-                self.conf.command_user,
-            )
+        for name in {self.conf.command_user, *self.conf.command_accounts.values()} - {None}:
+            if self.hub.auth.by_name(name) is None:
+                _LOGGER.warning(
+                    "mqtt: %r is not a hub user (yet): its MQTT commands are refused until it is", name
+                )
+        self._probe_tls = await self.hub.async_add_executor_job(
+            probe_tls_context, self.conf, self.hub.config_dir
+        )
         await self.connection.async_start()
 
     async def async_stop(self) -> None:
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
+        self._announcer.cancel()
         await self.connection.async_stop()
 
     # ----- the broker came and went -------------------------------------------------------------
     def _on_connected(self) -> None:
         conf = self.conf
+        self._set_verdict(NOT_CHECKED)  # the broker may have been reconfigured while we were away
         self._publish(self.topics.status, ONLINE, retain=True)
-        subscriptions = [(self.topics.command_filter, 1)]
-        subscriptions += [(s.conf.topic, s.conf.qos) for s in self._sensors]
+        subscriptions = [(s.conf.topic, s.conf.qos) for s in self._sensors]
         if conf.discovery:
             subscriptions.append((self.topics.ha_status, 1))
         self.connection.subscribe(sorted(set(subscriptions)))
+        # Retain-as-published: a command published retained is seen as such also when delivered live.
+        commands = [(self.topics.command_filter, 1), (self.topics.account_command_filter, 1)]
+        self.connection.subscribe(commands, retain_as_published=True)
         while self._backlog and self.connection.connected:
             self._publish(self.topics.passage, self._backlog.popleft())
-        self._publish_all()
+        self.hub.async_create_task(self._async_check_broker(), name="mqtt broker check")
+        self._announcer.request(now=True)
 
     def _on_disconnected(self, reason: str) -> None:
+        self._announcer.cancel()
         for sensor in self._sensors:
             sensor.async_broker_lost()
 
-    def _publish_all(self) -> None:
-        """Everything again: after a (re)connect, or when Home Assistant announces it restarted."""
+    async def _async_check_broker(self) -> None:
+        verdict = await async_probe(self.conf.host, self.conf.port, self._probe_tls)
+        if self.connection.connected:
+            self._set_verdict(verdict)
+
+    def _set_verdict(self, verdict: BrokerVerdict) -> None:
+        self.authority.verdict = verdict
+        self._open_entity.async_write_state()
+        if verdict is NOT_CHECKED or verdict == self._told:
+            return
+        self._told = verdict  # said once per change, not on every reconnect
+        where = self.connection.where
+        if verdict.open and not self.conf.allow_open_broker:
+            _LOGGER.error(
+                "MQTT broker %s lets anyone in (%s): commands over MQTT are IGNORED. Give each client "
+                "its own broker account and ACL (docs/mqtt-broker.md)", where, verdict.detail,
+            )  # fmt: skip
+        elif verdict.open:
+            _LOGGER.warning(
+                "MQTT broker %s lets anyone in (%s), and allow_open_broker is set: commands are taken "
+                "although anyone on the broker could send them", where, verdict.detail,
+            )  # fmt: skip
+        elif verdict.authenticates:
+            _LOGGER.info(
+                "MQTT broker %s authenticates its clients (%s): commands are taken", where, verdict.detail
+            )
+        else:
+            _LOGGER.warning(
+                "MQTT broker %s: %s; commands are ignored until the next connect", where, verdict.detail
+            )
+
+    async def _async_publish_all(self) -> None:
+        """Everything again: after a (re)connect, or when Home Assistant announces it restarted.
+        In slices, giving the loop back between them: the gate must not wait for an announcement."""
         self._configs.clear()
-        if self.conf.discovery:
+        if self.conf.discovery and self.connection.connected:
             topic, payload = passage_event_config(self.topics, self._hub_device)
             self._publish(topic, encode_json(payload), retain=True)
-        for state in self.hub.states.all():
-            if not self._excluded(state.entity_id):
+        for i, entity_id in enumerate(self.hub.states.entity_ids()):
+            if i % ANNOUNCE_SLICE == ANNOUNCE_SLICE - 1:
+                await asyncio.sleep(0)
+            if not self.connection.connected:
+                return
+            state = self.hub.states.get(entity_id)  # gone meanwhile: withdrawn, not announced again
+            if state is not None and not self._excluded(entity_id):
                 self._publish_entity(state, None, full=True)
 
     # ----- hub -> broker ------------------------------------------------------------------------
@@ -197,12 +255,12 @@ class MqttBridge:
     def _on_message(self, topic: str, payload: bytes, retained: bool) -> None:
         if topic == self.topics.ha_status:
             if payload.strip() == ONLINE.encode() and self.conf.discovery and not retained:
-                _LOGGER.info("Home Assistant came online; announcing every entity again")
-                self._publish_all()
+                _LOGGER.debug("Home Assistant came online; announcing every entity again")
+                self._announcer.request()
             return
-        entity_id = self.topics.entity_of_command(topic)
-        if entity_id is not None:
-            self._on_command(topic, entity_id, payload, retained)
+        command = self.topics.command_of(topic)
+        if command is not None:
+            self._on_command(topic, *command, payload, retained)
             return
         for sensor in self._sensors:
             if topic_matches(sensor.conf.topic, topic):
@@ -214,11 +272,21 @@ class MqttBridge:
                         sensor.entity_id, topic, err, payload[:80],
                     )  # fmt: skip
 
-    def _on_command(self, topic: str, entity_id: str, payload: bytes, retained: bool) -> None:
+    def _on_command(
+        self, topic: str, account: str | None, entity_id: str, payload: bytes, retained: bool
+    ) -> None:
         if retained:
             # A retained command would act again on every reconnect: never obey one.
             self._bad.warning(f"command {entity_id}", "MQTT: retained command on %s ignored", topic)
             return
+        sender: Sender | CommandRefused
+        try:
+            sender = self.authority.sender(account)
+        except CommandRefused as err:
+            if not err.audit:  # anyone could have sent it: a log line, not an audit row per message
+                self._bad.warning(f"refused {err.key}", "MQTT: command on %s ignored: %s", topic, err)
+                return
+            sender = err  # a known sender refused: audited once the request is known
         target = None if self._excluded(entity_id) else self._targets.get(entity_id)
         if target is None and (state := self.hub.states.get(entity_id)) is not None:
             target = None if self._excluded(entity_id) else command_target(entity_id, state.attributes)
@@ -232,49 +300,78 @@ class MqttBridge:
         except BadCommand as err:
             self._bad.warning(f"command {entity_id}", "MQTT: command on %s ignored: %s", topic, err)
             return
-        self.hub.async_create_task(self._async_command(entity_id, request), name=f"mqtt command {entity_id}")
+        self.hub.async_create_task(
+            self._async_command(topic, account, entity_id, request, sender),
+            name=f"mqtt command {entity_id}",
+        )
 
-    def _command_user(self) -> tuple[User | None, str]:
-        name = self.conf.command_user
-        if not name:
-            return None, "no command_user is configured for MQTT"
-        user = self.hub.auth.by_name(name)
+    def _hub_user(self, sender: Sender) -> User:
+        user = self.hub.auth.by_name(sender.hub_user)
         if user is None or not user.active:
-            return None, f"command_user {name!r} is not an active hub user"
-        return user, ""
+            raise CommandRefused(
+                f"hub user {sender.hub_user!r} is not an active hub user", audit=True, key="user"
+            )
+        return user
 
-    async def _async_command(self, entity_id: str, request: ServiceRequest) -> None:
+    async def _async_command(
+        self, topic: str, account: str | None, entity_id: str, request: ServiceRequest,
+        sender: Sender | CommandRefused,
+    ) -> None:  # fmt: skip
         action = f"{request.domain}.{request.service}"
-        user, reason = self._command_user()
-        if user is None:
-            _LOGGER.warning("MQTT command %s for %s refused: %s", action, entity_id, reason)
-            await self._async_audit_refusal(action, entity_id, request.data, reason)
+        try:
+            if isinstance(sender, CommandRefused):
+                raise sender
+            user = self._hub_user(sender)
+        except CommandRefused as err:
+            self._bad.warning(
+                f"refused {err.key}", "MQTT command %s for %s refused: %s", action, entity_id, err
+            )
+            detail = {"data": request.data, "reason": str(err), "broker_user": account, "topic": topic}
+            await self._async_audit(action, "refused", entity_id, detail)
             return
         context = Context(user_id=user.id)
+        outcome, error = "error", None
         try:
             await self.hub.services.async_call(
                 request.domain, request.service, request.data, context, door="mqtt"
             )
         except Unauthorized as err:
+            outcome, error = "refused", str(err)
             _LOGGER.warning("MQTT command %s for %s refused: %s", action, entity_id, err)
         except ServiceNotFound:
-            _LOGGER.warning(
-                "MQTT command %s for %s: no such service here (not configured?)", action, entity_id
-            )
+            error = "no such service here (not configured?)"
+            _LOGGER.warning("MQTT command %s for %s: %s", action, entity_id, error)
         except HubError as err:
+            error = str(err)
             _LOGGER.warning("MQTT command %s for %s failed: %s", action, entity_id, err)
-        except Exception:
+        except Exception as err:
+            error = f"{type(err).__name__}: {err}"
             _LOGGER.exception("MQTT command %s for %s failed", action, entity_id)
         else:
-            _LOGGER.info("MQTT command %s for %s done as %s", action, entity_id, user.username)
+            outcome = "ok"
+            _LOGGER.info("MQTT command %s for %s done as %s (broker account %s)", action, entity_id,
+                         user.username, account)  # fmt: skip
+        if account is not None:
+            # The service's own audit row names the hub user; this one names the broker account that
+            # sent the command, tied to that row by the context id.
+            detail = {"broker_user": account, "vouched_by_broker": sender.vouched, "hub_user": user.username,
+                      "call": action, "data": request.data, "topic": topic, "context_id": context.id,
+                      "error": error}  # fmt: skip
+            await self._async_audit("mqtt.command", outcome, entity_id, detail)
 
-    async def _async_audit_refusal(self, action: str, target: str, data: dict[str, Any], reason: str) -> None:
-        """Refused before any service saw it, so the audit log hears of it from here."""
+    async def _async_audit(self, action: str, outcome: str, target: str, detail: dict[str, Any]) -> None:
+        """A row the service registry cannot write: a refusal before any service saw the command, or
+        the broker account behind a command."""
         if not self.hub.services.has_service("ledger", "record_audit"):
             return
-        audit = {"action": action[:64], "door": "mqtt", "outcome": "refused", "target": target[:128],
-                 "detail": {"data": data, "reason": reason}}  # fmt: skip
+        audit = {
+            "action": action[:64],
+            "door": "mqtt",
+            "outcome": outcome,
+            "target": target[:128],
+            "detail": detail,
+        }
         try:
             await self.hub.services.async_call("ledger", "record_audit", audit)
-        except Exception as err:  # the refusal stands whether or not the audit row could be written
-            _LOGGER.warning("Could not audit a refused MQTT command: %s", err)
+        except Exception as err:  # the command's fate stands whether or not the audit row could be written
+            _LOGGER.warning("Could not audit an MQTT command: %s", err)

@@ -5,6 +5,8 @@ paho's socket hooks hand its socket to the loop (add_reader/add_writer), so ever
 network thread. Only the blocking part of a (re)connect (DNS, TCP, TLS handshake) runs in an executor;
 the socket hooks it triggers there are passed to the loop with call_soon_threadsafe. Reconnects are
 ours: doubling waits from reconnect_min_seconds to reconnect_max_seconds, for as long as the hub runs.
+MQTT 5, because only its retain-as-published subscription option lets the hub see that a command
+arriving live was published retained (MQTT 3.1.1 clears the flag on live delivery).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from hub.core import Hub
 
@@ -63,7 +66,7 @@ class BrokerConnection:
         self._got_connack = False
         self._in_callback = False
         client_id = conf.client_id or f"{conf.node_id}-{uuid.uuid4().hex[:8]}"
-        client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv311)
+        client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5)
         client.suppress_exceptions = True  # a bug in a callback is logged, never breaks the link
         client.enable_logger(logging.getLogger(f"{__name__}.paho"))
         client.max_queued_messages_set(conf.max_queued_messages)
@@ -85,7 +88,8 @@ class BrokerConnection:
         self._loop_thread = threading.get_ident()
         if self._conf.tls is not None:
             await self._hub.async_add_executor_job(self._set_tls)  # reads certificate files
-        self._client.connect_async(self._conf.host, self._conf.port, self._conf.keepalive)
+        # A clean start on every connect, as MQTT 3.1.1's clean session: nothing is kept between links.
+        self._client.connect_async(self._conf.host, self._conf.port, self._conf.keepalive, clean_start=True)
         self._hub.async_create_background_task(self._async_keep_connected(), name=f"mqtt {self.where}")
         self._hub.async_create_background_task(self._async_misc(), name=f"mqtt keepalive {self.where}")
 
@@ -118,9 +122,11 @@ class BrokerConnection:
         if not self._in_callback:
             self._client.loop_write()
 
-    def subscribe(self, topics: list[tuple[str, int]]) -> None:
+    def subscribe(self, topics: list[tuple[str, int]], *, retain_as_published: bool = False) -> None:
+        """With retain_as_published the broker keeps the publisher's retain flag on live delivery."""
         if topics:
-            result, _mid = self._client.subscribe(topics)
+            options = [(t, SubscribeOptions(qos=q, retainAsPublished=retain_as_published)) for t, q in topics]
+            result, _mid = self._client.subscribe(options)
             if result != MQTTErrorCode.MQTT_ERR_SUCCESS:
                 _LOGGER.warning("MQTT %s: subscribing failed: %s", self.where, paho.error_string(result))
 

@@ -84,6 +84,8 @@ def _alert_level_data(text: str) -> dict[str, Any]:
         data = json.loads(text)
     except ValueError as err:
         raise BadCommand(f"payload is not valid JSON: {err}") from None
+    except RecursionError:  # `[[[[...` within the size limit still outruns the parser's stack
+        raise BadCommand("payload JSON is nested too deeply") from None
     if not isinstance(data, dict) or not isinstance(data.get("level"), str):
         raise BadCommand('a JSON command needs "level" as text')
     unknown = sorted(set(data) - ALERT_LEVEL_EXTRA_KEYS - {"level"})

@@ -14,6 +14,8 @@ TopicRoot = Annotated[str, Field(pattern=r"^[^#+/\s][^#+\s]*[^#+/\s]$|^[^#+/\s]$
 # Home Assistant allows only these characters in a discovery topic's node_id and object_id.
 NodeId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 ObjectId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+# A broker account as it appears in a topic level (Mosquitto's ACL `%u`): no wildcards, no slash.
+BrokerAccount = Annotated[str, Field(pattern=r"^[^/+#\s]{1,64}$")]
 
 
 class _Strict(BaseModel):
@@ -92,8 +94,15 @@ class MqttConfig(_Strict):
     node_id: NodeId = "ecogate"
     discovery: bool = True
     discovery_prefix: TopicRoot = "homeassistant"
-    # The hub user whose roles MQTT commands act with; without one every command is refused.
+    # Commands (docs/mqtt-broker.md). Broker account -> the hub user whose roles its commands act
+    # with; each account commands on `<base_topic>/command/<account>/<entity_id>` under a broker ACL.
+    command_accounts: dict[BrokerAccount, str] = Field(default_factory=dict)
+    home_assistant_account: BrokerAccount | None = None  # whose command topics discovery announces
+    # A broker that lets anyone in vouches for no one: commands are ignored there unless this is set.
+    allow_open_broker: bool = False
+    # The hub user for the shared `<base_topic>/<entity_id>/set` topics, taken on an allowed open broker only.
     command_user: str | None = None
+    announce_min_seconds: float = Field(5.0, ge=0.1, le=3600)  # Home Assistant births: one re-announce per
     exclude: list[str] = Field(default_factory=list)  # entity id patterns (fnmatch) not to publish
     sensors: list[SensorTopic] = Field(default_factory=list)
     reconnect_min_seconds: float = Field(1.0, ge=0.05, le=60)
@@ -105,6 +114,8 @@ class MqttConfig(_Strict):
     def _consistent(self) -> MqttConfig:
         if self.password is not None and self.username is None:
             raise ValueError("password needs username")
+        if self.home_assistant_account and self.home_assistant_account not in self.command_accounts:
+            raise ValueError("home_assistant_account is not one of command_accounts")
         if self.reconnect_max_seconds < self.reconnect_min_seconds:
             raise ValueError("reconnect_max_seconds is below reconnect_min_seconds")
         for sensor in self.sensors:

@@ -50,3 +50,4 @@ HA_DEVICE_CLASSES: Final[dict[str, frozenset[str]]] = {
     "select": frozenset(),
 }
 COVER_STATES: Final = ("open", "opening", "closed", "closing")
+ANNOUNCE_SLICE: Final = 50  # entities announced between two yields to the loop

@@ -57,13 +57,21 @@ class EntityView:
 
 
 class Topics:
-    def __init__(self, base: str, discovery_prefix: str, node_id: str) -> None:
+    """Where everything travels. Commands: `<base>/command/<account>/<entity_id>`, one branch per broker
+    account so that a broker ACL (`pattern write <base>/command/%u/#`) vouches for the sender, or the
+    shared `<base>/<entity_id>/set` that names no sender (an allowed open broker only)."""
+
+    def __init__(
+        self, base: str, discovery_prefix: str, node_id: str, command_account: str | None = None
+    ) -> None:
         self.base = base
         self.prefix = discovery_prefix
         self.node_id = node_id
+        self.command_account = command_account  # Home Assistant's: the command topic discovery names
         self.status = f"{base}/status"
         self.passage = f"{base}/passage"
         self.command_filter = f"{base}/+/set"
+        self.account_command_filter = f"{base}/command/+/+"
         self.ha_status = f"{discovery_prefix}/status"  # Home Assistant's birth message
 
     def state(self, entity_id: str) -> str:
@@ -76,14 +84,24 @@ class Topics:
         return f"{self.base}/{entity_id}/availability"
 
     def command(self, entity_id: str) -> str:
+        if self.command_account:
+            return self.account_command(self.command_account, entity_id)
         return f"{self.base}/{entity_id}/set"
 
-    def entity_of_command(self, topic: str) -> str | None:
+    def account_command(self, account: str, entity_id: str) -> str:
+        return f"{self.base}/command/{account}/{entity_id}"
+
+    def command_of(self, topic: str) -> tuple[str | None, str] | None:
+        """(broker account or None for the shared topic, entity id) of a command topic, else None."""
         head, sep, rest = topic.partition(self.base + "/")
-        if head or not sep or not rest.endswith("/set"):
+        if head or not sep:
             return None
-        entity_id = rest[: -len("/set")]
-        return entity_id if entity_id and "/" not in entity_id else None
+        levels = rest.split("/")
+        if len(levels) == 3 and levels[0] == "command" and levels[1] and levels[2]:
+            return levels[1], levels[2]
+        if len(levels) == 2 and levels[0] and levels[1] == "set":
+            return None, levels[0]
+        return None
 
     def config(self, entity_id: str) -> str:
         component, object_id = ha_component(entity_id)

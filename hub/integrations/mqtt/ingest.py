@@ -46,6 +46,8 @@ def extract_value(payload: bytes, path: list[str | int] | None, value_type: str)
             value = json.loads(text)
         except ValueError:
             raise BadPayload("not JSON") from None
+        except RecursionError:  # `[[[[...` within the size limit still outruns the parser's stack
+            raise BadPayload("JSON nested too deeply") from None
         for step in path:
             if isinstance(step, int) and isinstance(value, list) and -len(value) <= step < len(value):
                 value = value[step]

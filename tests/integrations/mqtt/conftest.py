@@ -1,7 +1,9 @@
 """MQTT fixtures: a real Mosquitto broker on free loopback ports, and a paho subscriber for tests.
 
 The session broker listens three ways: anonymous, with a password file, and TLS (a CA and server
-certificate made here). A test that restarts its broker gets one of its own (`own_broker`).
+certificate made here). A test that restarts its broker gets one of its own (`own_broker`);
+`secured_broker` lets no one in without an account and lets each account command only under its own
+`<base>/command/<account>/` branch (the ACL docs/mqtt-broker.md recommends).
 """
 
 from __future__ import annotations
@@ -148,6 +150,48 @@ def own_broker(tmp_path: Path) -> Iterator[Mosquitto]:
     server.kill()
 
 
+# The hub's account and three clients'; the ACL below is the one docs/mqtt-broker.md shows.
+ACCOUNTS = {"ecogate": "hub-pass-123", "homeassistant": "ha-pass-123", "scada": "scada-pass-123",
+            "mallory": "mallory-pass-123"}  # fmt: skip
+ACL = """\
+user ecogate
+topic readwrite #
+
+pattern write +/command/%u/#
+pattern read #
+"""
+
+
+class SecuredMosquitto(Mosquitto):
+    """One listener, no anonymous clients, a password file of ACCOUNTS and the ACL above."""
+
+    def __init__(self, workdir: Path) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.workdir = workdir
+        self.port = free_port()
+        self.auth_port = self.tls_port = None
+        passwords, acl = workdir / "passwords", workdir / "acl"
+        for i, (user, password) in enumerate(ACCOUNTS.items()):
+            create = ["-c"] if i == 0 else []
+            subprocess.run([MOSQUITTO_PASSWD, "-b", *create, str(passwords), user, password], check=True)
+        passwords.chmod(0o600)
+        acl.write_text(ACL, encoding="utf-8")
+        lines = [f"user {getpass.getuser()}", "persistence false", f"listener {self.port} 127.0.0.1",
+                 "allow_anonymous false", f"password_file {passwords}", f"acl_file {acl}"]  # fmt: skip
+        self.config = workdir / "mosquitto.conf"
+        self.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        self.log = workdir / "mosquitto.log"
+        self.process = None
+
+
+@pytest.fixture(scope="session")
+def secured_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
+    server = SecuredMosquitto(tmp_path_factory.mktemp("mosquitto-secured"))
+    server.start()
+    yield server
+    server.kill()
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     topic: str
@@ -163,7 +207,7 @@ class Subscriber:
     """A paho client in its own thread, as a SCADA or Home Assistant would be; messages are handed to
     the test's loop so tests wait on them with timeouts."""
 
-    def __init__(self, port: int, topics: list[str]) -> None:
+    def __init__(self, port: int, topics: list[str], username: str | None = None) -> None:
         self._loop = asyncio.get_running_loop()
         self.messages: list[Message] = []
         self._waiters: list[tuple[Callable[[Message], bool], asyncio.Future[Message]]] = []
@@ -171,6 +215,8 @@ class Subscriber:
         self._topics = topics
         self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"test-{uuid.uuid4().hex[:8]}")
         self.client.reconnect_delay_set(1, 1)
+        if username is not None:
+            self.client.username_pw_set(username, ACCOUNTS[username])
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = lambda *args: self._subscribed.set()
         self.client.on_message = lambda c, u, m: self._loop.call_soon_threadsafe(
@@ -233,11 +279,11 @@ class Subscriber:
 
 @pytest.fixture
 async def subscribe() -> object:
-    """`await subscribe(port, ["topic/#", ...])` -> a ready Subscriber; all closed after the test."""
+    """`await subscribe(port, ["topic/#", ...], user)` -> a ready Subscriber; all closed after the test."""
     made: list[Subscriber] = []
 
-    async def factory(port: int, topics: list[str]) -> Subscriber:
-        subscriber = Subscriber(port, topics)
+    async def factory(port: int, topics: list[str], username: str | None = None) -> Subscriber:
+        subscriber = Subscriber(port, topics, username)
         made.append(subscriber)
         return await subscriber.async_ready()
 

@@ -19,6 +19,9 @@ from tests.integrations.mqtt.conftest import BROKER_PASSWORD, BROKER_USER, Mosqu
 NODE = "plant1"
 COVER = "cover.east_in_barrier"
 CONNECTED = "binary_sensor.mqtt_broker_connected"
+OPEN_BROKER = "binary_sensor.mqtt_broker_open"
+# The session broker's plain listener lets anyone in: tests of the command path there opt in.
+OPEN_OK = "allow_open_broker: true\n"
 BARRIER = """\
 barrier:
   lanes:
@@ -58,6 +61,13 @@ async def wait_state(hub, entity_id: str, wanted: str, timeout: float = 10.0) ->
         and e.data["new_state"].state == wanted,
         timeout,
     )  # fmt: skip
+
+
+async def commands_taken(hub) -> None:
+    """The hub has checked the broker (on every connect) and takes commands over it."""
+    await wait_until(
+        lambda: (s := hub.states.get(OPEN_BROKER)) is not None and s.attributes["commands"] == "taken"
+    )
 
 
 def text_is(value: str):
@@ -124,9 +134,10 @@ async def test_discovery_configs_appear_and_states_follow_entities(make_hub, bro
 async def test_a_command_opens_the_barrier_as_the_command_user(make_hub, broker, subscribe) -> None:
     base, prefix = names()
     sub = await subscribe(broker.port, [f"{base}/#"])
-    hub = await make_hub(config(broker.port, base, prefix, mqtt="command_user: mqtt_ops"))
+    hub = await make_hub(config(broker.port, base, prefix, mqtt=OPEN_OK + "command_user: mqtt_ops"))
     user = await hub.auth.async_add_user("mqtt_ops", "password-123", frozenset({Role.GUARD}))
     await sub.wait_for(f"{base}/{COVER}/state", text_is("closed"))  # the hub is subscribed by now
+    await commands_taken(hub)
     calls: list[dict[str, Any]] = []
     hub.bus.async_listen(EVENT_SERVICE_CALLED, lambda e: calls.append(dict(e.data)))
 
@@ -146,8 +157,9 @@ async def test_commands_without_a_command_user_or_the_role_are_refused(
 ) -> None:
     base, prefix = names()
     sub = await subscribe(broker.port, [f"{base}/#"])
-    hub = await make_hub(config(broker.port, base, prefix, extra=BARRIER + "ledger: {}\n"))
+    hub = await make_hub(config(broker.port, base, prefix, mqtt=OPEN_OK, extra=BARRIER + "ledger: {}\n"))
     await sub.wait_for(f"{base}/{COVER}/state", text_is("closed"))
+    await commands_taken(hub)
     audited = []
     hub.bus.async_listen(
         EVENT_SERVICE_CALLED,
@@ -162,9 +174,10 @@ async def test_commands_without_a_command_user_or_the_role_are_refused(
 
     base, prefix = names()
     sub = await subscribe(broker.port, [f"{base}/#"])
-    hub = await make_hub(config(broker.port, base, prefix, mqtt="command_user: auditor"))
+    hub = await make_hub(config(broker.port, base, prefix, mqtt=OPEN_OK + "command_user: auditor"))
     await hub.auth.async_add_user("auditor", "password-123", frozenset({Role.INSPECTOR}))
     await sub.wait_for(f"{base}/{COVER}/state", text_is("closed"))
+    await commands_taken(hub)
     refused: list[dict[str, Any]] = []
     hub.bus.async_listen(EVENT_SERVICE_CALLED, lambda e: refused.append(dict(e.data)))
     await sub.publish(f"{base}/{COVER}/set", "OPEN")
@@ -180,10 +193,11 @@ async def test_bad_command_payloads_are_logged_and_ignored(make_hub, broker, sub
     sub = await subscribe(broker.port, [f"{base}/#"])
     # Left retained on the broker, a command would act again on every reconnect: never obeyed.
     await sub.publish(f"{base}/{COVER}/set", "OPEN", retain=True)
-    mqtt = "command_user: mqtt_ops\nbad_payload_log_every: 1\n"
+    mqtt = OPEN_OK + "command_user: mqtt_ops\nbad_payload_log_every: 1\n"
     hub = await make_hub(config(broker.port, base, prefix, mqtt=mqtt))
     await hub.auth.async_add_user("mqtt_ops", "password-123", frozenset({Role.GUARD}))
     await sub.wait_for(f"{base}/{COVER}/state", text_is("closed"))
+    await commands_taken(hub)
     await wait_until(lambda: logged(caplog, "retained command"))
     await sub.publish(f"{base}/{COVER}/set", b"", retain=True)  # clear it from the broker
 
@@ -203,7 +217,7 @@ async def test_the_alert_level_select_takes_commands(make_hub, broker, subscribe
     """policy.set_alert_level is stood in for here; the bridge's part is the call it makes."""
     base, prefix = names()
     sub = await subscribe(broker.port, [f"{base}/#", f"{prefix}/#"])
-    hub = await make_hub(config(broker.port, base, prefix, mqtt="command_user: officer1", extra=""))
+    hub = await make_hub(config(broker.port, base, prefix, mqtt=OPEN_OK + "command_user: officer1", extra=""))
     user = await hub.auth.async_add_user("officer1", "password-123", frozenset({Role.OFFICER}))
     received: list[tuple[dict[str, Any], Context, str]] = []
 
@@ -224,6 +238,7 @@ async def test_the_alert_level_select_takes_commands(make_hub, broker, subscribe
     assert select["options"] == ["normal", "yellow", "orange", "red"]
     assert select["command_topic"] == f"{base}/select.plant_alert_level/set"
 
+    await commands_taken(hub)
     await sub.publish(select["command_topic"], "purple")
     await wait_until(lambda: logged(caplog, "'purple' is not one of"))
     await sub.publish(select["command_topic"], json.dumps({"level": "orange", "reason": "重污染橙色预警"}))
@@ -236,7 +251,7 @@ async def test_a_broker_restart_is_survived(make_hub, own_broker: Mosquitto, sub
     base, prefix = names()
     port = own_broker.port
     sub = await subscribe(port, [f"{prefix}/#", f"{base}/#"])
-    hub = await make_hub(config(port, base, prefix, mqtt="command_user: mqtt_ops"))
+    hub = await make_hub(config(port, base, prefix, mqtt=OPEN_OK + "command_user: mqtt_ops"))
     await hub.auth.async_add_user("mqtt_ops", "password-123", frozenset({Role.GUARD}))
     await sub.wait_for(f"{prefix}/cover/{NODE}/east_in_barrier/config")
     await wait_state(hub, CONNECTED, "on")
@@ -251,6 +266,7 @@ async def test_a_broker_restart_is_survived(make_hub, own_broker: Mosquitto, sub
     assert json.loads(config_msg.text)["command_topic"] == f"{base}/{COVER}/set"
     await again.wait_for(f"{base}/status", text_is("online"))
     await again.wait_for(f"{base}/{COVER}/state", text_is("closed"))
+    await commands_taken(hub)  # checked again on the new connection
     await again.publish(f"{base}/{COVER}/set", "OPEN")
     await wait_state(hub, COVER, "open")
     await again.wait_for(f"{base}/{COVER}/state", text_is("open"))

@@ -67,11 +67,16 @@ def test_topic_filters(topic_filter, topic, matches) -> None:
     assert topic_matches(topic_filter, topic) is matches
 
 
-def test_command_topics_name_the_entity() -> None:
-    assert TOPICS.entity_of_command("ecogate/cover.east_in_barrier/set") == "cover.east_in_barrier"
-    assert TOPICS.entity_of_command("ecogate/cover.east_in_barrier/state") is None
-    assert TOPICS.entity_of_command("other/cover.east_in_barrier/set") is None
-    assert TOPICS.entity_of_command("ecogate//set") is None
+def test_command_topics_name_the_entity_and_the_broker_account() -> None:
+    assert TOPICS.command_of("ecogate/cover.east_in_barrier/set") == (None, "cover.east_in_barrier")
+    assert TOPICS.command_of("ecogate/command/scada/cover.x") == ("scada", "cover.x")
+    assert TOPICS.command_of("ecogate/cover.east_in_barrier/state") is None
+    assert TOPICS.command_of("other/cover.east_in_barrier/set") is None
+    assert TOPICS.command_of("ecogate//set") is None
+    assert TOPICS.command_of("ecogate/command//cover.east_in_barrier") is None
+    assert TOPICS.command_of("ecogate/command/scada/cover.east_in_barrier/set") is None
+    assert TOPICS.command("cover.x") == "ecogate/cover.x/set"
+    assert Topics("ecogate", "homeassistant", "p1", "ha").command("cover.x") == "ecogate/command/ha/cover.x"
 
 
 BARRIER_ATTRS = {"gate": "east", "lane": "in"}
