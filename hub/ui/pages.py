@@ -232,7 +232,7 @@ async def passage_page(request: web.Request) -> web.Response:
         try:
             result = await call(request, "ledger", "query", query)
         except CallFailed as err:
-            return message_page(request, 400, "passages.title", err.message)
+            return message_page(request, err.status, "passages.title", err.message)
         item = next((i for i in result.get("items", []) if i.get("passage_id") == passage_id), None)
     if item is None:
         return message_page(request, 404, "passage.not_found_title", t("passage.not_found", id=passage_id))

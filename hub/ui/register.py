@@ -150,7 +150,7 @@ async def record_page(request: web.Request) -> web.Response:
         try:
             record = await call(request, "vehicles", "get", {"class": vclass, "key": key})
         except CallFailed as err:
-            return message_page(request, 400, "register.title", err.message)
+            return message_page(request, err.status, "register.title", err.message)
         if record is None:
             missing = request["t"]("register.not_found", record=key)
             return message_page(request, 404, "register.title", missing)
@@ -220,7 +220,7 @@ async def save_record(request: web.Request) -> web.StreamResponse:
                 existing = None
         message = err.message + (" " + "; ".join(general) if general else "")
         return _record_view(
-            request, vclass, existing, values, None, _allowed(request), status=400, error=message,
+            request, vclass, existing, values, None, _allowed(request), status=err.status, error=message,
             errors=errors,
         )  # fmt: skip
     target = f"/vehicles/{vclass}/{quote(result['key'], safe='')}?done={result['action']}"
@@ -233,7 +233,7 @@ async def delete_record(request: web.Request) -> web.StreamResponse:
     try:
         await call(request, "vehicles", "delete", {"class": vclass, "key": key})
     except CallFailed as err:
-        return message_page(request, 400, "register.title", err.message)
+        return message_page(request, err.status, "register.title", err.message)
     raise web.HTTPSeeOther(_back(vclass, done="deleted"))
 
 
@@ -253,7 +253,7 @@ async def import_file(request: web.Request) -> web.StreamResponse:
                 content = await part.read()  # type: ignore[union-attr]
             elif part.name == "dry_run":
                 dry_run = (await part.text()) in ("1", "on", "true")  # type: ignore[union-attr]
-    result, error, fields = None, None, []
+    result, error, fields, status = None, None, [], 400
     if not content:
         error = t("register.import_no_file")
     else:
@@ -263,9 +263,9 @@ async def import_file(request: web.Request) -> web.StreamResponse:
         try:
             result = await call(request, "vehicles", "import", data)
         except CallFailed as err:
-            error, fields = err.message, err.fields
+            error, fields, status = err.message, err.fields, err.status
     return render(
-        request, "register_import.html", status=200 if result else 400, page="vehicles", vclass=vclass,
+        request, "register_import.html", status=200 if result else status, page="vehicles", vclass=vclass,
         class_label=class_label(request, vclass), result=result, error=error, fields=fields,
         filename=filename,
     )  # fmt: skip
@@ -280,7 +280,7 @@ async def export_file(request: web.Request) -> web.StreamResponse:
     try:
         result = await call(request, "vehicles", "export", {"class": vclass, "format": fmt})
     except CallFailed as err:
-        return message_page(request, 403 if "无权" in err.message else 400, "register.title", err.message)
+        return message_page(request, err.status, "register.title", err.message)
     return download(result["content"], result["filename"], result["content_type"])
 
 
@@ -306,7 +306,7 @@ async def list_action(request: web.Request) -> web.StreamResponse:
         await call(request, "vehicles", f"{kind}_{action}", data)
     except CallFailed as err:
         problems = "; ".join(f"{request['t']('field.' + f, f)}: {m}" for f, m in err.fields)
-        return message_page(request, 400, "register.title", f"{err.message} {problems}".strip())
+        return message_page(request, err.status, "register.title", f"{err.message} {problems}".strip())
     raise web.HTTPSeeOther(_back(kind, done=f"{kind}_{action}"))
 
 

@@ -109,7 +109,7 @@ async def reports_download(request: web.Request) -> web.StreamResponse:
     try:
         result = await call(request, "ledger", "export", {"report": data, "format": fmt})
     except CallFailed as err:
-        return message_page(request, 400, "reports.title", _problems_text(err.message, err.fields))
+        return message_page(request, err.status, "reports.title", _problems_text(err.message, err.fields))
     return download(result["content"], result["filename"], result["content_type"])
 
 

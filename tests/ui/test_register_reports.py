@@ -64,7 +64,7 @@ async def test_register_add_list_import_export(make_hub) -> None:
             page = await response.text()
         assert "冀B00001" in page and 'id="add-record"' not in page and 'id="import-form"' not in page
         async with guard.post(f"{base}/vehicles/transport/save", data=_form(transport(2))) as response:
-            assert response.status == 400 and "无权" in await response.text()
+            assert response.status == 403 and "无权" in await response.text()
 
         # Import: row 3 of the file (the second data row) has a bad stage, and is named by its number.
         rows = [["车牌号码", "车牌颜色", "车辆类型", "车辆识别代号", "注册登记日期", "燃料类型", "排放阶段"],
