@@ -3,7 +3,7 @@
 The session broker listens three ways: anonymous, with a password file, and TLS (a CA and server
 certificate made here). A test that restarts its broker gets one of its own (`own_broker`);
 `secured_broker` lets no one in without an account and lets each account command only under its own
-`<base>/command/<account>/` branch (the ACL docs/mqtt-broker.md recommends).
+`ecogate/command/<account>/` branch (the ACL of docs/mqtt-broker.md, read from there).
 """
 
 from __future__ import annotations
@@ -150,20 +150,20 @@ def own_broker(tmp_path: Path) -> Iterator[Mosquitto]:
     server.kill()
 
 
-# The hub's account and three clients'; the ACL below is the one docs/mqtt-broker.md shows.
+# The hub's account and three clients'; mallory has an account but no place in the ACL or the hub.
 ACCOUNTS = {"ecogate": "hub-pass-123", "homeassistant": "ha-pass-123", "scada": "scada-pass-123",
             "mallory": "mallory-pass-123"}  # fmt: skip
-ACL = """\
-user ecogate
-topic readwrite #
+BROKER_DOC = Path(__file__).resolve().parents[3] / "docs" / "mqtt-broker.md"
 
-pattern write +/command/%u/#
-pattern read #
-"""
+
+def documented_acl() -> str:
+    """The ACL file docs/mqtt-broker.md tells a plant to write: the secured broker runs with it."""
+    text = BROKER_DOC.read_text(encoding="utf-8")
+    return text.split("```acl\n", 1)[1].split("```", 1)[0]
 
 
 class SecuredMosquitto(Mosquitto):
-    """One listener, no anonymous clients, a password file of ACCOUNTS and the ACL above."""
+    """One listener, no anonymous clients, a password file of ACCOUNTS and the documented ACL."""
 
     def __init__(self, workdir: Path) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
@@ -175,7 +175,7 @@ class SecuredMosquitto(Mosquitto):
             create = ["-c"] if i == 0 else []
             subprocess.run([MOSQUITTO_PASSWD, "-b", *create, str(passwords), user, password], check=True)
         passwords.chmod(0o600)
-        acl.write_text(ACL, encoding="utf-8")
+        acl.write_text(documented_acl(), encoding="utf-8")
         lines = [f"user {getpass.getuser()}", "persistence false", f"listener {self.port} 127.0.0.1",
                  "allow_anonymous false", f"password_file {passwords}", f"acl_file {acl}"]  # fmt: skip
         self.config = workdir / "mosquitto.conf"

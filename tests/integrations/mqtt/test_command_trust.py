@@ -90,7 +90,7 @@ async def test_an_open_broker_takes_no_commands_by_default(make_hub, broker, sub
 async def test_commands_are_believed_from_broker_accounts_and_audited_with_them(
     make_hub, secured_broker, subscribe, caplog
 ) -> None:
-    base, prefix = names()
+    base, prefix = "ecogate", "homeassistant"  # the names the documented ACL grants
     port = secured_broker.port
     ha = await subscribe(port, [f"{prefix}/#", f"{base}/#"], "homeassistant")
     mqtt = (
