@@ -17,5 +17,7 @@ class UiConfig(BaseModel):
     language: Literal["zh-CN", "en"] = "zh-CN"
     session_hours: float = Field(12, gt=0, le=24 * 14)  # one shift and some
     token_hours: float = Field(24, gt=0, le=24 * 365)  # bearer tokens for MES/ERP clients
-    max_failed_logins: int = Field(5, ge=1, le=100)  # per user name and per client address ...
-    lockout_minutes: float = Field(5, gt=0, le=24 * 60)  # ... within this window, then locked for it
+    # Failed sign-ins for one name from one address before each further attempt must wait (1 s,
+    # then twice as long each time) ...
+    max_failed_logins: int = Field(5, ge=1, le=100)
+    lockout_minutes: float = Field(5, gt=0, le=24 * 60)  # ... up to this long; never a lock on the name
