@@ -61,6 +61,7 @@ class TrafficGenerator:
         self.inside: set[str] = set()
         self.due_out: list[tuple[float, int, DemoVehicle]] = []  # a heap: (when, tie-break, vehicle)
         self._serial = itertools.count()
+        self.paused = False  # no vehicle comes or goes meanwhile (a bench ends its traffic so)
 
     def _pick(self, lanes: list[TrafficLane]) -> TrafficLane:
         return self.rng.choices(lanes, [lane.weight for lane in lanes])[0]
@@ -103,6 +104,10 @@ class TrafficGenerator:
         per_second = self.config.rate_per_minute / 60.0 / (2 if self.exits else 1)
         next_entry = loop.time() + self.rng.expovariate(per_second)
         while True:
+            if self.paused:
+                await asyncio.sleep(0.5)
+                next_entry = loop.time() + self.rng.expovariate(per_second)
+                continue
             wake = min(next_entry, self.due_out[0][0] if self.due_out else next_entry)
             await asyncio.sleep(max(0.0, wake - loop.time()))
             now = loop.time()
