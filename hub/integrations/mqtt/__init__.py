@@ -5,9 +5,11 @@ Publishes every entity with Home Assistant MQTT discovery
 attributes and availability under `<base_topic>/<entity_id>/...` (retained), the bridge's
 `<base_topic>/status` (online/offline, the last will) and every ledger record on
 `<base_topic>/passage` (not retained). Barrier covers and the alert-level select take commands on
-`<base_topic>/<entity_id>/set`, run through the hub's services as `command_user` (door "mqtt").
-Configured sensor topics become `sensor.<object_id>` entities. The connection comes back by
-itself after a broker restart and publishes everything again. Entity `binary_sensor.mqtt_broker_connected`.
+`<base_topic>/command/<broker account>/<entity_id>`, believed only when the broker authenticates its
+clients (checked on every connect) and run through the hub's services as the hub user that account
+maps to (door "mqtt"); see docs/mqtt-broker.md. Configured sensor topics become `sensor.<object_id>`
+entities. The connection comes back by itself after a broker restart and publishes everything again.
+Entities `binary_sensor.mqtt_broker_connected` and `binary_sensor.mqtt_broker_open` (a problem).
 """
 
 from __future__ import annotations
