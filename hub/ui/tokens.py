@@ -1,4 +1,4 @@
-"""Signed session cookies and API tokens, a revocation list for log-out, and the failed-login limiter.
+"""Signed session cookies and API tokens, and a revocation list for log-out.
 
 A token is `base64url(json payload) . base64url(HMAC-SHA256)`, signed with the plant's session secret,
 so sessions survive a hub restart (a control-room screen stays signed in) and nothing is stored per
@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,40 +107,3 @@ class RevokedSessions:
     def save(self, snapshot: dict[str, float]) -> None:
         write_atomic(self._path, json.dumps(snapshot).encode("utf-8"))
 
-
-class LoginLimiter:
-    """Refuses further attempts for a user name or a client address after too many failures.
-
-    Both keys count: one address guessing many names and many addresses guessing one name are slowed.
-    """
-
-    def __init__(self, max_failures: int, window_seconds: float) -> None:
-        self.max_failures = max_failures
-        self.window = window_seconds
-        self._failures: dict[str, deque[float]] = {}
-
-    def retry_after(self, keys: tuple[str, ...], now: float) -> float:
-        """Seconds until an attempt for these keys is allowed again; 0 if allowed now."""
-        wait = 0.0
-        for key in keys:
-            times = self._recent(key, now)
-            if len(times) >= self.max_failures:
-                wait = max(wait, times[0] + self.window - now)
-        return wait
-
-    def failed(self, keys: tuple[str, ...], now: float) -> None:
-        for key in keys:
-            self._recent(key, now).append(now)
-
-    def succeeded(self, username_key: str) -> None:
-        self._failures.pop(username_key, None)
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if not times and len(self._failures) > 10_000:
-            # Bounded memory under a spray of random names: forget the idle keys.
-            for idle in [k for k, v in self._failures.items() if not v and k != key]:
-                del self._failures[idle]
-        return times

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from hub.core import Event
 from hub.core.auth import Role
 from hub.core.const import EVENT_SERVICE_CALLED
 from tests.ui.conftest import PASSWORDS, add_role_users, ui_url
@@ -68,7 +69,12 @@ async def test_basic_credentials_are_checked_for_origin_too(make_hub, plain) -> 
     await add_role_users(hub)
     base = ui_url(hub)
     backups = []
-    hub.bus.async_listen(EVENT_SERVICE_CALLED, lambda e: e.data["service"] == "backup" and backups.append(e))
+
+    def on_call(event: Event) -> None:
+        if event.data["service"] == "backup":
+            backups.append(event)
+
+    hub.bus.async_listen(EVENT_SERVICE_CALLED, on_call)
     basic = {"Authorization": aiohttp.encode_basic_auth("admin", PASSWORDS[Role.ADMIN])}
     for extra in ({"Origin": EVIL}, {"Referer": f"{EVIL}/"}, {}):
         async with plain.post(
