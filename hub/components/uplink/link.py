@@ -25,6 +25,7 @@ from .const import ACCEPTED, DUPLICATE, MSG_PASSAGE, PARKED_SHOWN, READ_AHEAD, R
 from .http_transport import HttpTransport
 from .messages import message_of, record_day, record_id
 from .profile import Profile
+from .register_feed import FeedReads
 from .retry import Backoff, Bench, async_reachable
 from .store import Cursor, DayCounts, LinkStore, Progress
 from .tcp_transport import TcpTransport
@@ -90,6 +91,7 @@ class PlatformLink:
         self.parked_total = 0
         self.parked_recent: list[dict[str, Any]] = []
         self.register_dirty = True  # a first look at the register after start
+        self.register_reads = FeedReads()
         self._wake = asyncio.Event()
         self._scan_wake = asyncio.Event()
         self._scan_lock = asyncio.Lock()

@@ -18,8 +18,9 @@ class UplinkCursor(Model):
     acked_above = fields.TextField(default="[]")  # JSON list of seqs
     sent_seq = fields.BigIntField(default=0)
     scanned_seq = fields.BigIntField(default=0)
-    register_ts = fields.BigIntField(default=-1)  # vehicles.records changed_since_ts
-    register_seen = fields.TextField(default="[]")  # JSON [class:key@ts] already sent at register_ts
+    register_seq = fields.BigIntField(null=True)  # the register's change feed: history ids up to it settled
+    register_ts = fields.BigIntField(default=-1)  # an older release's timestamp cursor (where seq starts)
+    register_seen = fields.TextField(default="[]")  # no longer written
     control_id = fields.CharField(max_length=128, null=True)  # the platform's last applied measure
     created_day = fields.CharField(max_length=10)  # first day this platform was configured
     updated_at = fields.CharField(max_length=32)

@@ -14,6 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from hub.core.validation import PlausibleDatetime
 
+from . import register_feed
 from .const import ACCEPTED, DUPLICATE, MSG_ALERT_LEVEL, MSG_CONTROL, MSG_DAILY_STATS, MSG_REGISTER, REJECTED
 from .delivery import async_deliver
 from .mapping import MappingError, map_fields, map_inbound
@@ -81,70 +82,102 @@ async def async_alert_step(link: PlatformLink) -> bool:
 
 # ----- register (three classes) ---------------------------------------------------------------------
 async def async_register_step(link: PlatformLink) -> bool:
+    """One batch of the register's changes past the cursor (register_feed.py); True while there may
+    be more."""
     messages = [m for m in MSG_REGISTER.values() if m in link.profile.messages]
     hub = link.hub
     if not messages or not link.register_dirty or not link.due("register"):
         return False
-    if not hub.services.has_service("vehicles", "records"):
+    if not hub.services.has_service("vehicles", "records"):  # no register, no register tables
         link.register_dirty = False
         return False
     cursor = link.cursor
-    since = cursor.register_ts - 1 if cursor.register_ts >= 0 else None
-    answer = await hub.services.async_call("vehicles", "records", {"changed_since_ts": since})
-    tz = link.profile.tz
-    changes: list[tuple[int, str, dict[str, Any]]] = []
-    for item in answer.get("items", []):
-        changes.append((int(item.get("updated_ts") or 0), "updated", item))
-    for item in answer.get("deleted", []):
-        changes.append((int(item.get("changed_ts") or 0), "deleted", item))
-    changes.sort(key=lambda c: c[0])
-    fresh = [c for c in changes if _seen_key(c) not in cursor.register_seen]
-    fresh = [c for c in fresh if register_message_of(c[2]) in link.profile.messages]
-    if not fresh:
+    if cursor.register_seq is None:
+        cursor.register_seq = await register_feed.async_start_seq(hub, cursor.register_ts)
+    # A batch's worth: every history row is read once (a read-ahead would hold no more than this).
+    feed = await register_feed.async_changes(
+        hub, cursor.register_seq, min(link.batch_size, register_feed.SLICE)
+    )
+    link.register_reads.note(feed.rows_read)
+    if feed.rows_read == 0:
         link.register_dirty = False
         link.ran("register")
         return False
-    batch = fresh[: link.batch_size]
+    window, stop = _register_window(link, feed.changes)
     outcomes = {}
     for message in messages:
-        entries = [
-            (f"{item['class']}:{item['key']}", register_source(item, action, link.plant, tz))
-            for _, action, item in batch
-            if register_message_of(item) == message
-        ]
+        entries = [(c.record_id, _register_source(link, c)) for c in window
+                   if register_message_of(c.item) == message]  # fmt: skip
         if entries:
             outcomes |= await async_deliver(link, message, entries)
-    progress = Progress()
-    for ts, action, item in batch:
-        outcome = outcomes[f"{item['class']}:{item['key']}"]
-        if outcome.status not in SETTLED:
-            break  # not confirmed: from here on again next time
-        rid = f"{item['class']}:{item['key']}"
-        if outcome.status != REJECTED:
-            progress.unparked.append((None, rid))  # accepted now: no longer parked, if it was
-        else:
-            progress.parked.append({
-                "seq": None, "record_id": f"{item['class']}:{item['key']}", "passage_id": None,
-                "kind": register_message_of(item), "day": link.today(), "gate": None,
-                "plate": item.get("plate"), "reason": (outcome.message or "被拒收")[:500],
-                "source": "mapping" if outcome.local else "platform",
-            })  # fmt: skip
-        if ts > cursor.register_ts:
-            cursor.register_ts, cursor.register_seen = ts, set()
-        cursor.register_seen.add(_seen_key((ts, action, item)))
-    await link.save(progress, ("register_ts", "register_seen"))
-    link.succeeded()
-    link.notify()
+    progress, answered = Progress(), 0
+    through, unconfirmed = cursor.register_seq, False
+    sent = {change.seq for change in window}
+    for change in feed.changes:
+        if stop is not None and change.seq >= stop:
+            break
+        if change.seq in sent:
+            outcome = outcomes[change.record_id]
+            if outcome.status not in SETTLED:
+                unconfirmed = True
+                break  # not confirmed: from here on again next time
+            _note_register_answer(link, change, outcome, progress)
+            answered += 1
+        through = change.seq
+    if stop is None and not unconfirmed:
+        through = feed.through  # blacklist and pass changes after our last one are passed over too
+    moved, cursor.register_seq = through != cursor.register_seq, through
+    if moved or progress:
+        await link.save(progress, ("register_seq",))
+    if window and not answered:
+        raise Unconfirmed(f"the platform confirmed none of {len(window)} register records")
+    if window:
+        link.succeeded()
+        link.notify()
     return True
+
+
+def _register_window(
+    link: PlatformLink, changes: list[register_feed.RegisterChange]
+) -> tuple[list[register_feed.RegisterChange], int | None]:
+    """The next batch: changes the profile sends, up to the batch size and before a record comes twice
+    (its later version goes in the next batch, after the earlier one is answered); and the seq of the
+    change that ended it (None: the whole slice was looked at)."""
+    window: list[register_feed.RegisterChange] = []
+    ids: set[str] = set()
+    for change in changes:
+        if register_message_of(change.item) not in link.profile.messages:
+            continue
+        if change.record_id in ids or len(window) >= link.batch_size:
+            return window, change.seq
+        ids.add(change.record_id)
+        window.append(change)
+    return window, None
+
+
+def _register_source(link: PlatformLink, change: register_feed.RegisterChange) -> Any:
+    try:
+        return register_source(change.item, change.action, link.plant, link.profile.tz)
+    except Exception:  # a stamp beyond any calendar: the record goes without it, the mapping decides
+        return {**change.item, "record_id": change.record_id, "action": change.action, "plant": link.plant}
+
+
+def _note_register_answer(
+    link: PlatformLink, change: register_feed.RegisterChange, outcome: Outcome, progress: Progress
+) -> None:
+    if outcome.status != REJECTED:
+        progress.unparked.append((None, change.record_id))  # accepted now: no longer parked, if it was
+        return
+    progress.parked.append({
+        "seq": None, "record_id": change.record_id, "passage_id": None,
+        "kind": register_message_of(change.item), "day": link.today(), "gate": None,
+        "plate": change.item.get("plate"), "reason": (outcome.message or "被拒收")[:500],
+        "source": "mapping" if outcome.local else "platform",
+    })  # fmt: skip
 
 
 def register_message_of(item: Mapping[str, Any]) -> str:
     return register_message(str(item.get("class")))
-
-
-def _seen_key(change: tuple[int, str, Mapping[str, Any]]) -> str:
-    ts, action, item = change
-    return f"{item['class']}:{item['key']}@{ts}:{action}"
 
 
 # ----- daily statistics -----------------------------------------------------------------------------

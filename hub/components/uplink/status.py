@@ -60,7 +60,7 @@ async def async_platform_status(
         "resend_jobs": list(jobs),
         "cursor": None if cursor is None else {
             "acked_seq": cursor.acked_seq, "sent_seq": cursor.sent_seq, "scanned_seq": cursor.scanned_seq,
-            "register_ts": cursor.register_ts, "control_id": cursor.control_id, "since": cursor.created_day,
+            "register_seq": cursor.register_seq, "control_id": cursor.control_id, "since": cursor.created_day,
         },
     }  # fmt: skip
 

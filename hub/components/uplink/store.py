@@ -56,8 +56,8 @@ class Cursor:
     acked_above: set[int] = field(default_factory=set)
     sent_seq: int = 0
     scanned_seq: int = 0
+    register_seq: int | None = None  # None: not yet placed in the register's change feed
     register_ts: int = -1
-    register_seen: set[str] = field(default_factory=set)
     control_id: str | None = None
     created_day: str = ""
 
@@ -95,9 +95,8 @@ class LinkStore:
             )  # fmt: skip
         return Cursor(
             acked_seq=row.acked_seq, acked_above=set(json.loads(row.acked_above or "[]")),
-            sent_seq=row.sent_seq, scanned_seq=row.scanned_seq, register_ts=row.register_ts,
-            register_seen=set(json.loads(row.register_seen or "[]")), control_id=row.control_id,
-            created_day=row.created_day,
+            sent_seq=row.sent_seq, scanned_seq=row.scanned_seq, register_seq=row.register_seq,
+            register_ts=row.register_ts, control_id=row.control_id, created_day=row.created_day,
         )  # fmt: skip
 
     async def async_save(

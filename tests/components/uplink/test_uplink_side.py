@@ -1,5 +1,5 @@
 """Beside the ledger: the platform's control measure pulled over HTTP and applied by the policy, the
-plant's alert-level switches, the register of all three classes, the nightly statistics."""
+plant's alert-level switches, the nightly statistics (the register: test_uplink_register_feed.py)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,6 @@ from tests.components.uplink.conftest import passage, record, status, uplink_yam
 from tests.components.uplink.fakes import fake_root
 
 TZ = ZoneInfo("Asia/Shanghai")
-SEED = """
-fakevehicles:
-  seed:
-    - [transport, {plate: 冀B12345, colour: yellow, vehicle_type: 重型半挂牵引车, vin: LFWADRJF1J1000001,
-                   emission_stage: "6", fuel: B, registration_date: "2021-05-06", network_status: true}]
-    - [in_plant, {internal_no: CN-007, plate: 冀B7K001, emission_stage: "5", fuel: B}]
-    - [machinery, {env_code: 130200M000123, machine_type: 装载机, emission_stage: "3", fuel: B,
-                   production_date: "2019-03-01"}]
-"""
 
 
 async def test_control_measure_pulled_and_alert_switches_sent(make_hub, clock, sim, integration_root) -> None:
@@ -51,42 +42,6 @@ async def test_control_measure_pulled_and_alert_switches_sent(make_hub, clock, s
     await sim.wait_for(lambda: len(sim.received["alert_level"]) == 2)
     assert sorted(a["alertLevel"] for a in sim.received["alert_level"].values()) == ["橙色", "红色"]
     assert hub.states.get("select.plant_alert_level").state == "orange"
-
-
-async def test_register_records_of_all_three_classes_go_up_on_change(
-    make_hub, clock, sim, integration_root
-) -> None:
-    hub = await make_hub(uplink_yaml(sim.url, extra=SEED), clock=clock, roots=fake_root(integration_root))
-    classes = ("register_transport", "register_in_plant", "register_machinery")
-    await sim.wait_for(lambda: sum(len(sim.received[m]) for m in classes) == 3)
-    truck = sim.received["register_transport"]["transport:冀B12345"]
-    assert truck["vin"] == "LFWADRJF1J1000001" and truck["emissionStage"] == "6" and truck["action"] == 2
-    assert truck["registerDate"] == "20210506" and truck["networked"] == 1 and truck["plateColor"] == 1
-    machine = sim.received["register_machinery"]["machinery:130200M000123"]
-    assert machine["machineType"] == "装载机" and machine["productionDate"] == "20190301"
-    clock.advance(60)
-    await hub.services.async_call(
-        "vehicles",
-        "upsert",
-        {
-            "class": "transport",
-            "record": {
-                "plate": "冀B12345",
-                "colour": "yellow",
-                "emission_stage": "6",
-                "fuel": "E",
-                "vin": "LFWADRJF1J1000001",
-            },
-        },
-    )
-    await sim.wait_for(lambda: sim.updates["register_transport"] == 1)
-    assert sim.received["register_transport"]["transport:冀B12345"]["fuelType"] == "E"
-    await hub.services.async_call(
-        "vehicles", "delete", {"class": "machinery", "record": {"env_code": "130200M000123"}}
-    )
-    await sim.wait_for(lambda: sim.received["register_machinery"]["machinery:130200M000123"]["action"] == 3
-                       if sim.updates["register_machinery"] else False)  # fmt: skip
-    assert sum(sim.duplicates.values()) == 0
 
 
 async def test_daily_statistics_go_up_at_night(make_hub, clock, sim) -> None:
