@@ -345,6 +345,7 @@ async def test_username_and_password(make_hub, broker, subscribe, caplog) -> Non
     auth = f"username: {BROKER_USER}\npassword: {BROKER_PASSWORD}\n"
     hub = await make_hub(config(broker.auth_port, base, prefix, mqtt=auth, extra=""))
     await wait_state(hub, CONNECTED, "on")
+    await wait_state(hub, OPEN_BROKER, "off")  # this listener refuses anonymous clients
 
     base, prefix = names()
     wrong = f"username: {BROKER_USER}\npassword: wrong-password\n"
@@ -360,6 +361,7 @@ async def test_tls_with_the_plant_ca(make_hub, broker, subscribe) -> None:
     sub = await subscribe(broker.port, [f"{base}/status"])
     hub = await make_hub(config(broker.tls_port, base, prefix, mqtt=f"tls: {{ca_certs: {ca}}}\n", extra=""))
     await wait_state(hub, CONNECTED, "on")
+    await wait_state(hub, OPEN_BROKER, "on")  # the check speaks TLS too: this listener lets anyone in
     await sub.wait_for(f"{base}/status", text_is("online"))
 
 

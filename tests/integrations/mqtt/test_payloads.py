@@ -7,10 +7,12 @@ import json
 import pytest
 
 from hub.core import DeviceInfo
+from hub.integrations.mqtt.authority import CommandAuthority, CommandRefused, Sender
 from hub.integrations.mqtt.commands import BadCommand, command_target, parse_command
 from hub.integrations.mqtt.config import MqttConfig, SensorTopic
 from hub.integrations.mqtt.discovery import EntityView, Topics, discovery_config, encode_json, hub_device
 from hub.integrations.mqtt.ingest import BadPayload, extract_value, parse_json_path, topic_matches
+from hub.integrations.mqtt.probe import BrokerVerdict
 
 TOPICS = Topics("ecogate", "homeassistant", "plant1")
 HUB = hub_device("plant1", "测试厂")
@@ -196,3 +198,40 @@ def test_configuration_is_checked() -> None:
         MqttConfig(base_topic="ecogate", sensors=[{"topic": "ecogate/#"}])
     assert SensorTopic(topic="plant/aqs/north", json_path="pm25").key == "plant_aqs_north_pm25"
     assert SensorTopic(topic="t", unit="µg/m³").unit_of_measurement == "µg/m³"
+
+
+OPEN = BrokerVerdict("open", "accepts anyone")
+CLOSED = BrokerVerdict("authenticates", "refused an anonymous client")
+UNKNOWN = BrokerVerdict("unknown", "no answer")
+
+
+@pytest.mark.parametrize(
+    ("verdict", "allow_open", "account", "expected"),
+    [
+        (CLOSED, False, "scada", Sender("scada", "scada_ops", vouched=True)),
+        (CLOSED, False, "mallory", "not in command_accounts"),
+        (CLOSED, False, None, "shared command topic names no sender"),
+        (OPEN, False, "scada", "lets anyone in"),
+        (OPEN, False, None, "lets anyone in"),
+        (OPEN, True, None, Sender(None, "ops", vouched=False)),
+        (OPEN, True, "scada", Sender("scada", "scada_ops", vouched=False)),
+        (UNKNOWN, True, "scada", "not known"),
+    ],
+)
+def test_who_a_command_is_believed_from(verdict, allow_open, account, expected) -> None:
+    accounts = {"scada": "scada_ops"}
+    conf = MqttConfig(command_user="ops", command_accounts=accounts, allow_open_broker=allow_open)
+    authority = CommandAuthority(conf)
+    authority.verdict = verdict
+    if isinstance(expected, Sender):
+        assert authority.sender(account) == expected
+    else:
+        with pytest.raises(CommandRefused, match=expected):
+            authority.sender(account)
+
+
+def test_command_account_names_are_checked() -> None:
+    with pytest.raises(ValueError, match="command_accounts"):
+        MqttConfig(command_accounts={"a/b": "ops"})
+    with pytest.raises(ValueError, match="home_assistant_account"):
+        MqttConfig(command_accounts={"ha": "ops"}, home_assistant_account="other")
