@@ -108,8 +108,11 @@ class DiskSpace:
         for callback in list(self._listeners):
             callback(reading)
 
-    async def async_require_room(self, what: str) -> None:
-        """Refuse `what` (an export, a backup, photo filing) while the disk is below the reserve."""
+    async def async_require_room(self, what: str, target: Path | None = None) -> None:
+        """Refuse `what` (an export, a backup, photo filing) while the disk is below the reserve;
+        one that writes to `target` on another disk (a backup drive) takes none of the ledger's room."""
+        if target is not None and not await self.hub.async_add_executor_job(self._same_disk, target):
+            return
         reading = await self.async_check()
         if reading.low:
             raise DiskLow(
@@ -117,14 +120,19 @@ class DiskSpace:
                 f"free space first 数据盘空间不足，已拒绝"
             )
 
+    def _same_disk(self, target: Path) -> bool:
+        existing = next((p for p in (target, *target.parents) if p.exists()), target.anchor)
+        return os.stat(existing).st_dev == os.stat(self.path).st_dev
+
 
 def disk_of(hub: Hub) -> DiskSpace | None:
     found = hub.data.get(DISK_KEY)
     return found if isinstance(found, DiskSpace) else None
 
 
-async def async_require_room(hub: Hub, what: str) -> None:
-    """`DiskLow` if the hub watches its disk and it is below the reserve; else nothing."""
+async def async_require_room(hub: Hub, what: str, target: Path | None = None) -> None:
+    """`DiskLow` if the hub watches its disk and it is below the reserve (and `target`, if named, is
+    on it); else nothing."""
     disk = disk_of(hub)
     if disk is not None:
-        await disk.async_require_room(what)
+        await disk.async_require_room(what, target)

@@ -79,7 +79,7 @@ class ThrottledLog:
         if held:
             message += " (%d more like this in the last %.0f s)"
             args = (*args, held, now - last if last is not None else 0.0)
-        self.logger.log(level, message, *args)
+        self.logger.log(level, message, *args, stacklevel=2)
 
     def recovered(self, tag: str, message: str, *args: Any) -> None:
         """The failure is over: say so once (with what was held back) and start afresh."""
@@ -87,7 +87,7 @@ class ThrottledLog:
             return
         held = self._held.pop(tag, 0)
         del self._last[tag]
-        self.logger.warning(message + " (%d repeat(s) of the failure not logged)", *args, held)
+        self.logger.warning(message + " (%d repeat(s) of the failure not logged)", *args, held, stacklevel=2)
 
 
 class Spool(Generic[_T]):

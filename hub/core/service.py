@@ -18,6 +18,7 @@ from .bus import EventBus
 from .const import EVENT_SERVICE_CALLED, EVENT_SERVICE_REGISTERED
 from .context import Context
 from .errors import ServiceNotFound, ServiceValidationError, Unauthorized
+from .faults import ThrottledLog
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class ServiceRegistry:
         self._bus = bus
         self._roles_of = roles_of
         self._create_task = create_task or (lambda coro: asyncio.get_running_loop().create_task(coro))
+        self._failures = ThrottledLog(_LOGGER)
         self._services: dict[str, dict[str, Service]] = {}
 
     def async_register(
@@ -142,8 +144,11 @@ class ServiceRegistry:
             result = await entry.handler(call)
         except Exception as err:
             self._audit(entry, raw, call.context, call.door, "error", str(err))
-            if not isinstance(err, asyncio.CancelledError):
-                _LOGGER.warning("Service %s.%s failed: %s", entry.domain, entry.name, err)
+            if not isinstance(err, asyncio.CancelledError):  # the same failure again: a line a while
+                self._failures.log(
+                    f"{entry.domain}.{entry.name}:{type(err).__name__}", logging.WARNING,
+                    "Service %s.%s failed: %s", entry.domain, entry.name, err,
+                )  # fmt: skip
             raise
         self._audit(entry, raw, call.context, call.door, "ok", None)
         return result

@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from hub.core import HubError
+from hub.core.disk import async_require_room
 from hub.core.storage import sqlite_path
 
 from .const import EVIDENCE_DIR
@@ -226,6 +227,7 @@ async def async_backup(
     HubError, before anything is written, when a backup is running or the target lacks room.
     """
     with backup_lock(hub.data_dir):
+        await async_require_room(hub, "备份 backup", backup_root)  # the ledger's reserve stays its own
         await hub.async_add_executor_job(lambda: backup_root.mkdir(parents=True, exist_ok=True))
         earlier = await hub.async_add_executor_job(backup_folders, backup_root)
         previous = earlier[-1] if earlier else None

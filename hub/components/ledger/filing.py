@@ -16,6 +16,8 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
+from hub.core.disk import DiskLow
+
 from .evidence import EvidenceState, EvidenceStore, state_of
 from .sql import for_dialect
 
@@ -76,9 +78,16 @@ async def async_photo_states(
 
 class EvidenceFiling:
     def __init__(
-        self, conn: Callable[[], Any], dialect: str, evidence: EvidenceStore, run_blocking: RunBlocking
+        self,
+        conn: Callable[[], Any],
+        dialect: str,
+        evidence: EvidenceStore,
+        run_blocking: RunBlocking,
+        room: Callable[[], Awaitable[None]] | None = None,
     ):
         self._conn = conn
+        self._room = room  # raises DiskLow below the ledger's reserve: photos then stay in the database
+        self._refused = False
         self._dialect = dialect
         self._evidence = evidence
         self._run_blocking = run_blocking
@@ -126,7 +135,15 @@ class EvidenceFiling:
     async def _async_flush_logged(self, give_way: bool) -> bool:
         """A round of filing; True if it filed everything (it did not give way, nor fail)."""
         try:
+            if self._room is not None:
+                await self._room()
+            self._refused = False
             return (await self._async_file(give_way))[1]
+        except DiskLow as err:  # said once a spell; the photos are safe where they are
+            if not self._refused:
+                self._refused = True
+                _LOGGER.warning("Photos stay in the database for now: %s", err)
+            return False
         except Exception:  # the photos stay pending and in the database: next round
             _LOGGER.exception("Filing evidence photos failed")
             return False

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from hub.core import Context, Event, Hub, ServiceValidationError
 from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_PLATE_READ
+from hub.core.disk import async_require_room
 from hub.core.faults import Spool, ThrottledLog, problems_of
 
 from .audit import audit_row
@@ -94,7 +95,11 @@ class Ledger:
         )
         self._pending_sql = self.sql(INSERT_PENDING)
         self.filing = EvidenceFiling(
-            lambda: self.conn, self.dialect, self.evidence, hub.async_add_executor_job
+            lambda: self.conn,
+            self.dialect,
+            self.evidence,
+            hub.async_add_executor_job,
+            room=lambda: async_require_room(hub, "照片归档 photo filing"),
         )
         # What a follow-up needs of its passage, for passages committed by this run: no query then.
         self._recent: OrderedDict[str, dict[str, Any]] = OrderedDict()
