@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from .security import LoginRefused, Principal
 _LOGGER = logging.getLogger(__name__)
 OPENAPI = Path(__file__).parent / "openapi.yaml"
 TOKEN_BODY_BYTES = 4096  # a user name and a password (256 characters each at most)
+SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 _server = ui_of
@@ -56,10 +58,11 @@ async def issue_token(request: web.Request) -> web.Response:
         body = await read_json(request, TOKEN_BODY_BYTES)
     except BadJson as err:
         return api_error(err.status, err.code, err.message)
-    username = body.get("username") if isinstance(body, dict) else None
-    password = body.get("password") if isinstance(body, dict) else None
-    if not isinstance(username, str) or not isinstance(password, str):
+    if not isinstance(body, dict) or set(body) != {"username", "password"}:
         return api_error(400, "invalid_request", 'send JSON {"username": ..., "password": ...}')
+    username, password = body["username"], body["password"]
+    if not isinstance(username, str) or not isinstance(password, str):
+        return api_error(400, "invalid_request", "the user name and the password are strings")
     try:
         user = await server.auth.async_login(username, password, request.remote or "?", "api", "token")
     except LoginRefused as err:
@@ -114,10 +117,9 @@ async def get_services(request: web.Request) -> web.Response:
 async def call_service(request: web.Request) -> web.Response:
     domain, name = request.match_info["domain"], request.match_info["service"]
     try:
-        data = await read_json(request)
+        data = await read_json(request) if request.body_exists else {}
     except BadJson as err:
         return api_error(err.status, err.code, err.message)
-    data = {} if data is None else data
     if not isinstance(data, dict):
         return api_error(400, "invalid_json", "the body must be a JSON object of service fields")
     principal = _principal(request)
@@ -152,6 +154,8 @@ async def get_evidence(request: web.Request) -> web.Response:
     """A passage photo, asked of the ledger (the ledger decides who may see it, and audits it)."""
 
     sha256 = request.match_info["sha256"]
+    if not SHA256.fullmatch(sha256):
+        return api_error(404, "not_found", "a photo is named by its SHA-256: 64 digits 0-9, a-f")
     hub = _server(request).hub
     if not hub.services.has_service("ledger", "evidence"):
         return api_error(503, "not_available", "the ledger offers no photo service (ledger.evidence)")
@@ -194,5 +198,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/services", get_services)
     app.router.add_post("/api/services/{domain}/{service}", call_service)
     app.router.add_get("/api/lanes", get_lanes)
-    app.router.add_get(r"/api/evidence/{sha256:[0-9a-f]{64}}", get_evidence)
+    app.router.add_get("/api/evidence/{sha256}", get_evidence)
     app.router.add_get("/api/openapi.yaml", openapi)

@@ -39,8 +39,8 @@ def _parse_int(text: str) -> int:
 
 def _parse_float(text: str) -> float:
     value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"number {text[:24]} is too large")
+    if not (math.isfinite(value) and INT_MIN <= value <= INT_MAX):  # one range for every number
+        raise ValueError(f"number {text[:24]} is outside 64 bits")
     return value
 
 

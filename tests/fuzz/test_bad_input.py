@@ -103,6 +103,7 @@ def test_a_token_request_is_small_and_a_json_object(live_hub: LiveHub) -> None:
         ("ledger/query", {"page": -(2**63) - 1}),
         ("ledger/read_records", {"after_seq": 2**64}),
         ("ledger/query", {"page_size": 1e400}),
+        ("ledger/query", {"page_size": 1e19}),
         ("vehicles/list", {"class": "transport", "page": 10**30}),
     ],
 )
@@ -224,3 +225,16 @@ def test_a_lone_surrogate_echoed_in_an_answer_is_escaped(live_hub: LiveHub) -> N
     assert 400 <= response.status_code < 500, response.text[:300]
     assert response.json()["error"]
     assert live_hub.answers()
+
+
+def test_a_photo_name_that_is_no_sha256_is_a_json_404(live_hub: LiveHub) -> None:
+    for name in ("%C2%84", "abc", "F" * 64, "0" * 65):
+        response = page(live_hub, f"/api/evidence/{name}")
+        refused(response, 404, "not_found")
+
+
+def test_a_token_request_names_only_the_user_and_the_password(live_hub: LiveHub) -> None:
+    body = {"username": "guard", "password": PASSWORDS[Role.GUARD], "role": "admin"}
+    refused(post(live_hub, "/api/auth/token", None, json=body), 400, "invalid_request")
+    for data in (b"null", b"[]", b'"guard"'):
+        refused(post(live_hub, "/api/services/ledger/query", data=data, headers=JSON), 400, "invalid_json")
