@@ -26,16 +26,16 @@ def truck(n: int, **overrides: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def register_yaml(url: str, batch: int = 20) -> str:
-    return uplink_yaml(url, platform=f"batch_size: {batch}", extra="vehicles:\n")
+def register_yaml(url: str, batch: int = 20, db: str = "") -> str:
+    return uplink_yaml(url, platform=f"batch_size: {batch}", extra="vehicles:\n", db=db)
 
 
 async def test_an_import_sharing_one_timestamp_goes_up_once_a_slice_at_a_time(
-    make_hub, clock, sim, tmp_path
+    make_hub, clock, sim, tmp_path, database
 ) -> None:
     """All rows of one import carry one timestamp; a timestamp cursor reread all of them to send 20."""
     plant = tmp_path / "plant"
-    hub = await make_hub(register_yaml(sim.url), clock=clock, config_dir=plant)
+    hub = await make_hub(register_yaml(sim.url, db=database), clock=clock, config_dir=plant)
     assert {"vehicles", "uplink"} <= set(hub.loaded), hub.setup_errors
     records = [truck(n) for n in range(1, 1201)]
     result = await hub.services.async_call("vehicles", "import", {"class": "transport", "records": records})
@@ -49,7 +49,7 @@ async def test_an_import_sharing_one_timestamp_goes_up_once_a_slice_at_a_time(
     assert reads["rows"] <= 1200 + 20, reads  # each change read once (and the empty look at the end)
     # Later changes follow in order, after a restart too, and nothing goes twice.
     await hub.async_stop()
-    hub = await make_hub(register_yaml(sim.url), clock=clock, config_dir=plant)
+    hub = await make_hub(register_yaml(sim.url, db=database), clock=clock, config_dir=plant)
     clock.advance(60)
     await hub.services.async_call(
         "vehicles", "upsert", {"class": "transport", "record": truck(7, fuel="E"), "mode": "replace"}
@@ -88,3 +88,29 @@ async def test_register_records_of_all_three_classes_go_up_on_change(make_hub, c
     await sim.wait_for(lambda: sim.updates["register_machinery"] == 1)
     assert sim.received["register_machinery"]["machinery:130200M000123"]["action"] == 3
     assert sum(sim.duplicates.values()) == 0
+
+
+async def test_a_platform_followed_by_timestamp_goes_on_from_where_it_was(
+    make_hub, clock, sim, tmp_path
+) -> None:
+    """After an upgrade, the feed starts at the first change of the second the old cursor had reached."""
+    plant = tmp_path / "plant"
+    text = register_yaml(sim.url)
+    hub = await make_hub(text.replace("      account:", "      enabled: false\n      account:"), clock=clock,
+                         config_dir=plant)  # fmt: skip
+    await hub.services.async_call("vehicles", "upsert", {"class": "transport", "record": truck(1)})
+    clock.advance(60)
+    reached = int(clock.now().timestamp())
+    await hub.services.async_call("vehicles", "upsert", {"class": "transport", "record": truck(2)})
+    assert hub.db is not None
+    await hub.db.connection.execute_query(  # the cursor an older release left: truck 1 sent, by timestamp
+        "INSERT INTO uplink_cursor (platform, acked_seq, acked_above, sent_seq, scanned_seq, register_ts,"
+        " register_seen, created_day, updated_at) VALUES ('province', 0, '[]', 0, 0, ?, '[]', '2026-11-24',"
+        " '2026-11-24T08:00:00+08:00')",
+        [reached],
+    )
+    await hub.async_stop()
+    hub = await make_hub(text, clock=clock, config_dir=plant)
+    await sim.wait_for(lambda: len(sim.received[TRANSPORT]) == 1)
+    assert list(sim.received[TRANSPORT]) == ["transport:冀B00002"]
+    assert (await status(hub))["cursor"]["register_seq"] >= 2
