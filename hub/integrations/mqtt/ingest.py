@@ -103,7 +103,11 @@ class ThrottledLog:
         self._every = every
         self._counts: dict[str, int] = {}
 
+    MAX_KEYS = 1000  # keys come from topics anyone may invent: beyond this many they share one count
+
     def warning(self, key: str, message: str, *args: Any) -> None:
+        if key not in self._counts and len(self._counts) >= self.MAX_KEYS:
+            key = "(other)"
         count = self._counts.get(key, 0) + 1
         self._counts[key] = count
         if count == 1 or count % self._every == 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -11,7 +12,13 @@ from hub.integrations.mqtt.authority import CommandAuthority, CommandRefused, Se
 from hub.integrations.mqtt.commands import BadCommand, command_target, parse_command
 from hub.integrations.mqtt.config import MqttConfig, SensorTopic
 from hub.integrations.mqtt.discovery import EntityView, Topics, discovery_config, encode_json, hub_device
-from hub.integrations.mqtt.ingest import BadPayload, extract_value, parse_json_path, topic_matches
+from hub.integrations.mqtt.ingest import (
+    BadPayload,
+    ThrottledLog,
+    extract_value,
+    parse_json_path,
+    topic_matches,
+)
 from hub.integrations.mqtt.probe import BrokerVerdict
 
 TOPICS = Topics("ecogate", "homeassistant", "plant1")
@@ -235,3 +242,12 @@ def test_command_account_names_are_checked() -> None:
         MqttConfig(command_accounts={"a/b": "ops"})
     with pytest.raises(ValueError, match="home_assistant_account"):
         MqttConfig(command_accounts={"ha": "ops"}, home_assistant_account="other")
+
+
+def test_the_throttled_log_stays_bounded_whatever_topics_come(caplog) -> None:
+    log = ThrottledLog(logging.getLogger("test.throttle"), 100)
+    for i in range(ThrottledLog.MAX_KEYS + 500):
+        log.warning(f"command cover.x{i}", "bad command %d", i)
+    assert log.count("(other)") == 500
+    # The first of each key; then the shared key's first and every 100th.
+    assert len(caplog.records) == ThrottledLog.MAX_KEYS + 1 + 500 // 100
