@@ -1,15 +1,18 @@
 """The passage lifecycle (DESIGN.md): new -> decided -> opening -> passed -> closed, or denied, or
 interrupted. The barrier's cover tells when an allowed vehicle has passed; each step is written to the
-ledger as a `lifecycle` follow-up, behind the lane's earlier ones so they land in order. On start-up,
-passages a crash left open are closed as interrupted.
+ledger as a `lifecycle` follow-up, behind the lane's earlier ones so they land in order. Steps the
+ledger cannot take now (a full disk, a lock held elsewhere) keep their place and are tried again every
+second, up to MAX_WAITING a lane. On start-up, passages a crash left open are closed as interrupted.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from hub.core import Context, Event
+from hub.core import Context, Event, ServiceValidationError
+from hub.core.faults import ThrottledLog
 
 from .const import Phase, Verdict
 from .passage import LaneTrack, Passage
@@ -21,6 +24,9 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 MAX_STEPS = 1000  # lifecycle steps in one call to the ledger (its limit)
+MAX_WAITING = 10_000  # steps a lane keeps while the ledger refuses them; the oldest go beyond
+RETRY_SECONDS = 1.0
+_THROTTLED = ThrottledLog(_LOGGER)
 
 
 class LifecycleMixin:
@@ -90,9 +96,19 @@ class LifecycleMixin:
         while track.lifecycle_steps:
             steps = track.lifecycle_steps[:MAX_STEPS]
             del track.lifecycle_steps[:MAX_STEPS]
-            await self._async_record_lifecycle(steps)
+            if await self._async_record_lifecycle(steps):
+                continue
+            track.lifecycle_steps[:0] = steps  # before the newer ones: they land in order
+            if (overflow := len(track.lifecycle_steps) - MAX_WAITING) > 0:
+                del track.lifecycle_steps[:overflow]
+                _THROTTLED.log(
+                    "dropped", logging.ERROR, "Policy: %d lifecycle step(s) at %s dropped: the ledger "
+                    "refused rows for too long", overflow, track.key,
+                )  # fmt: skip
+            await asyncio.sleep(RETRY_SECONDS)
 
-    async def _async_record_lifecycle(self, steps: list[tuple[str, Phase]]) -> None:
+    async def _async_record_lifecycle(self, steps: list[tuple[str, Phase]]) -> bool:
+        """Write the steps; False if the ledger could not take them now (worth another try)."""
         followups = [
             {"passage_id": passage_id, "kind": "lifecycle", "data": {"state": phase.value}}
             for passage_id, phase in steps
@@ -101,10 +117,14 @@ class LifecycleMixin:
             result = await self.hub.services.async_call(
                 "ledger", "record_followups", {"followups": followups}, Context()
             )
+        except ServiceValidationError as err:  # they will never fit: say so, do not retry
+            _LOGGER.error("Policy: %d lifecycle step(s) refused by the ledger: %s", len(steps), err)
+            return True
         except Exception as err:
-            _LOGGER.warning("Policy: %d lifecycle step(s) not recorded: %s", len(steps), err)
-            return
+            _THROTTLED.log("failed", logging.WARNING, "Policy: lifecycle steps wait for the ledger: %s", err)
+            return False
         for (passage_id, phase), record in zip(steps, result["records"], strict=True):
             if "error" in record:
                 error = record["error"]
                 _LOGGER.warning("Policy: lifecycle %s of %s not recorded: %s", phase, passage_id, error)
+        return True

@@ -13,7 +13,16 @@ from typing import Any
 
 from hub.core import Context, Hub, ManualClock
 from hub.core.const import EVENT_GATE_DECISION, EVENT_PLATE_READ, EVENT_STATE_CHANGED
-from tests.components.policy.conftest import config, fire_read, read, records, seed, user_context, wait_state
+from tests.components.policy.conftest import (
+    config,
+    fire_read,
+    lifecycle,
+    read,
+    records,
+    seed,
+    user_context,
+    wait_state,
+)
 
 COVER = "cover.east_in_barrier"
 FAULT = "binary_sensor.ledger_fault"
@@ -23,6 +32,8 @@ DECISION = "sensor.east_in_decision"
 LOCKER = """
 import sqlite3, sys
 conn = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)
+if len(sys.argv) > 2:  # wait for the word
+    sys.stdin.readline()
 conn.execute("BEGIN EXCLUSIVE")
 print("locked", flush=True)
 sys.stdin.readline()
@@ -190,3 +201,33 @@ async def test_ntp_steps_of_the_wall_clock_neither_merge_nor_split_passages(make
     assert [p["passage_id"] for p in passages] == [first["passage_id"], second["passage_id"]]
     assert passages[0]["seq"] < passages[1]["seq"]
     assert passages[1]["recorded_at"] < passages[0]["recorded_at"]  # as stepped: recorded, not reordered
+
+
+async def test_lifecycle_steps_the_ledger_cannot_take_wait_and_land_in_order(make_hub, clock, tmp_path):
+    hub = await start_gate(make_hub, clock, tmp_path / "plant")
+    locker = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", LOCKER, str(hub.data_dir / "ecogate.db"), "on-signal",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert locker.stdout is not None and locker.stdin is not None
+    try:
+        decision = await fire_read(hub, "冀B60006")
+        assert decision["allowed"] is True
+        # The truck drives through while another program holds the database.
+        locker.stdin.write(b"lock\n")
+        await locker.stdin.drain()
+        assert (await asyncio.wait_for(locker.stdout.readline(), 10)).strip() == b"locked"
+        await wait_state(hub, COVER, "closed")
+        await wait_state(hub, FAULT, "on", timeout=30)
+        # The fault lasts three seconds: longer than the ledger's own retries of a commit (~1.5 s
+        # with this busy timeout), so the steps are refused, not merely delayed.
+        await asyncio.sleep(3)
+    finally:
+        locker.stdin.write(b"\n")
+        await locker.stdin.drain()
+        await asyncio.wait_for(locker.wait(), 10)
+    await wait_state(hub, FAULT, "off", timeout=30)
+    async with asyncio.timeout(30):
+        while "closed" not in (steps := lifecycle(await records(hub, decision["passage_id"]))):  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+    assert steps == ["opening", "passed", "closed"]
