@@ -4,8 +4,12 @@ asyncua (2.1) asks the user manager synchronously while it activates a session, 
 check cannot await the database. The hashes of the hub's users are therefore kept in memory
 (refreshed from the user table every few seconds and after an unknown name), a good login is
 remembered for a while so reconnecting SCADA clients cost nothing, and the slow scrypt check is
-rationed per second and locked out per user after repeated failures, so guessing cannot stall the
-event loop. Every attempt fires `user_login` (door "opcua") for the audit log.
+rationed per second, so guessing cannot stall the event loop. Failed attempts are slowed by the hub's
+one login throttle (hub/core/throttle.py: growing delays, never a lock), whose client address is the
+OPC UA door as a whole (asyncua does not tell the user manager the peer); a client reconnecting with
+the password checked a moment ago is never held up by it. An unknown name is checked against a dummy
+hash, so the time of a refusal does not tell which names exist. Every attempt fires `user_login`
+(door "opcua") for the audit log.
 
 asyncua does not hand the session to a method either; the permission ruleset, which it runs for
 every request of a session just before the request itself in the same task, leaves the session's
@@ -32,18 +36,14 @@ from asyncua.crypto.permission_rules import USER_TYPES, PermissionRuleset, User,
 from hub.core import Context, Hub
 from hub.core.auth import verify_password
 from hub.core.const import EVENT_USER_LOGIN
+from hub.core.passwords import MAX_PASSWORD_LENGTH
 
-from .const import (
-    LOCKOUT_SECONDS,
-    LOGIN_CACHE_SECONDS,
-    MAX_FAILED_LOGINS,
-    SLOW_CHECKS_PER_SECOND,
-    USER_REFRESH_SECONDS,
-)
+from .const import LOGIN_CACHE_SECONDS, SLOW_CHECKS_PER_SECOND, USER_REFRESH_SECONDS
 
 _LOGGER = logging.getLogger(__name__)
 _CALLER: ContextVar[User | None] = ContextVar("ecogate_opcua_caller", default=None)
 MAX_CREDENTIAL_LENGTH = 256
+THROTTLE_ADDRESS = "opcua"  # the throttle's client address for every OPC UA session
 
 
 @dataclass
@@ -96,7 +96,6 @@ class HubUserManager:
         self._creds: dict[str, _Credential] = {}
         self._secret = os.urandom(32)
         self._good: dict[bytes, tuple[str, str, float]] = {}  # digest -> (user_id, hash, until)
-        self._failures: dict[str, deque[float]] = {}
         self._slow_checks: deque[float] = deque()
         self._refresh: asyncio.Task[None] | None = None
         self._last_refresh = 0.0
@@ -144,36 +143,32 @@ class HubUserManager:
 
     def _check(self, username: str, password: str) -> tuple[str | None, str]:
         now = time.monotonic()
-        if len(self._failures) > 10_000:  # a spray of random names: forget those with no recent failure
-            self._failures = {k: v for k, v in self._failures.items() if v and v[-1] > now - LOCKOUT_SECONDS}
-        failures = self._failures.setdefault(username.lower(), deque())
-        while failures and failures[0] <= now - LOCKOUT_SECONDS:
-            failures.popleft()
-        if len(failures) >= MAX_FAILED_LOGINS:
-            return None, "locked"
-        cred = self._creds.get(username)
         hub_user = self.hub.auth.by_name(username)
-        if cred is None or hub_user is None:
-            self._refresh_soon()  # a user added since the last reload is known on the next try
-            failures.append(now)
-            return None, "failed"
-        if not cred.active or not hub_user.active or not password or len(password) > MAX_CREDENTIAL_LENGTH:
-            failures.append(now)
-            return None, "failed"
+        cred = self._creds.get(username) if hub_user is not None else None
+        usable = cred is not None and cred.active and hub_user is not None and hub_user.active
         digest = hmac.new(self._secret, f"{username}\0{password}".encode(), hashlib.sha256).digest()
         good = self._good.get(digest)
-        if good and good[1] == cred.password_hash and good[2] > now:
-            return good[0], "ok"
+        if cred is not None and usable and good and good[1] == cred.password_hash and good[2] > now:
+            return good[0], "ok"  # a reconnecting client: not held up by someone guessing its name
+        throttle, wall = self.hub.auth.throttle, self.hub.now().timestamp()
+        if throttle.retry_after(username, THROTTLE_ADDRESS, wall) > 0:
+            return None, "locked"
+        if not password or len(password) > MAX_PASSWORD_LENGTH:
+            throttle.failed(username, THROTTLE_ADDRESS, wall)
+            return None, "failed"
         while self._slow_checks and self._slow_checks[0] <= now - 1.0:
             self._slow_checks.popleft()
         if len(self._slow_checks) >= SLOW_CHECKS_PER_SECOND:
             return None, "busy"
         self._slow_checks.append(now)
-        if not verify_password(password, cred.password_hash):
-            failures.append(now)
-            self._refresh_soon()  # the password may have been changed since the last reload
+        encoded = cred.password_hash if cred is not None else self.hub.auth.dummy_hash
+        right = encoded is not None and verify_password(password, encoded)
+        if cred is None or not right or not usable:
+            throttle.failed(username, THROTTLE_ADDRESS, wall)
+            # A user added since the last reload, or a password changed: known on the next try.
+            self._refresh_soon()
             return None, "failed"
-        failures.clear()
+        throttle.succeeded(username, THROTTLE_ADDRESS)
         if len(self._good) > 1000:
             self._good = {k: v for k, v in self._good.items() if v[2] > now}
         self._good[digest] = (cred.user_id, cred.password_hash, now + LOGIN_CACHE_SECONDS)

@@ -1,7 +1,8 @@
-"""Sign-in of OPC UA sessions as hub users: cache, rationing, lockout, and what each session may do."""
+"""Sign-in of OPC UA sessions as hub users: cache, rationing, throttling, and what each session may do."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -10,15 +11,19 @@ from asyncua.crypto.permission_rules import User as UaUser
 from asyncua.crypto.permission_rules import UserRole
 
 from hub.core.auth import Role, User, hash_password
+from hub.core.throttle import LoginThrottle
 from hub.integrations.opcua import security
-from hub.integrations.opcua.const import LOCKOUT_SECONDS, MAX_FAILED_LOGINS, SLOW_CHECKS_PER_SECOND
+from hub.integrations.opcua.const import SLOW_CHECKS_PER_SECOND
 from hub.integrations.opcua.security import HubRuleset, HubUaUser, HubUserManager, current_user
 
 HASH = hash_password("right-password")
 
 
 class FakeHub:
-    def __init__(self) -> None:
+    def __init__(self, clock: list[float]) -> None:
+        self.clock = clock
+        self.throttle = LoginThrottle(free_failures=5, longest_delay=300.0)
+        self.dummy_hash = hash_password("no password matches this")
         self.logins: list[dict[str, Any]] = []
         self.refreshes = 0
         self.auth = self
@@ -27,6 +32,9 @@ class FakeHub:
             "guard1": User("U1", "guard1", frozenset({Role.GUARD})),
             "retired": User("U2", "retired", frozenset({Role.GUARD}), active=False),
         }
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock[0], UTC)
 
     def by_name(self, name: str) -> User | None:
         return self._users.get(name)
@@ -51,7 +59,7 @@ def setup(monkeypatch: pytest.MonkeyPatch) -> tuple[HubUserManager, FakeHub, lis
 
     monkeypatch.setattr(security.time, "monotonic", lambda: clock[0])
     monkeypatch.setattr(security, "verify_password", counting_verify)
-    hub = FakeHub()
+    hub = FakeHub(clock)
     manager = HubUserManager(hub, allow_anonymous=False)  # type: ignore[arg-type]
     manager.set_users([("guard1", "U1", HASH, True), ("retired", "U2", HASH, False)])
     clock[0] += 10
@@ -90,8 +98,6 @@ def test_an_unknown_name_reloads_the_users_soon(setup) -> None:
 
 def test_slow_checks_are_rationed_per_second(setup) -> None:
     manager, hub, clock, checks = setup
-    for _ in range(SLOW_CHECKS_PER_SECOND):
-        manager.get_user(None, "nobody-yet", "x")  # unknown names cost no slow check
     for n in range(SLOW_CHECKS_PER_SECOND):
         assert manager.get_user(None, "guard1", f"wrong-{n}") is None
     assert manager.get_user(None, "guard1", "right-password") is None
@@ -101,16 +107,34 @@ def test_slow_checks_are_rationed_per_second(setup) -> None:
     assert manager.get_user(None, "guard1", "right-password") is not None
 
 
-def test_repeated_failures_lock_the_name_out_for_a_while(setup) -> None:
+def test_an_unknown_name_costs_one_slow_check_like_a_known_one(setup) -> None:
+    """The time of a refusal must not tell which names exist."""
+    manager, _, clock, checks = setup
+    assert manager.get_user(None, "nobody", "wrong-password") is None
+    assert checks[0] == 1
+    clock[0] += 1.1
+    assert manager.get_user(None, "guard1", "wrong-password") is None
+    assert checks[0] == 2
+
+
+def test_repeated_failures_slow_the_guesser_not_a_reconnecting_client(setup) -> None:
     manager, hub, clock, _ = setup
-    for n in range(MAX_FAILED_LOGINS):
+    assert manager.get_user(None, "guard1", "right-password") is not None  # the SCADA client
+    for n in range(5):  # the throttle's free failures
         clock[0] += 1.1
         assert manager.get_user(None, "guard1", f"wrong-{n}") is None
-    clock[0] += 1.1
-    assert manager.get_user(None, "guard1", "right-password") is None
+    assert manager.get_user(None, "guard1", "wrong-5") is None
     assert hub.logins[-1]["outcome"] == "locked"
-    clock[0] += LOCKOUT_SECONDS
+    # The client that signed in before reconnects at once, whatever the guesser does.
     assert manager.get_user(None, "guard1", "right-password") is not None
+    assert hub.logins[-1]["outcome"] == "ok"
+    # The guesser waits longer each time (1 s, 2 s, 4 s ...), never shut out for good.
+    clock[0] += 1.1
+    assert manager.get_user(None, "guard1", "wrong-6") is None and hub.logins[-1]["outcome"] == "failed"
+    clock[0] += 1.1
+    assert manager.get_user(None, "guard1", "wrong-7") is None and hub.logins[-1]["outcome"] == "locked"
+    hub.throttle.unlock("guard1")  # an administrator lifts the delays
+    assert manager.get_user(None, "guard1", "wrong-8") is None and hub.logins[-1]["outcome"] == "failed"
 
 
 def test_anonymous_only_when_allowed(setup) -> None:
