@@ -15,15 +15,14 @@ import logging
 from collections import deque
 from typing import Any
 
-from hub.core import Context, Entity, Event, Hub, HubError, ServiceNotFound, State, Unauthorized
-from hub.core.auth import User
+from hub.core import Entity, Event, Hub, State
 from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_STATE_CHANGED, STATE_UNAVAILABLE
 
 from .announcer import Announcer
-from .authority import CommandAuthority, CommandRefused, Sender
+from .authority import CommandAuthority
 from .binary_sensor import BrokerConnected, BrokerOpen
 from .client import BrokerConnection, PublishRefused
-from .commands import BadCommand, CommandTarget, ServiceRequest, command_target, parse_command
+from .commands import CommandTarget, command_target
 from .config import MqttConfig
 from .const import ANNOUNCE_SLICE, DOMAIN, OFFLINE, ONLINE
 from .discovery import (
@@ -34,6 +33,7 @@ from .discovery import (
     hub_device,
     passage_event_config,
 )
+from .door import CommandDoor
 from .ingest import BadPayload, ThrottledLog, topic_matches
 from .probe import NOT_CHECKED, BrokerVerdict, async_probe, probe_tls_context
 from .sensor import MqttSensor
@@ -62,6 +62,7 @@ class MqttBridge:
             self.connection.where, lambda: (self.connection.connected, self.connection.last_error)
         )
         self.authority = CommandAuthority(conf)
+        self._door = CommandDoor(hub, self.authority, self._bad, self._target_of)
         self._open_entity = BrokerOpen(self.connection.where, self.authority)
         self._announcer = Announcer(hub, conf.announce_min_seconds, self._async_publish_all)
         self._probe_tls: Any = None
@@ -260,7 +261,7 @@ class MqttBridge:
             return
         command = self.topics.command_of(topic)
         if command is not None:
-            self._on_command(topic, *command, payload, retained)
+            self._door.on_command(topic, *command, payload, retained)
             return
         for sensor in self._sensors:
             if topic_matches(sensor.conf.topic, topic):
@@ -272,106 +273,11 @@ class MqttBridge:
                         sensor.entity_id, topic, err, payload[:80],
                     )  # fmt: skip
 
-    def _on_command(
-        self, topic: str, account: str | None, entity_id: str, payload: bytes, retained: bool
-    ) -> None:
-        if retained:
-            # A retained command would act again on every reconnect: never obey one.
-            self._bad.warning(f"command {entity_id}", "MQTT: retained command on %s ignored", topic)
-            return
-        sender: Sender | CommandRefused
-        try:
-            sender = self.authority.sender(account)
-        except CommandRefused as err:
-            if not err.audit:  # anyone could have sent it: a log line, not an audit row per message
-                self._bad.warning(f"refused {err.key}", "MQTT: command on %s ignored: %s", topic, err)
-                return
-            sender = err  # a known sender refused: audited once the request is known
-        target = None if self._excluded(entity_id) else self._targets.get(entity_id)
+    def _target_of(self, entity_id: str) -> CommandTarget | None:
+        """The commands an entity takes, as last published (or from its state if not yet)."""
+        if self._excluded(entity_id):
+            return None
+        target = self._targets.get(entity_id)
         if target is None and (state := self.hub.states.get(entity_id)) is not None:
-            target = None if self._excluded(entity_id) else command_target(entity_id, state.attributes)
-        if target is None:
-            self._bad.warning(
-                f"command {entity_id}", "MQTT: %s takes no commands; %s ignored", entity_id, topic
-            )
-            return
-        try:
-            request = parse_command(target, payload)
-        except BadCommand as err:
-            self._bad.warning(f"command {entity_id}", "MQTT: command on %s ignored: %s", topic, err)
-            return
-        self.hub.async_create_task(
-            self._async_command(topic, account, entity_id, request, sender),
-            name=f"mqtt command {entity_id}",
-        )
-
-    def _hub_user(self, sender: Sender) -> User:
-        user = self.hub.auth.by_name(sender.hub_user)
-        if user is None or not user.active:
-            raise CommandRefused(
-                f"hub user {sender.hub_user!r} is not an active hub user", audit=True, key="user"
-            )
-        return user
-
-    async def _async_command(
-        self, topic: str, account: str | None, entity_id: str, request: ServiceRequest,
-        sender: Sender | CommandRefused,
-    ) -> None:  # fmt: skip
-        action = f"{request.domain}.{request.service}"
-        try:
-            if isinstance(sender, CommandRefused):
-                raise sender
-            user = self._hub_user(sender)
-        except CommandRefused as err:
-            self._bad.warning(
-                f"refused {err.key}", "MQTT command %s for %s refused: %s", action, entity_id, err
-            )
-            detail = {"data": request.data, "reason": str(err), "broker_user": account, "topic": topic}
-            await self._async_audit(action, "refused", entity_id, detail)
-            return
-        context = Context(user_id=user.id)
-        outcome, error = "error", None
-        try:
-            await self.hub.services.async_call(
-                request.domain, request.service, request.data, context, door="mqtt"
-            )
-        except Unauthorized as err:
-            outcome, error = "refused", str(err)
-            _LOGGER.warning("MQTT command %s for %s refused: %s", action, entity_id, err)
-        except ServiceNotFound:
-            error = "no such service here (not configured?)"
-            _LOGGER.warning("MQTT command %s for %s: %s", action, entity_id, error)
-        except HubError as err:
-            error = str(err)
-            _LOGGER.warning("MQTT command %s for %s failed: %s", action, entity_id, err)
-        except Exception as err:
-            error = f"{type(err).__name__}: {err}"
-            _LOGGER.exception("MQTT command %s for %s failed", action, entity_id)
-        else:
-            outcome = "ok"
-            _LOGGER.info("MQTT command %s for %s done as %s (broker account %s)", action, entity_id,
-                         user.username, account)  # fmt: skip
-        if account is not None:
-            # The service's own audit row names the hub user; this one names the broker account that
-            # sent the command, tied to that row by the context id.
-            detail = {"broker_user": account, "vouched_by_broker": sender.vouched, "hub_user": user.username,
-                      "call": action, "data": request.data, "topic": topic, "context_id": context.id,
-                      "error": error}  # fmt: skip
-            await self._async_audit("mqtt.command", outcome, entity_id, detail)
-
-    async def _async_audit(self, action: str, outcome: str, target: str, detail: dict[str, Any]) -> None:
-        """A row the service registry cannot write: a refusal before any service saw the command, or
-        the broker account behind a command."""
-        if not self.hub.services.has_service("ledger", "record_audit"):
-            return
-        audit = {
-            "action": action[:64],
-            "door": "mqtt",
-            "outcome": outcome,
-            "target": target[:128],
-            "detail": detail,
-        }
-        try:
-            await self.hub.services.async_call("ledger", "record_audit", audit)
-        except Exception as err:  # the command's fate stands whether or not the audit row could be written
-            _LOGGER.warning("Could not audit an MQTT command: %s", err)
+            target = command_target(entity_id, state.attributes)
+        return target
