@@ -130,6 +130,9 @@ async def test_a_locked_database_keeps_the_barrier_shut_says_so_and_recovers(mak
         waiting = [fire(hub, "冀B66666"), fire(hub, "冀B50005")]
         await asyncio.sleep(0)
         clock.advance(11)
+        # The lock is held three seconds more: longer than the ledger's own retries of a commit
+        # (~1.5 s with this busy timeout), so rows are refused, not merely delayed.
+        await asyncio.sleep(3)
     finally:
         assert locker.stdin is not None
         locker.stdin.write(b"\n")
