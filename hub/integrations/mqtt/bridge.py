@@ -129,7 +129,10 @@ class MqttBridge:
         self._told = verdict  # said once per change, not on every reconnect
         where = self.connection.where
         if verdict.open and not self.conf.allow_open_broker:
-            _LOGGER.error(
+            # An error where commands are configured (they will not work), a warning where none are.
+            commanded = bool(self.conf.command_accounts or self.conf.command_user)
+            _LOGGER.log(
+                logging.ERROR if commanded else logging.WARNING,
                 "MQTT broker %s lets anyone in (%s): commands over MQTT are IGNORED. Give each client "
                 "its own broker account and ACL (docs/mqtt-broker.md)", where, verdict.detail,
             )  # fmt: skip
