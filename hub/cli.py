@@ -90,6 +90,7 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 def _user(args: argparse.Namespace) -> int:
+    from hub.core import HubError
     from hub.core.auth import parse_roles
     from hub.core.throttle import request_unlock
 
@@ -101,6 +102,8 @@ def _user(args: argparse.Namespace) -> int:
             await hub.auth.async_set_password(args.username, _read_password(args))
             print(f"password of {args.username} changed")
         elif args.user_command == "unlock":
+            if hub.auth.by_name(args.username) is None:
+                raise HubError(f"no user {args.username!r}")
             await hub.async_add_executor_job(request_unlock, hub.data_dir, args.username)
             print(f"sign-in delays of {args.username} lifted (a running hub applies it at the next attempt)")
         else:

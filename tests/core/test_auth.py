@@ -108,6 +108,8 @@ def test_user_command_refuses_weak_and_overlong_passwords(tmp_path) -> None:
         added = _ecogate(config, *command, stdin=password + "\n")
         assert added.returncode == 1 and reason in added.stderr
     assert _ecogate(config, "list").stdout == ""
+    unknown = _ecogate(config, "unlock", "nobody")
+    assert unknown.returncode == 1 and "no user 'nobody'" in unknown.stderr
 
 
 def test_the_throttle_slows_a_name_from_one_address_not_its_owner() -> None:
