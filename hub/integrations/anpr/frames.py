@@ -38,6 +38,7 @@ class LaneTurns:
         self._turns: deque[str] = deque()  # lanes with frames waiting, in the order they are served
         self._wake = asyncio.Event()
         self._server: asyncio.Task[None] | None = None
+        self._serving: str | None = None  # the lane whose frame is being read
 
     async def async_read(
         self, lane: str, work: Callable[[], Awaitable[Any]], dropped: Callable[[], None]
@@ -54,7 +55,7 @@ class LaneTurns:
                 dropped()
         answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         frames.append(_Frame(work, answer))
-        if lane not in self._turns:
+        if lane not in self._turns and lane != self._serving:
             self._turns.append(lane)
         self._wake.set()
         if self._server is None or self._server.done():
@@ -70,15 +71,24 @@ class LaneTurns:
             lane = self._turns.popleft()
             frames = self._waiting[lane]
             frame = frames.pop()  # the newest
-            if frames:
-                self._turns.append(lane)  # back of the line: every other lane goes first
-            if frame.answer.done():
-                continue  # the camera hung up meanwhile
+            self._serving = lane
             try:
-                result = await frame.work()
-            except Exception as err:  # the caller gets it (a bad image is the camera's problem, not ours)
-                if not frame.answer.done():
-                    frame.answer.set_exception(err)
-            else:
-                if not frame.answer.done():
-                    frame.answer.set_result(result)
+                await self._async_answer(frame)
+            finally:
+                self._serving = None
+            if frames:
+                # Back of the line, behind every lane that got a frame while this one was read.
+                self._turns.append(lane)
+
+    @staticmethod
+    async def _async_answer(frame: _Frame) -> None:
+        if frame.answer.done():
+            return  # the camera hung up meanwhile
+        try:
+            result = await frame.work()
+        except Exception as err:  # the caller gets it (a bad image is the camera's problem, not ours)
+            if not frame.answer.done():
+                frame.answer.set_exception(err)
+        else:
+            if not frame.answer.done():
+                frame.answer.set_result(result)
