@@ -9,6 +9,7 @@ process (the `ecogate vehicles` command) wrote and brings its index up to date w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
@@ -21,7 +22,6 @@ from tortoise.transactions import in_transaction
 
 from hub.core import Context, Hub, HubError
 from hub.core.context import ulid_now
-from hub.util.memory import freeze_long_lived
 from hub.util.plate import normalise_plate
 
 from .codes import clean, machine_type_index, vehicle_type_index
@@ -30,6 +30,7 @@ from .const import ACTION_CREATED, ACTION_DELETED, ACTION_UPDATED, EVENT_REGISTE
 from .fields import PHOTO_FIELDS, VehicleClass, fold_header, header_index
 from .index import KIND_BLACKLIST, KIND_PASS, Entry, ListEntry, RegisterIndex
 from .models import VehicleHistory, VehicleListRow, VehicleRow
+from .pacing import async_sliced, breathing, collector_paused
 from .photos import PhotoStore
 from .transfer import ParsedFile
 from .validate import RecordError, Rules, codes_of, record_key, validate_record
@@ -37,7 +38,7 @@ from .validate import RecordError, Rules, codes_of, record_key, validate_record
 _LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")
 INLINE_CHANGES = 200  # more changes than this are planned and prepared in the executor
-FREEZE_AFTER = 1000  # an import of this many changes is followed by a gc freeze (hub.util.memory)
+SYNC_CHUNK = 100  # history rows of another process loaded at a time (ORM objects are built on the loop)
 CLASSES = tuple(c.value for c in VehicleClass)
 LIST_KINDS = (KIND_BLACKLIST, KIND_PASS)
 _COLUMNS = (
@@ -202,8 +203,6 @@ class Register:
             )
             if changes and not dry_run:
                 await self.async_commit(changes, actor)
-        if len(changes) >= FREEZE_AFTER and not dry_run:
-            freeze_long_lived()  # the imported records live on in the index
         count = {a: sum(c.action == a for c in changes) for a in (ACTION_CREATED, ACTION_UPDATED)}
         accepted = total - len(parsed.errors)
         return {
@@ -231,7 +230,7 @@ class Register:
         claimed: dict[str, int] = {}
         touched: dict[int, int] = {}
         changes: list[Change] = []
-        for row, record in items:
+        for row, record in breathing(items):
             names = [n for n in (record.get("plate"), *codes_of(record)) if n]
             twin = next((claimed[n] for n in names if n in claimed), None)
             if twin is not None:
@@ -296,7 +295,7 @@ class Register:
                 "another process may have changed the register meanwhile: try again"
             ) from None
         built = await self._off_loop(offload, self._build, changes, ts, actor.user_id)
-        for n, (change, item) in enumerate(zip(changes, built, strict=True), start=1):
+        async for change, item in async_sliced(zip(changes, built, strict=True)):
             if item is None:
                 (self.index.remove_list if change.is_list else self.index.remove)(change.entry_id)
             elif isinstance(item, ListEntry):
@@ -304,8 +303,6 @@ class Register:
             else:
                 self.index.put(item)
             self._announce(change, ts, actor.user_id, actor.context)
-            if n % 2000 == 0:
-                await asyncio.sleep(0)
 
     async def _off_loop(self, offload: bool, func: Callable[..., _T], *args: Any) -> _T:
         return await self.hub.async_add_executor_job(func, *args) if offload else func(*args)
@@ -321,13 +318,13 @@ class Register:
                 else None,
                 self._history(c, ts, at, actor, username),
             )
-            for c in changes
+            for c in breathing(changes)
         ]
 
     def _build(self, changes: list[Change], ts: int, user_id: str | None) -> list[Entry | ListEntry | None]:
         """The index entries the committed changes make (None: removed)."""
         built: list[Entry | ListEntry | None] = []
-        for change in changes:
+        for change in breathing(changes):
             if change.action == ACTION_DELETED:
                 built.append(None)
             elif change.is_list:
@@ -374,7 +371,7 @@ class Register:
         for table, is_list in (("vehicle", False), ("vehicle_list", True)):
             gone = [[c.entry_id] for c in changes if c.action == ACTION_DELETED and c.is_list == is_list]
             out.append((self._sql(f'DELETE FROM "{table}" WHERE "id" = ?'), gone))
-        rows = list(zip(changes, prepared, strict=True))
+        rows = list(breathing(zip(changes, prepared, strict=True)))
         updated = [[*cols, c.entry_id] for c, (cols, _) in rows if c.action == ACTION_UPDATED and cols]
         out.append((self._update_sql("vehicle", _COLUMNS), updated))
         relisted = [
@@ -392,7 +389,7 @@ class Register:
         ]
         list_columns = ("id", "kind", "created_ts", "user_id", *LIST_COLUMNS)
         out.append((self._insert_sql("vehicle_list", list_columns), listed))
-        for change, (_, history) in rows:
+        for change, (_, history) in breathing(rows):
             history[2] = change.entry_id  # a created row's id is known only now
         out.append((self._insert_sql("vehicle_history", HISTORY_COLUMNS), [h for _, (_, h) in rows]))
         return [(sql, params) for sql, params in out if params]
@@ -482,10 +479,11 @@ class Register:
             if not marks:
                 return applied
             foreign = [row_id for row_id, origin in marks if origin != self.origin]
-            for chunk in (foreign[i : i + 500] for i in range(0, len(foreign), 500)):
-                for row in await VehicleHistory.filter(id__in=chunk).order_by("id"):
-                    await self._reload(row)
-                    applied += 1
+            with collector_paused() if len(foreign) > INLINE_CHANGES else contextlib.nullcontext():
+                for chunk in (foreign[i : i + SYNC_CHUNK] for i in range(0, len(foreign), SYNC_CHUNK)):
+                    for row in await VehicleHistory.filter(id__in=chunk).order_by("id"):
+                        await self._reload(row)
+                        applied += 1
             self._last_history_id = int(marks[-1][0])
 
     async def _reload(self, row: VehicleHistory) -> None:

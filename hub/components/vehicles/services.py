@@ -17,6 +17,7 @@ from .codes import CodeError
 from .const import DOMAIN
 from .fields import VehicleClass, form_tables
 from .models import VehicleHistory
+from .pacing import collector_paused
 from .register import Actor, Register
 from .schemas import (
     BlacklistAdd,
@@ -160,9 +161,10 @@ def register_services(hub: Hub, register: Register) -> None:
             (None, None) if d.records is not None else await async_read_file(hub, call, d.path, d.content)
         )
         name = d.filename or name
-        parsed = await async_parse_import(register, d.vclass, content, name, d.format, d.records)
         source = f"import {name}" if name else "import"
-        return await register.async_import(d.vclass, parsed, actor_of(call, source), dry_run=d.dry_run)
+        with collector_paused():  # what the import builds would make full collections stall the gate
+            parsed = await async_parse_import(register, d.vclass, content, name, d.format, d.records)
+            return await register.async_import(d.vclass, parsed, actor_of(call, source), dry_run=d.dry_run)
 
     async def export(call: ServiceCall) -> dict[str, Any]:
         d: Export = call.data

@@ -21,7 +21,7 @@ from typing import Any
 from .tabular import TableError
 from .transfer import ParsedFile
 
-SLICE = 2000  # records unpickled per turn of the event loop (a few milliseconds)
+SLICE = 200  # records unpickled per turn of the event loop (about a millisecond)
 
 
 def _limit_memory(limit_bytes: int) -> None:
