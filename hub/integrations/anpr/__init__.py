@@ -110,6 +110,7 @@ class AnprIntegration:
             await self.push.async_start()
             self.hub.async_on_stop(self.push.async_stop)
         self.hub.async_on_stop(lambda: self.hub.async_add_executor_job(self.engine.close))
+        self.hub.async_on_stop(self.turns.async_stop)  # runs first: waiting pushes are answered, not cut off
 
     async def _async_add_camera(self, index: int, conf: CameraConfig) -> None:
         lane = CameraLane(

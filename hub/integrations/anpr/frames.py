@@ -39,11 +39,14 @@ class LaneTurns:
         self._wake = asyncio.Event()
         self._server: asyncio.Task[None] | None = None
         self._serving: str | None = None  # the lane whose frame is being read
+        self._stopping = False
 
     async def async_read(
         self, lane: str, work: Callable[[], Awaitable[Any]], dropped: Callable[[], None]
     ) -> Any:
         """Run `work` when the lane's turn comes; FrameDropped if newer frames of the lane pushed it out."""
+        if self._stopping:
+            raise FrameDropped("the hub is stopping; send it again later")
         frames = self._waiting.setdefault(lane, deque())
         if len(frames) >= self.frames_per_lane:
             oldest = frames.popleft()
@@ -61,6 +64,16 @@ class LaneTurns:
         if self._server is None or self._server.done():
             self._server = self.hub.async_create_background_task(self._async_serve(), name="anpr lane turns")
         return await answer
+
+    def async_stop(self) -> None:
+        """Answer every waiting frame now (the hub stops), so no camera is left hanging on its push."""
+        self._stopping = True
+        for frames in self._waiting.values():
+            for frame in frames:
+                if not frame.answer.done():
+                    frame.answer.set_exception(FrameDropped("the hub is stopping; send it again later"))
+            frames.clear()
+        self._turns.clear()
 
     async def _async_serve(self) -> None:
         while True:

@@ -235,6 +235,8 @@ class PushServer:
             return await self._async_push(camera, payload)
         except PushError as err:
             return _refused(request, err)
+        except ValueError as err:  # anything else the camera sent that does not parse
+            return _refused(request, PushError(str(err)))
         except web.HTTPRequestEntityTooLarge:
             _LOGGER.warning(
                 "Camera %s: push larger than %d bytes refused",
@@ -247,14 +249,7 @@ class PushServer:
         if camera.repeats.async_is_repeat(payload.images):
             _LOGGER.info("Camera %s sent its previous frame again; not read as another vehicle", camera.key)
             return web.json_response({"ok": True, "read_id": None, "merged": True, "repeated_frame": True})
-        try:
-            read = await self._to_read(camera, payload)
-        except FrameDropped as err:
-            raise PushError(str(err), 409) from None
-        except PushError:
-            raise
-        except ValueError as err:  # the recogniser could not decode the photo after all
-            raise PushError(str(err), 415) from None
+        read = await self._to_read(camera, payload)
         if read is None:
             _LOGGER.info("Camera %s: no plate found in the pushed images", camera.key)
             return web.json_response({"ok": False, "error": "no plate found"}, status=422)
@@ -283,7 +278,12 @@ class PushServer:
             )
         if not payload.images:
             raise PushError("no plate text and no image to read it from")
-        reading = await camera.async_recognise(payload.images)
+        try:
+            reading = await camera.async_recognise(payload.images)
+        except FrameDropped as err:
+            raise PushError(str(err), 409) from None
+        except ValueError as err:  # the recogniser could not decode the photo after all
+            raise PushError(str(err), 415) from None
         if reading is None:
             return None
         return PlateRead(
