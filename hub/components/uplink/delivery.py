@@ -4,6 +4,7 @@ the others."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 from collections.abc import Mapping
@@ -39,6 +40,8 @@ async def async_deliver(link: PlatformLink, message: str, entries: list[Entry]) 
             if role in photos:
                 item[field] = base64.b64encode(photos[role]).decode("ascii")
         items.append((rid, item))
+        if photos:
+            await asyncio.sleep(0)  # a record's photos are encoded, the loop gets a turn
     if spec.batch:
         await _send_split(link, message, items, outcomes)
     else:

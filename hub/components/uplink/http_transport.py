@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp
 
 from .auth import Clock, Token, signed_headers
+from .encoding import async_encode_body
 from .mapping import MISSING, get_path
 from .profile import Profile
 from .transport import AuthError, BatchRejected, Outcome, PushHandler, TransportError, interpret
@@ -59,7 +60,7 @@ class HttpTransport:
     # ----- requests ------------------------------------------------------------------------------
     async def async_send(self, message: str, body: Any, ids: list[str]) -> dict[str, Outcome]:
         spec = self.profile.messages[message]
-        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        payload = await async_encode_body(body, spec.items_field)
         status, answer = await self._request("POST", spec.path or "", payload)
         if status in INVALID_STATUSES:
             raise BatchRejected(_message_of(self.profile, answer) or f"HTTP {status}")
