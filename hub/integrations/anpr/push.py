@@ -209,7 +209,8 @@ class PushServer:
             raise PushError(f"no push camera {name!r}", 404)
         scheme, _, value = request.headers.get("Authorization", "").partition(" ")
         given = value.strip() if scheme.lower() == "bearer" else request.headers.get("X-Auth-Token", "")
-        if not hmac.compare_digest(given.encode(), pusher.token.encode()):
+        # surrogateescape: header bytes that are not UTF-8 must compare unequal, not raise.
+        if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), pusher.token.encode()):
             raise PushError("wrong or missing token", 401, {"WWW-Authenticate": "Bearer"})
         return pusher
 
@@ -300,6 +301,7 @@ class PushServer:
 
 def _refused(request: web.Request, err: PushError) -> web.Response:
     # The path only, never the query string: it may hold a token.
-    log = _LOGGER.debug if err.status == 429 else _LOGGER.warning  # the allowance logs a flood once
+    # A flood is logged where it is noticed (once by the allowance, per frame by the lane turns).
+    log = _LOGGER.debug if err.status in (409, 429) else _LOGGER.warning
     log("Camera push to %s refused (%d): %s", request.path[:80], err.status, err)
     return web.json_response({"ok": False, "error": str(err)}, status=err.status, headers=err.headers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import logging
@@ -334,3 +335,17 @@ async def test_a_camera_pushing_too_fast_is_told_when_to_come_back(make_hub, clo
         async with camera.post(f"{url}/east_gate_in", json={"plate": "冀B00003"}, headers=east) as resp:
             assert resp.status == 200
     assert [e.data["plate"] for e in reads] == ["冀B00001", "冀B00002", "津A66E21", "冀B00003"]
+
+
+async def test_a_token_header_that_is_not_utf8_is_a_wrong_token(plant) -> None:
+    hub, _, _ = plant
+    port = hub.data["anpr"].push.port
+    for path in (b"/api/anpr/heartbeat/east_gate_in", b"/api/anpr/push/east_gate_in"):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            b"POST " + path + b" HTTP/1.1\r\nHost: hub\r\nX-Auth-Token: \xff\xfe\r\n"
+            b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        answer = await reader.read()
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 401 "), answer[:80]
