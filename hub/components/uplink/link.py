@@ -193,24 +193,31 @@ class PlatformLink:
             self.notify()
 
     async def _failed(self, step: str, error: str) -> None:
-        """Wait before the next attempt: probing the platform's port meanwhile, and never longer than
-        `waiting_max_seconds` at a time while records wait (every step but the control poll sends)."""
-        retry = self.conf.retry
-        cap = None if step == "control" else retry.waiting_max_seconds
-        delay = self.backoff.next(cap)
+        """Wait before the next attempt, probing the platform's port meanwhile; a new record to send
+        cuts a wait short (it is probed for at once)."""
+        delay = self.backoff.next(self._cap(step))
         if not self.failing or error != self.last_error:
             _LOGGER.warning("Uplink %s: %s; retrying in %.1f s", self.name, error, delay)
         self.failing, self.last_error = True, error
         self.notify()
-        while not await self._stopped_within(delay):
-            if await async_reachable(self.conf.url, retry.request_timeout):
+        while not await self._pause(delay):
+            if await async_reachable(self.conf.url, self.conf.retry.request_timeout):
                 return
-            delay = self.backoff.next(cap)
+            delay = self.backoff.next(self._cap(step))
             self.notify()  # the attempts counted so far
 
-    async def _stopped_within(self, seconds: float) -> bool:
+    def _cap(self, step: str) -> float | None:
+        """While records wait (every step but the control poll fails only with something to send),
+        attempts come at least every `waiting_max_seconds`."""
+        if step != "control" or any(counts.pending for counts in self.store.days.values()):
+            return self.conf.retry.waiting_max_seconds
+        return None
+
+    async def _pause(self, seconds: float) -> bool:
+        """Sleep until the time is up or something wakes the link; True once it is stopping."""
+        self._wake.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), seconds)
+            await asyncio.wait_for(self._wake.wait(), seconds)
         return self._stop.is_set()
 
     async def _idle(self) -> None:
