@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from hub.core.const import EVENT_PLATE_READ, EVENT_STATE_CHANGED
+from tests.conftest import wait_until
 
 EAST_TOKEN = "east-in-camera-secret-7f3a"
 WEST_TOKEN = "west-main-camera-secret-91c2"
@@ -137,3 +138,33 @@ async def test_a_frozen_camera_is_an_alarm_and_its_frame_is_read_once(make_hub, 
     await hub.async_block_till_done()
     assert hub.states.get(frozen).state == "off"
     assert [e.data["plate"] for e in reads] == ["冀B12345", "冀B12345"]
+
+
+async def test_a_folder_camera_uploading_one_frame_over_and_over_is_frozen(make_hub, clock, tmp_path) -> None:
+    synthetic = pytest.importorskip("hub.integrations.anpr.synthetic")
+    from hub.util.plate import PlateColour
+
+    inbox = tmp_path / "ftp"
+    inbox.mkdir()
+    hub = await make_hub(
+        f"""\
+        hub: {{}}
+        anpr:
+          cameras:
+            - {{gate: east_gate, lane: in, direction: in, source: folder, folder: "{inbox}",
+               frozen_after: 60}}
+        """,
+        clock=clock,
+    )
+    reads = []
+    hub.bus.async_listen(EVENT_PLATE_READ, reads.append)
+    frame = synthetic.render_plate_scene("冀B7Q218", PlateColour.YELLOW, random.Random(5))
+    (inbox / "0001.jpg").write_bytes(frame)
+    await hub.bus.async_wait_for(EVENT_PLATE_READ, timeout=60)
+    for name in ("0002.jpg", "0003.jpg"):
+        clock.advance(40)
+        (inbox / name).write_bytes(frame)
+        await wait_until(lambda name=name: (inbox / "done" / name).exists(), timeout=20)
+    await hub.async_block_till_done()
+    assert hub.states.get("binary_sensor.east_gate_in_camera_frozen").state == "on"
+    assert [e.data["plate"] for e in reads] == ["冀B7Q218"]  # the repeats are filed, not read again
