@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from hub.core import ServiceValidationError
+from tests.components.ledger.test_ledger_cli import ecogate
 from tests.components.uplink.conftest import passage, record, status, uplink_yaml, wait_entity
 from tests.components.uplink.fakes import fake_root
 
@@ -71,3 +72,6 @@ async def test_a_record_that_cannot_be_encoded_is_parked_and_the_rest_go_on(
     await record(hub, passage(9))
     await sim.wait_for(lambda: len(sim.ids()) == 5)
     assert (await status(hub))["parked_total"] == 1
+    (plant / "configuration.yaml").write_text(yaml.replace("fakepolicy:\n", ""), encoding="utf-8")
+    code, out = await ecogate("uplink", "status", "-c", str(plant))  # (the command knows no fakes)
+    assert code == 0 and "parked 1" in out and "alert_level" in out and "out of range" in out, out
