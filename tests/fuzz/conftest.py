@@ -101,8 +101,9 @@ def _token(base: str, role: Role) -> str:
     return response.json()["access_token"]
 
 
-# Loggers of the web doors: aiohttp's own (an unhandled exception in a handler) and the HMI's.
-WEB_LOGGERS = ("aiohttp.server", "aiohttp.web", "hub.ui")
+# Loggers of the web doors: aiohttp's own (an unhandled exception in a handler) and the HMI's; and the
+# hub's, where a task a request started fails after the answer (an audit row that could not be written).
+WEB_LOGGERS = ("aiohttp.server", "aiohttp.web", "hub")
 
 
 def tracebacks(records: list[logging.LogRecord]) -> list[str]:
