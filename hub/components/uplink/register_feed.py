@@ -18,6 +18,7 @@ from hub.core import Hub
 
 CLASSES = ("transport", "in_plant", "machinery")  # the history also holds blacklist and pass changes
 SLICE = 200  # history rows read per round at most
+UNREADABLE = "_unreadable"  # in a change's item: why its history row could not be read
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +76,13 @@ async def async_changes(hub: Hub, after_seq: int, limit: int = SLICE) -> FeedSli
         if row["vclass"] not in CLASSES:
             continue
         head = {"class": row["vclass"], "key": row["key"]}
-        if row["action"] == "deleted" or not row["new"]:  # the record as it was, so platforms know it
-            item = {**json.loads(row["old"] or "{}"), **head, "changed_ts": int(row["changed_ts"])}
-        else:
-            item = {**json.loads(row["new"]), **head, "updated_ts": int(row["changed_ts"])}
+        try:
+            if row["action"] == "deleted" or not row["new"]:  # the record as it was, so platforms know it
+                item = {**json.loads(row["old"] or "{}"), **head, "changed_ts": int(row["changed_ts"])}
+            else:
+                item = {**json.loads(row["new"]), **head, "updated_ts": int(row["changed_ts"])}
+        except (TypeError, ValueError) as err:  # a damaged row is parked with its reason, never retried
+            item = {**head, UNREADABLE: f"{type(err).__name__}: {err}"}
         changes.append(RegisterChange(int(row["id"]), str(row["action"]), item))
     return FeedSlice(changes, int(rows[-1]["id"]) if rows else after_seq, len(rows))
 

@@ -104,10 +104,14 @@ async def async_register_step(link: PlatformLink) -> bool:
         link.ran("register")
         return False
     window, stop = _register_window(link, feed.changes)
-    outcomes = {}
+    outcomes = {
+        c.record_id: Outcome(REJECTED, f"登记变更无法读取 unreadable change: {why}", local=True)
+        for c in window
+        if (why := c.item.get(register_feed.UNREADABLE))
+    }
     for message in messages:
         entries = [(c.record_id, _register_source(link, c)) for c in window
-                   if register_message_of(c.item) == message]  # fmt: skip
+                   if register_message_of(c.item) == message and c.record_id not in outcomes]  # fmt: skip
         if entries:
             outcomes |= await async_deliver(link, message, entries)
     progress, answered = Progress(), 0
@@ -170,7 +174,7 @@ def _note_register_answer(
         return
     progress.parked.append({
         "seq": None, "record_id": change.record_id, "passage_id": None,
-        "kind": register_message_of(change.item), "day": link.today(), "gate": None,
+        "kind": change.item["class"], "day": link.today(), "gate": None,  # the column holds 16 characters
         "plate": change.item.get("plate"), "reason": (outcome.message or "被拒收")[:500],
         "source": "mapping" if outcome.local else "platform",
     })  # fmt: skip

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.util.vin import vin_check_digit
-from tests.components.uplink.conftest import status, uplink_yaml
+from tests.components.uplink.conftest import status, uplink_yaml, wait_entity
 
 TRANSPORT = "register_transport"
 CLASSES = ("register_transport", "register_in_plant", "register_machinery")
@@ -114,3 +114,25 @@ async def test_a_platform_followed_by_timestamp_goes_on_from_where_it_was(
     await sim.wait_for(lambda: len(sim.received[TRANSPORT]) == 1)
     assert list(sim.received[TRANSPORT]) == ["transport:冀B00002"]
     assert (await status(hub))["cursor"]["register_seq"] >= 2
+
+
+async def test_a_damaged_change_is_parked_and_the_register_goes_on(make_hub, clock, sim) -> None:
+    hub = await make_hub(register_yaml(sim.url), clock=clock)
+    call = hub.services.async_call
+    await call("vehicles", "upsert", {"class": "transport", "record": truck(1)})
+    assert hub.db is not None
+    await hub.db.connection.execute_query(  # a history row another tool left unreadable
+        "INSERT INTO vehicle_history (vclass, key, action, changed_ts, changed_at, door, origin, new,"
+        " changes) VALUES ('transport', '冀B00002', 'created', ?, '2026-11-24T08:00:00+08:00', 'cli',"
+        " 'other', '{not json', '{}')",
+        [int(clock.now().timestamp())],
+    )
+    await call("vehicles", "upsert", {"class": "transport", "record": truck(3)})
+    await sim.wait_for(lambda: len(sim.received[TRANSPORT]) == 2)
+    assert list(sim.received[TRANSPORT]) == ["transport:冀B00001", "transport:冀B00003"]
+    await wait_entity(
+        hub, "sensor.uplink_province_rejected_today", lambda st: st.attributes.get("parked_total") == 1
+    )
+    (parked,) = (await status(hub))["parked"]
+    assert parked["record_id"] == "transport:冀B00002" and "unreadable" in parked["reason"]
+    assert parked["kind"] == "transport" and parked["source"] == "mapping"
