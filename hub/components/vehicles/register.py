@@ -30,7 +30,7 @@ from .const import ACTION_CREATED, ACTION_DELETED, ACTION_UPDATED, EVENT_REGISTE
 from .fields import PHOTO_FIELDS, VehicleClass, fold_header, header_index
 from .index import KIND_BLACKLIST, KIND_PASS, Entry, ListEntry, RegisterIndex
 from .models import VehicleHistory, VehicleListRow, VehicleRow
-from .pacing import async_sliced, breathing, collector_paused
+from .pacing import async_release, async_sliced, breathing, collector_paused
 from .photos import PhotoStore
 from .transfer import ParsedFile
 from .validate import RecordError, Rules, codes_of, record_key, validate_record
@@ -303,6 +303,7 @@ class Register:
             else:
                 self.index.put(item)
             self._announce(change, ts, actor.user_id, actor.context)
+        await async_release(prepared, *(params for _, params in statements), built)
 
     async def _off_loop(self, offload: bool, func: Callable[..., _T], *args: Any) -> _T:
         return await self.hub.async_add_executor_job(func, *args) if offload else func(*args)
