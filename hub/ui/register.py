@@ -28,23 +28,22 @@ ACTIONS = (
 )  # fmt: skip
 # Which input each field kind of the register gets; code lists become choices.
 _INPUTS = {"date": "date", "onsite_date": "date", "int": "number", "float": "number"}
+TABLES: web.RequestKey[dict[str, Any]] = web.RequestKey("register_tables", dict)
 
 
 async def load_tables(request: web.Request) -> None:
     """The register's field lists (Chinese headers, code lists), asked of the register once a request."""
-    if "register_tables" not in request:
+    if TABLES not in request:
         hub = ui_of(request).hub
-        request["register_tables"] = await hub.services.async_call("vehicles", "fields", {})
+        request[TABLES] = await hub.services.async_call("vehicles", "fields", {})
 
 
 def field_table(request: web.Request, vclass: str) -> list[dict[str, Any]]:
-    return [
-        {**f, "input": _INPUTS.get(f["kind"], "text")} for f in request["register_tables"]["fields"][vclass]
-    ]
+    return [{**f, "input": _INPUTS.get(f["kind"], "text")} for f in request[TABLES]["fields"][vclass]]
 
 
 def class_label(request: web.Request, vclass: str) -> str:
-    return request["register_tables"]["classes"][vclass]
+    return request[TABLES]["classes"][vclass]
 
 
 def _allowed(request: web.Request) -> dict[str, bool]:
@@ -52,10 +51,12 @@ def _allowed(request: web.Request) -> dict[str, bool]:
 
 
 def _tab(request: web.Request) -> str:
-    tab = request.query.get("tab") or request.match_info.get("vclass") or "transport"
-    if tab not in TABS:
-        raise web.HTTPNotFound(text=f"no register tab {tab!r}")
-    return tab
+    return request.query.get("tab") or request.match_info.get("vclass") or "transport"
+
+
+def not_in_register(request: web.Request, what: str) -> web.Response:
+    """A 404 page naming what is not there (a class, a tab, a record), in the user's language."""
+    return message_page(request, 404, "register.title", request["t"]("register.not_found", record=what))
 
 
 def _back(tab: str, **extra: Any) -> str:
@@ -73,6 +74,8 @@ async def register_page(request: web.Request) -> web.Response:
     if not hub.services.has_service("vehicles", "list"):
         return render(request, "register.html", page="vehicles", configured=False, tab="transport")
     tab = _tab(request)
+    if tab not in TABS:
+        return not_in_register(request, tab)
     await load_tables(request)
     allowed = _allowed(request)
     context: dict[str, Any] = {"configured": True, "tab": tab, "allowed": allowed, "flash": _flash(request)}
@@ -142,7 +145,7 @@ def _labels(request: web.Request, vclass: str, record: dict[str, Any]) -> dict[s
 async def record_page(request: web.Request) -> web.Response:
     vclass, key = request.match_info["vclass"], request.match_info.get("key")
     if vclass not in CLASSES:
-        raise web.HTTPNotFound()
+        return not_in_register(request, vclass)
     await load_tables(request)
     record: dict[str, Any] | None = None
     history = None
@@ -152,8 +155,7 @@ async def record_page(request: web.Request) -> web.Response:
         except CallFailed as err:
             return message_page(request, err.status, "register.title", err.message)
         if record is None:
-            missing = request["t"]("register.not_found", record=key)
-            return message_page(request, 404, "register.title", missing)
+            return not_in_register(request, key)
     allowed = _allowed(request)
     if record is not None and allowed.get("history"):
         try:
@@ -190,7 +192,7 @@ def _form_value(value: Any) -> str:
 async def save_record(request: web.Request) -> web.StreamResponse:
     vclass = request.match_info["vclass"]
     if vclass not in CLASSES:
-        raise web.HTTPNotFound()
+        return not_in_register(request, vclass)
     await load_tables(request)
     form = await request.post()
     fields = field_table(request, vclass)
@@ -241,7 +243,7 @@ async def delete_record(request: web.Request) -> web.StreamResponse:
 async def import_file(request: web.Request) -> web.StreamResponse:
     vclass = request.match_info["vclass"]
     if vclass not in CLASSES:
-        raise web.HTTPNotFound()
+        return not_in_register(request, vclass)
     await load_tables(request)
     t = request["t"]
     content, filename, dry_run = b"", None, False
@@ -276,7 +278,7 @@ async def export_file(request: web.Request) -> web.StreamResponse:
     vclass = request.match_info["vclass"]
     fmt = request.query.get("format", "xlsx")
     if vclass not in CLASSES or fmt not in FORMATS:
-        raise web.HTTPNotFound()
+        return not_in_register(request, vclass if vclass not in CLASSES else f"{vclass}.{fmt}")
     try:
         result = await call(request, "vehicles", "export", {"class": vclass, "format": fmt})
     except CallFailed as err:
@@ -297,7 +299,7 @@ async def list_action(request: web.Request) -> web.StreamResponse:
     """Blacklist add/remove and temporary pass add/remove, from the forms of their tabs."""
     kind, action = request.match_info["kind"], request.match_info["action"]
     if kind not in LIST_TABS or action not in ("add", "remove"):
-        raise web.HTTPNotFound()
+        return not_in_register(request, f"{kind}/{action}")
     form = await request.post()
     data = {k: str(v).strip() for k, v in form.items() if str(v).strip()}
     if kind == "pass" and action == "remove" and "id" in data:

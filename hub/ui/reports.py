@@ -102,7 +102,8 @@ async def reports_download(request: web.Request) -> web.StreamResponse:
     hub, t = ui_of(request).hub, request["t"]
     fmt = request.query.get("format", "xlsx")
     if fmt not in ("xlsx", "csv"):
-        raise web.HTTPNotFound()
+        text = _problems_text(t("error.invalid"), [("format", "xlsx, csv")])
+        return message_page(request, 400, "reports.title", text)
     data, problems = report_request(request.query, hub.now().date(), hub.clock.tz)
     if problems:
         return message_page(request, 400, "reports.title", _problems_text(t("error.invalid"), problems))

@@ -238,3 +238,31 @@ def test_a_token_request_names_only_the_user_and_the_password(live_hub: LiveHub)
     refused(post(live_hub, "/api/auth/token", None, json=body), 400, "invalid_request")
     for data in (b"null", b"[]", b'"guard"'):
         refused(post(live_hub, "/api/services/ledger/query", data=data, headers=JSON), 400, "invalid_json")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "named"),
+    [
+        ("GET", "/vehicles?tab=nothing", 404, "nothing"),
+        ("GET", "/vehicles/lorries/new", 404, "lorries"),
+        ("GET", "/vehicles/transport/export?format=pdf", 404, "transport.pdf"),
+        ("POST", "/vehicles/lorries/save", 404, "lorries"),
+        ("POST", "/vehicles/lorries/import", 404, "lorries"),
+        ("POST", "/vehicles/lists/whitelist/add", 404, "whitelist/add"),
+        ("GET", "/reports/download?report=counts&format=pdf", 400, "xlsx, csv"),
+    ],
+)
+def test_hmi_refusals_are_translated_message_pages(
+    live_hub: LiveHub, method: str, path: str, status: int, named: str
+) -> None:
+    titles = {"zh-CN": "车辆台账", "en": "Vehicle register"}
+    if path.startswith("/reports"):
+        titles = {"zh-CN": "检查报表", "en": "Inspection reports"}
+    for lang, title in titles.items():
+        headers = {**live_hub.bearer(Role.OFFICER), "Cookie": f"ecogate_lang={lang}"}
+        response = requests.request(
+            method, f"{live_hub.base}{path}", headers=headers, timeout=30, allow_redirects=False
+        )
+        assert response.status_code == status, response.text[:300]
+        assert "text/html" in response.headers["Content-Type"]
+        assert named in response.text and title in response.text
