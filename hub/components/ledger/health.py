@@ -17,13 +17,14 @@ from hub.core.const import STATE_OFF, STATE_ON
 from hub.core.disk import DISK_KEY, MIB, PROBLEM_FULL, PROBLEM_LOW, DiskReading, DiskSpace
 from hub.core.faults import problems_of
 
+from .recorder import PROBLEM_LEDGER
+
 if TYPE_CHECKING:
     from hub.core import Hub
 
     from .config import LedgerConfig
 
 _LOGGER = logging.getLogger(__name__)
-PROBLEM_LEDGER = "ledger"
 DEVICE = DeviceInfo(identifier="ledger:plant", name="电子台账 Ledger")
 
 
@@ -33,18 +34,16 @@ class ProblemSensor(Entity):
     domain = "binary_sensor"
     _attr_device_info = DEVICE
 
-    def __init__(self, problem: str, name: str) -> None:
+    def __init__(self, problem: str, object_id: str, name: str) -> None:
         self.problem = problem
+        self.object_id = object_id
         self.entity_description = EntityDescription(
-            key=f"{problem}_alarm" if problem == PROBLEM_LEDGER else problem,
-            name=name,
-            device_class="problem",
-            entity_category="diagnostic",
+            key=object_id, name=name, device_class="problem", entity_category="diagnostic"
         )
 
     @property
     def suggested_object_id(self) -> str:
-        return "ledger_fault" if self.problem == PROBLEM_LEDGER else f"data_{self.problem}"
+        return self.object_id
 
     @property
     def state(self) -> str:
@@ -101,9 +100,9 @@ async def async_setup_health(hub: Hub, config: LedgerConfig) -> None:
     )
     await disk.async_check()
     alarms = {
-        PROBLEM_LOW: ProblemSensor(PROBLEM_LOW, "Data disk low"),
-        PROBLEM_FULL: ProblemSensor(PROBLEM_FULL, "Data disk full"),
-        PROBLEM_LEDGER: ProblemSensor(PROBLEM_LEDGER, "Ledger cannot record"),
+        PROBLEM_LOW: ProblemSensor(PROBLEM_LOW, "data_disk_low", "Data disk low"),
+        PROBLEM_FULL: ProblemSensor(PROBLEM_FULL, "data_disk_full", "Data disk full"),
+        PROBLEM_LEDGER: ProblemSensor(PROBLEM_LEDGER, "ledger_fault", "Ledger cannot record"),
     }
     free = FreeSpaceSensor(disk)
     await hub.entities.async_add("ledger", [*alarms.values(), free])
@@ -118,7 +117,12 @@ async def async_setup_health(hub: Hub, config: LedgerConfig) -> None:
             free.async_write_state()
 
     unsubs = [problems_of(hub).listen(on_problem), disk.listen(on_reading)]
-    hub.async_on_stop(lambda: [unsub() for unsub in unsubs] and None)
+
+    def stop() -> None:
+        for unsub in unsubs:
+            unsub()
+
+    hub.async_on_stop(stop)
     hub.async_create_background_task(_async_watch(disk, config.disk_check_seconds), name="data disk watch")
 
 

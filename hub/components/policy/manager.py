@@ -199,12 +199,12 @@ class PolicyManager(LifecycleMixin, AlertMixin):
         self.refused.kick()  # the ledger takes rows: what it refused before goes in now
         passage.seq = result["seq"]
         passage.phase = Phase.DECIDED
-        if passage.decision.reason_code == Reason.READ_EXPIRED:
-            pass  # recorded for the guard; nothing at the lane moves
-        elif self._expired(incoming):  # the commit itself took that long (a lock held elsewhere)
-            await self._async_expired_after_commit(track, passage, incoming)
-        else:
-            await self.async_actuate(track, passage, context)
+        # An expired read is recorded for the guard, and nothing at the lane moves for it.
+        if passage.decision.reason_code != Reason.READ_EXPIRED:
+            if self._expired(incoming):  # the commit itself took that long (a lock held elsewhere)
+                await self._async_expired_after_commit(track, passage, incoming)
+            else:
+                await self.async_actuate(track, passage, context)
         self.announce(track, passage, context)
         return passage
 
