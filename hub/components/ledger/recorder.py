@@ -356,9 +356,10 @@ class Ledger:
             _LOGGER.warning("%d spooled audit row(s) written", written)
 
     def _trouble(self, chain: str, err: Exception | None) -> None:
-        """A chain's commits fail (a full disk, a lock held by another process) or work again."""
+        """A chain's commits fail (a full disk, a lock held by another process) or work again. Both
+        chains live in one database: a commit of either means it takes rows again."""
         if err is None:
-            self._troubles.pop(chain, None)
+            self._troubles.clear()
         else:
             self._troubles[chain] = f"the {chain} cannot record 台账无法写入: {err}"
         problems = problems_of(self.hub)
