@@ -11,7 +11,7 @@ import logging
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from .pages import CallFailed, _page_links, call, message_page, page, render, services_for
 from .responses import ui_of
@@ -28,6 +28,7 @@ ACTIONS = (
 )  # fmt: skip
 # Which input each field kind of the register gets; code lists become choices.
 _INPUTS = {"date": "date", "onsite_date": "date", "int": "number", "float": "number"}
+MAX_IMPORT_BYTES = 50 * 1024 * 1024  # the register's own limit for a file (vehicles/tabular.py)
 TABLES: web.RequestKey[dict[str, Any]] = web.RequestKey("register_tables", dict)
 
 
@@ -246,15 +247,19 @@ async def import_file(request: web.Request) -> web.StreamResponse:
         return not_in_register(request, vclass)
     await load_tables(request)
     t = request["t"]
-    content, filename, dry_run = b"", None, False
+    content: bytes | None = b""
+    filename, dry_run = None, False
     if request.content_type.startswith("multipart/"):
         reader = await request.multipart()
         async for part in reader:
             if part.name == "file" and getattr(part, "filename", None) is not None:
                 filename = part.filename
-                content = await part.read()  # type: ignore[union-attr]
+                content = await _read_part(part, MAX_IMPORT_BYTES)  # type: ignore[arg-type]
             elif part.name == "dry_run":
-                dry_run = (await part.text()) in ("1", "on", "true")  # type: ignore[union-attr]
+                dry_run = await _read_part(part, 16) in (b"1", b"on", b"true")  # type: ignore[arg-type]
+    if content is None:
+        text = t("register.import_too_large", mib=MAX_IMPORT_BYTES // 2**20)
+        return message_page(request, 413, "register.title", text)
     result, error, fields, status = None, None, [], 400
     if not content:
         error = t("register.import_no_file")
@@ -284,6 +289,17 @@ async def export_file(request: web.Request) -> web.StreamResponse:
     except CallFailed as err:
         return message_page(request, err.status, "register.title", err.message)
     return download(result["content"], result["filename"], result["content_type"])
+
+
+async def _read_part(part: BodyPartReader, limit: int) -> bytes | None:
+    """A form part's bytes, or None past `limit`: an upload is not bounded by the app's body limit."""
+    chunks, size = [], 0
+    while chunk := await part.read_chunk():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def download(content: bytes, filename: str, content_type: str) -> web.Response:

@@ -266,3 +266,16 @@ def test_hmi_refusals_are_translated_message_pages(
         assert response.status_code == status, response.text[:300]
         assert "text/html" in response.headers["Content-Type"]
         assert named in response.text and title in response.text
+
+
+def test_an_import_file_past_the_register_limit_is_refused_while_read(live_hub: LiveHub) -> None:
+    huge = b"plate,colour\n" + b"x" * (50 * 1024 * 1024)
+    response = requests.post(
+        f"{live_hub.base}/vehicles/transport/import",
+        files={"file": ("车辆.csv", huge, "text/csv")},
+        headers=live_hub.bearer(Role.OFFICER),
+        timeout=60,
+    )
+    assert response.status_code == 413 and "text/html" in response.headers["Content-Type"]
+    assert "文件过大" in response.text and "50 MiB" in response.text
+    assert live_hub.answers()
