@@ -8,7 +8,11 @@ acceptance rows of the ledger, its control measure goes to `policy.set_alert_lev
 by profile (profiles/*.yaml); the transport is HTTPS JSON or a persistent line-JSON TCP connection.
 
 Entities per platform: `sensor.uplink_<platform>_pending`, `_sent_today`, `_acknowledged_today`,
-`_rejected_today`, `_upload_rate`, `binary_sensor.uplink_<platform>_connected`.
+`_rejected_today` (parked records in its attributes), `_upload_rate`,
+`binary_sensor.uplink_<platform>_connected` (failed attempts and steps waiting alone in its attributes).
+A record that cannot be encoded is parked with its reason, never retried by itself; a step that fails
+waits alone; after an outage the backlog goes out within seconds (retry.py). The register goes up
+through its change feed (register_feed.py).
 Services: `uplink.resend`, `uplink.status`, `uplink.send_daily_stats`.
 A platform with `simulator: true` gets an in-process platform simulator on its url's port.
 """

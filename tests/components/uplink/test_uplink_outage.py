@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+import pytest
+
 from tests.components.uplink.conftest import passage, record, status, uplink_yaml, wait_entity, wait_state
 from tests.components.uplink.test_uplink_delivery import by_gate, two_gates
 
@@ -14,8 +16,8 @@ CONNECTED = "binary_sensor.uplink_province_connected"
 RETRY = "retry: {initial_seconds: 0.1, max_seconds: 300, waiting_max_seconds: 1, request_timeout: 5}"
 
 
-def outage_yaml(url: str) -> str:
-    text = uplink_yaml(url, platform="batch_size: 10")
+def outage_yaml(url: str, profile: str = "default") -> str:
+    text = uplink_yaml(url, profile=profile, platform="batch_size: 10")
     return text.replace("retry: {initial_seconds: 0.02, max_seconds: 0.2, request_timeout: 5}", RETRY)
 
 
@@ -36,8 +38,12 @@ async def test_the_backlog_goes_out_soon_after_the_platform_returns(make_hub, cl
     assert hub.states.get(CONNECTED).attributes["failed_attempts"] == 0
 
 
-async def test_a_flapping_network_delivers_everything_once_in_order(make_hub, clock, sim) -> None:
-    hub = await make_hub(outage_yaml(sim.url), clock=clock)
+@pytest.mark.parametrize(("profile", "gate_field"), [("default", "gateCode"), ("tcp_json", "gate")])
+async def test_a_flapping_network_delivers_everything_once_in_order(
+    make_hub, clock, start_sim, profile, gate_field
+) -> None:
+    sim = await start_sim(profile)
+    hub = await make_hub(outage_yaml(sim.url, profile), clock=clock)
     flapped = asyncio.Event()
 
     async def flap() -> None:  # down 0.7 s, up 0.5 s, for as long as traffic runs
@@ -66,7 +72,7 @@ async def test_a_flapping_network_delivers_everything_once_in_order(make_hub, cl
     await sim.wait_for(lambda: len(sim.ids()) == 60, timeout=15)
     # Each record kept once (an answer lost in a flap is resent and deduplicated), each gate in order.
     assert sorted(sim.ids()) == sorted(d["passage_id"] for d in data)
-    assert sim.by_field("passage", "gateCode") == by_gate(data)
+    assert sim.by_field("passage", gate_field) == by_gate(data)
     await wait_state(hub, "sensor.uplink_province_pending", lambda s: s == "0")
     day = (await status(hub))["days"][0]
     assert (day["due"], day["acknowledged"], day["rejected"]) == (60, 60, 0)
