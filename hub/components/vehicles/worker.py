@@ -3,7 +3,8 @@
 A spreadsheet is a zip of XML that a few megabytes can inflate to gigabytes; the checks in tabular.py
 refuse what declares itself too big, and this process boundary catches what lies: the worker gets an
 address-space limit (RLIMIT_AS), so a bomb that slips past the checks ends the worker, never the hub,
-and whatever the worker allocated goes back to the system when it exits. The hub's event loop never
+and whatever the worker allocated goes back to the system when it exits. A CPU-time limit ends a file
+that would keep it busy for ever. The hub's event loop never
 parses: it only takes the result back, in slices, so lanes keep deciding during a big import.
 """
 
@@ -22,10 +23,12 @@ from .tabular import TableError
 from .transfer import ParsedFile
 
 SLICE = 200  # records unpickled per turn of the event loop (about a millisecond)
+CPU_SECONDS = 600  # 100,000 rows of .xlsx take about 30 s of CPU
 
 
-def _limit_memory(limit_bytes: int) -> None:
+def _limit(limit_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
+    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
 
 
 def _run(func: Callable[..., ParsedFile], args: tuple[Any, ...]) -> tuple[bytes, list[bytes]]:
@@ -37,8 +40,8 @@ def _run(func: Callable[..., ParsedFile], args: tuple[Any, ...]) -> tuple[bytes,
 
 def _too_big(memory_mb: int) -> TableError:
     return TableError(
-        f"文件解析超出内存限制 reading the file needs more than {memory_mb} MiB; "
-        "it is damaged or built to exhaust memory. Save it again from Excel or split it"
+        f"文件解析超出内存或时间限制 reading the file needs more than {memory_mb} MiB "
+        f"or {CPU_SECONDS} s; it is damaged or built to exhaust the hub. Save it again from Excel or split it"
     )
 
 
@@ -49,7 +52,7 @@ async def async_parse_isolated(memory_mb: int, func: Callable[..., ParsedFile], 
     executor = ProcessPoolExecutor(
         max_workers=1,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_limit_memory,
+        initializer=_limit,
         initargs=(memory_mb * 1024 * 1024,),
     )
     try:
