@@ -359,6 +359,8 @@ class Ledger:
         """A chain's commits fail (a full disk, a lock held by another process) or work again. Both
         chains live in one database: a commit of either means it takes rows again."""
         if err is None:
+            if not self._troubles:
+                return
             self._troubles.clear()
         else:
             self._troubles[chain] = f"the {chain} cannot record 台账无法写入: {err}"

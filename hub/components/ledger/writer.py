@@ -350,6 +350,8 @@ class ChainWriter:
             else:
                 if self._in_trouble:
                     self._trouble(None)
+                elif self._on_trouble is not None:  # another writer's trouble may be over too
+                    self._on_trouble(None)
                 return committed
         raise AssertionError("unreachable")
 
