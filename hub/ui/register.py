@@ -81,7 +81,7 @@ async def register_page(request: web.Request) -> web.Response:
     allowed = _allowed(request)
     context: dict[str, Any] = {"configured": True, "tab": tab, "allowed": allowed, "flash": _flash(request)}
     context["classes"] = [(c, class_label(request, c)) for c in CLASSES]
-    context["error"], context["fields"] = None, []
+    context["error"], context["fields"], status = None, [], 200
     try:
         if tab in CLASSES:
             q = request.query
@@ -99,9 +99,9 @@ async def register_page(request: web.Request) -> web.Response:
                 request, "vehicles", "lists", {"kind": tab, "active_only": request.query.get("all") != "1"}
             )
     except CallFailed as err:
-        context["error"], context["fields"] = err.message, err.fields
+        context["error"], context["fields"], status = err.message, err.fields, err.status
     context["show_services"] = principal_may_admin(request)
-    return render(request, "register.html", page="vehicles", filters=request.query, **context)
+    return render(request, "register.html", status, page="vehicles", filters=request.query, **context)
 
 
 def principal_may_admin(request: web.Request) -> bool:

@@ -81,18 +81,20 @@ async def reports_page(request: web.Request) -> web.Response:
     hub, t = ui_of(request).hub, request["t"]
     configured = hub.services.has_service("ledger", "report")
     kind = request.query.get("report") or "counts"
-    result, error, fields = None, None, []
+    result, error, fields, status = None, None, [], 200
     data, problems = report_request(request.query, hub.now().date(), hub.clock.tz)
     if problems:
-        error, fields = t("error.invalid"), problems
+        error, fields, status = t("error.invalid"), problems, 400
     elif configured and (kind != "window" or request.query.get("at")):
         try:
             result = await call(request, "ledger", "report", data)
         except CallFailed as err:
-            error, fields = err.message, err.fields
+            error, fields, status = err.message, err.fields, err.status
+    if kind == "window" and not request.query.get("at"):
+        error, status = None, 200  # the window form, not yet filled in
     return render(
-        request, "reports.html", page="reports", configured=configured, kind=kind, result=result,
-        error=error if kind != "window" or request.query.get("at") else None, fields=fields,
+        request, "reports.html", status, page="reports", configured=configured, kind=kind, result=result,
+        error=error, fields=fields,
         filters=request.query, today=hub.now().date().isoformat(), query_string=request.query_string,
     )  # fmt: skip
 

@@ -279,3 +279,21 @@ def test_an_import_file_past_the_register_limit_is_refused_while_read(live_hub: 
     assert response.status_code == 413 and "text/html" in response.headers["Content-Type"]
     assert "文件过大" in response.text and "50 MiB" in response.text
     assert live_hub.answers()
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("report=window&at=9999-12-31T23:59:59", 400),
+        ("report=counts&date=0001-01-01", 400),
+        ("report=sample&size=many", 400),
+        ("report=window", 200),  # the form, not yet filled in
+        ("report=counts&date=2026-11-24", 200),
+    ],
+)
+def test_the_reports_page_answers_bad_input_with_400_and_the_problem(
+    live_hub: LiveHub, query: str, status: int
+) -> None:
+    response = page(live_hub, f"/reports?{query}", Role.INSPECTOR)
+    assert response.status_code == status, response.text[:300]
+    assert ('<div class="error" role="alert">' in response.text) == (status == 400)
