@@ -169,17 +169,17 @@ class PlatformLink:
             try:
                 busy = await step(self) or busy
             except Unconfirmed as err:  # the platform answers, but not for these records: they wait alone
-                self._bench(name, str(err), self.conf.retry.waiting_max_seconds)
+                self._bench(name, str(err))
             except TransportError as err:
                 return busy, (name, str(err))
-            except Exception as err:  # a bug or bad data must not end deliveries, nor hold the others back
-                self._bench(name, f"{type(err).__name__}: {err}", None, err)
+            except Exception as err:  # a bug, bad data, a locked database: the others go on meanwhile
+                self._bench(name, f"{type(err).__name__}: {err}", err)
             else:
                 self.bench.passed(name)
         return busy, None
 
-    def _bench(self, step: str, error: str, cap: float | None, exc: Exception | None = None) -> None:
-        delay, new = self.bench.failed(step, error, asyncio.get_running_loop().time(), cap)
+    def _bench(self, step: str, error: str, exc: Exception | None = None) -> None:
+        delay, new = self.bench.failed(step, error, asyncio.get_running_loop().time(), self._cap(step))
         _LOGGER.warning("Uplink %s: %s step waits %.1f s alone: %s", self.name, step, delay, error,
                         exc_info=exc if new else None)  # fmt: skip
         self.notify()
