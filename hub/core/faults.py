@@ -62,14 +62,17 @@ def problems_of(hub: Hub) -> Problems:
 class ThrottledLog:
     """Logs a repeating failure at most once per `interval` seconds, with how many were held back."""
 
-    def __init__(self, logger: logging.Logger, interval: float = 30.0) -> None:
+    def __init__(
+        self, logger: logging.Logger, interval: float = 30.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.logger = logger
         self.interval = interval
+        self._clock = clock
         self._last: dict[str, float] = {}
         self._held: dict[str, int] = {}
 
     def log(self, tag: str, level: int, message: str, *args: Any) -> None:
-        now = time.monotonic()
+        now = self._clock()
         last = self._last.get(tag)
         if last is not None and now - last < self.interval:
             self._held[tag] = self._held.get(tag, 0) + 1
