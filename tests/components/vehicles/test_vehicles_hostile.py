@@ -11,14 +11,17 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from openpyxl import Workbook
 
 from hub.core import ServiceValidationError
+from hub.core.auth import Role
 from tests.components.vehicles.conftest import call, transport
 from tests.components.vehicles.test_vehicles_cli import ecogate
 from tests.components.vehicles.test_vehicles_import import headers_of, xlsx
 from tests.conftest import write_config
+from tests.ui.conftest import PASSWORDS, add_role_users, browser_like_session, ui_url
 
 GROWTH_BOUND = 64 * 2**20  # the hub may grow by this much while refusing a hostile file
 
@@ -199,3 +202,19 @@ async def test_formula_like_values_are_stored_as_given_and_exported_as_text(vehi
     lines = list(csv.reader(io.StringIO(exported["content"].decode("utf-8-sig"))))
     column = lines[0].index(transport_headers()[TRANSPORT_NAMES.index("owner")])
     assert sorted(line[column] for line in lines[1:]) == sorted("'" + text for text in given.values())
+
+
+async def test_the_hmi_shows_the_refusal_of_a_hostile_file(make_hub) -> None:
+    hub = await make_hub("hub: {name: 导入测试}\nledger:\nvehicles:\nui: {port: 0}\n")
+    await add_role_users(hub)
+    base = ui_url(hub)
+    async with browser_like_session() as officer:
+        login = {"username": "officer", "password": PASSWORDS[Role.OFFICER], "next": "/vehicles"}
+        async with officer.post(f"{base}/login", data=login) as response:
+            assert response.status == 200
+        form = aiohttp.FormData()
+        form.add_field("file", wide_sheet(100), filename="宽表.xlsx")
+        async with officer.post(f"{base}/vehicles/transport/import", data=form) as response:
+            assert response.status == 400
+            page = await response.text()
+    assert "列数过多" in page and "16384" in page
