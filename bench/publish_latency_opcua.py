@@ -77,6 +77,7 @@ async def main(args: argparse.Namespace) -> None:
         work / "client_pki", "client.der", "client.pem", app_uri=CLIENT_URI, common_name="bench client",
         hostnames=[socket.gethostname()], server=False, days=1,
     )  # fmt: skip
+    opcua.trust.trust(str(cert))  # what `ecogate opcua trust FILE` does
 
     fired: dict[str, float] = {}
 

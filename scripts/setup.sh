@@ -29,3 +29,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
   .venv/bin/python -m pip install -q --no-deps 'rapidocr-onnxruntime==1.4.4'
   echo "$digest" > "$stamp"
 fi
+
+# The OPC UA tests also drive the hub with a second, independent stack: node-opcua from npm (Node.js 18+).
+node_client=tests/integrations/opcua/node_client
+if [ ! -d "$node_client/node_modules" ] && command -v npm >/dev/null; then
+  echo "Installing node-opcua for the OPC UA tests"
+  (cd "$node_client" && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -73,6 +73,9 @@ class OpcUaConfig(_Strict):
     server_name: str = "EcoGate Hub"
     # Without the None policy every connection is signed (Basic256Sha256 Sign / SignAndEncrypt).
     allow_none_policy: bool = False
+    # Client application certificates are checked against <data_dir>/opcua/pki/trusted (`ecogate opcua
+    # trust`). True trusts every new one on first sight: for the demo and tests only, never a plant.
+    auto_trust_clients: bool = False
     # Anonymous sessions may browse, read and subscribe, never call a method.
     allow_anonymous: bool = False
     # Lanes to show even before their entities exist; others are found in the configuration and states.

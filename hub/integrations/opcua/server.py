@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from asyncua import Server, ua
+from asyncua import ua
 
 from hub.core import Event, Hub
 from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_STATE_CHANGED
@@ -35,6 +35,8 @@ from .const import (
     PRODUCT_URI,
 )
 from .events import PassageEvents, async_create_event_type
+from .gatekeeper import GuardedServer, Rules
+from .logins import AuditedUserManager
 from .mapping import (
     BACKLOG_TOTAL,
     SLUG,
@@ -48,8 +50,9 @@ from .mapping import (
     read_record,
 )
 from .methods import Methods
-from .security import HubRuleset, HubUserManager
+from .security import HubRuleset
 from .space import GateSpace
+from .trust import TrustList
 
 _LOGGER = logging.getLogger(__name__)
 VERSION = json.loads((Path(__file__).parent / "manifest.json").read_text(encoding="utf-8"))["version"]
@@ -60,10 +63,11 @@ class OpcUaServer:
     def __init__(self, hub: Hub, config: OpcUaConfig) -> None:
         self.hub = hub
         self.config = config
-        self.server: Server | None = None
+        self.server: GuardedServer | None = None
         self.space: GateSpace | None = None
         self.events = PassageEvents()
-        self.users = HubUserManager(hub, config.allow_anonymous)
+        self.users = AuditedUserManager(hub, config.allow_anonymous)
+        self.trust = TrustList(hub.data_dir / DOMAIN / "pki", auto_trust=config.auto_trust_clients)
         self.hostname = config.hostname or (
             config.host if config.host not in WILDCARD_HOSTS else socket.gethostname()
         )
@@ -90,8 +94,10 @@ class OpcUaServer:
                 server=True, days=CERT_DAYS,
             )
         )  # fmt: skip
+        await self.hub.async_add_executor_job(self.trust.prepare)
         await self.users.async_refresh()
-        server = Server(user_manager=self.users)  # type: ignore[arg-type]
+        rules = Rules(self.config.allow_none_policy, self.users.refused_channel)
+        server = GuardedServer(rules, user_manager=self.users)  # type: ignore[arg-type]
         self.server = server
         await server.init()
         server.set_server_name(self.config.server_name)
@@ -103,6 +109,7 @@ class OpcUaServer:
         )
         await server.load_certificate(cert)
         await server.load_private_key(key)
+        server.set_certificate_validator(self.trust.async_validate)
         server.set_endpoint(self.endpoint)
         server.socket_address = (self.config.host, self.config.port)
         policies = [

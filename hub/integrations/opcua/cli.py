@@ -1,0 +1,57 @@
+"""`ecogate opcua trust|reject|list`: the OPC UA server's trust list of client certificates.
+
+A running hub reads the list again when a certificate it does not hold yet connects, so a client trusted
+here gets in at its next attempt, without a restart.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HELP = "OPC UA client certificates: trust, reject, list"
+
+
+def add_commands(subparsers: argparse._SubParsersAction, with_storage: Callable[..., int]) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser("opcua", help=HELP, description=HELP)
+    sub = parser.add_subparsers(dest="opcua_command", required=True)
+    trust = sub.add_parser("trust", help="trust a rejected certificate (by thumbprint) or a certificate file")
+    trust.add_argument("certificate", metavar="THUMBPRINT|FILE")
+    reject = sub.add_parser("reject", help="take a certificate off the trusted list")
+    reject.add_argument("certificate", metavar="THUMBPRINT|FILE")
+    listing = sub.add_parser("list", help="list trusted, issuer and rejected certificates")
+    for command in (trust, reject, listing):
+        command.add_argument("-c", "--config", default="config", help="configuration directory")
+    parser.set_defaults(func=lambda args: _dispatch(args, with_storage))
+
+
+def _dispatch(args: argparse.Namespace, with_storage: Callable[..., int]) -> int:
+    certificate = getattr(args, "certificate", None)
+    if certificate is not None and Path(certificate).is_file():
+        args.certificate = str(Path(certificate).resolve())  # relative to where the command was given
+    return with_storage(args.config, lambda hub: _job(hub, args))
+
+
+async def _job(hub: Any, args: argparse.Namespace) -> int:
+    from hub.core import HubError
+
+    from .const import DOMAIN
+    from .trust import TrustList
+
+    trust_list = TrustList(hub.data_dir / DOMAIN / "pki")
+    await hub.async_add_executor_job(trust_list.prepare)
+    if args.opcua_command == "list":
+        for state, info, path in await hub.async_add_executor_job(trust_list.entries):
+            print(f"{state}\t{info.thumbprint}\t{info.subject}\t{info.application_uri or '-'}\t"
+                  f"valid to {info.not_after}\t{path.name}")  # fmt: skip
+        return 0
+    action = trust_list.trust if args.opcua_command == "trust" else trust_list.reject
+    try:
+        info = await hub.async_add_executor_job(action, args.certificate)
+    except LookupError as err:
+        raise HubError(str(err)) from err
+    verb = "trusted" if args.opcua_command == "trust" else "rejected"
+    print(f"{verb}: {info.thumbprint} {info.subject} ({info.application_uri or 'no application URI'})")
+    return 0

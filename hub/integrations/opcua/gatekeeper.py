@@ -1,0 +1,241 @@
+"""What each OPC UA connection may ask, and the right answer when it names what the server does not know.
+
+asyncua (2.1) is patched here, contained in our own subclasses, for three faults found with other
+vendors' clients:
+
+- It accepts a channel with SecurityPolicy None even when no None endpoint is offered, and runs any
+  session on it (the password in clear text). Here a None channel gets only GetEndpoints/FindServers;
+  every other request is refused with BadSecurityPolicyRejected and the attempt is audited
+  (`user_login`, outcome `refused`), once per connection. With `allow_none_policy: true` the None
+  endpoint is offered for sessions, but never for a password.
+- After a hub restart a client's Republish of a sequence number the server never sent got an empty
+  Good answer, which standard clients (node-opcua) ask again at once, for ever, and never resume
+  publishing. Republish answers BadSubscriptionIdInvalid or BadMessageNotAvailable, as the
+  specification says (Part 4, 5.13.6).
+- A request on a connection without a session, with another session's token, or for a closed session
+  gets BadSessionIdInvalid (not BadUserAccessDenied, which clients take as final); a request naming a
+  subscription of another session gets BadSubscriptionIdInvalid (the subscription ids restart at the
+  same number after a restart, so a reconnecting client names the new ids of other clients).
+
+The connection's facts (address, security mode, certificate thumbprint, application URI) are left in a
+context variable for the request being handled, so the login check can put them in the audit log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from asyncua import Server, ua
+from asyncua.common.utils import ServiceError
+from asyncua.server.binary_server_asyncio import BinaryServer, OPCUAProtocol
+from asyncua.server.internal_session import SessionState
+from asyncua.server.uaprocessor import UaProcessor
+from asyncua.ua.ua_binary import struct_from_binary
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def _ids(*names: str) -> frozenset[ua.NodeId]:
+    return frozenset(ua.NodeId(getattr(ua.ObjectIds, f"{n}Request_Encoding_DefaultBinary")) for n in names)
+
+
+DISCOVERY = _ids("GetEndpoints", "FindServers", "FindServersOnNetwork", "CloseSecureChannel")
+NO_SESSION = DISCOVERY | _ids("CreateSession", "ActivateSession", "RegisterServer", "RegisterServer2")
+CREATE_SESSION = ua.NodeId(ua.ObjectIds.CreateSessionRequest_Encoding_DefaultBinary)
+CLOSE_SESSION = ua.NodeId(ua.ObjectIds.CloseSessionRequest_Encoding_DefaultBinary)
+REPUBLISH = ua.NodeId(ua.ObjectIds.RepublishRequest_Encoding_DefaultBinary)
+DELETE_SUBSCRIPTIONS = ua.NodeId(ua.ObjectIds.DeleteSubscriptionsRequest_Encoding_DefaultBinary)
+SET_PUBLISHING_MODE = ua.NodeId(ua.ObjectIds.SetPublishingModeRequest_Encoding_DefaultBinary)
+# Requests that name one subscription, and how to read their parameters.
+ONE_SUBSCRIPTION: dict[ua.NodeId, type] = {
+    next(iter(_ids(name))): getattr(ua, f"{name}Parameters")
+    for name in (
+        "CreateMonitoredItems", "ModifyMonitoredItems", "DeleteMonitoredItems", "SetMonitoringMode",
+        "ModifySubscription",
+    )
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """The other end of an OPC UA connection, as the audit log records it."""
+
+    address: str | None
+    security_mode: str  # None | Sign | SignAndEncrypt
+    security_policy: str  # None | Basic256Sha256 ...
+    thumbprint: str | None  # SHA-1 of the client's application certificate
+    application_uri: str | None  # from the client's CreateSession
+
+    def audit(self) -> dict[str, Any]:
+        return {
+            "remote": self.address, "security_mode": self.security_mode,
+            "security_policy": self.security_policy, "thumbprint": self.thumbprint,
+            "application_uri": self.application_uri,
+        }  # fmt: skip
+
+
+_PEER: ContextVar[Peer | None] = ContextVar("ecogate_opcua_peer", default=None)
+
+
+def current_peer() -> Peer | None:
+    """The connection whose request is being handled (None outside a request)."""
+    return _PEER.get()
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    allow_none_policy: bool
+    on_refused: Callable[[Peer, str], None]  # (peer, request name): audit a refused connection
+
+
+class GuardedProcessor(UaProcessor):
+    def __init__(self, iserver: Any, transport: Any, limits: Any, rules: Rules) -> None:
+        super().__init__(iserver, transport, limits)
+        self.rules = rules
+        self.application_uri: str | None = None
+        self._refusal_audited = False
+
+    def peer(self) -> Peer:
+        policy = self._connection.security_policy
+        mode = getattr(policy, "Mode", ua.MessageSecurityMode.None_)
+        cert = policy.peer_certificate
+        address = f"{self.name[0]}:{self.name[1]}" if isinstance(self.name, tuple) else None
+        return Peer(
+            address, "None" if mode == ua.MessageSecurityMode.None_ else mode.name,
+            str(policy.URI).rsplit("#", 1)[-1],
+            hashlib.sha1(cert, usedforsecurity=False).hexdigest().upper() if cert else None,
+            self.application_uri,
+        )  # fmt: skip
+
+    async def _process_message(self, typeid: Any, requesthdr: Any, seqhdr: Any, body: Any) -> Any:
+        if typeid == CREATE_SESSION:
+            try:
+                params = struct_from_binary(ua.CreateSessionParameters, body.copy())
+                self.application_uri = params.ClientDescription.ApplicationUri
+            except Exception:  # asyncua's own parse of the same bytes answers the client
+                pass
+        peer = self.peer()
+        _PEER.set(peer)
+        if peer.security_policy == "None" and typeid not in DISCOVERY and not self.rules.allow_none_policy:
+            if not self._refusal_audited:
+                self._refusal_audited = True
+                _LOGGER.warning("OPC UA: %s asked for a session on an unsecured channel", peer.address)
+                self.rules.on_refused(peer, _name(typeid))
+            raise ServiceError(ua.StatusCodes.BadSecurityPolicyRejected)
+        if typeid not in NO_SESSION:
+            self._check_session(requesthdr)
+            if typeid == REPUBLISH:
+                return self._republish(requesthdr, seqhdr, body)
+            if typeid in ONE_SUBSCRIPTION:
+                params = struct_from_binary(ONE_SUBSCRIPTION[typeid], body.copy())
+                if not self._owns(params.SubscriptionId):
+                    raise ServiceError(ua.StatusCodes.BadSubscriptionIdInvalid)
+            elif typeid in (DELETE_SUBSCRIPTIONS, SET_PUBLISHING_MODE):
+                return await self._for_own_subscriptions(typeid, requesthdr, seqhdr, body)
+        return await super()._process_message(typeid, requesthdr, seqhdr, body)
+
+    def _check_session(self, requesthdr: Any) -> None:
+        session = self.session
+        if session is None or session.state == SessionState.Closed:
+            raise ServiceError(ua.StatusCodes.BadSessionIdInvalid)
+        if requesthdr.AuthenticationToken != session.auth_token:
+            raise ServiceError(ua.StatusCodes.BadSessionIdInvalid)
+
+    def _owns(self, subscription_id: int) -> bool:
+        sub = self.iserver.subscription_service.subscriptions.get(subscription_id)
+        return sub is not None and self.session is not None and sub.session_id == self.session.session_id
+
+    def _republish(self, requesthdr: Any, seqhdr: Any, body: Any) -> bool:
+        params = struct_from_binary(ua.RepublishParameters, body)
+        if not self._owns(params.SubscriptionId):
+            raise ServiceError(ua.StatusCodes.BadSubscriptionIdInvalid)
+        assert self.session is not None
+        message = self.session.republish(params)
+        if not message.SequenceNumber:  # asyncua's empty answer: nothing kept under that number
+            raise ServiceError(ua.StatusCodes.BadMessageNotAvailable)
+        response = ua.RepublishResponse()
+        response.NotificationMessage = message
+        self.send_response(requesthdr.RequestHandle, seqhdr, response)
+        return True
+
+    async def _for_own_subscriptions(self, typeid: Any, requesthdr: Any, seqhdr: Any, body: Any) -> bool:
+        """DeleteSubscriptions / SetPublishingMode on this session's subscriptions only."""
+        assert self.session is not None
+        delete = typeid == DELETE_SUBSCRIPTIONS
+        params = struct_from_binary(
+            ua.DeleteSubscriptionsParameters if delete else ua.SetPublishingModeParameters, body
+        )
+        own = [i for i in params.SubscriptionIds if self._owns(i)]
+        if delete:
+            done = await self.session.delete_subscriptions(own)
+        else:
+            asked = ua.SetPublishingModeParameters(params.PublishingEnabled, own)
+            done = await self.session.set_publishing_mode(asked)
+        by_id = dict(zip(own, done, strict=True))
+        invalid = ua.StatusCode(ua.StatusCodes.BadSubscriptionIdInvalid)
+        results = [by_id.get(i, invalid) for i in params.SubscriptionIds]
+        response: Any
+        if delete:
+            response = ua.DeleteSubscriptionsResponse()
+            response.Results = results
+        else:
+            response = ua.SetPublishingModeResponse()
+            response.Parameters.Results = results
+        self.send_response(requesthdr.RequestHandle, seqhdr, response)
+        return True
+
+
+def _name(typeid: ua.NodeId) -> str:
+    for name, value in vars(ua.ObjectIds).items():
+        if value == typeid.Identifier and name.endswith("_Encoding_DefaultBinary"):
+            return name.removesuffix("Request_Encoding_DefaultBinary")
+    return str(typeid)
+
+
+class _GuardedProtocol(OPCUAProtocol):
+    rules: Rules
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        if self.processor is not None:  # None: refused at max_connections
+            self.processor = GuardedProcessor(self.iserver, self.transport, self.limits, self.rules)
+            self.processor.set_policies(self.policies)
+
+
+class _GuardedBinaryServer(BinaryServer):
+    rules: Rules
+
+    def _make_protocol(self) -> OPCUAProtocol:
+        protocol = _GuardedProtocol(
+            iserver=self.iserver, policies=self._policies, clients=self.clients,
+            closing_tasks=self.closing_tasks, limits=self.limits,
+        )  # fmt: skip
+        protocol.rules = self.rules
+        return protocol
+
+
+class GuardedServer(Server):
+    """asyncua's Server whose connections go through GuardedProcessor."""
+
+    def __init__(self, rules: Rules, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rules = rules
+
+    async def start(self) -> None:
+        # asyncua's Server.start, with our BinaryServer.
+        await self._setup_server_nodes()
+        await self.iserver.start()
+        try:
+            host, port = self._get_bind_socket_info()
+            self.bserver = _GuardedBinaryServer(self.iserver, host, port, self.limits)  # type: ignore[arg-type]
+            self.bserver.rules = self.rules
+            self.bserver.set_policies(self._policies)
+            await self.bserver.start()
+        except Exception:
+            await self.iserver.stop()
+            raise

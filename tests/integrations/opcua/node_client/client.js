@@ -1,0 +1,125 @@
+// A test-only OPC UA client on an independent stack (node-opcua), driven by the hub's tests.
+//
+//   node client.js '<json options>'
+//
+// Options: endpoint, action ("read" | "events"), mode ("None" | "Sign" | "SignAndEncrypt"),
+// user, password, cert, key (PEM files of the client's application certificate), applicationUri,
+// pki (a folder for node-opcua's own certificate store), namespace (our namespace URI).
+//
+// It prints one JSON object a line on stdout after "@ecogate ", which the tests read:
+//   {"type": "connected"}                        the session is active
+//   {"type": "read", "position": ..., "children": [...]}
+//   {"type": "subscribed"}                       the event subscription is live
+//   {"type": "event", "message": ..., "source": ...}
+//   {"type": "connection_lost"} / {"type": "reconnected"}
+//   {"type": "error", "message": ...}            then it exits with code 2
+"use strict";
+
+const {
+  OPCUAClient,
+  MessageSecurityMode,
+  SecurityPolicy,
+  AttributeIds,
+  ClientSubscription,
+  ClientMonitoredItem,
+  TimestampsToReturn,
+  UserTokenType,
+  constructEventFilter,
+} = require("node-opcua-client");
+const { OPCUACertificateManager } = require("node-opcua-certificate-manager");
+
+const opts = JSON.parse(process.argv[2] || "{}");
+// node-opcua writes its own log lines on stdout too: ours carry a mark.
+const say = (obj) => process.stdout.write("@ecogate " + JSON.stringify(obj) + "\n");
+
+async function main() {
+  const secure = opts.mode && opts.mode !== "None";
+  const certificateManager = new OPCUACertificateManager({
+    rootFolder: opts.pki,
+    automaticallyAcceptUnknownCertificate: true, // the hub's certificate: this is the client's side
+  });
+  const client = OPCUAClient.create({
+    applicationName: "EcoGate node-opcua test client",
+    applicationUri: opts.applicationUri,
+    clientCertificateManager: certificateManager,
+    certificateFile: opts.cert,
+    privateKeyFile: opts.key,
+    securityMode: MessageSecurityMode[opts.mode || "SignAndEncrypt"],
+    securityPolicy: secure ? SecurityPolicy.Basic256Sha256 : SecurityPolicy.None,
+    // A None channel is not among the hub's endpoints: connect anyway, to see the hub refuse it.
+    endpointMustExist: false,
+    keepSessionAlive: true,
+    requestedSessionTimeout: 20000,
+    // node-opcua's standard reconnection, retrying quickly and for ever.
+    connectionStrategy: { initialDelay: 250, maxDelay: 1000, maxRetry: 1000000 },
+  });
+  if (!secure) {
+    // The hub offers no None endpoint, and node-opcua will not open a session without one: take the
+    // first endpoint's description anyway, as a careless or hostile client would.
+    const find = client.findEndpointForSecurity.bind(client);
+    client.findEndpointForSecurity = (mode, policy) => find(mode, policy) || client._serverEndpoints[0];
+  }
+  client.on("connection_lost", () => say({ type: "connection_lost" }));
+  client.on("after_reconnection", () => say({ type: "reconnected" }));
+
+  await client.connect(opts.endpoint);
+  const identity = opts.user
+    ? { type: UserTokenType.UserName, userName: opts.user, password: opts.password }
+    : { type: UserTokenType.Anonymous };
+  const session = await client.createSession(identity);
+  say({ type: "connected" });
+
+  const namespaces = (await session.read({ nodeId: "i=2255", attributeId: AttributeIds.Value })).value.value;
+  const ns = namespaces.indexOf(opts.namespace || "urn:ecogate:hub");
+
+  if (opts.action === "read") {
+    const position = await session.read({
+      nodeId: `ns=${ns};s=east_gate.in.barrier.position`,
+      attributeId: AttributeIds.Value,
+    });
+    const browsed = await session.browse(`ns=${ns};s=EcoGate`);
+    say({
+      type: "read",
+      position: position.value.value,
+      status: position.statusCode.name,
+      children: (browsed.references || []).map((r) => r.browseName.name),
+    });
+    await session.close();
+    await client.disconnect();
+    return;
+  }
+
+  // action "events": passages as they come, from the standard Server object, until killed.
+  const subscription = ClientSubscription.create(session, {
+    requestedPublishingInterval: 100,
+    requestedLifetimeCount: 600,
+    requestedMaxKeepAliveCount: 10,
+    publishingEnabled: true,
+  });
+  const item = ClientMonitoredItem.create(
+    subscription,
+    { nodeId: "i=2253", attributeId: AttributeIds.EventNotifier },
+    { samplingInterval: 0, queueSize: 1000, discardOldest: true,
+      filter: constructEventFilter(["EventId", "Message", "SourceName"]) },
+    TimestampsToReturn.Both,
+  );
+  item.on("changed", (fields) => {
+    say({ type: "event", message: String(fields[1].value && fields[1].value.text), source: fields[2].value });
+  });
+  item.on("initialized", () => say({ type: "subscribed" }));
+  session.on("session_restored", () => say({ type: "session_restored" }));
+  process.on("SIGTERM", async () => {
+    try {
+      await subscription.terminate();
+      await session.close();
+      await client.disconnect();
+    } finally {
+      process.exit(0);
+    }
+  });
+}
+
+main().catch((err) => {
+  say({ type: "error", message: String(err && err.message ? err.message : err) });
+  process.exit(2);
+});
