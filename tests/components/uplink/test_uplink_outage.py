@@ -76,3 +76,17 @@ async def test_a_flapping_network_delivers_everything_once_in_order(
     await wait_state(hub, "sensor.uplink_province_pending", lambda s: s == "0")
     day = (await status(hub))["days"][0]
     assert (day["due"], day["acknowledged"], day["rejected"]) == (60, 60, 0)
+
+
+async def test_a_passage_during_a_quiet_outage_goes_out_soon_after_the_return(make_hub, clock, sim) -> None:
+    """With nothing to send only the control poll fails and backs off towards max_seconds; a passage
+    recorded meanwhile must not wait that out."""
+    text = outage_yaml(sim.url).replace("initial_seconds: 0.1", "initial_seconds: 0.5")
+    hub = await make_hub(text, clock=clock)
+    await sim.async_go_down()
+    # Five failed polls: the next pause would be 8-16 s.
+    await wait_entity(hub, CONNECTED, lambda st: st.attributes["failed_attempts"] >= 5, timeout=30)
+    await sim.async_come_back()
+    data = passage(1)
+    await record(hub, data)
+    await sim.wait_for(lambda: data["passage_id"] in sim.received["passage"], timeout=5)
