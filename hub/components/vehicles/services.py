@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from .codes import CodeError
 from .const import DOMAIN
 from .fields import VehicleClass, form_tables
 from .models import VehicleHistory
-from .pacing import collector_paused
+from .pacing import async_sliced, collector_paused
 from .register import Actor, Register
 from .schemas import (
     BlacklistAdd,
@@ -112,11 +113,15 @@ async def async_read_file(
 async def async_export(
     register: Register, vclass: VehicleClass, fmt: str, labels: bool = True
 ) -> tuple[bytes, str, int]:
-    records = [e.record for e in register.entries(vclass)]
-    headers, rows = export_rows(vclass, records, labels)
-    content = await register.hub.async_add_executor_job(write_table, fmt, vclass.label, headers, rows)
+    records = [e.record for e in await register.async_entries(vclass)]
+
+    def build() -> bytes:  # records are replaced in the index, never changed: safe to read here
+        headers, rows = export_rows(vclass, records, labels)
+        return write_table(fmt, vclass.label, headers, rows)
+
+    content = await register.hub.async_add_executor_job(build)
     stamp = register.hub.now().strftime("%Y%m%d_%H%M%S")
-    return content, f"{vclass.label}_{stamp}.{fmt}", len(rows)
+    return content, f"{vclass.label}_{stamp}.{fmt}", len(records)
 
 
 async def async_parse_import(
@@ -200,7 +205,7 @@ def register_services(hub: Hub, register: Register) -> None:
                 return q in text.upper()
             return True
 
-        found = [e for e in register.entries(d.vclass) if keep(e)]
+        found = [e async for e in async_sliced(await register.async_entries(d.vclass)) if keep(e)]
         start = (d.page - 1) * d.page_size
         items = [e.public() | {"blacklisted": _banned(e, now_ts)} for e in found[start : start + d.page_size]]
         return {"total": len(found), "items": items, "page": d.page, "page_size": d.page_size}
@@ -217,10 +222,10 @@ def register_services(hub: Hub, register: Register) -> None:
     async def records(call: ServiceCall) -> dict[str, Any]:
         d: Records = call.data
         since = d.changed_since_ts if d.changed_since_ts is not None else -1
-        items = sorted(
-            (e.public() for e in register.entries(d.vclass) if e.updated_ts > since),
-            key=lambda r: r["updated_ts"],
-        )
+        entries = await register.async_entries(d.vclass)
+        changed = [e async for e in async_sliced(entries) if e.updated_ts > since]
+        changed.sort(key=attrgetter("updated_ts"))  # stable: by class and key within one moment
+        items = [e.public() async for e in async_sliced(changed)]
         gone = VehicleHistory.filter(action="deleted", changed_ts__gt=since)
         gone = (
             gone.filter(vclass=d.vclass.value)
