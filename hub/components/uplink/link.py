@@ -29,7 +29,7 @@ from .register_feed import FeedReads
 from .retry import Backoff, Bench, async_reachable
 from .store import Cursor, DayCounts, LinkStore, Progress
 from .tcp_transport import TcpTransport
-from .transport import Outcome, Transport, TransportError, Unconfirmed
+from .transport import AuthError, Outcome, Transport, TransportError, Unconfirmed
 
 _LOGGER = logging.getLogger(__name__)
 CURSOR_FIELDS = ("acked_seq", "acked_above", "sent_seq")
@@ -170,6 +170,8 @@ class PlatformLink:
                 busy = await step(self) or busy
             except Unconfirmed as err:  # the platform answers, but not for these records: they wait alone
                 self._bench(name, str(err))
+            except AuthError as err:  # a person must mend the credentials: no quick retries meanwhile
+                return busy, ("credentials", str(err))
             except TransportError as err:
                 return busy, (name, str(err))
             except Exception as err:  # a bug, bad data, a locked database: the others go on meanwhile
@@ -200,6 +202,10 @@ class PlatformLink:
             _LOGGER.warning("Uplink %s: %s; retrying in %.1f s", self.name, error, delay)
         self.failing, self.last_error = True, error
         self.notify()
+        if step == "credentials":  # the platform answers; only time (and a person) can help
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), delay)
+            return
         while not await self._pause(delay):
             if await async_reachable(self.conf.url, self.conf.retry.request_timeout):
                 return
@@ -209,6 +215,8 @@ class PlatformLink:
     def _cap(self, step: str) -> float | None:
         """While records wait (every step but the control poll fails only with something to send),
         attempts come at least every `waiting_max_seconds`."""
+        if step == "credentials":
+            return None
         if step != "control" or any(counts.pending for counts in self.store.days.values()):
             return self.conf.retry.waiting_max_seconds
         return None
