@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .auth import Clock
+from .encoding import async_encode_body, dumps
 from .profile import Profile
 from .transport import AuthError, Outcome, PushHandler, TransportError, interpret
 
@@ -71,7 +72,8 @@ class TcpTransport:
     async def async_send(self, message: str, body: Any, ids: list[str]) -> dict[str, Outcome]:
         spec = self.profile.messages[message]
         await self._await_ready()
-        reply = await self._request({self.tcp.type_field: spec.type, self.tcp.data_field: body})
+        path = ".".join(p for p in (self.tcp.data_field, spec.items_field) if p)
+        reply = await self._request({self.tcp.type_field: spec.type, self.tcp.data_field: body}, path)
         return interpret(self.profile, reply, ids, single=not spec.batch)
 
     async def async_fetch(self, message: str, params: Mapping[str, Any]) -> Any:
@@ -87,7 +89,7 @@ class TcpTransport:
         except TimeoutError:
             raise TransportError(f"{self.name}: not connected ({self._last_error or 'connecting'})") from None
 
-    async def _request(self, message: dict[str, Any]) -> dict[str, Any]:
+    async def _request(self, message: dict[str, Any], items_path: str = "") -> dict[str, Any]:
         writer = self._writer
         if writer is None:
             raise TransportError(f"{self.name}: not connected")
@@ -96,7 +98,7 @@ class TcpTransport:
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[msg_id] = future
         try:
-            await self._write(writer, message)
+            await self._write(writer, message, items_path)
             return await asyncio.wait_for(future, self.timeout)
         except TimeoutError:
             # No answer: the connection is not to be trusted any more (half-open, platform stuck).
@@ -105,10 +107,12 @@ class TcpTransport:
         finally:
             self._pending.pop(msg_id, None)
 
-    async def _write(self, writer: asyncio.StreamWriter, message: Mapping[str, Any]) -> None:
-        line = json.dumps(message, ensure_ascii=False, separators=(",", ":")) + "\n"
+    async def _write(
+        self, writer: asyncio.StreamWriter, message: Mapping[str, Any], items_path: str = ""
+    ) -> None:
+        line = await async_encode_body(message, items_path) if items_path else dumps(message).encode("utf-8")
         try:
-            writer.write(line.encode("utf-8"))
+            writer.write(line + b"\n")
             await writer.drain()
         except (OSError, RuntimeError) as err:
             self._close_writer(str(err))
