@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from aiohttp import BodyPartReader, web
+from multidict import MultiDictProxy
 
 from .pages import CallFailed, _page_links, call, message_page, page, render, services_for
 from .responses import ui_of
@@ -28,6 +29,8 @@ ACTIONS = (
 )  # fmt: skip
 # Which input each field kind of the register gets; code lists become choices.
 _INPUTS = {"date": "date", "onsite_date": "date", "int": "number", "float": "number"}
+# A form's charset nobody knows, bytes not in its charset (a ValueError), broken multipart framing.
+FORM_ERRORS = (LookupError, ValueError)
 MAX_IMPORT_BYTES = 50 * 1024 * 1024  # the register's own limit for a file (vehicles/tabular.py)
 TABLES: web.RequestKey[dict[str, Any]] = web.RequestKey("register_tables", dict)
 
@@ -82,6 +85,9 @@ async def register_page(request: web.Request) -> web.Response:
     context: dict[str, Any] = {"configured": True, "tab": tab, "allowed": allowed, "flash": _flash(request)}
     context["classes"] = [(c, class_label(request, c)) for c in CLASSES]
     context["error"], context["fields"], status = None, [], 200
+    if tab in CLASSES:  # the search form's choices, also when the search itself is refused
+        context["columns"] = _columns(request, tab)
+        context["choices"] = {f["name"]: f["choices"] for f in field_table(request, tab) if f["choices"]}
     try:
         if tab in CLASSES:
             q = request.query
@@ -91,9 +97,6 @@ async def register_page(request: web.Request) -> web.Response:
                     data[key] = q[key].strip()
             context["result"] = await call(request, "vehicles", "list", data)
             context["page_links"] = _page_links(request, context["result"])
-            context["columns"] = _columns(request, tab)
-            fields = field_table(request, tab)
-            context["choices"] = {f["name"]: f["choices"] for f in fields if f["choices"]}
         else:
             context["entries"] = await call(
                 request, "vehicles", "lists", {"kind": tab, "active_only": request.query.get("all") != "1"}
@@ -195,7 +198,9 @@ async def save_record(request: web.Request) -> web.StreamResponse:
     if vclass not in CLASSES:
         return not_in_register(request, vclass)
     await load_tables(request)
-    form = await request.post()
+    form = await _posted(request)
+    if isinstance(form, web.Response):
+        return form
     fields = field_table(request, vclass)
     values = {f["name"]: str(form.get(f["name"], "")).strip() for f in fields}
     record: dict[str, Any] = {}
@@ -249,14 +254,16 @@ async def import_file(request: web.Request) -> web.StreamResponse:
     t = request["t"]
     content: bytes | None = b""
     filename, dry_run = None, False
-    if request.content_type.startswith("multipart/"):
-        reader = await request.multipart()
-        async for part in reader:
-            if part.name == "file" and getattr(part, "filename", None) is not None:
-                filename = part.filename
-                content = await _read_part(part, MAX_IMPORT_BYTES)  # type: ignore[arg-type]
-            elif part.name == "dry_run":
-                dry_run = await _read_part(part, 16) in (b"1", b"on", b"true")  # type: ignore[arg-type]
+    try:
+        if request.content_type.startswith("multipart/"):
+            async for part in await request.multipart():
+                if part.name == "file" and getattr(part, "filename", None) is not None:
+                    filename = part.filename
+                    content = await _read_part(part, MAX_IMPORT_BYTES)  # type: ignore[arg-type]
+                elif part.name == "dry_run":
+                    dry_run = await _read_part(part, 16) in (b"1", b"on", b"true")  # type: ignore[arg-type]
+    except FORM_ERRORS as err:
+        return _unreadable(request, err)
     if content is None:
         text = t("register.import_too_large", mib=MAX_IMPORT_BYTES // 2**20)
         return message_page(request, 413, "register.title", text)
@@ -291,6 +298,20 @@ async def export_file(request: web.Request) -> web.StreamResponse:
     return download(result["content"], result["filename"], result["content_type"])
 
 
+async def _posted(request: web.Request) -> MultiDictProxy[Any] | web.Response:
+    """The form posted, or the page saying why it cannot be read."""
+    try:
+        return await request.post()
+    except FORM_ERRORS as err:
+        return _unreadable(request, err)
+
+
+def _unreadable(request: web.Request, err: Exception) -> web.Response:
+    status = 415 if isinstance(err, LookupError) else 400  # a charset nobody knows: the media type is wrong
+    text = request["t"]("error.unreadable_form", reason=str(err)[:200])
+    return message_page(request, status, "register.title", text)
+
+
 async def _read_part(part: BodyPartReader, limit: int) -> bytes | None:
     """A form part's bytes, or None past `limit`: an upload is not bounded by the app's body limit."""
     chunks, size = [], 0
@@ -316,7 +337,9 @@ async def list_action(request: web.Request) -> web.StreamResponse:
     kind, action = request.match_info["kind"], request.match_info["action"]
     if kind not in LIST_TABS or action not in ("add", "remove"):
         return not_in_register(request, f"{kind}/{action}")
-    form = await request.post()
+    form = await _posted(request)
+    if isinstance(form, web.Response):
+        return form
     data = {k: str(v).strip() for k, v in form.items() if str(v).strip()}
     if kind == "pass" and action == "remove" and "id" in data:
         data = {"id": data["id"]}

@@ -206,10 +206,13 @@ def test_register_filters_and_missing_records(live_hub: LiveHub) -> None:
         "tab=transport&emission_stage=国九",
         "tab=machinery&fleet=%00",
         "tab=transport&page=-5",
-        "tab=transport&q=" + "冀" * 5000,
+        "tab=transport&q=" + "冀" * 800,
     ):
         response = page(live_hub, f"/vehicles?{query}")
         assert response.status_code in (200, 400), (query, response.text[:300])
+    # A search the register refuses (too long a text) shows the form again, its choices and the problem.
+    response = page(live_hub, "/vehicles?tab=transport&q=" + "冀" * 800)
+    assert response.status_code == 400 and "国六" in response.text and 'role="alert"' in response.text
     response = page(live_hub, "/vehicles?tab=nothing")
     assert response.status_code == 404
     response = page(live_hub, "/vehicles/transport/%E5%86%80Z99999")
@@ -297,3 +300,25 @@ def test_the_reports_page_answers_bad_input_with_400_and_the_problem(
     response = page(live_hub, f"/reports?{query}", Role.INSPECTOR)
     assert response.status_code == status, response.text[:300]
     assert ('<div class="error" role="alert">' in response.text) == (status == 400)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "status"),
+    [
+        ("application/x-www-form-urlencoded; charset=xyz", b"plate=%E5%86%80B00001&reason=x", 415),
+        ("application/x-www-form-urlencoded; charset=utf-16", b"plate=x", 400),
+        ("multipart/form-data", b"--zz\r\n", 400),
+        ("multipart/form-data; boundary=zz", b"garbage", 400),
+    ],
+)
+def test_a_form_that_cannot_be_read_is_a_message_page(
+    live_hub: LiveHub, content_type: str, body: bytes, status: int
+) -> None:
+    for path in ("/vehicles/lists/blacklist/add", "/vehicles/transport/save", "/vehicles/transport/import"):
+        if path.endswith("import") and not content_type.startswith("multipart/"):
+            continue  # an import reads only multipart bodies: anything else is "no file chosen"
+        headers = {**live_hub.bearer(Role.OFFICER), "Content-Type": content_type}
+        response = requests.post(f"{live_hub.base}{path}", data=body, headers=headers, timeout=30)
+        assert response.status_code == status, (path, response.text[:300])
+        assert "无法读取提交的表单" in response.text
+    assert live_hub.answers()

@@ -86,14 +86,25 @@ FORM_PATHS = st.sampled_from(
 )  # fmt: skip
 
 
+# None: what the browser sends (urlencoded UTF-8); the others claim what the body is not.
+CONTENT_TYPES = st.sampled_from(
+    [
+        None, None, None, "application/x-www-form-urlencoded; charset=nope",
+        "application/x-www-form-urlencoded; charset=utf-16", "multipart/form-data",
+        "multipart/form-data; boundary=x", "text/plain", "application/json",
+    ]
+)  # fmt: skip
+
+
 def test_register_form_posts_never_fail_the_page(live_hub: LiveHub) -> None:
     @BOUNDED
-    @given(FORM_PATHS, FORM_FIELDS, ROLES)
-    def one_post(path: str, form: dict[str, str], role: Role) -> None:
+    @given(FORM_PATHS, FORM_FIELDS, ROLES, CONTENT_TYPES)
+    def one_post(path: str, form: dict[str, str], role: Role, content_type: str | None) -> None:
+        headers = live_hub.bearer(role) | ({"Content-Type": content_type} if content_type else {})
         response = requests.post(
             f"{live_hub.base}{path}",
             data={k: v.encode("utf-8", "surrogatepass") for k, v in form.items()},
-            headers=live_hub.bearer(role),
+            headers=headers,
             timeout=30,
             allow_redirects=False,
         )
