@@ -85,6 +85,19 @@ PASSAGE_POINTS: tuple[tuple[Point, str], ...] = (
     (Point("decision", "recorded_time", DT), "recorded_at"),
 )
 
+# A lane's last passage as the ledger has it now (corrected plate, joined weight), for the lane's
+# plate, decision and weight variables after a restart.
+LAST_PASSAGE_POINTS: tuple[tuple[Point, str], ...] = (
+    (Point("plate", "text", S), "plate"),
+    (Point("plate", "colour", S), "colour"),
+    (Point("plate", "confidence", D), "confidence"),
+    (Point("plate", "direction", S), "direction"),
+    (Point("plate", "needs_review", B), "needs_review"),
+    (Point("plate", "read_id", S), "read_id"),
+    (Point("weight", "kg", D), "weight_kg"),
+    *PASSAGE_POINTS,
+)
+
 ALERT_POINTS = (
     Point("", "alert_level", S),
     Point("", "alert_response_level", S, "response_level"),
@@ -144,6 +157,30 @@ def read_points(points: Iterable[Point], state: Any | None) -> list[Reading]:
 def read_record(record: Mapping[str, Any]) -> list[Reading]:
     """Readings of a lane's last decision from a ledger passage record."""
     return [_reading(p, record.get(key), None) for p, key in PASSAGE_POINTS]
+
+
+def read_last_passage(record: Mapping[str, Any]) -> list[Reading]:
+    """Readings of a lane's plate, decision and weight from its last passage (fields it lacks: none)."""
+    try:
+        at = convert(record.get("recorded_at"), DT)
+    except (TypeError, ValueError):
+        at = None
+    return [
+        _reading(point, record.get(key), at)
+        for point, key in LAST_PASSAGE_POINTS
+        if record.get(key) is not None
+    ]
+
+
+def lane_standard_points() -> list[Point]:
+    """Every variable a lane has from the start, whether its devices have reported or not."""
+    points = [p for kind in LANE_FIELDS.values() for p in kind]
+    points += [p for p, _ in PASSAGE_POINTS]
+    return list(dict.fromkeys(points))
+
+
+def plant_standard_points() -> list[Point]:
+    return [*ALERT_POINTS, BACKLOG_TOTAL]
 
 
 def _reading(point: Point, raw: Any, at: datetime | None) -> Reading:

@@ -46,6 +46,7 @@ from .mapping import (
     lane_points,
     lanes_in_config,
     plant_points,
+    read_last_passage,
     read_points,
     read_record,
 )
@@ -75,6 +76,7 @@ class OpcUaServer:
         self.namespace_index = 0
         self.certificate_created = False
         self._backlog: dict[str, int] = {}
+        self._passed: set[str] = set()  # lanes with a passage since start: newer than the ledger's last
         self._unsubs: list[Any] = []
 
     @property
@@ -141,6 +143,7 @@ class OpcUaServer:
             self.hub.bus.async_listen(EVENT_STATE_CHANGED, self._async_on_state, event_filter=self._relevant),
             self.hub.bus.async_listen(EVENT_PASSAGE_RECORDED, self._async_on_passage),
         ]
+        await self._async_restore(space)
         for entity_id in self.hub.states.entity_ids():
             if (state := self.hub.states.get(entity_id)) is not None:
                 await self._async_apply(entity_id, state)
@@ -164,6 +167,22 @@ class OpcUaServer:
                 await server.stop()
             except Exception:
                 _LOGGER.exception("Stopping the OPC UA server failed")
+
+    async def _async_restore(self, space: GateSpace) -> None:
+        """Each lane's last passage from the ledger, so a client after a restart reads the last plate,
+        decision and weight; the states swept next (the state machine's) take over where they know."""
+        if not self.hub.services.has_service("ledger", "query"):
+            return
+        for gate, lane in list(space.lanes):
+            query = {"gate": gate, "lane": lane, "sort": "-seq", "page_size": 1}
+            try:
+                found = await self.hub.services.async_call("ledger", "query", query)
+            except Exception as err:  # the variables keep their initial values; the hub starts anyway
+                _LOGGER.warning("OPC UA: last passage of %s.%s not read from the ledger: %s", gate, lane, err)
+                continue
+            lane_id = f"{gate}.{lane}"
+            if found["items"] and lane_id not in self._passed:
+                await space.async_write(lane_id, read_last_passage(found["items"][0]))
 
     # ----- bus -----------------------------------------------------------------------------------
     def _relevant(self, event: Event) -> bool:
@@ -221,6 +240,7 @@ class OpcUaServer:
         if isinstance(gate, str) and isinstance(lane, str) and SLUG.match(gate) and SLUG.match(lane):
             lane_id = await space.async_lane(gate, lane)
             source, name = space.nid(lane_id), lane_id
+            self._passed.add(lane_id)
         try:
             # The event first: it is what SCADA/MES wait for; the variables follow.
             await self.events.async_emit(record, source, name)

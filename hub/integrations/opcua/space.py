@@ -2,8 +2,12 @@
 
 Every node has an explicit string NodeId in our namespace, so SCADA bookmarks survive restarts:
 `<gate>` and `<gate>.<lane>` folders, `<gate>.<lane>.<group>` objects, `<gate>.<lane>.<group>.<field>`
-variables (e.g. `east_gate.in.barrier.position`), and `Plant.<name>` variables. Nodes are made the
-first time something needs them and kept; a variable keeps the type it was made with.
+variables (e.g. `east_gate.in.barrier.position`), and `Plant.<name>` variables. A lane gets all its
+standard variables as soon as it is known (configured lanes at start), the Plant folder its own, each
+with status UncertainInitialValue until a value comes, so a SCADA bookmark never meets
+BadNodeIdUnknown; other variables are made the first time something feeds them. A variable keeps the
+type it was made with, and its last value when its entity's state becomes `unknown` (a restarted
+device that has not reported yet): that is no news, so a client never reads BadWaitingForInitialData.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from datetime import UTC, datetime
 from asyncua import Node, Server, ua
 
 from .const import PLANT_ID, ROOT_ID
-from .mapping import SLUG, LaneIndex, Reading
+from .mapping import SLUG, LaneIndex, Point, Reading, lane_standard_points, plant_standard_points
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -43,6 +47,8 @@ class GateSpace:
         self.root = await self.server.nodes.objects.add_object(self.nid(ROOT_ID), self.qname(ROOT_ID))
         self.plant = await self.root.add_folder(self.nid(PLANT_ID), self.qname(PLANT_ID))
         self._containers.update((ROOT_ID, PLANT_ID))
+        async with self._lock:
+            await self._points(PLANT_ID, plant_standard_points())
         return self.root
 
     def has_lane(self, gate: str, lane: str) -> bool:
@@ -59,6 +65,7 @@ class GateSpace:
         async with self._lock:
             await self._container(ROOT_ID, gate, gate, folder=True)
             await self._container(gate, lane_id, lane, folder=True)
+            await self._points(lane_id, lane_standard_points())
         _LOGGER.debug("OPC UA: lane %s added", lane_id)
         return lane_id
 
@@ -70,6 +77,8 @@ class GateSpace:
             holder = f"{parent_id}.{point.group}" if point.group else parent_id
             var_id = f"{holder}.{point.field}"
             vtype = self._variables.get(var_id)
+            if reading.status == "BadWaitingForInitialData" and vtype is not None:
+                continue  # `unknown` is no news: the last value stays
             if vtype is None:
                 async with self._lock:
                     if point.group:
@@ -78,6 +87,8 @@ class GateSpace:
             if vtype is not point.vtype:
                 _LOGGER.warning("OPC UA: %s is %s, not %s; not written", var_id, vtype.name, point.vtype.name)
                 continue
+            if reading.status == "BadWaitingForInitialData":
+                continue  # the new variable holds its initial value
             ok = reading.status == "Good"
             value = ua.DataValue(
                 ua.Variant(reading.value if ok else None, vtype if ok else ua.VariantType.Null),
@@ -86,6 +97,13 @@ class GateSpace:
                 ServerTimestamp=now,
             )
             await self.server.write_attribute_value(self.nid(var_id), value)
+
+    async def _points(self, parent_id: str, points: Iterable[Point]) -> None:
+        for point in points:
+            holder = f"{parent_id}.{point.group}" if point.group else parent_id
+            if point.group:
+                await self._container(parent_id, holder, point.group, folder=False)
+            await self._variable(holder, f"{holder}.{point.field}", point.field, point.vtype)
 
     async def _container(self, parent_id: str, node_id: str, name: str, *, folder: bool) -> None:
         if node_id in self._containers:
@@ -101,8 +119,11 @@ class GateSpace:
         if (known := self._variables.get(var_id)) is not None:
             return known
         parent = self.server.get_node(self.nid(holder))
-        await parent.add_variable(
-            self.nid(var_id), self.qname(name), ua.get_default_value(vtype), varianttype=vtype
+        default = ua.get_default_value(vtype)
+        await parent.add_variable(self.nid(var_id), self.qname(name), default, varianttype=vtype)
+        initial = ua.DataValue(
+            ua.Variant(default, vtype), StatusCode=ua.StatusCode(ua.StatusCodes.UncertainInitialValue)
         )
+        await self.server.write_attribute_value(self.nid(var_id), initial)
         self._variables[var_id] = vtype
         return vtype
