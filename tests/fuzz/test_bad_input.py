@@ -7,6 +7,7 @@ during which a web handler logged a traceback.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import aiohttp
@@ -14,7 +15,7 @@ import pytest
 import requests
 
 from hub.core.auth import Role
-from tests.fuzz.conftest import PASSWORDS, LiveHub
+from tests.fuzz.conftest import PASSWORDS, LiveHub, tracebacks
 
 DEEP = "[" * 100_000 + "]" * 100_000
 JSON = {"Content-Type": "application/json"}
@@ -322,3 +323,14 @@ def test_a_form_that_cannot_be_read_is_a_message_page(
         assert response.status_code == status, (path, response.text[:300])
         assert "无法读取提交的表单" in response.text
     assert live_hub.answers()
+
+
+def test_the_traceback_check_sees_a_handler_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    """The suite's own check: a handler's traceback in the log is found (and cleared, this once)."""
+    try:
+        raise RuntimeError("a handler failed")
+    except RuntimeError:
+        logging.getLogger("aiohttp.server").exception("Error handling request from 127.0.0.1")
+    logging.getLogger("hub.ui.api").warning("a refusal, logged without a traceback")
+    assert tracebacks(caplog.get_records("call")) == ["aiohttp.server: Error handling request from 127.0.0.1"]
+    caplog.clear()
