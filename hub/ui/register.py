@@ -304,6 +304,9 @@ async def _posted(request: web.Request) -> MultiDictProxy[Any] | web.Response:
         return await request.post()
     except FORM_ERRORS as err:
         return _unreadable(request, err)
+    except web.HTTPRequestEntityTooLarge as err:
+        text = request["t"]("error.unreadable_form", reason=err.text or "too large")
+        return message_page(request, 413, "register.title", text)
 
 
 def _unreadable(request: web.Request, err: Exception) -> web.Response:

@@ -334,3 +334,33 @@ def test_the_traceback_check_sees_a_handler_traceback(caplog: pytest.LogCaptureF
     logging.getLogger("hub.ui.api").warning("a refusal, logged without a traceback")
     assert tracebacks(caplog.get_records("call")) == ["aiohttp.server: Error handling request from 127.0.0.1"]
     caplog.clear()
+
+
+def test_bodies_past_the_application_limit_are_413_with_a_reason(live_hub: LiveHub) -> None:
+    big = b"x" * (17 * 1024 * 1024)  # the app takes 16 MiB (a register import as base64)
+    response = post(
+        live_hub, "/api/services/vehicles/import", data=b'{"content": "' + big + b'"}', headers=JSON
+    )
+    refused(response, 413, "too_large")
+    form = b"plate=B&reason=" + big
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    response = post(live_hub, "/vehicles/lists/blacklist/add", Role.OFFICER, data=form, headers=headers)
+    assert response.status_code == 413 and "无法读取提交的表单" in response.text
+
+    async def over_websocket() -> tuple[int | None, dict[str, Any]]:
+        async with aiohttp.ClientSession() as session:
+            async with session.ws_connect(
+                f"{live_hub.base}/api/websocket", headers=live_hub.bearer(Role.GUARD)
+            ) as ws:
+                await ws.receive_json(timeout=10)
+                await ws.send_str('{"type": "ping", "pad": "' + "x" * 100_000 + '"}')
+                await ws.receive(timeout=10)
+                closed = ws.close_code
+            async with session.ws_connect(
+                f"{live_hub.base}/api/websocket", headers=live_hub.bearer(Role.GUARD)
+            ) as ws:
+                return closed, await ws.receive_json(timeout=10)
+
+    close_code, hello = asyncio.run(over_websocket())
+    assert close_code == 1009 and hello["type"] == "hello"  # 1009: message too big
+    assert live_hub.answers()
