@@ -12,6 +12,7 @@ from hub.util.plate import normalise_plate, validate_plate
 from .codes import COLOUR_LABELS, FUEL_LABELS, STAGE_LABELS, WHITELIST_LABELS, CodeError, bool_label, clean
 from .codes import parse_colour as _parse_colour
 from .fields import FIELDS, FieldSpec, VehicleClass, fold_header, header_index
+from .pacing import breathing
 from .tabular import HEADER_SEARCH_ROWS, Row, TableError, detect_format, read_table
 from .validate import RecordError, Rules, control_problem, is_empty, parse_date, validate_record
 
@@ -93,7 +94,7 @@ def parse_register_records(
     index = header_index(vclass)
     specs = {s.name: s for s in FIELDS[vclass]}
     result = ParsedFile()
-    for number, given in enumerate(records, start=1):
+    for number, given in breathing(enumerate(records, start=1)):  # runs in a thread beside the gate
         if not isinstance(given, Mapping):
             result.fail(number, f"不是记录 not a record (field: value object): {str(given)[:80]!r}")
             continue

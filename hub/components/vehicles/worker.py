@@ -4,8 +4,8 @@ A spreadsheet is a zip of XML that a few megabytes can inflate to gigabytes; the
 refuse what declares itself too big, and this process boundary catches what lies: the worker gets an
 address-space limit (RLIMIT_AS), so a bomb that slips past the checks ends the worker, never the hub,
 and whatever the worker allocated goes back to the system when it exits. A CPU-time limit ends a file
-that would keep it busy for ever. The hub's event loop never
-parses: it only takes the result back, in slices, so lanes keep deciding during a big import.
+that would keep it busy for ever. The hub's event loop never parses: it only takes the result back, in
+slices, so lanes keep deciding during a big import.
 """
 
 from __future__ import annotations
@@ -31,11 +31,16 @@ def _limit(limit_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
 
 
-def _run(func: Callable[..., ParsedFile], args: tuple[Any, ...]) -> tuple[bytes, list[bytes]]:
-    """In the worker: the parse, its items pickled in slices so that the hub can take them back in turns."""
+def _run(func: Callable[..., ParsedFile], args: tuple[Any, ...]) -> tuple[bytes, list[bytes], list[bytes]]:
+    """In the worker: the parse, its rows pickled in slices so that the hub can take them back in turns."""
     parsed = func(*args)
-    items, parsed.items = parsed.items, []
-    return pickle.dumps(parsed), [pickle.dumps(items[i : i + SLICE]) for i in range(0, len(items), SLICE)]
+    items, errors = parsed.items, parsed.errors
+    parsed.items, parsed.errors = [], []
+    return pickle.dumps(parsed), _sliced(items), _sliced(errors)
+
+
+def _sliced(rows: list[Any]) -> list[bytes]:
+    return [pickle.dumps(rows[i : i + SLICE]) for i in range(0, len(rows), SLICE)]
 
 
 def _too_big(memory_mb: int) -> TableError:
@@ -56,14 +61,15 @@ async def async_parse_isolated(memory_mb: int, func: Callable[..., ParsedFile], 
         initargs=(memory_mb * 1024 * 1024,),
     )
     try:
-        head, slices = await loop.run_in_executor(executor, _run, func, args)
+        head, items, errors = await loop.run_in_executor(executor, _run, func, args)
     except (BrokenProcessPool, MemoryError):
         raise _too_big(memory_mb) from None
     finally:
         # The worker has exited or is told to: waiting for it would only block.
         executor.shutdown(wait=False, cancel_futures=True)
     parsed: ParsedFile = pickle.loads(head)
-    for blob in slices:
-        parsed.items.extend(pickle.loads(blob))
-        await asyncio.sleep(0)
+    for rows, blobs in ((parsed.items, items), (parsed.errors, errors)):
+        for blob in blobs:
+            rows.extend(pickle.loads(blob))
+            await asyncio.sleep(0)
     return parsed
