@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import requests
 
@@ -92,6 +93,13 @@ def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(START_SECONDS)
         loop.close()
+
+
+async def feed_answer(ws: aiohttp.ClientWebSocketResponse, timeout: float = 10.0) -> dict[str, Any]:
+    """The live feed's next answer to the client, past the events the hub broadcasts meanwhile."""
+    while (message := await ws.receive_json(timeout=timeout))["type"] == "event":
+        pass
+    return message
 
 
 def _token(base: str, role: Role) -> str:

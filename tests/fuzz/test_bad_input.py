@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from hub.core.auth import Role
-from tests.fuzz.conftest import PASSWORDS, LiveHub, tracebacks
+from tests.fuzz.conftest import PASSWORDS, LiveHub, feed_answer, tracebacks
 
 DEEP = "[" * 100_000 + "]" * 100_000
 JSON = {"Content-Type": "application/json"}
@@ -53,11 +53,11 @@ def test_deeply_nested_json_is_refused_at_every_door(live_hub: LiveHub) -> None:
             aiohttp.ClientSession() as session,
             session.ws_connect(f"{live_hub.base}/api/websocket", headers=live_hub.bearer(Role.GUARD)) as ws,
         ):
-            hello = await ws.receive_json(timeout=10)
+            hello = await feed_answer(ws)
             await ws.send_str("[" * 30_000 + "]" * 30_000)
-            error = await ws.receive_json(timeout=10)
+            error = await feed_answer(ws)
             await ws.send_str('{"type": "ping"}')
-            return [hello, error, await ws.receive_json(timeout=10)]
+            return [hello, error, await feed_answer(ws)]
 
     hello, error, pong = asyncio.run(over_websocket())
     assert hello["type"] == "hello" and pong == {"type": "pong"}
@@ -352,14 +352,14 @@ def test_bodies_past_the_application_limit_are_413_with_a_reason(live_hub: LiveH
             async with session.ws_connect(
                 f"{live_hub.base}/api/websocket", headers=live_hub.bearer(Role.GUARD)
             ) as ws:
-                await ws.receive_json(timeout=10)
+                await feed_answer(ws)
                 await ws.send_str('{"type": "ping", "pad": "' + "x" * 100_000 + '"}')
                 await ws.receive(timeout=10)
                 closed = ws.close_code
             async with session.ws_connect(
                 f"{live_hub.base}/api/websocket", headers=live_hub.bearer(Role.GUARD)
             ) as ws:
-                return closed, await ws.receive_json(timeout=10)
+                return closed, await feed_answer(ws)
 
     close_code, hello = asyncio.run(over_websocket())
     assert close_code == 1009 and hello["type"] == "hello"  # 1009: message too big

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hub.core.auth import Role
-from tests.fuzz.conftest import LiveHub
+from tests.fuzz.conftest import LiveHub, feed_answer
 
 # Services the fuzzer must not call: each would change the suite's world rather than test a door.
 # A backup copies the whole database and photo store to disk per call; prune deletes by retention.
@@ -140,13 +140,13 @@ def test_hostile_live_feed_messages_are_answered_and_the_feed_stays(live_hub: Li
                 aiohttp.ClientSession() as http,
                 http.ws_connect(f"{live_hub.base}/api/websocket", headers=live_hub.bearer(Role.GUARD)) as ws,
             ):
-                assert (await ws.receive_json(timeout=10))["type"] == "hello"
+                assert (await feed_answer(ws))["type"] == "hello"
                 for message in messages:
                     await ws.send_str(message.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
-                    answer = await ws.receive_json(timeout=10)
+                    answer = await feed_answer(ws)
                     assert answer["type"] in ("error", "pong", "subscribed"), answer
                 await ws.send_str('{"type": "ping"}')
-                assert await ws.receive_json(timeout=10) == {"type": "pong"}
+                assert await feed_answer(ws) == {"type": "pong"}
 
         asyncio.run(session())
 
