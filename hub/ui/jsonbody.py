@@ -8,6 +8,7 @@ all), a body in a charset nobody decodes. Each is refused here with a reason, be
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from typing import Any
@@ -18,6 +19,7 @@ MAX_DEPTH = 32  # the deepest service data (an import's rows, a followup's detai
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # what a database column holds
 JSON_TYPES = ("application/json",)
 UTF8 = ("utf-8", "utf8")
+PARSE_ON_LOOP_CHARS = 256 * 1024  # about a millisecond's parsing; longer (an import) goes to a thread
 
 
 class BadJson(Exception):
@@ -95,4 +97,6 @@ async def read_json(request: web.Request, max_bytes: int | None = None) -> Any:
         text = body.decode("utf-8")
     except UnicodeDecodeError as err:
         raise BadJson(400, "invalid_json", f"the body is not UTF-8: {err}") from None
+    if len(text) > PARSE_ON_LOOP_CHARS:  # a register import's megabytes would hold the gate's loop
+        return await asyncio.get_running_loop().run_in_executor(None, parse_json, text)
     return parse_json(text)

@@ -364,3 +364,18 @@ def test_bodies_past_the_application_limit_are_413_with_a_reason(live_hub: LiveH
     close_code, hello = asyncio.run(over_websocket())
     assert close_code == 1009 and hello["type"] == "hello"  # 1009: message too big
     assert live_hub.answers()
+
+
+def test_long_bodies_are_held_to_the_same_rules(live_hub: LiveHub) -> None:
+    """Bodies past 256 KiB are parsed off the loop, under the same limits."""
+    padding = "冀" * 200_000
+    deep = '{"plate": "' + padding + '", "x": ' + "[" * 5000 + "]" * 5000 + "}"
+    refused(
+        post(live_hub, "/api/services/ledger/query", data=deep.encode(), headers=JSON), 400, "invalid_json"
+    )
+    huge = '{"plate": "' + padding + '", "page": 18446744073709551616}'
+    refused(
+        post(live_hub, "/api/services/ledger/query", data=huge.encode(), headers=JSON), 400, "invalid_json"
+    )
+    body = refused(post(live_hub, "/api/services/ledger/query", json={"plate": padding}), 400, "invalid_data")
+    assert [f["field"] for f in body["fields"]] == ["plate"]
