@@ -19,7 +19,7 @@ MAX_DEPTH = 32  # the deepest service data (an import's rows, a followup's detai
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # what a database column holds
 JSON_TYPES = ("application/json",)
 UTF8 = ("utf-8", "utf8")
-PARSE_ON_LOOP_CHARS = 256 * 1024  # about a millisecond's parsing; longer (an import) goes to a thread
+PARSE_ON_LOOP_CHARS = 64 * 1024  # at most ~3 ms of parsing on the loop; longer (an import) in a thread
 
 
 class BadJson(Exception):

@@ -367,7 +367,7 @@ def test_bodies_past_the_application_limit_are_413_with_a_reason(live_hub: LiveH
 
 
 def test_long_bodies_are_held_to_the_same_rules(live_hub: LiveHub) -> None:
-    """Bodies past 256 KiB are parsed off the loop, under the same limits."""
+    """Bodies past 64 KiB are parsed off the loop, under the same limits."""
     padding = "冀" * 200_000
     deep = '{"plate": "' + padding + '", "x": ' + "[" * 5000 + "]" * 5000 + "}"
     refused(
