@@ -48,7 +48,7 @@ from .transfer import (
     parse_register_records,
 )
 from .validate import RecordError
-from .worker import async_parse_isolated
+from .worker import async_parse_file
 
 WRITERS = {Role.OFFICER}
 READERS = {Role.GUARD, Role.INSPECTOR, Role.OFFICER}
@@ -133,16 +133,17 @@ async def async_parse_import(
         return await register.hub.async_add_executor_job(parse_register_records, vclass, records, rules)
     assert content is not None
     memory, max_rows = register.config.import_memory_mb, register.config.max_import_rows
-    return await async_parse_isolated(
-        memory, parse_register_file, vclass, content, name, fmt, max_rows, rules
+    return await async_parse_file(
+        register.hub, memory, content, parse_register_file, vclass, content, name, fmt, max_rows, rules
     )
 
 
 async def async_parse_blacklist(register: Register, content: bytes, fmt: str) -> ParsedFile:
     limits, tz = register.config, register.hub.clock.tz
-    return await async_parse_isolated(
-        limits.import_memory_mb, parse_blacklist_file, content, fmt, limits.max_import_rows, tz
-    )
+    return await async_parse_file(
+        register.hub, limits.import_memory_mb, content, parse_blacklist_file, content, fmt,
+        limits.max_import_rows, tz,
+    )  # fmt: skip
 
 
 def register_services(hub: Hub, register: Register) -> None:

@@ -85,6 +85,17 @@ def check_xlsx(content: bytes) -> None:
             )
 
 
+def inflated_size(content: bytes) -> int:
+    """What a file amounts to once unzipped, as it declares (CSV or not a zip: its own size)."""
+    if not content.startswith(XLSX_MAGIC):
+        return len(content)
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return sum(p.file_size for p in archive.infolist())
+    except (zipfile.BadZipFile, ValueError):
+        return len(content)
+
+
 def _read_xlsx(content: bytes, max_rows: int) -> list[Row]:
     from openpyxl import load_workbook
 

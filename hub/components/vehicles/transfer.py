@@ -66,7 +66,7 @@ def parse_register_rows(vclass: VehicleClass, rows: Sequence[Row], rules: Rules)
     if missing:
         raise TableError(f"缺少必填列 missing required columns: {', '.join(missing)}")
     specs = {s.name: s for s in FIELDS[vclass]}
-    for number, cells in rows[position + 1 :]:
+    for number, cells in breathing(rows[position + 1 :]):  # a small file is read in a thread
         raw = {name: cells[col] for col, name in enumerate(mapping) if name is not None and col < len(cells)}
         try:
             result.items.append((number, validate_record(vclass, raw, rules)))

@@ -19,11 +19,12 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from .tabular import TableError
+from .tabular import TableError, inflated_size
 from .transfer import ParsedFile
 
 SLICE = 200  # records unpickled per turn of the event loop (about a millisecond)
 CPU_SECONDS = 600  # 100,000 rows of .xlsx take about 30 s of CPU
+SMALL_FILE_BYTES = 1024 * 1024  # a file that stays below this unzipped is read in a thread instead
 
 
 def _limit(limit_bytes: int) -> None:
@@ -48,6 +49,19 @@ def _too_big(memory_mb: int) -> TableError:
         f"文件解析超出内存或时间限制 reading the file needs more than {memory_mb} MiB "
         f"or {CPU_SECONDS} s; it is damaged or built to exhaust the hub. Save it again from Excel or split it"
     )
+
+
+async def async_parse_file(
+    hub: Any, memory_mb: int, content: bytes, func: Callable[..., ParsedFile], *args: Any
+) -> ParsedFile:
+    """`func(*args)` reading `content`: in the worker, or for a small file (a few hundred rows, which
+    cannot exhaust memory) in a thread, sparing the worker's start (about a second)."""
+    small = len(content) <= SMALL_FILE_BYTES and (
+        await hub.async_add_executor_job(inflated_size, content) <= SMALL_FILE_BYTES
+    )
+    if small:
+        return await hub.async_add_executor_job(func, *args)
+    return await async_parse_isolated(memory_mb, func, *args)
 
 
 async def async_parse_isolated(memory_mb: int, func: Callable[..., ParsedFile], *args: Any) -> ParsedFile:
