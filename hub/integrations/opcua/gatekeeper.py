@@ -14,8 +14,12 @@ vendors' clients:
   specification says (Part 4, 5.13.6).
 - A request on a connection without a session, with another session's token, or for a closed session
   gets BadSessionIdInvalid (not BadUserAccessDenied, which clients take as final); a request naming a
-  subscription of another session gets BadSubscriptionIdInvalid (the subscription ids restart at the
-  same number after a restart, so a reconnecting client names the new ids of other clients).
+  subscription of another session gets BadSubscriptionIdInvalid, and TransferSubscriptions moves only
+  subscriptions of the same hub user (Part 4, 5.13.7), rebinding both of asyncua's publish callbacks.
+- asyncua numbers sessions' authentication tokens 1000, 1001 ... and subscriptions 78, 79 ... afresh at
+  every start: a client reconnecting after a restart named another client's new session or
+  subscription (and took it over). Tokens here are random GUIDs, subscription ids start at a random
+  number.
 
 The connection's facts (address, security mode, certificate thumbprint, application URI) are left in a
 context variable for the request being handled, so the login check can put them in the audit log.
@@ -25,6 +29,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
+import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -51,6 +57,7 @@ CLOSE_SESSION = ua.NodeId(ua.ObjectIds.CloseSessionRequest_Encoding_DefaultBinar
 REPUBLISH = ua.NodeId(ua.ObjectIds.RepublishRequest_Encoding_DefaultBinary)
 DELETE_SUBSCRIPTIONS = ua.NodeId(ua.ObjectIds.DeleteSubscriptionsRequest_Encoding_DefaultBinary)
 SET_PUBLISHING_MODE = ua.NodeId(ua.ObjectIds.SetPublishingModeRequest_Encoding_DefaultBinary)
+TRANSFER_SUBSCRIPTIONS = ua.NodeId(ua.ObjectIds.TransferSubscriptionsRequest_Encoding_DefaultBinary)
 # Requests that name one subscription, and how to read their parameters.
 ONE_SUBSCRIPTION: dict[ua.NodeId, type] = {
     next(iter(_ids(name))): getattr(ua, f"{name}Parameters")
@@ -137,6 +144,8 @@ class GuardedProcessor(UaProcessor):
                     raise ServiceError(ua.StatusCodes.BadSubscriptionIdInvalid)
             elif typeid in (DELETE_SUBSCRIPTIONS, SET_PUBLISHING_MODE):
                 return await self._for_own_subscriptions(typeid, requesthdr, seqhdr, body)
+            elif typeid == TRANSFER_SUBSCRIPTIONS:
+                return self._transfer(requesthdr, seqhdr, body)
         return await super()._process_message(typeid, requesthdr, seqhdr, body)
 
     def _check_session(self, requesthdr: Any) -> None:
@@ -190,6 +199,33 @@ class GuardedProcessor(UaProcessor):
         return True
 
 
+    def _transfer(self, requesthdr: Any, seqhdr: Any, body: Any) -> bool:
+        """TransferSubscriptions: only a subscription of a session signed in as the same hub user."""
+        assert self.session is not None
+        params = struct_from_binary(ua.TransferSubscriptionsParameters, body)
+        service = self.iserver.subscription_service
+        me = getattr(self.session.user, "user_id", None)
+        owners = {s.session_id: s.user for s in self.iserver._external_sessions.values()}
+        results = []
+        for sub_id in params.SubscriptionIds:
+            result = ua.TransferResult()
+            sub = service.subscriptions.get(int(sub_id))
+            if sub is None:
+                result.StatusCode = ua.StatusCode(ua.StatusCodes.BadSubscriptionIdInvalid)
+            elif me is None or getattr(owners.get(sub.session_id), "user_id", None) != me:
+                result.StatusCode = ua.StatusCode(ua.StatusCodes.BadUserAccessDenied)
+            else:
+                sub.session_id = self.session.session_id
+                sub.pub_result_callback = self.forward_publish_response
+                sub.pub_request_callback = self.get_publish_request
+                result.AvailableSequenceNumbers = sorted(sub._not_acknowledged_results)
+            results.append(result)
+        response = ua.TransferSubscriptionsResponse()
+        response.Parameters.Results = results
+        self.send_response(requesthdr.RequestHandle, seqhdr, response)
+        return True
+
+
 def _name(typeid: ua.NodeId) -> str:
     for name, value in vars(ua.ObjectIds).items():
         if value == typeid.Identifier and name.endswith("_Encoding_DefaultBinary"):
@@ -225,11 +261,24 @@ class GuardedServer(Server):
     def __init__(self, rules: Rules, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.rules = rules
+        iserver = self.iserver
+        numbered_session = iserver.create_session
+
+        def create_session(*args: Any, **kwargs: Any) -> Any:
+            session = numbered_session(*args, **kwargs)
+            if session.external:  # a secret token, not the next number
+                iserver.unregister_external_session(session)
+                session.auth_token = ua.NodeId(uuid.uuid4())
+                iserver.register_external_session(session)
+            return session
+
+        iserver.create_session = create_session  # type: ignore[method-assign]
 
     async def start(self) -> None:
         # asyncua's Server.start, with our BinaryServer.
         await self._setup_server_nodes()
         await self.iserver.start()
+        self.iserver.subscription_service._sub_id_counter = 1000 + secrets.randbelow(2**30)
         try:
             host, port = self._get_bind_socket_info()
             self.bserver = _GuardedBinaryServer(self.iserver, host, port, self.limits)  # type: ignore[arg-type]

@@ -247,6 +247,28 @@ async def test_unknown_session_subscription_or_message_get_their_status_codes(op
         assert await (await node(other, "east_gate.in.barrier.position")).read_value() == "closed"
 
 
+async def test_session_tokens_are_secret_and_subscriptions_move_only_to_the_same_user(
+    opcua_hub, connect
+) -> None:
+    hub = await opcua_hub()
+    async with (
+        connect(hub, "inspector1") as owner,
+        connect(hub, "guard1") as stranger,
+        connect(hub, "inspector1") as same_user,
+    ):
+        # asyncua numbered them 1000, 1001 ...: the next client's token was guessable.
+        tokens = [c.uaclient.protocol.authentication_token for c in (owner, stranger, same_user)]
+        assert {t.NodeIdType for t in tokens} == {ua.NodeIdType.Guid} and len(set(tokens)) == 3
+        sub = await owner.create_subscription(50, None)
+
+        async def transfer(who: Client) -> ua.StatusCode:
+            params = ua.TransferSubscriptionsParameters(SubscriptionIds=[sub.subscription_id])
+            return (await who.uaclient.transfer_subscriptions(params))[0].StatusCode
+
+        assert (await transfer(stranger)).value == ua.StatusCodes.BadUserAccessDenied
+        assert (await transfer(same_user)).is_good()  # the same person's new session takes it over
+
+
 class EventQueue:
     def __init__(self) -> None:
         self.queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -274,6 +296,7 @@ async def test_asyncua_client_reconnects_after_a_hub_restart_and_gets_events(
         await hub.services.async_call("ledger", "record_passage", passage(1))
         assert (await asyncio.wait_for(events.queue.get(), 5)).Plate == "冀B00001"
 
+        old_id = sub.subscription_id
         text, config_dir = restart_yaml(hub), hub.config_dir
         await hub.async_stop()
         again = await make_hub(text, config_dir=config_dir)  # same port, same data directory
@@ -283,6 +306,10 @@ async def test_asyncua_client_reconnects_after_a_hub_restart_and_gets_events(
             return (await asyncio.wait_for(events.queue.get(), 1.0)).Plate
 
         assert await receives_passages(again, next_text, within=10.0)
+        # The old subscription's id means nothing to the restarted hub (asyncua began at 78 each time).
+        params = ua.TransferSubscriptionsParameters(SubscriptionIds=[old_id])
+        transferred = await client.uaclient.transfer_subscriptions(params)
+        assert transferred[0].StatusCode.value == ua.StatusCodes.BadSubscriptionIdInvalid
     finally:
         logging.getLogger("asyncua").setLevel(logging.WARNING)
         await client.disconnect()
