@@ -16,7 +16,7 @@ from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, field_validator
 
 from hub.core import Hub, ServiceCall, ServiceValidationError
 from hub.core.gate import Slug, lanes_in_states
-from hub.util.images import photo_problem
+from hub.util.images import NotAPhoto, check_photo
 from hub.util.plate import normalise_plate, validate_plate
 
 from .const import DOMAIN, MAX_IMAGE_BYTES
@@ -58,8 +58,10 @@ class ManualPassage(BaseModel):
     def _photo(cls, value: bytes) -> bytes:
         if len(value) > MAX_IMAGE_BYTES:
             raise ValueError(f"a photo of at most {MAX_IMAGE_BYTES // 1024 // 1024} MiB is expected")
-        if problem := photo_problem(value):
-            raise ValueError(problem)
+        try:
+            check_photo("the photo", value)
+        except NotAPhoto as err:
+            raise ValueError(str(err)) from None
         return value
 
 

@@ -25,12 +25,12 @@ from typing import Any
 
 from aiohttp import web
 
+from hub.util.images import NotAPhoto, check_photo
 from hub.util.plate import PlateColour, normalise_plate, validate_plate
 
 from .allowance import PushAllowance
 from .camera import AnprCamera
 from .frames import FrameDropped
-from .images import NotAPhoto, check_photo
 from .lane import PlateRead
 
 _LOGGER = logging.getLogger(__name__)
@@ -134,7 +134,12 @@ async def read_payload(request: web.Request) -> PushPayload:
             raise PushError("JSON body must be an object")
         fields = body
     elif request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        post = await request.post()
+        try:
+            post = await request.post()
+        except LookupError:  # a charset Python does not know
+            raise PushError(f"unknown charset {request.charset!r}; send UTF-8", 415) from None
+        except (ValueError, UnicodeDecodeError) as err:  # a broken form body
+            raise PushError(f"the form cannot be read: {err}") from None
         for key, value in post.items():
             fields[key] = value.file.read() if isinstance(value, web.FileField) else value
     else:

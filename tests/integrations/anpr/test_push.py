@@ -99,6 +99,9 @@ async def test_multipart_push_and_repeat_reads_merge(plant, clock) -> None:
     assert reads[0].data["images"] == {"scene": photo(0)}
 
 
+FORM = "application/x-www-form-urlencoded"
+
+
 @pytest.mark.parametrize(
     ("kwargs", "path", "status", "reason"),
     [
@@ -119,6 +122,12 @@ async def test_multipart_push_and_repeat_reads_merge(plant, clock) -> None:
         ),
         ({"json": {"plate": "冀B12345"}}, "north_gate_in", 404, "no push camera"),
         ({"data": b"x" * (25 * 1024 * 1024), "headers": AS_JSON}, "east_gate_in", 413, ""),
+        (
+            {"data": b"plate=x", "headers": {"Content-Type": f"{FORM}; charset=xx"}},
+            "east_gate_in",
+            415,
+            "unknown charset",
+        ),
     ],
 )
 async def test_bad_pushes_are_refused_with_a_reason_and_nothing_is_read(
