@@ -6,7 +6,8 @@ folder (alert level, today's counts, upload backlog), `GatePassageEventType` eve
 recorded passage, and the methods OpenBarrier, SpecialRelease and SetAlertLevel, which call the
 hub's services as the signed-in user. Users are the hub's users; anonymous access is off unless
 configured; Basic256Sha256 Sign and SignAndEncrypt with a certificate made on first start under
-`<data_dir>/opcua/`; the None policy only with `allow_none_policy: true`.
+`<data_dir>/opcua/`, clients' certificates from the trust list `<data_dir>/opcua/pki/` (`ecogate opcua
+trust`); an unsecured (None) channel is answered discovery only (gatekeeper.py, docs/opcua.md).
 
 Client: `clients:` lists plant servers and the tags to read as `sensor.<key>` / `binary_sensor.<key>`.
 """
