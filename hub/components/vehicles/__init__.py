@@ -2,7 +2,8 @@
 machinery, with the blacklist, temporary passes, whitelists and every change kept as history.
 
 `vehicles.lookup` answers from memory (the policy calls it on every plate read); all writes go through
-the services, are committed with their history in one transaction, and fire `register_changed`.
+the services, are committed with their history (a big import in several short transactions), and fire
+`register_changed`.
 """
 
 from __future__ import annotations

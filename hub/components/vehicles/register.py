@@ -1,7 +1,7 @@
 """The register at run time: the in-memory index, and every write (records and lists) with its history.
 
-A write is planned against the index, committed in one short transaction together with its history rows,
-then applied to the index and announced (`register_changed`). Writes are serialised by one lock; lookups
+A write is planned against the index, committed in short transactions (COMMIT_CHUNK changes each) together
+with its history rows, then applied to the index and announced (`register_changed`). Writes are serialised by one lock; lookups
 never wait for it. The history table doubles as a change feed: a running hub reads the rows that another
 process (the `ecogate vehicles` command) wrote and brings its index up to date within `sync_seconds`.
 """
@@ -39,6 +39,7 @@ from .validate import RecordError, Rules, codes_of, record_key, validate_record
 _LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")
 INLINE_CHANGES = 200  # more changes than this are planned and prepared in the executor
+COMMIT_CHUNK = 2000  # changes a transaction: ~50-100 ms of the database's one writer
 SYNC_CHUNK = 100  # history rows of another process loaded at a time (ORM objects are built on the loop)
 CLASSES = tuple(c.value for c in VehicleClass)
 LIST_KINDS = (KIND_BLACKLIST, KIND_PASS)
@@ -203,7 +204,7 @@ class Register:
     async def async_import(
         self, vclass: VehicleClass, parsed: ParsedFile, actor: Actor, *, dry_run: bool = False
     ) -> dict[str, Any]:
-        """Commit the valid rows of a parsed file in one transaction; the report names every bad row."""
+        """Commit the valid rows of a parsed file (`async_commit`); the report names every bad row."""
         total = len(parsed.items) + len(parsed.errors)
         async with self.lock:
             changes = await self._off_loop(
@@ -277,10 +278,27 @@ class Register:
 
     # ----- the transaction ----------------------------------------------------------------------------
     async def async_commit(self, changes: list[Change], actor: Actor) -> None:
-        """Write planned changes and their history in one transaction; the caller holds `lock`."""
+        """Write planned changes and their history; the caller holds `lock`.
+
+        Every change was validated and planned before the first is written. They are written in
+        transactions of COMMIT_CHUNK: the ledger shares the database's one writer, and a passage's
+        commit (which the barrier waits for) must not wait seconds behind a 100,000-row import. Should a
+        later chunk fail (a full disk), the error says how many changes were written before it; importing
+        the same file again finishes the job, since unchanged records are left alone.
+        """
+        now = self.hub.now()
+        for start in range(0, len(changes), COMMIT_CHUNK):
+            try:
+                await self._async_commit_chunk(changes[start : start + COMMIT_CHUNK], actor, now)
+            except HubError as err:
+                if not start:
+                    raise
+                written = f"{start} of {len(changes)} changes were written before this"
+                raise HubError(f"{err} — {written}") from None
+
+    async def _async_commit_chunk(self, changes: list[Change], actor: Actor, now: datetime) -> None:
         if not changes:
             return
-        now = self.hub.now()
         ts = int(now.timestamp())
         at = now.isoformat(timespec="seconds")
         username = None

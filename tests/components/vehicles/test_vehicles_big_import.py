@@ -13,6 +13,8 @@ import gc
 import io
 from typing import Any
 
+from hub.components.vehicles.const import EVENT_REGISTER_CHANGED
+from tests.components.ledger.conftest import passage
 from tests.components.vehicles.conftest import call, transport
 from tests.components.vehicles.test_vehicles_hostile import TRANSPORT_NAMES, transport_headers
 
@@ -58,3 +60,20 @@ async def test_no_full_garbage_collection_runs_during_a_big_import(vehicles_hub)
     assert answered and (await call(hub, "lookup", {"plate": f"冀B{ROWS:05d}"}))["registered"]
     # the collector is back on afterwards
     assert gc.isenabled()
+
+
+async def test_a_passage_commits_while_a_big_import_is_still_being_written(make_hub) -> None:
+    # Found: the import wrote all its rows in one transaction; the ledger shares the database's one
+    # writer, so a passage (and its barrier) waited 4-13 s behind a 100,000-row import.
+    hub = await make_hub("hub:\n  name: 导入测试\nvehicles:\nledger:\n")
+    rows = [transport(n) for n in range(1, 10_001)]
+    first_written = hub.bus.async_wait_for(EVENT_REGISTER_CHANGED, lambda _e: True, 60)
+    importing = asyncio.create_task(call(hub, "import", {"class": "transport", "records": rows}))
+    await first_written
+    await hub.services.async_call("ledger", "record_passage", passage(1))
+    _, written = await hub.db.connection.execute_query("SELECT count(*) FROM vehicle")
+    assert written[0][0] < len(rows)  # the passage did not wait for the whole import
+    report = await importing
+    assert report["created"] == len(rows) and report["rejected"] == 0, report
+    _, written = await hub.db.connection.execute_query("SELECT count(*) FROM vehicle")
+    assert written[0][0] == len(rows)
