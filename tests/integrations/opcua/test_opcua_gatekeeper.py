@@ -272,9 +272,13 @@ async def test_session_tokens_are_secret_and_subscriptions_move_only_to_the_same
 class EventQueue:
     def __init__(self) -> None:
         self.queue: asyncio.Queue[Any] = asyncio.Queue()
+        self.plates: asyncio.Queue[Any] = asyncio.Queue()
 
     def event_notification(self, event: Any) -> None:
         self.queue.put_nowait(event)
+
+    def datachange_notification(self, node: Any, value: Any, data: Any) -> None:
+        self.plates.put_nowait(value)
 
 
 async def test_asyncua_client_reconnects_after_a_hub_restart_and_gets_events(
@@ -293,6 +297,7 @@ async def test_asyncua_client_reconnects_after_a_hub_restart_and_gets_events(
         idx = await client.get_namespace_index(NAMESPACE)
         etype = client.get_node(ua.NodeId("GatePassageEventType", idx))
         await sub.subscribe_events(client.nodes.server, etype)
+        await sub.subscribe_data_change(client.get_node(ua.NodeId("east_gate.in.decision.plate", idx)))
         await hub.services.async_call("ledger", "record_passage", passage(1))
         assert (await asyncio.wait_for(events.queue.get(), 5)).Plate == "冀B00001"
 
@@ -306,6 +311,8 @@ async def test_asyncua_client_reconnects_after_a_hub_restart_and_gets_events(
             return (await asyncio.wait_for(events.queue.get(), 1.0)).Plate
 
         assert await receives_passages(again, next_text, within=10.0)
+        while (await asyncio.wait_for(events.plates.get(), 5) or "") < "冀B00101":  # data too
+            pass
         # The old subscription's id means nothing to the restarted hub (asyncua began at 78 each time).
         params = ua.TransferSubscriptionsParameters(SubscriptionIds=[old_id])
         transferred = await client.uaclient.transfer_subscriptions(params)

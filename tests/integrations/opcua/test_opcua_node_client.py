@@ -47,7 +47,8 @@ async def test_node_opcua_untrusted_until_the_cli_trusts_it(opcua_hub, node_clie
 
 
 async def test_node_opcua_receives_events_again_after_a_hub_restart(opcua_hub, node_client, make_hub) -> None:
-    """node-opcua's own reconnection rebuilds its session and subscription and gets passages again.
+    """node-opcua's own reconnection rebuilds its session and subscription and gets passages (events and
+    data) again.
 
     Before the fix, its Republish of a missed notification got an empty Good answer from the restarted
     hub; it asked again tens of thousands of times and never received an event again.
@@ -68,3 +69,6 @@ async def test_node_opcua_receives_events_again_after_a_hub_restart(opcua_hub, n
         return (await client.next("event", timeout=1.0))["message"]
 
     assert await receives_passages(again, next_text, within=10.0)
+    # Data too: the lane's last decided plate is one recorded after the restart.
+    while not any(x["type"] == "data" and (x["value"] or "") >= "冀B00101" for x in client.lines):
+        await client.next("data", timeout=5.0)

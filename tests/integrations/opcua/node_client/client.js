@@ -11,6 +11,7 @@
 //   {"type": "read", "position": ..., "children": [...]}
 //   {"type": "subscribed"}                       the event subscription is live
 //   {"type": "event", "message": ..., "source": ...}
+//   {"type": "data", "value": ...}              east_gate.in.decision.plate changed
 //   {"type": "connection_lost"} / {"type": "reconnected"}
 //   {"type": "error", "message": ...}            then it exits with code 2
 "use strict";
@@ -106,6 +107,14 @@ async function main() {
   item.on("changed", (fields) => {
     say({ type: "event", message: String(fields[1].value && fields[1].value.text), source: fields[2].value });
   });
+  // And data: the lane's last decided plate, which every recorded passage changes.
+  const plate = ClientMonitoredItem.create(
+    subscription,
+    { nodeId: `ns=${ns};s=east_gate.in.decision.plate`, attributeId: AttributeIds.Value },
+    { samplingInterval: 50, queueSize: 100, discardOldest: true },
+    TimestampsToReturn.Both,
+  );
+  plate.on("changed", (dataValue) => say({ type: "data", value: dataValue.value.value }));
   item.on("initialized", () => say({ type: "subscribed" }));
   session.on("session_restored", () => say({ type: "session_restored" }));
   process.on("SIGTERM", async () => {
