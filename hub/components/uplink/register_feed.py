@@ -1,22 +1,19 @@
 """The register's changes in commit order, a bounded slice at a time, past a sequence number.
 
 `vehicles.records` answers by timestamp, and the rows of one import share a timestamp: reading past it
-reread every row of a 100,000-row import to send 20 of them, on the loop, for hours. The register keeps
-every change in its history table under an increasing id, in commit order (it is the feed by which the
-register itself picks up another process's writes), so the uplink reads that feed, read-only, with an id
+reread every row of a 100,000-row import to send 20 of them, on the loop, for hours. `vehicles.changes`
+answers past the id of the register's history, in commit order, so the uplink keeps that id as its
 cursor: each change once, in order, never more than a slice per round. A change goes up as the record
-stood after it (the history row's `new`), a deletion with the record as it stood before.
+stood after it, a deletion with the record as it stood before.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from hub.core import Hub
 
-CLASSES = ("transport", "in_plant", "machinery")  # the history also holds blacklist and pass changes
 SLICE = 200  # history rows read per round at most
 UNREADABLE = "_unreadable"  # in a change's item: why its history row could not be read
 
@@ -30,15 +27,6 @@ class RegisterChange:
     @property
     def record_id(self) -> str:
         return f"{self.item['class']}:{self.item['key']}"
-
-
-async def _query(hub: Hub, sql: str, params: list[Any]) -> list[Any]:
-    assert hub.db is not None
-    if hub.db.dialect == "postgres":
-        parts = sql.split("?")
-        sql = "".join(f"{part}${n}" for n, part in enumerate(parts[:-1], start=1)) + parts[-1]
-    _, rows = await hub.db.connection.execute_query(sql, params)
-    return list(rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,41 +51,22 @@ class FeedReads:
         self.most_in_a_round = max(self.most_in_a_round, rows)
 
 
-async def async_changes(hub: Hub, after_seq: int, limit: int = SLICE) -> FeedSlice:
-    """Changes past `after_seq`; at most `limit` history rows are read."""
-    rows = await _query(
-        hub,
-        'SELECT "id", "vclass", "key", "action", "changed_ts", "old", "new" FROM "vehicle_history" '
-        'WHERE "id" > ? ORDER BY "id" LIMIT ?',
-        [after_seq, limit],
-    )
+async def async_changes(hub: Hub, after_seq: int | None, limit: int = SLICE, since_ts: int = -1) -> FeedSlice:
+    """Changes past `after_seq` (None: from the first change at `since_ts`, for a platform that
+    followed the register by timestamp in an older release; from the start when it sent nothing yet).
+    At most `limit` history rows are read."""
+    query: dict[str, Any] = {"after_id": after_seq or 0, "limit": limit}
+    if after_seq is None and since_ts >= 0:
+        query = {"since_ts": since_ts, "limit": limit}
+    answer = await hub.services.async_call("vehicles", "changes", query)
     changes = []
-    for row in rows:
-        if row["vclass"] not in CLASSES:
-            continue
-        head = {"class": row["vclass"], "key": row["key"]}
-        try:
-            if row["action"] == "deleted" or not row["new"]:  # the record as it was, so platforms know it
-                item = {**json.loads(row["old"] or "{}"), **head, "changed_ts": int(row["changed_ts"])}
-            else:
-                item = {**json.loads(row["new"]), **head, "updated_ts": int(row["changed_ts"])}
-        except (TypeError, ValueError) as err:  # a damaged row is parked with its reason, never retried
-            item = {**head, UNREADABLE: f"{type(err).__name__}: {err}"}
-        changes.append(RegisterChange(int(row["id"]), str(row["action"]), item))
-    return FeedSlice(changes, int(rows[-1]["id"]) if rows else after_seq, len(rows))
-
-
-async def async_start_seq(hub: Hub, register_ts: int) -> int:
-    """Where a platform that followed the register by timestamp (an older release) goes on: from the
-    first change of the second it had reached (sent again at worst, never skipped); from the start for
-    a platform that has sent nothing yet."""
-    if register_ts < 0:
-        return 0
-    rows = await _query(
-        hub,
-        'SELECT MIN("id") AS "first", (SELECT MAX("id") FROM "vehicle_history") AS "last" '
-        'FROM "vehicle_history" WHERE "changed_ts" >= ?',
-        [register_ts],
-    )
-    first, last = (rows[0]["first"], rows[0]["last"]) if rows else (None, None)
-    return int(first) - 1 if first is not None else int(last or 0)
+    for c in answer["changes"]:
+        head = {"class": c["class"], "key": c["key"]}
+        if c["problem"] is not None:  # a damaged row is parked with its reason, never retried
+            item = {**head, UNREADABLE: c["problem"]}
+        elif c["action"] == "deleted":
+            item = {**c["record"], **head, "changed_ts": c["changed_ts"]}
+        else:
+            item = {**c["record"], **head, "updated_ts": c["changed_ts"]}
+        changes.append(RegisterChange(c["id"], c["action"], item))
+    return FeedSlice(changes, answer["through"], answer["rows_read"])

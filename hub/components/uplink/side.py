@@ -88,15 +88,13 @@ async def async_register_step(link: PlatformLink) -> bool:
     hub = link.hub
     if not messages or not link.register_dirty or not link.due("register"):
         return False
-    if not hub.services.has_service("vehicles", "records"):  # no register, no register tables
+    if not hub.services.has_service("vehicles", "changes"):  # no register
         link.register_dirty = False
         return False
     cursor = link.cursor
-    if cursor.register_seq is None:
-        cursor.register_seq = await register_feed.async_start_seq(hub, cursor.register_ts)
     # A batch's worth: every history row is read once (a read-ahead would hold no more than this).
     feed = await register_feed.async_changes(
-        hub, cursor.register_seq, min(link.batch_size, register_feed.SLICE)
+        hub, cursor.register_seq, min(link.batch_size, register_feed.SLICE), cursor.register_ts
     )
     link.register_reads.note(feed.rows_read)
     if feed.rows_read == 0:

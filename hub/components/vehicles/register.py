@@ -1,9 +1,10 @@
 """The register at run time: the in-memory index, and every write (records and lists) with its history.
 
-A write is planned against the index, committed in short transactions (COMMIT_CHUNK changes each) together
-with its history rows, then applied to the index and announced (`register_changed`). Writes are serialised by one lock; lookups
-never wait for it. The history table doubles as a change feed: a running hub reads the rows that another
-process (the `ecogate vehicles` command) wrote and brings its index up to date within `sync_seconds`.
+A write is planned against the index, committed in short transactions (COMMIT_CHUNK changes each)
+together with its history rows, then applied to the index and announced (`register_changed`). Writes are
+serialised by one lock; lookups never wait for it. The history table doubles as a change feed: a running
+hub reads the rows that another process (the `ecogate vehicles` command) wrote and brings its index up to
+date within `sync_seconds`; the uplink reads it through `vehicles.changes` (feed.py).
 """
 
 from __future__ import annotations

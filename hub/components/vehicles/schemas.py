@@ -109,6 +109,14 @@ class Records(_Data):
     changed_since_ts: int | None = None
 
 
+class Changes(_Data):
+    """Past `after_id`; or, for a reader that kept a timestamp, from the first change at `since_ts`."""
+
+    after_id: int = Field(0, ge=0, le=2**63 - 1)
+    since_ts: int | None = Field(None, ge=0, le=2**42)
+    limit: int = Field(200, ge=1, le=1000)
+
+
 class History(_Data):
     vclass: Literal["transport", "in_plant", "machinery", "blacklist", "pass"] | None = Field(
         None, alias="class"

@@ -13,7 +13,7 @@ from hub.core import Hub, HubError, ServiceCall, ServiceValidationError, Unautho
 from hub.core.auth import Role
 from hub.util.files import write_atomic
 
-from . import lists
+from . import feed, lists
 from .codes import CodeError
 from .const import DOMAIN
 from .fields import VehicleClass, form_tables
@@ -24,6 +24,7 @@ from .schemas import (
     BlacklistAdd,
     BlacklistImport,
     BlacklistRemove,
+    Changes,
     Delete,
     Export,
     Fields,
@@ -240,6 +241,11 @@ def register_services(hub: Hub, register: Register) -> None:
         ]
         return {"items": items, "deleted": deleted, "now_ts": int(hub.now().timestamp())}
 
+    async def changes(call: ServiceCall) -> dict[str, Any]:
+        d: Changes = call.data
+        after = d.after_id if d.since_ts is None else await feed.async_first_id_since(hub, d.since_ts)
+        return await feed.async_changes(hub, after, d.limit)
+
     async def history(call: ServiceCall) -> dict[str, Any]:
         from .history import async_history
 
@@ -301,6 +307,7 @@ def register_services(hub: Hub, register: Register) -> None:
         ("get", get, Get, READERS, "车辆详情 one record"),
         ("records", records, Records, UPLINK, "变更记录 records changed since (for the uplink)"),
         ("history", history, History, AUDITORS, "修改历史 change history"),
+        ("changes", changes, Changes, UPLINK, "变更流 changes in commit order, past an id"),
         ("blacklist_add", blacklist_add, BlacklistAdd, WRITERS, "加入黑名单 blacklist a plate"),
         ("blacklist_remove", blacklist_remove, BlacklistRemove, WRITERS, "移出黑名单 take a plate off"),
         ("blacklist_import", blacklist_import, BlacklistImport, WRITERS, "导入平台黑名单 import a blacklist"),
