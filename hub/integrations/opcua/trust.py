@@ -2,7 +2,8 @@
 
 Laid out as OPC UA servers do (`<data_dir>/opcua/pki/`): `trusted/certs` (certificates, or CA certificates
 whose signed certificates are trusted), `trusted/crl` (their revocation lists), `issuers/certs` and
-`issuers/crl` (CA certificates that are not trusted by themselves), and `rejected/certs`, where a
+`issuers/crl` (intermediate CAs, not trusted by themselves: they complete a chain that ends at a
+trusted CA), and `rejected/certs`, where a
 refused unknown certificate is copied so an engineer can trust it: `ecogate opcua trust THUMBPRINT`.
 Files are named `<subject CN> [<thumbprint>].der`; the thumbprint is the SHA-1 of the DER bytes, as
 OPC UA tools show it. asyncua's TrustStore and CertificateValidator do the checks (time range,
@@ -84,6 +85,7 @@ class TrustList:
         self.root = root
         self.auto_trust = auto_trust
         self._store: TrustStore | None = None
+        self._issuers: list[x509.Certificate] = []
         self._loaded_stamp: tuple[int, ...] = ()
         # asyncua's validator without a trust store: the time range and the application URI.
         self._validator = CertificateValidator(CHECKS)
@@ -118,6 +120,7 @@ class TrustList:
         stamp = await asyncio.get_running_loop().run_in_executor(None, self._stamp)
         if stamp != self._loaded_stamp:
             self._store, self._loaded_stamp = await self._load(), stamp
+            self._issuers = await asyncio.get_running_loop().run_in_executor(None, self._read_issuers)
         if self._trusted(cert):
             return
         if not self.auto_trust:
@@ -129,15 +132,37 @@ class TrustList:
     def _stamp(self) -> tuple[int, ...]:
         return tuple(
             (self.root / folder).stat().st_mtime_ns if (self.root / folder).is_dir() else 0
-            for folder in ("trusted/certs", "trusted/crl", "issuers/crl")
+            for folder in ("trusted/certs", "trusted/crl", "issuers/certs", "issuers/crl")
         )
 
     def _trusted(self, cert: x509.Certificate) -> bool:
-        if self._store is None or not self._store.is_trusted(cert):
+        store = self._store
+        if store is None or not (store.is_trusted(cert) or self._chains_to_trusted(store, cert)):
             return False
-        if self._store.is_revoked(cert):
+        if store.is_revoked(cert):
             raise ServiceError(ua.StatusCodes.BadCertificateRevoked)
         return True
+
+    def _chains_to_trusted(self, store: TrustStore, cert: x509.Certificate) -> bool:
+        """Signed by an intermediate CA under issuers/ whose chain ends at a trusted CA."""
+        anchors = store._trust_store  # asyncua's TrustStore checks a chain without intermediates only
+        if not self._issuers or anchors is None:
+            return False
+        verifier = store.policy_builder.store(anchors).build_client_verifier()
+        try:
+            verifier.verify(cert, self._issuers)
+        except x509.verification.VerificationError:
+            return False
+        return True
+
+    def _read_issuers(self) -> list[x509.Certificate]:
+        found = []
+        for path in (self.root / "issuers/certs").glob("*"):
+            try:
+                found.append(load_certificate(path.read_bytes()))
+            except (OSError, ValueError):
+                _LOGGER.warning("OPC UA trust list: %s is not a certificate", path)
+        return found
 
     async def _load(self) -> TrustStore | None:
         """The trusted certificates and revocation lists as on disk; None while nothing is trusted."""

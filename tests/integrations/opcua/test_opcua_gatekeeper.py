@@ -16,7 +16,7 @@ from asyncua import Client, ua
 from asyncua.crypto.cert_gen import dump_private_key_as_pem, generate_private_key
 from asyncua.ua.ua_binary import struct_from_binary
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -41,30 +41,55 @@ async def login_audit(hub: Any, **filters: Any) -> list[dict[str, Any]]:
     return result["items"]
 
 
-def make_cert(folder: Path, uri: str, *, start: datetime | None = None, days: int = 30) -> tuple[Path, Path]:
-    """A client application certificate with a chosen validity (asyncua's generator only goes from now)."""
+def make_cert(
+    folder: Path,
+    uri: str,
+    *,
+    start: datetime | None = None,
+    days: int = 30,
+    issuer: tuple[x509.Certificate, Any] | None = None,
+    ca: bool = False,
+) -> tuple[Path, Path]:
+    """A client application certificate (or a CA's, `ca=True`) with a chosen validity and issuer
+    (asyncua's generator only makes self-signed ones valid from now)."""
     key = generate_private_key()
     start = start or datetime.now(UTC) - timedelta(hours=1)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"test client {uri}")])
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"test {'CA' if ca else 'client'} {uri}")])
+    issuer_cert, issuer_key = issuer if issuer else (None, key)
+    usage = x509.KeyUsage(
+        digital_signature=True, content_commitment=not ca, key_encipherment=not ca, data_encipherment=not ca,
+        key_agreement=False, key_cert_sign=ca, crl_sign=ca, encipher_only=False, decipher_only=False,
+    )  # fmt: skip
+    builder = (
+        x509.CertificateBuilder().subject_name(name).public_key(key.public_key())
+        .issuer_name(issuer_cert.subject if issuer_cert else name)
         .serial_number(x509.random_serial_number()).not_valid_before(start)
         .not_valid_after(start + timedelta(days=days))
-        .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(uri),
-                                                    x509.DNSName("localhost")]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=True,
-                                     data_encipherment=True, key_agreement=False, key_cert_sign=False,
-                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-        .sign(key, hashes.SHA256())
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(usage, critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+                       critical=False)
     )  # fmt: skip
+    if not ca:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.UniformResourceIdentifier(uri), x509.DNSName("localhost")]),
+            critical=False,
+        ).add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+    cert = builder.sign(issuer_key, hashes.SHA256())
     folder.mkdir(parents=True, exist_ok=True)
-    stem = hashlib.sha1(uri.encode() + str(start).encode(), usedforsecurity=False).hexdigest()[:8]
+    stem = hashlib.sha1(cert.public_bytes(Encoding.DER), usedforsecurity=False).hexdigest()[:8]
     cert_path, key_path = folder / f"{stem}.der", folder / f"{stem}.pem"
     cert_path.write_bytes(cert.public_bytes(Encoding.DER))
     key_path.write_bytes(dump_private_key_as_pem(key))
     return cert_path, key_path
+
+
+def loaded(pair: tuple[Path, Path]) -> tuple[x509.Certificate, Any]:
+    cert, key = pair
+    return x509.load_der_x509_certificate(cert.read_bytes()), serialization.load_pem_private_key(
+        key.read_bytes(), None
+    )
 
 
 async def sign_in(hub: Any, cert: Path, key: Path, uri: str, user: str = "guard1") -> Client:
@@ -185,6 +210,24 @@ async def test_a_trusted_certificate_still_has_to_be_valid(
     cert, key = make_cert(tmp_path / "certs", uri_in_cert, start=start, days=days)
     hub.data["opcua"].server.trust.trust(str(cert))
     with pytest.raises(code):
+        await sign_in(hub, cert, key, "urn:plant:scada")
+
+
+async def test_a_certificate_signed_through_an_issuer_by_a_trusted_ca_is_trusted(opcua_hub, tmp_path) -> None:
+    hub = await opcua_hub()
+    pki = hub.data_dir / "opcua" / "pki"
+    root = make_cert(tmp_path / "root", "urn:plant:root-ca", ca=True)
+    intermediate = make_cert(tmp_path / "int", "urn:plant:int-ca", ca=True, issuer=loaded(root))
+    stranger_ca = make_cert(tmp_path / "other", "urn:other:ca", ca=True)
+    hub.data["opcua"].server.trust.trust(str(root[0]))  # the plant's CA
+    for ca in (intermediate, stranger_ca):  # CA certificates that complete chains, trusted by nobody
+        (pki / "issuers" / "certs" / ca[0].name).write_bytes(ca[0].read_bytes())
+
+    cert, key = make_cert(tmp_path / "leaf", "urn:plant:scada", issuer=loaded(intermediate))
+    client = await sign_in(hub, cert, key, "urn:plant:scada")
+    await client.disconnect()
+    cert, key = make_cert(tmp_path / "leaf2", "urn:plant:scada", issuer=loaded(stranger_ca))
+    with pytest.raises(ua.uaerrors.BadCertificateUntrusted):  # an issuer alone is no trust
         await sign_in(hub, cert, key, "urn:plant:scada")
 
 
