@@ -11,6 +11,7 @@ import jinja2
 from aiohttp import web
 
 from hub.core import Hub
+from hub.util.http import quiet_bad_requests
 
 from . import api, pages, register, reports, websocket
 from .config import UiConfig
@@ -72,6 +73,7 @@ class UiServer:
     async def async_start(self) -> None:
         await self.hub.async_add_executor_job(self.auth.revoked.load, self.auth.now())
         self.feed.async_start()
+        quiet_bad_requests()
         self.runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await self.runner.setup()
         site = web.TCPSite(self.runner, self.config.host, self.config.port)

@@ -379,3 +379,23 @@ def test_long_bodies_are_held_to_the_same_rules(live_hub: LiveHub) -> None:
     )
     body = refused(post(live_hub, "/api/services/ledger/query", json={"plate": padding}), 400, "invalid_data")
     assert [f["field"] for f in body["fields"]] == ["plate"]
+
+
+def test_a_request_aiohttp_cannot_parse_is_a_400_and_a_warning_not_a_traceback(
+    live_hub: LiveHub, caplog: pytest.LogCaptureFixture
+) -> None:
+    host, port = live_hub.base.removeprefix("http://").split(":")
+
+    async def send() -> bytes:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        await writer.drain()
+        answer = await reader.read(64)
+        writer.close()
+        return answer
+
+    assert live_hub.run(send()).startswith(b"HTTP/1.0 400")
+    warned = [r for r in caplog.get_records("call") if r.name == "aiohttp.server"]
+    assert warned and all(r.levelno == logging.WARNING and not r.exc_info for r in warned)
+    assert "8190 bytes" in warned[0].getMessage()
+    assert live_hub.answers()

@@ -25,6 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
+from hub.util.http import quiet_bad_requests
 from hub.util.images import NotAPhoto, check_photo
 from hub.util.plate import PlateColour, normalise_plate, validate_plate
 
@@ -190,6 +191,7 @@ class PushServer:
 
     async def async_start(self) -> int:
         # No access log: a camera that puts its token in the URL anyway must not have it written down.
+        quiet_bad_requests()
         self._runner = web.AppRunner(self.app(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
