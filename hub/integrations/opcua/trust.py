@@ -3,8 +3,8 @@
 Laid out as OPC UA servers do (`<data_dir>/opcua/pki/`): `trusted/certs` (certificates, or CA certificates
 whose signed certificates are trusted), `trusted/crl` (their revocation lists), `issuers/certs` and
 `issuers/crl` (intermediate CAs, not trusted by themselves: they complete a chain that ends at a
-trusted CA), and `rejected/certs`, where a
-refused unknown certificate is copied so an engineer can trust it: `ecogate opcua trust THUMBPRINT`.
+trusted CA), and `rejected/certs`, where a refused unknown certificate is copied so an engineer can
+trust it: `ecogate opcua trust THUMBPRINT`.
 Files are named `<subject CN> [<thumbprint>].der`; the thumbprint is the SHA-1 of the DER bytes, as
 OPC UA tools show it. asyncua's TrustStore and CertificateValidator do the checks (time range,
 application URI against the client's description, trusted directly or by a CA, not revoked).
