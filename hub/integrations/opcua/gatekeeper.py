@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import time
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -106,18 +107,23 @@ class GuardedProcessor(UaProcessor):
         self.rules = rules
         self.application_uri: str | None = None
         self._refusal_audited = False
+        self._peer: tuple[Any, str | None, Peer] | None = None  # (policy, application URI, peer)
 
     def peer(self) -> Peer:
         policy = self._connection.security_policy
+        if self._peer is not None and self._peer[0] is policy and self._peer[1] == self.application_uri:
+            return self._peer[2]  # every Publish asks: the channel's facts change only when it does
         mode = getattr(policy, "Mode", ua.MessageSecurityMode.None_)
         cert = policy.peer_certificate
         address = f"{self.name[0]}:{self.name[1]}" if isinstance(self.name, tuple) else None
-        return Peer(
+        peer = Peer(
             address, "None" if mode == ua.MessageSecurityMode.None_ else mode.name,
             str(policy.URI).rsplit("#", 1)[-1],
             hashlib.sha1(cert, usedforsecurity=False).hexdigest().upper() if cert else None,
             self.application_uri,
         )  # fmt: skip
+        self._peer = (policy, self.application_uri, peer)
+        return peer
 
     async def _process_message(self, typeid: Any, requesthdr: Any, seqhdr: Any, body: Any) -> Any:
         if typeid == CREATE_SESSION:
@@ -154,6 +160,8 @@ class GuardedProcessor(UaProcessor):
             raise ServiceError(ua.StatusCodes.BadSessionIdInvalid)
         if requesthdr.AuthenticationToken != session.auth_token:
             raise ServiceError(ua.StatusCodes.BadSessionIdInvalid)
+        self.session_last_activity = time.monotonic()  # as asyncua does, for the requests answered here
+        session.touch()
 
     def _owns(self, subscription_id: int) -> bool:
         sub = self.iserver.subscription_service.subscriptions.get(subscription_id)
@@ -197,7 +205,6 @@ class GuardedProcessor(UaProcessor):
             response.Parameters.Results = results
         self.send_response(requesthdr.RequestHandle, seqhdr, response)
         return True
-
 
     def _transfer(self, requesthdr: Any, seqhdr: Any, body: Any) -> bool:
         """TransferSubscriptions: only a subscription of a session signed in as the same hub user."""
