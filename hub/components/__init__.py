@@ -1,1 +1,1 @@
-"""Business components: they never talk to a device directly (see DESIGN.md)."""
+"""Business components: they never talk to a device directly."""

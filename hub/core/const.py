@@ -22,7 +22,7 @@ EVENT_SERVICE_REGISTERED: Final = EventType[dict[str, Any]]("service_registered"
 EVENT_SERVICE_CALLED: Final = EventType[dict[str, Any]]("service_called")
 EVENT_USER_LOGIN: Final = EventType[dict[str, Any]]("user_login")
 
-# Events of the passage path, fired by integrations and components (see DESIGN.md).
+# Events of the passage path, fired by integrations and components.
 EVENT_PLATE_READ: Final = EventType[dict[str, Any]]("plate_read")
 EVENT_GATE_DECISION: Final = EventType[dict[str, Any]]("gate_decision")
 EVENT_PASSAGE_RECORDED: Final = EventType[dict[str, Any]]("passage_recorded")

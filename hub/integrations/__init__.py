@@ -1,1 +1,1 @@
-"""Device- and protocol-facing integrations, one folder each (see DESIGN.md)."""
+"""Device- and protocol-facing integrations, one folder each."""

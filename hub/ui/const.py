@@ -19,7 +19,7 @@ LANGUAGE_COOKIE: Final = "ecogate_lang"
 SECRET_FILE: Final = "ui_session_secret"
 REVOKED_FILE: Final = "ui_revoked_sessions.json"
 
-# The events the WebSocket feed forwards (DESIGN.md: publishers fed by bus events).
+# The events the WebSocket feed forwards (docs/architecture.md: publishers follow the bus).
 FEED_EVENTS: Final = (EVENT_STATE_CHANGED, EVENT_PLATE_READ, EVENT_GATE_DECISION, EVENT_PASSAGE_RECORDED)
 
 # Who may open a page (admin always may). None: any signed-in user. What a user may *do* on a page is

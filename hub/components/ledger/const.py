@@ -11,7 +11,7 @@ FOLLOWUP_KINDS: Final = ("release", "correction", "weight", "cargo", "acceptance
 # Written by the retention job: where the pruned part of the chain ended (not a passage).
 KIND_CHECKPOINT: Final = "checkpoint"
 
-# Lifecycle states after which a passage is no longer open (DESIGN.md: passage lifecycle).
+# Lifecycle states after which a passage is no longer open (docs/architecture.md: one passage).
 FINISHED_STATES: Final = ("closed", "denied", "interrupted")
 
 GENESIS_HASH: Final = "0" * 64

@@ -30,7 +30,7 @@ class Verdict(StrEnum):
 
 
 class Phase(StrEnum):
-    """A passage's lifecycle (DESIGN.md): new, decided, opening, passed, closed; or denied, interrupted."""
+    """A passage's lifecycle: new, decided, opening, passed, closed; or denied, interrupted."""
 
     NEW = "new"
     DECIDED = "decided"

@@ -1,4 +1,4 @@
-"""The passage lifecycle (DESIGN.md): new -> decided -> opening -> passed -> closed, or denied, or
+"""The passage lifecycle: new -> decided -> opening -> passed -> closed, or denied, or
 interrupted. The barrier's cover tells when an allowed vehicle has passed; each step is written to the
 ledger as a `lifecycle` follow-up, behind the lane's earlier ones so they land in order. Steps the
 ledger cannot take now (a full disk, a lock held elsewhere) keep their place and are tried again every
@@ -35,7 +35,7 @@ class LifecycleMixin:
     lanes: dict[str, LaneTrack]
 
     async def _async_recover(self) -> None:
-        """Passages a crash left open are closed as interrupted (DESIGN.md: passage lifecycle)."""
+        """Passages a crash left open are closed as interrupted (docs/architecture.md: one passage)."""
         try:
             rows = await self.hub.services.async_call(
                 "ledger", "open_passages", {"within_hours": self.config.recovery_hours}

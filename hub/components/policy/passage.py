@@ -80,7 +80,7 @@ class Passage:
         }
 
     def event_data(self) -> dict[str, Any]:
-        """`gate_decision` (contracts.md), plus `allowed` for simple listeners."""
+        """`gate_decision`, plus `allowed` for simple listeners."""
         d = self.decision
         return {
             "passage_id": self.passage_id if self.seq is not None else None,

@@ -1,4 +1,4 @@
-"""Services of the policy (contracts.md): set_alert_level, release, correct_plate, confirm_read."""
+"""Services of the policy: set_alert_level, release, correct_plate, confirm_read."""
 
 from __future__ import annotations
 

@@ -33,8 +33,8 @@ REJECTED: Final = "rejected"
 DUPLICATE: Final = "duplicate"  # already received: as good as accepted (idempotent by record id)
 RETRY: Final = "retry"  # not taken now, try again later
 
-EVENT_REGISTER_CHANGED: Final = "register_changed"  # vehicles (contracts.md)
-EVENT_ALERT_LEVEL_CHANGED: Final = "alert_level_changed"  # policy (contracts.md)
+EVENT_REGISTER_CHANGED: Final = "register_changed"  # vehicles
+EVENT_ALERT_LEVEL_CHANGED: Final = "alert_level_changed"  # policy
 EVENT_RESEND_DONE: Final = "uplink_resend_done"  # ours: {platform, id, sent, accepted, rejected}
 
 READ_AHEAD: Final = 1000  # ledger rows read per call (ledger.read_records limit)

@@ -6,7 +6,7 @@ from typing import Final
 
 DOMAIN: Final = "vehicles"
 
-# Fired after every committed change of a record or a list entry (contracts.md):
+# Fired after every committed change of a record or a list entry:
 # {class, key, action, record, changed_ts, user_id}; `class` is a vehicle class, or blacklist / pass.
 EVENT_REGISTER_CHANGED: Final = "register_changed"
 

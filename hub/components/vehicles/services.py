@@ -1,4 +1,4 @@
-"""The register's services (contracts.md, "vehicles"): officers write, guards/inspectors/officers read."""
+"""The register's services: officers write, guards/inspectors/officers read."""
 
 from __future__ import annotations
 
