@@ -12,9 +12,10 @@ spread over the run:
 Then the traffic stops and the uplink is given time to catch up.
 
 Prints: vehicles announced, plate reads, passages recorded, lost (announced vehicles with a plate that got
-no passage on their lane), duplicated (a read recorded twice), rows the database holds beyond what was
-announced on the bus, `ledger verify`, upload delivered after recovery per platform, RSS at start and
-end, and plate_read -> gate_decision latency p50/p99 with no fault and during each fault.
+no passage on their lane), duplicated (a read recorded twice), ledger rows never announced on the bus,
+announced but not stored, or announced twice, `ledger verify`, upload delivered after recovery per
+platform, RSS at start and end, and plate_read -> gate_decision latency p50/p99 with no fault and during
+each fault.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import os
 import random
 import statistics
@@ -92,12 +94,12 @@ class Tally:
         self.hub = hub
         self.announced: Counter[tuple[str, str]] = Counter()  # vehicles with a plate, per lane
         self.reads = 0
-        self.read_at: dict[str, float] = {}
+        self.read_at: dict[str, tuple[float, str]] = {}  # when each read came, under which fault
         self.latency: dict[str, list[float]] = {"no fault": []}
-        self.phase = "no fault"  # the fault under way, which the latency samples are filed under
+        self.phase = "no fault"  # the fault under way: a read's latency is filed under it
         self.passages: Counter[tuple[str, str]] = Counter()
         self.by_read: Counter[str] = Counter()
-        self.rows = 0
+        self.seqs: Counter[int] = Counter()  # every row announced, by its seq
         bus = hub.bus
         bus.async_listen(EVENT_VEHICLE_ARRIVED, self._arrived)
         bus.async_listen(EVENT_PLATE_READ, self._read)
@@ -110,15 +112,16 @@ class Tally:
 
     def _read(self, event: Any) -> None:
         self.reads += 1
-        self.read_at[event.data["read_id"]] = time.perf_counter()
+        self.read_at[event.data["read_id"]] = (time.perf_counter(), self.phase)
 
     def _decided(self, event: Any) -> None:
-        started = self.read_at.pop(event.data.get("read_id") or "", None)
-        if started is not None:
-            self.latency.setdefault(self.phase, []).append(time.perf_counter() - started)
+        read = self.read_at.pop(event.data.get("read_id") or "", None)
+        if read is not None:
+            started, phase = read
+            self.latency.setdefault(phase, []).append(time.perf_counter() - started)
 
     def _recorded(self, event: Any) -> None:
-        self.rows += 1
+        self.seqs[int(event.data["seq"])] += 1
         if event.data.get("kind") == "passage":
             self.passages[(event.data["gate"], event.data["lane"])] += 1
             if event.data.get("read_id"):
@@ -187,7 +190,7 @@ def percentiles(samples: list[float]) -> str:
     if not samples:
         return "no samples"
     ordered = sorted(samples)
-    p99 = ordered[max(0, int(len(ordered) * 0.99) - 1)]
+    p99 = ordered[math.ceil(len(ordered) * 0.99) - 1]
     return (
         f"p50 {statistics.median(ordered) * 1e3:6.1f} ms   p99 {p99 * 1e3:6.1f} ms   "
         f"max {ordered[-1] * 1e3:7.1f} ms   ({len(ordered)} decisions)"
@@ -238,8 +241,12 @@ async def soak(args: argparse.Namespace, root: Path, data_dir: Path) -> None:
         await asyncio.sleep(1)
     await hub.async_block_till_done()
 
-    _, rows = await hub.db.connection.execute_query("SELECT count(*) AS n FROM ledger_record")
-    in_db = int(rows[0]["n"])
+    _, rows = await hub.db.connection.execute_query("SELECT seq FROM ledger_record")
+    stored = {int(row["seq"]) for row in rows}
+    in_db = len(stored)
+    unannounced = sorted(stored - set(tally.seqs))
+    phantom = sorted(set(tally.seqs) - stored)
+    twice = sorted(seq for seq, n in tally.seqs.items() if n > 1)
     verdict = await hub.services.async_call("ledger", "verify", {})
     lost = sum(max(0, n - tally.passages[lane]) for lane, n in tally.announced.items())
     duplicated = sum(n - 1 for n in tally.by_read.values() if n > 1)
@@ -249,7 +256,9 @@ async def soak(args: argparse.Namespace, root: Path, data_dir: Path) -> None:
     print(f"passages recorded                  {sum(tally.passages.values())}   (ledger rows: {in_db})")
     print(f"lost                               {lost}")
     print(f"duplicated                         {duplicated}")
-    print(f"rows in the database not on the bus {in_db - tally.rows}")
+    print(f"rows never announced on the bus    {len(unannounced)} {unannounced[:10]}")
+    print(f"rows announced but not stored      {len(phantom)} {phantom[:10]}")
+    print(f"rows announced twice               {len(twice)} {twice[:10]}")
     print(f"ledger verify                      {'ok' if verdict['ok'] else verdict}")
     for name, link in links.items():
         figures = link.figures()
