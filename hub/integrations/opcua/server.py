@@ -17,7 +17,7 @@ from typing import Any
 
 from asyncua import ua
 
-from hub.core import Event, Hub
+from hub.core import Context, Event, Hub, Unauthorized
 from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_STATE_CHANGED
 from hub.core.state import split_entity_id
 
@@ -33,6 +33,7 @@ from .const import (
     NAMESPACE_URI,
     PLANT_ID,
     PRODUCT_URI,
+    ROOT_ID,
 )
 from .events import PassageEvents, async_create_event_type
 from .gatekeeper import GuardedServer, Rules
@@ -50,14 +51,15 @@ from .mapping import (
     read_points,
     read_record,
 )
-from .methods import Methods
-from .security import HubRuleset
+from .methods import METHODS, Methods
+from .security import HubRuleset, HubUaUser
 from .space import GateSpace
 from .trust import TrustList
 
 _LOGGER = logging.getLogger(__name__)
 VERSION = json.loads((Path(__file__).parent / "manifest.json").read_text(encoding="utf-8"))["version"]
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+METHODS_BY_NODE = {f"{ROOT_ID}.{spec.name}": spec for spec in METHODS}
 
 
 class OpcUaServer:
@@ -98,7 +100,7 @@ class OpcUaServer:
         )  # fmt: skip
         await self.hub.async_add_executor_job(self.trust.prepare)
         await self.users.async_refresh()
-        rules = Rules(self.config.allow_none_policy, self.users.refused_channel)
+        rules = Rules(self.config.allow_none_policy, self.users.refused_channel, self._user_executable)
         server = GuardedServer(rules, user_manager=self.users)  # type: ignore[arg-type]
         self.server = server
         await server.init()
@@ -167,6 +169,24 @@ class OpcUaServer:
                 await server.stop()
             except Exception:
                 _LOGGER.exception("Stopping the OPC UA server failed")
+
+    def _user_executable(self, user: Any, node_id: ua.NodeId) -> bool | None:
+        """May the session's user call this method of ours (its service's roles)? None: not ours."""
+        if node_id.NamespaceIndex != self.namespace_index or node_id.Identifier not in METHODS_BY_NODE:
+            return None
+        spec = METHODS_BY_NODE[node_id.Identifier]
+        services = self.hub.services
+        if (
+            not isinstance(user, HubUaUser)
+            or not user.user_id
+            or not services.has_service(spec.domain, spec.service)
+        ):
+            return False
+        try:
+            services.authorize(services.get(spec.domain, spec.service), Context(user_id=user.user_id))
+        except Unauthorized:
+            return False
+        return True
 
     async def _async_restore(self, space: GateSpace) -> None:
         """Each lane's last passage from the ledger, so a client after a restart reads the last plate,

@@ -258,6 +258,50 @@ async def test_login_audit_rows_say_where_from_with_what(opcua_hub, connect, cli
         assert (detail["security_mode"], detail["security_policy"]) == (mode, "Basic256Sha256")
 
 
+# ----- what each user may do ---------------------------------------------------------------------
+async def test_methods_say_per_user_whether_they_may_be_called(opcua_hub, connect) -> None:
+    hub = await opcua_hub("policy: {}\n")
+
+    async def executable(client: Client, method: str) -> tuple[bool, bool]:
+        method_node = await node(client, f"EcoGate.{method}")
+        static = await method_node.read_attribute(ua.AttributeIds.Executable)
+        per_user = await method_node.read_attribute(ua.AttributeIds.UserExecutable)
+        return static.Value.Value, per_user.Value.Value
+
+    async with connect(hub, "inspector1") as client:  # read only: was True, like Executable
+        assert await executable(client, "OpenBarrier") == (True, False)
+        assert await executable(client, "SetAlertLevel") == (True, False)
+        # Other attributes in the same request are answered as before.
+        read = ua.ReadParameters()
+        read.NodesToRead = [
+            ua.ReadValueId(NodeId=(await node(client, "EcoGate.OpenBarrier")).nodeid, AttributeId=attr)
+            for attr in (ua.AttributeIds.BrowseName, ua.AttributeIds.UserExecutable)
+        ]
+        browse_name, user_executable = await client.uaclient.read(read)
+        assert browse_name.Value.Value.Name == "OpenBarrier" and user_executable.Value.Value is False
+    async with connect(hub, "guard1") as client:
+        assert await executable(client, "OpenBarrier") == (True, True)
+        assert await executable(client, "SetAlertLevel") == (True, False)
+    async with connect(hub, "officer1") as client:
+        assert await executable(client, "SetAlertLevel") == (True, True)
+
+
+async def test_a_write_is_refused_node_by_node_not_as_a_fault(opcua_hub, connect) -> None:
+    hub = await opcua_hub()
+    async with connect(hub, "guard1") as client:
+        position = await node(client, "east_gate.in.barrier.position")
+        params = ua.WriteParameters()
+        params.NodesToWrite = [
+            ua.WriteValue(
+                NodeId=nid, AttributeId=ua.AttributeIds.Value, Value=ua.DataValue(ua.Variant("open"))
+            )
+            for nid in (position.nodeid, (await node(client, "east_gate.in.display.text")).nodeid)
+        ]
+        results = await client.uaclient.write(params)  # was: a ServiceFault for the whole request
+        assert [r.value for r in results] == [ua.StatusCodes.BadUserAccessDenied] * 2
+        assert await position.read_value() == "closed"
+
+
 # ----- what the server does not know -------------------------------------------------------------
 async def test_unknown_session_subscription_or_message_get_their_status_codes(opcua_hub, connect) -> None:
     hub = await opcua_hub()
