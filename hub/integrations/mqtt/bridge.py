@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import logging
+import socket
 from collections import deque
 from typing import Any
 
@@ -20,21 +21,37 @@ from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_STATE_CHANGED, STATE_UN
 
 from .announcer import Announcer
 from .authority import CommandAuthority
-from .binary_sensor import BrokerConnected, BrokerOpen
+from .binary_sensor import BrokerConnected, BrokerOpen, async_legacy_unique_ids
 from .client import BrokerConnection, PublishRefused
 from .commands import CommandTarget, command_target
 from .config import MqttConfig
-from .const import ANNOUNCE_SLICE, DOMAIN, OFFLINE, ONLINE
+from .const import (
+    ANNOUNCE_SLICE,
+    DOMAIN,
+    EMPTY_STATE,
+    LANE_ENTITY_KEYS,
+    OFFLINE,
+    ONLINE,
+    TOTAL_INCREASING_KEYS,
+)
+from .devices import DeviceDiscovery
 from .discovery import (
     EntityView,
     Topics,
-    discovery_config,
+    component_key,
+    device_block,
+    device_id_of,
     encode_json,
+    entity_component,
     hub_device,
-    passage_event_config,
+    lane_components,
+    lane_device,
+    origin,
+    passage_event_component,
 )
 from .door import CommandDoor
 from .ingest import BadPayload, ThrottledLog, topic_matches
+from .lanes import LaneDirectory, LaneFeed
 from .probe import NOT_CHECKED, BrokerVerdict, async_probe, probe_tls_context
 from .sensor import MqttSensor
 
@@ -51,19 +68,24 @@ class MqttBridge:
         self.connection = BrokerConnection(
             hub, conf, will_topic=self.topics.status, on_connected=self._on_connected,
             on_disconnected=self._on_disconnected, on_message=self._on_message,
-            on_status=lambda: self._broker_entity.async_write_state(),
+            on_status=self._on_status,
         )  # fmt: skip
         self._hub_device = hub_device(conf.node_id, hub.core_config.name)
-        self._configs: dict[str, tuple[str, str]] = {}  # entity_id -> (topic, payload) last announced
+        # Not the node id alone: `<prefix>/device/<node_id>/config` would give the hub's components the
+        # discovery ids of the older per-entity topics (`<node_id> passage`), and emptying those
+        # topics after the migration would remove them from Home Assistant again.
+        self._hub_device_id = f"{conf.node_id}_hub"
+        self._devices = DeviceDiscovery(self.topics, origin(conf.support_url))
+        self._lanes = LaneDirectory(conf.lane_names, hub.core_config.language)
+        self._lane_feed = LaneFeed(hub, self.topics, self._publish, lambda: self.connection.connected)
+        self._migrated = False  # the per-entity configs of older versions withdrawn (once a run)
         self._targets: dict[str, CommandTarget] = {}
         self._sensors = [MqttSensor(s) for s in conf.sensors]
         self._bad = ThrottledLog(_LOGGER, conf.bad_payload_log_every)
-        self._broker_entity = BrokerConnected(
-            self.connection.where, lambda: (self.connection.connected, self.connection.last_error)
-        )
         self.authority = CommandAuthority(conf)
         self._door = CommandDoor(hub, self.authority, self._bad, self._target_of)
-        self._open_entity = BrokerOpen(self.connection.where, self.authority)
+        self._broker_entity: BrokerConnected | None = None
+        self._open_entity: BrokerOpen | None = None
         self._announcer = Announcer(hub, conf.announce_min_seconds, self._async_publish_all)
         self._probe_tls: Any = None
         self._told: BrokerVerdict | None = None
@@ -72,6 +94,12 @@ class MqttBridge:
         self._backlog: deque[str] = deque(maxlen=conf.max_queued_messages or None)
 
     async def async_start(self) -> None:
+        legacy = await async_legacy_unique_ids()
+        self._broker_entity = BrokerConnected(
+            self.connection.where, lambda: (self.connection.connected, self.connection.last_error),
+            legacy.get("connected"),
+        )  # fmt: skip
+        self._open_entity = BrokerOpen(self.authority, legacy.get("open_broker"))
         await self.hub.entities.async_add(DOMAIN, [self._broker_entity, self._open_entity, *self._sensors])
         self._unsubs = [
             self.hub.bus.async_listen(EVENT_STATE_CHANGED, self._on_state_changed),
@@ -95,6 +123,10 @@ class MqttBridge:
         await self.connection.async_stop()
 
     # ----- the broker came and went -------------------------------------------------------------
+    def _on_status(self) -> None:
+        if self._broker_entity is not None:
+            self._broker_entity.async_write_state()
+
     def _on_connected(self) -> None:
         conf = self.conf
         self._set_verdict(NOT_CHECKED)  # the broker may have been reconfigured while we were away
@@ -123,7 +155,8 @@ class MqttBridge:
 
     def _set_verdict(self, verdict: BrokerVerdict) -> None:
         self.authority.verdict = verdict
-        self._open_entity.async_write_state()
+        if self._open_entity is not None:
+            self._open_entity.async_write_state()
         if verdict is NOT_CHECKED or verdict == self._told:
             return
         self._told = verdict  # said once per change, not on every reconnect
@@ -152,11 +185,14 @@ class MqttBridge:
 
     async def _async_publish_all(self) -> None:
         """Everything again: after a (re)connect, or when Home Assistant announces it restarted.
-        In slices, giving the loop back between them: the gate must not wait for an announcement."""
-        self._configs.clear()
-        if self.conf.discovery and self.connection.connected:
-            topic, payload = passage_event_config(self.topics, self._hub_device)
-            self._publish(topic, encode_json(payload), retain=True)
+        In slices, giving the loop back between them: the gate must not wait for an announcement.
+        Device configs go once each at the end, not once for each of their entities."""
+        discovery = self.conf.discovery
+        if discovery:
+            self._refresh_hub_device()
+            self._devices.resend_all()
+            self._devices.put("passage", self._hub_device_id, self._hub_device, "passage",
+                              passage_event_component(self.topics))  # fmt: skip
         for i, entity_id in enumerate(self.hub.states.entity_ids()):
             if i % ANNOUNCE_SLICE == ANNOUNCE_SLICE - 1:
                 await asyncio.sleep(0)
@@ -165,6 +201,40 @@ class MqttBridge:
             state = self.hub.states.get(entity_id)  # gone meanwhile: withdrawn, not announced again
             if state is not None and not self._excluded(entity_id):
                 self._publish_entity(state, None, full=True)
+        if not discovery:
+            return
+        if self._migrated:
+            self._flush_devices()
+            return
+        # Home Assistant's way from per-entity to device configs that keeps its entities (and their
+        # history and names): `migrate_discovery` on the old topic, the device config, then the old
+        # topic emptied, so it does not show each entity twice.
+        old = [self.topics.config(eid) for eid in sorted(self._devices.owned()) if "." in eid]
+        old.append(self.topics.passage_event_config())
+        for topic in old:
+            self._publish(topic, encode_json({"migrate_discovery": True}), retain=True)
+        self._flush_devices()
+        for topic in old:
+            self._publish(topic, b"", retain=True)
+        self._migrated = True
+
+    def _refresh_hub_device(self) -> None:
+        """The HMI's address: configured, else where the HMI listens (known once it started)."""
+        url = self.conf.hmi_url
+        ui = self.hub.data.get("ui")
+        if url is None and ui is not None and getattr(ui, "port", None):
+            host = ui.config.host
+            if host in ("0.0.0.0", "::"):  # all addresses: the name others know this machine by
+                host = socket.gethostname()
+            url = f"http://{host}:{ui.port}/"
+        self._hub_device = hub_device(self.conf.node_id, self.hub.core_config.name, url)
+        self._devices.origin = origin(self.conf.support_url or url)
+
+    def _flush_devices(self) -> None:
+        if not self.connection.connected:
+            return
+        for topic, payload in self._devices.pending():
+            self._publish(topic, payload, retain=True)
 
     # ----- hub -> broker ------------------------------------------------------------------------
     def _excluded(self, entity_id: str) -> bool:
@@ -188,19 +258,46 @@ class MqttBridge:
         else:
             self._targets[eid] = target
         if self.conf.discovery:
-            view = self._view(state, self.hub.entities.get_entity(eid), target)
-            topic, payload = discovery_config(view, self.topics, self._hub_device)
-            announced = (topic, encode_json(payload))
-            if self._configs.get(eid) != announced:
-                self._publish(topic, announced[1], retain=True)
-                self._configs[eid] = announced
+            self._put_entity(self._view(state, self.hub.entities.get_entity(eid), target))
+            if not full:
+                self._flush_devices()
         available = state.state != STATE_UNAVAILABLE
         if full or old is None or (old.state != STATE_UNAVAILABLE) != available:
             self._publish(self.topics.availability(eid), ONLINE if available else OFFLINE, retain=True)
         if full or old is None or old.attributes != state.attributes:
             self._publish(self.topics.attributes(eid), encode_json(dict(state.attributes)), retain=True)
         if full or old is None or old.state != state.state:
-            self._publish(self.topics.state(eid), state.state, retain=True)
+            # An empty payload would delete the retained state (and Home Assistant ignores one).
+            self._publish(self.topics.state(eid), state.state or EMPTY_STATE, retain=True)
+
+    def _put_entity(self, view: EntityView) -> None:
+        """File the entity's component under its Home Assistant device: its lane's, its own, the hub's."""
+        node = self.conf.node_id
+        component = entity_component(view, self.topics)
+        key = component_key(view.entity_id)
+        lane = view.lane
+        if view.device is not None:
+            seen = self._lanes.note(view.device.identifier, view.device.name)
+            if seen is not None:
+                self._put_lane(seen)
+        if lane is not None:
+            self._devices.put(view.entity_id, device_id_of(f"{node}_lane_{lane}"), self._lane_block(lane),
+                              key, component)  # fmt: skip
+        elif view.device is not None:
+            self._devices.put(view.entity_id, device_id_of(f"{node}_{view.device.identifier}"),
+                              device_block(view.device, node), key, component)  # fmt: skip
+        else:
+            self._devices.put(view.entity_id, self._hub_device_id, self._hub_device, key, component)
+
+    def _lane_block(self, lane: str) -> dict[str, Any]:
+        return lane_device(self.conf.node_id, lane, self._lanes.name(lane))
+
+    def _put_lane(self, lane: str) -> None:
+        """The lane's device with its plate-read event and photos (again: its name may have changed)."""
+        device_id = device_id_of(f"{self.conf.node_id}_lane_{lane}")
+        block = self._lane_block(lane)
+        for key, component in lane_components(self.topics, lane, self._lanes.component_names()).items():
+            self._devices.put(f"lane:{key}", device_id, block, key, component)
 
     def _view(self, state: State, entity: Entity | None, target: CommandTarget | None) -> EntityView:
         attrs = state.attributes
@@ -211,29 +308,40 @@ class MqttBridge:
             options = target.options
         elif not isinstance(options, list | tuple) or not options:
             options = (state.state,)
+        device = entity.device_info if entity is not None else None
+        name = (desc.name if desc else None) or attrs.get("friendly_name")
+        lane = None
+        if device is not None and desc is not None:
+            home = self._lanes.lane_of(device.identifier)
+            if home is not None and (home[0], desc.key) in LANE_ENTITY_KEYS:
+                lane = home[1]  # under the lane's device, named as a person reads it
+                name = self._lanes.component_names().get(desc.key, name)
+        state_class = attrs.get("state_class")
+        if state_class is None and desc is not None and desc.key in TOTAL_INCREASING_KEYS:
+            state_class = "total_increasing"
         return EntityView(
             entity_id=state.entity_id,
             unique_id=entity.unique_id if entity is not None else f"state-{state.entity_id}",
-            name=(desc.name if desc else None) or attrs.get("friendly_name"),
-            device=entity.device_info if entity is not None else None,
+            name=name,
+            device=device,
             device_class=(desc.device_class if desc else None) or attrs.get("device_class"),
             unit_of_measurement=(desc.unit_of_measurement if desc else None)
             or attrs.get("unit_of_measurement"),
-            state_class=attrs.get("state_class"),
+            state_class=state_class,
             icon=icon if isinstance(icon, str) and icon.startswith("mdi:") else None,
             entity_category=desc.entity_category if desc else None,
             options=tuple(str(o) for o in options),
             commandable=target is not None,
+            lane=lane,
         )
 
     def _withdraw(self, entity_id: str) -> None:
         """An entity went away (removed or renamed): clear its retained config and topics."""
         self._targets.pop(entity_id, None)
-        announced = self._configs.pop(entity_id, None)
+        self._devices.remove(entity_id)
         if not self.connection.connected:
             return
-        if announced is not None:
-            self._publish(announced[0], b"", retain=True)
+        self._flush_devices()
         for topic in (self.topics.state, self.topics.attributes, self.topics.availability):
             self._publish(topic(entity_id), b"", retain=True)
 
@@ -241,6 +349,7 @@ class MqttBridge:
         payload = encode_json(dict(event.data))
         if self.connection.connected:
             self._publish(self.topics.passage, payload)
+            self._lane_feed.on_record(event.data)
             return
         if self._backlog.maxlen is not None and len(self._backlog) == self._backlog.maxlen:
             self._bad.warning(

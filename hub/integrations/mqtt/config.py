@@ -14,6 +14,10 @@ TopicRoot = Annotated[str, Field(pattern=r"^[^#+/\s][^#+\s]*[^#+/\s]$|^[^#+/\s]$
 # Home Assistant allows only these characters in a discovery topic's node_id and object_id.
 NodeId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 ObjectId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+# An address Home Assistant links to.
+HttpUrl = Annotated[str, Field(pattern=r"^https?://[^\s/]+(/\S*)?$", max_length=300)]
+LaneKey = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,64}$")]
+LaneName = Annotated[str, Field(min_length=1, max_length=100)]
 # A broker account as it appears in a topic level (Mosquitto's ACL `%u`): no wildcards, no slash.
 BrokerAccount = Annotated[str, Field(pattern=r"^[^/+#\s]{1,64}$")]
 
@@ -104,6 +108,13 @@ class MqttConfig(_Strict):
     command_user: str | None = None
     announce_min_seconds: float = Field(5.0, ge=0.1, le=3600)  # Home Assistant births: one re-announce per
     exclude: list[str] = Field(default_factory=list)  # entity id patterns (fnmatch) not to publish
+    # Home Assistant's names of the lanes, by lane key (`east_gate_in: 东门 入口车道`); default: the
+    # configured barrier or camera name.
+    lane_names: dict[LaneKey, LaneName] = Field(default_factory=dict)
+    # Where Home Assistant links the hub device to (its HMI) and its origin's support page; default:
+    # the HMI's own address as it listens.
+    hmi_url: HttpUrl | None = None
+    support_url: HttpUrl | None = None
     sensors: list[SensorTopic] = Field(default_factory=list)
     reconnect_min_seconds: float = Field(1.0, ge=0.05, le=60)
     reconnect_max_seconds: float = Field(60.0, ge=0.05, le=3600)

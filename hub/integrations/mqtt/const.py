@@ -29,6 +29,7 @@ MAX_READS_PER_WAKEUP: Final = 1000  # TLS may hold several decrypted packets aft
 # The Home Assistant MQTT platforms this bridge maps hub entities onto; any other hub domain is
 # published as a sensor (its state as text).
 HA_COMPONENTS: Final = frozenset({"sensor", "binary_sensor", "cover", "select"})
+SW_VERSION: Final = "0.1.0"
 # Device classes Home Assistant accepts per platform; any other class would make it reject the
 # whole discovery config, so the bridge leaves such a class out.
 HA_DEVICE_CLASSES: Final[dict[str, frozenset[str]]] = {
@@ -50,4 +51,26 @@ HA_DEVICE_CLASSES: Final[dict[str, frozenset[str]]] = {
     "select": frozenset(),
 }
 COVER_STATES: Final = ("open", "opening", "closed", "closing")
+# An empty hub state (a blank LED display) travels as this: an empty retained payload would delete
+# the retained state instead, and Home Assistant ignores an empty state, showing the old text on.
+EMPTY_STATE: Final = "<empty>"
+# Plate reads of a lane as Home Assistant events: the decision of a passage, or its release.
+PLATE_READ_TYPES: Final = ("allow", "deny", "review", "released")
+PHOTO_KINDS: Final = ("plate", "scene")  # the latest photos of a lane, as `image` entities
+# Counters that only grow (they start again each day): `total_increasing` lets Home Assistant take
+# the midnight drop as a reset, not as a negative count.
+TOTAL_INCREASING_KEYS: Final = frozenset(
+    "plant_entries_today plant_exits_today plant_denied_today plant_released_today frames_dropped".split()
+)
+# The lane's own entities, by (integration of their device, description key): published under one
+# Home Assistant device per lane, named as a person calls the lane.
+LANE_ENTITY_KEYS: Final = frozenset({("policy", "decision"), ("barrier", "display")})
+# Names of the lane's entities under the lane device (zh-CN, en), by key.
+LANE_COMPONENT_NAMES: Final[dict[str, tuple[str, str]]] = {
+    "decision": ("准入决策", "Decision"),
+    "display": ("显示屏", "Display"),
+    "plate_read": ("车牌识别", "Plate read"),
+    "plate_photo": ("车牌照片", "Plate photo"),
+    "scene_photo": ("现场照片", "Scene photo"),
+}
 ANNOUNCE_SLICE: Final = 50  # entities announced between two yields to the loop

@@ -1,14 +1,16 @@
 """Topics and Home Assistant discovery payloads: pure functions of an entity's description.
 
-A discovery config (`<prefix>/<component>/<node_id>/<object_id>/config`, retained) tells Home
-Assistant, and anyone else who reads it, what an entity is and where its state, attributes,
-availability and commands travel. The state topics carry the hub's own state strings (what a SCADA
-client wants to read); the `value_template` maps those Home Assistant cannot take to its `None`.
+Discovery is per device (`<prefix>/device/<device_id>/config`, retained): one message names the
+device, the origin and every entity of it under `cmps`, and tells Home Assistant, and anyone else
+who reads it, where each entity's state, attributes, availability and commands travel. The state
+topics carry the hub's own state strings (what a SCADA client wants to read); the `value_template`
+maps those Home Assistant cannot take to its `None`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -25,17 +27,22 @@ from .const import (
     ONLINE,
     PAYLOAD_CLOSE,
     PAYLOAD_OPEN,
+    PHOTO_KINDS,
+    PLATE_READ_TYPES,
     RECORD_KINDS,
+    SW_VERSION,
 )
 
-ORIGIN = {"name": "EcoGate Hub", "sw_version": "0.1.0"}
 # What Home Assistant cannot show (unknown/unavailable, a barrier in fault) becomes its `None`.
 VALUE_TEMPLATE = "{{ 'None' if value in ('unknown', 'unavailable') else value }}"
 COVER_VALUE_TEMPLATE = "{{ value if value in ('open', 'opening', 'closed', 'closing') else 'None' }}"
+# Every field read with `.get`: a record kind without a field (a weight has no reason, a lifecycle
+# row no plate) gives null, not the template error Home Assistant logged, dropping the event.
 PASSAGE_EVENT_TEMPLATE = (
-    "{{ {'event_type': value_json.kind, 'plate': value_json.plate, 'gate': value_json.gate, "
-    "'lane': value_json.lane, 'direction': value_json.direction, 'decision': value_json.decision, "
-    "'reason_text': value_json.reason_text, 'seq': value_json.seq} | to_json }}"
+    "{{ {'event_type': value_json.get('kind'), 'plate': value_json.get('plate'), "
+    "'gate': value_json.get('gate'), 'lane': value_json.get('lane'), "
+    "'direction': value_json.get('direction'), 'decision': value_json.get('decision'), "
+    "'reason_text': value_json.get('reason_text'), 'seq': value_json.get('seq')} | to_json }}"
 )
 
 
@@ -54,6 +61,7 @@ class EntityView:
     entity_category: str | None = None
     options: tuple[str, ...] | None = None
     commandable: bool = False
+    lane: str | None = None  # the lane key of a lane's own entity (decision, display)
 
 
 class Topics:
@@ -104,11 +112,21 @@ class Topics:
         return None
 
     def config(self, entity_id: str) -> str:
+        """The per-entity config topic of versions before device discovery (withdrawn now)."""
         component, object_id = ha_component(entity_id)
         return f"{self.prefix}/{component}/{self.node_id}/{object_id}/config"
 
     def passage_event_config(self) -> str:
         return f"{self.prefix}/event/{self.node_id}/passage/config"
+
+    def device_config(self, device_id: str) -> str:
+        return f"{self.prefix}/device/{device_id}/config"
+
+    def plate_read(self, lane_key: str) -> str:
+        return f"{self.base}/lane/{lane_key}/plate_read"
+
+    def photo(self, lane_key: str, kind: str) -> str:
+        return f"{self.base}/lane/{lane_key}/{kind}_photo"
 
 
 def ha_component(entity_id: str) -> tuple[str, str]:
@@ -119,42 +137,66 @@ def ha_component(entity_id: str) -> tuple[str, str]:
     return "sensor", f"{domain}_{object_id}"
 
 
-def hub_device(node_id: str, name: str) -> dict[str, Any]:
-    return {
+def device_id_of(text: str) -> str:
+    """A device topic level from any identifier: Home Assistant allows only [A-Za-z0-9_-] there."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", text)
+
+
+def origin(support_url: str | None) -> dict[str, Any]:
+    block: dict[str, Any] = {"name": "EcoGate Hub", "sw_version": SW_VERSION}
+    if support_url:
+        block["support_url"] = support_url
+    return block
+
+
+def hub_device(node_id: str, name: str, configuration_url: str | None = None) -> dict[str, Any]:
+    block: dict[str, Any] = {
         "identifiers": [node_id],
         "name": name,
         "manufacturer": "EcoGate",
         "model": "EcoGate Hub",
-        "sw_version": ORIGIN["sw_version"],
+        "sw_version": SW_VERSION,
     }
-
-
-def device_block(view: EntityView, node_id: str, hub: dict[str, Any]) -> dict[str, Any]:
-    if view.device is None:
-        return hub
-    block: dict[str, Any] = {
-        "identifiers": [f"{node_id}_{view.device.identifier}"],
-        "name": view.device.name,
-        "via_device": node_id,
-    }
-    if view.device.manufacturer:
-        block["manufacturer"] = view.device.manufacturer
-    if view.device.model:
-        block["model"] = view.device.model
+    if configuration_url:
+        block["configuration_url"] = configuration_url  # the HMI: Home Assistant links to it
     return block
 
 
-def discovery_config(view: EntityView, topics: Topics, hub: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The retained config topic and payload that announce `view` to Home Assistant."""
+def lane_device(node_id: str, lane_key: str, name: str) -> dict[str, Any]:
+    return {
+        "identifiers": [f"{node_id}_lane:{lane_key}"],
+        "name": name,
+        "manufacturer": "EcoGate",
+        "model": "Lane",
+        "via_device": node_id,
+    }
+
+
+def device_block(device: DeviceInfo, node_id: str) -> dict[str, Any]:
+    block: dict[str, Any] = {
+        "identifiers": [f"{node_id}_{device.identifier}"],
+        "name": device.name,
+        "via_device": node_id,
+    }
+    if device.manufacturer:
+        block["manufacturer"] = device.manufacturer
+    if device.model:
+        block["model"] = device.model
+    return block
+
+
+def entity_component(view: EntityView, topics: Topics) -> dict[str, Any]:
+    """The `cmps` entry that announces `view` (its platform under `platform`)."""
     component, object_id = ha_component(view.entity_id)
+    if component == "select" and not view.commandable:
+        component = "sensor"  # Home Assistant's MQTT select requires a command topic
     eid = view.entity_id
     payload: dict[str, Any] = {
+        "platform": component,
         "name": view.name or object_id,
         "unique_id": f"{topics.node_id}_{view.unique_id}",
         "object_id": object_id,  # Home Assistant before 2025.10
         "default_entity_id": f"{component}.{object_id}",  # since 2025.10
-        "device": device_block(view, topics.node_id, hub),
-        "origin": ORIGIN,
         "availability": [{"topic": topics.status}, {"topic": topics.availability(eid)}],
         "availability_mode": "all",
         "payload_available": ONLINE,
@@ -189,26 +231,67 @@ def discovery_config(view: EntityView, topics: Topics, hub: dict[str, Any]) -> t
             }
     elif component == "select":
         payload["options"] = list(view.options or ())
-        if view.commandable:
-            payload["command_topic"] = topics.command(eid)
-    return topics.config(eid), payload
+        payload["command_topic"] = topics.command(eid)
+    return payload
 
 
-def passage_event_config(topics: Topics, hub: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """An `event` entity in Home Assistant that fires for every record on the passage topic."""
-    return topics.passage_event_config(), {
+def component_key(entity_id: str) -> str:
+    """An entity's key under `cmps` (Home Assistant's discovery id of it within the device)."""
+    return entity_id.replace(".", "_")
+
+
+def passage_event_component(topics: Topics) -> dict[str, Any]:
+    """An `event` entity of the hub device that fires for every record on the passage topic."""
+    return {
+        "platform": "event",
         "name": "Passage",
         "unique_id": f"{topics.node_id}_passage",
         "object_id": f"{topics.node_id}_passage",
         "default_entity_id": f"event.{topics.node_id}_passage",
-        "device": hub,
-        "origin": ORIGIN,
         "availability_topic": topics.status,
         "state_topic": topics.passage,
         "event_types": list(RECORD_KINDS),
         "value_template": PASSAGE_EVENT_TEMPLATE,
         "icon": "mdi:truck",
     }
+
+
+def lane_components(topics: Topics, lane_key: str, names: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """A lane's plate reads (an `event`: allow, deny, review, released) and its latest photos
+    (`image`s fed with the bytes themselves: Home Assistant needs no HMI account to show them)."""
+    node = topics.node_id
+    components: dict[str, dict[str, Any]] = {
+        f"{lane_key}_plate_read": {
+            "platform": "event",
+            "name": names["plate_read"],
+            "unique_id": f"{node}_lane:{lane_key}-plate_read",
+            "object_id": f"{lane_key}_plate_read",
+            "default_entity_id": f"event.{lane_key}_plate_read",
+            "availability_topic": topics.status,
+            "state_topic": topics.plate_read(lane_key),
+            "event_types": list(PLATE_READ_TYPES),
+            "icon": "mdi:card-text",
+        }
+    }
+    for kind in PHOTO_KINDS:
+        components[f"{lane_key}_{kind}_photo"] = {
+            "platform": "image",
+            "name": names[f"{kind}_photo"],
+            "unique_id": f"{node}_lane:{lane_key}-{kind}_photo",
+            "object_id": f"{lane_key}_{kind}_photo",
+            "default_entity_id": f"image.{lane_key}_{kind}_photo",
+            "availability_topic": topics.status,
+            "image_topic": topics.photo(lane_key, kind),
+            "content_type": "image/jpeg",
+        }
+    return components
+
+
+def device_config(
+    device: dict[str, Any], origin_block: dict[str, Any], components: dict[str, Any]
+) -> dict[str, Any]:
+    """Abbreviated at the top as Home Assistant's examples are (`dev`, `o`, `cmps`)."""
+    return {"dev": device, "o": origin_block, "cmps": components}
 
 
 def _json_default(value: Any) -> Any:

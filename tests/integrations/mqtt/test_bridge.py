@@ -15,8 +15,11 @@ from hub.core.auth import Role
 from hub.core.const import EVENT_SERVICE_CALLED, EVENT_STATE_CHANGED
 from tests.conftest import wait_until
 from tests.integrations.mqtt.conftest import BROKER_PASSWORD, BROKER_USER, Mosquitto, free_port
+from tests.integrations.mqtt.ha_mqtt import HomeAssistant
 
 NODE = "plant1"
+BARRIER_DEVICE = f"{NODE}_barrier_east_in"  # the barrier's device config: <prefix>/device/<this>/config
+HUB_DEVICE = f"{NODE}_hub"
 COVER = "cover.east_in_barrier"
 CONNECTED = "binary_sensor.mqtt_broker_connected"
 OPEN_BROKER = "binary_sensor.mqtt_broker_open"
@@ -74,6 +77,18 @@ def text_is(value: str):
     return lambda m: m.text == value
 
 
+def home_assistant(sub, prefix: str) -> HomeAssistant:
+    """What Home Assistant made of every message the subscriber saw (it rejects as HA would)."""
+    ha = HomeAssistant(prefix)
+    for message in sub.messages:
+        ha.feed(message.topic, message.payload)
+    return ha
+
+
+def device_topic(prefix: str, device_id: str) -> str:
+    return f"{prefix}/device/{device_id}/config"
+
+
 def logged(caplog: pytest.LogCaptureFixture, fragment: str) -> list[str]:
     return [r.getMessage() for r in caplog.records if fragment in r.getMessage()]
 
@@ -83,8 +98,10 @@ async def test_discovery_configs_appear_and_states_follow_entities(make_hub, bro
     sub = await subscribe(broker.port, [f"{prefix}/#", f"{base}/#"])
     hub = await make_hub(config(broker.port, base, prefix))
 
-    message = await sub.wait_for(f"{prefix}/cover/{NODE}/east_in_barrier/config")
-    cover = json.loads(message.text)
+    await sub.wait_for(device_topic(prefix, BARRIER_DEVICE))
+    await sub.wait_for(device_topic(prefix, HUB_DEVICE))
+    ha = home_assistant(sub, prefix)
+    cover = ha.by_default_id(COVER)
     assert cover["unique_id"] == f"{NODE}_barrier:east_in-barrier"
     assert cover["device"]["identifiers"] == [f"{NODE}_barrier:east_in"]
     assert cover["device"]["name"] == "east in barrier"
@@ -94,16 +111,14 @@ async def test_discovery_configs_appear_and_states_follow_entities(make_hub, bro
     assert cover["json_attributes_topic"] == f"{base}/{COVER}/attributes"
     assert cover["command_topic"] == f"{base}/{COVER}/set"
     assert (cover["payload_open"], cover["payload_close"], cover["device_class"]) == ("OPEN", "CLOSE", "gate")
-    online = json.loads(
-        (await sub.wait_for(f"{prefix}/binary_sensor/{NODE}/east_in_barrier_online/config")).text
-    )
+    online = ha.by_default_id("binary_sensor.east_in_barrier_online")
     assert (online["payload_on"], online["payload_off"], online["device_class"]) == (
         "on",
         "off",
         "connectivity",
     )
     assert "command_topic" not in online
-    event = json.loads((await sub.wait_for(f"{prefix}/event/{NODE}/passage/config")).text)
+    event = ha.by_default_id(f"event.{NODE}_passage")
     assert event["state_topic"] == f"{base}/passage"
 
     await sub.wait_for(f"{base}/{COVER}/state", text_is("closed"))
@@ -112,9 +127,9 @@ async def test_discovery_configs_appear_and_states_follow_entities(make_hub, bro
     await sub.wait_for(f"{base}/{COVER}/availability", text_is("online"))
 
     # Retained: a client that comes later (Home Assistant after a restart) gets them at once.
-    late = await subscribe(broker.port, [f"{base}/status", f"{prefix}/cover/#", f"{base}/{COVER}/state"])
+    late = await subscribe(broker.port, [f"{base}/status", f"{prefix}/device/#", f"{base}/{COVER}/state"])
     assert (await late.wait_for(f"{base}/status")).retain
-    assert (await late.wait_for(f"{prefix}/cover/{NODE}/east_in_barrier/config")).retain
+    assert (await late.wait_for(device_topic(prefix, BARRIER_DEVICE))).retain
     assert (await late.wait_for(f"{base}/{COVER}/state", text_is("closed"))).retain
 
     mark = len(sub.messages)
@@ -124,11 +139,17 @@ async def test_discovery_configs_appear_and_states_follow_entities(make_hub, bro
 
     # An entity that appears later is announced when it appears, and withdrawn when it goes.
     hub.states.async_set("sensor.late_arrival", "42", {"unit_of_measurement": "kg", "friendly_name": "迟到"})
-    late_config = json.loads((await sub.wait_for(f"{prefix}/sensor/{NODE}/late_arrival/config")).text)
+    await sub.wait_for(device_topic(prefix, HUB_DEVICE), lambda m: "late_arrival" in m.text)
+    late_config = home_assistant(sub, prefix).by_default_id("sensor.late_arrival")
     assert (late_config["name"], late_config["unit_of_measurement"]) == ("迟到", "kg")
     await sub.wait_for(f"{base}/sensor.late_arrival/state", text_is("42"))
+    mark = len(sub.messages)
     hub.states.async_remove("sensor.late_arrival")
-    await sub.wait_for(f"{prefix}/sensor/{NODE}/late_arrival/config", lambda m: m.payload == b"")
+    await sub.wait_for(device_topic(prefix, HUB_DEVICE), since=mark)
+    gone = home_assistant(sub, prefix)
+    assert f"{NODE}_state-sensor.late_arrival" in gone.removed
+    with pytest.raises(KeyError):
+        gone.by_default_id("sensor.late_arrival")
 
 
 async def test_a_command_opens_the_barrier_as_the_command_user(make_hub, broker, subscribe) -> None:
@@ -234,7 +255,8 @@ async def test_the_alert_level_select_takes_commands(make_hub, broker, subscribe
     hub.states.async_set(
         "select.plant_alert_level", "normal", {"options": ["normal", "yellow", "orange", "red"]}
     )
-    select = json.loads((await sub.wait_for(f"{prefix}/select/{NODE}/plant_alert_level/config")).text)
+    await sub.wait_for(device_topic(prefix, HUB_DEVICE), lambda m: "plant_alert_level" in m.text)
+    select = home_assistant(sub, prefix).by_default_id("select.plant_alert_level")
     assert select["options"] == ["normal", "yellow", "orange", "red"]
     assert select["command_topic"] == f"{base}/select.plant_alert_level/set"
 
@@ -253,7 +275,7 @@ async def test_a_broker_restart_is_survived(make_hub, own_broker: Mosquitto, sub
     sub = await subscribe(port, [f"{prefix}/#", f"{base}/#"])
     hub = await make_hub(config(port, base, prefix, mqtt=OPEN_OK + "command_user: mqtt_ops"))
     await hub.auth.async_add_user("mqtt_ops", "password-123", frozenset({Role.GUARD}))
-    await sub.wait_for(f"{prefix}/cover/{NODE}/east_in_barrier/config")
+    await sub.wait_for(device_topic(prefix, BARRIER_DEVICE))
     await wait_state(hub, CONNECTED, "on")
 
     own_broker.kill()
@@ -262,8 +284,8 @@ async def test_a_broker_restart_is_survived(make_hub, own_broker: Mosquitto, sub
     await wait_state(hub, CONNECTED, "on")
 
     again = await subscribe(port, [f"{prefix}/#", f"{base}/#"])
-    config_msg = await again.wait_for(f"{prefix}/cover/{NODE}/east_in_barrier/config")
-    assert json.loads(config_msg.text)["command_topic"] == f"{base}/{COVER}/set"
+    await again.wait_for(device_topic(prefix, BARRIER_DEVICE))
+    assert home_assistant(again, prefix).by_default_id(COVER)["command_topic"] == f"{base}/{COVER}/set"
     await again.wait_for(f"{base}/status", text_is("online"))
     await again.wait_for(f"{base}/{COVER}/state", text_is("closed"))
     await commands_taken(hub)  # checked again on the new connection
@@ -290,7 +312,8 @@ sensors:
 """
     hub = await make_hub(config(broker.port, base, prefix, mqtt=mqtt, extra=""))
     assert hub.states.get("sensor.north_pm25").state == "unavailable"
-    discovered = json.loads((await sub.wait_for(f"{prefix}/sensor/{NODE}/north_pm25/config")).text)
+    await sub.wait_for(device_topic(prefix, f"{NODE}_mqtt_north_station"))
+    discovered = home_assistant(sub, prefix).by_default_id("sensor.north_pm25")
     assert (discovered["unit_of_measurement"], discovered["device_class"]) == ("µg/m³", "pm25")
     assert discovered["device"]["name"] == "北门微站"
 
@@ -389,7 +412,7 @@ async def test_home_assistant_coming_online_gets_everything_again(make_hub, brok
     base, prefix = names()
     sub = await subscribe(broker.port, [f"{prefix}/#", f"{base}/#"])
     await make_hub(config(broker.port, base, prefix))
-    topic = f"{prefix}/cover/{NODE}/east_in_barrier/config"
+    topic = device_topic(prefix, BARRIER_DEVICE)
     await sub.wait_for(topic)
     mark = len(sub.messages)
     await sub.publish(f"{prefix}/status", "online")  # Home Assistant's birth message

@@ -9,7 +9,6 @@ payloads get a logged reason, never a traceback.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
@@ -27,6 +26,7 @@ from tests.integrations.mqtt.test_bridge import (
     OPEN_OK,
     commands_taken,
     config,
+    home_assistant,
     logged,
     names,
     text_is,
@@ -104,7 +104,8 @@ async def test_commands_are_believed_from_broker_accounts_and_audited_with_them(
     await commands_taken(hub)
 
     # Home Assistant is told its own command topic, sends there, and the barrier opens as ha_ops.
-    cover = json.loads((await ha.wait_for(f"{prefix}/cover/{NODE}/east_in_barrier/config")).text)
+    await ha.wait_for(f"{prefix}/device/{NODE}_barrier_east_in/config")
+    cover = home_assistant(ha, prefix).by_default_id(COVER)
     assert cover["command_topic"] == f"{base}/command/homeassistant/{COVER}"
     await ha.wait_for(f"{base}/{COVER}/state", text_is("closed"))
     await ha.publish(cover["command_topic"], "OPEN")
@@ -168,7 +169,7 @@ async def test_a_flood_of_home_assistant_births_is_announced_a_bounded_number_of
     make_hub, broker, subscribe
 ) -> None:
     base, prefix = names()
-    event_config = f"{prefix}/event/{NODE}/passage/config"  # one per announcement
+    event_config = f"{prefix}/device/{NODE}_barrier_east_in/config"  # one per announcement
     sub = await subscribe(broker.port, [f"{prefix}/#", f"{base}/#"])
     # A queue small enough that announcing once per birth would overflow it and drop messages.
     mqtt = "max_queued_messages: 1000\n" + MARKER.format(base=base)

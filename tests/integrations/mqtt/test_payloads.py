@@ -11,7 +11,7 @@ from hub.core import DeviceInfo
 from hub.integrations.mqtt.authority import CommandAuthority, CommandRefused, Sender
 from hub.integrations.mqtt.commands import BadCommand, command_target, parse_command
 from hub.integrations.mqtt.config import MqttConfig, SensorTopic
-from hub.integrations.mqtt.discovery import EntityView, Topics, discovery_config, encode_json, hub_device
+from hub.integrations.mqtt.discovery import EntityView, Topics, device_block, encode_json, entity_component
 from hub.integrations.mqtt.ingest import (
     BadPayload,
     ThrottledLog,
@@ -22,7 +22,6 @@ from hub.integrations.mqtt.ingest import (
 from hub.integrations.mqtt.probe import BrokerVerdict
 
 TOPICS = Topics("ecogate", "homeassistant", "plant1")
-HUB = hub_device("plant1", "测试厂")
 
 
 @pytest.mark.parametrize(
@@ -156,10 +155,10 @@ def test_a_barrier_cover_is_announced_with_its_device_and_commands() -> None:
         device_class="gate",
         commandable=True,
     )
-    topic, payload = discovery_config(view, TOPICS, HUB)
-    assert topic == "homeassistant/cover/plant1/east_in_barrier/config"
+    payload = entity_component(view, TOPICS)
+    assert payload["platform"] == "cover"
     assert payload["unique_id"] == "plant1_barrier:east_in-barrier"
-    assert payload["device"] == {
+    assert device_block(view.device, "plant1") == {
         "identifiers": ["plant1_barrier:east_in"], "name": "东门入口道闸", "model": "barrier PLC",
         "via_device": "plant1",
     }  # fmt: skip
@@ -175,14 +174,13 @@ def test_a_barrier_cover_is_announced_with_its_device_and_commands() -> None:
 
 def test_unknown_device_classes_and_domains_are_left_out_or_mapped() -> None:
     view = EntityView(entity_id="camera.east_in", unique_id="x", name=None, device_class="plate")
-    topic, payload = discovery_config(view, TOPICS, HUB)
-    assert topic == "homeassistant/sensor/plant1/camera_east_in/config"
+    payload = entity_component(view, TOPICS)
+    assert (payload["platform"], payload["default_entity_id"]) == ("sensor", "sensor.camera_east_in")
     assert "device_class" not in payload
-    assert payload["device"] == HUB
     sensor = EntityView(
         entity_id="sensor.w", unique_id="w", name="W", device_class="weight", unit_of_measurement="kg"
     )
-    _, payload = discovery_config(sensor, TOPICS, HUB)
+    payload = entity_component(sensor, TOPICS)
     assert (payload["device_class"], payload["unit_of_measurement"], payload["state_class"]) == (
         "weight", "kg", "measurement",
     )  # fmt: skip
