@@ -1,7 +1,7 @@
 """What each OPC UA connection may ask, and the right answer when it names what the server does not know.
 
-asyncua (2.1) is patched here, contained in our own subclasses, for three faults found with other
-vendors' clients:
+asyncua (2.1) is patched here, contained in our own UaProcessor subclass (installed by
+guarded_server.py), for faults found with other vendors' clients:
 
 - It accepts a channel with SecurityPolicy None even when no None endpoint is offered, and runs any
   session on it (the password in clear text). Here a None channel gets only GetEndpoints/FindServers;
@@ -16,12 +16,9 @@ vendors' clients:
   gets BadSessionIdInvalid (not BadUserAccessDenied, which clients take as final); a request naming a
   subscription of another session gets BadSubscriptionIdInvalid, and TransferSubscriptions moves only
   subscriptions of the same hub user (Part 4, 5.13.7), rebinding both of asyncua's publish callbacks.
-- asyncua numbers sessions' authentication tokens 1000, 1001 ... and subscriptions 78, 79 ... afresh at
-  every start: a client reconnecting after a restart named another client's new session or
-  subscription (and took it over). Tokens here are random GUIDs, subscription ids start at a random
-  number.
+- asyncua numbers sessions' tokens and subscriptions afresh at every start (fixed in guarded_server.py).
 
-Per user, as the issue's security section asks: a Read of a method's UserExecutable answers whether the
+Per user: a Read of a method's UserExecutable answers whether the
 session's user may call it (asyncua answers the static Executable for everyone), and a Write is refused
 node by node with BadUserAccessDenied in its results (the variables mirror the hub's states; nobody
 writes them) instead of failing the whole request.
@@ -34,17 +31,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import secrets
 import time
-import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from asyncua import Server, ua
+from asyncua import ua
 from asyncua.common.utils import ServiceError
-from asyncua.server.binary_server_asyncio import BinaryServer, OPCUAProtocol
 from asyncua.server.internal_session import SessionState
 from asyncua.server.uaprocessor import UaProcessor
 from asyncua.ua.ua_binary import struct_from_binary
@@ -59,7 +53,6 @@ def _ids(*names: str) -> frozenset[ua.NodeId]:
 DISCOVERY = _ids("GetEndpoints", "FindServers", "FindServersOnNetwork", "CloseSecureChannel")
 NO_SESSION = DISCOVERY | _ids("CreateSession", "ActivateSession", "RegisterServer", "RegisterServer2")
 CREATE_SESSION = ua.NodeId(ua.ObjectIds.CreateSessionRequest_Encoding_DefaultBinary)
-CLOSE_SESSION = ua.NodeId(ua.ObjectIds.CloseSessionRequest_Encoding_DefaultBinary)
 REPUBLISH = ua.NodeId(ua.ObjectIds.RepublishRequest_Encoding_DefaultBinary)
 DELETE_SUBSCRIPTIONS = ua.NodeId(ua.ObjectIds.DeleteSubscriptionsRequest_Encoding_DefaultBinary)
 SET_PUBLISHING_MODE = ua.NodeId(ua.ObjectIds.SetPublishingModeRequest_Encoding_DefaultBinary)
@@ -278,60 +271,3 @@ def _name(typeid: ua.NodeId) -> str:
         if value == typeid.Identifier and name.endswith("_Encoding_DefaultBinary"):
             return name.removesuffix("Request_Encoding_DefaultBinary")
     return str(typeid)
-
-
-class _GuardedProtocol(OPCUAProtocol):
-    rules: Rules
-
-    def connection_made(self, transport: Any) -> None:
-        super().connection_made(transport)
-        if self.processor is not None:  # None: refused at max_connections
-            self.processor = GuardedProcessor(self.iserver, self.transport, self.limits, self.rules)
-            self.processor.set_policies(self.policies)
-
-
-class _GuardedBinaryServer(BinaryServer):
-    rules: Rules
-
-    def _make_protocol(self) -> OPCUAProtocol:
-        protocol = _GuardedProtocol(
-            iserver=self.iserver, policies=self._policies, clients=self.clients,
-            closing_tasks=self.closing_tasks, limits=self.limits,
-        )  # fmt: skip
-        protocol.rules = self.rules
-        return protocol
-
-
-class GuardedServer(Server):
-    """asyncua's Server whose connections go through GuardedProcessor."""
-
-    def __init__(self, rules: Rules, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.rules = rules
-        iserver = self.iserver
-        numbered_session = iserver.create_session
-
-        def create_session(*args: Any, **kwargs: Any) -> Any:
-            session = numbered_session(*args, **kwargs)
-            if session.external:  # a secret token, not the next number
-                iserver.unregister_external_session(session)
-                session.auth_token = ua.NodeId(uuid.uuid4())
-                iserver.register_external_session(session)
-            return session
-
-        iserver.create_session = create_session  # type: ignore[method-assign]
-
-    async def start(self) -> None:
-        # asyncua's Server.start, with our BinaryServer.
-        await self._setup_server_nodes()
-        await self.iserver.start()
-        self.iserver.subscription_service._sub_id_counter = 1000 + secrets.randbelow(2**30)
-        try:
-            host, port = self._get_bind_socket_info()
-            self.bserver = _GuardedBinaryServer(self.iserver, host, port, self.limits)  # type: ignore[arg-type]
-            self.bserver.rules = self.rules
-            self.bserver.set_policies(self._policies)
-            await self.bserver.start()
-        except Exception:
-            await self.iserver.stop()
-            raise

@@ -36,7 +36,8 @@ from .const import (
     ROOT_ID,
 )
 from .events import PassageEvents, async_create_event_type
-from .gatekeeper import GuardedServer, Rules
+from .gatekeeper import Rules
+from .guarded_server import GuardedServer
 from .logins import AuditedUserManager
 from .mapping import (
     BACKLOG_TOTAL,
