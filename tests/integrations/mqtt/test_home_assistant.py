@@ -10,7 +10,7 @@ import pytest
 from hub.core.models import EntityRow
 from hub.integrations.mqtt.const import RECORD_KINDS
 from hub.integrations.mqtt.discovery import PASSAGE_EVENT_TEMPLATE
-from hub.integrations.mqtt.lanes import plate_read_event
+from hub.integrations.mqtt.lanes import LaneDirectory, plate_read_event
 from tests.components.ledger.conftest import passage
 from tests.integrations.mqtt.ha_mqtt import HomeAssistant, Rejected, render
 from tests.integrations.mqtt.test_bridge import (
@@ -30,6 +30,8 @@ LANE_DEVICE = f"{NODE}_lane_east_gate_in"
 # A lane of the ledger's sample passages (gate east_gate, lane in), with a display and a person's name.
 PLANT = """\
 ledger: {}
+vehicles:
+policy: {grade: B}
 barrier:
   lanes:
     - gate: east_gate
@@ -97,6 +99,24 @@ def test_plate_reads_become_lane_events(record, expected) -> None:
     assert (event["event_type"] if event else None) == expected
 
 
+def test_a_lane_is_named_as_configured_else_by_its_barrier_or_camera() -> None:
+    lanes = LaneDirectory({"east_gate_in": "东门 入口车道"}, "zh-CN")
+    devices = [
+        ("anpr:west_main", "西门车牌相机"),
+        ("barrier:west_main", "西门道闸"),
+        ("anpr:north_in", "北门相机"),
+        ("barrier:east_gate_in", "东门入口道闸"),
+    ]
+    for identifier, name in devices:
+        assert lanes.note(identifier, name) == identifier.split(":")[1]
+    assert lanes.note("ledger:plant", "电子台账") is None  # not a lane's device
+    assert [lanes.name(k) for k in ("east_gate_in", "west_main", "north_in", "south_out")] == [
+        "东门 入口车道", "西门道闸", "北门相机", "south out",
+    ]  # fmt: skip
+    assert lanes.component_names()["decision"] == "准入决策"
+    assert LaneDirectory({}, "en").component_names()["decision"] == "Decision"
+
+
 # ----- the whole plant, as Home Assistant parses it -------------------------------------------------
 async def test_home_assistant_parses_every_discovery_message_and_renders_every_template(
     make_hub, broker, subscribe
@@ -148,12 +168,14 @@ async def test_home_assistant_parses_every_discovery_message_and_renders_every_t
 
     # The lane: one device a person recognises, with its decision-side entities named for people.
     display = ha.by_default_id("sensor.east_gate_in_display")
+    decision = ha.by_default_id("sensor.east_gate_in_decision")
     plate_read = ha.by_default_id("event.east_gate_in_plate_read")
     photo = ha.by_default_id("image.east_gate_in_plate_photo")
-    for entity in (display, plate_read, photo):
+    for entity in (display, decision, plate_read, photo):
         assert entity["device"]["name"] == "东门 入口车道"
         assert entity["device"]["identifiers"] == [f"{NODE}_lane:east_gate_in"]
-    assert (display["name"], plate_read["name"], photo["name"]) == ("显示屏", "车牌识别", "车牌照片")
+    assert (display["name"], decision["name"], plate_read["name"]) == ("显示屏", "准入决策", "车牌识别")
+    assert photo["name"] == "车牌照片"
     assert plate_read["event_types"] == ["allow", "deny", "review", "released"]
     assert photo["image_topic"] == f"{base}/lane/east_gate_in/plate_photo"
     assert ha.by_default_id("sensor.plant_entries_today")["state_class"] == "total_increasing"
@@ -217,7 +239,7 @@ async def test_the_broker_entities_keep_their_ids_when_the_broker_moves(
     hub = await make_hub(config(own_broker.port, base, prefix, extra=""), config_dir=plant)
     await wait_state(hub, CONNECTED, "on")
     assert hub.states.get("binary_sensor.mqtt_broker_connected_2") is None
-    await sub.wait_for(device_topic(prefix, f"{NODE}_mqtt_broker"))
+    await sub.wait_for(device_topic(prefix, f"{NODE}_mqtt_broker"), lambda m: "mqtt_broker_open" in m.text)
     ha = home_assistant(sub, prefix)
     assert ha.by_default_id(CONNECTED)["unique_id"] == f"{NODE}_mqtt:broker-connected"
     open_broker = ha.by_default_id("binary_sensor.mqtt_broker_open")
@@ -234,6 +256,7 @@ async def test_an_old_port_bound_id_is_kept(make_hub, broker, subscribe, tmp_pat
     await EntityRow.filter(platform="mqtt", unique_id="mqtt:broker-connected").update(unique_id=old)
     await hub.async_stop()
 
+    base, prefix = names()  # nothing retained from the first run on the shared broker
     sub = await subscribe(broker.port, [f"{prefix}/#"])
     hub = await make_hub(config(broker.port, base, prefix, extra=""), config_dir=plant)
     await wait_state(hub, CONNECTED, "on")
