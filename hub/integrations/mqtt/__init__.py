@@ -1,10 +1,11 @@
 """MQTT bridge: the hub's entities for Home Assistant and SCADA, commands back in, MQTT sensors.
 
-Publishes every entity with Home Assistant MQTT discovery
-(`<discovery_prefix>/<component>/<node_id>/<object_id>/config`, retained), its state, JSON
-attributes and availability under `<base_topic>/<entity_id>/...` (retained), the bridge's
-`<base_topic>/status` (online/offline, the last will) and every ledger record on
-`<base_topic>/passage` (not retained). Barrier covers and the alert-level select take commands on
+Publishes every entity with Home Assistant MQTT device discovery
+(`<discovery_prefix>/device/<device_id>/config`, retained, one per device; a device per lane), its
+state, JSON attributes and availability under `<base_topic>/<entity_id>/...` (retained), the bridge's
+`<base_topic>/status` (online/offline, the last will), every ledger record on `<base_topic>/passage`
+(not retained) and each lane's plate reads and latest photos under `<base_topic>/lane/<lane>/`.
+Barrier covers and the alert-level select take commands on
 `<base_topic>/command/<broker account>/<entity_id>`, believed only when the broker authenticates its
 clients (checked on every connect) and run through the hub's services as the hub user that account
 maps to (door "mqtt"); see docs/mqtt-broker.md. Configured sensor topics become `sensor.<object_id>`

@@ -1,7 +1,8 @@
 """The bridge between the hub and the broker, fed by bus events and feeding hub services.
 
-Out: every entity's discovery config, state, attributes and availability (retained), and every
-`passage_recorded` record as a JSON event. In: commands for barriers and the alert level, believed
+Out: every device's discovery config (catalog.py), every entity's state, attributes and availability
+(retained), every `passage_recorded` record as a JSON event, and each lane's plate reads and latest
+photos (lanes.py). In: commands for barriers and the alert level, believed
 only from a sender the broker vouches for (authority.py) and run through the hub's services as the hub
 user that sender maps to; values on configured sensor topics. On each (re)connect the broker is checked
 for anonymous access and everything is published again, so a restarted broker or Home Assistant is whole.
@@ -12,46 +13,24 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import logging
-import socket
 from collections import deque
 from typing import Any
 
-from hub.core import Entity, Event, Hub, State
+from hub.core import Event, Hub, State
 from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_STATE_CHANGED, STATE_UNAVAILABLE
 
 from .announcer import Announcer
 from .authority import CommandAuthority
 from .binary_sensor import BrokerConnected, BrokerOpen, async_legacy_unique_ids
+from .catalog import DiscoveryCatalog
 from .client import BrokerConnection, PublishRefused
 from .commands import CommandTarget, command_target
 from .config import MqttConfig
-from .const import (
-    ANNOUNCE_SLICE,
-    DOMAIN,
-    EMPTY_STATE,
-    LANE_ENTITY_KEYS,
-    OFFLINE,
-    ONLINE,
-    TOTAL_INCREASING_KEYS,
-)
-from .devices import DeviceDiscovery
-from .discovery import (
-    EntityView,
-    Topics,
-    component_key,
-    device_block,
-    device_id_of,
-    encode_json,
-    entity_component,
-    hub_device,
-    lane_components,
-    lane_device,
-    origin,
-    passage_event_component,
-)
+from .const import ANNOUNCE_SLICE, DOMAIN, EMPTY_STATE, OFFLINE, ONLINE
+from .discovery import Topics, encode_json
 from .door import CommandDoor
 from .ingest import BadPayload, ThrottledLog, topic_matches
-from .lanes import LaneDirectory, LaneFeed
+from .lanes import LaneFeed
 from .probe import NOT_CHECKED, BrokerVerdict, async_probe, probe_tls_context
 from .sensor import MqttSensor
 
@@ -70,13 +49,7 @@ class MqttBridge:
             on_disconnected=self._on_disconnected, on_message=self._on_message,
             on_status=self._on_status,
         )  # fmt: skip
-        self._hub_device = hub_device(conf.node_id, hub.core_config.name)
-        # Not the node id alone: `<prefix>/device/<node_id>/config` would give the hub's components the
-        # discovery ids of the older per-entity topics (`<node_id> passage`), and emptying those
-        # topics after the migration would remove them from Home Assistant again.
-        self._hub_device_id = f"{conf.node_id}_hub"
-        self._devices = DeviceDiscovery(self.topics, origin(conf.support_url))
-        self._lanes = LaneDirectory(conf.lane_names, hub.core_config.language)
+        self._catalog = DiscoveryCatalog(hub, conf, self.topics)
         self._lane_feed = LaneFeed(hub, self.topics, self._publish, lambda: self.connection.connected)
         self._migrated = False  # the per-entity configs of older versions withdrawn (once a run)
         self._targets: dict[str, CommandTarget] = {}
@@ -189,10 +162,7 @@ class MqttBridge:
         Device configs go once each at the end, not once for each of their entities."""
         discovery = self.conf.discovery
         if discovery:
-            self._refresh_hub_device()
-            self._devices.resend_all()
-            self._devices.put("passage", self._hub_device_id, self._hub_device, "passage",
-                              passage_event_component(self.topics))  # fmt: skip
+            self._catalog.refresh()
         for i, entity_id in enumerate(self.hub.states.entity_ids()):
             if i % ANNOUNCE_SLICE == ANNOUNCE_SLICE - 1:
                 await asyncio.sleep(0)
@@ -209,8 +179,7 @@ class MqttBridge:
         # Home Assistant's way from per-entity to device configs that keeps its entities (and their
         # history and names): `migrate_discovery` on the old topic, the device config, then the old
         # topic emptied, so it does not show each entity twice.
-        old = [self.topics.config(eid) for eid in sorted(self._devices.owned()) if "." in eid]
-        old.append(self.topics.passage_event_config())
+        old = self._catalog.old_topics()
         for topic in old:
             self._publish(topic, encode_json({"migrate_discovery": True}), retain=True)
         self._flush_devices()
@@ -218,22 +187,10 @@ class MqttBridge:
             self._publish(topic, b"", retain=True)
         self._migrated = True
 
-    def _refresh_hub_device(self) -> None:
-        """The HMI's address: configured, else where the HMI listens (known once it started)."""
-        url = self.conf.hmi_url
-        ui = self.hub.data.get("ui")
-        if url is None and ui is not None and getattr(ui, "port", None):
-            host = ui.config.host
-            if host in ("0.0.0.0", "::"):  # all addresses: the name others know this machine by
-                host = socket.gethostname()
-            url = f"http://{host}:{ui.port}/"
-        self._hub_device = hub_device(self.conf.node_id, self.hub.core_config.name, url)
-        self._devices.origin = origin(self.conf.support_url or url)
-
     def _flush_devices(self) -> None:
         if not self.connection.connected:
             return
-        for topic, payload in self._devices.pending():
+        for topic, payload in self._catalog.devices.pending():
             self._publish(topic, payload, retain=True)
 
     # ----- hub -> broker ------------------------------------------------------------------------
@@ -258,7 +215,7 @@ class MqttBridge:
         else:
             self._targets[eid] = target
         if self.conf.discovery:
-            self._put_entity(self._view(state, self.hub.entities.get_entity(eid), target))
+            self._catalog.file(state, self.hub.entities.get_entity(eid), target)
             if not full:
                 self._flush_devices()
         available = state.state != STATE_UNAVAILABLE
@@ -270,75 +227,10 @@ class MqttBridge:
             # An empty payload would delete the retained state (and Home Assistant ignores one).
             self._publish(self.topics.state(eid), state.state or EMPTY_STATE, retain=True)
 
-    def _put_entity(self, view: EntityView) -> None:
-        """File the entity's component under its Home Assistant device: its lane's, its own, the hub's."""
-        node = self.conf.node_id
-        component = entity_component(view, self.topics)
-        key = component_key(view.entity_id)
-        lane = view.lane
-        if view.device is not None:
-            seen = self._lanes.note(view.device.identifier, view.device.name)
-            if seen is not None:
-                self._put_lane(seen)
-        if lane is not None:
-            self._devices.put(view.entity_id, device_id_of(f"{node}_lane_{lane}"), self._lane_block(lane),
-                              key, component)  # fmt: skip
-        elif view.device is not None:
-            self._devices.put(view.entity_id, device_id_of(f"{node}_{view.device.identifier}"),
-                              device_block(view.device, node), key, component)  # fmt: skip
-        else:
-            self._devices.put(view.entity_id, self._hub_device_id, self._hub_device, key, component)
-
-    def _lane_block(self, lane: str) -> dict[str, Any]:
-        return lane_device(self.conf.node_id, lane, self._lanes.name(lane))
-
-    def _put_lane(self, lane: str) -> None:
-        """The lane's device with its plate-read event and photos (again: its name may have changed)."""
-        device_id = device_id_of(f"{self.conf.node_id}_lane_{lane}")
-        block = self._lane_block(lane)
-        for key, component in lane_components(self.topics, lane, self._lanes.component_names()).items():
-            self._devices.put(f"lane:{key}", device_id, block, key, component)
-
-    def _view(self, state: State, entity: Entity | None, target: CommandTarget | None) -> EntityView:
-        attrs = state.attributes
-        desc = entity.entity_description if entity is not None else None
-        icon = attrs.get("icon")
-        options = attrs.get("options")
-        if target is not None and target.kind == "alert_level":
-            options = target.options
-        elif not isinstance(options, list | tuple) or not options:
-            options = (state.state,)
-        device = entity.device_info if entity is not None else None
-        name = (desc.name if desc else None) or attrs.get("friendly_name")
-        lane = None
-        if device is not None and desc is not None:
-            home = self._lanes.lane_of(device.identifier)
-            if home is not None and (home[0], desc.key) in LANE_ENTITY_KEYS:
-                lane = home[1]  # under the lane's device, named as a person reads it
-                name = self._lanes.component_names().get(desc.key, name)
-        state_class = attrs.get("state_class")
-        if state_class is None and desc is not None and desc.key in TOTAL_INCREASING_KEYS:
-            state_class = "total_increasing"
-        return EntityView(
-            entity_id=state.entity_id,
-            unique_id=entity.unique_id if entity is not None else f"state-{state.entity_id}",
-            name=name,
-            device=device,
-            device_class=(desc.device_class if desc else None) or attrs.get("device_class"),
-            unit_of_measurement=(desc.unit_of_measurement if desc else None)
-            or attrs.get("unit_of_measurement"),
-            state_class=state_class,
-            icon=icon if isinstance(icon, str) and icon.startswith("mdi:") else None,
-            entity_category=desc.entity_category if desc else None,
-            options=tuple(str(o) for o in options),
-            commandable=target is not None,
-            lane=lane,
-        )
-
     def _withdraw(self, entity_id: str) -> None:
         """An entity went away (removed or renamed): clear its retained config and topics."""
         self._targets.pop(entity_id, None)
-        self._devices.remove(entity_id)
+        self._catalog.remove(entity_id)
         if not self.connection.connected:
             return
         self._flush_devices()
