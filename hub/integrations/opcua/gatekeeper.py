@@ -53,6 +53,7 @@ def _ids(*names: str) -> frozenset[ua.NodeId]:
 DISCOVERY = _ids("GetEndpoints", "FindServers", "FindServersOnNetwork", "CloseSecureChannel")
 NO_SESSION = DISCOVERY | _ids("CreateSession", "ActivateSession", "RegisterServer", "RegisterServer2")
 CREATE_SESSION = ua.NodeId(ua.ObjectIds.CreateSessionRequest_Encoding_DefaultBinary)
+ACTIVATE_SESSION = ua.NodeId(ua.ObjectIds.ActivateSessionRequest_Encoding_DefaultBinary)
 REPUBLISH = ua.NodeId(ua.ObjectIds.RepublishRequest_Encoding_DefaultBinary)
 DELETE_SUBSCRIPTIONS = ua.NodeId(ua.ObjectIds.DeleteSubscriptionsRequest_Encoding_DefaultBinary)
 SET_PUBLISHING_MODE = ua.NodeId(ua.ObjectIds.SetPublishingModeRequest_Encoding_DefaultBinary)
@@ -98,7 +99,8 @@ def current_peer() -> Peer | None:
 @dataclass(frozen=True, slots=True)
 class Rules:
     allow_none_policy: bool
-    on_refused: Callable[[Peer, str], None]  # (peer, request name): audit a refused connection
+    # (peer, how, request name): audit a sign-in refused before the user manager is asked.
+    on_refused: Callable[[Peer, str, str], None]
     # (session user, method node id) -> may that user call it; None: not one of our methods.
     user_executable: Callable[[Any, ua.NodeId], bool | None] = lambda user, node_id: None
 
@@ -139,9 +141,10 @@ class GuardedProcessor(UaProcessor):
         if peer.security_policy == "None" and typeid not in DISCOVERY and not self.rules.allow_none_policy:
             if not self._refusal_audited:
                 self._refusal_audited = True
-                _LOGGER.warning("OPC UA: %s asked for a session on an unsecured channel", peer.address)
-                self.rules.on_refused(peer, _name(typeid))
+                self.rules.on_refused(peer, "security_policy_none", _name(typeid))
             raise ServiceError(ua.StatusCodes.BadSecurityPolicyRejected)
+        if typeid == ACTIVATE_SESSION:
+            self._audit_refused_token(peer, body)
         if typeid not in NO_SESSION:
             self._check_session(requesthdr)
             if typeid == REPUBLISH:
@@ -161,6 +164,19 @@ class GuardedProcessor(UaProcessor):
                 if any(r.AttributeId == ua.AttributeIds.UserExecutable for r in params.NodesToRead):
                     return await self._read_per_user(typeid, requesthdr, seqhdr, body, params)
         return await super()._process_message(typeid, requesthdr, seqhdr, body)
+
+    def _audit_refused_token(self, peer: Peer, body: Any) -> None:
+        """asyncua refuses an identity token of a kind not offered (anonymous, when it is off) before
+        the user manager sees it: the attempt goes in the audit log here."""
+        try:
+            token = struct_from_binary(ua.ActivateSessionParameters, body.copy()).UserIdentityToken
+        except Exception:  # asyncua's own parse of the same bytes answers the client
+            return
+        if isinstance(token, ua.ExtensionObject) and token.TypeId == ua.NodeId(ua.ObjectIds.Null):
+            token = ua.AnonymousIdentityToken()  # how asyncua reads an empty token
+        if not isinstance(token, self.iserver.supported_tokens):
+            kind = type(token).__name__.removesuffix("IdentityToken").lower()
+            self.rules.on_refused(peer, kind, "ActivateSession")
 
     def _check_session(self, requesthdr: Any) -> None:
         session = self.session

@@ -48,10 +48,12 @@ class AuditedUserManager(HubUserManager):
             Context(user_id=user_id),
         )  # fmt: skip
 
-    def refused_channel(self, peer: Peer, request: str) -> None:
-        """A connection refused before any sign-in: it asked for a session on an unsecured channel."""
+    def refused_early(self, peer: Peer, method: str, request: str) -> None:
+        """A sign-in refused before the user manager is asked: a session on an unsecured channel
+        (method `security_policy_none`), an identity token of a kind not offered (`anonymous` ...)."""
+        _LOGGER.warning("OPC UA login refused (%s) from %s", method, peer.address)
         self.hub.bus.async_fire(
             EVENT_USER_LOGIN,
             {"username": "", "user_id": None, "door": "opcua", "outcome": "refused",
-             "method": "security_policy_none", "request": request, **peer.audit()},
+             "method": method, "request": request, **peer.audit()},
         )  # fmt: skip

@@ -101,7 +101,7 @@ class OpcUaServer:
         )  # fmt: skip
         await self.hub.async_add_executor_job(self.trust.prepare)
         await self.users.async_refresh()
-        rules = Rules(self.config.allow_none_policy, self.users.refused_channel, self._user_executable)
+        rules = Rules(self.config.allow_none_policy, self.users.refused_early, self._user_executable)
         server = GuardedServer(rules, user_manager=self.users)  # type: ignore[arg-type]
         self.server = server
         await server.init()

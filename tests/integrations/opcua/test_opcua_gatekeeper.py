@@ -248,9 +248,16 @@ async def test_login_audit_rows_say_where_from_with_what(opcua_hub, connect, cli
     with pytest.raises(ua.uaerrors.BadUserAccessDenied):
         async with connect(hub, "guard1", password="wrong-password"):
             pass
+    with pytest.raises(ua.uaerrors.BadIdentityTokenRejected):  # anonymous is off: asyncua says so itself
+        async with connect(hub, None):
+            pass
     rows = await login_audit(hub)
-    assert [r["outcome"] for r in rows] == ["ok", "failed"]
-    for row, mode in zip(rows, ("Sign", "SignAndEncrypt"), strict=True):
+    assert [(r["outcome"], r["detail"]["method"]) for r in rows] == [
+        ("ok", "password"),
+        ("failed", "password"),
+        ("refused", "anonymous"),
+    ]
+    for row, mode in zip(rows, ("Sign", "SignAndEncrypt", "SignAndEncrypt"), strict=True):
         detail = row["detail"]
         assert detail["remote"].startswith("127.0.0.1:")
         assert detail["application_uri"] == CLIENT_URI

@@ -218,6 +218,7 @@ async def test_no_session_without_valid_credentials_or_signing(opcua_hub, connec
     }
     assert all(t.TokenType == ua.UserTokenType.UserName for e in endpoints for t in e.UserIdentityTokens)
     assert [(x["username"], x["outcome"], x["door"]) for x in logins] == [
+        ("", "refused", "opcua"),  # the anonymous one
         ("guard1", "failed", "opcua"),
         ("nobody", "failed", "opcua"),
         ("", "refused", "opcua"),  # the unsigned channel
