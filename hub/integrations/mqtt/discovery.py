@@ -35,6 +35,8 @@ from .const import (
 
 # What Home Assistant cannot show (unknown/unavailable, a barrier in fault) becomes its `None`.
 VALUE_TEMPLATE = "{{ 'None' if value in ('unknown', 'unavailable') else value }}"
+# A number has no empty value: a numeric sensor shows an empty state as unknown, not as an error.
+NUMERIC_VALUE_TEMPLATE = "{{ 'None' if value in ('unknown', 'unavailable', '<empty>') else value }}"
 COVER_VALUE_TEMPLATE = "{{ value if value in ('open', 'opening', 'closed', 'closing') else 'None' }}"
 # Every field read with `.get`: a record kind without a field (a weight has no reason, a lifecycle
 # row no plate) gives null, not the template error Home Assistant logged, dropping the event.
@@ -217,6 +219,8 @@ def entity_component(view: EntityView, topics: Topics) -> dict[str, Any]:
             payload["state_class"] = view.state_class or "measurement"
         elif view.state_class:
             payload["state_class"] = view.state_class
+        if "state_class" in payload:
+            payload["value_template"] = NUMERIC_VALUE_TEMPLATE
     elif component == "binary_sensor":
         payload |= {"payload_on": "on", "payload_off": "off"}
     elif component == "cover":

@@ -8,8 +8,15 @@ import json
 import pytest
 
 from hub.core.models import EntityRow
-from hub.integrations.mqtt.const import RECORD_KINDS
-from hub.integrations.mqtt.discovery import PASSAGE_EVENT_TEMPLATE
+from hub.integrations.mqtt.const import EMPTY_STATE, RECORD_KINDS
+from hub.integrations.mqtt.discovery import (
+    NUMERIC_VALUE_TEMPLATE,
+    PASSAGE_EVENT_TEMPLATE,
+    VALUE_TEMPLATE,
+    EntityView,
+    Topics,
+    entity_component,
+)
 from hub.integrations.mqtt.lanes import LaneDirectory, plate_read_event
 from tests.components.ledger.conftest import passage
 from tests.integrations.mqtt.ha_mqtt import HomeAssistant, Rejected, render
@@ -76,6 +83,13 @@ def test_the_passage_event_template_renders_on_every_record_kind(kind: str) -> N
     assert event["event_type"] == kind
     assert event["seq"] == SAMPLES[kind]["seq"]
     assert event["reason_text"] == SAMPLES[kind].get("reason_text")
+
+
+def test_an_empty_state_is_text_where_text_is_shown_and_unknown_where_a_number_is() -> None:
+    assert render(VALUE_TEMPLATE, EMPTY_STATE) == EMPTY_STATE
+    assert render(NUMERIC_VALUE_TEMPLATE, EMPTY_STATE) == "None"
+    counter = EntityView(entity_id="sensor.c", unique_id="c", name="C", state_class="total_increasing")
+    assert entity_component(counter, Topics("eg", "ha", NODE))["value_template"] == NUMERIC_VALUE_TEMPLATE
 
 
 def test_a_template_reading_a_missing_field_is_rejected_as_home_assistant_logs_it() -> None:
