@@ -166,23 +166,19 @@ class PolicyManager(LifecycleMixin, AlertMixin):
                 when=now,
                 lookup_failed=failed,
             )
-            passage = Passage(
-                passage_id=str(uuid.uuid4()),
-                read_id=incoming.read_id,
-                gate=incoming.gate,
-                lane=incoming.lane,
-                direction=incoming.read.direction,
-                plate=incoming.read.plate,
-                colour=incoming.read.colour,
-                decision=decision,
-                alert_level=alert.level,
-                created_at=now,
-                last_seen=now,
-                confidence=incoming.read.confidence,
-                vehicle=snapshot(record),
-                seen_monotonic=self.hub.clock.monotonic(),
-            )
+            passage = self._new_passage(incoming, decision, alert.level, now, snapshot(record))
             return await self._async_record_and_act(track, passage, incoming, context)
+
+    def _new_passage(
+        self, incoming: Incoming, decision: Decision, level: str, now: datetime, vehicle: dict[str, Any]
+    ) -> Passage:
+        read = incoming.read
+        return Passage(
+            passage_id=str(uuid.uuid4()), read_id=incoming.read_id, gate=incoming.gate, lane=incoming.lane,
+            direction=read.direction, plate=read.plate, colour=read.colour, decision=decision,
+            alert_level=level, created_at=now, last_seen=now, confidence=read.confidence, vehicle=vehicle,
+            seen_monotonic=self.hub.clock.monotonic(),
+        )  # fmt: skip
 
     async def _async_record_and_act(
         self, track: LaneTrack, passage: Passage, incoming: Incoming, context: Context
@@ -231,21 +227,8 @@ class PolicyManager(LifecycleMixin, AlertMixin):
         now = self.hub.now()
         text = self._reason_text(Reason.READ_EXPIRED, age)
         reason = Decision(Verdict.REVIEW, Reason.READ_EXPIRED, text, needs_review=True)
-        passage = Passage(
-            passage_id=str(uuid.uuid4()),
-            read_id=incoming.read_id,
-            gate=incoming.gate,
-            lane=incoming.lane,
-            direction=incoming.read.direction,
-            plate=incoming.read.plate,
-            colour=incoming.read.colour,
-            decision=reason,
-            alert_level=self.alerts.current(now).level,
-            created_at=now,
-            last_seen=now,
-            confidence=incoming.read.confidence,
-            vehicle={"registered": None},
-        )
+        level = self.alerts.current(now).level
+        passage = self._new_passage(incoming, reason, level, now, {"registered": None})
         return await self._async_record_and_act(track, passage, incoming, context)
 
     async def _async_expired_after_commit(
