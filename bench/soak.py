@@ -228,7 +228,8 @@ async def soak(args: argparse.Namespace, root: Path, data_dir: Path) -> None:
         outcome = await fault(min(60.0, slot / 2))
         tally.phase = "no fault"
         extra = f" ({outcome:.1f} s)" if isinstance(outcome, float) else ""
-        print(f"  {time.monotonic() - began:7.0f} s  {name}: done after {time.monotonic() - t0:.1f} s{extra}")
+        took, at = time.monotonic() - t0, time.monotonic() - began
+        print(f"  {at:7.0f} s  {name}: done after {took:.1f} s{extra}; RSS {rss_mib():.0f} MiB")
     await asyncio.sleep(max(0.0, began + args.minutes * 60 - time.monotonic()))
 
     hub.data["traffic"].paused = True
