@@ -20,7 +20,14 @@ import aiohttp
 import pytest
 
 from hub.core import Hub
-from tests.components.policy.conftest import config, fire_read, seed, user_context, wait_state
+from tests.components.policy.conftest import (
+    config,
+    fire_read,
+    seed,
+    user_context,
+    wait_state,
+    watch_opening,
+)
 
 COVER = "cover.east_in_barrier"
 LOW, FULL, FAULT = "binary_sensor.data_disk_low", "binary_sensor.data_disk_full", "binary_sensor.ledger_fault"
@@ -38,20 +45,6 @@ async def health(hub: Hub) -> tuple[int, dict[str, Any]]:
         session.get(f"{hub.data['ui'].url}/api/health") as response,
     ):
         return response.status, await response.json()
-
-
-def watch_opening(hub: Hub) -> list[str]:
-    opened: list[str] = []
-    hub.bus.async_listen(
-        "state_changed",
-        lambda e: opened.append(e.data["new_state"].state),
-        event_filter=lambda e: (
-            e.data["entity_id"] == COVER
-            and e.data["new_state"] is not None
-            and e.data["new_state"].state in ("opening", "open")
-        ),
-    )
-    return opened
 
 
 async def test_below_the_reserve_the_disk_is_an_alarm_health_is_degraded_and_backups_are_refused(

@@ -114,3 +114,18 @@ async def user_context(hub: Hub, name: str, *roles: str) -> Context:
 
     user = await hub.auth.async_add_user(name, "correct horse battery", frozenset(Role(r) for r in roles))
     return Context(user_id=user.id)
+
+
+def watch_opening(hub: Hub, cover: str = "cover.east_in_barrier") -> list[str]:
+    """The barrier's opening/open states as they come: empty while no barrier moved."""
+    opened: list[str] = []
+    hub.bus.async_listen(
+        EVENT_STATE_CHANGED,
+        lambda e: opened.append(e.data["new_state"].state),
+        event_filter=lambda e: (
+            e.data["entity_id"] == cover
+            and e.data["new_state"] is not None
+            and e.data["new_state"].state in ("opening", "open")
+        ),
+    )
+    return opened

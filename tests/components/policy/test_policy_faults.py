@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.core import Context, Hub, ManualClock
-from hub.core.const import EVENT_GATE_DECISION, EVENT_PLATE_READ, EVENT_STATE_CHANGED
+from hub.core.const import EVENT_GATE_DECISION, EVENT_PLATE_READ
 from tests.components.policy.conftest import (
     config,
     fire_read,
@@ -22,6 +22,7 @@ from tests.components.policy.conftest import (
     seed,
     user_context,
     wait_state,
+    watch_opening,
 )
 
 COVER = "cover.east_in_barrier"
@@ -51,20 +52,6 @@ async def start_gate(make_hub: Any, clock: ManualClock, plant: Path, policy: str
     await wait_state(hub, COVER, "closed")
     await seed(hub)
     return hub
-
-
-def watch_opening(hub: Hub) -> list[str]:
-    opened: list[str] = []
-    hub.bus.async_listen(
-        EVENT_STATE_CHANGED,
-        lambda e: opened.append(e.data["new_state"].state),
-        event_filter=lambda e: (
-            e.data["entity_id"] == COVER
-            and e.data["new_state"] is not None
-            and e.data["new_state"].state in ("opening", "open")
-        ),
-    )
-    return opened
 
 
 def fire(hub: Hub, plate: str) -> tuple[str, asyncio.Future[Any]]:
