@@ -182,3 +182,11 @@ def _describe(allowed: frozenset[str]) -> str:
         return "a letter or digit"
     extra = "".join(sorted(allowed - ALNUM))
     return f"a letter, digit or one of {extra}" if allowed & ALNUM else f"one of {extra}"
+
+
+def checked_plate(value: str) -> str:
+    """The normalised plate, for a schema validator: ValueError with the reason if it is not valid."""
+    plate = normalise_plate(value)
+    if problem := validate_plate(plate):
+        raise ValueError(problem)
+    return plate

@@ -17,7 +17,7 @@ from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, field_validator
 from hub.core import Hub, ServiceCall, ServiceValidationError
 from hub.core.gate import Slug, lanes_in_states
 from hub.util.images import NotAPhoto, check_photo
-from hub.util.plate import normalise_plate, validate_plate
+from hub.util.plate import checked_plate
 
 from .const import DOMAIN, MAX_IMAGE_BYTES
 from .recorder import Ledger
@@ -41,10 +41,7 @@ class ManualPassage(BaseModel):
     @field_validator("plate")
     @classmethod
     def _plate(cls, value: str) -> str:
-        plate = normalise_plate(value) if value.strip() else ""
-        if plate and (problem := validate_plate(plate)):
-            raise ValueError(problem)
-        return plate
+        return checked_plate(value) if value.strip() else ""
 
     @field_validator("reason")
     @classmethod

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.core.validation import PlausibleDate, PlausibleDatetime
-from hub.util.plate import normalise_plate, validate_plate
+from hub.util.plate import checked_plate
 
 from .const import FOLLOWUP_KINDS, MAX_PAGE_SIZE
 
@@ -92,11 +92,7 @@ class CorrectionData(_Followup):
     @field_validator("plate")
     @classmethod
     def _plate(cls, value: str) -> str:
-        plate = normalise_plate(value)
-        problem = validate_plate(plate)
-        if problem:
-            raise ValueError(problem)
-        return plate
+        return checked_plate(value)
 
 
 class WeightData(_Followup):

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from hub.core import ServiceCall, ServiceValidationError
 from hub.core.auth import Role
 from hub.core.validation import PlausibleDatetime
-from hub.util.plate import PlateColour, normalise_plate, validate_plate
+from hub.util.plate import PlateColour, checked_plate
 
 from . import actions
 from .alert import normalise_response
@@ -27,12 +27,6 @@ def _reason(value: str) -> str:
     return value.strip()
 
 
-def _plate(value: str) -> str:
-    plate = normalise_plate(value)
-    problem = validate_plate(plate)
-    if problem:
-        raise ValueError(problem)
-    return plate
 
 
 class SetAlertLevel(BaseModel):
@@ -85,7 +79,7 @@ class CorrectPlate(BaseModel):
     colour: PlateColour | None = None
     reason: Reason
 
-    _plate = field_validator("plate")(classmethod(lambda cls, v: _plate(v)))
+    _plate = field_validator("plate")(classmethod(lambda cls, v: checked_plate(v)))
     _reason = field_validator("reason")(classmethod(lambda cls, v: _reason(v)))
 
 
@@ -103,7 +97,7 @@ class ConfirmRead(BaseModel):
     @field_validator("plate")
     @classmethod
     def _plate(cls, value: str | None) -> str | None:
-        return _plate(value) if value else None
+        return checked_plate(value) if value else None
 
     @model_validator(mode="after")
     def _which(self) -> ConfirmRead:
