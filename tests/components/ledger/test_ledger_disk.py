@@ -41,7 +41,7 @@ def plant_config(ledger: str) -> str:
 
 async def health(hub: Hub) -> tuple[int, dict[str, Any]]:
     async with (
-        aiohttp.ClientSession() as session,
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session,
         session.get(f"{hub.data['ui'].url}/api/health") as response,
     ):
         return response.status, await response.json()
@@ -143,7 +143,8 @@ async def test_a_full_disk_keeps_the_barrier_shut_alarms_and_records_everything_
         refused.append(answer["read_id"])
     for words in ("did not record", "Service ledger.record_passage failed"):
         assert len([r for r in caplog.records if words in r.getMessage()]) == 1, words
-    await hub.services.async_call("ledger", "query", {"plate": "冀B60006"}, inspector)
+    async with asyncio.timeout(30):  # an inspector's query while the disk is full answers
+        await hub.services.async_call("ledger", "query", {"plate": "冀B60006"}, inspector)
     clock.advance(11)  # the full spell lasts longer than a read may be acted on
 
     await asyncio.get_running_loop().run_in_executor(None, os.remove, filler)
@@ -160,7 +161,8 @@ async def test_a_full_disk_keeps_the_barrier_shut_alarms_and_records_everything_
     assert [r["read_id"] for r in sorted(late, key=lambda r: r["seq"])] == refused
     assert {(r["decision"], r["reason_code"]) for r in late} == {("review", "read_expired")}
     assert all(r["photo_scene"] for r in late)  # the photos were kept too
-    audit = await hub.services.async_call("ledger", "audit_query", {"action": "ledger.query"})
+    async with asyncio.timeout(30):
+        audit = await hub.services.async_call("ledger", "audit_query", {"action": "ledger.query"})
     assert audit["items"], "the inspector's call during the full spell is in the audit log"
     assert opened == []
     assert (await health(hub))[0] == 200
@@ -170,4 +172,5 @@ async def test_a_full_disk_keeps_the_barrier_shut_alarms_and_records_everything_
     fresh = await fire_read(hub, "冀B60006", images={"scene": PHOTO})
     assert (fresh["decision"], fresh["allowed"]) == ("allow", True)
     await wait_state(hub, COVER, "opening")
-    await hub.async_stop()  # before its disk is unmounted
+    async with asyncio.timeout(60):
+        await hub.async_stop()  # before its disk is unmounted
