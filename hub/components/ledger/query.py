@@ -39,8 +39,12 @@ def passage_where(q: PassageQuery) -> tuple[str, list[Any]]:
         )
         args += [q.plate, q.plate]
     if q.plate_contains:
-        clauses.append("p.plate LIKE ? ESCAPE '\\'")
-        args.append(like_pattern(q.plate_contains))
+        # The same two places as an exact plate: a guard's correction is found by part of it too.
+        clauses.append(
+            "(p.plate LIKE ? ESCAPE '\\' OR p.passage_id IN (SELECT c.passage_id FROM ledger_record c "
+            "WHERE c.plate LIKE ? ESCAPE '\\' AND c.kind = 'correction'))"
+        )
+        args += [like_pattern(q.plate_contains)] * 2
     if q.start:
         clauses.append("p.recorded_ts >= ?")
         args.append(int(q.start.timestamp()))

@@ -207,6 +207,13 @@ async def test_queries_filter_count_page_and_sort(ledger_hub, clock) -> None:
     assert page["total"] == 5 and [i["seq"] for i in page["items"]] == [3, 4]
     with pytest.raises(ServiceValidationError, match="page_size"):
         await _query(hub, page_size=100_000)
+    # A guard corrected a misread plate: part of the corrected plate finds it, as the whole one does.
+    await hub.services.async_call(
+        "ledger", "record_followup",
+        {"passage_id": ids[3], "kind": "correction", "data": {"plate": "晋C88888"}, "reason": "识别错误"},
+    )  # fmt: skip
+    assert plates(await _query(hub, plate="晋C88888")) == ["晋C88888"]
+    assert plates(await _query(hub, plate_contains="C8888")) == ["晋C88888"]
 
 
 async def test_audit_log_records_who_did_what_through_which_door(ledger_hub) -> None:
