@@ -92,10 +92,13 @@ async def reports_page(request: web.Request) -> web.Response:
             error, fields, status = err.message, err.fields, err.status
     if kind == "window" and not request.query.get("at"):
         error, status = None, 200  # the window form, not yet filled in
+    download_query = request.query_string or f"report={kind}"
+    if result and result.get("seed") is not None and "seed" not in request.query:
+        download_query += f"&seed={result['seed']}"  # the download repeats the draw on screen
     return render(
         request, "reports.html", status, page="reports", configured=configured, kind=kind, result=result,
         error=error, fields=fields,
-        filters=request.query, today=hub.now().date().isoformat(), query_string=request.query_string,
+        filters=request.query, today=hub.now().date().isoformat(), download_query=download_query,
     )  # fmt: skip
 
 

@@ -155,3 +155,30 @@ async def test_reports_page_and_download(make_hub, clock) -> None:
     finally:
         await inspector.close()
         await guard.close()
+
+
+async def test_the_sample_downloaded_is_the_sample_on_screen(make_hub) -> None:
+    hub = await make_hub(CONFIG)
+    await add_role_users(hub)
+    for n in range(30):
+        await hub.services.async_call("ledger", "record_passage", passage(n))
+    base = ui_url(hub)
+    inspector = await _session(base, Role.INSPECTOR)
+    try:
+        async with inspector.get(f"{base}/reports", params={"report": "sample", "size": "5"}) as response:
+            page = await response.text()
+        shown = set(re.findall(r'class="passage-link" href="/passages/([0-9a-f-]+)', page))
+        assert len(shown) == 5
+        for fmt in ("csv", "xlsx"):
+            link = re.search(rf'id="download-{fmt}" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+            async with inspector.get(f"{base}{link}") as response:
+                assert response.status == 200
+                body = await response.read()
+            if fmt == "csv":
+                rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))[3:]
+            else:
+                rows = list(openpyxl.load_workbook(io.BytesIO(body)).active.iter_rows(values_only=True))[3:]
+            downloaded = {str(cell) for row in rows for cell in row if str(cell) in shown}
+            assert downloaded == shown, fmt
+    finally:
+        await inspector.close()

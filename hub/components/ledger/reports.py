@@ -205,7 +205,9 @@ async def async_sample(ledger: Any, d: ReportRequest) -> dict[str, Any]:
     )
     population = [int(r[0]) for r in rows]
     # Not predictable by whoever keeps the ledger, unless the inspector asks to repeat a draw (seed).
-    draw = random.Random(d.seed) if d.seed is not None else random.SystemRandom()
+    # The seed drawn is returned, so that the download repeats the very draw that was on screen.
+    seed = d.seed if d.seed is not None else random.SystemRandom().randrange(2**31)
+    draw = random.Random(seed)
     chosen = sorted(draw.sample(population, min(d.size, len(population))))
     items = await _records_by_seq(ledger, chosen)
 
@@ -222,7 +224,7 @@ async def async_sample(ledger: Any, d: ReportRequest) -> dict[str, Any]:
         item.update(missing=missing, complete=not missing, photo_check=photos)
     return {
         "report": "sample", "start": start.isoformat(), "end": end.isoformat(), "population": len(population),
-        "size": len(items), "seed": d.seed, "items": items,
+        "size": len(items), "seed": seed, "items": items,
         "complete": sum(i["complete"] for i in items),
     }  # fmt: skip
 
