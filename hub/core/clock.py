@@ -7,6 +7,7 @@ Intervals (how old a read is, how long since a passage was seen) use `monotonic`
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,10 @@ class Clock:
         """Seconds on the event loop's clock (time.monotonic): for intervals, never for records."""
         return time.monotonic()
 
+    def add_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Be told when the clock is moved by hand (ManualClock); real time moves without telling."""
+        return lambda: None
+
 
 class ManualClock(Clock):
     """A clock that stands still until told to move; for tests and replays of recorded traffic."""
@@ -37,6 +42,16 @@ class ManualClock(Clock):
             raise ValueError("ManualClock needs an aware datetime")
         self._now = start
         self._monotonic = 0.0
+        self._listeners: list[Callable[[], None]] = []
+
+    def add_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Timers driven by this clock (automation delays, time triggers) run due work when it moves."""
+        self._listeners.append(callback)
+        return lambda: self._listeners.remove(callback) if callback in self._listeners else None
+
+    def _moved(self) -> None:
+        for callback in list(self._listeners):
+            callback()
 
     def now(self) -> datetime:
         return self._now.astimezone(self.tz)
@@ -52,10 +67,12 @@ class ManualClock(Clock):
         if moment.tzinfo is None:
             raise ValueError("ManualClock needs an aware datetime")
         self._now = moment
+        self._moved()
 
     def advance(self, delta: timedelta | float) -> datetime:
         """Time passes: both clocks move on (a negative delta steps the wall clock back only)."""
         step = delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
         self._now += step
         self._monotonic += max(step.total_seconds(), 0.0)
+        self._moved()
         return self.now()

@@ -1,4 +1,4 @@
-"""Configuration: YAML with `!secret` and `!include`, validated by pydantic, errors naming file and line."""
+"""Configuration: YAML with `!secret`, `!include` and `!include_dir_merge_list`, validated by pydantic, errors naming file and line."""
 
 from __future__ import annotations
 
@@ -83,10 +83,34 @@ def _construct_include(loader: _Loader, node: yaml.Node) -> Any:
     return load_yaml(target, loader.config_dir)
 
 
+def _construct_include_dir_merge_list(loader: _Loader, node: yaml.Node) -> NodeList:
+    """Every `*.yaml` under a folder (sorted, recursively), each a list, joined into one list;
+    each item keeps the file and line it came from."""
+    name = str(loader.construct_scalar(node))  # type: ignore[arg-type]
+    folder = (loader.path.parent / name).resolve()
+    file, line = loader._where(node)
+    if not folder.is_dir():
+        raise ConfigError(f"{file}:{line}: !include_dir_merge_list {name}: no such folder")
+    merged = NodeList()
+    merged.source, merged.item_lines = (file, line), []
+    for path in sorted(folder.rglob("*.yaml")):
+        if any(part.startswith(".") for part in path.relative_to(folder).parts):
+            continue
+        content = load_yaml(path, loader.config_dir)
+        if content is None:
+            continue
+        if not isinstance(content, NodeList):
+            raise ConfigError(f"{path.name}:1: !include_dir_merge_list {name}: the file must hold a list")
+        merged.extend(content)
+        merged.item_lines.extend(content.item_lines)
+    return merged
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 _Loader.add_constructor("!secret", _construct_secret)
 _Loader.add_constructor("!include", _construct_include)
+_Loader.add_constructor("!include_dir_merge_list", _construct_include_dir_merge_list)
 
 
 def load_yaml(path: Path, config_dir: Path | None = None) -> Any:

@@ -126,6 +126,18 @@ class EntityRegistry:
             self._live[new_entity_id] = entity
             entity.async_write_state()
 
+    async def async_remove(self, entity_id: str) -> bool:
+        """Take one live entity off the hub (its state goes; its registry row, so its id, stays)."""
+        entity = self._live.pop(entity_id, None)
+        if entity is None:
+            return False
+        try:
+            await entity.async_will_remove_from_hub()
+        except Exception:
+            _LOGGER.exception("Removing %s failed", entity_id)
+        self._hub.states.async_remove(entity_id)
+        return True
+
     async def async_remove_all(self) -> None:
         for entity in list(self._live.values()):
             try:
