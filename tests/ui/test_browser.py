@@ -39,6 +39,7 @@ anpr:
     - {gate: west_gate, lane: main, direction: both, source: push, name: 西门车牌相机,
        token: west-camera-secret-0001}
 ledger:
+policy:
 ui: {port: 0}
 """
 
@@ -115,6 +116,12 @@ async def test_guard_watches_plates_arrive_live_in_chinese(
     await expect(west.locator('[data-field="colour"]')).to_have_text("蓝牌")
     await expect(west.locator('[data-field="confidence"]')).to_have_text("置信度 61.0 %")
     await expect(west.locator(".decision-label")).to_have_text("待人工确认")
+    # The confirm dialog offers plate colours by their names, not the alert levels' (both say "yellow").
+    await west.locator('[data-action="policy.confirm_read"]').click()
+    colour = page.locator('#action-fields select[name="colour"]')
+    await expect(colour.locator('option[value="yellow"]')).to_have_text("黄牌")
+    await expect(colour.locator("option:checked")).to_have_text("蓝牌")
+    await page.click("#action-cancel")
 
     shot = tmp_path / "lanes.png"
     await page.screenshot(path=shot, full_page=True)

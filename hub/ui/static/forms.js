@@ -21,6 +21,13 @@ function fieldLabel(name, prop) {
   return t(`field.${name}`, prop.title || name);
 }
 
+/* A code's label by what the field holds: a plate colour "yellow" is 黄牌, an alert level "yellow" 黄色预警. */
+const CHOICE_LISTS = { colour: "colour", level: "alert.level" };
+function choiceLabel(name, choice) {
+  const list = CHOICE_LISTS[name];
+  return list ? t(`${list}.${choice}`, String(choice)) : String(choice);
+}
+
 /* Builds inputs into `container`; returns {read(): data, showErrors(fields)}. */
 function buildForm(container, schema, options) {
   const opts = options || {};
@@ -43,7 +50,7 @@ function buildForm(container, schema, options) {
       input = el("select", { name });
       if (!required.has(name)) input.append(el("option", { value: "" }, "—"));
       for (const choice of choices) {
-        const label = t(`choice.${name}.${choice}`, t(`alert.level.${choice}`, t(`colour.${choice}`, String(choice))));
+        const label = t(`choice.${name}.${choice}`, choiceLabel(name, choice));
         input.append(el("option", { value: choice, selected: value === choice }, label));
       }
     } else if (prop.type === "boolean") {
