@@ -69,7 +69,8 @@ async def write_chain_export(hub: Any, start: datetime, end: datetime, out_dir: 
     writer = await hub.async_add_executor_job(_ExportFiles, out_dir, header)
     select = for_dialect(
         dialect,
-        f"SELECT {', '.join(COLUMNS)} FROM ledger_record WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT {CHUNK}",
+        f"SELECT {', '.join(COLUMNS)} FROM ledger_record "
+        f"WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT {CHUNK}",
     )
     try:
         next_seq = first

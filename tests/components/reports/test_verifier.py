@@ -4,6 +4,7 @@ first record of an edited one."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import uuid
@@ -35,7 +36,12 @@ def _passage(n: int) -> dict[str, Any]:
         "plate": f"冀B{n:05d}",
         "colour": "yellow",
         "vehicle_class": "transport",
-        "vehicle": {"emission_stage": "6", "fuel": "B", "fleet": "唐山顺达物流有限公司", "vin": "LFWADRJF1J1000001"},
+        "vehicle": {
+            "emission_stage": "6",
+            "fuel": "B",
+            "fleet": "唐山顺达物流有限公司",
+            "vin": "LFWADRJF1J1000001",
+        },
         "decision": "allow",
         "reason_code": "allowed",
         "reason_text": AWKWARD if n == 3 else "国六柴油货车，准予入厂",
@@ -84,7 +90,7 @@ async def test_export_holds_exactly_what_each_hash_covers(
     assert len([r for r in rows if r[1] == "passage"]) == 8  # passages 4..11
     for row in rows:
         assert row_hash(RECORD_CHAIN, row[:-1]) == row[-1]
-    for before, after in zip(rows, rows[1:], strict=False):
+    for before, after in itertools.pairwise(rows):
         assert after[-2] == before[-1]
     assert doc["ledger_head"] == {"seq": rows[-1][0], "hash": rows[-1][-1]}
     csv_text = (out / "chain.csv").read_text(encoding="utf-8-sig")
