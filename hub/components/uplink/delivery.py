@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .const import REJECTED
-from .mapping import MappingError, build_body, map_fields
+from .mapping import MappingError, build_body, data_uri, map_fields
 from .transport import BatchRejected, Outcome
 
 if TYPE_CHECKING:
@@ -28,6 +28,9 @@ async def async_deliver(link: PlatformLink, message: str, entries: list[Entry]) 
     outcomes: dict[str, Outcome] = {}
     items: list[tuple[str, dict[str, Any]]] = []
     for rid, source in entries:
+        if why := source.get("_unmappable"):
+            outcomes[rid] = Outcome(REJECTED, f"映射失败 cannot map: {why}", local=True)
+            continue
         try:
             item = map_fields(profile, spec.fields, source)
         except Exception as err:  # whatever one record holds, it is parked and the others go on
@@ -38,7 +41,8 @@ async def async_deliver(link: PlatformLink, message: str, entries: list[Entry]) 
         photos = source.get("_photos") or {}
         for role, field in profile.photos.fields.items():
             if role in photos:
-                item[field] = base64.b64encode(photos[role]).decode("ascii")
+                data = photos[role]
+                item[field] = data_uri(data) if profile.photos.data_uri else base64.b64encode(data).decode()
         items.append((rid, item))
         if photos:
             await asyncio.sleep(0)  # a record's photos are encoded, the loop gets a turn

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Mapping
@@ -11,7 +12,7 @@ import aiohttp
 
 from .auth import Clock, Token, signed_headers
 from .encoding import async_encode_body
-from .mapping import MISSING, get_path
+from .mapping import MISSING, get_path, map_fields
 from .profile import Profile
 from .transport import AuthError, BatchRejected, Outcome, PushHandler, TransportError, interpret
 
@@ -32,6 +33,7 @@ class HttpTransport:
         timeout: float,
         verify_tls: bool = True,
         name: str = "platform",
+        plant_code: str = "",
     ) -> None:
         self.profile = profile
         self.base_url = base_url.rstrip("/")
@@ -42,6 +44,8 @@ class HttpTransport:
         self.name = name
         self.token = Token()
         self.token_fetches = 0
+        self.plant_code = plant_code
+        self._token_lock = asyncio.Lock()
         self.connected = False
         self.on_push: PushHandler | None = None  # HTTP platforms do not push; we pull
         self._session: aiohttp.ClientSession | None = None
@@ -60,8 +64,7 @@ class HttpTransport:
     # ----- requests ------------------------------------------------------------------------------
     async def async_send(self, message: str, body: Any, ids: list[str]) -> dict[str, Outcome]:
         spec = self.profile.messages[message]
-        payload = await async_encode_body(body, spec.items_field)
-        status, answer = await self._request("POST", spec.path or "", payload)
+        status, answer = await self._request("POST", spec.path or "", body, spec.items_field)
         if status in INVALID_STATUSES:
             raise BatchRejected(_message_of(self.profile, answer) or f"HTTP {status}")
         if status != 200:
@@ -69,27 +72,51 @@ class HttpTransport:
         return interpret(self.profile, answer, ids, single=not spec.batch)
 
     async def async_fetch(self, message: str, params: Mapping[str, Any]) -> Any:
-        """GET a message from the platform (the control measure); returns its `items_field` part."""
+        """Ask the platform for a message (the control measure): GET with `params`, or POST them as the
+        body (`method: POST`); returns the answer's `items_field` part."""
         spec = self.profile.messages[message]
-        status, answer = await self._request("GET", spec.path or "", b"", params)
-        if status != 200:
-            raise TransportError(f"HTTP {status}: {_message_of(self.profile, answer)}")
-        interpret(self.profile, answer, [], single=True)  # raises on an error code
+        answer = await self.async_query(message, dict(params))
         value = get_path(answer, spec.items_field)
         return None if value is MISSING else value
 
+    async def async_query(self, message: str, body: dict[str, Any]) -> Any:
+        """One question and its whole answer (the vehicle check, the control measure); raises
+        TransportError, AuthError or BatchRejected as for a record."""
+        spec = self.profile.messages[message]
+        if spec.method == "POST":
+            status, answer = await self._request("POST", spec.path or "", body)
+        else:
+            status, answer = await self._request("GET", spec.path or "", None, params=body)
+        if status != 200:
+            raise TransportError(f"HTTP {status}: {_message_of(self.profile, answer)}")
+        interpret(self.profile, answer, [], single=True)  # raises on an error code
+        return answer
+
     async def _request(
-        self, method: str, path: str, payload: bytes, params: Mapping[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        items_field: str = "",
+        params: Mapping[str, Any] | None = None,
     ) -> tuple[int, Any]:
+        auth = self.profile.auth
         for attempt in (1, 2):
+            if auth.kind in ("token", "body_token") and not self.token.usable(
+                self.now(), auth.refresh_margin_seconds
+            ):
+                await self._async_token()
+            if auth.kind == "body_token" and isinstance(body, dict):
+                body = {**body, auth.body_field: self.token.value or ""}
+            payload = b"" if body is None else await async_encode_body(body, items_field)
             headers = {"Content-Type": "application/json; charset=utf-8"}
-            headers.update(await self._auth_headers(method, path, payload))
+            headers.update(self._auth_headers(method, path, payload))
             status, answer = await self._exchange(method, path, payload, headers, params)
             if not self._auth_refused(status, answer):
                 self.connected = True
                 return status, answer
             self.token.clear()
-            if attempt == 2 or self.profile.auth.kind != "token":
+            if attempt == 2 or auth.kind not in ("token", "body_token"):
                 raise AuthError(f"{self.name}: credentials refused: {_message_of(self.profile, answer)}")
             _LOGGER.info("Uplink %s: token refused, fetching a new one", self.name)
         raise AssertionError("unreachable")
@@ -129,20 +156,29 @@ class HttpTransport:
             return status, {"message": text[:500]}
 
     # ----- authentication ------------------------------------------------------------------------
-    async def _auth_headers(self, method: str, path: str, payload: bytes) -> dict[str, str]:
+    def _auth_headers(self, method: str, path: str, payload: bytes) -> dict[str, str]:
         auth = self.profile.auth
         if auth.kind == "hmac":
             return signed_headers(auth, self.account, self.secret, method, path, payload, self.now())
         if auth.kind != "token":
             return {}
-        if not self.token.usable(self.now(), auth.refresh_margin_seconds):
-            await self._fetch_token()
         value = self.token.value or ""
         return {auth.header: f"{auth.scheme} {value}".strip()}
 
+    async def _async_token(self) -> None:
+        """One token request at a time: a vehicle check and the delivery loop share the token."""
+        async with self._token_lock:
+            if not self.token.usable(self.now(), self.profile.auth.refresh_margin_seconds):
+                await self._fetch_token()
+
     async def _fetch_token(self) -> None:
         auth = self.profile.auth
-        body = json.dumps({auth.account_field: self.account, auth.key_field: self.key}).encode()
+        if auth.token_body:
+            source = {"account": self.account, "key": self.key, "plant": {"code": self.plant_code}}
+            request: dict[str, Any] = map_fields(self.profile, auth.token_body, source)
+        else:
+            request = {auth.account_field: self.account, auth.key_field: self.key}
+        body = json.dumps(request, ensure_ascii=False).encode("utf-8")
         status, answer = await self._exchange(
             "POST", auth.token_path, body, {"Content-Type": "application/json; charset=utf-8"}
         )

@@ -21,7 +21,7 @@ from hub.core import Hub
 
 from . import outbox, side
 from .config import PlatformConfig, UplinkConfig
-from .const import ACCEPTED, DUPLICATE, MSG_PASSAGE, PARKED_SHOWN, READ_AHEAD, REJECTED
+from .const import ACCEPTED, DUPLICATE, MSG_PASSAGE, MSG_UPDATE, PARKED_SHOWN, READ_AHEAD, REJECTED
 from .http_transport import HttpTransport
 from .messages import message_of, record_day, record_id
 from .profile import Profile
@@ -57,6 +57,7 @@ def build_transport(hub: Hub, conf: PlatformConfig, profile: Profile, plant_code
     return HttpTransport(
         profile, conf.url, account=conf.account, key=conf.key, secret=conf.secret, now=now,
         timeout=conf.retry.request_timeout, verify_tls=conf.verify_tls, name=conf.name,
+        plant_code=plant_code,
     )  # fmt: skip
 
 
@@ -96,6 +97,7 @@ class PlatformLink:
         self._scan_wake = asyncio.Event()
         self._scan_lock = asyncio.Lock()
         self._ahead: list[dict[str, Any]] = []
+        self._passages: dict[int, dict[str, Any]] = {}  # recent passages that follow-ups refer to
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._listeners: list[Callable[[], None]] = []
@@ -293,8 +295,27 @@ class PlatformLink:
 
     # ----- helpers for the steps -----------------------------------------------------------------
     def message_for(self, record: Mapping[str, Any]) -> str | None:
+        """The profile's message for a ledger row: a follow-up kind with a message of its own (cargo,
+        weight) goes there, the others as `update`; None when the profile sends no such thing."""
         message = message_of(record)
+        if message == MSG_UPDATE and str(record.get("kind")) in self.profile.messages:
+            return str(record["kind"])
         return message if message in self.profile.messages else None
+
+    async def passage_row(self, row: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The passage a follow-up row refers to (its `ref_seq`), for the passage's serial number."""
+        ref = row.get("ref_seq")
+        if not isinstance(ref, int) or ref < 1:
+            return None
+        if (found := self._passages.get(ref)) is not None:
+            return found
+        rows = await self.read_records(ref - 1, 1)
+        if not rows or rows[0]["seq"] != ref or rows[0]["passage_id"] != row.get("passage_id"):
+            return None
+        if len(self._passages) >= 256:
+            self._passages.pop(next(iter(self._passages)))
+        self._passages[ref] = rows[0]
+        return rows[0]
 
     def envelope_context(self) -> dict[str, Any]:
         return {"plant": self.plant, "sent_at": self.hub.now()}

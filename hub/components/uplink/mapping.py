@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 FORMATS = (
     "time", "date", "iso", "epoch", "epoch_ms", "int", "float", "round1", "kg_to_t", "str", "upper",
-    "bool01", "base64", "json",
+    "bool01", "base64", "data_uri", "json",
 )  # fmt: skip
 MISSING = object()
 
@@ -84,9 +84,16 @@ def _formatter(name: str, profile: Any) -> Callable[[Any], Any]:
         "upper": lambda v: str(v).upper(),
         "bool01": lambda v: 1 if v else 0,
         "base64": lambda v: base64.b64encode(v).decode("ascii"),
+        "data_uri": data_uri,
         "json": lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True),
     }  # fmt: skip
     return table[name]
+
+
+def data_uri(data: bytes) -> str:
+    """A photo as `data:image/<kind>;base64,...` (the cities that want the prefix)."""
+    kind = "png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "jpeg"
+    return f"data:image/{kind};base64," + base64.b64encode(data).decode("ascii")
 
 
 def encode_code(profile: Any, code: str, value: Any, where: str) -> Any:
@@ -173,6 +180,11 @@ def parse_value(profile: Any, fmt: str, value: Any, where: str) -> Any:
             return float(value)
         if fmt == "base64":
             return base64.b64decode(str(value), validate=True)
+        if fmt == "data_uri":
+            head, sep, body = str(value).partition(";base64,")
+            if not sep or not head.startswith("data:image/"):
+                raise ValueError("no data:image/...;base64, prefix")
+            return base64.b64decode(body, validate=True)
         if fmt == "bool01":
             return bool(int(value))
     except (TypeError, ValueError, OverflowError) as err:

@@ -19,7 +19,6 @@ from .const import (
     EVENT_RESEND_DONE,
     MSG_PASSAGE,
     MSG_PHOTO,
-    MSG_UPDATE,
     READ_AHEAD,
     REJECTED,
     RESEND_SLACK_S,
@@ -27,6 +26,7 @@ from .const import (
 from .delivery import async_deliver
 from .messages import ledger_source, photo_source, record_day, record_id
 from .models import UplinkResend
+from .serial import async_add_serials
 from .store import Progress
 from .transport import Outcome, TransportError, Unconfirmed
 
@@ -38,31 +38,39 @@ SETTLED = (ACCEPTED, DUPLICATE, REJECTED)
 
 
 async def async_deliver_rows(link: PlatformLink, rows: list[dict[str, Any]]) -> dict[str, Outcome]:
-    """Send ledger rows: passages first, then updates; photos after their passage when sent separately."""
+    """Send ledger rows: passages first, then the follow-ups (as `update`, or a message of their kind's
+    own); photos after their passage when sent separately."""
     outcomes: dict[str, Outcome] = {}
     passages = [r for r in rows if link.message_for(r) == MSG_PASSAGE]
-    updates = [r for r in rows if link.message_for(r) == MSG_UPDATE]
     if passages:
         entries = [(record_id(row), ledger_source(row, link.plant)) for row in passages]
+        await async_add_serials(link, passages, [source for _, source in entries])
         if link.photo_mode == "inline":
             photos = await asyncio.gather(*(link.photos_of(row) for row in passages))
             for (_, source), found in zip(entries, photos, strict=True):
                 source["_photos"] = found
         outcomes |= await async_deliver(link, MSG_PASSAGE, entries)
         if link.photo_mode == "separate" and MSG_PHOTO in link.profile.messages:
-            await _send_photos(
-                link, [r for r in passages if outcomes[record_id(r)].status in (ACCEPTED, DUPLICATE)]
-            )
-    if updates:
-        entries = [(record_id(row), ledger_source(row, link.plant)) for row in updates]
-        outcomes |= await async_deliver(link, MSG_UPDATE, entries)
+            sent = [(r, s) for r, (rid, s) in zip(passages, entries, strict=True)
+                    if outcomes[rid].status in (ACCEPTED, DUPLICATE)]  # fmt: skip
+            await _send_photos(link, sent)
+    followups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        message = link.message_for(row)
+        if message is not None and message != MSG_PASSAGE:
+            followups.setdefault(message, []).append(row)
+    for message, group in followups.items():
+        entries = [(record_id(row), ledger_source(row, link.plant)) for row in group]
+        await async_add_serials(link, group, [source for _, source in entries])
+        outcomes |= await async_deliver(link, message, entries)
     return outcomes
 
 
-async def _send_photos(link: PlatformLink, rows: list[dict[str, Any]]) -> None:
-    for row in rows:
+async def _send_photos(link: PlatformLink, rows: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    for row, passage in rows:
         for role, data in (await link.photos_of(row)).items():
             source = photo_source(row, role, data, link.plant)
+            source["serial"] = passage.get("serial")
             answer = await async_deliver(link, MSG_PHOTO, [(source["record_id"], source)])
             outcome = answer[source["record_id"]]
             if outcome.status == REJECTED:

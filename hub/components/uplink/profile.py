@@ -32,13 +32,20 @@ class MessageSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     path: str | None = None  # HTTP: POST path (GET for the control measure)
+    method: Literal["GET", "POST"] | None = None  # a fetched message (control, check): GET unless POST
     type: str | None = None  # TCP: the message type
     batch: bool = True  # a list of records per request
     items_field: str = "records"  # where the list (or the single record) sits in the body; "" = the body
     envelope: dict[str, FieldRule] = Field(default_factory=dict)  # fields beside the records
     fields: dict[str, FieldRule]
+    # The platform fields that make a record's identity (what it deduplicates on); default: the field
+    # holding our record id. Platforms that key on their serial number (流水号) name that field.
+    key: list[str] = Field(default_factory=list)
+    # A query's answer (vehicle check): our name -> the platform's field, read like an inbound message.
+    answer: dict[str, FieldRule] = Field(default_factory=dict)
+    answer_field: str = ""  # where the answer's fields sit in the platform's reply ("" = the reply)
 
-    @field_validator("fields", "envelope", mode="before")
+    @field_validator("fields", "envelope", "answer", mode="before")
     @classmethod
     def _short_form(cls, value: Any) -> Any:
         # `plateNo: plate` is short for `plateNo: {from: plate}`.
@@ -51,15 +58,29 @@ class MessageSpec(BaseModel):
         """The platform field that holds our record id (what the platform deduplicates on)."""
         return next((name for name, rule in self.fields.items() if rule.src == "record_id"), None)
 
+    @property
+    def key_fields(self) -> list[str]:
+        return self.key or ([self.id_field] if self.id_field else [])
+
+    @property
+    def verb(self) -> dict[str, Any]:
+        """The envelope's constants (`ipctype: shareDrivingRecord`): several messages may share a path
+        and differ only by these."""
+        return {name: rule.value for name, rule in self.envelope.items() if rule.src is None}
+
 
 class AuthSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["token", "hmac", "login", "none"] = "token"
+    kind: Literal["token", "body_token", "hmac", "login", "none"] = "token"
     # token: POST {account_field: account, key_field: key} to token_path; the answer holds the token.
+    # body_token: the same, and the token travels in every request's body (`body_field`), not a header.
     token_path: str = "/api/v1/auth/token"
     account_field: str = "account"
     key_field: str = "key"
+    # The token request's body when it is more than account and key: rules over {account, key, plant}.
+    token_body: dict[str, FieldRule] = Field(default_factory=dict)
+    body_field: str = "access_token"
     token_field: str = "data.token"
     expires_field: str | None = "data.expires_in"  # seconds; absent: default_expires_seconds
     default_expires_seconds: int = Field(7200, ge=1)
@@ -72,6 +93,13 @@ class AuthSpec(BaseModel):
     nonce_header: str = "X-Nonce"
     signature_header: str = "X-Signature"
     max_skew_seconds: int = Field(300, ge=1)
+
+    @field_validator("token_body", mode="before")
+    @classmethod
+    def _short_form(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: {"from": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
 
 
 class ResponseSpec(BaseModel):
@@ -92,6 +120,10 @@ class ResponseSpec(BaseModel):
     statuses: dict[str, Literal["accepted", "rejected", "duplicate", "retry"]] = Field(
         default_factory=lambda: {"1": "accepted", "2": "rejected", "3": "duplicate"}
     )
+    # False: the platform answers one record per request with a code only (no per-record results); a
+    # record it refuses gets `reject_code` and the reason in `message_field` (the simulator does so).
+    per_record: bool = True
+    reject_code: Any = 400
 
     def status_value(self, ours: str) -> Any:
         """The platform's value for one of our statuses (the simulator answers with it)."""
@@ -124,6 +156,19 @@ class PhotoSpec(BaseModel):
     mode: Literal["inline", "separate", "none"] = "inline"
     fields: dict[str, str] = Field(default_factory=dict)  # inline: our role (plate, scene) -> field
     max_bytes: int = Field(2 * 1024 * 1024, ge=1024)  # a larger photo is not sent (noted in the log)
+    data_uri: bool = False  # inline base64 with the `data:image/jpeg;base64,` prefix (some cities want it)
+
+
+class SerialSpec(BaseModel):
+    """The record's serial number (流水号): plant + gate + A/B + yyMMddHHmmss + ledger seq. The seq keeps
+    two passages of one gate in the same second apart; a serial the platform issued is used instead."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    direction: dict[str, str] = Field(default_factory=lambda: {"in": "A", "out": "B"})
+    time_format: str = "%y%m%d%H%M%S"
+    seq_digits: int = Field(8, ge=1, le=19)
+    plant: bool = True  # the plant code leads (some platforms keep the serial short without it)
 
 
 class Profile(BaseModel):
@@ -140,6 +185,7 @@ class Profile(BaseModel):
     response: ResponseSpec = Field(default_factory=ResponseSpec)
     tcp: TcpSpec = Field(default_factory=TcpSpec)
     photos: PhotoSpec = Field(default_factory=PhotoSpec)
+    serial: SerialSpec = Field(default_factory=SerialSpec)
     schedule: dict[str, Schedule] = Field(default_factory=dict)
     codes: dict[str, dict[str, Any]] = Field(default_factory=dict)
     messages: dict[str, MessageSpec]
@@ -153,7 +199,7 @@ class Profile(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Profile:
         for name, spec in self.messages.items():
-            for field, rule in {**spec.fields, **spec.envelope}.items():
+            for field, rule in {**spec.fields, **spec.envelope, **spec.answer}.items():
                 if rule.code and rule.code not in self.codes:
                     raise ValueError(f"messages.{name}.{field}: no code list {rule.code!r}")
                 if rule.format and rule.format not in FORMATS:
