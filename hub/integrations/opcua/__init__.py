@@ -9,7 +9,9 @@ configured; Basic256Sha256 Sign and SignAndEncrypt with a certificate made on fi
 `<data_dir>/opcua/`, clients' certificates from the trust list `<data_dir>/opcua/pki/` (`ecogate opcua
 trust`); an unsecured (None) channel is answered discovery only (gatekeeper.py, docs/opcua.md).
 
-Client: `clients:` lists plant servers and the tags to read as `sensor.<key>` / `binary_sensor.<key>`.
+Client: `clients:` lists plant servers and their tags: `sensor.<key>` / `binary_sensor.<key>` read,
+`switch`, `number`, `text`, `button` and `cover` also written (`switch.turn_on`, `cover.open_cover` ...),
+each write confirmed by reading the tag back.
 """
 
 from __future__ import annotations
@@ -59,5 +61,6 @@ async def async_setup(hub: Hub, config: OpcUaConfig) -> bool:
         hub.async_on_stop(integration.server.async_stop)
     for client in integration.clients:
         await hub.entities.async_add(DOMAIN, client.entities)
+        client.register_services()
         hub.async_create_background_task(client.async_run(), name=f"opcua client {client.conf.name}")
     return True

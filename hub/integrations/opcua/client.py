@@ -1,7 +1,10 @@
-"""Reads tags of existing plant OPC UA servers (PLC, SCADA) into sensor/binary_sensor entities.
+"""Tags of existing plant OPC UA servers (PLC, SCADA) as entities: sensors and binary sensors read,
+switches, numbers, texts, buttons and covers also written.
 
 One task per server: connect, subscribe to every configured tag, wait until the connection is lost
-(asyncua's watchdog probes it), mark the tags unavailable, then reconnect with doubling waits.
+(asyncua's watchdog probes it), mark the tags unavailable, then reconnect with doubling waits. A write
+is given the tag's own data type (read once per tag), then read back: it is confirmed only if the
+server gives back what was written, else the caller gets an error naming both values.
 """
 
 from __future__ import annotations
@@ -15,17 +18,32 @@ from typing import Any
 from asyncua import Client, Node, ua
 from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
 
-from hub.core import DeviceInfo, Hub
+from hub.core import DeviceInfo, Hub, HubError
+from hub.core.writable import async_register_entity_services
 
 from .binary_sensor import ServerConnected, TagBinarySensor
+from .button import TagButton
 from .certs import ensure_certificate
 from .config import ClientConfig
 from .const import BACKOFF_FIRST, BACKOFF_MAX, CERT_DAYS, DOMAIN
+from .cover import TagCover
 from .entity import TagEntity
+from .number import TagNumber
 from .sensor import TagSensor
+from .switch import TagSwitch, same
+from .text import TagText
 
 _LOGGER = logging.getLogger(__name__)
 CLOSE_TIMEOUT = 2.0
+WRITABLE: dict[str, type[TagEntity]] = {
+    "switch": TagSwitch, "number": TagNumber, "text": TagText, "button": TagButton, "cover": TagCover,
+}  # fmt: skip
+_CONVERT: dict[ua.VariantType, Any] = {
+    ua.VariantType.Boolean: bool, ua.VariantType.String: str,
+    ua.VariantType.Float: float, ua.VariantType.Double: float,
+    **{getattr(ua.VariantType, t): lambda v: round(float(v)) for t in (
+        "SByte", "Byte", "Int16", "UInt16", "Int32", "UInt32", "Int64", "UInt64")},
+}  # fmt: skip
 
 
 def parse_node_id(text: str) -> ua.NodeId:
@@ -61,12 +79,22 @@ class TagClient:
         self.device = DeviceInfo(
             identifier=f"opcua:{conf.name}", name=f"OPC UA {conf.name}", model="OPC UA server"
         )
-        self.tags: list[TagEntity] = [
-            (TagBinarySensor if t.platform == "binary_sensor" else TagSensor)(t, self.device, conf.name)
-            for t in conf.tags
-        ]
+        self.tags: list[TagEntity] = []
+        for t in conf.tags:
+            if t.platform in WRITABLE:
+                self.tags.append(WRITABLE[t.platform](t, self.device, conf.name, self.async_write))  # type: ignore[call-arg]
+            else:
+                kind = TagBinarySensor if t.platform == "binary_sensor" else TagSensor
+                self.tags.append(kind(t, self.device, conf.name))
         self.connected = ServerConnected(conf.name, conf.url, self.device)
         self._client: Client | None = None
+        self._namespaces: dict[str, int] = {}
+        self._types: dict[ua.NodeId, ua.VariantType] = {}
+        self._write_lock = asyncio.Lock()
+
+    def register_services(self) -> None:
+        for domain in sorted({t.tag.platform for t in self.tags if t.tag.platform in WRITABLE}):
+            async_register_entity_services(self.hub, domain)
 
     @property
     def entities(self) -> list[Any]:
@@ -138,17 +166,15 @@ class TagClient:
     async def _async_subscribe(self, client: Client) -> None:
         by_node: dict[ua.NodeId, TagEntity] = {}
         nodes: list[Node] = []
+        self._namespaces.clear()
+        self._types.clear()
         for tag in self.tags:
-            node_id = parse_node_id(tag.tag.node_id)
-            uri = getattr(node_id, "NamespaceUri", None)
-            if uri:
-                try:
-                    index = await client.get_namespace_index(uri)
-                except ValueError:
-                    _LOGGER.error("OPC UA client %s: %s: no namespace %s", self.conf.name, tag.tag.key, uri)
-                    tag.async_lost("BadNodeIdUnknown")
-                    continue
-                node_id = ua.NodeId(node_id.Identifier, index, node_id.NodeIdType)
+            try:
+                node_id = await self._async_resolve(client, tag.tag.node_id)
+            except ValueError as err:
+                _LOGGER.error("OPC UA client %s: %s: %s", self.conf.name, tag.tag.key, err)
+                tag.async_lost("BadNodeIdUnknown")
+                continue
             by_node[node_id] = tag
             nodes.append(client.get_node(node_id))
         if not nodes:
@@ -168,6 +194,44 @@ class TagClient:
                     result.name,
                 )
                 tag.async_lost(result.name)
+
+    async def _async_resolve(self, client: Client, text: str) -> ua.NodeId:
+        node_id = parse_node_id(text)
+        uri = getattr(node_id, "NamespaceUri", None)
+        if not uri:
+            return node_id
+        if uri not in self._namespaces:
+            try:
+                self._namespaces[uri] = await client.get_namespace_index(uri)
+            except ValueError:
+                raise ValueError(f"no namespace {uri}") from None
+        return ua.NodeId(node_id.Identifier, self._namespaces[uri], node_id.NodeIdType)
+
+    async def async_write(self, node_text: str, value: Any) -> Any:
+        """Write `value` to the tag in the tag's own type, read it back; HubError unless confirmed."""
+        client = self._client
+        if client is None or not self.connected.connected:
+            raise HubError(f"OPC UA server {self.conf.name} is not connected: {node_text} not written")
+        async with self._write_lock:  # one write at a time per server: read-backs see their own write
+            try:
+                async with asyncio.timeout(self.conf.timeout):
+                    node = client.get_node(await self._async_resolve(client, node_text))
+                    vtype = self._types.get(node.nodeid)
+                    if vtype is None:
+                        vtype = self._types[node.nodeid] = await node.read_data_type_as_variant_type()
+                    typed = _CONVERT.get(vtype, lambda v: v)(value)
+                    await node.write_value(ua.DataValue(ua.Variant(typed, vtype)))
+                    back = await node.read_value()
+            except (ua.UaStatusCodeError, ValueError, TypeError, TimeoutError, OSError) as err:
+                raise HubError(
+                    f"OPC UA {self.conf.name}: writing {value!r} to {node_text} failed: {err}"
+                ) from err
+        if not same(back, typed):
+            raise HubError(
+                f"OPC UA {self.conf.name}: wrote {typed!r} to {node_text}, reads back {back!r}: not confirmed"
+            )
+        _LOGGER.info("OPC UA client %s: %s = %r (confirmed)", self.conf.name, node_text, typed)
+        return back
 
     async def _async_close(self) -> None:
         client, self._client = self._client, None

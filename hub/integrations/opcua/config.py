@@ -21,7 +21,7 @@ class TagConfig(_Strict):
     node_id: str = Field(min_length=3, max_length=500)  # "ns=2;s=WB1.Weight" or "nsu=urn:plc;i=1001"
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
     name: str | None = None
-    platform: Literal["sensor", "binary_sensor"] = "sensor"
+    platform: Literal["sensor", "binary_sensor", "switch", "number", "text", "button", "cover"] = "sensor"
     unit_of_measurement: str | None = None
     device_class: str | None = None
     # A PLC often keeps 0.1 kg or 0.01 t in an integer: value * scale + offset.
@@ -29,14 +29,35 @@ class TagConfig(_Strict):
     offset: float = 0.0
     precision: int | None = Field(None, ge=0, le=9)
     invert: bool = False  # binary_sensor: on when the tag is false (a normally-closed contact)
+    # Writable kinds (switch, number, text, button, cover): the tag written; default node_id. A cover
+    # reads its position or status from node_id and writes its command here. Every write is read back.
+    write_node_id: str | None = Field(None, min_length=3, max_length=500)
+    payload_on: bool | int | float | str = True  # switch: what on and off are in the tag
+    payload_off: bool | int | float | str = False
+    press_value: bool | int | float | str = True  # button: written on each press
+    minimum: float | None = None  # number: the range a caller may set
+    maximum: float | None = None
+    # cover: the command values, and what the status tag's values mean (open, closed, opening,
+    # closing); without `cover_states` the status tag is a position in percent (0 shut, 100 open).
+    command_open: bool | int | float | str = 1
+    command_close: bool | int | float | str = 2
+    command_stop: bool | int | float | str | None = None
+    cover_states: dict[str, Literal["open", "closed", "opening", "closing"]] | None = None
 
-    @field_validator("node_id")
+    @field_validator("node_id", "write_node_id")
     @classmethod
-    def _parses(cls, value: str) -> str:
+    def _parses(cls, value: str | None) -> str | None:
         from .client import parse_node_id
 
-        parse_node_id(value)  # raises ValueError with the reason
+        if value is not None:
+            parse_node_id(value)  # raises ValueError with the reason
         return value
+
+    @model_validator(mode="after")
+    def _cover_writes(self) -> TagConfig:
+        if self.platform == "cover" and self.write_node_id is None:
+            raise ValueError("a cover needs write_node_id (the command tag) besides node_id (its status)")
+        return self
 
 
 class ClientConfig(_Strict):

@@ -1,8 +1,8 @@
-"""Entities for tags read from a plant OPC UA server: base class shared by sensor and binary_sensor."""
+"""Entities for tags of a plant OPC UA server: the base of every platform, and of the writable ones."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -56,3 +56,19 @@ class TagEntity(Entity):
         self._attr_available = False
         if self.entity_id is not None:
             self.async_write_state()
+
+
+# The client's write: (node id text, value) -> the value read back; raises HubError if not confirmed.
+TagWriter = Callable[[str, Any], Awaitable[Any]]
+
+
+class WritableTag(TagEntity):
+    """A tag the hub writes (switch, number, text, button, cover). The state follows the tag's own
+    subscription; a write returns once the server has taken it and reading back gave the same value."""
+
+    def __init__(self, tag: TagConfig, device: DeviceInfo, server_name: str, writer: TagWriter) -> None:
+        super().__init__(tag, device, server_name)
+        self.writer = writer
+
+    async def async_write(self, value: Any) -> Any:
+        return await self.writer(self.tag.write_node_id or self.tag.node_id, value)
