@@ -248,7 +248,9 @@ async def passage_page(request: web.Request) -> web.Response:
 async def alert_page(request: web.Request) -> web.Response:
     hub = ui_of(request).hub
     history, history_error = None, None
-    actions = services_for(request, "policy.set_alert_level", "ledger.audit_query")
+    actions = services_for(
+        request, "policy.set_alert_level", "policy.cancel_scheduled_alert", "ledger.audit_query"
+    )
     if actions["ledger.audit_query"]["allowed"]:
         try:
             data = {"action": "policy.set_alert_level", "page_size": 10}

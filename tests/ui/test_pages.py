@@ -145,3 +145,27 @@ async def test_pages_without_their_components_say_so(make_hub, http) -> None:
             assert text in await response.text(), path
     async with http.get(f"{base}/api/lanes") as response:
         assert (await response.json()) == {"lanes": [], "alert_level": None}
+
+
+async def test_the_alert_page_shows_a_scheduled_alert_in_words_and_it_can_be_cancelled(
+    make_hub, http, clock
+) -> None:
+    from datetime import timedelta
+
+    hub = await make_hub("hub: {name: 页面测试钢厂}\nledger:\npolicy:\nui: {port: 0}\n", clock=clock)
+    await add_role_users(hub)
+    base = ui_url(hub)
+    async with await sign_in(http, base, Role.OFFICER, "/alert") as response:
+        assert response.status == 200
+    start = (clock.now() + timedelta(hours=2)).isoformat()
+    data = {"level": "orange", "start": start, "reason": "市指挥部预报"}
+    async with http.post(f"{base}/api/services/policy/set_alert_level", json=data) as response:
+        assert response.status == 200, await response.text()
+    async with http.get(f"{base}/alert") as response:
+        page = await response.text()
+    assert 'id="alert-scheduled"' in page and "橙色预警" in page and "市指挥部预报" in page
+    assert 'id="alert-source">默认<' in page and "level_label" not in page  # words, not attribute keys
+    async with http.post(f"{base}/api/services/policy/cancel_scheduled_alert", json={}) as response:
+        assert response.status == 200, await response.text()
+    async with http.get(f"{base}/alert") as response:
+        assert 'id="alert-scheduled"' not in await response.text()

@@ -246,6 +246,11 @@ def build_alert(
         level = LEVEL_OF_RESPONSE.get(response_level or "", manager.alerts.state.level)
     if end is not None and end <= (start or manager.hub.now()):
         raise ServiceValidationError(DOMAIN, "set_alert_level", [("end", "the end is not after the start")])
+    if end is not None and end <= manager.hub.now():
+        # Put in force and ended in the same breath, it would only flip the lanes twice.
+        raise ServiceValidationError(
+            DOMAIN, "set_alert_level", [("end", "the period has already ended (预警时段已结束)")]
+        )
     return AlertState(
         level=level,
         response_level=response_level or RESPONSE_OF.get(level),
@@ -266,9 +271,22 @@ def apply_alert(manager: PolicyManager, new: AlertState, context: Context) -> di
     finally:
         manager.alert_context = None
     scheduled = state.pending is not None and state.pending == new
+    if scheduled:
+        manager.select.async_write_state(context)  # the schedule shows on the select until it starts
     return {
         "level": state.level,
         "scheduled": state.pending.as_dict() if scheduled and state.pending else None,
         "start": state.start.isoformat() if state.start else None,
         "end": state.end.isoformat() if state.end else None,
     }
+
+
+def cancel_scheduled_alert(manager: PolicyManager, context: Context) -> dict[str, Any]:
+    """Drop the alert waiting to start; the one in force stays."""
+    pending = manager.alerts.cancel_pending()
+    if pending is None:
+        raise ServiceValidationError(
+            DOMAIN, "cancel_scheduled_alert", [("scheduled", "no alert is scheduled")]
+        )
+    manager.select.async_write_state(context)
+    return {"cancelled": pending.as_dict()}

@@ -152,6 +152,13 @@ class AlertLevels:
             self._apply(replace(new, start=new.start or now, changed_at=now, pending=None))
         return self.state
 
+    def cancel_pending(self) -> AlertState | None:
+        """Drop the scheduled alert, if any; returns it."""
+        pending = self.state.pending
+        if pending is not None:
+            self._apply(replace(self.state, pending=None), announce=False)
+        return pending
+
     def _apply(self, new: AlertState, announce: bool = True) -> None:
         old, self.state = self.state, new
         self._persist(new)

@@ -60,6 +60,10 @@ class SetAlertLevel(BaseModel):
         return self
 
 
+class NoData(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
 class Release(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -109,6 +113,11 @@ class ConfirmRead(BaseModel):
 def register(hub: Any, manager: PolicyManager) -> None:
     async def set_alert_level(call: ServiceCall) -> dict[str, Any]:
         d: SetAlertLevel = call.data
+        if call.context.user_id is not None and d.source != "officer":
+            # Where a switch came from is the hub's to say: a person cannot label theirs "platform".
+            raise ServiceValidationError(
+                DOMAIN, "set_alert_level", [("source", "a person's switch is recorded as officer")]
+            )
         new = actions.build_alert(
             manager,
             level=d.level.value if d.level else None,
@@ -122,6 +131,9 @@ def register(hub: Any, manager: PolicyManager) -> None:
             user_id=call.context.user_id,
         )
         return actions.apply_alert(manager, new, call.context)
+
+    async def cancel_scheduled_alert(call: ServiceCall) -> dict[str, Any]:
+        return actions.cancel_scheduled_alert(manager, call.context)
 
     async def release(call: ServiceCall) -> dict[str, Any]:
         d: Release = call.data
@@ -160,6 +172,14 @@ def register(hub: Any, manager: PolicyManager) -> None:
         SetAlertLevel,
         roles={Role.OFFICER},
         description="切换预警等级 switch the heavy-pollution alert level (or apply a control measure)",
+    )
+    reg(
+        DOMAIN,
+        "cancel_scheduled_alert",
+        cancel_scheduled_alert,
+        NoData,
+        roles={Role.OFFICER},
+        description="取消计划预警 cancel the alert scheduled to start later",
     )
     reg(
         DOMAIN,

@@ -150,6 +150,39 @@ async def test_platform_control_measure_with_an_end_falls_back_to_normal(gate, c
     assert {item["door"] for item in audit["items"]} >= {"internal", "schedule"}
 
 
+async def test_a_scheduled_alert_shows_until_it_starts_and_can_be_cancelled(gate, clock) -> None:
+    hub = await gate()
+    officer = await user_context(hub, "officer1", "officer")
+    start, end = clock.now() + timedelta(hours=1), clock.now() + timedelta(hours=5)
+    answer = await hub.services.async_call(
+        "policy", "set_alert_level",
+        {"level": "yellow", "start": start.isoformat(), "end": end.isoformat(), "reason": "预报"}, officer,
+    )  # fmt: skip
+    assert answer["scheduled"]["level"] == "yellow"
+    select = hub.states.get("select.plant_alert_level")
+    assert select.state == "normal" and select.attributes["scheduled"]["level"] == "yellow"
+    assert select.attributes["scheduled"]["start"] == start.isoformat()
+    await hub.services.async_call("policy", "cancel_scheduled_alert", {}, officer)
+    assert hub.states.get("select.plant_alert_level").attributes["scheduled"] is None
+    with pytest.raises(ServiceValidationError, match="no alert is scheduled"):
+        await hub.services.async_call("policy", "cancel_scheduled_alert", {}, officer)
+    clock.advance(timedelta(hours=2))
+    await hub.async_block_till_done()
+    assert hub.states.get("select.plant_alert_level").state == "normal"  # the cancelled one never came
+
+    # A period wholly past would flip the lanes to yellow and back in one breath: refused.
+    past = {"level": "yellow", "start": (clock.now() - timedelta(hours=3)).isoformat(),
+            "end": (clock.now() - timedelta(hours=1)).isoformat()}  # fmt: skip
+    with pytest.raises(ServiceValidationError, match="already ended"):
+        await hub.services.async_call("policy", "set_alert_level", past, officer)
+    # Where a switch came from is not the officer's to choose.
+    with pytest.raises(ServiceValidationError, match="recorded as officer"):
+        await hub.services.async_call(
+            "policy", "set_alert_level", {"level": "red", "source": "platform"}, officer
+        )
+    assert hub.states.get("select.plant_alert_level").state == "normal"
+
+
 async def test_release_opens_the_barrier_and_leaves_a_release_row(gate) -> None:
     hub = await gate()
     guard = await user_context(hub, "guard1", "guard")
