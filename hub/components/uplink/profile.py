@@ -246,11 +246,42 @@ def load_profile(name: str, config_dir: Path | None = None) -> Profile:
     raise ConfigError(f"uplink: no profile {name!r} (shipped: {shipped}; or give a .yaml file)")
 
 
+def merged(base: Any, over: Any) -> Any:
+    """`over` laid on `base`: mappings merge key by key (None deletes a key; `_replace: true` in a
+    mapping replaces the base's instead of merging), anything else replaces."""
+    if not isinstance(base, dict) or not isinstance(over, dict):
+        return over
+    if over.get("_replace"):
+        return {k: v for k, v in over.items() if k != "_replace"}
+    out = dict(base)
+    for key, value in over.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merged(base.get(key), value)
+    return out
+
+
+def _read(path: Path, depth: int = 0) -> dict[str, Any]:
+    """A profile's YAML; `extends: <shipped profile or file>` starts from another (a city's variant of
+    a family holds only its differences)."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict):
+        raise ConfigError(f"uplink profile {path}: not a mapping")
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw
+    if depth > 4:
+        raise ConfigError(f"uplink profile {path}: extends goes too deep")
+    parent = str(parent)
+    base = path.parent / parent if parent.endswith((".yaml", ".yml")) else PROFILE_DIR / f"{parent}.yaml"
+    return merged(_read(base, depth + 1), raw)
+
+
 @lru_cache(maxsize=32)
 def _load(path: str) -> Profile:
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        return Profile.model_validate(raw)
+        return Profile.model_validate(_read(Path(path)))
     except (OSError, yaml.YAMLError) as err:
         raise ConfigError(f"uplink profile {path}: {err}") from None
     except ValidationError as err:

@@ -87,7 +87,9 @@ def interpret(profile: Any, body: Any, ids: list[str], *, single: bool) -> dict[
         if rid not in outcomes:
             # A single message answered "ok" without per-record results is taken; in a batch, a
             # record the answer does not mention was not confirmed.
-            outcomes[rid] = Outcome(ACCEPTED, message) if single else Outcome(UNCONFIRMED, message)
+            # A platform that answers with a code only (per_record: false) took the whole request.
+            taken = single or not spec.per_record
+            outcomes[rid] = Outcome(ACCEPTED, message) if taken else Outcome(UNCONFIRMED, message)
     return {rid: outcomes[rid] for rid in ids}
 
 

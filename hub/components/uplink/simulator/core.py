@@ -8,6 +8,8 @@ be slow, answer 500, reject records, drop acknowledgements, expire its tokens.
 from __future__ import annotations
 
 import asyncio
+import base64
+import itertools
 import secrets
 import time
 from collections import Counter, defaultdict, deque
@@ -15,10 +17,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..mapping import MISSING, check_record, get_path, set_path
+from ..mapping import (
+    MISSING,
+    FieldRule,
+    MappingError,
+    check_record,
+    encode_code,
+    get_path,
+    map_fields,
+    set_path,
+)
 from ..profile import Profile
 
 KEEP_PHOTOS = 500  # records the simulator holds with their photos; older ones keep their fields only
+TOKEN = "_token"  # the token request, where it shares a path with the messages
+QUERIES = ("vehicle_check", "control", "one_policy")  # questions: answered, nothing kept
+NOT_REGISTERED = "平台无此车辆备案 not registered with the platform"
 
 
 @dataclass
@@ -30,12 +44,14 @@ class Faults:
     drop_acks: int = 0  # this many requests are processed but never answered
     reject_ids: set[str] = field(default_factory=set)
     reject_plates: set[str] = field(default_factory=set)
+    check_delay_seconds: float = 0.0  # the vehicle check answers this late (the others do not wait)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "down": self.down, "slow_seconds": self.slow_seconds, "fail_next": self.fail_next,
             "fail_status": self.fail_status, "drop_acks": self.drop_acks,
             "reject_ids": sorted(self.reject_ids), "reject_plates": sorted(self.reject_plates),
+            "check_delay_seconds": self.check_delay_seconds,
         }  # fmt: skip
 
 
@@ -70,6 +86,14 @@ class SimCore:
         self.control: dict[str, Any] | None = None  # the current measure, in the platform's field names
         self.control_acks = 0
         self._changed: asyncio.Condition | None = None
+        # The platform's own register, for its vehicle check: plate -> our names (verdict allow/deny,
+        # reason, emission_stage, fuel, vin, fleet, serial; `_raw` sets platform fields as they are).
+        self.vehicles: dict[str, dict[str, Any]] = {}
+        self.checks: list[dict[str, Any]] = []  # the vehicle checks asked, as received
+        self.one_policy: dict[str, Any] = {"planNo": "YCYC-SIM-001", "content": "一厂一策 simulated plan"}
+        self.last_outcomes: list[tuple[str, str]] = []  # (our status, text) of the last request's records
+        self._serials = itertools.count(1)
+        self._anonymous = itertools.count(1)
         self._plate_fields = {
             name: [f for f, rule in spec.fields.items() if rule.src == "plate"]
             for name, spec in profile.messages.items()
@@ -126,22 +150,42 @@ class SimCore:
 
     def process(self, message: str, items: list[Any]) -> list[dict[str, Any]]:
         """Judge each record; keep the new valid ones; the per-record results in the profile's terms."""
-        spec = self.profile.messages[message]
         response = self.profile.response
-        id_field = spec.id_field
         self.requests[message] += 1
         results = []
+        self.last_outcomes = []
         for item in items:
             if not isinstance(item, Mapping):
                 continue
-            rid = (
-                str(get_path(item, id_field)) if id_field and get_path(item, id_field) is not MISSING else ""
-            )
+            rid = self.record_key(message, item)
             status, text = self._judge(message, rid, item)
+            self.last_outcomes.append((status, text))
             results.append({response.id_field: rid, response.status_field: response.status_value(status),
                             response.result_message_field: text})  # fmt: skip
         self.notify()
         return results
+
+    def record_key(self, message: str, item: Mapping[str, Any]) -> str:
+        """What the platform knows a record by: its key fields ("" when one is missing); a message
+        without any (a heartbeat) is a new record every time."""
+        keys = self.profile.messages[message].key_fields
+        if not keys:
+            return f"#{next(self._anonymous)}"
+        parts = [get_path(item, k) for k in keys]
+        if any(p is MISSING or p in (None, "") for p in parts):
+            return ""
+        return "|".join(str(p) for p in parts)
+
+    def verdict(self, results: list[dict[str, Any]]) -> dict[str, Any]:
+        """The answer to a request: per-record results, or (per_record: false) a code and a text."""
+        response = self.profile.response
+        if response.per_record:
+            return self.ok(results)
+        refused = [text for status, text in self.last_outcomes if status == "rejected"]
+        if refused:
+            return self.answer(response.reject_code, "; ".join(refused))
+        duplicate = any(status == "duplicate" for status, _ in self.last_outcomes)
+        return self.answer(response.ok_codes[0], "重复记录，已接收 duplicate" if duplicate else "")
 
     def _judge(self, message: str, rid: str, item: Mapping[str, Any]) -> tuple[str, str]:
         spec = self.profile.messages[message]
@@ -156,7 +200,7 @@ class SimCore:
                     return "accepted", "更新成功 updated"
             self.duplicates[message] += 1
             return "duplicate", "重复记录，已接收 duplicate"
-        problems = check_record(self.profile, spec.fields, item)
+        problems = check_record(self.profile, spec.fields, item) + self._photo_problems(message, item)
         if problems:
             return self._reject(message, rid, "; ".join(problems))
         if rid in self.faults.reject_ids:
@@ -168,6 +212,72 @@ class SimCore:
         self._keep(message, rid, item)
         self.arrivals.append((message, rid))
         return "accepted", "接收成功"
+
+    def _photo_problems(self, message: str, item: Mapping[str, Any]) -> list[str]:
+        """Inline photos as this platform wants them: with the `data:` prefix, or bare base64."""
+        photos = self.profile.photos
+        if message != "passage" or photos.mode != "inline":
+            return []
+        problems = []
+        for name in photos.fields.values():
+            value = item.get(name)
+            if value in (None, ""):
+                continue
+            text = str(value)
+            if photos.data_uri != text.startswith("data:image/"):
+                want = "带 data:image/...;base64, 前缀 with" if photos.data_uri else "不带前缀 without"
+                problems.append(f"图片 {name} 编码错误: 须{want} the data: prefix")
+                continue
+            try:
+                base64.b64decode(text.partition(";base64,")[2] if photos.data_uri else text, validate=True)
+            except ValueError:
+                problems.append(f"图片 {name} 不是 base64 not base64")
+        return problems
+
+    # ----- questions -----------------------------------------------------------------------------
+    def query(self, name: str, body: Any) -> dict[str, Any]:
+        """The answer to a question: the control measure, 一厂一策, or a vehicle check."""
+        self.requests[name] += 1
+        self.notify()
+        spec = self.profile.messages[name]
+        answer = self.ok()
+        if name == "control":
+            set_path(answer, spec.items_field or "data", self.control)
+            return answer
+        if name != "vehicle_check":
+            set_path(answer, spec.items_field or "data", self.one_policy)
+            return answer
+        items = self.items_of(name, body) or [{}]
+        item = items[0] if isinstance(items[0], Mapping) else {}
+        problems = check_record(self.profile, spec.fields, item)
+        if problems:
+            return self.answer(self.profile.response.reject_code, "; ".join(problems))
+        self.checks.append(dict(item))
+        plate_field = next((f for f, rule in spec.fields.items() if rule.src == "plate"), "")
+        ours = dict(
+            self.vehicles.get(str(item.get(plate_field)), {"verdict": "deny", "reason": NOT_REGISTERED})
+        )
+        if "serial" in spec.answer and "serial" not in ours:
+            ours["serial"] = f"PT{next(self._serials):010d}"
+        set_path(answer, spec.answer_field or "data", self.check_answer(ours))
+        return answer
+
+    def check_answer(self, ours: Mapping[str, Any]) -> dict[str, Any]:
+        """A vehicle check's answer in the platform's fields (the profile's answer rules, backwards)."""
+        spec = self.profile.messages["vehicle_check"]
+        rules = {rule.src: FieldRule.model_validate({"from": name, "code": rule.code, "format": rule.format})
+                 for name, rule in spec.answer.items() if rule.src and name != "verdict"}  # fmt: skip
+        out = map_fields(self.profile, rules, ours)
+        verdict = spec.answer.get("verdict")
+        if verdict is not None and verdict.src:
+            try:
+                allow = encode_code(self.profile, verdict.code, "allow", verdict.src) if verdict.code else "0"
+            except MappingError:
+                allow = "0"
+            deny = "0" if str(allow) == "1" else "1"
+            out[verdict.src] = allow if ours.get("verdict") == "allow" else deny
+        out.update(ours.get("_raw") or {})
+        return out
 
     def _keep(self, message: str, rid: str, item: dict[str, Any]) -> None:
         """Hold the record; only the latest ones keep their photos, so a demo running for days stays small."""

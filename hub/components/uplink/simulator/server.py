@@ -10,6 +10,7 @@ import itertools
 import json
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -17,7 +18,7 @@ from aiohttp import web
 from ..auth import signature
 from ..mapping import FieldRule, get_path, map_fields, set_path
 from ..profile import Profile
-from .core import SimCore
+from .core import QUERIES, TOKEN, SimCore
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -126,49 +127,128 @@ class PlatformSimulator(SimCore):
 
     # ----- HTTP ----------------------------------------------------------------------------------
     def _app(self) -> web.Application:
+        """One route per method and path; messages that share a path (the transportControl family's
+        get_data / put_data) are told apart by their envelope's constants (`ipctype`)."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
-        routes = (
-            [web.post(self.profile.auth.token_path, self._token)] if self.profile.auth.kind == "token" else []
-        )
+        auth = self.profile.auth
+        routes: dict[tuple[str, str], list[str]] = {}
+        if auth.kind in ("token", "body_token"):
+            routes.setdefault(("POST", auth.token_path), []).append(TOKEN)
         for name, spec in self.profile.messages.items():
-            if name == "control":
-                routes.append(web.get(spec.path or "", self._get_control))
-            elif spec.path:
-                routes.append(web.post(spec.path, self._handler(name)))
-        routes += [
+            method = spec.method or ("GET" if name == "control" else "POST")
+            if spec.path:
+                routes.setdefault((method, spec.path), []).append(name)
+        table = [web.route(method, path, self._dispatcher(method, names))
+                 for (method, path), names in routes.items()]  # fmt: skip
+        table += [
             web.get("/sim/state", self._sim_state),
             web.get("/sim/received", self._sim_received),
             web.post("/sim/faults", self._sim_faults),
             web.post("/sim/control", self._sim_control),
             web.post("/sim/reset", self._sim_reset),
         ]
-        app.add_routes(routes)
+        app.add_routes(table)
         return app
 
     def _json(self, body: Any, status: int = 200) -> web.Response:
         return web.json_response(body, status=status, dumps=lambda v: json.dumps(v, ensure_ascii=False))
 
-    async def _token(self, request: web.Request) -> web.Response:
-        auth = self.profile.auth
+    def _verb_of(self, name: str) -> dict[str, Any]:
+        if name == TOKEN:
+            rules = self.profile.auth.token_body
+            return {field: rule.value for field, rule in rules.items() if rule.src is None}
+        return self.profile.messages[name].verb
+
+    def _pick(self, names: list[str], body: Any) -> str | None:
+        if len(names) == 1:
+            return names[0]
+        for name in names:
+            verb = self._verb_of(name)
+            if verb and isinstance(body, dict) and all(get_path(body, k) == v for k, v in verb.items()):
+                return name
+        return None
+
+    def _dispatcher(self, method: str, names: list[str]):  # type: ignore[no-untyped-def]
+        async def handle(request: web.Request) -> web.StreamResponse:
+            self.in_flight += 1
+            self.notify()
+            try:
+                return await self._handle(method, names, request)
+            finally:
+                self.in_flight -= 1
+
+        return handle
+
+    async def _handle(self, method: str, names: list[str], request: web.Request) -> web.StreamResponse:
         try:
-            body = await request.json()
-        except ValueError:
-            return self._json(self.invalid("请求不是 JSON not JSON"), 400)
-        granted = self.issue_token(body.get(auth.account_field), body.get(auth.key_field))
+            raw = await request.read()
+        except ConnectionResetError:  # the client gave up (a hub stopping mid-request)
+            return web.Response(status=499)
+        body: Any = None
+        if method == "POST":
+            try:
+                body = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                return self._json(self.invalid("请求不是 UTF-8 JSON not UTF-8 JSON"), 400)
+        name = self._pick(names, body)
+        if name is None:
+            return self._json(self.invalid(f"未知接口类型 unknown verb for {request.path}"), 400)
+        if name == TOKEN:
+            return self._token(body)
+        if name == "vehicle_check" and self.faults.check_delay_seconds:
+            await asyncio.sleep(self.faults.check_delay_seconds)
+        elif self.faults.slow_seconds:
+            await asyncio.sleep(self.faults.slow_seconds)
+        query = name in QUERIES or method == "GET"
+        if self.faults.fail_next > 0 and not query:
+            self.faults.fail_next -= 1
+            return self._json(self.busy(), self.faults.fail_status)
+        if not self._authorised(request, raw, body):
+            self.auth_failures += 1
+            return self._json(self.auth_failed(), 401)
+        if query:
+            return self._json(self.query(name, body if method == "POST" else dict(request.query)))
+        items = self.items_of(name, body)
+        if items is None:
+            return self._json(self.invalid(f"缺少 {self.profile.messages[name].items_field}"), 400)
+        results = self.process(name, items)
+        if self.faults.drop_acks > 0:
+            self.faults.drop_acks -= 1
+            if request.transport is not None:
+                request.transport.close()  # processed, but the answer never arrives
+            return web.Response(status=500)
+        return self._json(self.verdict(results))
+
+    def _token(self, body: Any) -> web.Response:
+        auth = self.profile.auth
+        if not isinstance(body, dict):
+            return self._json(self.invalid("请求不是 JSON 对象 not a JSON object"), 400)
+        if auth.token_body:
+            wanted = {rule.src: field for field, rule in auth.token_body.items() if rule.src}
+            account, key = get_path(body, wanted.get("account", "")), get_path(body, wanted.get("key", ""))
+        else:
+            account, key = body.get(auth.account_field), body.get(auth.key_field)
+        granted = self.issue_token(account, key)
         if granted is None:
             return self._json(self.auth_failed("账号或密钥错误 wrong account or key"), 401)
         answer = self.ok()
         set_path(answer, auth.token_field, granted[0])
         if auth.expires_field:
             set_path(answer, auth.expires_field, granted[1])
+        elif "." in auth.token_field:  # the family's answer also says when it was issued
+            issued = datetime.fromtimestamp(self.clock(), self.profile.tz).strftime(self.profile.time_format)
+            set_path(answer, auth.token_field.rsplit(".", 1)[0] + ".datetime", issued)
         return self._json(answer)
 
-    def _authorised(self, request: web.Request, raw: bytes) -> bool:
+    def _authorised(self, request: web.Request, raw: bytes, body: Any = None) -> bool:
         auth = self.profile.auth
         if auth.kind == "token":
             header = request.headers.get(auth.header, "")
             token = header[len(auth.scheme) :].strip() if auth.scheme else header.strip()
             return self.token_ok(token)
+        if auth.kind == "body_token":
+            token = get_path(body, auth.body_field) if isinstance(body, dict) else None
+            return isinstance(token, str) and self.token_ok(token)
         if auth.kind == "hmac":
             h = request.headers
             stamp, nonce = h.get(auth.timestamp_header, ""), h.get(auth.nonce_header, "")
@@ -182,55 +262,6 @@ class PlatformSimulator(SimCore):
             self._nonces.add(nonce)
             return True
         return True
-
-    def _handler(self, message: str):  # type: ignore[no-untyped-def]
-        async def handle(request: web.Request) -> web.StreamResponse:
-            self.in_flight += 1
-            self.notify()
-            try:
-                return await self._handle(message, request)
-            finally:
-                self.in_flight -= 1
-
-        return handle
-
-    async def _handle(self, message: str, request: web.Request) -> web.StreamResponse:
-        if self.faults.slow_seconds:
-            await asyncio.sleep(self.faults.slow_seconds)
-        if self.faults.fail_next > 0:
-            self.faults.fail_next -= 1
-            return self._json(self.busy(), self.faults.fail_status)
-        try:
-            raw = await request.read()
-        except ConnectionResetError:  # the client gave up (a hub stopping mid-request)
-            return web.Response(status=499)
-        if not self._authorised(request, raw):
-            self.auth_failures += 1
-            return self._json(self.auth_failed(), 401)
-        try:
-            body = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return self._json(self.invalid("请求不是 UTF-8 JSON not UTF-8 JSON"), 400)
-        items = self.items_of(message, body)
-        if items is None:
-            return self._json(self.invalid(f"缺少 {self.profile.messages[message].items_field}"), 400)
-        results = self.process(message, items)
-        if self.faults.drop_acks > 0:
-            self.faults.drop_acks -= 1
-            if request.transport is not None:
-                request.transport.close()  # processed, but the answer never arrives
-            return web.Response(status=500)
-        return self._json(self.ok(results))
-
-    async def _get_control(self, request: web.Request) -> web.Response:
-        self.requests["control"] += 1
-        self.notify()
-        if not self._authorised(request, b""):
-            self.auth_failures += 1
-            return self._json(self.auth_failed(), 401)
-        answer = self.ok()
-        set_path(answer, self.profile.messages["control"].items_field or "data", self.control)
-        return self._json(answer)
 
     async def _sim_state(self, request: web.Request) -> web.Response:
         return self._json(self.summary())
