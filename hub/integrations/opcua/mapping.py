@@ -25,18 +25,30 @@ S, D, B, I64, DT = (
     ua.VariantType.Int64,
     ua.VariantType.DateTime,
 )
+U32, E = ua.VariantType.UInt32, ua.VariantType.Int32  # counters; an enumeration's value
+# Enumeration DataTypes (types.py): the value is the index of the hub's word.
+ENUMS: dict[str, tuple[str, ...]] = {
+    "BarrierPosition": ("closed", "open", "opening", "closing", "fault"),
+    "Decision": ("allow", "deny", "review"),
+    "AlertLevel": ("normal", "yellow", "orange", "red"),
+}
 TRUE_WORDS = {"on", "true", "1", "yes", "open"}
 FALSE_WORDS = {"off", "false", "0", "no", "closed"}
 
 
 @dataclass(frozen=True, slots=True)
 class Point:
-    """One variable: where it sits (group, field), its type, and what feeds it (None: the state)."""
+    """One variable: where it sits (group, field), its type, and what feeds it (None: the state).
+
+    `enum` names an Enumeration (ENUMS) whose index the value is; `scale` multiplies a number (a
+    confidence of 0..1 is shown in percent)."""
 
     group: str
     field: str
     vtype: ua.VariantType
     source: str | None = None
+    enum: str | None = None
+    scale: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +63,13 @@ LANE_FIELDS: dict[str, tuple[Point, ...]] = {
     "plate": (
         Point("plate", "text", S),
         Point("plate", "colour", S, "colour"),
-        Point("plate", "confidence", D, "confidence"),
+        Point("plate", "confidence", D, "confidence", scale=100.0),
         Point("plate", "direction", S, "direction"),
         Point("plate", "needs_review", B, "needs_review"),
         Point("plate", "read_id", S, "read_id"),
     ),
     "camera_online": (Point("camera", "online", B),),
-    "barrier": (Point("barrier", "position", S),),
+    "barrier": (Point("barrier", "position", S), Point("barrier", "state", E, enum="BarrierPosition")),
     "barrier_online": (Point("barrier", "online", B),),
     "alarm": (Point("barrier", "alarm", B),),
     "display": (Point("display", "text", S),),
@@ -65,6 +77,7 @@ LANE_FIELDS: dict[str, tuple[Point, ...]] = {
     "weighbridge_online": (Point("weight", "online", B),),
     "decision": (
         Point("decision", "value", S),
+        Point("decision", "state", E, enum="Decision"),
         Point("decision", "reason_code", S, "reason_code"),
         Point("decision", "reason_text", S, "reason_text"),
         Point("decision", "plate", S, "plate"),
@@ -77,6 +90,7 @@ KNOWN_KINDS = sorted(LANE_FIELDS, key=len, reverse=True)
 # The ledger's passage record also feeds the lane's last decision (with its sequence number and time).
 PASSAGE_POINTS: tuple[tuple[Point, str], ...] = (
     (Point("decision", "value", S), "decision"),
+    (Point("decision", "state", E, enum="Decision"), "decision"),
     (Point("decision", "reason_code", S), "reason_code"),
     (Point("decision", "reason_text", S), "reason_text"),
     (Point("decision", "plate", S), "plate"),
@@ -90,7 +104,7 @@ PASSAGE_POINTS: tuple[tuple[Point, str], ...] = (
 LAST_PASSAGE_POINTS: tuple[tuple[Point, str], ...] = (
     (Point("plate", "text", S), "plate"),
     (Point("plate", "colour", S), "colour"),
-    (Point("plate", "confidence", D), "confidence"),
+    (Point("plate", "confidence", D, scale=100.0), "confidence"),
     (Point("plate", "direction", S), "direction"),
     (Point("plate", "needs_review", B), "needs_review"),
     (Point("plate", "read_id", S), "read_id"),
@@ -100,11 +114,15 @@ LAST_PASSAGE_POINTS: tuple[tuple[Point, str], ...] = (
 
 ALERT_POINTS = (
     Point("", "alert_level", S),
+    Point("", "alert_state", E, enum="AlertLevel"),
     Point("", "alert_response_level", S, "response_level"),
     Point("", "alert_measure", S, "measure"),
     Point("", "alert_source", S, "source"),
 )
-BACKLOG_TOTAL = Point("", "upload_backlog", I64)
+BACKLOG_TOTAL = Point("", "upload_backlog", U32)
+TODAY_COUNTERS = tuple(
+    Point("", f"{what}_today", U32) for what in ("entries", "exits", "denied", "released")
+)
 PLANT_TODAY = re.compile(r"^sensor\.plant_([a-z0-9_]+_today)$")
 UPLINK_PENDING = re.compile(r"^sensor\.uplink_([a-z0-9_]+)_pending$")
 UPLINK_CONNECTED = re.compile(r"^binary_sensor\.uplink_([a-z0-9_]+)_connected$")
@@ -128,8 +146,13 @@ def convert(raw: Any, vtype: ua.VariantType) -> Any:
         raise ValueError(f"not a boolean: {raw!r}")
     if vtype is D:
         return float(raw)
-    if vtype is I64:
+    if vtype in (I64, E):
         return int(float(raw))
+    if vtype is U32:
+        value = int(float(raw))
+        if not 0 <= value < 2**32:
+            raise ValueError(f"not a UInt32: {raw!r}")
+        return value
     if vtype is DT:
         if isinstance(raw, datetime):
             value = raw
@@ -176,18 +199,21 @@ def lane_standard_points() -> list[Point]:
     """Every variable a lane has from the start, whether its devices have reported or not."""
     points = [p for kind in LANE_FIELDS.values() for p in kind]
     points += [p for p, _ in PASSAGE_POINTS]
-    return list(dict.fromkeys(points))
+    return list({(p.group, p.field): p for p in reversed(points)}.values())[::-1]
 
 
 def plant_standard_points() -> list[Point]:
-    return [*ALERT_POINTS, BACKLOG_TOTAL]
+    return [*ALERT_POINTS, BACKLOG_TOTAL, *TODAY_COUNTERS]
 
 
 def _reading(point: Point, raw: Any, at: datetime | None) -> Reading:
     if raw is None and point.vtype is not S:
         return Reading(point, None, "BadWaitingForInitialData", at)
     try:
-        return Reading(point, convert(raw, point.vtype), "Good", at)
+        if point.enum is not None:
+            return Reading(point, ENUMS[point.enum].index(str(raw)), "Good", at)
+        value = convert(raw, point.vtype)
+        return Reading(point, value * point.scale if point.scale != 1.0 else value, "Good", at)
     except (TypeError, ValueError, OverflowError):
         return Reading(point, None, "BadTypeMismatch", at)
 
@@ -250,9 +276,9 @@ def plant_points(entity_id: str) -> tuple[Point, ...]:
     if entity_id == "select.plant_alert_level":
         return ALERT_POINTS
     if m := PLANT_TODAY.match(entity_id):
-        return (Point("", m.group(1), I64),)
+        return (Point("", m.group(1), U32),)
     if m := UPLINK_PENDING.match(entity_id):
-        return (Point("", f"upload_backlog_{m.group(1)}", I64),)
+        return (Point("", f"upload_backlog_{m.group(1)}", U32),)
     if m := UPLINK_CONNECTED.match(entity_id):
         return (Point("", f"uplink_{m.group(1)}_connected", B),)
     return ()

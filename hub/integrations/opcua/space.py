@@ -8,6 +8,11 @@ with status UncertainInitialValue until a value comes, so a SCADA bookmark never
 BadNodeIdUnknown; other variables are made the first time something feeds them. A variable keeps the
 type it was made with, and its last value when its entity's state becomes `unknown` (a restarted
 device that has not reported yet): that is no news, so a client never reads BadWaitingForInitialData.
+
+Gates, lanes and the Plant are objects of our types (types.py): `GateType`, `LaneType` (its members
+`plate`, `decision`, `camera`, `barrier`, `weight`, `display` of their own types), `PlantType`. The
+notifier chain is Server -> EcoGate -> gate -> lane (HasNotifier), so events of a lane reach who
+subscribes on any of them (events.py); EcoGate and the lanes also give their history (history.py).
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from asyncua import Node, Server, ua
 
 from .const import PLANT_ID, ROOT_ID
 from .mapping import SLUG, LaneIndex, Point, Reading, lane_standard_points, plant_standard_points
+from .types import GATE_TYPE, LANE_TYPE, PLANT_TYPE, Model
+
+NOTIFIER = [ua.EventNotifier.SubscribeToEvents, ua.EventNotifier.HistoryRead]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -30,6 +38,7 @@ class GateSpace:
         self.server = server
         self.idx = idx
         self.lanes = LaneIndex()
+        self.model = Model(server, idx)
         self.root: Node | None = None
         self.plant: Node | None = None
         self._containers: set[str] = set()
@@ -43,13 +52,15 @@ class GateSpace:
         return ua.QualifiedName(name, self.idx)
 
     async def async_build(self) -> Node:
-        """The `EcoGate` object under Objects, with its `Plant` folder."""
-        self.root = await self.server.nodes.objects.add_object(self.nid(ROOT_ID), self.qname(ROOT_ID))
-        self.plant = await self.root.add_folder(self.nid(PLANT_ID), self.qname(PLANT_ID))
+        """The types, the `EcoGate` object under Objects (notifier of the Server), its `Plant` object."""
+        await self.model.async_build()
+        self.root = root = await self.server.nodes.objects.add_object(self.nid(ROOT_ID), self.qname(ROOT_ID))
+        await self._notifier(self.server.nodes.server, root)
+        self.plant = await self.model.async_instance(root, PLANT_ID, PLANT_ID, PLANT_TYPE)
         self._containers.update((ROOT_ID, PLANT_ID))
         async with self._lock:
-            await self._points(PLANT_ID, plant_standard_points())
-        return self.root
+            await self._initial(PLANT_ID, plant_standard_points())
+        return root
 
     def has_lane(self, gate: str, lane: str) -> bool:
         return f"{gate}.{lane}" in self._containers
@@ -63,9 +74,16 @@ class GateSpace:
             raise ValueError(f"not a lane: {gate!r} {lane!r}")
         self.lanes.add(gate, lane)
         async with self._lock:
-            await self._container(ROOT_ID, gate, gate, folder=True)
-            await self._container(gate, lane_id, lane, folder=True)
-            await self._points(lane_id, lane_standard_points())
+            if gate not in self._containers:
+                root = self._node(ROOT_ID)
+                node = await self.model.async_instance(root, gate, gate, GATE_TYPE, optional=False)
+                await self._notifier(root, node)
+                self._containers.add(gate)
+            if lane_id not in self._containers:
+                node = await self.model.async_instance(self._node(gate), lane_id, lane, LANE_TYPE)
+                await self._notifier(self._node(gate), node)
+                self._containers.add(lane_id)
+            await self._initial(lane_id, lane_standard_points())
         _LOGGER.debug("OPC UA: lane %s added", lane_id)
         return lane_id
 
@@ -98,12 +116,27 @@ class GateSpace:
             )
             await self.server.write_attribute_value(self.nid(var_id), value)
 
-    async def _points(self, parent_id: str, points: Iterable[Point]) -> None:
+    def _node(self, node_id: str) -> Node:
+        return self.server.get_node(self.nid(node_id))
+
+    async def _notifier(self, parent: Node, child: Node) -> None:
+        await child.set_event_notifier(NOTIFIER)
+        await parent.add_reference(child.nodeid, ua.ObjectIds.HasNotifier)
+
+    async def _initial(self, parent_id: str, points: Iterable[Point]) -> None:
+        """The members of a new instance: known, and UncertainInitialValue until fed."""
         for point in points:
             holder = f"{parent_id}.{point.group}" if point.group else parent_id
-            if point.group:
-                await self._container(parent_id, holder, point.group, folder=False)
-            await self._variable(holder, f"{holder}.{point.field}", point.field, point.vtype)
+            var_id = f"{holder}.{point.field}"
+            self._containers.add(holder)
+            if var_id in self._variables:
+                continue
+            initial = ua.DataValue(
+                ua.Variant(ua.get_default_value(point.vtype), point.vtype),
+                StatusCode=ua.StatusCode(ua.StatusCodes.UncertainInitialValue),
+            )
+            await self.server.write_attribute_value(self.nid(var_id), initial)
+            self._variables[var_id] = point.vtype
 
     async def _container(self, parent_id: str, node_id: str, name: str, *, folder: bool) -> None:
         if node_id in self._containers:

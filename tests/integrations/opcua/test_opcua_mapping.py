@@ -93,7 +93,7 @@ def test_readings_carry_a_bad_status_instead_of_a_wrong_value() -> None:
     [
         (
             "select.plant_alert_level",
-            ["alert_level", "alert_response_level", "alert_measure", "alert_source"],
+            ["alert_level", "alert_state", "alert_response_level", "alert_measure", "alert_source"],
         ),
         ("sensor.plant_denied_today", ["denied_today"]),
         ("sensor.uplink_province_pending", ["upload_backlog_province"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from asyncua import ua
 
 from tests.integrations.opcua.conftest import node, passage, restart_yaml
@@ -25,7 +26,8 @@ async def test_configured_lanes_and_plant_have_their_variables_before_any_vehicl
             ("west_gate.main.decision.value", ua.VariantType.String),
             ("west_gate.main.decision.seq", ua.VariantType.Int64),
             ("Plant.alert_level", ua.VariantType.String),
-            ("Plant.upload_backlog", ua.VariantType.Int64),
+            ("Plant.upload_backlog", ua.VariantType.UInt32),  # a counter
+            ("west_gate.main.barrier.state", ua.VariantType.Int32),  # BarrierPositionEnum
         ]:
             value = await read(client, node_id)  # was: BadNodeIdUnknown
             assert value.StatusCode.value == ua.StatusCodes.UncertainInitialValue, node_id
@@ -54,7 +56,8 @@ async def test_after_a_restart_a_fresh_client_reads_the_last_plate_decision_and_
     await again.async_block_till_done()
     async with connect(again, "inspector1") as client:
         assert (await read(client, "east_gate.in.plate.text")).Value.Value == "冀B99999"
-        assert (await read(client, "east_gate.in.plate.confidence")).Value.Value == 0.93
+        confidence = (await read(client, "east_gate.in.plate.confidence")).Value.Value
+        assert confidence == pytest.approx(93.0)  # percent
         assert (await read(client, "east_gate.in.decision.value")).Value.Value == "deny"
         assert (await read(client, "east_gate.in.decision.passage_id")).Value.Value == last["passage_id"]
         assert (await read(client, "east_gate.in.decision.seq")).Value.Value == recorded["seq"]

@@ -78,13 +78,13 @@ async def test_address_space_has_the_lanes_and_plant_with_typed_variables(opcua_
         assert await value_of(client, "east_gate.in.weight.steady") is True
         assert await value_of(client, "west_gate.main.plate.text") == "冀B12345"
         assert await value_of(client, "west_gate.main.plate.colour") == "yellow"
-        assert await value_of(client, "west_gate.main.plate.confidence") == pytest.approx(0.97)
+        assert await value_of(client, "west_gate.main.plate.confidence") == pytest.approx(97.0)  # percent
         assert await value_of(client, "north_gate.out.camera.online") is True
         assert await value_of(client, "Plant.alert_level") == "orange"
         assert await value_of(client, "Plant.alert_measure") == "限产"
         entries = await node(client, "Plant.entries_today")
         assert await entries.read_value() == 12
-        assert await entries.read_data_type_as_variant_type() == ua.VariantType.Int64
+        assert await entries.read_data_type_as_variant_type() == ua.VariantType.UInt32
         assert await value_of(client, "Plant.upload_backlog") == 12
         assert await value_of(client, "Plant.upload_backlog_province") == 7
 
