@@ -118,7 +118,7 @@ class AcceptanceData(_Followup):
 
 
 class LifecycleData(_Followup):
-    state: Literal["new", "decided", "opening", "passed", "closed", "denied", "interrupted"]
+    state: Literal["arrived", "new", "decided", "opening", "passed", "closed", "denied", "interrupted"]
 
 
 FOLLOWUP_DATA: dict[str, type[_Followup]] = {

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from hub.core.gate import LaneRef
+from hub.core.gate import LaneBinding, configured_twice
 
 from .decide import Options, RuleBook
 from .rules import Exemption, Rule, canonical_grade, load_common, load_grade, merge_rules
@@ -29,8 +29,10 @@ class PolicyConfig(BaseModel):
     exemptions: list[Exemption] = Field(default_factory=lambda: ["safety", "livelihood"])
     machinery_usable_today: bool = True
 
-    # Lanes to show a decision sensor for before their first read (others appear with it).
-    lanes: list[LaneRef] = Field(default_factory=list)
+    # The lanes and the entities playing their parts (docs/lanes.md); a lane named with no parts uses
+    # our own camera, barrier and display of that lane. Each gets a decision sensor at once (lanes not
+    # named here appear with their first read).
+    lanes: list[LaneBinding] = Field(default_factory=list)
     alarm_seconds: float = Field(5.0, ge=0, le=600)  # 0: a deny does not sound the alarm
     display_seconds: float = Field(30.0, gt=0, le=3600)
     show_alert_on_displays: bool = True
@@ -54,6 +56,8 @@ class PolicyConfig(BaseModel):
 
     @model_validator(mode="after")
     def _rules_fit(self) -> PolicyConfig:
+        if twice := configured_twice(self.lanes):
+            raise ValueError(f"lane configured twice: {', '.join(twice)}")
         book = self.rule_book()
         ids = [r.id for r in book.rules] + [r.id for rs in book.measures.values() for r in rs]
         twice = sorted({i for i in ids if ids.count(i) > 1})

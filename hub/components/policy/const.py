@@ -30,8 +30,10 @@ class Verdict(StrEnum):
 
 
 class Phase(StrEnum):
-    """A passage's lifecycle: new, decided, opening, passed, closed; or denied, interrupted."""
+    """A passage's lifecycle: (arrived,) new, decided, opening, passed, closed; or denied, interrupted.
+    `arrived` is written on lanes with a presence detector, with the time the vehicle came."""
 
+    ARRIVED = "arrived"
     NEW = "new"
     DECIDED = "decided"
     OPENING = "opening"

@@ -1,5 +1,7 @@
-"""The passage lifecycle: new -> decided -> opening -> passed -> closed, or denied, or
-interrupted. The barrier's cover tells when an allowed vehicle has passed; each step is written to the
+"""The passage lifecycle: (arrived ->) new -> decided -> opening -> passed -> closed, or denied, or
+interrupted. On a lane with a presence detector, `arrived` is when it saw the vehicle (written once the
+passage is recorded) and `passed` is when it clears after the barrier opened; elsewhere the barrier's
+cover tells when an allowed vehicle has passed (it starts closing). Each step is written to the
 ledger as a `lifecycle` follow-up, behind the lane's earlier ones so they land in order. Steps the
 ledger cannot take now (a full disk, a lock held elsewhere) keep their place and are tried again every
 second, up to MAX_WAITING a lane. On start-up, passages a crash left open are closed as interrupted.
@@ -9,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hub.core import Context, Event, ServiceValidationError
 from hub.core.faults import ThrottledLog
 
 from .const import Phase, Verdict
-from .passage import LaneTrack, Passage
+from .lanes import LaneWiring
+from .passage import LaneTrack, Passage, Step
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -33,6 +36,7 @@ class LifecycleMixin:
     hub: Hub
     config: PolicyConfig
     lanes: dict[str, LaneTrack]
+    wiring: LaneWiring
 
     async def _async_recover(self) -> None:
         """Passages a crash left open are closed as interrupted (docs/architecture.md: one passage)."""
@@ -43,7 +47,7 @@ class LifecycleMixin:
         except Exception as err:
             _LOGGER.error("Policy: cannot list open passages for recovery: %s", err)
             return
-        steps = [(row["passage_id"], Phase.INTERRUPTED) for row in rows]
+        steps: list[Step] = [(row["passage_id"], Phase.INTERRUPTED, {}) for row in rows]
         for start in range(0, len(steps), MAX_STEPS):
             await self._async_record_lifecycle(steps[start : start + MAX_STEPS])
         if rows:
@@ -53,14 +57,18 @@ class LifecycleMixin:
 
     # ----- lifecycle -----------------------------------------------------------------------------
     def _on_cover(self, event: Event) -> None:
+        """Our barriers, found by name (`cover.<lane>_barrier`); bound covers come through the wiring."""
         entity_id, new = event.data["entity_id"], event.data.get("new_state")
-        if new is None or not entity_id.endswith("_barrier"):
+        if new is None or not entity_id.endswith("_barrier") or entity_id in self.wiring.barriers:
             return
         track = self.lanes.get(entity_id[len("cover.") : -len("_barrier")])
-        passage = track.current if track else None
-        if track is None or passage is None or passage.decision.verdict is not Verdict.ALLOW:
+        if track is not None and track.binding.barrier is None:
+            self.barrier_moved(track, new.state)
+
+    def barrier_moved(self, track: LaneTrack, position: str) -> None:
+        passage = track.current
+        if passage is None or passage.decision.verdict is not Verdict.ALLOW:
             return
-        position = new.state
         if position in ("opening", "open"):
             if passage.phase is Phase.DECIDED:  # opened by hand after barrier.open had failed
                 self.set_phase(track, passage, Phase.OPENING)
@@ -68,10 +76,30 @@ class LifecycleMixin:
             return
         if not passage.seen_open:
             return
-        if position in ("closing", "closed") and passage.phase is Phase.OPENING:
+        # With a presence detector the vehicle's leaving says `passed`; the arm only says `closed`.
+        by_arm = not track.binding.presence
+        if position in ("closing", "closed") and passage.phase is Phase.OPENING and by_arm:
             self.set_phase(track, passage, Phase.PASSED)
         if position == "closed" and passage.phase is Phase.PASSED:
             self.set_phase(track, passage, Phase.CLOSED)
+
+    def presence_changed(self, track: LaneTrack, on: bool) -> None:
+        if on:
+            track.arrived_at = self.hub.now()
+            return
+        passage = track.current
+        if passage is None or passage.phase is not Phase.OPENING or not passage.seen_open:
+            return
+        self.set_phase(track, passage, Phase.PASSED)
+        barrier = track.binding.entity("barrier")
+        cover = self.hub.states.get(barrier) if barrier else None
+        if cover is not None and cover.state == "closed":  # the arm came down before the loop cleared
+            self.set_phase(track, passage, Phase.CLOSED)
+
+    def note_arrival(self, track: LaneTrack, passage: Passage) -> None:
+        """On a lane with a presence detector: the vehicle standing there arrived at `arrived_at`."""
+        if track.binding.presence and track.presence and track.arrived_at is not None:
+            self._write_lifecycle(track, passage, Phase.ARRIVED, {"at": track.arrived_at.isoformat()})
 
     def set_phase(self, track: LaneTrack, passage: Passage, phase: Phase) -> None:
         passage.phase = phase
@@ -79,14 +107,16 @@ class LifecycleMixin:
         if track.current is passage:
             track.write_state()
 
-    def _write_lifecycle(self, track: LaneTrack, passage: Passage, phase: Phase) -> None:
+    def _write_lifecycle(
+        self, track: LaneTrack, passage: Passage, phase: Phase, extra: dict[str, Any] | None = None
+    ) -> None:
         """Queue the lifecycle row behind the lane's earlier ones, so they land in order.
 
         One task a lane writes what is queued, all of it in one call: steps that come while a call
         is under way go together in the next, so a lane never has more than one call outstanding."""
         if passage.seq is None:
             return
-        track.lifecycle_steps.append((passage.passage_id, phase))
+        track.lifecycle_steps.append((passage.passage_id, phase, extra or {}))
         if track.lifecycle_writer is None or track.lifecycle_writer.done():
             track.lifecycle_writer = self.hub.async_create_task(
                 self._async_write_lane_lifecycle(track), name=f"policy lifecycle {track.key}"
@@ -107,11 +137,11 @@ class LifecycleMixin:
                 )  # fmt: skip
             await asyncio.sleep(RETRY_SECONDS)
 
-    async def _async_record_lifecycle(self, steps: list[tuple[str, Phase]]) -> bool:
+    async def _async_record_lifecycle(self, steps: list[Step]) -> bool:
         """Write the steps; False if the ledger could not take them now (worth another try)."""
         followups = [
-            {"passage_id": passage_id, "kind": "lifecycle", "data": {"state": phase.value}}
-            for passage_id, phase in steps
+            {"passage_id": passage_id, "kind": "lifecycle", "data": {"state": phase.value, **extra}}
+            for passage_id, phase, extra in steps
         ]
         try:
             result = await self.hub.services.async_call(
@@ -123,7 +153,7 @@ class LifecycleMixin:
         except Exception as err:
             _THROTTLED.log("failed", logging.WARNING, "Policy: lifecycle steps wait for the ledger: %s", err)
             return False
-        for (passage_id, phase), record in zip(steps, result["records"], strict=True):
+        for (passage_id, phase, _extra), record in zip(steps, result["records"], strict=True):
             if "error" in record:
                 error = record["error"]
                 _LOGGER.warning("Policy: lifecycle %s of %s not recorded: %s", phase, passage_id, error)

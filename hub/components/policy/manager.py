@@ -32,6 +32,7 @@ from .config import PolicyConfig
 from .const import ALERT_STATE_FILE, DOMAIN, VEHICLE_CLASSES, Phase, Reason, Verdict
 from .decide import Decision, Read, Vehicle, decide, render
 from .incoming import BadRead, Incoming, parse_read
+from .lanes import LaneWiring
 from .lifecycle import LifecycleMixin
 from .passage import LaneTrack, Passage, RecentPassages
 from .refused import RefusedReads
@@ -41,6 +42,7 @@ from .sensor import DecisionSensor
 
 _LOGGER = logging.getLogger(__name__)
 _SNAPSHOT_LIMITS = {"emission_stage": 4, "fuel": 4, "fleet": 100}
+_PART = {"open": "barrier", "display": "display", "alarm": "alarm"}  # what each gate service drives
 
 
 class PolicyManager(LifecycleMixin, AlertMixin):
@@ -50,6 +52,8 @@ class PolicyManager(LifecycleMixin, AlertMixin):
         self.book = config.rule_book()
         self.display_texts = {**load_common().display, **config.display}
         self.lanes: dict[str, LaneTrack] = {}
+        self.bindings = {binding.key: binding for binding in config.lanes}
+        self.wiring = LaneWiring(hub, self, config.read_max_age_seconds)
         self.passages = RecentPassages()
         self.store = AlertStore(hub.data_dir / ALERT_STATE_FILE)
         self.alerts: AlertLevels = None  # type: ignore[assignment]  # set in async_start
@@ -89,13 +93,15 @@ class PolicyManager(LifecycleMixin, AlertMixin):
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
+        self.wiring.stop()
 
     # ----- lanes ---------------------------------------------------------------------------------
     def lane(self, gate: str, lane: str) -> LaneTrack:
         key = f"{gate}_{lane}"
         track = self.lanes.get(key)
         if track is None:
-            track = self.lanes[key] = LaneTrack(gate, lane)
+            track = self.lanes[key] = LaneTrack(gate, lane, self.bindings.get(key))
+            self.wiring.bind(track)
             track.sensor = DecisionSensor(track)
             self.hub.async_create_task(self._async_add_sensor(track), name=f"policy sensor {key}")
         return track
@@ -119,10 +125,8 @@ class PolicyManager(LifecycleMixin, AlertMixin):
 
     def has(self, key: str, what: str) -> bool:
         """Whether the lane has its barrier (`open`), `display` or `alarm` wired."""
-        entity = {"open": f"cover.{key}_barrier", "display": f"sensor.{key}_display"}.get(
-            what, f"binary_sensor.{key}_alarm"
-        )
-        return self.hub.services.has_service("barrier", what) and self.hub.states.get(entity) is not None
+        track = self.lanes.get(key)
+        return track is not None and self.wiring.command(track, _PART[what]) is not None
 
     def warn_once(self, tag: str, message: str, *args: Any) -> None:
         if tag not in self._warned:
@@ -195,6 +199,7 @@ class PolicyManager(LifecycleMixin, AlertMixin):
         self.refused.kick()  # the ledger takes rows: what it refused before goes in now
         passage.seq = result["seq"]
         passage.phase = Phase.DECIDED
+        self.note_arrival(track, passage)
         # An expired read is recorded for the guard, and nothing at the lane moves for it.
         if passage.decision.reason_code != Reason.READ_EXPIRED:
             if self._expired(incoming):  # the commit itself took that long (a lock held elsewhere)
@@ -385,7 +390,8 @@ class PolicyManager(LifecycleMixin, AlertMixin):
             )
             self.set_phase(track, passage, Phase.CLOSED)
             return False
-        cover = self.hub.states.get(f"cover.{track.key}_barrier")
+        barrier = track.binding.entity("barrier")
+        cover = self.hub.states.get(barrier) if barrier else None
         passage.seen_open = cover is not None and cover.state in ("opening", "open")
         previous, passage.phase = (
             passage.phase,
@@ -418,17 +424,40 @@ class PolicyManager(LifecycleMixin, AlertMixin):
     async def _async_barrier(
         self, track: LaneTrack, service: str, extra: dict[str, Any], context: Context
     ) -> bool:
-        data = {"gate": track.gate, "lane": track.lane, **extra}
+        """Drive the lane's part: our gate devices by `barrier.<service>` with the lane, any other
+        bound entity by its platform's service (lanes.py)."""
+        command = self.wiring.command(track, _PART[service])
+        if command is None:
+            _LOGGER.error("Policy: lane %s has no %s to drive", track.key, _PART[service])
+            return False
+        domain, name, target = command
+        if domain == "barrier":
+            data = {**target, **extra}
+        elif domain == "text":
+            data = {**target, "value": extra["text"][:255]}
+        else:
+            data = dict(target)
         if context.user_id is not None:
             # The hub moves the lane's devices; the person's own call (a release, an alert switch) is
             # what is authorised and audited, and their role need not include the barrier's.
             context = Context(parent_id=context.id)
         try:
-            await self.hub.services.async_call("barrier", service, data, context)
+            await self.hub.services.async_call(domain, name, data, context)
         except Exception as err:
-            _LOGGER.error("Policy: barrier.%s at %s failed: %s", service, track.key, err)
+            _LOGGER.error("Policy: %s.%s at %s failed: %s", domain, name, track.key, err)
             return False
+        if domain == "switch" and extra.get("seconds"):  # an alarm lamp of the plant's: off again later
+            self.hub.async_create_task(
+                self._async_switch_off(data, float(extra["seconds"]), context), name=f"alarm off {track.key}"
+            )
         return True
+
+    async def _async_switch_off(self, data: dict[str, Any], seconds: float, context: Context) -> None:
+        await asyncio.sleep(seconds)
+        try:
+            await self.hub.services.async_call("switch", "turn_off", data, context)
+        except Exception as err:
+            _LOGGER.error("Policy: switching off %s failed: %s", data["entity_id"], err)
 
 
 def snapshot(record: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from hub.core import Context
+from hub.core.gate import LaneBinding
 
 from .const import FINISHED, Phase, Verdict
 from .decide import Decision
@@ -102,17 +103,25 @@ class Passage:
         }
 
 
-class LaneTrack:
-    """One lane: its current passage, a lock that keeps its decisions in order, its decision sensor."""
+# A lifecycle step: (passage_id, phase, extra data such as the arrival time)
+Step = tuple[str, Phase, dict[str, Any]]
 
-    def __init__(self, gate: str, lane: str) -> None:
+
+class LaneTrack:
+    """One lane: its current passage, a lock that keeps its decisions in order, its decision sensor,
+    the entities bound to its parts, and whether a vehicle stands in it (if it has a presence part)."""
+
+    def __init__(self, gate: str, lane: str, binding: LaneBinding | None = None) -> None:
         self.gate = gate
         self.lane = lane
         self.key = f"{gate}_{lane}"
+        self.binding = binding or LaneBinding(gate=gate, lane=lane)
+        self.presence = False
+        self.arrived_at: datetime | None = None  # when presence last came on
         self.lock = asyncio.Lock()
         self.current: Passage | None = None
         self.sensor: DecisionSensor | None = None
-        self.lifecycle_steps: list[tuple[str, Phase]] = []  # (passage_id, step) not yet written
+        self.lifecycle_steps: list[Step] = []  # not yet written
         self.lifecycle_writer: asyncio.Task[None] | None = None
         self.missing_logged: set[str] = set()
 
