@@ -14,6 +14,7 @@ import asyncio
 import fnmatch
 import logging
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from hub.core import Event, Hub, State
@@ -65,6 +66,19 @@ class MqttBridge:
         self._unsubs: list[Any] = []
         # Records that came while the broker was away, sent on the next connect (oldest dropped first).
         self._backlog: deque[str] = deque(maxlen=conf.max_queued_messages or None)
+        self._subscribers: list[tuple[str, int, Callable[[str, bytes, bool], None]]] = []
+
+    def async_subscribe(
+        self, topic: str, callback: Callable[[str, bytes, bool], None], qos: int = 0
+    ) -> Callable[[], None]:
+        """Other parts of the hub (automation mqtt triggers) get a topic's messages as (topic, payload,
+        retained), now and after every reconnect; returns the unsubscribe (the broker subscription
+        stays until the next connect)."""
+        entry = (topic, qos, callback)
+        self._subscribers.append(entry)
+        if self.connection.connected:
+            self.connection.subscribe([(topic, qos)])
+        return lambda: self._subscribers.remove(entry) if entry in self._subscribers else None
 
     async def async_start(self) -> None:
         legacy = await async_legacy_unique_ids()
@@ -105,6 +119,7 @@ class MqttBridge:
         self._set_verdict(NOT_CHECKED)  # the broker may have been reconfigured while we were away
         self._publish(self.topics.status, ONLINE, retain=True)
         subscriptions = [(s.conf.topic, s.conf.qos) for s in self._sensors]
+        subscriptions += [(topic, qos) for topic, qos, _ in self._subscribers]
         if conf.discovery:
             subscriptions.append((self.topics.ha_status, 1))
         self.connection.subscribe(sorted(set(subscriptions)))
@@ -276,6 +291,12 @@ class MqttBridge:
                         f"sensor {sensor.conf.key}", "MQTT sensor %s: payload on %s ignored: %s (%r)",
                         sensor.entity_id, topic, err, payload[:80],
                     )  # fmt: skip
+        for topic_filter, _qos, callback in list(self._subscribers):
+            if topic_matches(topic_filter, topic):
+                try:
+                    callback(topic, payload, retained)
+                except Exception:
+                    _LOGGER.exception("MQTT subscriber of %s failed on %s", topic_filter, topic)
 
     def _target_of(self, entity_id: str) -> CommandTarget | None:
         """The commands an entity takes, as last published (or from its state if not yet)."""
