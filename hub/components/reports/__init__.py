@@ -1,0 +1,36 @@
+"""Compliance reports (合规报表, issue 16): statistics of any period per plant, gate or lane, the
+emergency-response report, the clean-transport ratio, carrier scorecards, the HJ 1321 appendix tables,
+exports (.xlsx streamed, CSV), the performance-grade evidence pack and scheduled reports.
+
+The component reads the ledger's and the register's tables (read-only SQL on the hub's database; the
+ledger owns and writes them) and owns two tables of its own (`models.py`). See docs/reports.md.
+"""
+
+from __future__ import annotations
+
+from hub.core import Hub
+
+from .config import ReportsConfig
+from .const import DOMAIN
+from .reporter import Reports
+from .schedule import Scheduler
+from .services import register
+
+CONFIG_SCHEMA = ReportsConfig
+
+__all__ = ["CONFIG_SCHEMA", "DOMAIN", "Reports", "async_setup"]
+
+
+async def async_setup(hub: Hub, config: ReportsConfig) -> bool:
+    rt = Reports(hub, config)
+    scheduler = Scheduler(rt)
+    hub.data[DOMAIN] = rt
+    register(hub, rt, scheduler)
+    if config.schedule_enabled:
+        unlisten = hub.clock.add_listener(
+            lambda: hub.async_create_task(scheduler.async_run_due(), name="reports schedule")
+        )
+        hub.async_on_stop(unlisten)
+        hub.async_create_background_task(scheduler.async_loop(), name="reports schedule")
+    return True
+
