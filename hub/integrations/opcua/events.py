@@ -1,21 +1,24 @@
 """`GatePassageEventType` (a BaseEventType) and its emission for every recorded passage.
 
-Each event is emitted twice: by the `EcoGate` object and by the standard `Server` object, because
-OPC UA clients subscribe to one or the other (many SCADA packages only ever watch `Server`).
+Each passage is one event (one EventId), sent up the notifier chain of its lane (notifier.py): a
+client on the lane, its gate, EcoGate or Server gets it. Its Time is the read's (the camera's
+`captured_at`, to the millisecond), else the recorded time; RecordedTime is the ledger's.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from asyncua import Node, Server, ua
-from asyncua.server.event_generator import EventGenerator
+from asyncua.common.events import get_event_obj_from_type_node
 
 from .const import EVENT_TYPE_ID
 from .mapping import DT, I64, S, convert
+from .notifier import async_deliver, chain, stamp
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -43,28 +46,36 @@ async def async_create_event_type(server: Server, idx: int) -> Node:
     base = server.get_node(ua.NodeId(ua.ObjectIds.BaseEventType))
     etype = await base.add_object_type(ua.NodeId(EVENT_TYPE_ID, idx), ua.QualifiedName(EVENT_TYPE_ID, idx))
     for name, vtype, _ in EVENT_FIELDS:
-        await etype.add_property(
+        prop = await etype.add_property(
             ua.NodeId(f"{EVENT_TYPE_ID}.{name}", idx),
             ua.QualifiedName(name, idx),
             ua.get_default_value(vtype),
             varianttype=vtype,
         )
+        await prop.set_modelling_rule(True)
     return etype
 
 
 class PassageEvents:
     def __init__(self) -> None:
-        self._generators: list[EventGenerator] = []
+        self.server: Server | None = None
+        self.idx = 0
+        self._template: Any = None
         self.emitted = 0
 
-    async def async_setup(self, server: Server, etype: Node, root: Node) -> None:
-        for emitter in (root.nodeid, ua.NodeId(ua.ObjectIds.Server)):
-            self._generators.append(await server.get_event_generator(etype, emitter))
+    async def async_setup(self, server: Server, etype: Node, idx: int) -> None:
+        self.server, self.idx = server, idx
+        self._template = await get_event_obj_from_type_node(etype)
+        root = server.get_node(ua.NodeId("EcoGate", idx))
+        await root.add_reference(etype.nodeid, ua.ObjectIds.GeneratesEvent)
 
-    async def async_emit(self, record: Mapping[str, Any], source: ua.NodeId | None, source_name: str) -> None:
-        fields = {name: _value(record.get(key), vtype) for name, vtype, key in EVENT_FIELDS}
+    def build(self, record: Mapping[str, Any], source_id: str | None) -> Any:
+        """The event of a ledger passage record (new EventId), from `source_id` (a lane) or EcoGate."""
+        event = copy.copy(self._template)
+        for name, vtype, key in EVENT_FIELDS:
+            setattr(event, name, _value(record.get(key), vtype))
         decision = str(record.get("decision") or "")
-        when = _when(record)
+        source_name = source_id or "EcoGate"
         message = " ".join(
             part
             for part in (
@@ -76,15 +87,16 @@ class PassageEvents:
             )
             if part
         )
-        for generator in self._generators:
-            event = generator.event
-            for name, value in fields.items():
-                setattr(event, name, value)
-            event.Severity = SEVERITY.get(decision, 300)
-            if source is not None:
-                event.SourceNode = source
-                event.SourceName = source_name
-            await generator.trigger(time_attr=when, message=message)
+        event.Severity = SEVERITY.get(decision, 300)
+        event.SourceNode = ua.NodeId(source_id or "EcoGate", self.idx)
+        event.SourceName = source_name
+        stamp(event, read_time(record), message)
+        return event
+
+    async def async_emit(self, record: Mapping[str, Any], source_id: str | None) -> None:
+        assert self.server is not None
+        event = self.build(record, source_id)
+        await async_deliver(self.server, event, chain(self.idx, source_id))
         self.emitted += 1
 
 
@@ -98,11 +110,12 @@ def _value(raw: Any, vtype: ua.VariantType) -> Any:
         return None
 
 
-def _when(record: Mapping[str, Any]) -> datetime:
+def read_time(record: Mapping[str, Any]) -> datetime:
+    """The read's time (the camera's, to the millisecond), else when the ledger recorded it."""
+    for key in ("captured_at", "recorded_at"):
+        try:
+            return convert(record.get(key), DT)
+        except (TypeError, ValueError):
+            continue
     ts = record.get("recorded_ts")
-    if isinstance(ts, int | float):
-        return datetime.fromtimestamp(ts, UTC)
-    try:
-        return convert(record.get("recorded_at"), DT)
-    except (TypeError, ValueError):
-        return datetime.now(UTC)
+    return datetime.fromtimestamp(ts, UTC) if isinstance(ts, int | float) else datetime.now(UTC)

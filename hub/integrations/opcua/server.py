@@ -133,7 +133,7 @@ class OpcUaServer:
         self.space = space = GateSpace(server, self.namespace_index)
         root = await space.async_build()
         etype = await async_create_event_type(server, self.namespace_index)
-        await self.events.async_setup(server, etype, root)
+        await self.events.async_setup(server, etype, self.namespace_index)
         await Methods(self.hub).async_add(root, self.namespace_index)
 
         for lane in self.config.lanes:
@@ -257,15 +257,14 @@ class OpcUaServer:
         if record.get("kind") != "passage" or space is None or self.server is None:
             return
         gate, lane = record.get("gate"), record.get("lane")
-        source, name = None, "EcoGate"
+        lane_id: str | None = None
         if isinstance(gate, str) and isinstance(lane, str) and SLUG.match(gate) and SLUG.match(lane):
             lane_id = await space.async_lane(gate, lane)
-            source, name = space.nid(lane_id), lane_id
             self._passed.add(lane_id)
         try:
             # The event first: it is what SCADA/MES wait for; the variables follow.
-            await self.events.async_emit(record, source, name)
+            await self.events.async_emit(record, lane_id)
         except Exception:
             _LOGGER.exception("OPC UA: passage %s not emitted", record.get("passage_id"))
-        if source is not None:
-            await space.async_write(name, read_record(record))
+        if lane_id is not None:
+            await space.async_write(lane_id, read_record(record))
