@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from hub.core.gate import LaneBinding, configured_twice
 
 from .decide import Options, RuleBook
+from .online_check import OnlineCheckConfig
 from .rules import Exemption, Rule, canonical_grade, load_common, load_grade, merge_rules
 
 
@@ -48,6 +49,8 @@ class PolicyConfig(BaseModel):
     # is recorded as expired and the barrier stays shut. Reads wait while the ledger cannot record.
     read_max_age_seconds: float = Field(10.0, gt=0, le=600)
     refused_spool_limit: int = Field(1000, ge=1, le=100_000)  # reads kept while the ledger refuses them
+    # Ask the supervisory platform during the decision (联网查询), where one offers a vehicle check.
+    online_check: OnlineCheckConfig = Field(default_factory=OnlineCheckConfig)
 
     @field_validator("grade")
     @classmethod

@@ -30,10 +30,11 @@ from .alert import AlertLevels, AlertStore
 from .alerting import AlertMixin
 from .config import PolicyConfig
 from .const import ALERT_STATE_FILE, DOMAIN, VEHICLE_CLASSES, Phase, Reason, Verdict
-from .decide import Decision, Read, Vehicle, decide, render
+from .decide import Decision, Read, Vehicle, render
 from .incoming import BadRead, Incoming, parse_read
 from .lanes import LaneWiring
 from .lifecycle import LifecycleMixin
+from .online_check import async_decide
 from .passage import LaneTrack, Passage, RecentPassages
 from .refused import RefusedReads
 from .rules import load_common
@@ -160,17 +161,11 @@ class PolicyManager(LifecycleMixin, AlertMixin):
                 self.supersede(track, current)
             record, failed = await self.async_lookup(incoming.read, context)
             alert = self.alerts.current(now)
-            vehicle = self.vehicle_of(record)
-            decision = decide(
-                self.book,
-                incoming.read,
-                vehicle,
-                level=alert.level,
-                measure_code=alert.measure_code,
-                when=now,
-                lookup_failed=failed,
+            # The platform may be asked too (online_check.py), within its time budget.
+            decision, vehicle = await async_decide(
+                self, incoming, record, failed, level=alert.level, measure_code=alert.measure_code, when=now
             )
-            passage = self._new_passage(incoming, decision, alert.level, now, snapshot(record))
+            passage = self._new_passage(incoming, decision, alert.level, now, vehicle)
             return await self._async_record_and_act(track, passage, incoming, context)
 
     def _new_passage(

@@ -84,8 +84,8 @@ async def async_ask(
     if error:
         note["error"] = error
     if isinstance(answer, Mapping):
-        note |= {k: answer.get(k) for k in ("platform", "verdict", "reason", "serial", "answer_sha256",
-                                              "answer", "unmapped") if answer.get(k) not in (None, "", [])}  # fmt: skip
+        kept = ("platform", "verdict", "reason", "serial", "answer_sha256", "answer", "unmapped")
+        note |= {k: answer.get(k) for k in kept if answer.get(k) not in (None, "", [])}
         note["vehicle"] = dict(answer.get("vehicle") or {})
         return dict(answer), note
     return None, note
@@ -142,9 +142,8 @@ async def async_decide(
             exit_text = render(book.texts["exit_recorded"], {"reason": text})
             decision = replace(decision, reason_text=exit_text, needs_review=True)
     if config.update_register and answer.get("vehicle"):
-        manager.hub.async_create_task(
-            async_update_register(manager.hub, read.plate, read.colour, record, answer), name="platform register"
-        )
+        update = async_update_register(manager.hub, read.plate, read.colour, record, answer)
+        manager.hub.async_create_task(update, name="platform register")
     return decision, vehicle
 
 
@@ -163,9 +162,8 @@ async def async_update_register(
     vclass = str(record.get("vehicle_class") or "transport") if registered else "transport"  # type: ignore[union-attr]
     entry = {"plate": plate, **({"colour": colour} if colour and colour != "unknown" else {}), **data}
     try:
-        await hub.services.async_call(
-            "vehicles", "upsert", {"class": vclass, "record": entry, "mode": "merge"}, Context(), door="platform"
-        )
+        call = {"class": vclass, "record": entry, "mode": "merge"}
+        await hub.services.async_call("vehicles", "upsert", call, Context(), door="platform")
         _LOGGER.info("Policy: register entry of %s %s from the platform: %s", plate,
                      "updated" if registered else "filled", sorted(data))  # fmt: skip
     except Exception as err:

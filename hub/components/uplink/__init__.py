@@ -13,7 +13,9 @@ Entities per platform: `sensor.uplink_<platform>_pending`, `_sent_today`, `_ackn
 A record that cannot be encoded is parked with its reason, never retried by itself; a step that fails
 waits alone; after an outage the backlog goes out within seconds (retry.py). The register goes up
 through its change feed (register_feed.py).
-Services: `uplink.resend`, `uplink.status`, `uplink.send_daily_stats`.
+Services: `uplink.resend`, `uplink.status`, `uplink.send_daily_stats`; `uplink.vehicle_check` (internal:
+the policy's online verification, online.py) where a profile offers a vehicle check. Device status and
+heartbeats go up where a profile asks for them (devices.py), from the lanes' entities' availability.
 A platform with `simulator: true` gets an in-process platform simulator on its url's port.
 """
 
@@ -23,8 +25,9 @@ import logging
 from urllib.parse import urlsplit, urlunsplit
 
 from hub.core import ConfigError, Event, Hub
-from hub.core.const import EVENT_PASSAGE_RECORDED
+from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_STATE_CHANGED
 
+from . import devices, online
 from .binary_sensor import UplinkConnected
 from .config import PlatformConfig, UplinkConfig
 from .const import DOMAIN, EVENT_ALERT_LEVEL_CHANGED, EVENT_REGISTER_CHANGED
@@ -104,6 +107,7 @@ async def async_setup(hub: Hub, config: UplinkConfig) -> bool:
         entities = [UplinkSensor(link, description) for description in SENSORS]
         await hub.entities.async_add(DOMAIN, [*entities, UplinkConnected(link)])
     register(hub, uplink)
+    online.register(hub, uplink)
 
     def on_passage(event: Event) -> None:
         for link in uplink.links.values():
@@ -121,7 +125,16 @@ async def async_setup(hub: Hub, config: UplinkConfig) -> bool:
             except Exception:
                 _LOGGER.exception("Uplink %s: alert-level switch not queued", link.name)
 
+    def on_device(event: Event) -> None:
+        for link in uplink.links.values():
+            devices.on_device_change(link, event)
+
     unsubs = [
+        hub.bus.async_listen(
+            EVENT_STATE_CHANGED,
+            on_device,
+            event_filter=lambda e: devices.is_device_health(str(e.data.get("entity_id", ""))),
+        ),
         hub.bus.async_listen(EVENT_PASSAGE_RECORDED, on_passage),
         hub.bus.async_listen(EVENT_REGISTER_CHANGED, on_register),
         hub.bus.async_listen(EVENT_ALERT_LEVEL_CHANGED, on_alert),

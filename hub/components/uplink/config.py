@@ -63,6 +63,7 @@ class PlatformConfig(BaseModel):
     on_time_minutes: int = Field(60, ge=1, le=24 * 60)  # acknowledged within this: counted on time
     verify_tls: bool = True
     heartbeat_seconds: float | None = Field(None, gt=0, le=3600)  # TCP: overrides the profile's
+    vehicle_check: bool = True  # answer the policy's online checks, where the profile offers them
     retry: RetryConfig = Field(default_factory=RetryConfig)
 
     @property

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from hub.core import Hub
 
-from . import outbox, side
+from . import devices, online, outbox, side
 from .config import PlatformConfig, UplinkConfig
 from .const import ACCEPTED, DUPLICATE, MSG_PASSAGE, MSG_UPDATE, PARKED_SHOWN, READ_AHEAD, REJECTED
 from .http_transport import HttpTransport
@@ -37,6 +37,7 @@ STEPS = (
     ("alert_level", side.async_alert_step), ("passages", outbox.async_ledger_step),
     ("register", side.async_register_step), ("control", side.async_control_step),
     ("daily_stats", side.async_daily_step), ("resend", outbox.async_resend_step),
+    ("devices", devices.async_device_step), ("one_policy", online.async_one_policy_step),
 )  # fmt: skip
 
 
@@ -104,6 +105,7 @@ class PlatformLink:
         self.next_run: dict[str, float] = {}
         self._warned: set[str] = set()
         self._shown_day = ""
+        self.one_policy: dict[str, Any] | None = None  # 一厂一策: the platform's last answer, as it came
 
     # ----- life ----------------------------------------------------------------------------------
     async def async_start(self) -> None:

@@ -93,7 +93,7 @@ def register(hub: Hub, uplink: Uplink) -> None:
                 "url": link.conf.url, "connected": link.connected, "last_error": link.last_error,
                 "last_ok": link.last_ok, "requests": link.requests, "records_sent": link.records_sent,
                 "failed_attempts": link.backoff.failures, "steps_waiting": link.bench.errors(),
-                "register_reads": asdict(link.register_reads),
+                "register_reads": asdict(link.register_reads), "one_policy": link.one_policy,
             }  # fmt: skip
             out.append(item)
         return {"platforms": out}
