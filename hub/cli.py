@@ -59,7 +59,11 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def with_storage(config_dir: str, job: Callable[..., Awaitable[int]]) -> int:
-    """Run `job(hub)` with the plant's configuration validated and its database open."""
+    """Run `job(hub)` with the plant's configuration validated and its database open, while no hub runs.
+
+    The command owns the data directory meanwhile (a hub refuses to start); with a hub running it
+    stops with the reason. Commands that should work either way use `hub.core.control_client.run_command`.
+    """
     from hub.core import ConfigError, Hub, HubError
 
     async def main() -> int:
@@ -69,6 +73,9 @@ def with_storage(config_dir: str, job: Callable[..., Awaitable[int]]) -> int:
         except ConfigError as err:
             print(f"configuration error:\n{err}", file=sys.stderr)
             return 2
+        except HubError as err:  # the data directory is another process's
+            print(f"error: {err}", file=sys.stderr)
+            return 1
         try:
             return await job(hub)
         except HubError as err:
@@ -90,29 +97,32 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 def _user(args: argparse.Namespace) -> int:
-    from hub.core import HubError
-    from hub.core.auth import parse_roles
-    from hub.core.throttle import request_unlock
+    """`ecogate user ...`: the `auth.*` services, through the running hub or on the stopped plant."""
+    from hub.core.control_client import Door, run_command
 
-    async def job(hub) -> int:  # type: ignore[no-untyped-def]
+    password = _read_password(args) if args.user_command in ("add", "passwd") else None
+
+    async def job(door: Door) -> int:
         if args.user_command == "add":
-            user = await hub.auth.async_add_user(args.username, _read_password(args), parse_roles(args.roles))
-            print(f"added {user.username} ({', '.join(sorted(user.roles))})")
+            data = {"username": args.username, "password": password, "roles": args.roles.split(",")}
+            user = await door.call("auth", "add_user", data)
+            print(f"added {user['username']} ({', '.join(user['roles'])})")
         elif args.user_command == "passwd":
-            await hub.auth.async_set_password(args.username, _read_password(args))
+            await door.call("auth", "set_password", {"username": args.username, "password": password})
             print(f"password of {args.username} changed")
         elif args.user_command == "unlock":
-            if hub.auth.by_name(args.username) is None:
-                raise HubError(f"no user {args.username!r}")
-            await hub.async_add_executor_job(request_unlock, hub.data_dir, args.username)
-            print(f"sign-in delays of {args.username} lifted (a running hub applies it at the next attempt)")
+            result = await door.call("auth", "unlock", {"username": args.username})
+            if door.remote:
+                print(f"sign-in delays of {args.username} lifted ({result['lifted']})")
+            else:
+                print(f"no hub is running: {args.username} has no sign-in delays to lift")
         else:
-            for user in hub.auth.users():
-                state = "" if user.active else " (disabled)"
-                print(f"{user.username}\t{','.join(sorted(user.roles))}{state}")
+            for user in await door.call("auth", "users"):
+                state = "" if user["active"] else " (disabled)"
+                print(f"{user['username']}\t{','.join(user['roles'])}{state}")
         return 0
 
-    return with_storage(args.config, job)
+    return run_command(args.config, job, setup=("ledger",))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -149,10 +149,7 @@ class AuthManager:
     async def async_sign_in(self, username: str, password: str, address: str, now: float) -> User | None:
         """The user for right credentials, None for wrong ones; LoginThrottled while this name from
         this address (or this address as a whole) must wait. `now`: the hub's clock, epoch seconds."""
-        loop = asyncio.get_running_loop()
         wait = self.throttle.retry_after(username, address, now)
-        if wait > 0 and await loop.run_in_executor(None, self.throttle.unlock_requested):
-            wait = self.throttle.retry_after(username, address, now)
         if wait > 0:
             raise LoginThrottled(wait)
         user = await self.async_authenticate(username, password)

@@ -24,10 +24,12 @@ from .config import CoreConfig, NodeDict, load_configuration, locate, validate_s
 from .const import EVENT_HUB_START, EVENT_HUB_STARTED, EVENT_HUB_STOP
 from .errors import ConfigError, SetupError
 from .loader import DEFAULT_ROOTS, Integration, discover, resolve_order
+from .ownership import KIND_CLI, KIND_HUB, DataDirLock
 from .registry import DeviceRegistry, EntityRegistry
 from .service import ServiceRegistry
 from .state import StateMachine
 from .storage import Database, default_db_url
+from .users import async_register_user_services
 
 _LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -53,9 +55,11 @@ class Hub:
         clock: Clock | None = None,
         data_dir: Path | str | None = None,
         integration_roots: tuple[tuple[str, Path], ...] = DEFAULT_ROOTS,
+        db_url: str | None = None,
     ) -> None:
         self.config_dir = Path(config_dir).resolve()
         self._data_dir_override = Path(data_dir).resolve() if data_dir else None
+        self._db_url_override = db_url  # `ledger restore` checks a restored copy beside the plant's own
         self.data_dir = self._data_dir_override or self.config_dir / "data"
         self.clock = clock or Clock()
         self.bus = EventBus(self.clock)
@@ -71,6 +75,8 @@ class Hub:
         self.setup_errors: dict[str, str] = {}
         self.db: Database | None = None
         self.state = HubState.NOT_RUNNING
+        self._owner: DataDirLock | None = None  # the data directory's lock while this hub owns it
+        self._control: Any = None  # the command line's socket while the hub runs (control.py)
         self._integration_roots = integration_roots
         self._tasks: set[asyncio.Task[Any]] = set()
         self._background: set[asyncio.Task[Any]] = set()
@@ -148,8 +154,12 @@ class Hub:
             raise
 
     async def _async_start(self) -> None:
-        order, modules, configs = await self._async_prepare()
+        from .control import ControlServer
+
+        order, modules, configs = await self._async_prepare(KIND_HUB)
         assert self.db is not None
+        self._control = ControlServer(self)
+        await self._control.async_start()
         if (checkpointer := self.db.checkpointer(self.async_add_executor_job)) is not None:
             self.async_create_background_task(checkpointer.async_run(), name="sqlite checkpoints")
         self.bus.async_fire(EVENT_HUB_START)
@@ -160,30 +170,40 @@ class Hub:
                 )
         freeze_long_lived()  # what start-up built (the register, the models) lives as long as the hub
         self.state = HubState.RUNNING
+        self._control.set_running()
         self.bus.async_fire(
             EVENT_HUB_STARTED, {"loaded": list(self.loaded), "failed": dict(self.setup_errors)}
         )
 
-    async def async_open_storage(self) -> None:
-        """Validate the configuration and open the database, without setting anything up.
+    async def async_open_storage(self, setup: tuple[str, ...] = ()) -> None:
+        """Validate the configuration, take the data directory and open the database; set up only the
+        components named in `setup` (those configured), for their services.
 
-        For command-line tools (`ecogate user`, `ecogate ledger verify`) that work on the data of a
-        plant whose hub may be running elsewhere.
+        For command-line tools (`ecogate user`, `ecogate ledger verify`) while no hub runs: raises
+        ownership.DataDirBusy when a hub (or another command) owns the data directory.
         """
         self.state = HubState.STARTING
         try:
-            await self._async_prepare()
+            order, modules, configs = await self._async_prepare(KIND_CLI)
+            for integration in order:
+                if integration.domain in setup and integration.domain in modules:
+                    await self._async_setup_one(
+                        integration, modules[integration.domain], configs[integration.domain]
+                    )
         except BaseException:
             await self._async_release()
             self.state = HubState.STOPPED
             self._stopped.set()
             raise
 
-    async def _async_prepare(self) -> tuple[list[Integration], dict[str, Any], dict[str, Any]]:
+    async def _async_prepare(self, owner: str) -> tuple[list[Integration], dict[str, Any], dict[str, Any]]:
         self.core_config, self.config = load_configuration(self.config_dir)
         self.clock.tz = ZoneInfo(self.core_config.time_zone)
         self.data_dir = self._data_dir_override or (self.config_dir / self.core_config.data_dir).resolve()
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # One owner per data directory (ownership.py): refused here, before the database is touched.
+        self._owner = DataDirLock(self.data_dir)
+        self._owner.acquire(owner)
 
         available = discover(self._integration_roots)
         wanted = {str(key) for key in self.config if key != "hub"}
@@ -197,9 +217,10 @@ class Hub:
         order, failed = resolve_order(wanted, available)
         self.setup_errors.update(failed)
         modules, configs = self._import_and_validate(order)
-        self.db = Database(self.core_config.db_url or default_db_url(self.data_dir))
+        self.db = Database(self._db_url_override or self.core_config.db_url or default_db_url(self.data_dir))
         await self.db.async_open([m for i in order if i.domain in modules and (m := i.models_module)])
         await self.auth.async_load()
+        async_register_user_services(self)
         await self.devices.async_load()
         await self.entities.async_load()
         return order, modules, configs
@@ -270,6 +291,9 @@ class Hub:
         self._stopped.set()
 
     async def _async_release(self) -> None:
+        if self._control is not None:
+            await self._control.async_stop()  # no command reaches a hub that is stopping
+            self._control = None
         await self.entities.async_remove_all()
         for callback in reversed(self._stop_callbacks):
             try:
@@ -288,6 +312,8 @@ class Hub:
         if self.db is not None:
             await self.db.async_close()
         self._executor.shutdown(wait=True, cancel_futures=True)
+        if self._owner is not None:
+            self._owner.release()  # last: the database is closed before another owner may open it
 
     async def async_run(self) -> int:
         """Start, then run until SIGINT/SIGTERM; returns the process exit code."""

@@ -7,22 +7,15 @@ from elsewhere, and an attacker cannot keep an account shut by renewing a lock. 
 tries many names (a spray) is slowed as a whole, with a lower ceiling, so colleagues behind a shared
 NAT address are delayed a little, not shut out.
 
-An administrator lifts the delays of a name with the `auth.unlock` service, or with
-`ecogate user unlock NAME` from another process: that command leaves a request in the data
-directory, which the running hub reads when it is about to refuse an attempt.
+An administrator lifts the delays of a name with the `auth.unlock` service (users.py), which
+`ecogate user unlock NAME` calls through the running hub.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import time
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
-from hub.util.files import write_atomic
-
-UNLOCK_FILE = "login_unlocks.json"
 FIRST_DELAY = 1.0  # seconds, after the free failures; doubles with each further failure
 ADDRESS_FREE_FACTOR = 4  # an address may fail this many times more often than one name from it
 ADDRESS_LONGEST_DELAY = 30.0  # a shared NAT address is delayed, never shut
@@ -43,15 +36,9 @@ class LoginThrottle:
         self.longest_delay = longest_delay
         self._pairs: dict[tuple[str, str], _Failures] = {}
         self._addresses: dict[str, _Failures] = {}
-        self._unlock_file: Path | None = None
-        self._unlock_mtime = 0
-        self._unlocks_since = time.time()  # requests older than the hub were for an earlier run
-        self._unlocks_seen: dict[str, float] = {}
 
-    def configure(self, free_failures: int, longest_delay: float, data_dir: Path | None = None) -> None:
+    def configure(self, free_failures: int, longest_delay: float) -> None:
         self.free_failures, self.longest_delay = free_failures, longest_delay
-        if data_dir is not None:
-            self._unlock_file = data_dir / UNLOCK_FILE
 
     def retry_after(self, username: str, address: str, now: float) -> float:
         """Seconds until an attempt for this name from this address is heard; 0 if it is heard now."""
@@ -66,12 +53,15 @@ class LoginThrottle:
     def failed(self, username: str, address: str, now: float) -> None:
         if len(self._pairs) > MAX_ENTRIES or len(self._addresses) > MAX_ENTRIES:
             self._forget(now)
-        for table, key in ((self._pairs, _pair(username, address)), (self._addresses, address)):
-            entry = table.get(key)
-            if entry is None or now - entry.last > self._memory:
-                table[key] = _Failures(1, now)  # type: ignore[index]
-            else:
-                entry.count, entry.last = entry.count + 1, now
+        self._count(self._pairs, _pair(username, address), now)
+        self._count(self._addresses, address, now)
+
+    def _count(self, table: dict[Any, _Failures], key: Any, now: float) -> None:
+        entry = table.get(key)
+        if entry is None or now - entry.last > self._memory:
+            table[key] = _Failures(1, now)
+        else:
+            entry.count, entry.last = entry.count + 1, now
 
     def succeeded(self, username: str, address: str) -> None:
         """The right password: this name from this address starts afresh (the address's count stays,
@@ -89,26 +79,6 @@ class LoginThrottle:
         if address is not None and self._addresses.pop(address, None) is not None:
             gone.append(("", address))
         return len(gone)
-
-    def unlock_requested(self) -> bool:
-        """Apply `ecogate user unlock` requests written since the last look; blocking (a small file).
-        True if any delay was lifted."""
-        if self._unlock_file is None:
-            return False
-        try:
-            mtime = os.stat(self._unlock_file).st_mtime_ns
-            if mtime == self._unlock_mtime:
-                return False
-            requests = json.loads(self._unlock_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return False
-        self._unlock_mtime = mtime
-        lifted = 0
-        for name, at in requests.items() if isinstance(requests, dict) else ():
-            if isinstance(at, int | float) and at > self._unlocks_seen.get(name, self._unlocks_since):
-                self._unlocks_seen[name] = at
-                lifted += self.unlock(str(name))
-        return lifted > 0
 
     @property
     def _memory(self) -> float:
@@ -129,20 +99,6 @@ class LoginThrottle:
                 keep = sorted(table.items(), key=lambda kv: kv[1].last)[len(table) // 2 :]
                 table.clear()
                 table.update(keep)  # type: ignore[arg-type]
-
-
-def request_unlock(data_dir: Path, username: str) -> None:
-    """For `ecogate user unlock`: ask the running hub to lift a name's delays; blocking.
-
-    Stamped with the wall clock, as the hub reads it: both processes share the machine's clock."""
-    path = data_dir / UNLOCK_FILE
-    try:
-        requests = json.loads(path.read_text(encoding="utf-8"))
-        requests = requests if isinstance(requests, dict) else {}
-    except (OSError, ValueError):
-        requests = {}
-    requests[username.lower()] = time.time()
-    write_atomic(path, json.dumps(requests).encode("utf-8"))
 
 
 def _pair(username: str, address: str) -> tuple[str, str]:

@@ -66,7 +66,7 @@ class Authenticator:
         self.config = config
         self.signer = TokenSigner(secret)
         self.revoked = RevokedSessions(hub.data_dir)
-        hub.auth.throttle.configure(config.max_failed_logins, config.lockout_minutes * 60, hub.data_dir)
+        hub.auth.throttle.configure(config.max_failed_logins, config.lockout_minutes * 60)
         self._basic_cache: dict[str, tuple[str, float]] = {}
 
     def now(self) -> float:

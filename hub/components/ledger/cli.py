@@ -1,17 +1,15 @@
-"""`ecogate ledger verify|backup|restore|query`: the ledger from the command line, hub running or not."""
+"""`ecogate ledger verify|backup|restore|query`: the ledger's services from the command line, through the
+running hub or, when none runs, on the plant's own storage (hub/core/control_client.py)."""
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-from pydantic import ValidationError
 
 HELP = "电子台账 passage ledger: verify the chains, back up, restore, search"
 
@@ -29,7 +27,7 @@ def add_commands(subparsers: argparse._SubParsersAction, with_storage: Callable[
     backup = sub.add_parser("backup", help="online backup of the ledger and its photos (the hub may run)")
     backup.add_argument("--to", help="backup folder (default: <data>/backups)")
 
-    restore = sub.add_parser("restore", help="restore a backup (stop the hub first)")
+    restore = sub.add_parser("restore", help="restore a backup (the hub must be stopped)")
     restore.add_argument("source", help="a folder written by `ecogate ledger backup`")
     restore.add_argument("--force", action="store_true", help="replace an existing database")
 
@@ -57,10 +55,12 @@ def add_commands(subparsers: argparse._SubParsersAction, with_storage: Callable[
 
 
 def _dispatch(args: argparse.Namespace, with_storage: Callable[..., int]) -> int:
+    from hub.core.control_client import run_command
+
     if args.ledger_command == "restore":
         from .restore import restore
 
-        return restore(args, with_storage)
+        return restore(args)
     jobs: dict[str, Callable[[Any, argparse.Namespace], Awaitable[int]]] = {
         "verify": _verify,
         "backup": _backup,
@@ -69,92 +69,70 @@ def _dispatch(args: argparse.Namespace, with_storage: Callable[..., int]) -> int
     job = jobs[args.ledger_command]
     if getattr(args, "to", None):
         args.to = str(Path(args.to).resolve())  # relative to where the command was given
-    return with_storage(args.config, lambda hub: _with_ledger(hub, args, job))
+    return run_command(args.config, lambda door: _with_ledger(door, args, job), setup=("ledger",))
 
 
-async def _with_ledger(hub: Any, args: argparse.Namespace, job: Callable[..., Awaitable[int]]) -> int:
+async def _with_ledger(door: Any, args: argparse.Namespace, job: Callable[..., Awaitable[int]]) -> int:
     from hub.core import HubError
 
-    from .config import LedgerConfig
-    from .recorder import Ledger
-
-    if "ledger" not in hub.config:
+    if "ledger" not in door.config:
         raise HubError("the ledger is not configured (no `ledger:` section in configuration.yaml)")
-    ledger = Ledger(hub, LedgerConfig.model_validate(hub.config.get("ledger") or {}))
-    await ledger.async_start()
-    try:
-        return await job(ledger, args)
-    finally:
-        await ledger.async_stop()
+    return await job(door, args)
 
 
-async def _verify(ledger: Any, args: argparse.Namespace) -> int:
-    from .verify import async_verify
-
-    evidence = None if args.no_evidence else ledger.evidence
-    hub = ledger.hub
-    reports = await async_verify(
-        ledger.conn, ledger.dialect, hub.async_add_executor_job, hub.data_dir, evidence
-    )
-    ok = all(r.ok for r in reports)
-    if args.json:
-        print(json.dumps({"ok": ok, "chains": [r.as_dict() for r in reports]}, ensure_ascii=False, indent=2))
-    else:
-        for report in reports:
-            print(report)
-            for note in report.notes:
-                print(f"  note: {note}")
-        print("校验通过 verified" if ok else "校验失败 VERIFY FAILED", file=sys.stdout if ok else sys.stderr)
-    first_bad = next((r for r in reports if not r.ok), None)
-    await ledger.async_audit(
-        action="ledger.verify", door="cli", outcome="ok" if ok else "failed",
-        detail={"os_user": _os_user(), "problem": str(first_bad.fault) if first_bad else None},
-    )  # fmt: skip
-    return 0 if ok else 1
+async def _verify(door: Any, args: argparse.Namespace) -> int:
+    result = await door.call("ledger", "verify", {"evidence": not args.no_evidence})
+    print_verdict(result, as_json=args.json)
+    return 0 if result["ok"] else 1
 
 
-async def _backup(ledger: Any, args: argparse.Namespace) -> int:
-    from .backup import async_backup
-    from .services import async_heads, backup_root
+def print_verdict(result: dict[str, Any], *, as_json: bool) -> None:
+    """What `ledger.verify` answered, as a person reads it (or as JSON)."""
+    from .chain import Fault
+    from .verify import ChainReport
 
-    root = Path(args.to) if args.to else backup_root(ledger)
-    manifest = await async_backup(ledger.hub, root, await async_heads(ledger), keep=ledger.config.backup_keep)
-    await ledger.async_audit(action="ledger.backup", door="cli", detail={**manifest, "os_user": _os_user()})
+    ok = bool(result["ok"])
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    for chain in result["chains"]:
+        fault = Fault(chain["bad_seq"], chain["problem"]) if chain.get("problem") else None
+        fields = ("chain", "rows", "first_seq", "head_seq", "head_hash", "photos_checked", "notes")
+        print(ChainReport(**{k: chain[k] for k in fields}, fault=fault))
+        for note in chain["notes"]:
+            print(f"  note: {note}")
+    print("校验通过 verified" if ok else "校验失败 VERIFY FAILED", file=sys.stdout if ok else sys.stderr)
+
+
+async def _backup(door: Any, args: argparse.Namespace) -> int:
+    manifest = await door.call("ledger", "backup", {"to": args.to} if args.to else {})
     print(f"backup written to {manifest['path']} ({manifest['method']}, {manifest['photos']} photos)")
     return 0
 
 
-async def _query(ledger: Any, args: argparse.Namespace) -> int:
-    from .query import async_query_audit, async_query_passages
-    from .schemas import AuditQuery, PassageQuery
-
-    tz = ledger.hub.clock.tz
+async def _query(door: Any, args: argparse.Namespace) -> int:
     fields: dict[str, Any] = {"page": args.page, "page_size": args.page_size}
     for name in ("start", "end"):
         if getattr(args, name):
-            moment = datetime.fromisoformat(getattr(args, name))
-            fields[name] = moment if moment.tzinfo else moment.replace(tzinfo=tz)
+            try:
+                moment = datetime.fromisoformat(getattr(args, name))
+            except ValueError as err:
+                print(f"error: --{'from' if name == 'start' else 'to'}: {err}", file=sys.stderr)
+                return 2
+            fields[name] = (moment if moment.tzinfo else moment.replace(tzinfo=door.tz)).isoformat()
     if args.sort:
         fields["sort"] = args.sort
-    try:
-        if args.audit:
-            fields.update({k: getattr(args, k) for k in ("username", "action") if getattr(args, k)})
-            result = await async_query_audit(ledger.conn, ledger.dialect, AuditQuery(**fields))
-        else:
-            names = ("plate", "gate", "lane", "direction", "decision", "fleet", "fuel", "vehicle_class")
-            fields.update({k: getattr(args, k) for k in (*names, "emission_stage") if getattr(args, k)})
-            if args.contains:
-                fields["plate_contains"] = args.contains
-            if args.released is not None:
-                fields["released"] = args.released
-            result = await async_query_passages(ledger.conn, ledger.dialect, PassageQuery(**fields))
-    except ValidationError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    await ledger.async_audit(
-        action="ledger.audit_query" if args.audit else "ledger.query", door="cli",
-        detail={"filters": fields, "total": result["total"], "os_user": _os_user()},
-    )  # fmt: skip
+    if args.audit:
+        fields.update({k: getattr(args, k) for k in ("username", "action") if getattr(args, k)})
+        result = await door.call("ledger", "audit_query", fields)
+    else:
+        names = ("plate", "gate", "lane", "direction", "decision", "fleet", "fuel", "vehicle_class")
+        fields.update({k: getattr(args, k) for k in (*names, "emission_stage") if getattr(args, k)})
+        if args.contains:
+            fields["plate_contains"] = args.contains
+        if args.released is not None:
+            fields["released"] = args.released
+        result = await door.call("ledger", "query", fields)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
         return 0
@@ -177,10 +155,3 @@ def _line(item: dict[str, Any], *, audit: bool) -> str:
         f"{item['plate'] or '-':<9} {item.get('emission_stage') or '-':<2} {item.get('fuel') or '-'} "
         f"{item['decision']:<6} {item.get('reason_text') or ''}{released}"
     )
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "?"

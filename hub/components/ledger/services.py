@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from hub.core import Hub, ServiceCall
+from hub.core import Hub, HubError, ServiceCall, Unauthorized
 from hub.core.auth import Role
 
 from .const import DOMAIN, FINISHED_STATES, KIND_PASSAGE
@@ -45,6 +45,14 @@ class Verify(BaseModel):
 
 class Empty(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class Backup(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Another folder than `ledger.backup_dir` names the hub's own disk: only the hub itself (the command
+    # line on its machine, automations) may give one.
+    to: str | None = Field(None, min_length=1, max_length=1000)
 
 
 async def async_verify_ledger(ledger: Ledger, evidence: bool = True) -> dict[str, Any]:
@@ -141,7 +149,13 @@ def register(hub: Hub, ledger: Ledger) -> None:
     async def backup(call: ServiceCall) -> dict[str, Any]:
         from .backup import async_backup
 
-        root, keep = backup_root(ledger), ledger.config.backup_keep
+        d: Backup = call.data
+        if d.to is not None and call.context.user_id is not None:
+            raise Unauthorized("只有本机可指定备份目录 a backup folder is named only on the hub's machine")
+        root = Path(d.to) if d.to else backup_root(ledger)
+        if not root.is_absolute():
+            raise HubError(f"备份目录须为绝对路径 the backup folder must be an absolute path: {d.to}")
+        keep = ledger.config.backup_keep
         return await async_backup(hub, root, await async_heads(ledger), keep=keep)
 
     async def prune(call: ServiceCall) -> dict[str, Any]:
@@ -180,7 +194,7 @@ def register(hub: Hub, ledger: Ledger) -> None:
         DOMAIN,
         "backup",
         backup,
-        Empty,
+        Backup,
         roles={Role.OFFICER, Role.ENGINEER},
         description="在线备份 online backup",
     )

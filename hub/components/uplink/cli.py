@@ -1,5 +1,6 @@
-"""`ecogate uplink status|simulator`: upload status per platform and day from the command line (hub
-running or not), and a standalone platform simulator for trials against a hub in another process."""
+"""`ecogate uplink status|simulator`: upload status per platform and day from the command line (through
+the running hub's `uplink.status`, or from the stored tables when none runs), and a standalone platform
+simulator for trials against a hub in another process."""
 
 from __future__ import annotations
 
@@ -41,30 +42,45 @@ def _dispatch(args: argparse.Namespace, with_storage: Callable[..., int]) -> int
             return asyncio.run(_simulator(args))
         except KeyboardInterrupt:
             return 0
-    return with_storage(args.config, lambda hub: _status(hub, args))
+    from hub.core.control_client import run_command
+
+    return run_command(args.config, lambda door: _status(door, args))
 
 
-async def _status(hub: Any, args: argparse.Namespace) -> int:
+async def _status(door: Any, args: argparse.Namespace) -> int:
     from hub.core import HubError
 
-    from .status import async_known_platforms, async_platform_status
-
-    if "uplink" not in hub.config:
+    if "uplink" not in door.config:
         raise HubError("the uplink is not configured (no `uplink:` section in configuration.yaml)")
-    configured = [str(p.get("name")) for p in (hub.config.get("uplink") or {}).get("platforms", []) or []]
-    names = list(dict.fromkeys([*configured, *await async_known_platforms()]))
-    if args.platform:
-        if args.platform not in names:
-            raise HubError(f"no platform {args.platform!r} (known: {', '.join(names) or 'none'})")
-        names = [args.platform]
-    today = hub.now().date()
-    result = [await async_platform_status(n, today=today, day=args.date, days=args.days) for n in names]
+    if door.remote:  # the running hub answers with its own service (and its links' live state)
+        data = {"platform": args.platform, "date": args.date, "days": args.days}
+        result = (await door.call("uplink", "status", data))["platforms"]
+    else:  # no hub runs: the links' tables, read while this command holds the data directory
+        result = await _stored_status(door.hub, args)
     if args.json:
         print(json.dumps({"platforms": result}, ensure_ascii=False, indent=2, default=str))
         return 0
     for item in result:
         print(_report(item))
     return 0
+
+
+async def _stored_status(hub: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
+    from hub.core import ServiceValidationError
+
+    from .status import async_known_platforms, async_platform_status
+
+    configured = [str(p.get("name")) for p in (hub.config.get("uplink") or {}).get("platforms", []) or []]
+    names = list(dict.fromkeys([*configured, *await async_known_platforms()]))
+    if args.platform:
+        if args.platform not in names:
+            known = ", ".join(names) or "none"
+            raise ServiceValidationError(
+                "uplink", "status", [("platform", f"no platform {args.platform!r} (known: {known})")]
+            )
+        names = [args.platform]
+    today = hub.now().date()
+    return [await async_platform_status(n, today=today, day=args.date, days=args.days) for n in names]
 
 
 def _pct(value: float | None) -> str:

@@ -29,5 +29,4 @@ async def async_setup(hub: Hub, config: VehiclesConfig) -> bool:
     await register.async_load()
     hub.data[DOMAIN] = register
     register_services(hub, register)
-    hub.async_create_background_task(register.async_sync_loop(), name="vehicles sync")
     return True

@@ -21,5 +21,6 @@ class VehiclesConfig(BaseModel):
     # An imported file is read in a worker process that may use at most this much memory (address space);
     # a file that needs more is refused, the hub itself is not touched. 100,000 rows need ~450 MiB (.xlsx).
     import_memory_mb: int = Field(1024, ge=256, le=65_536)
-    # How often the hub looks for changes another process wrote (`ecogate vehicles import`).
-    sync_seconds: float = Field(5.0, gt=0, le=3600)
+    # No longer used: the `ecogate vehicles` command goes through the running hub. Accepted (and
+    # ignored) so that a configuration written for an earlier release still loads.
+    sync_seconds: float | None = Field(None, gt=0, le=3600, deprecated="no longer used")

@@ -51,7 +51,7 @@ class VehicleHistory(Model):
     door = fields.CharField(max_length=16)
     source = fields.CharField(max_length=200, null=True)  # service, file name of an import, cli user
     context_id = fields.CharField(max_length=32, null=True)
-    origin = fields.CharField(max_length=32)  # the process that wrote it (see register.py: sync)
+    origin = fields.CharField(max_length=32)  # which run of the hub wrote it
     old = fields.TextField(null=True)
     new = fields.TextField(null=True)
     changes = fields.TextField()  # {field: [old, new]}

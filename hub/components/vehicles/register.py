@@ -2,15 +2,14 @@
 
 A write is planned against the index, committed in short transactions (COMMIT_CHUNK changes each)
 together with its history rows, then applied to the index and announced (`register_changed`). Writes are
-serialised by one lock; lookups never wait for it. The history table doubles as a change feed: a running
-hub reads the rows that another process (the `ecogate vehicles` command) wrote and brings its index up to
-date within `sync_seconds`; the uplink reads it through `vehicles.changes` (feed.py).
+serialised by one lock; lookups never wait for it. The hub is the database's one writer: the `ecogate
+vehicles` command goes through its services too (hub/core/control.py), so the index is never behind the
+table. The history table doubles as a change feed the uplink reads through `vehicles.changes` (feed.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import json
 import logging
@@ -31,8 +30,8 @@ from .config import VehiclesConfig
 from .const import ACTION_CREATED, ACTION_DELETED, ACTION_UPDATED, EVENT_REGISTER_CHANGED, REGISTER_DIR
 from .fields import PHOTO_FIELDS, VehicleClass, fold_header, header_index
 from .index import KIND_BLACKLIST, KIND_PASS, Entry, ListEntry, RegisterIndex
-from .models import VehicleHistory, VehicleListRow, VehicleRow
-from .pacing import async_release, async_sliced, breathing, collector_paused
+from .models import VehicleListRow, VehicleRow
+from .pacing import async_release, async_sliced, breathing
 from .photos import PhotoStore
 from .transfer import ParsedFile
 from .validate import RecordError, Rules, codes_of, record_key, validate_record
@@ -41,7 +40,6 @@ _LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")
 INLINE_CHANGES = 200  # more changes than this are planned and prepared in the executor
 COMMIT_CHUNK = 2000  # changes a transaction: ~50-100 ms of the database's one writer
-SYNC_CHUNK = 100  # history rows of another process loaded at a time (ORM objects are built on the loop)
 CLASSES = tuple(c.value for c in VehicleClass)
 LIST_KINDS = (KIND_BLACKLIST, KIND_PASS)
 _COLUMNS = (
@@ -90,9 +88,8 @@ class Register:
         self.config = config
         self.index = RegisterIndex()
         self.photos = PhotoStore(hub.data_dir / REGISTER_DIR)
-        self.origin = ulid_now()  # marks this process's history rows, see async_sync
+        self.origin = ulid_now()  # which run of the hub wrote a history row
         self.lock = asyncio.Lock()
-        self._last_history_id = 0
         self._vehicle_types = vehicle_type_index(config.extra_vehicle_types)
         self._machine_types = machine_type_index(config.extra_machine_types)
         self._sorted: dict[VehicleClass | None, tuple[int, list[Entry]]] = {}
@@ -109,8 +106,6 @@ class Register:
 
     # ----- start --------------------------------------------------------------------------------------
     async def async_load(self) -> None:
-        # The change feed's position first: whatever is written meanwhile is read again by the next sync.
-        last = await VehicleHistory.all().order_by("-id").first().values_list("id", flat=True)
         rows = await VehicleRow.all().values_list("id", "vclass", "key", "data", "created_ts", "updated_ts")
         lists = await VehicleListRow.all()
         index = await self.hub.async_add_executor_job(_build_index, rows)
@@ -118,7 +113,6 @@ class Register:
             index.put_list(self._list_entry(item))
         self.index = index
         self._sorted.clear()
-        self._last_history_id = int(last or 0)  # type: ignore[arg-type]
         _LOGGER.info("Register loaded: %d records, %d list entries", len(index.entries), len(index.lists))
 
     # ----- reads --------------------------------------------------------------------------------------
@@ -316,11 +310,7 @@ class Register:
                     await conn.execute_many(sql, params)
         except IntegrityError as err:
             _LOGGER.warning("Register write refused by the database: %s", err)
-            await self.async_sync(locked=True)
-            raise HubError(
-                f"数据库拒绝写入，请重试 the database refused the change ({err}); "
-                "another process may have changed the register meanwhile: try again"
-            ) from None
+            raise HubError(f"数据库拒绝写入 the database refused the change ({err})") from None
         built = await self._off_loop(offload, self._build, changes, ts, actor.user_id)
         async for change, item in async_sliced(zip(changes, built, strict=True)):
             if item is None:
@@ -485,73 +475,6 @@ class Register:
             valid_from=iso(row.valid_from_ts), valid_until=iso(row.valid_until_ts), approver=row.approver,
             created_ts=row.created_ts, user_id=row.user_id,
         )  # fmt: skip
-
-    # ----- other processes' writes --------------------------------------------------------------------
-    async def async_sync(self, *, locked: bool = False) -> int:
-        """Apply history rows written by another process; returns how many changes were applied."""
-        if locked:
-            return await self._sync()
-        async with self.lock:
-            return await self._sync()
-
-    async def _sync(self) -> int:
-        applied = 0
-        while True:
-            # Ids and origins only: after a big import of our own, thousands of rows are merely skipped.
-            marks = await (
-                VehicleHistory.filter(id__gt=self._last_history_id)
-                .order_by("id")
-                .limit(5000)
-                .values_list("id", "origin")
-            )
-            if not marks:
-                return applied
-            foreign = [row_id for row_id, origin in marks if origin != self.origin]
-            with collector_paused() if len(foreign) > INLINE_CHANGES else contextlib.nullcontext():
-                for chunk in (foreign[i : i + SYNC_CHUNK] for i in range(0, len(foreign), SYNC_CHUNK)):
-                    for row in await VehicleHistory.filter(id__in=chunk).order_by("id"):
-                        await self._reload(row)
-                        applied += 1
-            self._last_history_id = int(marks[-1][0])
-
-    async def _reload(self, row: VehicleHistory) -> None:
-        ts = int(row.changed_ts)
-        context = Context(user_id=row.user_id)
-        if row.vclass in LIST_KINDS:
-            stored = await VehicleListRow.get_or_none(id=row.record_id)
-            if stored is None:
-                old = self.index.remove_list(row.record_id or 0)
-                record = old.public() if old else json.loads(row.old or "{}")
-            else:
-                self.index.put_list(item := self._list_entry(stored))
-                record = item.public()
-        else:
-            vrow = await VehicleRow.get_or_none(id=row.record_id)
-            if vrow is None:
-                old_entry = self.index.remove(row.record_id or 0)
-                record = (
-                    old_entry.public()
-                    if old_entry
-                    else {"class": row.vclass, "key": row.key, **json.loads(row.old or "{}")}
-                )
-            else:
-                entry = _entry(vrow.id, vrow.vclass, vrow.key, vrow.data, vrow.created_ts, vrow.updated_ts)
-                self.index.put(entry)
-                record = entry.public()
-        self.hub.bus.async_fire(
-            EVENT_REGISTER_CHANGED,
-            {"class": row.vclass, "key": row.key, "action": row.action, "record": record, "changed_ts": ts,
-             "user_id": row.user_id},
-            context,
-        )  # fmt: skip
-
-    async def async_sync_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.sync_seconds)
-            try:
-                await self.async_sync()
-            except Exception:  # a database hiccup must not end the loop; the next round retries
-                _LOGGER.exception("Register sync failed")
 
 
 def _by_class_and_key(entry: Entry) -> tuple[str, str]:
