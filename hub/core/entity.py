@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING, Any
 from .const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from .context import Context
 
+# What an entity may report; the state machine keeps it as text (HA's StateType).
+StateType = str | int | float | None
+
 if TYPE_CHECKING:
     from .hub import Hub
 
@@ -72,7 +75,7 @@ class Entity:
         return self._attr_available
 
     @property
-    def state(self) -> str | None:
+    def state(self) -> StateType:
         return None
 
     @property

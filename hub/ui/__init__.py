@@ -28,7 +28,9 @@ __all__ = ["CONFIG_SCHEMA", "DOMAIN", "UiServer", "async_setup"]
 
 async def async_setup(hub: Hub, config: UiConfig | None) -> bool:
     config = config or UiConfig()
-    secret = config.session_secret or await hub.async_add_executor_job(load_or_create_secret, hub.data_dir)
+    secret = config.session_secret
+    if secret is None:
+        secret = await hub.async_add_executor_job(load_or_create_secret, hub.data_dir)
     server = UiServer(hub, config, secret)
     await server.async_start()
     async_register_services(hub)

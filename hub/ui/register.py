@@ -257,11 +257,13 @@ async def import_file(request: web.Request) -> web.StreamResponse:
     try:
         if request.content_type.startswith("multipart/"):
             async for part in await request.multipart():
-                if part.name == "file" and getattr(part, "filename", None) is not None:
+                if not isinstance(part, BodyPartReader):
+                    continue  # a nested multipart is no field of this form
+                if part.name == "file" and part.filename is not None:
                     filename = part.filename
-                    content = await _read_part(part, MAX_IMPORT_BYTES)  # type: ignore[arg-type]
+                    content = await _read_part(part, MAX_IMPORT_BYTES)
                 elif part.name == "dry_run":
-                    dry_run = await _read_part(part, 16) in (b"1", b"on", b"true")  # type: ignore[arg-type]
+                    dry_run = await _read_part(part, 16) in (b"1", b"on", b"true")
     except FORM_ERRORS as err:
         return _unreadable(request, err)
     if content is None:

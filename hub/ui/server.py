@@ -78,8 +78,8 @@ class UiServer:
         await self.runner.setup()
         site = web.TCPSite(self.runner, self.config.host, self.config.port)
         await site.start()
-        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
-        self.port = sockets[0].getsockname()[1] if sockets else self.config.port
+        addresses = self.runner.addresses  # the port the system chose when configured as 0
+        self.port = addresses[0][1] if addresses else self.config.port
         _LOGGER.info("Web HMI on %s", self.url)
 
     async def async_stop(self) -> None:

@@ -118,7 +118,7 @@ def _image(name: str, raw: Any) -> bytes:
     if len(raw) > MAX_IMAGE_BYTES:
         raise PushError(f"{name} is {len(raw)} bytes; at most {MAX_IMAGE_BYTES}")
     try:
-        check_photo(name, raw)
+        check_photo(name, bytes(raw))
     except NotAPhoto as err:
         raise PushError(str(err), 415) from None
     return bytes(raw)

@@ -50,7 +50,7 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
 def _glyph(char: str, width: int, height: int, ink: tuple[int, int, int]) -> Image.Image:
     """A character stretched to fill its cell, as on a plate (plate characters are narrow and tall)."""
     font = _font(height * 2)
-    left, top, right, bottom = font.getbbox(char)
+    left, top, right, bottom = (round(v) for v in font.getbbox(char))
     canvas = Image.new("L", (right - left + 4, bottom - top + 4), 0)
     ImageDraw.Draw(canvas).text((2 - left, 2 - top), char, font=font, fill=255)
     mask = canvas.crop(canvas.getbbox() or (0, 0, 1, 1))
@@ -101,6 +101,7 @@ def render_plate(plate: str, colour: PlateColour, *, two_row: bool = False) -> n
     draw.rounded_rectangle((2, 2, image.width - 3, image.height - 3), radius=6, outline=border, width=2)
     if two_row:
         # GA 36 two-row plate: province and letter in an upper row, five characters below.
+        placements: list[tuple[str, float, float, float, float]]
         placements = [(plate[0], 110, 15, 80, 60), (plate[1], 250, 15, 80, 60)]
         placements += [(c, 27.5 + i * 80, 90, 65, 110) for i, c in enumerate(plate[2:])]
     else:
@@ -116,7 +117,7 @@ def render_plate(plate: str, colour: PlateColour, *, two_row: bool = False) -> n
 
 def _degrade(image: np.ndarray, rng: random.Random, difficulty: Difficulty, night: bool) -> np.ndarray:
     level = {"easy": 0, "normal": 1, "hard": 2}[difficulty]
-    out = image.astype(np.float32)
+    out: np.ndarray = image.astype(np.float32)
     if night:
         out = out * rng.uniform(0.35, 0.6) + np.array([rng.uniform(0, 25), 0, rng.uniform(0, 20)])
     sigma = rng.uniform(0, 0.6 + 0.5 * level)
@@ -173,7 +174,7 @@ def render_plate_scene(
     level = {"easy": 0, "normal": 1, "hard": 2}[difficulty]
     top_shade, bottom_shade = rng.randint(90, 200), rng.randint(50, 120)
     ramp = np.linspace(top_shade, bottom_shade, height, dtype=np.float32)[:, None, None]
-    scene = np.repeat(ramp, width, axis=1).repeat(3, axis=2)
+    scene: np.ndarray = np.repeat(ramp, width, axis=1).repeat(3, axis=2)
     scene = (scene * np.array([rng.uniform(0.85, 1.1) for _ in range(3)])).clip(0, 255).astype(np.uint8)
     # A vehicle rear: body, window, lights and bumper, roughly centred in the lane.
     car_w = round(width * rng.uniform(0.45, 0.7))

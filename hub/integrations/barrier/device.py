@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from hub.core import Context, Hub, HubError
-from hub.util.modbus import ModbusConnection, ModbusError
+from hub.util.modbus import ModbusConnection, ModbusError, RegisterTable
 
 from .config import BarrierLane
 from .const import Position
@@ -127,7 +127,10 @@ class BarrierController:
             )
             inputs = {name: bits[offset] for name, offset in offsets.items()}
         else:
-            [word] = await self.connection.async_read_registers(regs.inputs, regs.inputs_address, 1)
+            table: RegisterTable = (
+                "holding_registers" if regs.inputs == "holding_registers" else "input_registers"
+            )
+            [word] = await self.connection.async_read_registers(table, regs.inputs_address, 1)
             inputs = {name: bool(word >> offset & 1) for name, offset in offsets.items()}
         alarm = self.alarm_on
         if regs.alarm_coil is not None:

@@ -60,7 +60,7 @@ class WeighbridgeReader:
 
     @property
     def where(self) -> str:
-        return self.conf.device if self.conf.source == "serial" else f"{self.host}:{self.port}"
+        return f"{self.conf.device}" if self.conf.source == "serial" else f"{self.host}:{self.port}"
 
     def async_add_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
         self._listeners.append(callback)

@@ -16,8 +16,9 @@ import contextlib
 import logging
 import random
 import sys
+from collections.abc import Coroutine
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from hub.util.modbus import ModbusDeviceServer, RegisterTables
 
@@ -169,9 +170,9 @@ class SimulatedIndicator:
         )
         return self.port
 
-    def spawn(self, coro: object) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run a vehicle (or anything) on the simulator's own tasks; they end with it."""
-        task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+        task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

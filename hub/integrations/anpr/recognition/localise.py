@@ -141,7 +141,7 @@ def colour_regions(image: np.ndarray, max_regions: int = 6, work_side: int = 640
     found: list[tuple[float, Quad]] = []
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 3))
     for lo, hi in _PLATE_HUES:
-        mask = cv2.inRange(hsv[..., 0], lo, hi - 1) & saturated
+        mask = cv2.bitwise_and(cv2.inRange(hsv[..., 0], lo, hi - 1), saturated)
         # Closing bridges the characters that cut through the plate background.
         mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel)
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)

@@ -36,7 +36,7 @@ def deshear(image: np.ndarray, quad: Quad, height: int = 32) -> Quad:
     pad = int(np.ceil(_SLANTS.max() * lh / 2)) + 1
     scores = []
     for k in _SLANTS:
-        matrix = np.float32([[1, k, pad - k * lh / 2], [0, 1, 0]])
+        matrix = np.array([[1, k, pad - k * lh / 2], [0, 1, 0]], dtype=np.float32)
         columns = cv2.warpAffine(grad, matrix, (lw + 2 * pad, lh)).sum(axis=0)
         scores.append(float((columns**2).sum() / max(float(columns.sum()) ** 2, 1e-9)))
     best = int(np.argmax(scores))
@@ -47,10 +47,11 @@ def deshear(image: np.ndarray, quad: Quad, height: int = 32) -> Quad:
     # has its top moved by +k h/2 and its bottom by -k h/2; widen it so no slanted character is cut.
     spread = abs(k) * lh / 2
     lean = k * lh / 2
-    points = np.float32(
-        [[lean - spread, 0], [lw + lean + spread, 0], [lw - lean + spread, lh], [-lean - spread, lh]]
+    points = np.array(
+        [[lean - spread, 0], [lw + lean + spread, 0], [lw - lean + spread, lh], [-lean - spread, lh]],
+        dtype=np.float32,
     )
-    target = np.float32([[0, 0], [lw, 0], [lw, lh], [0, lh]])
+    target = np.array([[0, 0], [lw, 0], [lw, lh], [0, lh]], dtype=np.float32)
     back = cv2.getPerspectiveTransform(target, quad.astype(np.float32))
     return cv2.perspectiveTransform(points[None], back)[0].astype(np.float32)
 
@@ -71,7 +72,7 @@ def plate_body(image: np.ndarray, quad: Quad) -> Quad | None:
     normal = np.array([-unit[1], unit[0]])
     # Affine map from the output frame (x along the text, y across it) into the image.
     origin = centre - unit * (out_w / 2) / scale - normal * (1.9 * h)
-    to_image = np.float32(np.column_stack([unit / scale, normal / scale, origin]))
+    to_image = np.column_stack([unit / scale, normal / scale, origin]).astype(np.float32)
     to_roi = cv2.invertAffineTransform(to_image)
     roi = cv2.warpAffine(
         image,
@@ -133,7 +134,7 @@ def _edge_quad(region: np.ndarray) -> Quad | None:
     filled = np.zeros(region.shape, dtype=np.uint8)
     cv2.drawContours(filled, contours, -1, 1, cv2.FILLED)
     solid = filled.astype(bool)
-    h, w = solid.shape
+    h, w = map(int, solid.shape[:2])
     cols = np.flatnonzero(solid.any(axis=0))
     rows = np.flatnonzero(solid.any(axis=1))
     if len(cols) < 12 or len(rows) < 6:
@@ -157,8 +158,8 @@ def _edge_quad(region: np.ndarray) -> Quad | None:
                 return None
             y = (ay * bx + by) / denominator
             corners.append((ax * y + bx, y))
-    tl, tr, bl, br = corners
-    return np.array([tl, tr, br, bl], dtype=np.float32)
+    tl, tr, bl_, br_ = corners
+    return np.array([tl, tr, br_, bl_], dtype=np.float32)
 
 
 def _robust_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
