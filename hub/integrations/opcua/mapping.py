@@ -31,6 +31,7 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "BarrierPosition": ("closed", "open", "opening", "closing", "fault"),
     "Decision": ("allow", "deny", "review"),
     "AlertLevel": ("normal", "yellow", "orange", "red"),
+    "PlateColour": ("blue", "yellow", "green", "white", "black", "yellow_green", "unknown"),
 }
 TRUE_WORDS = {"on", "true", "1", "yes", "open"}
 FALSE_WORDS = {"off", "false", "0", "no", "closed"}

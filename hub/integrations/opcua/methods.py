@@ -1,8 +1,12 @@
-"""Methods on the `EcoGate` object: OpenBarrier, SpecialRelease, SetAlertLevel.
+"""Methods on the `EcoGate` object: OpenBarrier, CloseBarrier, SpecialRelease, CorrectPlate,
+ConfirmRead, SetAlertLevel.
 
 Each calls the same hub service as the HMI does, on behalf of the session's user (door "opcua"), so
 the service's roles and the audit log apply. A refused call answers BadUserAccessDenied, bad
-arguments BadInvalidArgument; the reason is logged.
+arguments BadInvalidArgument; the reason is logged. Arguments are typed (String, DateTime, or an
+Enumeration DataType of types.py for a choice, given as its value or its name), scalars (ValueRank
+-1), described in zh-CN and en; an optional one is left out with an empty string or a Null.
+Every method's InputArguments property has a string NodeId `EcoGate.<Method>.InputArguments`.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from asyncua import Node, ua
@@ -17,16 +22,19 @@ from asyncua import Node, ua
 from hub.core import Context, Hub, HubError, ServiceNotFound, ServiceValidationError, Unauthorized
 
 from .const import ROOT_ID
+from .mapping import ENUMS
 from .security import HubUaUser, current_user
 
 _LOGGER = logging.getLogger(__name__)
+STRING, DATETIME = "String", "DateTime"
 
 
 @dataclass(frozen=True, slots=True)
 class Arg:
     name: str
-    description: str
-    optional: bool = False  # an empty string means "not given"
+    description: str  # "中文 English"
+    optional: bool = False  # an empty string or Null means "not given"
+    kind: str = STRING  # String, DateTime, or the name of an enumeration of ENUMS
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,21 +46,39 @@ class MethodSpec:
     description: str
 
 
+GATE, LANE = Arg("gate", "闸口 gate, e.g. east_gate"), Arg("lane", "车道 lane, e.g. in")
+PASSAGE = Arg("passage_id", "通行记录编号 passage id")
+COLOUR = Arg("colour", "车牌颜色 plate colour (may be empty)", optional=True, kind="PlateColour")
 METHODS = (
-    MethodSpec(
-        "OpenBarrier", "barrier", "open",
-        (Arg("gate", "闸口 gate, e.g. east_gate"), Arg("lane", "车道 lane, e.g. in")),
-        "开闸 Open the barrier of a lane",
-    ),
+    MethodSpec("OpenBarrier", "barrier", "open", (GATE, LANE), "开闸 Open the barrier of a lane"),
+    MethodSpec("CloseBarrier", "barrier", "close", (GATE, LANE), "落闸 Close the barrier of a lane"),
     MethodSpec(
         "SpecialRelease", "policy", "release",
-        (Arg("passage_id", "通行记录编号 passage id"), Arg("reason", "特批理由 reason"),
+        (PASSAGE, Arg("reason", "特批理由 reason"),
          Arg("approver", "审批人 approver (may be empty)", optional=True)),
         "特批放行 Release a denied passage",
     ),
     MethodSpec(
+        "CorrectPlate", "policy", "correct_plate",
+        (PASSAGE, Arg("plate", "正确车牌 the right plate"), COLOUR, Arg("reason", "校正原因 reason")),
+        "人工校正车牌 Correct a misread plate; the passage is decided again",
+    ),
+    MethodSpec(
+        "ConfirmRead", "policy", "confirm_read",
+        (Arg("passage_id", "通行记录编号 passage id (or give the read id)", optional=True),
+         Arg("read_id", "识别编号 read id (or give the passage id)", optional=True),
+         Arg("plate", "正确车牌 the right plate (may be empty)", optional=True), COLOUR,
+         Arg("reason", "原因 reason (may be empty)", optional=True)),
+        "确认车牌 Confirm a doubtful read; the passage is decided again",
+    ),
+    MethodSpec(
         "SetAlertLevel", "policy", "set_alert_level",
-        (Arg("level", "预警级别 normal | yellow | orange | red"),),
+        (Arg("level", "预警级别 alert level: normal | yellow | orange | red", True, "AlertLevel"),
+         Arg("response_level", "响应级别 response level I | II | III (may be empty)", optional=True),
+         Arg("measure", "管控措施 control measure (may be empty)", optional=True),
+         Arg("start", "开始时间 start (may be Null: now)", optional=True, kind=DATETIME),
+         Arg("end", "结束时间 end (may be Null: until changed)", optional=True, kind=DATETIME),
+         Arg("reason", "原因 reason (may be empty)", optional=True)),
         "切换重污染天气预警级别 Set the heavy-pollution alert level",
     ),
 )  # fmt: skip
@@ -62,27 +88,27 @@ class Methods:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
 
-    async def async_add(self, root: Node, idx: int) -> None:
+    async def async_add(self, root: Node, idx: int, enums: dict[str, ua.NodeId]) -> None:
         for spec in METHODS:
-            arguments = [
-                ua.Argument(
-                    Name=a.name,
-                    DataType=ua.NodeId(ua.ObjectIds.String),
-                    ValueRank=-1,
-                    Description=ua.LocalizedText(a.description),
-                )
-                for a in spec.args
-            ]
             node = await root.add_method(
                 ua.NodeId(f"{ROOT_ID}.{spec.name}", idx),
                 ua.QualifiedName(spec.name, idx),
                 self._handler(spec),
-                arguments,
+                [],
                 [],
             )
-            await node.write_attribute(
-                ua.AttributeIds.Description, ua.DataValue(ua.Variant(ua.LocalizedText(spec.description)))
-            )
+            description = ua.LocalizedText(spec.description, "zh-CN")  # "中文 English"
+            await node.write_attribute(ua.AttributeIds.Description, ua.DataValue(ua.Variant(description)))
+            arguments = [_argument(a, enums) for a in spec.args]
+            prop = await node.add_property(
+                ua.NodeId(f"{ROOT_ID}.{spec.name}.InputArguments", idx),
+                ua.QualifiedName("InputArguments", 0),
+                ua.Variant(arguments, ua.VariantType.ExtensionObject),
+                datatype=ua.NodeId(ua.ObjectIds.Argument),
+            )  # fmt: skip
+            one_dimension = ua.DataValue(ua.Variant(1, ua.VariantType.Int32))
+            await prop.write_attribute(ua.AttributeIds.ValueRank, one_dimension)
+            await prop.set_modelling_rule(True)
 
     def _handler(self, spec: MethodSpec) -> Callable[..., Any]:
         async def handler(parent: ua.NodeId, *args: Any) -> Any:
@@ -108,10 +134,11 @@ class Methods:
                     continue
                 _LOGGER.warning("OPC UA %s: %s is missing", spec.name, arg.name)
                 return ua.StatusCode(ua.StatusCodes.BadInvalidArgument)
-            if not isinstance(value, str):
-                _LOGGER.warning("OPC UA %s: %s must be a String", spec.name, arg.name)
+            try:
+                data[arg.name] = _argument_value(arg, value)
+            except ValueError as err:
+                _LOGGER.warning("OPC UA %s: %s: %s", spec.name, arg.name, err)
                 return ua.StatusCode(ua.StatusCodes.BadInvalidArgument)
-            data[arg.name] = value.strip()
         context = Context(user_id=user.user_id)
         try:
             await self.hub.services.async_call(spec.domain, spec.service, data, context, door="opcua")
@@ -134,7 +161,38 @@ class Methods:
 
     def _hub_error_status(self, spec: MethodSpec, data: dict[str, Any]) -> int:
         """A lane without a barrier is a bad argument; otherwise the hub could not do it now."""
-        if spec.name == "OpenBarrier":
+        if spec.domain == "barrier":
             if self.hub.states.get(f"cover.{data.get('gate')}_{data.get('lane')}_barrier") is None:
                 return ua.StatusCodes.BadInvalidArgument
         return ua.StatusCodes.BadInvalidState
+
+
+def _argument(arg: Arg, enums: dict[str, ua.NodeId]) -> ua.Argument:
+    if arg.kind == STRING:
+        datatype = ua.NodeId(ua.ObjectIds.String)
+    elif arg.kind == DATETIME:
+        datatype = ua.NodeId(ua.ObjectIds.DateTime)
+    else:
+        datatype = enums[arg.kind]
+    return ua.Argument(
+        Name=arg.name, DataType=datatype, ValueRank=-1, ArrayDimensions=[],
+        Description=ua.LocalizedText(arg.description, "zh-CN"),
+    )  # fmt: skip
+
+
+def _argument_value(arg: Arg, value: Any) -> Any:
+    """A method argument as the hub service takes it; ValueError says why it does not fit."""
+    if arg.kind == STRING:
+        if not isinstance(value, str):
+            raise ValueError("must be a String")
+        return value.strip()
+    if arg.kind == DATETIME:
+        if not isinstance(value, datetime):
+            raise ValueError("must be a DateTime")
+        return value.isoformat()
+    names = ENUMS[arg.kind]
+    if isinstance(value, str) and value.strip() in names:
+        return value.strip()
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(names):
+        return names[value]
+    raise ValueError(f"must be one of {', '.join(names)} (or its number)")

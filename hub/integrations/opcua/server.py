@@ -134,7 +134,7 @@ class OpcUaServer:
         root = await space.async_build()
         etype = await async_create_event_type(server, self.namespace_index)
         await self.events.async_setup(server, etype, self.namespace_index)
-        await Methods(self.hub).async_add(root, self.namespace_index)
+        await Methods(self.hub).async_add(root, self.namespace_index, space.model.enums)
 
         for lane in self.config.lanes:
             await space.async_lane(lane.gate, lane.lane)

@@ -87,7 +87,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "deny": ("禁止", "deny"), "review": ("待复核", "review"), "normal": ("无预警", "normal"),
     "yellow": ("黄色预警", "yellow"), "orange": ("橙色预警", "orange"), "red": ("红色预警", "red"),
     "BarrierPosition": ("道闸位置", "Barrier position"), "Decision": ("判定结果", "Decision"),
-    "AlertLevel": ("预警级别", "Alert level"),
+    "AlertLevel": ("预警级别", "Alert level"), "PlateColour": ("车牌颜色", "Plate colour"),
+    "blue": ("蓝牌", "blue"), "green": ("绿牌", "green"), "white": ("白牌", "white"),
+    "black": ("黑牌", "black"),
+    "yellow_green": ("黄绿牌", "yellow-green"), "unknown": ("未知", "unknown"),
+    "PlateColour.yellow": ("黄牌", "yellow"),
 }  # fmt: skip
 
 
@@ -216,8 +220,8 @@ class Model:
         node = await enumeration.add_data_type(self.nid(type_id), self.qname(type_id))
         await async_name(node, name)
         enum_values = [
-            ua.EnumValueType(Value=i, DisplayName=zh(value), Description=en(value))
-            for i, value in enumerate(values)
+            ua.EnumValueType(Value=i, DisplayName=zh(key), Description=en(key))
+            for i, key in enumerate(f"{name}.{v}" if f"{name}.{v}" in TEXTS else v for v in values)
         ]
         prop = await node.add_property(
             self.nid(f"{type_id}.EnumValues"), ua.QualifiedName("EnumValues", 0),
