@@ -7,9 +7,9 @@ here gets in at its next attempt, without a restart.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 HELP = "OPC UA client certificates: trust, reject, list"
 
@@ -28,28 +28,43 @@ def add_commands(subparsers: argparse._SubParsersAction, with_storage: Callable[
 
 
 def _dispatch(args: argparse.Namespace, with_storage: Callable[..., int]) -> int:
+    # The trust list is a folder of certificate files that a running hub reads again by itself: the
+    # command edits it beside the hub (no database, so no need to own the data directory).
+    from hub.core import ConfigError, HubError
+    from hub.core.config import load_configuration
+
     certificate = getattr(args, "certificate", None)
     if certificate is not None and Path(certificate).is_file():
         args.certificate = str(Path(certificate).resolve())  # relative to where the command was given
-    return with_storage(args.config, lambda hub: _job(hub, args))
+    config_dir = Path(args.config).resolve()
+    try:
+        core, _ = load_configuration(config_dir)
+    except ConfigError as err:
+        print(f"configuration error:\n{err}", file=sys.stderr)
+        return 2
+    try:
+        return _job((config_dir / core.data_dir).resolve(), args)
+    except HubError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
 
 
-async def _job(hub: Any, args: argparse.Namespace) -> int:
+def _job(data_dir: Path, args: argparse.Namespace) -> int:
     from hub.core import HubError
 
     from .const import DOMAIN
     from .trust import TrustList
 
-    trust_list = TrustList(hub.data_dir / DOMAIN / "pki")
-    await hub.async_add_executor_job(trust_list.prepare)
+    trust_list = TrustList(data_dir / DOMAIN / "pki")
+    trust_list.prepare()
     if args.opcua_command == "list":
-        for state, info, path in await hub.async_add_executor_job(trust_list.entries):
+        for state, info, path in trust_list.entries():
             print(f"{state}\t{info.thumbprint}\t{info.subject}\t{info.application_uri or '-'}\t"
                   f"valid to {info.not_after}\t{path.name}")  # fmt: skip
         return 0
     action = trust_list.trust if args.opcua_command == "trust" else trust_list.reject
     try:
-        info = await hub.async_add_executor_job(action, args.certificate)
+        info = action(args.certificate)
     except LookupError as err:
         raise HubError(str(err)) from err
     verb = "trusted" if args.opcua_command == "trust" else "rejected"
