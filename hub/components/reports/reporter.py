@@ -34,6 +34,7 @@ class Reports:
         self.reader = Reader(hub)
         folder = Path(config.folder)
         self.folder = folder if folder.is_absolute() else hub.data_dir / folder
+        self._reserved: set[str] = set()  # names being written
 
     # ----- periods and names ---------------------------------------------------------------------------
     def period(self, req: Any) -> Period:
@@ -91,9 +92,17 @@ class Reports:
             after = int(rows[-1][0])
 
     # ----- files --------------------------------------------------------------------------------------
-    def file_name(self, kind: str, period: Period, fmt: str) -> str:
+    async def async_file_name(self, kind: str, period: Period, fmt: str) -> str:
+        """A name no other report has: the kind, the period, the time, and a number if that is taken."""
         stamp = self.hub.now().strftime("%Y%m%d_%H%M%S")
-        return f"{TITLES[kind]}_{period.first:%Y%m%d}-{period.last:%Y%m%d}_{stamp}.{fmt}"
+        base = f"{TITLES[kind]}_{period.first:%Y%m%d}-{period.last:%Y%m%d}_{stamp}"
+        for n in range(1, 1000):
+            name = f"{base}.{fmt}" if n == 1 else f"{base}_{n}.{fmt}"
+            taken = name in self._reserved or await ReportFile.exists(name=name)
+            if not taken and not (self.folder / name).exists():
+                self._reserved.add(name)
+                return name
+        raise RuntimeError("too many reports of one kind in one second")
 
     async def async_write(
         self,
@@ -109,7 +118,7 @@ class Reports:
         """Write report `kind` of `period` to the reports folder; record and announce it."""
         await async_require_room(self.hub, "报表导出 report export")
         await self.hub.async_add_executor_job(lambda: self.folder.mkdir(parents=True, exist_ok=True))
-        name = self.file_name(kind, period, fmt)
+        name = await self.async_file_name(kind, period, fmt)
         if kind == "evidence_pack":
             from .pack import async_evidence_pack
 
@@ -122,6 +131,7 @@ class Reports:
             await WRITERS[kind](Writer(self, book, header), period, req)
             size, digest = await self.hub.async_add_executor_job(book.close)
         except BaseException:
+            self._reserved.discard(name)
             await self.hub.async_add_executor_job(book.abort)
             raise
         return await self.async_record(name, kind, period, context, size, digest, book.rows, by=by)
@@ -138,6 +148,7 @@ class Reports:
         *,
         by: str | None = None,
     ) -> dict[str, Any]:
+        self._reserved.discard(name)
         row = await ReportFile.create(
             name=name, kind=kind, period_start=period.first.isoformat(), period_end=period.last.isoformat(),
             size=size, sha256=digest, rows=rows, created_at=self.hub.now().isoformat(),

@@ -106,7 +106,8 @@ async def generate_month(hub: Hub, clock: ManualClock, days: int = 30) -> Traffi
                             "level": "orange",
                             "response_level": "II",
                             "measure": "橙色预警二级响应",
-                            "source": "officer", "user_id": officer.id,
+                            "source": "officer",
+                            "user_id": officer.id,
                             "end": alert_to.isoformat(),
                         }
                     },
@@ -257,8 +258,8 @@ def month_clock() -> ManualClock:
 
 @pytest.fixture
 async def reports_hub(database: str, make_hub: Callable[..., Any], month_clock: ManualClock):
-    async def factory(reports: str = "  schedule_enabled: false\n", **kwargs: Any) -> Hub:
-        text = f"hub:\n  name: 唐山示范钢铁\n{database}ledger:\nreports:\n{reports}"
+    async def factory(reports: str = "  schedule_enabled: false\n", extra: str = "", **kwargs: Any) -> Hub:
+        text = f"hub:\n  name: 唐山示范钢铁\n{database}ledger:\nreports:\n{reports}{extra}"
         hub = await make_hub(text, clock=kwargs.pop("clock", month_clock), **kwargs)
         assert "reports" in hub.loaded, hub.setup_errors
         return hub
