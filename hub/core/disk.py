@@ -1,7 +1,7 @@
 """Free space on the data directory's disk, and the reserve kept for the ledger's own rows.
 
 Below the reserve the disk is *low*: an alarm, and everything that is not the ledger's own rows
-(photo filing, exports, backups, reports written to disk) is refused with `DiskLow`, so the rows that
+(exports, backups, reports written to disk) is refused with `DiskLow`, so the rows that
 let a barrier open keep their room. Below the floor it is *full*: rows will fail next. The check runs
 on a worker thread every few seconds; `require_room` asks afresh, it never trusts an old reading.
 """
@@ -109,7 +109,7 @@ class DiskSpace:
             callback(reading)
 
     async def async_require_room(self, what: str, target: Path | None = None) -> None:
-        """Refuse `what` (an export, a backup, photo filing) while the disk is below the reserve;
+        """Refuse `what` (an export, a backup) while the disk is below the reserve;
         one that writes to `target` on another disk (a backup drive) takes none of the ledger's room."""
         if target is not None and not await self.hub.async_add_executor_job(self._same_disk, target):
             return

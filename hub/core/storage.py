@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from tortoise import Tortoise, connections
@@ -18,8 +14,6 @@ from .checkpoint import RunBlocking, WalCheckpointer
 
 _LOGGER = logging.getLogger(__name__)
 CORE_MODELS = "hub.core.models"
-T = TypeVar("T")
-OnThread = Callable[..., Awaitable[Any]]  # (call, *args): call(raw sqlite3 connection, *args) there
 
 
 def default_db_url(data_dir: Path) -> str:
@@ -29,25 +23,6 @@ def default_db_url(data_dir: Path) -> str:
 
 def sqlite_path(db_url: str) -> Path:
     return Path(urlsplit(db_url.replace("sqlite://", "file://", 1)).path)
-
-
-@contextlib.asynccontextmanager
-async def sqlite_thread(client: BaseDBAsyncClient) -> AsyncIterator[OnThread | None]:
-    """The client's connection, held (no other statement or transaction of the hub runs meanwhile),
-    as a way to run a blocking call with the raw `sqlite3` connection on its own thread: one thread
-    hop for many statements. aiosqlite runs every call of its connection on that thread through
-    `_execute` (its own public methods do); None for another driver, or an aiosqlite without it."""
-    async with client.acquire_connection() as connection:
-        run = getattr(connection, "_execute", None)
-        raw = getattr(connection, "_conn", None)
-        if run is None or not isinstance(raw, sqlite3.Connection):
-            yield None
-            return
-
-        async def on_thread(call: Callable[..., T], *args: Any) -> T:
-            return await run(call, raw, *args)  # type: ignore[no-any-return]
-
-        yield on_thread
 
 
 class Database:

@@ -34,7 +34,6 @@ from hub.core.disk import async_require_room
 from hub.core.storage import sqlite_path
 
 from .const import EVIDENCE_DIR
-from .evidence import EvidenceStore
 
 LEDGER_TABLES = ("ledger_record", "ledger_audit", "ledger_checkpoint", "ledger_evidence")
 TABLE_KEYS = {
@@ -182,8 +181,8 @@ async def _async_db_bytes(hub: Any) -> int:
         return 0
 
 
-async def async_logical_dump(dialect: str, target: Path, evidence: Path) -> dict[str, int]:
-    """The ledger's tables as JSON lines, and its pending photos as files, from one snapshot."""
+async def async_logical_dump(dialect: str, target: Path) -> dict[str, int]:
+    """The ledger's tables as JSON lines, from one snapshot (the photos are files already)."""
     from tortoise.transactions import in_transaction
 
     tables: dict[str, list[dict[str, Any]]] = {}
@@ -194,11 +193,7 @@ async def async_logical_dump(dialect: str, target: Path, evidence: Path) -> dict
             tables[table] = await tx.execute_query_dict(
                 f'SELECT * FROM "{table}" ORDER BY "{TABLE_KEYS[table]}"'
             )
-        _, pending = await tx.execute_query("SELECT sha256, content FROM ledger_evidence_pending")
     await asyncio.to_thread(_write_tables, target, tables)
-    photos = [(str(r[0]), bytes(r[1])) for r in pending]
-    if photos:
-        await asyncio.to_thread(EvidenceStore(evidence).put_many, photos)
     return {table: len(rows) for table, rows in tables.items()}
 
 
@@ -269,7 +264,7 @@ async def _async_write(
         await async_pg_dump(db_url, folder / "database.dump")
     else:
         method = "logical"
-        await async_logical_dump(hub.db.dialect, folder / "tables", folder / EVIDENCE_DIR)
+        await async_logical_dump(hub.db.dialect, folder / "tables")
     photos = await hub.async_add_executor_job(
         copy_evidence,
         hub.data_dir / EVIDENCE_DIR,

@@ -21,7 +21,7 @@ class LedgerConfig(BaseModel):
     # Services the hub calls by itself on every passage, not audited unless a person calls them.
     audit_routine_services: list[str] = Field(default_factory=lambda: list(DEFAULT_ROUTINE))
     # Room kept on the data disk for the ledger's own rows: below it the disk-low alarm is on and
-    # photo filing, exports, backups and reports to disk are refused. The larger of the two counts.
+    # exports, backups and reports to disk are refused. The larger of the two counts.
     disk_reserve_mib: float = Field(512, ge=0)
     disk_reserve_percent: float | None = Field(None, ge=0, le=50)
     disk_full_mib: float = Field(32, ge=0)  # below this the disk-full alarm is on

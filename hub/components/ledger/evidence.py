@@ -1,9 +1,9 @@
 """Evidence store: photos as content-addressed files, `evidence/ab/cd/<sha256>.jpg`.
 
-Blocking file work: call these from an executor. A photo reaches the store before its row is
-committed (camera-sized photos) or after, through the filing job (small ones, kept in the database
-with their row until then: filing.py). Either way it is written under a temporary name, flushed and
-renamed, so a crash never leaves a half-written photo under its hash.
+Blocking file work: call these from an executor. The store is the one home of every photo: a photo
+is written under a temporary name, flushed, renamed and its directory flushed before the row that
+names it is committed, so a committed row never names a photo that a crash could lose, and a crash
+never leaves a half-written photo under its hash.
 """
 
 from __future__ import annotations

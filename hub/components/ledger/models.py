@@ -94,8 +94,8 @@ class LedgerEvidence(Model):
 
 
 class LedgerEvidencePending(Model):
-    """A photo committed in the transaction of its row and not yet filed in the evidence store: one
-    flush of the log makes row and photo durable together (filing.py moves it to its file later)."""
+    """Where releases before 2026-12 kept small photos until they were filed. Nothing is written here
+    any more; what an older database holds is filed once at start (legacy.py)."""
 
     sha256 = fields.CharField(max_length=64, primary_key=True)
     content = fields.BinaryField()

@@ -89,13 +89,6 @@ async def async_prune(ledger: Ledger, now: datetime) -> dict[str, Any]:
         _, photo_rows = await tx.execute_query(
             sql("SELECT sha256 FROM ledger_evidence WHERE last_seq <= ?"), [through]
         )
-        await tx.execute_query(
-            sql(
-                "DELETE FROM ledger_evidence_pending WHERE sha256 IN "
-                "(SELECT sha256 FROM ledger_evidence WHERE last_seq <= ?)"
-            ),
-            [through],
-        )
         await tx.execute_query(sql("DELETE FROM ledger_evidence WHERE last_seq <= ?"), [through])
         await tx.execute_query(sql("DELETE FROM ledger_record WHERE seq <= ?"), [through])
     photos = [str(r[0]) for r in photo_rows]

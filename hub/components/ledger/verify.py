@@ -2,8 +2,7 @@
 
 Reports the first bad row: an edited row fails its own hash, a deleted row leaves a gap in seq, an
 inserted or reordered row does not link to its predecessor, a changed or missing photo fails its file
-check (a photo not filed yet is checked in the database), rows cut off the end fall short of the head
-kept beside the database.
+check, rows cut off the end fall short of the head kept beside the database.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from typing import Any
 from .chain import AUDIT_CHAIN, RECORD_CHAIN, ChainSpec, Cursor, Fault, check_rows
 from .const import GENESIS_HASH, HEAD_FILE, KIND_CHECKPOINT
 from .evidence import EvidenceStore
-from .filing import async_pending_shas, async_photo_states
 from .sql import for_dialect
 
 CHUNK = 5000
@@ -62,11 +60,8 @@ def _check_chunk(
     report: ChainReport,
     evidence: EvidenceStore | None,
     watch: dict[int, Callable[[Sequence[Any]], str | None]],
-    pending: set[str],
-    deferred: list[tuple[int, str, str]],
 ) -> Fault | None:
-    """Blocking: hashes, links, photo files and watched rows of one chunk, row by row. A photo in
-    `pending` (not filed yet) goes to `deferred` (seq, role, sha), to be checked in the database."""
+    """Blocking: hashes, links, photo files and watched rows of one chunk, row by row."""
     width = len(spec.columns)
     for row in rows:
         fault = check_rows(spec, [row], cursor)
@@ -83,9 +78,7 @@ def _check_chunk(
             for role, sha in sorted(photos.items()):
                 state = evidence.check(sha)
                 report.photos_checked += 1
-                if state == "missing" and sha in pending:
-                    deferred.append((seq, role, sha))
-                elif state != "ok":
+                if state != "ok":
                     return Fault(seq, f"{role} photo {sha[:16]}… is {state}")
     return None
 
@@ -121,15 +114,7 @@ async def async_verify_chain(
         if not rows:
             break
         rows = [tuple(r) for r in rows]
-        # Read after the rows: a photo of theirs that is not filed by now is pending (filing deletes
-        # the pending copy only after the file is in place).
-        pending = await async_pending_shas(conn) if evidence is not None else set()
-        deferred: list[tuple[int, str, str]] = []
-        fault = await run_blocking(
-            _check_chunk, spec, rows, cursor, report, evidence, watch, pending, deferred
-        )
-        if deferred and evidence is not None:
-            fault = _first(fault, await _check_deferred(conn, dialect, evidence, run_blocking, deferred))
+        fault = await run_blocking(_check_chunk, spec, rows, cursor, report, evidence, watch)
         if fault and anchor is not None and report.first_seq is None:
             reason = f"{fault.reason}; the chain does not continue from the retention checkpoint"
             fault = Fault(fault.seq, reason)
@@ -145,24 +130,6 @@ async def async_verify_chain(
     else:
         report.fault = await _check_head(conn, dialect, spec, head, report)
     return report
-
-
-async def _check_deferred(
-    conn: Any,
-    dialect: str,
-    evidence: EvidenceStore,
-    run_blocking: RunBlocking,
-    deferred: list[tuple[int, str, str]],
-) -> Fault | None:
-    states = await async_photo_states(conn, dialect, evidence, run_blocking, [d[2] for d in deferred])
-    for seq, role, sha in deferred:
-        if states[sha] != "ok":
-            return Fault(seq, f"{role} photo {sha[:16]}… is {states[sha]}")
-    return None
-
-
-def _first(*faults: Fault | None) -> Fault | None:
-    return min((f for f in faults if f is not None), key=lambda f: f.seq, default=None)
 
 
 async def _anchor(conn: Any, dialect: str) -> tuple[int, str, int] | None:

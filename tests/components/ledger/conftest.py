@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -32,9 +33,24 @@ async def ledger_hub(database: str, make_hub: Callable[..., Any], ledger_yaml: C
     return factory
 
 
-async def filed(hub: Any) -> int:
-    """File the photos still pending in the database now (the job does it once the gate is quiet)."""
-    return await hub.data["ledger"].filing.async_flush()
+@contextlib.asynccontextmanager
+async def traced(hub: Any, hook: Callable[[str], None] | None = None) -> AsyncIterator[list[str]]:
+    """SQLite only: every statement the hub's database connection runs meanwhile, in order, as
+    SQLite reports it when the statement starts (`hook(statement)` then, on the database's thread)."""
+    statements: list[str] = []
+
+    def trace(statement: str) -> None:
+        statements.append(statement)
+        if hook is not None:
+            hook(statement)
+
+    async with hub.db.connection.acquire_connection() as connection:
+        await connection.set_trace_callback(trace)
+    try:
+        yield statements
+    finally:
+        async with hub.db.connection.acquire_connection() as connection:
+            await connection.set_trace_callback(None)
 
 
 def passage(n: int = 0, **overrides: Any) -> dict[str, Any]:

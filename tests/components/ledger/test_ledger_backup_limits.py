@@ -12,13 +12,12 @@ import pytest
 
 from hub.components.ledger import backup as backup_module
 from hub.core import Context, HubError
-from tests.components.ledger.conftest import filed, passage
+from tests.components.ledger.conftest import passage
 
 
 async def record(hub: Any, numbers: range) -> None:
     for n in numbers:
         await hub.services.async_call("ledger", "record_passage", passage(n))
-    await filed(hub)
 
 
 async def backup(hub: Any) -> dict[str, Any]:

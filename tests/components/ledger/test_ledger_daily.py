@@ -8,7 +8,7 @@ import pytest
 
 from hub.core import Context
 from hub.core.auth import Role
-from tests.components.ledger.conftest import filed, passage
+from tests.components.ledger.conftest import passage
 
 
 async def _record(hub, **overrides):
@@ -61,7 +61,6 @@ async def test_a_photo_is_served_only_while_it_keeps_its_hash(ledger_hub) -> Non
     )
     assert photo["data"] == data["images"]["plate"] and photo["content_type"] == "image/jpeg"
 
-    await filed(hub)
     path = hub.data_dir / "evidence" / sha[:2] / sha[2:4] / f"{sha}.jpg"
     assert (await hub.services.async_call("ledger", "evidence", {"sha256": sha}))["data"] == photo["data"]
     path.write_bytes(b"not the photo")

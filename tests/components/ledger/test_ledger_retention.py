@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from hub.core import ConfigError, Hub
-from tests.components.ledger.conftest import filed, passage
+from tests.components.ledger.conftest import passage
 from tests.conftest import write_config
 
 
@@ -21,7 +21,6 @@ async def test_retention_prunes_the_old_part_and_verify_stays_green(ledger_hub, 
         "record_followup",
         {"passage_id": old[0]["passage_id"], "kind": "cargo", "data": {"cargo": "焦炭"}},
     )
-    await filed(hub)
     old_photos = list((hub.data_dir / "evidence").rglob("*.jpg"))
     assert len(old_photos) == 8
     clock.advance(timedelta(days=365 * 2 + 40))

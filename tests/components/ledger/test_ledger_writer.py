@@ -1,22 +1,22 @@
-"""The chain writer under bulk appends: rows sealed ahead of their transaction end up exactly as if
-sealed inside it, whoever else appends to the same chain meanwhile — on SQLite and PostgreSQL."""
+"""The chain writer: one unbroken chain whoever appends, group commit, idempotent appends, a bad row
+failing alone — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import hub.components.ledger.writer as writer_module
 from hub.components.ledger.chain import RECORD_CHAIN, seal
 from hub.components.ledger.rows import SELECT_LIST, passage_row, record_dict
 from hub.components.ledger.schemas import RecordPassage
 from hub.components.ledger.writer import ChainWriter
 from hub.core.const import EVENT_PASSAGE_RECORDED
-from tests.components.ledger.conftest import passage
+from tests.components.ledger.conftest import passage, traced
 from tests.conftest import wait_until
 
 
@@ -45,27 +45,13 @@ async def _assert_chain(hub: Any, appended: list[dict[str, Any]]) -> None:
         assert db[RECORD_CHAIN.columns.index("passage_id")] == row["passage_id"]
 
 
-def _count_seals(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    calls = [0]
-
-    def counting(*args: Any) -> tuple[Any, ...]:
-        calls[0] += 1
-        return seal(*args)
-
-    monkeypatch.setattr(writer_module, "seal", counting)
-    return calls
-
-
-async def test_a_bulk_append_is_sealed_once_and_fires_every_event_in_order(ledger_hub, monkeypatch) -> None:
+async def test_a_bulk_append_fires_every_event_in_order(ledger_hub) -> None:
     hub = await ledger_hub()
     ledger = hub.data["ledger"]
     events: list[dict[str, Any]] = []
     hub.bus.async_listen(EVENT_PASSAGE_RECORDED, lambda event: events.append(dict(event.data)))
-    seals = _count_seals(monkeypatch)
     rows = _rows(hub, 0, 2777)  # three transactions, the last not a round number of rows
     await ledger.records.async_append_many(rows)
-    # Nobody else appended: each row was sealed once, ahead of its transaction or in it.
-    assert seals[0] == len(rows)
     await _assert_chain(hub, rows)
     await wait_until(lambda: len(events) == len(rows))
     stored = await _stored(hub)
@@ -73,46 +59,50 @@ async def test_a_bulk_append_is_sealed_once_and_fires_every_event_in_order(ledge
     assert events == [record_dict(r) for r in stored]
 
 
-async def test_a_lingering_row_waits_for_a_passage_and_shares_its_commit(ledger_hub, monkeypatch) -> None:
+def _inserted(statements: list[str]) -> list[int]:
+    """Rows inserted into the passage chain per committed transaction, from a statement trace."""
+    commits: list[int] = []
+    count = 0
+    for statement in statements:
+        if statement.startswith('INSERT INTO "ledger_record"'):
+            count += 1
+        elif statement == "COMMIT" and count:
+            commits.append(count)
+            count = 0
+    return commits
+
+
+async def test_rows_that_come_while_a_commit_is_under_way_share_the_next_one(
+    ledger_hub, database, tmp_path
+) -> None:
+    """Group commit: a lone row is committed at once; the rows queued behind its transaction go
+    in the next one, together."""
+    if "postgres" in database:
+        pytest.skip("the statement trace is SQLite's")
     hub = await ledger_hub()
     records = hub.data["ledger"].records
-    transactions = []
-    original = ChainWriter._transaction
+    first, *behind = _rows(hub, 0, 4)
+    begun = threading.Event()
 
-    async def counted(self, batch, end):
-        transactions.append([row["passage_id"] for item in batch for row in item.rows])
-        return await original(self, batch, end)
+    def hook(statement: str) -> None:
+        if statement.startswith("BEGIN"):
+            begun.set()
 
-    monkeypatch.setattr(ChainWriter, "_transaction", counted)
-    follow_up, urgent = _rows(hub, 1, 2)
-    lingering = records.append_nowait(follow_up, urgent=False, linger=30)
-    await asyncio.sleep(0.2)
-    assert not lingering.done() and transactions == []  # nothing to share a commit with yet
-    committed = await records.async_append(urgent, key=urgent["passage_id"])
-    assert (await lingering)["seq"] == 1 and committed["seq"] == 2
-    assert transactions == [[follow_up["passage_id"], urgent["passage_id"]]]  # one commit for both
-    short = records.append_nowait(_rows(hub, 3, 1)[0], urgent=False, linger=0.05)
-    assert (await asyncio.wait_for(short, 5))["seq"] == 3  # alone, once its linger is over
-    await _assert_chain(hub, [await lingering, committed, await short])
-
-
-async def test_rows_sealed_against_a_stale_head_are_sealed_again(ledger_hub, monkeypatch) -> None:
-    """A second writer on the same database appends between this writer's transactions: what this
-    one sealed ahead no longer fits and is sealed again, in the transaction."""
-    hub = await ledger_hub()
-    ledger = hub.data["ledger"]
-    other = ChainWriter(RECORD_CHAIN, ledger.dialect)
-    other.start()
+    # Another connection holds the write lock: the first row's transaction waits for it.
+    blocker = sqlite3.connect(await _db_path(hub), isolation_level=None, check_same_thread=False)
+    blocker.execute("BEGIN IMMEDIATE")
     try:
-        first = await ledger.records.async_append_many(_rows(hub, 0, 1500))
-        await other.async_append_many(_rows(hub, 5000, 3))  # the head moves behind the writer's back
-        seals = _count_seals(monkeypatch)
-        more = _rows(hub, 1500, 1200)
-        await ledger.records.async_append_many(more)
+        async with traced(hub, hook) as statements:
+            lone = asyncio.ensure_future(records.async_append(first, key=first["passage_id"]))
+            assert await asyncio.wait_for(asyncio.to_thread(begun.wait, 10), 15)
+            queued = [asyncio.ensure_future(records.async_append(r, key=r["passage_id"])) for r in behind]
+            blocker.execute("ROLLBACK")
+            committed = await asyncio.wait_for(asyncio.gather(lone, *queued), 15)
     finally:
-        await other.async_stop()
-    assert more[0]["seq"] == 1504 and seals[0] > len(more)  # the first transaction's rows twice
-    await _assert_chain(hub, first + more)
+        blocker.close()
+    assert [r["seq"] for r in committed] == [1, 2, 3, 4]
+    assert _inserted(statements) == [1, 3]
+    await _assert_chain(hub, committed)
 
 
 async def test_two_writers_interleaving_keep_one_unbroken_chain(ledger_hub) -> None:
@@ -154,8 +144,7 @@ async def test_a_duplicate_queued_behind_a_bulk_append_keeps_one_row(ledger_hub)
     assert results[4]["seq"] == results[3]["seq"] + 1 == kept["seq"] + 2
     await _assert_chain(hub, [*bulk, first, second, third])
     assert len(await _stored(hub)) == len(bulk) + 3
-    # Again, queued behind another bulk append: sealed ahead while that one is committed, then found
-    # to be a duplicate in its own transaction; the rows behind it take its place.
+    # Again, in a later transaction: found in the chain, not inserted; the rows behind it take its place.
     later, last = _rows(hub, 200_000, 1200), _rows(hub, 300_000, 1)[0]
     repeat = {k: v for k, v in first.items() if k not in ("seq", "prev_hash", "hash")}
     results = await asyncio.gather(
@@ -163,9 +152,10 @@ async def test_a_duplicate_queued_behind_a_bulk_append_keeps_one_row(ledger_hub)
         ledger.records.async_append(repeat, key=first["passage_id"]),
         ledger.records.async_append(last, key=last["passage_id"]),
     )
-    assert results[1]["duplicate"] and results[1]["seq"] == kept["seq"] and "hash" not in repeat
+    assert results[1]["duplicate"] and results[1]["seq"] == kept["seq"]
     assert last["seq"] == later[-1]["seq"] + 1
     await _assert_chain(hub, [*bulk, first, second, third, *later, last])
+    assert len(await _stored(hub)) == len(bulk) + 3 + len(later) + 1
 
 
 async def test_a_bad_row_in_a_bulk_append_sinks_only_itself(ledger_hub) -> None:
@@ -183,13 +173,29 @@ async def test_a_bad_row_in_a_bulk_append_sinks_only_itself(ledger_hub) -> None:
     await _assert_chain(hub, good + after)
 
 
+async def test_a_bad_passage_among_concurrent_ones_fails_alone(ledger_hub) -> None:
+    """Passages committed together: the one that cannot be stored gets its error, its neighbours
+    their rows, in one unbroken chain."""
+    hub = await ledger_hub()
+    records = hub.data["ledger"].records
+    rows = _rows(hub, 0, 9)
+    rows[4]["fleet"] = b"\xff"
+    results = await asyncio.gather(
+        *(records.async_append(r, key=r["passage_id"]) for r in rows), return_exceptions=True
+    )
+    assert isinstance(results[4], TypeError)
+    good = [r for i, r in enumerate(results) if i != 4]
+    assert sorted(r["seq"] for r in good) == list(range(1, 9))
+    await _assert_chain(hub, good)
+
+
 async def _db_path(hub: Any) -> Path:
     _, rows = await hub.db.connection.execute_query("PRAGMA database_list")
     return Path(next(r[2] for r in rows if r[1] == "main"))
 
 
 def _append_outside(path: Path, row: dict[str, Any]) -> dict[str, Any]:
-    """What another process (an `ecogate ledger` run) does: its own connection, its own seal."""
+    """What another process does: its own connection, its own seal."""
     conn = sqlite3.connect(path, isolation_level=None, timeout=10)
     try:
         conn.execute("BEGIN IMMEDIATE")
