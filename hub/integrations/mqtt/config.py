@@ -65,6 +65,8 @@ class SensorTopic(_Strict):
     device_class: str | None = Field(None, max_length=40)
     value_type: Literal["number", "string"] = "number"
     expire_after: float | None = Field(None, gt=0, le=7 * 24 * 3600)  # unavailable after this silence
+    # Every message is an update, even the same value again (a plate read of the same truck twice).
+    force_update: bool = False
     qos: int = Field(0, ge=0, le=1)
     device: SensorDevice | None = None
 

@@ -61,7 +61,11 @@ class MqttSensor(Entity):
         self._value, self._topic = value, topic
         self._attr_available = True
         self._arm_expiry()
-        self.async_write_state()
+        if self.conf.force_update and self.hub is not None and self.entity_id is not None:
+            states = self.hub.states
+            states.async_set(self.entity_id, self.state or "", self.state_attributes(), force_update=True)
+        else:
+            self.async_write_state()
 
     def async_broker_lost(self) -> None:
         self._cancel_expiry()
