@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
-import sys
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-
-# syncfs(2) flushes a whole file system in one go: for a batch of new files, one journal commit
-# instead of one per file and one per directory. Linux only; elsewhere files are flushed one by one.
-_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
-SYNCFS_FROM = 8  # files in one batch from which syncfs beats flushing them one by one
 
 
 def write_atomic(path: Path, content: bytes, *, sync_dir: bool = False, mode: int = 0o666) -> None:
@@ -29,10 +22,7 @@ def write_atomic_many(
     files: Sequence[tuple[Path, bytes]], *, sync_dir: bool = False, mode: int = 0o666
 ) -> None:
     """`write_atomic` for several files at once: all are written before any is flushed, so the file
-    system joins their flushes into one, and each directory is flushed once. A larger batch whose
-    names must survive too is flushed with syncfs instead: once before the renames (no name ever
-    points at data not on disk) and once after them."""
-    whole_fs = sync_dir and len(files) >= SYNCFS_FROM and _LIBC is not None and hasattr(_LIBC, "syncfs")
+    system joins their flushes into one, and each directory is flushed once."""
     temps: list[tuple[Path, Path]] = []
     try:
         for path, content in files:
@@ -43,11 +33,8 @@ def write_atomic_many(
             temps.append((temp, path))
             with os.fdopen(fd, "wb") as handle:
                 handle.write(content)
-        if whole_fs:
-            _syncfs(temps[0][0])
-        else:
-            for temp, _ in temps:
-                _fsync(temp)
+        for temp, _ in temps:
+            _fsync(temp)
         for temp, path in temps:
             os.replace(temp, path)
     except BaseException:
@@ -55,9 +42,7 @@ def write_atomic_many(
             with contextlib.suppress(FileNotFoundError):
                 temp.unlink()
         raise
-    if whole_fs:
-        _syncfs(temps[0][1])
-    elif sync_dir:
+    if sync_dir:
         for directory in {path.parent for path, _ in files}:
             _fsync(directory)
 
@@ -66,16 +51,5 @@ def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _syncfs(path: Path) -> None:
-    assert _LIBC is not None
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        if _LIBC.syncfs(fd) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, os.strerror(err), str(path))
     finally:
         os.close(fd)
