@@ -1,0 +1,57 @@
+"""`quality.run`, `quality.findings`, `quality.acknowledge` (audited by the service registry)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from hub.core import Hub, ServiceCall
+from hub.core.auth import Role
+
+from .config import QualityConfig
+from .const import DOMAIN
+from .schemas import Acknowledge, FindingsQuery, Run
+from .store import async_acknowledge, async_findings
+from .window import Window
+
+READERS = {Role.INSPECTOR, Role.OFFICER}
+RUNNERS = {Role.OFFICER, Role.ENGINEER}
+
+
+def window_of(hub: Hub, d: Run) -> Window:
+    today = hub.now().date()
+    first = d.date or d.start or today - timedelta(days=1)
+    last = d.date or d.end or first
+    return Window.of(first, last, hub.clock.tz, int(hub.now().timestamp()))
+
+
+def register(
+    hub: Hub,
+    config: QualityConfig,
+    run: Callable[[Window, list[str] | None], Awaitable[dict[str, Any]]],
+    refresh: Callable[[], Awaitable[None]],
+) -> None:
+    async def run_(call: ServiceCall) -> dict[str, Any]:
+        d: Run = call.data
+        return await run(window_of(hub, d), d.rules)
+
+    async def findings(call: ServiceCall) -> dict[str, Any]:
+        d: FindingsQuery = call.data
+        return await async_findings(**d.model_dump())
+
+    async def acknowledge(call: ServiceCall) -> dict[str, Any]:
+        d: Acknowledge = call.data
+        user = hub.auth.get(call.context.user_id) if call.context.user_id else None
+        who = user.username if user else call.context.user_id
+        result = await async_acknowledge(d.id, d.note.strip(), who, hub.now())
+        await refresh()
+        return result
+
+    reg = hub.services.async_register
+    reg(DOMAIN, "run", run_, Run, roles=RUNNERS, description="数据质量检查 run the data-quality rules")
+    reg(DOMAIN, "findings", findings, FindingsQuery, roles=READERS, description="数据质量问题 list findings")
+    reg(
+        DOMAIN, "acknowledge", acknowledge, Acknowledge, roles={Role.OFFICER},
+        description="确认问题 acknowledge a finding with a note",
+    )  # fmt: skip

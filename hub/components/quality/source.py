@@ -1,0 +1,115 @@
+"""What the rules read of the ledger: the passages of a window with their follow-ups folded in.
+
+Read-only SQL on the hub's own database connection (one process owns a database): one range query over
+the passages (index kind, recorded_ts) and one over the follow-up rows after the first of them (seq,
+the primary key), bounded by the first passage well after the window, so an old month of a long
+ledger never scans to the head.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hub.components.ledger.sql import for_dialect
+
+FOLLOWUP_KINDS = ("weight", "cargo", "correction", "release")
+FOLLOWUP_DAYS = 3  # follow-ups (cargo from the ERP, corrections) arrive within this after a passage
+
+
+@dataclass(slots=True)
+class Passage:
+    seq: int
+    passage_id: str
+    ts: int
+    at: str
+    gate: str
+    lane: str
+    direction: str
+    plate: str
+    vehicle_class: str
+    decision: str
+    photo_plate: str | None
+    photo_scene: str | None
+    skew_s: float | None = None
+    registered: bool | None = None
+    released: bool = False
+    weight_kg: int | None = None
+    cargo: dict[str, Any] | None = None
+
+    @property
+    def went_through(self) -> bool:
+        return self.decision == "allow" or self.released
+
+    @property
+    def lane_key(self) -> str:
+        return f"{self.gate}/{self.lane}"
+
+
+async def async_passages(
+    conn: Any, dialect: str, start_ts: int, end_ts: int, run_blocking: Any
+) -> list[Passage]:
+    """Passages recorded in [start_ts, end_ts), in seq order, as they stand after their follow-ups."""
+    _, rows = await conn.execute_query(
+        for_dialect(
+            dialect,
+            "SELECT seq, passage_id, recorded_ts, recorded_at, gate, lane, direction, plate, vehicle_class, "
+            "decision, photo_plate, photo_scene, data FROM ledger_record "
+            "WHERE kind = 'passage' AND recorded_ts >= ? AND recorded_ts < ? ORDER BY seq",
+        ),
+        [start_ts, end_ts],
+    )
+    if not rows:
+        return []
+    first = int(rows[0][0])
+    _, after = await conn.execute_query(
+        for_dialect(
+            dialect,
+            "SELECT min(seq) FROM ledger_record WHERE kind = 'passage' AND recorded_ts >= ?",
+        ),
+        [end_ts + FOLLOWUP_DAYS * 86_400],
+    )
+    last = int(after[0][0]) if after and after[0][0] is not None else None
+    marks = ", ".join(f"'{k}'" for k in FOLLOWUP_KINDS)
+    bound = " AND seq < ?" if last is not None else ""
+    _, followups = await conn.execute_query(
+        for_dialect(
+            dialect,
+            f"SELECT passage_id, kind, data FROM ledger_record WHERE seq > ?{bound} AND kind IN ({marks}) "
+            "ORDER BY seq",
+        ),
+        [first, last] if last is not None else [first],
+    )
+    return await run_blocking(_build, [tuple(r) for r in rows], [tuple(f) for f in followups])
+
+
+def _build(rows: Sequence[Sequence[Any]], followups: Sequence[Sequence[Any]]) -> list[Passage]:
+    passages: list[Passage] = []
+    by_id: dict[str, Passage] = {}
+    for seq, pid, ts, at, gate, lane, direction, plate, vclass, decision, p_plate, p_scene, data in rows:
+        detail = json.loads(data or "{}")
+        vehicle = detail.get("vehicle") or {}
+        p = Passage(
+            int(seq), pid or "", int(ts), at, gate or "", lane or "", direction or "", plate or "",
+            vclass or "unknown", decision or "", p_plate, p_scene,
+            skew_s=detail.get("clock_skew_s"), registered=vehicle.get("registered"),
+        )  # fmt: skip
+        passages.append(p)
+        if pid:
+            by_id[pid] = p
+    for pid, kind, data in followups:
+        p = by_id.get(pid)
+        if p is None:
+            continue
+        payload = json.loads(data or "{}")
+        if kind == "release":
+            p.released = True
+        elif kind == "weight":
+            p.weight_kg = payload.get("weight_kg")
+        elif kind == "cargo":
+            p.cargo = payload
+        elif kind == "correction" and payload.get("plate"):
+            p.plate = str(payload["plate"])
+    return passages
