@@ -88,7 +88,8 @@ class Uplink:
 
 def _check_credentials(conf: PlatformConfig, profile: Profile) -> None:
     kind = profile.auth.kind
-    needed = {"token": ("account", "key"), "login": ("account", "key"), "hmac": ("account", "secret")}
+    needed = {"token": ("account", "key"), "body_token": ("account", "key"), "login": ("account", "key"),
+              "hmac": ("account", "secret")}  # fmt: skip
     missing = [k for k in needed.get(kind, ()) if not getattr(conf, k)]
     if missing:
         raise ConfigError(

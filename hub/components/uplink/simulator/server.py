@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from ..auth import signature
-from ..mapping import FieldRule, get_path, map_fields, set_path
+from ..mapping import FieldRule, check_record, get_path, map_fields, set_path
 from ..profile import Profile
 from .core import QUERIES, TOKEN, SimCore
 
@@ -165,6 +165,11 @@ class PlatformSimulator(SimCore):
         for name in names:
             verb = self._verb_of(name)
             if verb and isinstance(body, dict) and all(get_path(body, k) == v for k, v in verb.items()):
+                return name
+        # No verb tells them apart (cargo and weight records on one path): the one whose fields fit.
+        for name in names:
+            items = self.items_of(name, body) if name != TOKEN and not self._verb_of(name) else None
+            if items and not check_record(self.profile, self.profile.messages[name].fields, items[0]):
                 return name
         return None
 
