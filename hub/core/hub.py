@@ -15,8 +15,6 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from hub.util.memory import freeze_long_lived
-
 from .auth import AuthManager
 from .bus import EventBus
 from .clock import Clock
@@ -168,7 +166,6 @@ class Hub:
                 await self._async_setup_one(
                     integration, modules[integration.domain], configs[integration.domain]
                 )
-        freeze_long_lived()  # what start-up built (the register, the models) lives as long as the hub
         self.state = HubState.RUNNING
         self._control.set_running()
         self.bus.async_fire(
