@@ -42,7 +42,7 @@ async def followup(hub, passage_id: str, kind: str, data: dict) -> dict:  # type
 
 
 @pytest.mark.parametrize("profile", VARIANTS)
-async def test_records_with_serials_photos_cargo_parking_and_resend(make_hub, clock, start_sim, profile) -> None:
+async def test_records_serials_photos_cargo_parking_resend(make_hub, clock, start_sim, profile) -> None:
     serial_field, plate_field, cargo_field, unit_field, photos, encoding = SHAPE[profile]
     sim = await start_sim(profile)
     text = uplink_yaml(sim.url, profile=profile, platform="codes: {gate: {east_gate: G01}}")
@@ -79,9 +79,9 @@ async def test_records_with_serials_photos_cargo_parking_and_resend(make_hub, cl
     assert parked["kind"] == "cargo" and parked["source"] == "mapping"
     assert f"{unit_field}: 'm3' is not in code list cargo_unit" in parked["reason"]
     # A resend of the period: the platform recognises every record by its serial and keeps one copy.
-    await hub.services.async_call("uplink", "resend", {
-        "start": (clock.now() - timedelta(hours=1)).isoformat(), "end": (clock.now() + timedelta(hours=1)).isoformat(),
-    })  # fmt: skip
+    hour = timedelta(hours=1)
+    period = {"start": (clock.now() - hour).isoformat(), "end": (clock.now() + hour).isoformat()}
+    await hub.services.async_call("uplink", "resend", period)
     await hub.bus.async_wait_for("uplink_resend_done", None, 10)
     assert len(sim.ids()) == 2 and len(sim.received["cargo"]) == 1
     assert sim.duplicates["passage"] == 2 and sim.duplicates["cargo"] == 1
@@ -89,7 +89,7 @@ async def test_records_with_serials_photos_cargo_parking_and_resend(make_hub, cl
 
 
 @pytest.mark.parametrize("profile", ["transport_control", "transport_token"])
-async def test_token_fetched_again_before_it_ends_and_when_refused(make_hub, clock, start_sim, profile) -> None:
+async def test_token_refreshed_before_it_ends_and_when_refused(make_hub, clock, start_sim, profile) -> None:
     sim = await start_sim(profile, token_seconds=7200)
     hub = await make_hub(uplink_yaml(sim.url, profile=profile), clock=clock)
     await record(hub, passage(1))
