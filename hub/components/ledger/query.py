@@ -113,14 +113,25 @@ async def async_merge_followups(conn: Any, dialect: str, passages: list[dict[str
             apply_followup(by_id[passage_id], int(seq), kind, at, actor, json.loads(data))
 
 
+CORRECTED = ("decision", "reason_code", "reason_text", "rule", "alert_level", "vehicle_class")
+
+
 def apply_followup(
     passage: dict[str, Any], seq: int, kind: str, at: str, actor: str | None, data: dict[str, Any]
 ) -> None:
     passage["followups"].append({"seq": seq, "kind": kind, "recorded_at": at, "actor": actor, **data})
     if kind == "correction":
+        # The passage as it stands now: the corrected plate's vehicle and the decision made on it.
         passage["plate"] = data["plate"]
         passage["colour"] = data.get("colour") or passage.get("colour")
         passage["corrected_by"] = actor
+        for key in CORRECTED:
+            if key in data:
+                passage[key] = data[key]
+        vehicle = data.get("vehicle")
+        if isinstance(vehicle, dict):
+            passage["vehicle"] = vehicle
+            passage.update({key: vehicle.get(key) for key in ("emission_stage", "fuel", "fleet")})
     elif kind == "release":
         passage.update(released=True, released_by=actor, release_reason=data.get("reason"))
     elif kind == "weight":

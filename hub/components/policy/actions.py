@@ -177,6 +177,7 @@ async def async_redecide(
             "rule": decision.rule,
             "alert_level": alert.level,
             "vehicle_class": decision.vehicle_class,
+            "vehicle": snapshot(record),  # the vehicle the corrected plate names, as the passage kept its own
             "confirmed": service == "confirm_read",
         }
         result = await manager.hub.services.async_call(

@@ -14,7 +14,15 @@ import pytest
 
 from hub.core import Context, ServiceValidationError, Unauthorized
 from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_PLATE_READ, EVENT_SERVICE_CALLED, EVENT_STATE_CHANGED
-from tests.components.policy.conftest import fire_read, lifecycle, read, records, user_context, wait_state
+from tests.components.policy.conftest import (
+    FLEET,
+    fire_read,
+    lifecycle,
+    read,
+    records,
+    user_context,
+    wait_state,
+)
 
 COVER = "cover.east_in_barrier"
 DISPLAY = "sensor.east_in_display"
@@ -239,6 +247,15 @@ async def test_correct_plate_decides_again_and_opens(gate) -> None:
         "末位误识别",
     )
     assert rows[0]["plate"] == "冀B66668"
+    # The passage as an officer or inspector finds it now: the corrected vehicle and its decision.
+    found = await hub.services.async_call("ledger", "query", {"passage_id": misread["passage_id"]})
+    [now] = found["items"]
+    assert (now["plate"], now["original_plate"], now["decision"], now["reason_text"]) == (
+        "冀B66666", "冀B66668", "allow", correction["reason_text"],
+    )  # fmt: skip
+    assert (now["emission_stage"], now["fleet"], now["vehicle"]["registered"]) == (
+        FLEET["冀B66666"][1], "唐山顺达物流有限公司", True,
+    )  # fmt: skip
     with pytest.raises(ServiceValidationError, match="7 characters"):
         await hub.services.async_call(
             "policy",
