@@ -20,8 +20,9 @@ barrier call. --audit-lookups keeps the ledger's default audit list, under which
 `vehicles.lookup` call is also written to the audit log. --photo-kb N sends a plate close-up of N KiB
 and a full-vehicle photo of 4 N KiB with every read (a real camera's JPEGs are 30-300 KiB), instead of
 a few bytes. --gap-ms N waits N ms after each gate_decision before the next read: 0 (the default) fires
-the next read while the previous passage's follow-ups (lifecycle rows) are still queued, so they share
-its commit; a real lane sees a truck every few seconds at most.
+the next read while the previous passage's follow-ups (lifecycle rows) are being committed, so the
+passage often waits for that commit before its own; a real lane sees a truck every few seconds at most
+(--gap-ms 50 leaves the follow-ups time to commit first, as a real gate does).
 """
 
 from __future__ import annotations
