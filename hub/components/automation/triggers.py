@@ -208,8 +208,10 @@ def _subset(wanted: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
 
 
 def _event(rt: Runtime, trig: EventTrigger, fire: Fire, variables: Mapping[str, Any]) -> Unsub:
+    wanted = rt.templates.render_complex(trig.event_data, variables)  # a wait's data may name the run's truck
+
     def on_event(event: Event) -> None:
-        if trig.event_data and not _subset(trig.event_data, event.data):
+        if wanted and not _subset(wanted, event.data):
             return
         fire({"event": event.as_dict(), "description": f"event '{event.event_type}'"}, event.context)
 

@@ -65,6 +65,20 @@ class Runs:
             return await self._queue.get()
 
 
+async def reached(hub: Hub, automation_id: str, path: str, count: int = 1, timeout: float = 5.0) -> None:
+    """Until `count` running runs of an automation have started the step at `path` (a delay, a wait):
+    a run goes on in its own task and no event announces each step, so its traces are looked at."""
+
+    async def started() -> bool:
+        answer = await hub.services.async_call("automation", "trace", {"entity_id": automation_id})
+        running = [t for t in answer["traces"] if t["state"] == "running"]
+        return sum(any(step["path"] == path for step in t["steps"]) for t in running) >= count
+
+    async with asyncio.timeout(timeout):
+        while not await started():
+            await asyncio.sleep(0.005)
+
+
 def automation_config(automations: str, extra: str = "") -> dict[str, str]:
     """configuration.yaml text and files for make_hub: automations from automations.yaml."""
     return {

@@ -166,8 +166,12 @@ async def test_mqtt_trigger_through_the_mqtt_integration(plant_hub) -> None:
     client.connect("127.0.0.1", 1883)
     client.loop_start()
     try:
-        client.publish(f"{base}/lpr/east/plate", '{"plate": "冀B00001", "colour": "blue"}', qos=1).wait_for_publish(5)
-        client.publish(f"{base}/lpr/east/plate", '{"plate": "冀B60006", "colour": "yellow"}', qos=1).wait_for_publish(5)
+        client.publish(
+            f"{base}/lpr/east/plate", '{"plate": "冀B00001", "colour": "blue"}', qos=1
+        ).wait_for_publish(5)
+        client.publish(
+            f"{base}/lpr/east/plate", '{"plate": "冀B60006", "colour": "yellow"}', qos=1
+        ).wait_for_publish(5)
         call = await calls.next(timeout=10)
     finally:
         client.loop_stop()
