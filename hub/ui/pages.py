@@ -81,6 +81,7 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
         messages=t.prefixed(*SCRIPT_MESSAGES),
         user=principal.user.username if principal else None,
         roles=sorted(principal.user.roles) if principal else [],
+        time_zone=str(server.hub.clock.tz),
     )  # fmt: skip
     html = server.jinja.get_template(template).render(
         t=t,

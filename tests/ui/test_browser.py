@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,10 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 async def signed_in(browser: Browser, hub: Hub, role: Role) -> Page:
-    context = await browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    # A browser on a machine set to another zone: the HMI still shows plant time.
+    context = await browser.new_context(
+        viewport={"width": 1400, "height": 900}, locale="zh-CN", timezone_id="America/New_York"
+    )
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
@@ -106,6 +110,10 @@ async def test_guard_watches_plates_arrive_live_in_chinese(
     unsub()
 
     # A doubtful read pushed by a real camera goes to the guard for confirmation.
+    pushed = asyncio.ensure_future(
+        plant.bus.async_wait_for(EVENT_PLATE_READ, lambda e: e.data["plate"] == "冀B12345", timeout=10)
+    )
+    await asyncio.sleep(0)
     url = f"http://127.0.0.1:{plant.data['anpr'].push.port}/api/anpr/push/west_gate_main"
     async with aiohttp.ClientSession(headers={"Authorization": "Bearer west-camera-secret-0001"}) as session:
         body = {"plate": "冀B12345", "confidence": 61, "colour": "blue", "direction": "in"}
@@ -115,6 +123,10 @@ async def test_guard_watches_plates_arrive_live_in_chinese(
     await expect(west.locator('[data-field="plate"]')).to_have_text("冀B12345")
     await expect(west.locator('[data-field="colour"]')).to_have_text("蓝牌")
     await expect(west.locator('[data-field="confidence"]')).to_have_text("置信度 61.0 %")
+    read_at = (await pushed).data["read_at"]
+    read_at = datetime.fromisoformat(read_at) if isinstance(read_at, str) else read_at
+    plant_time = read_at.astimezone(plant.clock.tz).strftime("%H:%M:%S")
+    await expect(west.locator('[data-field="read-time"]')).to_have_text(plant_time)
     await expect(west.locator(".decision-label")).to_have_text("待人工确认")
     # The confirm dialog offers plate colours by their names, not the alert levels' (both say "yellow").
     await west.locator('[data-action="policy.confirm_read"]').click()

@@ -49,8 +49,8 @@ function formatTime(iso) {
   if (!iso) return "";
   const d = new Date(iso);
   if (isNaN(d)) return iso;
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  // Plant time, as the tables and the ledger show it, whatever zone the browser's machine is set to.
+  return d.toLocaleTimeString("en-GB", { timeZone: Page.time_zone || undefined, hour12: false });
 }
 
 /* The live feed: reconnects with back-off; handlers get every event message. */
