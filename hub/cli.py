@@ -165,10 +165,14 @@ def _add_integration_commands(sub: argparse._SubParsersAction) -> None:  # type:
     """An integration or component with a `cli.py` adds its commands (`ecogate ledger verify` ...)."""
     from hub.core.loader import discover
 
-    for integration in discover().values():
-        if (integration.path / "cli.py").is_file():
-            module = importlib.import_module(f"{integration.package}.cli")
-            module.add_commands(sub, with_storage)
+    modules = [
+        importlib.import_module(f"{integration.package}.cli")
+        for integration in discover().values()
+        if (integration.path / "cli.py").is_file()
+    ]
+    # A module that adds to another's command group (`EXTENDS = ("report",)`) goes after the others.
+    for module in sorted(modules, key=lambda m: bool(getattr(m, "EXTENDS", ()))):
+        module.add_commands(sub, with_storage)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,128 @@
+"""`ecogate report quality --date D` and `ecogate export chain --from --to --out DIR`.
+
+Both extend commands the reports component may own (`report`, `export`): hub/cli.py calls this module
+after the others (`EXTENDS`), and each command group is taken as it is or made here when nobody made it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+EXTENDS = ("report", "export")  # command groups this module adds to (hub/cli.py runs it after the rest)
+
+
+Group = argparse._SubParsersAction  # type: ignore[type-arg]
+
+
+def command_group(subparsers: Group, name: str, help_text: str) -> Group:
+    """The sub-command action of the top-level command `name`, made when missing."""
+    parser = subparsers.choices.get(name)
+    if parser is None:
+        parser = subparsers.add_parser(name, help=help_text, description=help_text)
+    for action in parser._actions:  # argparse keeps no public handle on a parser's sub-commands
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return parser.add_subparsers(dest=f"{name}_command", required=True)
+
+
+def add_commands(subparsers: Group, with_storage: Callable[..., int]) -> None:
+    report = command_group(subparsers, "report", "报表 reports")
+    quality = report.add_parser(
+        "quality", help="数据质量检查 run the data-quality rules over a day or a range and list the findings"
+    )
+    quality.add_argument("--date", help="a day, YYYY-MM-DD (default: yesterday)")
+    quality.add_argument("--from", dest="start", help="first day of a range, YYYY-MM-DD")
+    quality.add_argument("--to", dest="end", help="last day of a range (included)")
+    quality.add_argument("--all", action="store_true", help="list acknowledged and resolved findings too")
+    quality.add_argument("--json", action="store_true")
+    quality.add_argument("-c", "--config", default="config", help="configuration directory")
+    quality.set_defaults(func=lambda args: with_storage(args.config, lambda hub: _quality(hub, args)))
+
+    export = command_group(subparsers, "export", "导出 exports")
+    chain = export.add_parser(
+        "chain", help="台账哈希链导出 ledger rows of a period with a standalone verifier (verifier.html)"
+    )
+    chain.add_argument("--from", dest="start", required=True, help="ISO date or time (plant time zone)")
+    chain.add_argument("--to", dest="end", required=True, help="ISO date or time (exclusive)")
+    chain.add_argument("--out", required=True, help="folder to write chain.json, chain.csv and verifier.html")
+    chain.add_argument("-c", "--config", default="config", help="configuration directory")
+    chain.set_defaults(func=lambda args: _chain(args, with_storage))
+
+
+async def _quality(hub: Any, args: argparse.Namespace) -> int:
+    from hub.core import HubError
+
+    from .config import QualityConfig
+    from .run import async_run
+    from .store import async_findings
+    from .window import Window
+
+    for section in ("ledger", "quality"):
+        if section not in hub.config:
+            raise HubError(f"`{section}:` is not configured in configuration.yaml")
+    config = QualityConfig.model_validate(hub.config.get("quality") or {})
+    today = hub.now().date()
+    try:
+        first = date.fromisoformat(args.date or args.start or (today - timedelta(days=1)).isoformat())
+        last = date.fromisoformat(args.end) if args.end and not args.date else first
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if last < first or (last - first).days > 92:
+        print("error: the range runs forwards and covers at most 93 days", file=sys.stderr)
+        return 2
+    summary = await async_run(hub, config, Window.of(first, last, hub.clock.tz, int(hub.now().timestamp())))
+    found = await async_findings(status="all" if args.all else "open", start=first, end=last, page_size=500)
+    if args.json:
+        print(json.dumps({"summary": summary, "findings": found}, ensure_ascii=False, indent=2))
+        return 0
+    print(
+        f"数据质量 data quality {summary['period']}: {summary['passages']} passages, "
+        f"{summary['found']} findings ({summary['new']} new), {summary['open']} open in all, "
+        f"{summary['seconds']} s"
+    )
+    for rule, figures in summary["rules"].items():
+        if figures["found"]:
+            found_n, open_n = figures["found"], figures["open"]
+            print(f"  {rule:<26} {figures['severity']:<8} found {found_n:>5}  open {open_n:>5}")
+    for note in summary["notes"]:
+        print(f"  note: {note}")
+    for item in found["items"]:
+        print(f"#{item['id']:<6} {item['day']} {item['rule']:<24} {item['status']:<12} {item['summary']}")
+    if found["total"] > len(found["items"]):
+        print(f"… {found['total'] - len(found['items'])} more (quality.findings lists them page by page)")
+    return 0
+
+
+def _chain(args: argparse.Namespace, with_storage: Callable[..., int]) -> int:
+    out = Path(args.out).resolve()  # relative to where the command was given
+
+    async def job(hub: Any) -> int:
+        from hub.components.reports.verifier import write_chain_export
+
+        tz = hub.clock.tz
+        try:
+            start, end = (_moment(text, tz) for text in (args.start, args.end))
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        folder = await write_chain_export(hub, start, end, out)
+        doc = folder / "chain.json"
+        print(f"written to {folder}: chain.json ({doc.stat().st_size} bytes), chain.csv, verifier.html")
+        print(
+            "open verifier.html in a browser, choose chain.json 用浏览器打开 verifier.html 并选择 chain.json"
+        )
+        return 0
+
+    return with_storage(args.config, job)
+
+
+def _moment(text: str, tz: Any) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
