@@ -1,0 +1,145 @@
+"""Online verification (联网查询) end to end: a plate read at a lane with a barrier PLC, the policy asking the
+platform simulator through `uplink.vehicle_check` within its budget; the platform's control measure
+switching the alert level; device heartbeats from the lanes' availability."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from typing import Any
+
+import pytest
+
+from hub.components.uplink.online import read_answer
+from hub.components.uplink.profile import load_profile
+from tests.components.policy.conftest import BARRIER_LANE, fire_read, records, seed, wait_state, watch_opening
+from tests.components.uplink.conftest import uplink_yaml
+
+COVER = "cover.east_in_barrier"
+
+
+def plant_yaml(url: str, profile: str, mode: str = "always", platform: str = "") -> str:
+    extra = (
+        "vehicles:\nbarrier:\n  lanes:\n" + BARRIER_LANE
+        + "policy:\n  grade: B\n  alarm_seconds: 1\n  schedule_check_seconds: 0.05\n"
+        + f"  online_check: {{mode: {mode}, budget_ms: 800}}\n"
+    )  # fmt: skip
+    return uplink_yaml(url, profile=profile, platform=platform or "codes: {gate: {east: G01}}", extra=extra)
+
+
+async def plant(make_hub, clock, sim, profile: str, **kwargs: Any):  # type: ignore[no-untyped-def]
+    hub = await make_hub(plant_yaml(sim.url, profile, **kwargs), clock=clock)
+    assert {"ledger", "vehicles", "policy", "uplink", "barrier"} <= set(hub.loaded), hub.setup_errors
+    await wait_state(hub, "binary_sensor.east_in_barrier_online", "on")
+    await wait_state(hub, COVER, "closed")
+    await seed(hub)
+    return hub
+
+
+async def passage_row(hub, passage_id: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    return next(r for r in await records(hub, passage_id) if r["kind"] == "passage")
+
+
+@pytest.mark.parametrize("profile", ["transport_control", "transport_token"])
+async def test_platform_allows_denies_and_times_out(make_hub, clock, start_sim, profile) -> None:
+    sim = await start_sim(profile)
+    sim.vehicles["冀B60006"] = {"verdict": "deny", "reason": "尾气检测不合格"}
+    sim.vehicles["冀B77777"] = {"verdict": "allow", "emission_stage": "6", "fuel": "B",
+                                "vin": "LFWADRJF0J1077777", "fleet": "平台车队"}  # fmt: skip
+    sim.vehicles["冀B50005"] = {"verdict": "allow", "emission_stage": "6", "fuel": "B"}
+    hub = await plant(make_hub, clock, sim, profile)
+    opened = watch_opening(hub)
+
+    # The platform denies a vehicle the register would let in: the deny stands, the barrier stays shut.
+    denied = await fire_read(hub, "冀B60006")
+    assert denied["decision"] == "deny" and denied["reason_code"] == "platform_denied"
+    assert "尾气检测不合格" in denied["reason_text"]
+    row = await passage_row(hub, denied["passage_id"])
+    check = row["vehicle"]["platform_check"]
+    assert check["outcome"] == "answered" and check["verdict"] == "deny"
+    assert check["answer_sha256"] == hashlib.sha256(check["answer"].encode()).hexdigest()
+    assert opened == []
+
+    # A vehicle the register does not hold, that the platform knows as 国六 diesel: decided on the
+    # platform's data (never a default stage), let in, and the passage records what the platform said.
+    allowed = await fire_read(hub, "冀B77777")
+    assert allowed["decision"] == "allow" and allowed["reason_code"] == "allowed", allowed
+    await wait_state(hub, COVER, lambda s: s in ("opening", "open"))
+    row = await passage_row(hub, allowed["passage_id"])
+    assert row["emission_stage"] == "6" and row["fuel"] == "B" and row["fleet"] == "平台车队"
+    assert row["vehicle"]["platform_check"]["vehicle"]["vin"] == "LFWADRJF0J1077777"
+
+    # The platform holds another stage than the register: the register entry is updated, by the
+    # platform's door (audited as such).
+    audited = asyncio.ensure_future(hub.bus.async_wait_for(
+        "service_called", lambda e: e.data["service"] == "upsert" and e.data["door"] == "platform", 10
+    ))  # fmt: skip
+    await fire_read(hub, "冀B50005")
+    assert (await audited).data["outcome"] == "ok"
+    looked = await hub.services.async_call("vehicles", "lookup", {"plate": "冀B50005"})
+    assert looked["emission_stage"] == "6"
+
+    # The platform is slow: within the budget the local register decides, and the passage says so.
+    sim.faults.check_delay_seconds = 2.0
+    late = await fire_read(hub, "冀B66666")  # registered 国六 diesel
+    assert late["decision"] == "allow" and "联网查询超时" in late["reason_text"]
+    row = await passage_row(hub, late["passage_id"])
+    assert row["vehicle"]["platform_check"]["outcome"] == "timeout"
+    unknown = await fire_read(hub, "冀B99999")  # unregistered, platform unreachable in time: local rule
+    assert unknown["decision"] == "deny" and unknown["reason_code"] == "unregistered"
+    assert "联网查询超时" in unknown["reason_text"]
+
+
+async def test_the_platform_serial_is_carried_by_the_passage(make_hub, clock, start_sim) -> None:
+    sim = await start_sim("transport_token")
+    sim.vehicles["冀B77777"] = {"verdict": "allow", "emission_stage": "6", "fuel": "B",
+                                "serial": "JT2026000042"}  # fmt: skip
+    hub = await plant(make_hub, clock, sim, "transport_token", mode="unregistered")
+    await fire_read(hub, "冀B77777")
+    await fire_read(hub, "冀B60006")  # registered: not asked (mode unregistered), our own serial
+    await sim.wait_for(lambda: len(sim.ids()) == 2)
+    assert len(sim.checks) == 1 and sim.checks[0]["plateNo"] == "冀B77777"
+    serials = {r["plateNo"]: r["serialNum"] for r in sim.received["passage"].values()}
+    assert serials["冀B77777"] == "JT2026000042"
+    assert serials["冀B60006"].startswith("91130200MA0TEST001G01A261124080000")
+
+
+@pytest.mark.parametrize("profile", ["transport_control", "transport_control_mj", "transport_token"])
+async def test_control_measure_switches_the_alert_level(make_hub, clock, start_sim, profile) -> None:
+    sim = await start_sim(profile)
+    hub = await plant(make_hub, clock, sim, profile, mode="never")
+    await sim.async_push_control({
+        "id": "GK-2026-7", "level": "orange", "response_level": "II", "measure_code": 2,
+        "measure": "禁止国四及以下柴油重型货车", "start": "2026-11-24T07:00:00+08:00",
+        "end": "2026-11-26T08:00:00+08:00",
+    })  # fmt: skip
+    assert sim.control is not None and sim.control["controlLevel"] == "2"
+    await wait_state(hub, "select.plant_alert_level", "orange")
+    state = hub.states.get("select.plant_alert_level")
+    assert state.attributes["source"] == "platform" and state.attributes["measure_code"] == 2
+    denied = await fire_read(hub, "冀B40004")  # 国四 diesel under measure 2
+    assert denied["decision"] == "deny"
+
+
+async def test_device_heartbeats_from_availability(make_hub, clock, start_sim) -> None:
+    sim = await start_sim("transport_control")
+    platform = "codes: {gate: {east: G01}, barrier: {east_in: DZ01}}\nschedule: {device_heartbeat: every 0.2}"
+    hub = await plant(make_hub, clock, sim, "transport_control", mode="never", platform=platform)
+    await sim.wait_for(lambda: len(sim.received["device_heartbeat"]) >= 2 and sim.received["device_status"])
+    beat = list(sim.received["device_heartbeat"].values())[-1]
+    assert beat == {"dzbh": "DZ01", "bgzt": "1", "vlpzt": "0"}  # barrier PLC online, no camera on this lane
+    report = next(iter(sim.received["device_status"].values()))
+    assert report["gateCodeB"] == "DZ01" and report["gateStatus"] == "1" and report["subtime"]
+    assert hub is not None
+
+
+def test_an_answer_outside_our_code_lists_fills_nothing() -> None:
+    """Platform codes we have no mapping for (stage 7, 氢 P) are named and left out, never guessed."""
+    profile = load_profile("transport_control")
+    spec = profile.messages["vehicle_check"]
+    answer = {"code": "200", "value": {"isControl": "0", "emissionStandard": "7", "fuelType": "P",
+                                       "vin": "LFWADRJF0J1077777"}}  # fmt: skip
+    read = read_answer(profile, spec, answer)
+    assert read["verdict"] == "allow" and read["vehicle"] == {"vin": "LFWADRJF0J1077777"}
+    assert len(read["unmapped"]) == 2 and any("'P'" in text for text in read["unmapped"])
+    assert read_answer(profile, spec, {"code": "200", "value": {"isControl": "2"}})["verdict"] == "deny"
