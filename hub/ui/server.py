@@ -13,7 +13,7 @@ from aiohttp import web
 from hub.core import Hub
 from hub.util.http import quiet_bad_requests
 
-from . import api, pages, register, reports, websocket
+from . import api, automations, pages, register, reports, websocket
 from .config import UiConfig
 from .const import LANGUAGE_COOKIE
 from .i18n import Catalogues
@@ -58,6 +58,7 @@ class UiServer:
         )
         app[UI_KEY] = self
         api.add_routes(app)
+        automations.add_routes(app)
         websocket.add_routes(app)
         pages.add_routes(app)
         register.add_routes(app)

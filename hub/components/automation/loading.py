@@ -100,6 +100,8 @@ def _error_text(root: Any, loc: Sequence[str | int], msg: str, prefix: str, fall
     node, where, path = root, getattr(root, "source", fallback), []
     for position, part in enumerate(loc):
         last = position == len(loc) - 1
+        if not last and loc[position + 1] == part:
+            continue  # a union's tag named after its key (`delay` of a delay action)
         if isinstance(node, NodeDict) and part in node:
             where, node = node.key_lines[part], node[part]
         elif isinstance(node, NodeList) and isinstance(part, int) and 0 <= part < len(node):
@@ -112,4 +114,4 @@ def _error_text(root: Any, loc: Sequence[str | int], msg: str, prefix: str, fall
     text = prefix + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
     if where == ("?", 0):
         where = fallback
-    return f"{where[0]}:{where[1]}: {text}: {msg}"
+    return f"{where[0]}:{where[1]}: {text}: {msg.removeprefix('Value error, ')}"
