@@ -9,17 +9,21 @@ Barrier covers and the alert-level select take commands on
 `<base_topic>/command/<broker account>/<entity_id>`, believed only when the broker authenticates its
 clients (checked on every connect) and run through the hub's services as the hub user that account
 maps to (door "mqtt"); see docs/mqtt-broker.md. Configured sensor topics become `sensor.<object_id>`
-entities. The connection comes back by itself after a broker restart and publishes everything again.
+entities; configured `commands` are devices the hub writes to (switch, number, text, button, cover from
+a command topic and a state topic that confirms, writable.py). The connection comes back by itself
+after a broker restart and publishes everything again.
 Entities `binary_sensor.mqtt_broker_connected` and `binary_sensor.mqtt_broker_open` (a problem).
 """
 
 from __future__ import annotations
 
 from hub.core import Hub
+from hub.core.writable import async_register_entity_services
 
 from .bridge import MqttBridge
 from .config import MqttConfig
 from .const import DOMAIN
+from .writable import KINDS
 
 CONFIG_SCHEMA = MqttConfig
 
@@ -31,4 +35,12 @@ async def async_setup(hub: Hub, config: MqttConfig) -> bool:
     hub.data[DOMAIN] = bridge
     await bridge.async_start()
     hub.async_on_stop(bridge.async_stop)
+    publish = bridge.connection.publish
+    commanded = [KINDS[c.platform](c, publish) for c in config.commands]
+    await hub.entities.async_add(DOMAIN, commanded)
+    for entity in commanded:
+        if entity.conf.state_topic is not None:
+            bridge.async_subscribe(entity.conf.state_topic, entity.on_message, entity.conf.qos)
+    for platform in sorted({c.platform for c in config.commands}):
+        async_register_entity_services(hub, platform)
     return True

@@ -87,6 +87,38 @@ class SensorTopic(_Strict):
         return re.sub(r"[^a-z0-9]+", "_", text).strip("_")[:64] or "mqtt_sensor"
 
 
+Payload = str | int | float | bool
+
+
+class CommandTopic(_Strict):
+    """A device the hub commands over MQTT (Home Assistant's command/state topic pair): a switch, a
+    number, a text, a button or a cover. With a state topic a command counts as done only when the
+    device reports the new state within `confirm_seconds`; without one the entity shows what was sent."""
+
+    platform: Literal["switch", "number", "text", "button", "cover"]
+    object_id: ObjectId
+    name: str | None = Field(None, max_length=100)
+    command_topic: TopicRoot
+    state_topic: TopicRoot | None = None
+    json_path: str | None = Field(None, max_length=200)  # where the state is in a JSON payload
+    qos: int = Field(0, ge=0, le=1)
+    retain: bool = False
+    confirm_seconds: float = Field(5.0, gt=0, le=120)
+    payload_on: Payload = "ON"  # switch: sent, and the state that means on unless state_on says
+    payload_off: Payload = "OFF"
+    state_on: Payload | None = None
+    state_off: Payload | None = None
+    payload_press: Payload = "PRESS"  # button
+    payload_open: Payload = "OPEN"  # cover
+    payload_close: Payload = "CLOSE"
+    payload_stop: Payload | None = "STOP"
+    # cover: state payload -> open/closed/opening/closing (default: those words themselves)
+    cover_states: dict[str, Literal["open", "closed", "opening", "closing"]] | None = None
+    minimum: float | None = None  # number
+    maximum: float | None = None
+    device: SensorDevice | None = None
+
+
 class MqttConfig(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(1883, ge=1, le=65535)
@@ -118,6 +150,7 @@ class MqttConfig(_Strict):
     hmi_url: HttpUrl | None = None
     support_url: HttpUrl | None = None
     sensors: list[SensorTopic] = Field(default_factory=list)
+    commands: list[CommandTopic] = Field(default_factory=list)  # devices the hub writes to
     reconnect_min_seconds: float = Field(1.0, ge=0.05, le=60)
     reconnect_max_seconds: float = Field(60.0, ge=0.05, le=3600)
     max_queued_messages: int = Field(10000, ge=0)  # passages kept while the broker is away (0: no bound)
@@ -138,4 +171,11 @@ class MqttConfig(_Strict):
         twice = sorted({k for k in keys if keys.count(k) > 1})
         if twice:
             raise ValueError(f"sensor object_id used twice: {', '.join(twice)}")
+        for command in self.commands:
+            for topic in (command.command_topic, command.state_topic):
+                if topic is not None and topic_matches(f"{self.base_topic}/#", topic):
+                    raise ValueError(f"{command.object_id}: {topic!r} is under the hub's own base topic")
+        ids = [(c.platform, c.object_id) for c in self.commands]
+        if twice := sorted({f"{p}.{o}" for p, o in ids if ids.count((p, o)) > 1}):
+            raise ValueError(f"command entity configured twice: {', '.join(twice)}")
         return self
