@@ -35,7 +35,9 @@ async def test_a_bad_automation_is_reported_with_file_line_key_and_the_others_ru
     )
     answer = await hub.services.async_call("automation", "list", {})
     errors = answer["errors"]
-    assert any(e.startswith("automations.yaml:9: automation[1].trigger[0].entity_id:") for e in errors), errors
+    assert any(e.startswith("automations.yaml:9: automation[1].trigger[0].entity_id:") for e in errors), (
+        errors
+    )
     assert any(e.startswith("automations.yaml:15: automation[2].action[1]:") for e in errors), errors
     assert hub.states.get("automation.typo").state == "unavailable"
     assert "entity_id" in hub.states.get("automation.typo").attributes["error"]
@@ -59,7 +61,9 @@ async def test_include_dir_merge_list_and_reload_without_restart(make_hub, clock
         encoding="utf-8",
     )
     hub = await make_hub(
-        "hub: {name: t}\nautomation: !include_dir_merge_list automations\n", clock=clock, config_dir=config_dir
+        "hub: {name: t}\nautomation: !include_dir_merge_list automations\n",
+        clock=clock,
+        config_dir=config_dir,
     )
     calls, runs = Calls(hub).register("good", "fog", "new"), Runs(hub)
     assert {s.entity_id for s in hub.states.all("automation")} == {"automation.good", "automation.dust"}
@@ -136,7 +140,9 @@ async def test_rest_lists_automations_and_traces_by_role(make_hub, clock) -> Non
             body = await response.json()
         assert body["automations"][0]["entity_id"] == "automation.good"
         assert body["automations"][0]["state"] == "on"
-        async with session.get(f"{base}/api/automations/automation.good/traces", headers=inspector) as response:
+        async with session.get(
+            f"{base}/api/automations/automation.good/traces", headers=inspector
+        ) as response:
             assert response.status == 200
             traces = (await response.json())["traces"]
         assert traces[0]["script_execution"] == "finished"
