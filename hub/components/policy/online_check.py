@@ -160,6 +160,8 @@ async def async_update_register(
     if not data:
         return
     vclass = str(record.get("vehicle_class") or "transport") if registered else "transport"  # type: ignore[union-attr]
+    if registered:  # the register's own plate colour names the entry (the camera may have seen another)
+        colour = str(record.get("colour") or colour)  # type: ignore[union-attr]
     entry = {"plate": plate, **({"colour": colour} if colour and colour != "unknown" else {}), **data}
     try:
         call = {"class": vclass, "record": entry, "mode": "merge"}
