@@ -16,6 +16,7 @@ from hub.core import HubError, ServiceNotFound, ServiceValidationError, Unauthor
 from hub.core.auth import Role
 
 from .const import ALERT_ENTITY, PAGE_ROLES, SESSION_COOKIE, UPLINK_PREFIX
+from .followups import readable
 from .forms import audit_filters, passage_filters
 from .responses import principal_of, ui_of
 from .security import LoginRefused
@@ -239,7 +240,7 @@ async def passage_page(request: web.Request) -> web.Response:
         return message_page(request, 404, "passage.not_found_title", t("passage.not_found", id=passage_id))
     actions = services_for(request, "policy.correct_plate", "policy.release", "ledger.record_followup")
     return render(
-        request, "passage.html", page="passage", item=item,
+        request, "passage.html", page="passage", item=item, followups=readable(hub, t, item["followups"]),
         photos_available=hub.services.has_service("ledger", "evidence"),
         page_data={"services": actions, "passage": item},
     )  # fmt: skip

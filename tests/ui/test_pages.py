@@ -7,6 +7,7 @@ import os
 import uuid
 from urllib.parse import unquote
 
+from hub.core import Context
 from hub.core.auth import Role
 from tests.ui.conftest import PASSWORDS, add_role_users, ui_url
 
@@ -92,6 +93,10 @@ async def test_passage_search_detail_and_audit_with_the_ledger(make_hub, http) -
         "decision": "deny", "reason_code": "stage", "reason_text": "国四柴油货车禁止入厂",
         "images": {"plate": b"\xff\xd8plate\xff\xd9"},
     })  # fmt: skip
+    guard = Context(user_id=hub.auth.by_name("guard").id)
+    await hub.services.async_call("ledger", "record_followup", {
+        "passage_id": passage_id, "kind": "release", "reason": "抢险物资", "data": {"approver": "王工"},
+    }, guard)  # fmt: skip
     async with await sign_in(http, base, Role.INSPECTOR):
         pass
     async with http.get(f"{base}/passages", params={"plate": "a123"}) as response:
@@ -107,6 +112,11 @@ async def test_passage_search_detail_and_audit_with_the_ledger(make_hub, http) -
     async with http.get(f"{base}/passages/{link}") as response:
         detail = await response.text()
     assert passage_id in detail and "国四柴油货车禁止入厂" in detail
+    # Codes by their names; the follow-up as a sentence, signed with the guard's name, not an id.
+    assert 'id="passage-stage">国四 (4)<' in detail and 'id="passage-fuel">柴油 (B)<' in detail
+    followups = detail.split('id="followups"')[1].split("</table>")[0]
+    assert "<td>guard</td>" in followups and "特批放行，审批人 王工，原因 抢险物资" in followups
+    assert hub.auth.by_name("guard").id not in followups
     # The photo the ledger holds is shown; a hash it does not hold is a clear 404.
     plate_photo = b"\xff\xd8plate\xff\xd9"
     sha = hashlib.sha256(plate_photo).hexdigest()
