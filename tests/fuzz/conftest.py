@@ -28,6 +28,7 @@ CONFIG = """\
 hub: {name: 模糊测试钢厂}
 ledger:
 vehicles:
+quality: {check_seconds: 3600}
 barrier:
   lanes:
     - {gate: east, lane: in, port: 0, scan_seconds: 0.05, timeout: 0.3,

@@ -51,6 +51,10 @@ class FindingsQuery(BaseModel):
     page_size: int = Field(50, ge=1, le=500)
 
 
+class Empty(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
 class Acknowledge(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -10,9 +10,9 @@ from hub.core import Hub, ServiceCall
 from hub.core.auth import Role
 
 from .config import QualityConfig
-from .const import DOMAIN
-from .schemas import Acknowledge, FindingsQuery, Run
-from .store import async_acknowledge, async_findings
+from .const import DOMAIN, RULES
+from .schemas import Acknowledge, Empty, FindingsQuery, Run
+from .store import async_acknowledge, async_findings, async_open_counts
 from .window import Window
 
 READERS = {Role.INSPECTOR, Role.OFFICER}
@@ -48,7 +48,16 @@ def register(
         await refresh()
         return result
 
+    async def rules(call: ServiceCall) -> list[dict[str, Any]]:
+        counts = await async_open_counts()
+        return [
+            {"rule": rule, "name": name, "name_zh": name_zh, "severity": config.severity(rule),
+             "enabled": config.enabled(rule), "open": counts.get(rule, 0)}
+            for rule, (_severity, name_zh, name) in RULES.items()
+        ]  # fmt: skip
+
     reg = hub.services.async_register
+    reg(DOMAIN, "rules", rules, Empty, roles=READERS | {Role.ENGINEER}, description="数据质量规则 the rules")
     reg(DOMAIN, "run", run_, Run, roles=RUNNERS, description="数据质量检查 run the data-quality rules")
     reg(DOMAIN, "findings", findings, FindingsQuery, roles=READERS, description="数据质量问题 list findings")
     reg(

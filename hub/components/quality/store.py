@@ -119,10 +119,14 @@ async def async_findings(
     return {"total": total, "page": page, "page_size": page_size, "items": [as_dict(r) for r in rows]}
 
 
+class FindingNotFound(HubError, LookupError):
+    """No finding of that number (the REST door answers 404)."""
+
+
 async def async_acknowledge(finding_id: int, note: str, user: str | None, now: datetime) -> dict[str, Any]:
     row = await QualityFinding.get_or_none(id=finding_id)
     if row is None:
-        raise HubError(f"没有该问题 no finding {finding_id}")
+        raise FindingNotFound(f"没有该问题 no finding {finding_id}")
     if row.status == STATUS_ACKNOWLEDGED:
         raise HubError(f"问题 {finding_id} 已于 {row.ack_at} 由 {row.ack_user} 确认 acknowledged already")
     stamp = now.replace(microsecond=0).isoformat()
