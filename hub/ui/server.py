@@ -13,7 +13,7 @@ from aiohttp import web
 from hub.core import Hub
 from hub.util.http import quiet_bad_requests
 
-from . import api, automations, pages, quality_api, register, reports, websocket
+from . import api, automations, pages, quality_api, register, reports, reports_api, websocket
 from .config import UiConfig
 from .const import LANGUAGE_COOKIE
 from .i18n import Catalogues
@@ -63,6 +63,7 @@ class UiServer:
         pages.add_routes(app)
         register.add_routes(app)
         reports.add_routes(app)
+        reports_api.add_routes(app)
         quality_api.add_routes(app)
         app.router.add_static("/static", HERE / "static", append_version=True)
         return app

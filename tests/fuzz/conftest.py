@@ -28,6 +28,7 @@ CONFIG = """\
 hub: {name: 模糊测试钢厂}
 ledger:
 vehicles:
+reports: {schedule_enabled: false}
 quality: {check_seconds: 3600}
 barrier:
   lanes:

@@ -62,7 +62,7 @@ class TonnageEntry(BaseModel):
     direction: Literal["in", "out"]
     start: PlausibleDate
     end: PlausibleDate
-    tonnes: float = Field(ge=0, le=1e9)
+    tonnes: float = Field(ge=0, le=1e9, strict=True)  # a number, never true/false or text
     cargo: str | None = Field(None, max_length=100)
     source: str = Field(min_length=1, max_length=500)  # 数据来源: waybills, ERP export, ...
     replaces: int | None = Field(None, ge=1, le=2**31 - 1)

@@ -79,6 +79,16 @@ def _gbk(content: bytes) -> bool:
     return False
 
 
+def _number(value: Any) -> Any:
+    """A cell's number (CSV cells are text); what is no number is left for the schema to refuse."""
+    if isinstance(value, str):
+        try:
+            return float(value.replace(",", ""))
+        except ValueError:
+            return value
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 def parse_rows(rows: list[list[Any]], source: str) -> tuple[list[TonnageEntry], list[dict[str, Any]]]:
     """Rows with a header line -> entries, and the errors by row number (the first data row is 2)."""
     if not rows:
@@ -103,7 +113,7 @@ def parse_rows(rows: list[list[Any]], source: str) -> tuple[list[TonnageEntry], 
                     direction=DIRECTION_WORDS.get(str(get["direction"]).strip(), str(get["direction"])),
                     start=get["start"],
                     end=get["end"],
-                    tonnes=get["tonnes"],
+                    tonnes=_number(get["tonnes"]),
                     cargo=get.get("cargo") or None,
                     source=str(get.get("source") or source),
                 )
