@@ -5,6 +5,11 @@ two small classes: `ModbusConnection` (the hub's side: one lock per connection, 
 every reply checked with isError() and for its length) and `ModbusDeviceServer` (a simulated device:
 four plain register tables that a simulator reads and writes, served over Modbus TCP). Imported only by
 integrations that talk Modbus, so `import hub` stays light.
+
+A connection is Modbus TCP, RTU framed over a TCP gateway (`rtuovertcp`), or RTU on a serial port
+(`serial`, any pyserial URL; pyserial is needed only then). A connection is a bus: devices behind a
+gateway share it, each request names its unit, and `message_delay` keeps the silence a serial bus
+needs between one answer and the next request.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pymodbus.client import AsyncModbusTcpClient
+from pymodbus import FramerType
+from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient, ModbusBaseClient
 from pymodbus.constants import ExcCodes
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 from pymodbus.pdu import ModbusPDU
@@ -46,34 +52,68 @@ class ModbusError(Exception):
     """The device did not answer, or answered something that is not what was asked for."""
 
 
-class ModbusConnection:
-    """One TCP connection to one Modbus device; requests are serialised by one lock."""
+class ModbusRefused(ModbusError):
+    """The device answered with a Modbus exception: it is there, but will not do this one request."""
 
-    def __init__(self, host: str, port: int, *, unit_id: int, timeout: float, name: str) -> None:
+
+Transport = Literal["tcp", "rtuovertcp", "serial"]
+
+
+@dataclass(frozen=True)
+class SerialLine:
+    baudrate: int = 9600
+    bytesize: int = 8
+    parity: str = "N"
+    stopbits: int = 1
+
+
+class ModbusConnection:
+    """One connection to one Modbus device or bus; requests are serialised by one lock."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        unit_id: int,
+        timeout: float,
+        name: str,
+        transport: Transport = "tcp",
+        serial: SerialLine | None = None,
+        message_delay: float = 0.0,
+    ) -> None:
         self.host, self.port, self.unit_id, self.name = host, port, unit_id, name
+        self.transport = transport
+        self._serial = serial or SerialLine()
         self._timeout = timeout
+        self._delay = message_delay
         self._lock = asyncio.Lock()
-        self._client: AsyncModbusTcpClient | None = None
+        self._client: ModbusBaseClient | None = None
 
     @property
     def connected(self) -> bool:
         return self._client is not None and self._client.connected
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.host}:{self.port} unit {self.unit_id})"
+        where = self.host if self.transport == "serial" else f"{self.host}:{self.port}"
+        return f"{self.name} ({where} unit {self.unit_id})"
+
+    def _make_client(self) -> ModbusBaseClient:
+        # reconnect_delay=0: the integration runs its own backoff, so pymodbus must not reconnect behind it.
+        common = {"name": self.name, "timeout": self._timeout, "retries": 0, "reconnect_delay": 0,
+                  "reconnect_delay_max": 0}  # fmt: skip
+        if self.transport == "serial":
+            s = self._serial
+            return AsyncModbusSerialClient(
+                self.host, framer=FramerType.RTU, baudrate=s.baudrate, bytesize=s.bytesize,
+                parity=s.parity, stopbits=s.stopbits, **common,  # type: ignore[arg-type]
+            )  # fmt: skip
+        framer = FramerType.RTU if self.transport == "rtuovertcp" else FramerType.SOCKET
+        return AsyncModbusTcpClient(self.host, port=self.port, framer=framer, **common)  # type: ignore[arg-type]
 
     async def async_connect(self) -> None:
         self.close()
-        # reconnect_delay=0: the integration runs its own backoff, so pymodbus must not reconnect behind it.
-        client = AsyncModbusTcpClient(
-            self.host,
-            port=self.port,
-            name=self.name,
-            timeout=self._timeout,
-            retries=0,
-            reconnect_delay=0,
-            reconnect_delay_max=0,
-        )
+        client = self._make_client()
         try:
             ok = await client.connect()
         except (OSError, ModbusException) as err:
@@ -89,7 +129,7 @@ class ModbusConnection:
             self._client.close()
             self._client = None
 
-    async def _async_request(self, what: str, request: Callable[[AsyncModbusTcpClient], object]) -> ModbusPDU:
+    async def _async_request(self, what: str, request: Callable[[ModbusBaseClient], object]) -> ModbusPDU:
         async with self._lock:
             client = self._client
             if client is None or not client.connected:
@@ -103,54 +143,65 @@ class ModbusConnection:
                 raise ModbusError(f"{self}: {what}: connection lost ({err})") from err
             except ModbusException as err:
                 raise ModbusError(f"{self}: {what}: bad reply ({err})") from err
+            finally:
+                if self._delay:  # the bus's silence before the next request, under the lock
+                    await asyncio.sleep(self._delay)
         if reply is None:
             raise ModbusError(f"{self}: {what}: no reply")
         if reply.isError():
             code = getattr(reply, "exception_code", 0)
             text = EXCEPTION_TEXT.get(code, "unknown exception")
-            raise ModbusError(f"{self}: {what}: refused with exception {code} ({text})")
+            raise ModbusRefused(f"{self}: {what}: refused with exception {code} ({text})")
         return reply
 
-    async def async_read_bits(self, table: BitTable, address: int, count: int) -> list[bool]:
+    async def async_read_bits(
+        self, table: BitTable, address: int, count: int, unit: int | None = None
+    ) -> list[bool]:
         what = f"read {table} {address}+{count}"
+        device = self.unit_id if unit is None else unit
         if table == "coils":
             reply = await self._async_request(
-                what, lambda c: c.read_coils(address, count=count, device_id=self.unit_id)
+                what, lambda c: c.read_coils(address, count=count, device_id=device)
             )
         else:
             reply = await self._async_request(
-                what, lambda c: c.read_discrete_inputs(address, count=count, device_id=self.unit_id)
+                what, lambda c: c.read_discrete_inputs(address, count=count, device_id=device)
             )
         bits = list(getattr(reply, "bits", None) or [])
         if len(bits) < count:
             raise ModbusError(f"{self}: {what}: reply has {len(bits)} bits")
         return [bool(b) for b in bits[:count]]
 
-    async def async_read_registers(self, table: RegisterTable, address: int, count: int) -> list[int]:
+    async def async_read_registers(
+        self, table: RegisterTable, address: int, count: int, unit: int | None = None
+    ) -> list[int]:
         what = f"read {table} {address}+{count}"
+        device = self.unit_id if unit is None else unit
         if table == "holding_registers":
             reply = await self._async_request(
-                what, lambda c: c.read_holding_registers(address, count=count, device_id=self.unit_id)
+                what, lambda c: c.read_holding_registers(address, count=count, device_id=device)
             )
         else:
             reply = await self._async_request(
-                what, lambda c: c.read_input_registers(address, count=count, device_id=self.unit_id)
+                what, lambda c: c.read_input_registers(address, count=count, device_id=device)
             )
         registers = list(getattr(reply, "registers", None) or [])
         if len(registers) != count:
             raise ModbusError(f"{self}: {what}: reply has {len(registers)} registers")
         return registers
 
-    async def async_write_coil(self, address: int, value: bool) -> None:
+    async def async_write_coil(self, address: int, value: bool, unit: int | None = None) -> None:
+        device = self.unit_id if unit is None else unit
         await self._async_request(
             f"write coil {address}={int(value)}",
-            lambda c: c.write_coil(address, value, device_id=self.unit_id),
+            lambda c: c.write_coil(address, value, device_id=device),
         )
 
-    async def async_write_registers(self, address: int, values: list[int]) -> None:
+    async def async_write_registers(self, address: int, values: list[int], unit: int | None = None) -> None:
+        device = self.unit_id if unit is None else unit
         await self._async_request(
             f"write holding registers {address}+{len(values)}",
-            lambda c: c.write_registers(address, values, device_id=self.unit_id),
+            lambda c: c.write_registers(address, values, device_id=device),
         )
 
 
@@ -196,11 +247,13 @@ class ModbusDeviceServer:
         host: str = "127.0.0.1",
         port: int = 0,
         on_write: WriteHook | None = None,
+        rtu: bool = False,
     ) -> None:
         self.tables = tables
         self.host = host
         self.port = port
         self.on_write = on_write
+        self.rtu = rtu  # RTU frames over TCP: a serial gateway, or a serial line through socket://
         self.refuse: int | None = None
         self.answering = True
         self.garble = False
@@ -267,8 +320,9 @@ class ModbusDeviceServer:
     async def async_start(self) -> int:
         """Listen; returns the port (a free one when configured as 0)."""
         self._server = ModbusTcpServer(
-            self._device(), address=(self.host, self.port), trace_packet=self._trace_packet
-        )
+            self._device(), address=(self.host, self.port), trace_packet=self._trace_packet,
+            framer=FramerType.RTU if self.rtu else FramerType.SOCKET,
+        )  # fmt: skip
         await self._server.serve_forever(background=True)
         transport = self._server.transport
         sockets = getattr(transport, "sockets", None)

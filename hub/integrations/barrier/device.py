@@ -15,10 +15,11 @@ from datetime import datetime, timedelta
 
 from hub.core import Context, Hub, HubError
 from hub.util.modbus import ModbusConnection, ModbusError, RegisterTable
+from hub.util.registers import encode_text, pack_registers
 
 from .config import BarrierLane
 from .const import Position
-from .display import async_send_line, encode_text, pack_registers
+from .display import async_send_line
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ import logging
 import sys
 
 from hub.util.modbus import ModbusDeviceServer, RegisterTables
+from hub.util.registers import unpack_registers
 
 from .config import DisplayConfig, RegisterMap, SimulatorConfig
-from .display import unpack_registers
 
 _LOGGER = logging.getLogger(__name__)
 TICK = 0.05
