@@ -22,7 +22,7 @@ async def _call(request: web.Request, service: str, data: dict[str, Any]) -> web
             "automation", service, data, principal.context(), door=principal.door
         )
     except ServiceNotFound:
-        return api_error(404, "not_available", "automations are not configured (automation: in configuration.yaml)")
+        return api_error(404, "not_available", "no automations configured (automation: in the configuration)")
     except Unauthorized as err:
         return api_error(403, "forbidden", str(err))
     except ServiceValidationError as err:

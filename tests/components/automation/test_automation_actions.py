@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 from hub.core import Event
-
 from tests.components.automation.conftest import reached
 
 
 async def test_delay_and_wait_for_trigger_on_the_hub_clock(plant_hub, clock) -> None:
-    hub, calls, runs = await plant_hub(
+    hub, calls, _runs = await plant_hub(
         """
         - id: exit_after_wash
           mode: parallel

@@ -60,7 +60,7 @@ async def test_state_trigger_calls_service_with_rendered_data_and_child_context(
 
 
 async def test_turn_off_and_on_survive_and_are_audited_calls(plant_hub) -> None:
-    hub, calls, runs = await plant_hub(
+    hub, calls, _runs = await plant_hub(
         """
         - id: ping
           trigger: {platform: event, event_type: ping}

@@ -77,7 +77,8 @@ async def test_conditions_together(plant_hub, clock) -> None:
     [
         (time(8), time(7), time(9), True), (time(9), time(7), time(9), False), (time(7), time(7), None, True),
         (time(23), time(22), time(6), True), (time(5, 59), time(22), time(6), True),
-        (time(12), time(22), time(6), False), (time(12), None, time(12, 1), True), (time(12), None, None, True),
+        (time(12), time(22), time(6), False), (time(12), None, time(12, 1), True),
+        (time(12), None, None, True),
     ],
 )  # fmt: skip
 def test_time_window(now: time, after: time | None, before: time | None, inside: bool) -> None:

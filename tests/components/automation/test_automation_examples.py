@@ -52,8 +52,11 @@ async def test_denied_truck_sounds_the_alarm_and_flashes_the_display(make_hub, c
     await seed(hub)
     runs, calls = Runs(hub), automation_calls(hub)
     display: list[str] = []
-    hub.bus.async_listen(EVENT_SERVICE_CALLED, lambda e: display.append(e.data["data"]["text"])
-                         if e.data["door"] == "automation" and e.data["service"] == "display" else None)  # fmt: skip
+    hub.bus.async_listen(
+        EVENT_SERVICE_CALLED,
+        lambda e: display.append(e.data["data"]["text"])
+        if e.data["door"] == "automation" and e.data["service"] == "display" else None,
+    )  # fmt: skip
     decisions: list[Event] = []
     hub.bus.async_listen(EVENT_GATE_DECISION, decisions.append)
     decision = await fire_read(hub, "冀B40004")  # 国四: denied

@@ -122,7 +122,7 @@ async def test_event_trigger_filters_on_data(plant_hub) -> None:
 
 async def test_time_and_time_pattern_follow_the_hub_clock(plant_hub, clock) -> None:
     # The clock starts on Tuesday 2026-11-24 08:00:00 (Asia/Shanghai).
-    hub, calls, runs = await plant_hub(
+    _hub, calls, runs = await plant_hub(
         """
         - id: shift_report
           trigger: {platform: time, at: ["08:30:00", "20:30"], weekday: [tue, wed]}
