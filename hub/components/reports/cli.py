@@ -1,0 +1,131 @@
+"""`ecogate report daily|weekly|monthly|clean-transport|alerts|carriers` and `ecogate export KIND`: thin
+callers of the `reports.*` services on the plant's database (the hub may run; this only reads the ledger
+and writes report files and the reports' own tables)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from .export import TITLES
+from .schemas import ExportKind
+
+REPORT_HELP = "合规报表 compliance reports: daily, weekly, monthly statistics, clean-transport ratio, alerts"
+EXPORT_HELP = "导出 write a report, an HJ 1321 appendix table or the evidence pack to the reports folder"
+
+
+def add_commands(subparsers: argparse._SubParsersAction, with_storage: Callable[..., int]) -> None:  # type: ignore[type-arg]
+    report = subparsers.add_parser("report", help=REPORT_HELP, description=REPORT_HELP)
+    sub = report.add_subparsers(dest="report_command", required=True)
+    commands = []
+    for name, help_text in (
+        ("daily", "one day's statistics"),
+        ("weekly", "the ISO week holding --date"),
+        ("alerts", "alert periods of the month holding --date"),
+        ("carriers", "carrier scorecards of the month holding --date"),
+    ):
+        command = sub.add_parser(name, help=help_text)
+        command.add_argument("--date", type=date.fromisoformat, help="YYYY-MM-DD (default today)")
+        commands.append(command)
+    monthly = sub.add_parser("monthly", help="a month's statistics with a row per day")
+    monthly.add_argument("--month", required=True, help="YYYY-MM")
+    clean = sub.add_parser("clean-transport", help="清洁运输比例 of a range of days")
+    clean.add_argument("--from", dest="start", required=True, type=date.fromisoformat)
+    clean.add_argument("--to", dest="end", required=True, type=date.fromisoformat, help="last day, inclusive")
+    for command in (*commands, monthly, clean):
+        command.add_argument(
+            "--format",
+            choices=("json", "xlsx", "csv"),
+            default="json",
+            help="json: print the figures; xlsx/csv: write the file and print its name",
+        )
+        command.add_argument("-c", "--config", default="config", help="configuration directory")
+        command.set_defaults(
+            func=lambda args: with_storage(args.config, lambda hub: _async_report(hub, args))
+        )
+
+    export = subparsers.add_parser("export", help=EXPORT_HELP, description=EXPORT_HELP)
+    kinds = export.add_subparsers(dest="export_command", required=True)
+    for kind in ExportKind.__args__:  # type: ignore[attr-defined]
+        command = kinds.add_parser(kind, help=f"{TITLES[kind]} ({kind})")
+        command.add_argument(
+            "--period", choices=("day", "week", "month", "quarter", "year", "custom"), default="month"
+        )
+        command.add_argument(
+            "--date", type=date.fromisoformat, help="a day inside the period (default today)"
+        )
+        command.add_argument("--from", dest="start", type=date.fromisoformat, help="custom period: first day")
+        command.add_argument("--to", dest="end", type=date.fromisoformat, help="custom period: last day")
+        command.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
+        command.add_argument("--gbk", action="store_true", help="CSV in GBK instead of UTF-8 with BOM")
+        command.add_argument("--gate")
+        command.add_argument("--lane")
+        command.add_argument("-c", "--config", default="config", help="configuration directory")
+        command.set_defaults(
+            func=lambda args: with_storage(args.config, lambda hub: _async_export(hub, args))
+        )
+
+
+async def _async_services(hub: Any) -> bool:
+    """The reports' services on this command's hub (storage open, nothing set up)."""
+    from .config import ReportsConfig
+    from .reporter import Reports
+    from .schedule import Scheduler
+    from .services import register
+
+    if "reports" not in hub.config:
+        print("reports are not configured: add a `reports:` section to configuration.yaml", file=sys.stderr)
+        return False
+    rt = Reports(hub, ReportsConfig.model_validate(hub.config.get("reports") or {}))
+    register(hub, rt, Scheduler(rt))
+    return True
+
+
+async def _async_call(hub: Any, service: str, data: dict[str, Any]) -> Any:
+    from hub.core import Context
+
+    return await hub.services.async_call("reports", service, data, Context(), door="cli")
+
+
+async def _async_report(hub: Any, args: argparse.Namespace) -> int:
+    if not await _async_services(hub):
+        return 2
+    command = args.report_command
+    if command == "monthly":
+        data: dict[str, Any] = {"period": "month", "date": f"{args.month}-01"}
+    elif command == "clean-transport":
+        data = {"period": "custom", "start": args.start.isoformat(), "end": args.end.isoformat()}
+    else:
+        period = {"daily": "day", "weekly": "week"}.get(command, "month")
+        data = {"period": period, "date": args.date.isoformat() if args.date else None}
+    service = {"clean-transport": "clean_transport", "alerts": "alerts", "carriers": "carriers"}.get(
+        command, "statistics"
+    )
+    if args.format == "json":
+        print(json.dumps(await _async_call(hub, service, data), ensure_ascii=False, indent=1, default=str))
+        return 0
+    kind = {"statistics": "statistics"}.get(service, service)
+    info = await _async_call(hub, "export", {**data, "kind": kind, "format": args.format})
+    print(f"{info['name']}  {info['rows']} rows  sha256 {info['sha256']}")
+    return 0
+
+
+async def _async_export(hub: Any, args: argparse.Namespace) -> int:
+    if not await _async_services(hub):
+        return 2
+    data = {
+        "kind": args.export_command,
+        "period": args.period,
+        "format": args.format,
+        "encoding": "gbk" if args.gbk else "utf-8",
+        "gate": args.gate,
+        "lane": args.lane,
+        **{k: getattr(args, k).isoformat() for k in ("date", "start", "end") if getattr(args, k)},
+    }
+    info = await _async_call(hub, "export", data)
+    print(f"{info['name']}  {info['rows']} rows  sha256 {info['sha256']}")
+    return 0
