@@ -133,12 +133,12 @@ class LaneWiring:
         confidence = confidence_of(self._companion(b.plate_confidence) or attrs.get("confidence"))
         read_id = ulid_now()
         now = self.hub.now()
-        data = {
+        data: dict[str, Any] = {
             "read_id": read_id, "gate": b.gate, "lane": b.lane, "direction": b.read_direction.value,
             "plate": state.state, "colour": colour,
             "confidence": round(confidence, 3) if confidence is not None else None,
             "needs_review": confidence is not None and confidence < b.review_below,
-            "source": state.entity_id, "captured_at": state.last_updated.isoformat(),
+            "source": state.entity_id, "captured_at": (state.last_updated or now).isoformat(),
             "read_at": now.isoformat(), "images": {}, "rfid": self._companion(b.rfid),
         }  # fmt: skip
         self.hub.bus.async_fire(EVENT_PLATE_READ, data, Context(id=read_id, parent_id=state.context.id))

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from hub.core import Entity, EntityDescription, HubError
-from hub.util.modbus import ModbusConnection
+from hub.util.modbus import ModbusConnection, RegisterTable
 from hub.util.registers import WIDTH, decode_number, encode_number
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ class ModbusEntity(Entity):
 async def read_number(
     connection: ModbusConnection, conf: SensorConfig | NumberConfig, unit: int | None
 ) -> float:
-    table = getattr(conf, "table", "holding_registers")
+    table: RegisterTable = getattr(conf, "table", "holding_registers")
     words = await connection.async_read_registers(table, conf.address, WIDTH[conf.data_type], unit)
     return decode_number(words, conf.data_type, conf.word_order) * conf.scale + conf.offset
 
