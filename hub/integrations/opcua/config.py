@@ -97,6 +97,8 @@ class OpcUaConfig(_Strict):
     # Client application certificates are checked against <data_dir>/opcua/pki/trusted (`ecogate opcua
     # trust`). True trusts every new one on first sight: for the demo and tests only, never a plant.
     auto_trust_clients: bool = False
+    # The UploadBacklog alarm is active while more records than this wait for the platforms.
+    backlog_alarm: int = Field(1000, ge=1, le=10_000_000)
     # Anonymous sessions may browse, read and subscribe, never call a method.
     allow_anonymous: bool = False
     # Lanes to show even before their entities exist; others are found in the configuration and states.

@@ -21,6 +21,7 @@ from hub.core import Context, Event, Hub, Unauthorized
 from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_STATE_CHANGED
 from hub.core.state import split_entity_id
 
+from .alarms import ALARM_METHODS, PLANT_SOURCES, Alarms
 from .certs import ensure_certificate
 from .config import OpcUaConfig
 from .const import (
@@ -69,6 +70,7 @@ class OpcUaServer:
         self.config = config
         self.server: GuardedServer | None = None
         self.space: GateSpace | None = None
+        self.alarms: Alarms | None = None
         self.events = PassageEvents()
         self.users = AuditedUserManager(hub, config.allow_anonymous)
         self.trust = TrustList(hub.data_dir / DOMAIN / "pki", auto_trust=config.auto_trust_clients)
@@ -135,6 +137,9 @@ class OpcUaServer:
         etype = await async_create_event_type(server, self.namespace_index)
         await self.events.async_setup(server, etype, self.namespace_index)
         await Methods(self.hub).async_add(root, self.namespace_index, space.model.enums)
+        self.alarms = alarms = Alarms(self.hub, server, self.namespace_index, self.config.backlog_alarm)
+        await alarms.async_setup()
+        space.lane_added = alarms.async_lane
 
         for lane in self.config.lanes:
             await space.async_lane(lane.gate, lane.lane)
@@ -172,19 +177,20 @@ class OpcUaServer:
                 _LOGGER.exception("Stopping the OPC UA server failed")
 
     def _user_executable(self, user: Any, node_id: ua.NodeId) -> bool | None:
-        """May the session's user call this method of ours (its service's roles)? None: not ours."""
-        if node_id.NamespaceIndex != self.namespace_index or node_id.Identifier not in METHODS_BY_NODE:
+        """May the session's user call this method of ours, or Acknowledge/Confirm (its service's
+        roles)? None: not one of those."""
+        if node_id in ALARM_METHODS:
+            domain, service = DOMAIN, ALARM_METHODS[node_id]
+        elif node_id.NamespaceIndex == self.namespace_index and node_id.Identifier in METHODS_BY_NODE:
+            spec = METHODS_BY_NODE[node_id.Identifier]
+            domain, service = spec.domain, spec.service
+        else:
             return None
-        spec = METHODS_BY_NODE[node_id.Identifier]
         services = self.hub.services
-        if (
-            not isinstance(user, HubUaUser)
-            or not user.user_id
-            or not services.has_service(spec.domain, spec.service)
-        ):
+        if not isinstance(user, HubUaUser) or not user.user_id or not services.has_service(domain, service):
             return False
         try:
-            services.authorize(services.get(spec.domain, spec.service), Context(user_id=user.user_id))
+            services.authorize(services.get(domain, service), Context(user_id=user.user_id))
         except Unauthorized:
             return False
         return True
@@ -209,7 +215,7 @@ class OpcUaServer:
     def _relevant(self, event: Event) -> bool:
         """Cheap test in the bus's hands: does this state change feed any variable?"""
         entity_id = event.data["entity_id"]
-        if plant_points(entity_id):
+        if plant_points(entity_id) or entity_id in PLANT_SOURCES:
             return True
         object_id = split_entity_id(entity_id)[1]
         if self.space is not None and self.space.lanes.match(object_id):
@@ -221,15 +227,18 @@ class OpcUaServer:
         await self._async_apply(event.data["entity_id"], event.data.get("new_state"))
 
     async def _async_apply(self, entity_id: str, state: Any) -> None:
-        space = self.space
-        if space is None or self.server is None:  # stopped
+        space, alarms = self.space, self.alarms
+        if space is None or alarms is None or self.server is None:  # stopped
             return
         points = plant_points(entity_id)
-        if points:
+        if points or entity_id in PLANT_SOURCES:
             readings = read_points(points, state)
             if m := UPLINK_PENDING.match(entity_id):
-                readings.append(self._backlog_total(m.group(1), readings[0]))
+                total = self._backlog_total(m.group(1), readings[0])
+                readings.append(total)
+                await alarms.async_backlog(int(total.value))
             await space.async_write(PLANT_ID, readings)
+            await alarms.async_plant_state(entity_id, state)
             return
         object_id = split_entity_id(entity_id)[1]
         found = space.lanes.match(object_id)
@@ -243,6 +252,7 @@ class OpcUaServer:
         gate, lane, what = found
         lane_id = await space.async_lane(gate, lane)
         await space.async_write(lane_id, read_points(lane_points(what), state))
+        await alarms.async_lane_state(lane_id, what, entity_id, state)
 
     def _backlog_total(self, platform: str, reading: Reading) -> Reading:
         if reading.status == "Good":
@@ -253,13 +263,18 @@ class OpcUaServer:
 
     async def _async_on_passage(self, event: Event) -> None:
         record = event.data
-        space = self.space
-        if record.get("kind") != "passage" or space is None or self.server is None:
+        space, alarms = self.space, self.alarms
+        if space is None or alarms is None or self.server is None:
             return
         gate, lane = record.get("gate"), record.get("lane")
         lane_id: str | None = None
         if isinstance(gate, str) and isinstance(lane, str) and SLUG.match(gate) and SLUG.match(lane):
             lane_id = await space.async_lane(gate, lane)
+        if record.get("kind") != "passage":  # a follow-up: it may end a denied truck's wait
+            if lane_id is not None:
+                await alarms.async_record(lane_id, record)
+            return
+        if lane_id is not None:
             self._passed.add(lane_id)
         try:
             # The event first: it is what SCADA/MES wait for; the variables follow.
@@ -268,3 +283,4 @@ class OpcUaServer:
             _LOGGER.exception("OPC UA: passage %s not emitted", record.get("passage_id"))
         if lane_id is not None:
             await space.async_write(lane_id, read_record(record))
+            await alarms.async_record(lane_id, record)

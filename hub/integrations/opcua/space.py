@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 
 from asyncua import Node, Server, ua
@@ -44,6 +44,7 @@ class GateSpace:
         self._containers: set[str] = set()
         self._variables: dict[str, ua.VariantType] = {}
         self._lock = asyncio.Lock()  # two listeners may want the same new node at once
+        self.lane_added: Callable[[str], Awaitable[None]] | None = None  # alarms.py adds its conditions
 
     def nid(self, text: str) -> ua.NodeId:
         return ua.NodeId(text, self.idx)
@@ -73,6 +74,7 @@ class GateSpace:
         if not (SLUG.match(gate) and SLUG.match(lane)):
             raise ValueError(f"not a lane: {gate!r} {lane!r}")
         self.lanes.add(gate, lane)
+        created = False
         async with self._lock:
             if gate not in self._containers:
                 root = self._node(ROOT_ID)
@@ -83,7 +85,10 @@ class GateSpace:
                 node = await self.model.async_instance(self._node(gate), lane_id, lane, LANE_TYPE)
                 await self._notifier(self._node(gate), node)
                 self._containers.add(lane_id)
+                created = True
             await self._initial(lane_id, lane_standard_points())
+            if created and self.lane_added is not None:
+                await self.lane_added(lane_id)
         _LOGGER.debug("OPC UA: lane %s added", lane_id)
         return lane_id
 
