@@ -7,8 +7,9 @@ returns only after its row is committed (SQLite with synchronous=FULL: on disk).
 
 Each transaction reads the chain's head and the idempotency keys already used, seals the rows after
 that head, inserts them and commits: on PostgreSQL a tortoise transaction, on SQLite the same statements
-on tortoise's connection (aiosqlite's public interface), begun IMMEDIATE. After the commit the callers are woken, then `on_commit` (the bus events) runs and the head
-file is written. A batch that fails is committed again row by row, so one bad row fails alone.
+on tortoise's connection (aiosqlite's public interface), begun IMMEDIATE. After the commit the callers
+are woken, then `on_commit` (the bus events) runs and the head file is written. A batch that fails is
+committed again row by row, so one bad row fails alone.
 """
 
 from __future__ import annotations
@@ -131,7 +132,8 @@ class ChainWriter:
     async def async_append(self, row: Row, *, key: str | None = None, context: Context | None = None) -> Row:
         """Queue a row behind everything queued before; returns it, with seq, prev_hash and hash,
         once committed. A caller that gives up waiting cancels only its wait: the row is committed."""
-        return await self._put([row], key, context)  # type: ignore[no-any-return]
+        committed: Row = await self._put([row], key, context)
+        return committed
 
     async def async_append_many(self, rows: list[Row], *, context: Context | None = None) -> list[Row]:
         """Queue many rows in order (a replay, an import); returns them once all are committed.
@@ -326,6 +328,7 @@ class ChainWriter:
             return
         head = self._head_sent = self._head
         assert head is not None
+        job: asyncio.Future[Any]
         if self._run_blocking is not None:
             job = asyncio.ensure_future(self._run_blocking(self._write_head_file, head))
         else:
