@@ -172,7 +172,7 @@ class AutomationConfig(_Strict):
     max_exceeded: Literal["silent", "warning", "info", "error"] = "warning"
     initial_state: bool | None = None
     variables: Data = Field(default_factory=dict)
-    trace: TraceConfig = Field(default_factory=TraceConfig)
+    trace: TraceConfig = TraceConfig(stored_traces=DEFAULT_STORED_TRACES)
     triggers: Triggers = Field(validation_alias=AliasChoices("triggers", "trigger"), min_length=1)
     conditions: Conditions = Field(
         default_factory=list, validation_alias=AliasChoices("conditions", "condition")

@@ -30,6 +30,7 @@ from .config import (
 )
 from .const import DOOR
 from .runtime import Runtime
+from .timers import resolve
 from .trace import RunTrace, Step, jsonable
 from .triggers import attach
 
@@ -155,17 +156,14 @@ class ScriptRun:
         future: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
 
         def caught(trigger_vars: dict[str, Any], _context: Context | None) -> None:
-            if not future.done():
-                future.set_result(trigger_vars)
+            resolve(future, trigger_vars)
 
         timeout = None if action.timeout is None else seconds_of(self.rt, action.timeout, self.variables)
         started = self._clock.monotonic()
         unsubs = [attach(self.rt, t, i, caught, self.variables)
                   for i, t in enumerate(action.wait_for_trigger) if t.enabled]  # fmt: skip
         if timeout is not None:
-            unsubs.append(
-                self.rt.timers.call_later(timeout, lambda: future.done() or future.set_result(None))
-            )
+            unsubs.append(self.rt.timers.call_later(timeout, lambda: resolve(future, None)))
         try:
             caught_vars = await future
         finally:

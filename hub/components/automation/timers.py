@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from hub.core.clock import Clock
 
@@ -61,7 +62,7 @@ class Timers:
 
     async def async_sleep(self, seconds: float) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        cancel = self.call_later(seconds, lambda: future.done() or future.set_result(None))
+        cancel = self.call_later(seconds, lambda: resolve(future, None))
         try:
             await future
         finally:
@@ -119,3 +120,9 @@ class Timers:
                     pass
             self.run_due()
             await asyncio.sleep(0)
+
+
+def resolve(future: asyncio.Future[Any], value: Any) -> None:
+    """Set a future's result unless it is done (or cancelled) already."""
+    if not future.done():
+        future.set_result(value)

@@ -64,6 +64,14 @@ def attach(rt: Runtime, trig: AnyTrigger, idx: int, fire: Fire, variables: Mappi
     return kinds[type(trig)](rt, trig, fire_with, variables)
 
 
+def _both(*unsubs: Unsub) -> Unsub:
+    def unsubscribe() -> None:
+        for unsub in unsubs:
+            unsub()
+
+    return unsubscribe
+
+
 def _entity_filter(entity_ids: list[str]) -> Callable[[Event], bool]:
     wanted = frozenset(entity_ids)
     return lambda event: event.data.get("entity_id") in wanted
@@ -143,7 +151,7 @@ def _state(rt: Runtime, trig: StateTrigger, fire: Fire, variables: Mapping[str, 
     unsub = rt.hub.bus.async_listen(
         EVENT_STATE_CHANGED, on_change, event_filter=_entity_filter(trig.entity_id)
     )
-    return lambda: (unsub(), holds.cancel_all())  # type: ignore[func-returns-value]
+    return _both(unsub, holds.cancel_all)
 
 
 def _numeric_state(rt: Runtime, trig: NumericStateTrigger, fire: Fire, variables: Mapping[str, Any]) -> Unsub:
@@ -160,7 +168,7 @@ def _numeric_state(rt: Runtime, trig: NumericStateTrigger, fire: Fire, variables
     def on_change(event: Event) -> None:
         entity_id = event.data["entity_id"]
         old, new = event.data.get("old_state"), event.data.get("new_state")
-        if not matches(new):
+        if new is None or not matches(new):
             armed.add(entity_id)
             holds.cancel(entity_id)
             return
@@ -184,7 +192,7 @@ def _numeric_state(rt: Runtime, trig: NumericStateTrigger, fire: Fire, variables
     unsub = rt.hub.bus.async_listen(
         EVENT_STATE_CHANGED, on_change, event_filter=_entity_filter(trig.entity_id)
     )
-    return lambda: (unsub(), holds.cancel_all())  # type: ignore[func-returns-value]
+    return _both(unsub, holds.cancel_all)
 
 
 def _safe(check: Callable[[State | None], bool], state: State | None) -> bool:
@@ -215,8 +223,7 @@ def _event(rt: Runtime, trig: EventTrigger, fire: Fire, variables: Mapping[str, 
             return
         fire({"event": event.as_dict(), "description": f"event '{event.event_type}'"}, event.context)
 
-    unsubs = [rt.hub.bus.async_listen(t, on_event) for t in trig.event_type]
-    return lambda: [u() for u in unsubs]  # type: ignore[func-returns-value, return-value]
+    return _both(*[rt.hub.bus.async_listen(t, on_event) for t in trig.event_type])
 
 
 class _Rescheduling:
@@ -353,5 +360,4 @@ def _passage(rt: Runtime, trig: PassageTrigger, fire: Fire, variables: Mapping[s
         where = f"{passage.get('gate')}/{passage.get('lane')}"
         fire({"stage": hit, "passage": passage, "description": f"passage {hit} at {where}"}, event.context)
 
-    unsubs = [rt.hub.bus.async_listen(t, on_event) for t in PASSAGE_EVENTS]
-    return lambda: [u() for u in unsubs]  # type: ignore[func-returns-value, return-value]
+    return _both(*[rt.hub.bus.async_listen(t, on_event) for t in PASSAGE_EVENTS])
