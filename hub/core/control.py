@@ -22,6 +22,7 @@ import os
 import pwd
 import socket
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,8 @@ from .errors import HubError, ServiceNotFound, ServiceValidationError, Unauthori
 _LOGGER = logging.getLogger(__name__)
 SOCKET_FILE = "hub.sock"
 DOOR = "cli"
-MAX_HEADER = 1 << 20  # one JSON line: a call's fields, never a file
+MAX_CALL = 1 << 20  # a call's JSON line: its fields, never a file
+MAX_ANSWER = 64 << 20  # an answer's JSON line: an import's report names every refused row
 MAX_BLOB = 512 << 20  # an import file; the importer's own limits apply after (README: 256 MiB unzipped)
 START_WAIT = 120.0  # a command that arrives while the hub starts waits for it this long
 CHUNK = 1 << 20
@@ -54,10 +56,10 @@ def split_blobs(body: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, b
     return rest, blobs
 
 
-def encode_header(header: dict[str, Any]) -> bytes:
+def encode_header(header: dict[str, Any], limit: int = MAX_CALL) -> bytes:
     line = json.dumps(header, ensure_ascii=False, default=_jsonable).encode("utf-8") + b"\n"
-    if len(line) > MAX_HEADER:
-        raise ProtocolError(f"a message of {len(line)} bytes; at most {MAX_HEADER} go in one line")
+    if len(line) > limit:
+        raise ProtocolError(f"a message of {len(line)} bytes; at most {limit} go in one line")
     return line
 
 
@@ -70,7 +72,7 @@ async def read_message(reader: asyncio.StreamReader) -> tuple[dict[str, Any], di
             return None
         raise ProtocolError("the connection ended inside a message") from None
     except asyncio.LimitOverrunError:
-        raise ProtocolError(f"a message line longer than {MAX_HEADER} bytes") from None
+        raise ProtocolError("a message line longer than this side reads") from None
     try:
         header = json.loads(line)
     except ValueError as err:
@@ -103,14 +105,20 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def socket_address(data_dir: Path) -> str:
-    """The socket's path, or one through /proc when the real one is longer than a socket address may
-    be (108 bytes): binding and connecting resolve it to the same file."""
+@contextlib.contextmanager
+def socket_address(data_dir: Path) -> Iterator[str]:
+    """The socket's path to bind or connect to; through /proc when the real one is longer than a socket
+    address may be (108 bytes). Only binding and connecting read it: the directory is held open
+    meanwhile, and the socket keeps working after it is closed."""
     path = str(data_dir / SOCKET_FILE)
     if len(path.encode()) < 100:
-        return path
-    fd = os.open(data_dir, os.O_RDONLY | os.O_DIRECTORY)  # kept open for the process's life: rare
-    return f"/proc/self/fd/{fd}/{SOCKET_FILE}"
+        yield path
+        return
+    fd = os.open(data_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        yield f"/proc/self/fd/{fd}/{SOCKET_FILE}"
+    finally:
+        os.close(fd)
 
 
 def peer_credentials(sock: socket.socket) -> tuple[int, int, int]:
@@ -140,15 +148,15 @@ class ControlServer:
 
     async def async_start(self) -> None:
         """Bind the socket (the hub holds the data directory's lock, so a socket file there is stale)."""
-        address = socket_address(self.hub.data_dir)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path)
-            sock.bind(address)
+            with socket_address(self.hub.data_dir) as address:
+                sock.bind(address)
             os.chmod(self.path, 0o600)  # before listen: nobody can connect in between
             self._server = await asyncio.start_unix_server(
-                self._async_serve, sock=sock, limit=MAX_HEADER + 1
+                self._async_serve, sock=sock, limit=MAX_CALL + 1
             )
         except BaseException:
             sock.close()
@@ -250,7 +258,8 @@ async def _send(
 ) -> None:
     blobs = blobs or []
     try:
-        line = encode_header({**header, "blobs": {k: len(v) for k, v in blobs}} if blobs else header)
+        whole = {**header, "blobs": {k: len(v) for k, v in blobs}} if blobs else header
+        line = encode_header(whole, MAX_ANSWER)
     except ProtocolError as err:
         line, blobs = encode_header({"ok": False, "kind": "error", "error": str(err)}), []
     writer.write(line)

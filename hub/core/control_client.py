@@ -23,6 +23,7 @@ from .context import Context
 from .control import (
     CHUNK,
     DOOR,
+    MAX_ANSWER,
     ProtocolError,
     encode_header,
     read_message,
@@ -87,11 +88,11 @@ class RemoteDoor:
     @classmethod
     async def async_connect(cls, hub: Any) -> RemoteDoor:
         """Connect to the hub that owns `hub.data_dir` (`hub`: this process's unopened Hub)."""
-        address = socket_address(hub.data_dir)
         async with asyncio.timeout(CONNECT_WAIT):
             while True:
                 try:
-                    reader, writer = await asyncio.open_unix_connection(address, limit=1 << 21)
+                    with socket_address(hub.data_dir) as address:
+                        reader, writer = await asyncio.open_unix_connection(address, limit=MAX_ANSWER + 1)
                     return cls(hub, reader, writer)
                 except (FileNotFoundError, ConnectionRefusedError):
                     await asyncio.sleep(0.2)  # the hub is between taking the lock and listening

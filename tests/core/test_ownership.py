@@ -168,3 +168,40 @@ async def _tamper(path: Path) -> None:
             conn.execute("UPDATE ledger_record SET plate = '冀B77777' WHERE seq = 2")
 
     await asyncio.get_running_loop().run_in_executor(None, change)
+
+
+async def test_restore_on_postgresql_waits_for_a_stopped_hub(make_hub, tmp_path, database) -> None:
+    if not database:
+        pytest.skip("the SQLite restore is the test above")
+    text = f"hub:\n  name: 一个数据目录\n{database}ledger:\n"
+    config_dir = write_config(tmp_path / "plant", text)
+    hub = await make_hub(text, config_dir=config_dir)
+    kept = [passage(n) for n in range(3)]
+    for item in kept:
+        await hub.services.async_call("ledger", "record_passage", item)
+    code, out = await ecogate("ledger", "backup", "-c", str(config_dir), "--to", str(tmp_path / "backups"))
+    assert code == 0, out
+    folder = Path(out.split("backup written to ")[1].split(" (")[0])
+    code, out = await ecogate("ledger", "restore", str(folder), "-c", str(config_dir), "--force")
+    assert code == 1 and "stop the hub first" in out, out
+    await hub.services.async_call("ledger", "record_passage", passage(9))
+    await hub.async_stop()
+
+    code, out = await ecogate("ledger", "restore", str(folder), "-c", str(config_dir), "--force")
+    assert code == 0 and "record: ok, 3 rows" in out and "校验通过" in out, out
+    hub = await make_hub(text, config_dir=config_dir)
+    result = await hub.services.async_call("ledger", "query", {"sort": "seq"})
+    assert [i["passage_id"] for i in result["items"]] == [p["passage_id"] for p in kept]
+    assert (await hub.services.async_call("ledger", "verify", {}))["ok"]
+
+
+async def test_a_command_reaches_a_hub_whose_socket_path_is_too_long(make_hub, tmp_path) -> None:
+    config_dir = write_config(tmp_path / ("很长的目录名" * 4) / ("x" * 60) / "plant", PLANT)
+    assert len(str(config_dir / "data" / "hub.sock").encode()) > 108
+    hub = await make_hub(PLANT, config_dir=config_dir)
+    code, out = await ecogate(
+        "user", "-c", str(config_dir), "add", "li", "--roles", "officer", "--password-stdin",
+        stdin=b"register-keeper-2026\n",
+    )  # fmt: skip
+    assert code == 0 and "added li (officer)" in out, out
+    assert hub.auth.by_name("li") is not None
