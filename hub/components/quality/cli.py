@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ def add_commands(subparsers: Group, with_storage: Callable[..., int]) -> None:
     quality.add_argument("--all", action="store_true", help="list acknowledged and resolved findings too")
     quality.add_argument("--json", action="store_true")
     quality.add_argument("-c", "--config", default="config", help="configuration directory")
-    quality.set_defaults(func=lambda args: with_storage(args.config, lambda hub: _quality(hub, args)))
+    quality.set_defaults(func=_report_quality)
 
     export = command_group(subparsers, "export", "导出 exports")
     chain = export.add_parser(
@@ -55,30 +55,23 @@ def add_commands(subparsers: Group, with_storage: Callable[..., int]) -> None:
     chain.set_defaults(func=lambda args: _chain(args, with_storage))
 
 
-async def _quality(hub: Any, args: argparse.Namespace) -> int:
+async def _quality(door: Any, args: argparse.Namespace) -> int:
     from hub.core import HubError
 
-    from .config import QualityConfig
-    from .run import async_run
-    from .store import async_findings
-    from .window import Window
-
     for section in ("ledger", "quality"):
-        if section not in hub.config:
+        if section not in door.config:
             raise HubError(f"`{section}:` is not configured in configuration.yaml")
-    config = QualityConfig.model_validate(hub.config.get("quality") or {})
-    today = hub.now().date()
-    try:
-        first = date.fromisoformat(args.date or args.start or (today - timedelta(days=1)).isoformat())
-        last = date.fromisoformat(args.end) if args.end and not args.date else first
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    if last < first or (last - first).days > 92:
-        print("error: the range runs forwards and covers at most 93 days", file=sys.stderr)
-        return 2
-    summary = await async_run(hub, config, Window.of(first, last, hub.clock.tz, int(hub.now().timestamp())))
-    found = await async_findings(status="all" if args.all else "open", start=first, end=last, page_size=500)
+    data: dict[str, Any] = {}
+    if args.date:
+        data["date"] = args.date
+    elif args.start or args.end:
+        data.update(start=args.start, end=args.end or args.start)
+    summary = await door.call("quality", "run", data)
+    found = await door.call(
+        "quality", "findings",
+        {"status": "all" if args.all else "open", "start": summary["from"], "end": summary["to"],
+         "page_size": 500},
+    )  # fmt: skip
     if args.json:
         print(json.dumps({"summary": summary, "findings": found}, ensure_ascii=False, indent=2))
         return 0
@@ -98,6 +91,13 @@ async def _quality(hub: Any, args: argparse.Namespace) -> int:
     if found["total"] > len(found["items"]):
         print(f"… {found['total'] - len(found['items'])} more (quality.findings lists them page by page)")
     return 0
+
+
+def _report_quality(args: argparse.Namespace) -> int:
+    """Through the running hub when one runs (its services, roles and audit), else on its own."""
+    from hub.core.control_client import run_command
+
+    return run_command(args.config, lambda door: _quality(door, args), setup=("ledger", "quality"))
 
 
 def _chain(args: argparse.Namespace, with_storage: Callable[..., int]) -> int:

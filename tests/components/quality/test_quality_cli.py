@@ -45,6 +45,12 @@ async def test_report_quality_and_export_chain(make_hub: Any, tmp_path: Path) ->
     await hub.services.async_call("ledger", "record_passage", _exit("冀B12345"))  # no entry before it
     clock.set(datetime(2026, 10, 5, 10, 0, tzinfo=TZ))
     await hub.services.async_call("ledger", "record_passage", _exit("冀B54321"))
+
+    # With the hub running, the command goes through it (its services, roles and audit).
+    code, out = await ecogate("report", "quality", "--date", "2026-10-05", "-c", str(config_dir))
+    assert code == 0 and "exit_without_entry" in out and "冀B12345" in out, out
+    state = hub.states.get("sensor.quality_exit_without_entry")
+    assert state is not None and state.state == "2"
     await hub.async_stop()
 
     code, out = await ecogate("report", "quality", "--date", "2026-10-05", "-c", str(config_dir), "--json")
