@@ -132,6 +132,8 @@ async def async_decide(
     merged = _merged(record, answer)
     decision = local(merged)
     vehicle = {**snapshot(merged), "platform_check": note}
+    if record is None or record.get("registered") is False:
+        vehicle["registered"] = False  # decided on the platform's data; our register does not hold it
     if answer.get("verdict") != "allow" and decision.verdict is not Verdict.DENY:
         reason = answer.get("reason") or "未说明原因 no reason given"
         text = render(TEXTS[PLATFORM_DENIED], {"reason": str(reason)})

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .const import REJECTED
@@ -21,7 +21,7 @@ _LOGGER = logging.getLogger(__name__)
 Entry = tuple[str, Mapping[str, Any]]  # (record id, source dict)
 
 
-async def async_deliver(link: PlatformLink, message: str, entries: list[Entry]) -> dict[str, Outcome]:
+async def async_deliver(link: PlatformLink, message: str, entries: Sequence[Entry]) -> dict[str, Outcome]:
     """Outcome per record id; raises TransportError when the platform cannot be reached."""
     profile = link.profile
     spec = profile.messages[message]

@@ -52,7 +52,7 @@ class HttpTransport:
 
     async def async_start(self) -> None:
         if self._session is None:
-            connector = aiohttp.TCPConnector(ssl=None if self.verify_tls else False, limit=4)
+            connector = aiohttp.TCPConnector(ssl=self.verify_tls, limit=4)
             self._session = aiohttp.ClientSession(connector=connector, timeout=self.timeout)
 
     async def async_stop(self) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -380,7 +380,7 @@ class PlatformLink:
             out[role] = bytes(data)
         return out
 
-    async def write_acceptances(self, answers: list[tuple[Mapping[str, Any], Outcome]]) -> None:
+    async def write_acceptances(self, answers: Sequence[tuple[Mapping[str, Any], Outcome]]) -> None:
         """The platform's answers as acceptance rows of the ledger (which rows: `acceptance_rows`)."""
         policy = self.conf.acceptance_rows
         calls = []

@@ -88,7 +88,7 @@ async def test_records_serials_photos_cargo_parking_resend(make_hub, clock, star
     assert sim.rejections == [] and sim.auth_failures == 0
 
 
-@pytest.mark.parametrize("profile", ["transport_control", "transport_token"])
+@pytest.mark.parametrize("profile", VARIANTS)
 async def test_token_refreshed_before_it_ends_and_when_refused(make_hub, clock, start_sim, profile) -> None:
     sim = await start_sim(profile, token_seconds=7200)
     hub = await make_hub(uplink_yaml(sim.url, profile=profile), clock=clock)

@@ -16,6 +16,7 @@ from tests.components.policy.conftest import BARRIER_LANE, fire_read, records, s
 from tests.components.uplink.conftest import uplink_yaml
 
 COVER = "cover.east_in_barrier"
+VARIANTS = ["transport_control", "transport_control_en", "transport_control_mj", "transport_token"]
 
 
 def plant_yaml(url: str, profile: str, mode: str = "always", platform: str = "") -> str:
@@ -40,7 +41,7 @@ async def passage_row(hub, passage_id: str) -> dict[str, Any]:  # type: ignore[n
     return next(r for r in await records(hub, passage_id) if r["kind"] == "passage")
 
 
-@pytest.mark.parametrize("profile", ["transport_control", "transport_token"])
+@pytest.mark.parametrize("profile", VARIANTS)
 async def test_platform_allows_denies_and_times_out(make_hub, clock, start_sim, profile) -> None:
     sim = await start_sim(profile)
     sim.vehicles["冀B60006"] = {"verdict": "deny", "reason": "尾气检测不合格"}
@@ -67,6 +68,7 @@ async def test_platform_allows_denies_and_times_out(make_hub, clock, start_sim, 
     await wait_state(hub, COVER, lambda s: s in ("opening", "open"))
     row = await passage_row(hub, allowed["passage_id"])
     assert row["emission_stage"] == "6" and row["fuel"] == "B" and row["fleet"] == "平台车队"
+    assert row["vehicle"]["registered"] is False  # decided on the platform's word, not our register
     assert row["vehicle"]["platform_check"]["vehicle"]["vin"] == "LFWADRJF0J1077777"
 
     # The platform holds another stage than the register: the register entry is updated, by the
@@ -104,7 +106,7 @@ async def test_the_platform_serial_is_carried_by_the_passage(make_hub, clock, st
     assert serials["冀B60006"].startswith("91130200MA0TEST001G01A261124080000")
 
 
-@pytest.mark.parametrize("profile", ["transport_control", "transport_control_mj", "transport_token"])
+@pytest.mark.parametrize("profile", VARIANTS)
 async def test_control_measure_switches_the_alert_level(make_hub, clock, start_sim, profile) -> None:
     sim = await start_sim(profile)
     hub = await plant(make_hub, clock, sim, profile, mode="never")
@@ -121,10 +123,11 @@ async def test_control_measure_switches_the_alert_level(make_hub, clock, start_s
     assert denied["decision"] == "deny"
 
 
-async def test_device_heartbeats_from_availability(make_hub, clock, start_sim) -> None:
-    sim = await start_sim("transport_control")
+@pytest.mark.parametrize("profile", VARIANTS[:3])
+async def test_device_heartbeats_from_availability(make_hub, clock, start_sim, profile) -> None:
+    sim = await start_sim(profile)
     platform = "codes: {gate: {east: G01}, barrier: {east_in: DZ01}}\nschedule: {device_heartbeat: every 0.2}"
-    hub = await plant(make_hub, clock, sim, "transport_control", mode="never", platform=platform)
+    hub = await plant(make_hub, clock, sim, profile, mode="never", platform=platform)
     await sim.wait_for(lambda: len(sim.received["device_heartbeat"]) >= 2 and sim.received["device_status"])
     beat = list(sim.received["device_heartbeat"].values())[-1]
     assert beat == {"dzbh": "DZ01", "bgzt": "1", "vlpzt": "0"}  # barrier PLC online, no camera on this lane

@@ -279,7 +279,7 @@ class SimCore:
         out.update(ours.get("_raw") or {})
         return out
 
-    def _keep(self, message: str, rid: str, item: dict[str, Any]) -> None:
+    def _keep(self, message: str, rid: str, item: Mapping[str, Any]) -> None:
         """Hold the record; only the latest ones keep their photos, so a demo running for days stays small."""
         self.received[message][rid] = dict(item)
         self._full.append((message, rid))

@@ -252,8 +252,8 @@ class PlatformSimulator(SimCore):
             token = header[len(auth.scheme) :].strip() if auth.scheme else header.strip()
             return self.token_ok(token)
         if auth.kind == "body_token":
-            token = get_path(body, auth.body_field) if isinstance(body, dict) else None
-            return isinstance(token, str) and self.token_ok(token)
+            given = get_path(body, auth.body_field) if isinstance(body, dict) else None
+            return isinstance(given, str) and self.token_ok(given)
         if auth.kind == "hmac":
             h = request.headers
             stamp, nonce = h.get(auth.timestamp_header, ""), h.get(auth.nonce_header, "")
