@@ -7,7 +7,9 @@ import asyncio
 import hashlib
 import os
 import shutil
+import stat
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -205,3 +207,52 @@ async def test_a_command_reaches_a_hub_whose_socket_path_is_too_long(make_hub, t
     )  # fmt: skip
     assert code == 0 and "added li (officer)" in out, out
     assert hub.auth.by_name("li") is not None
+
+
+PEER = """
+import json, socket, sys
+sock = socket.socket(socket.AF_UNIX)
+try:
+    sock.connect(sys.argv[1])
+except PermissionError:
+    print("permission denied"); raise SystemExit
+sock.sendall(json.dumps({"command": "ecogate user list"}).encode() + b"\\n")
+print(sock.makefile().readline())
+"""
+
+
+SYSTEM_PYTHON = "/usr/bin/python3"  # one that another user may run (the venv's may live under /root)
+
+
+def shared_folder() -> Path:
+    base = Path(tempfile.mkdtemp(prefix="ecogate-peer-"))  # a folder other users may walk through
+    base.chmod(0o755)
+    (write_config(base / "plant", PLANT)).chmod(0o755)
+    return base
+
+
+@pytest.mark.skipif(
+    os.getuid() != 0 or not os.path.exists(SYSTEM_PYTHON), reason="needs root to act as another user"
+)
+async def test_only_root_and_the_hubs_own_user_may_command_it(make_hub) -> None:
+    base = await asyncio.get_running_loop().run_in_executor(None, shared_folder)
+    try:
+        config_dir = base / "plant"
+        hub = await make_hub(PLANT, config_dir=config_dir)
+        sock = hub.data_dir / "hub.sock"
+        assert stat.S_IMODE(sock.stat().st_mode) == 0o600
+
+        async def as_nobody() -> str:
+            proc = await asyncio.create_subprocess_exec(
+                SYSTEM_PYTHON, "-c", PEER, str(sock), user=65534, group=65534, cwd="/",
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            )  # fmt: skip
+            out, _ = await asyncio.wait_for(proc.communicate(), 60)
+            return out.decode()
+
+        assert "permission denied" in await as_nobody()
+        sock.chmod(0o666)  # a careless chmod: the hub still asks who is calling
+        answer = await as_nobody()
+        assert '"ok": false' in answer and "only root or the hub's own user" in answer, answer
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
