@@ -111,6 +111,8 @@ def register(hub: Any, uplink: Uplink) -> None:
         link = checking_link(uplink)
         if link is None:
             raise HubError("没有提供联网查询的平台 no platform offers a vehicle check")
+        if link.failing:  # known to be down: answer at once rather than spend the barrier's budget
+            raise HubError(f"监管平台不可达 platform unreachable: {link.last_error}")
         return await async_vehicle_check(link, call.data)
 
     hub.services.async_register(
