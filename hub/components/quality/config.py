@@ -106,7 +106,7 @@ class QualityConfig(BaseModel):
     daily_at: time = time(1, 30)  # plant time: yesterday is checked then
     check_seconds: float = Field(30, gt=0, le=3600)  # how often the schedule is looked at
     rules: dict[str, RuleSwitch] = Field(default_factory=dict)
-    thresholds: Thresholds = Field(default_factory=Thresholds)
+    thresholds: Thresholds = Field(default_factory=lambda: Thresholds.model_validate({}))
 
     @model_validator(mode="after")
     def _known_rules(self) -> QualityConfig:

@@ -11,7 +11,13 @@ from hub.core.validation import PlausibleDate
 from .const import RULES
 
 MAX_DAYS = 92  # a quarter at most in one run
-RuleName = Literal[tuple(RULES)]  # type: ignore[valid-type]
+RuleName = Literal[
+    "exit_before_entry", "exit_without_entry", "short_trip", "trips_per_day", "repeated_read",
+    "missing_photo", "weight_missing", "volume_missing", "cargo_weight_implausible", "register_incomplete",
+    "stage_date_inconsistent", "clock_skew", "stream_gap", "upload_backlog", "upload_rejected",
+    "unregistered_in_plant",
+]  # fmt: skip
+assert list(RuleName.__args__) == list(RULES)  # type: ignore[attr-defined]
 
 
 class Run(BaseModel):

@@ -34,7 +34,7 @@ def register(
 ) -> None:
     async def run_(call: ServiceCall) -> dict[str, Any]:
         d: Run = call.data
-        return await run(window_of(hub, d), d.rules)
+        return await run(window_of(hub, d), [str(r) for r in d.rules] if d.rules else None)
 
     async def findings(call: ServiceCall) -> dict[str, Any]:
         d: FindingsQuery = call.data

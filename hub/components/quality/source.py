@@ -100,16 +100,16 @@ def _build(rows: Sequence[Sequence[Any]], followups: Sequence[Sequence[Any]]) ->
         if pid:
             by_id[pid] = p
     for pid, kind, data in followups:
-        p = by_id.get(pid)
-        if p is None:
+        target = by_id.get(pid)
+        if target is None:
             continue
         payload = json.loads(data or "{}")
         if kind == "release":
-            p.released = True
+            target.released = True
         elif kind == "weight":
-            p.weight_kg = payload.get("weight_kg")
+            target.weight_kg = payload.get("weight_kg")
         elif kind == "cargo":
-            p.cargo = payload
+            target.cargo = payload
         elif kind == "correction" and payload.get("plate"):
-            p.plate = str(payload["plate"])
+            target.plate = str(payload["plate"])
     return passages
