@@ -146,3 +146,14 @@ def test_an_answer_outside_our_code_lists_fills_nothing() -> None:
     assert read["verdict"] == "allow" and read["vehicle"] == {"vin": "LFWADRJF0J1077777"}
     assert len(read["unmapped"]) == 2 and any("'P'" in text for text in read["unmapped"])
     assert read_answer(profile, spec, {"code": "200", "value": {"isControl": "2"}})["verdict"] == "deny"
+
+
+async def test_platform_down_the_register_decides(make_hub, clock, start_sim) -> None:
+    sim = await start_sim("transport_control")
+    hub = await plant(make_hub, clock, sim, "transport_control")
+    await sim.async_go_down()
+    decided = await fire_read(hub, "冀B66666")  # registered 国六 diesel
+    assert decided["decision"] == "allow" and "联网查询失败" in decided["reason_text"]
+    row = await passage_row(hub, decided["passage_id"])
+    assert row["vehicle"]["platform_check"]["outcome"] == "error"
+    assert row["vehicle"]["platform_check"]["error"]
