@@ -8,7 +8,8 @@ ledger owns and writes them) and owns two tables of its own (`models.py`). See d
 
 from __future__ import annotations
 
-from hub.core import Hub
+from hub.core import Event, Hub
+from hub.core.const import EVENT_HUB_STARTED
 
 from .config import ReportsConfig
 from .const import DOMAIN
@@ -27,10 +28,16 @@ async def async_setup(hub: Hub, config: ReportsConfig) -> bool:
     hub.data[DOMAIN] = rt
     register(hub, rt, scheduler)
     if config.schedule_enabled:
-        unlisten = hub.clock.add_listener(
-            lambda: hub.async_create_task(scheduler.async_run_due(), name="reports schedule")
-        )
-        hub.async_on_stop(unlisten)
-        hub.async_create_background_task(scheduler.async_loop(), name="reports schedule")
+        # Only a hub that runs writes scheduled reports; a command that sets this component up for its
+        # services never starts (no hub_started), so it never writes one.
+        def start(_: Event) -> None:
+            hub.async_on_stop(
+                hub.clock.add_listener(
+                    lambda: hub.async_create_task(scheduler.async_run_due(), name="reports schedule")
+                )
+            )
+            hub.async_create_background_task(scheduler.async_loop(), name="reports schedule")
+
+        hub.async_on_stop(hub.bus.async_listen_once(EVENT_HUB_STARTED, start))
     return True
 

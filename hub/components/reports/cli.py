@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
@@ -44,9 +44,7 @@ def add_commands(subparsers: argparse._SubParsersAction, with_storage: Callable[
             help="json: print the figures; xlsx/csv: write the file and print its name",
         )
         command.add_argument("-c", "--config", default="config", help="configuration directory")
-        command.set_defaults(
-            func=lambda args: with_storage(args.config, lambda hub: _async_report(hub, args))
-        )
+        command.set_defaults(func=lambda args: _run(args, _async_report))
 
     export = subparsers.add_parser("export", help=EXPORT_HELP, description=EXPORT_HELP)
     kinds = export.add_subparsers(dest="export_command", required=True)
@@ -65,35 +63,25 @@ def add_commands(subparsers: argparse._SubParsersAction, with_storage: Callable[
         command.add_argument("--gate")
         command.add_argument("--lane")
         command.add_argument("-c", "--config", default="config", help="configuration directory")
-        command.set_defaults(
-            func=lambda args: with_storage(args.config, lambda hub: _async_export(hub, args))
-        )
+        command.set_defaults(func=lambda args: _run(args, _async_export))
 
 
-async def _async_services(hub: Any) -> bool:
-    """The reports' services on this command's hub (storage open, nothing set up)."""
-    from .config import ReportsConfig
-    from .reporter import Reports
-    from .schedule import Scheduler
-    from .services import register
+def _run(args: argparse.Namespace, job: Callable[[Any, argparse.Namespace], Awaitable[int]]) -> int:
+    """Through the running hub when one runs, else on the data with ledger and reports set up here."""
+    from hub.core.control_client import run_command
 
-    if "reports" not in hub.config:
-        print("reports are not configured: add a `reports:` section to configuration.yaml", file=sys.stderr)
-        return False
-    rt = Reports(hub, ReportsConfig.model_validate(hub.config.get("reports") or {}))
-    register(hub, rt, Scheduler(rt))
-    return True
+    async def with_door(door: Any) -> int:
+        if "reports" not in door.config:
+            print(
+                "reports are not configured: add a `reports:` section to configuration.yaml", file=sys.stderr
+            )
+            return 2
+        return await job(door, args)
 
-
-async def _async_call(hub: Any, service: str, data: dict[str, Any]) -> Any:
-    from hub.core import Context
-
-    return await hub.services.async_call("reports", service, data, Context(), door="cli")
+    return run_command(args.config, with_door, setup=("ledger", "reports"))
 
 
-async def _async_report(hub: Any, args: argparse.Namespace) -> int:
-    if not await _async_services(hub):
-        return 2
+async def _async_report(door: Any, args: argparse.Namespace) -> int:
     command = args.report_command
     if command == "monthly":
         data: dict[str, Any] = {"period": "month", "date": f"{args.month}-01"}
@@ -106,17 +94,17 @@ async def _async_report(hub: Any, args: argparse.Namespace) -> int:
         command, "statistics"
     )
     if args.format == "json":
-        print(json.dumps(await _async_call(hub, service, data), ensure_ascii=False, indent=1, default=str))
+        print(
+            json.dumps(await door.call("reports", service, data), ensure_ascii=False, indent=1, default=str)
+        )
         return 0
     kind = {"statistics": "statistics"}.get(service, service)
-    info = await _async_call(hub, "export", {**data, "kind": kind, "format": args.format})
+    info = await door.call("reports", "export", {**data, "kind": kind, "format": args.format})
     print(f"{info['name']}  {info['rows']} rows  sha256 {info['sha256']}")
     return 0
 
 
-async def _async_export(hub: Any, args: argparse.Namespace) -> int:
-    if not await _async_services(hub):
-        return 2
+async def _async_export(door: Any, args: argparse.Namespace) -> int:
     data = {
         "kind": args.export_command,
         "period": args.period,
@@ -126,6 +114,6 @@ async def _async_export(hub: Any, args: argparse.Namespace) -> int:
         "lane": args.lane,
         **{k: getattr(args, k).isoformat() for k in ("date", "start", "end") if getattr(args, k)},
     }
-    info = await _async_call(hub, "export", data)
+    info = await door.call("reports", "export", data)
     print(f"{info['name']}  {info['rows']} rows  sha256 {info['sha256']}")
     return 0

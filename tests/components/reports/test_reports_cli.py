@@ -1,4 +1,4 @@
-"""`ecogate report ...` and `ecogate export ...` as an officer runs them on the plant's data."""
+"""`ecogate report ...` and `ecogate export ...` as an officer runs them, with the hub running and without."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ async def test_report_and_export_commands(reports_hub, month_clock, tmp_path) ->
         reason_code="forbidden",
         vehicle={"emission_stage": "4", "fuel": "B"},
     )
-    await hub.async_stop()  # one process owns the database: the commands run while the hub is stopped
+    # the hub runs: the commands hand their calls to it over its control socket
     code, out = await ecogate("report", "daily", "--date", "2026-11-07", "-c", str(config_dir))
     assert code == 0, out
     figures = json.loads(out)
@@ -74,3 +74,6 @@ async def test_report_and_export_commands(reports_hub, month_clock, tmp_path) ->
         str(config_dir),
     )
     assert code != 0 and "end" in out
+    await hub.async_stop()  # no hub: the command sets up ledger and reports on the data itself
+    code, out = await ecogate("report", "weekly", "--date", "2026-11-07", "-c", str(config_dir))
+    assert code == 0 and json.loads(out)["totals"]["in"] == 2, out
