@@ -150,6 +150,11 @@ async def get_lanes(request: web.Request) -> web.Response:
     return json_response(lanes.snapshot(server.hub, server.feed))
 
 
+async def get_review(request: web.Request) -> web.Response:
+    """The guard's review queue: doubtful reads and denied trucks nobody has settled yet."""
+    return json_response({"items": _server(request).feed.review.snapshot()})
+
+
 async def get_evidence(request: web.Request) -> web.Response:
     """A passage photo, asked of the ledger (the ledger decides who may see it, and audits it)."""
 
@@ -198,5 +203,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/services", get_services)
     app.router.add_post("/api/services/{domain}/{service}", call_service)
     app.router.add_get("/api/lanes", get_lanes)
+    app.router.add_get("/api/review", get_review)
     app.router.add_get("/api/evidence/{sha256}", get_evidence)
     app.router.add_get("/api/openapi.yaml", openapi)

@@ -22,11 +22,18 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from hub.core import Event, Hub
-from hub.core.const import EVENT_GATE_DECISION, EVENT_PASSAGE_RECORDED, EVENT_PLATE_READ, EVENT_STATE_CHANGED
+from hub.core.const import (
+    EVENT_GATE_DECISION,
+    EVENT_HUB_STARTED,
+    EVENT_PASSAGE_RECORDED,
+    EVENT_PLATE_READ,
+    EVENT_STATE_CHANGED,
+)
 
 from .const import FEED_EVENTS
 from .jsonbody import BadJson, parse_json
 from .responses import principal_of, ui_of
+from .review import ReviewQueue
 from .serialize import dumps, without_images
 
 _LOGGER = logging.getLogger(__name__)
@@ -62,10 +69,17 @@ class LiveFeed:
         self.hub = hub
         self.clients: set[_Client] = set()
         self.last_by_lane: dict[str, dict[str, Any]] = {}
+        self.review = ReviewQueue(hub)
         self._unsubs: list[Callable[[], None]] = []
 
     def async_start(self) -> None:
         self._unsubs = [self.hub.bus.async_listen(t, self._on_event) for t in FEED_EVENTS]
+        self._unsubs.append(
+            self.hub.bus.async_listen_once(
+                EVENT_HUB_STARTED,
+                lambda _e: self.hub.async_create_task(self.review.async_load(), name="ui review queue"),
+            )
+        )
 
     async def async_stop(self) -> None:
         for unsub in self._unsubs:
@@ -77,6 +91,7 @@ class LiveFeed:
         data = self._shape(event)
         if event.event_type != EVENT_STATE_CHANGED:
             self._remember(event.event_type, data)
+            self.review.on_event(event)
         if not self.clients:
             return
         text = dumps({

@@ -202,3 +202,34 @@ async def test_evidence_route_asks_the_ledger_photo_service(make_hub, http) -> N
     guard = bearer(await token_for(http, base, Role.GUARD))
     async with http.get(f"{base}/api/evidence/{'ab' * 32}", headers=guard) as response:
         assert response.status == 403
+
+
+async def test_the_review_queue_keeps_doubtful_reads_across_a_restart_until_settled(
+    make_hub, clock, http, tmp_path
+) -> None:
+    from tests.components.ledger.conftest import passage
+
+    hub = await make_hub(CONFIG, clock=clock, config_dir=tmp_path / "plant")
+    await add_role_users(hub)
+    doubtful = passage(1, decision="review", reason_code="low_confidence", reason_text="识别置信度低")
+    settled = passage(2, decision="review", reason_code="low_confidence")
+    for data in (doubtful, passage(3), settled):
+        await hub.services.async_call("ledger", "record_passage", data)
+    await hub.services.async_call("ledger", "record_followup", {
+        "passage_id": settled["passage_id"], "kind": "correction", "reason": "人工确认",
+        "data": {"plate": settled["plate"]},
+    })  # fmt: skip
+    await hub.async_stop()
+
+    hub = await make_hub(CONFIG, clock=clock, config_dir=tmp_path / "plant")
+    base = ui_url(hub)
+    guard = bearer(await token_for(http, base, Role.GUARD))
+    await hub.async_block_till_done()
+    async with http.get(f"{base}/api/review", headers=guard) as response:
+        assert response.status == 200
+        items = (await response.json())["items"]
+    assert [(i["passage_id"], i["kind"], i["plate"]) for i in items] == [
+        (doubtful["passage_id"], "review", doubtful["plate"])
+    ]
+    async with http.get(f"{base}/api/review") as response:
+        assert response.status == 401

@@ -143,6 +143,21 @@ async def test_guard_watches_plates_arrive_live_in_chinese(
     await expect(page.locator("h1")).to_have_text("Lanes")
     await expect(page.locator("nav.nav")).to_contain_text("Passages")
     await expect(west.locator(".decision-label")).to_have_text("Needs confirmation")
+
+    # The doubtful read waits in the review queue, and stays there when the next truck comes.
+    waiting = page.locator("#review-list li", has_text="冀B12345")
+    await expect(waiting).to_have_count(1)
+    async with aiohttp.ClientSession(headers={"Authorization": "Bearer west-camera-secret-0001"}) as session:
+        body = {"plate": "冀B54321", "confidence": 97, "colour": "blue", "direction": "in"}
+        async with session.post(url, json=body) as response:
+            assert response.status == 200, await response.text()
+    await expect(west.locator('[data-field="plate"]')).to_have_text("冀B54321")
+    await expect(waiting).to_have_count(1)
+    # Confirming it from the queue names the vehicle it acts on, and settles it.
+    await waiting.locator('[data-action="policy.confirm_read"]').click()
+    await expect(page.locator("#action-subtitle")).to_contain_text("冀B12345")
+    await page.click("#action-submit")
+    await expect(waiting).to_have_count(0)
     assert page.errors == []  # type: ignore[attr-defined]
     await page.context.close()
 

@@ -80,30 +80,60 @@ function renderLane(lane) {
   return card;
 }
 
-function laneActions(lane) {
+/* Which vehicle a dialog acts on, fixed when it opens: the card may show the next truck meanwhile. */
+function actsOn(where, plate, at) {
+  return t("js.acts_on", "{where} · {plate} · {time}", { where, plate: plate || "—", time: formatTime(at) });
+}
+
+/* The actions on one passage (a lane's current vehicle, or an entry of the review queue). */
+function passageActions(p, where, onDone) {
   const buttons = [];
+  const subtitle = actsOn(where, p.plate, p.at);
+  const add = (name, labelKey, cls, options) => {
+    if (!can(name)) return;
+    buttons.push(el("button", { type: "button", class: `btn ${cls}`, "data-action": name,
+      onclick: () => openServiceDialog({ title: t(labelKey), subtitle, service: name, onDone, ...options }) }, t(labelKey)));
+  };
+  if (p.needsReview && (p.readId || p.passageId)) {
+    add("policy.confirm_read", "js.confirm_read", "warn", {
+      values: { read_id: p.readId, passage_id: p.passageId, plate: p.plate, colour: p.colour },
+      hidden: ["read_id", "passage_id"] });
+  }
+  if (p.passageId) {
+    add("policy.correct_plate", "js.correct_plate", "", {
+      values: { passage_id: p.passageId, plate: p.plate, colour: p.colour }, hidden: ["passage_id"] });
+    if (p.decision && p.decision !== "allow") {
+      add("policy.release", "js.release", "danger", { values: { passage_id: p.passageId }, hidden: ["passage_id"] });
+    }
+  }
+  return buttons;
+}
+
+function laneActions(lane) {
   const where = `${lane.name || lane.key}`;
   const read = lane.read || {};
   const decision = lane.decision || {};
   const passageId = decision.passage_id || (lane.passage || {}).passage_id;
-  const add = (name, labelKey, cls, options) => {
-    if (!can(name)) return;
-    buttons.push(el("button", { type: "button", class: `btn ${cls}`, "data-action": name,
-      onclick: () => openServiceDialog({ title: t(labelKey), subtitle: where, service: name, ...options }) }, t(labelKey)));
-  };
-  add("barrier.open", "js.open_barrier", "primary", { values: { gate: lane.gate, lane: lane.lane }, hidden: ["gate", "lane"] });
-  if (read.read_id && (read.needs_review || decision.needs_review || decision.decision === "review")) {
-    add("policy.confirm_read", "js.confirm_read", "warn", {
-      values: { read_id: read.read_id, passage_id: passageId, plate: read.plate, colour: read.colour },
-      hidden: ["read_id", "passage_id"] });
+  const buttons = [];
+  const target = { gate: lane.gate, lane: lane.lane };
+  if (can("barrier.open")) {
+    buttons.push(el("button", { type: "button", class: "btn primary", "data-action": "barrier.open",
+      onclick: () => openServiceDialog({ title: t("js.open_barrier"), subtitle: where, service: "barrier.open",
+                                         values: target, hidden: ["gate", "lane"] }) }, t("js.open_barrier")));
   }
-  if (passageId) {
-    add("policy.correct_plate", "js.correct_plate", "", {
-      values: { passage_id: passageId, plate: read.plate, colour: read.colour }, hidden: ["passage_id"] });
-    if (decision.decision && decision.decision !== "allow") {
-      add("policy.release", "js.release", "danger", { values: { passage_id: passageId }, hidden: ["passage_id"] });
-    }
+  if (can("barrier.close")) {  // closing is always safe: one press, no questions
+    buttons.push(el("button", { type: "button", class: "btn", "data-action": "barrier.close",
+      onclick: async () => {
+        const reply = await callService("barrier.close", target);
+        toast(reply.ok ? t("js.closing", "Closing") : errorText(reply), reply.ok ? "ok" : "bad");
+      } }, t("js.close_barrier")));
   }
+  // A decision that settles the read (confirmed, corrected, allowed) leaves nothing to confirm.
+  const doubtful = decision.decision ? (decision.decision === "review" || (decision.needs_review && decision.decision !== "allow"))
+                                     : !!read.needs_review;
+  buttons.push(...passageActions({
+    passageId, readId: read.read_id, plate: read.plate, colour: read.colour, at: read.read_at || read.captured_at,
+    decision: decision.decision, needsReview: doubtful && !!read.read_id }, where, loadReview));
   const acts = (Page.roles || []).some((r) => r === "guard" || r === "admin");
   const anyRegistered = Object.values(services).some((s) => s.registered);
   if (!buttons.length && acts && !anyRegistered) {
@@ -111,6 +141,31 @@ function laneActions(lane) {
   }
   return buttons;
 }
+
+/* The review queue: doubtful reads and denied trucks that wait for a person, whatever came after. */
+async function loadReview() {
+  const reply = await api("GET", "/api/review");
+  if (!reply.ok) return;
+  const items = reply.data.items || [];
+  document.getElementById("review-count").textContent = items.length ? String(items.length) : "";
+  document.getElementById("review-empty").classList.toggle("hidden", items.length > 0);
+  document.getElementById("review-list").replaceChildren(...items.map((item) => {
+    const lane = Lanes.byKey.get(`${item.gate}_${item.lane}`);
+    const where = lane ? (lane.name || lane.key) : `${item.gate} / ${item.lane}`;
+    const label = item.kind === "review" ? t("decision.review") : t(`decision.${item.decision}`, item.decision);
+    return el("li", { class: `review-item decision-${item.kind === "review" ? "review" : "deny"}`, "data-passage": item.passage_id },
+      el("span", { class: `plate colour-${item.colour || "unknown"}` }, item.plate || "—"),
+      el("span", { class: "review-where" }, where),
+      el("span", { class: "muted" }, formatTime(item.at)),
+      el("span", { class: "decision-label" }, label),
+      el("span", { class: "decision-reason" }, item.reason_text || ""),
+      el("span", { class: "actions" }, passageActions({
+        passageId: item.passage_id, readId: item.read_id, plate: item.plate, colour: item.colour, at: item.at,
+        decision: item.decision, needsReview: item.kind === "review" }, where, loadReview)));
+  }));
+}
+let reviewTimer = null;
+function reloadReviewSoon() { clearTimeout(reviewTimer); reviewTimer = setTimeout(loadReview, 250); }
 
 function rerender(key) {
   const lane = Lanes.byKey.get(key);
@@ -145,13 +200,16 @@ Live.on((msg) => {
   } else if (msg.event_type === "gate_decision") {
     lane.decision = data;
     rerender(key);
+    reloadReviewSoon();
   } else if (msg.event_type === "passage_recorded" && (data.kind || "passage") === "passage") {
     lane.passage = data;
     rerender(key);
+  } else if (msg.event_type === "passage_recorded") {
+    reloadReviewSoon();  // a release or a correction settles a queued passage
   }
 });
 
 document.addEventListener("DOMContentLoaded", () => {
-  loadLanes();
-  Live.on((msg) => { if (msg.type === "reconnect") setTimeout(loadLanes, 1500); });
+  loadLanes().then(loadReview);
+  Live.on((msg) => { if (msg.type === "reconnect") setTimeout(() => loadLanes().then(loadReview), 1500); });
 });
