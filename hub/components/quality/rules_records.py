@@ -3,6 +3,7 @@ in-plant vehicles the register does not know."""
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from collections import defaultdict
@@ -113,16 +114,15 @@ def gap_findings(passages: list[Passage], win: Window, th: Thresholds) -> list[F
     found: list[Finding] = []
     for lane, items in lanes.items():
         items.sort(key=lambda p: (p.ts, p.seq))
+        times = [p.ts for p in items]
         for day in win.days():
             start, end = win.at(day, first), min(win.at(day, last), win.now_ts)
             if end <= start:
                 continue
-            before = [p for p in items if p.ts < start]
-            inside = [p for p in items if start <= p.ts < end]
-            after = next((p for p in items if p.ts >= end), None)
-            marks: list[tuple[int, Passage | None]] = [(start, before[-1] if before else None)]
-            marks += [(p.ts, p) for p in inside]
-            marks.append((end, after))
+            i0, i1 = bisect.bisect_left(times, start), bisect.bisect_left(times, end)
+            marks: list[tuple[int, Passage | None]] = [(start, items[i0 - 1] if i0 else None)]
+            marks += [(p.ts, p) for p in items[i0:i1]]
+            marks.append((end, items[i1] if i1 < len(items) else None))
             for (t0, p0), (t1, p1) in itertools.pairwise(marks):
                 if t1 - t0 > limit:
                     minutes = round((t1 - t0) / 60)
