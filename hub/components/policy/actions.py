@@ -11,8 +11,9 @@ from hub.core import Context, ServiceValidationError
 
 from .alert import LEVEL_OF_RESPONSE, RESPONSE_OF, AlertState
 from .const import DOMAIN, Phase, Reason, Verdict
-from .decide import Decision, Read, decide, render
-from .manager import PolicyManager, snapshot
+from .decide import Decision, Read, render
+from .manager import PolicyManager
+from .online_check import Where, async_decide
 from .passage import Passage
 
 
@@ -159,15 +160,12 @@ async def async_redecide(
         )
         record, failed = await manager.async_lookup(read, context)
         alert = manager.alerts.current(manager.hub.now())
-        decision = decide(
-            manager.book,
-            read,
-            manager.vehicle_of(record),
-            level=alert.level,
-            measure_code=alert.measure_code,
+        # As for a camera's read: the platform may be asked about the corrected plate too.
+        where = Where(read, src["gate"], src["lane"])
+        decision, vehicle = await async_decide(
+            manager, where, record, failed, level=alert.level, measure_code=alert.measure_code,
             when=manager.hub.now(),
-            lookup_failed=failed,
-        )
+        )  # fmt: skip
         data = {
             "plate": read.plate,
             "colour": read.colour if read.colour != "unknown" else None,
@@ -177,7 +175,7 @@ async def async_redecide(
             "rule": decision.rule,
             "alert_level": alert.level,
             "vehicle_class": decision.vehicle_class,
-            "vehicle": snapshot(record),  # the vehicle the corrected plate names, as the passage kept its own
+            "vehicle": vehicle,  # the vehicle the corrected plate names, as the passage kept its own
             "confirmed": service == "confirm_read",
         }
         result = await manager.hub.services.async_call(
@@ -195,7 +193,7 @@ async def async_redecide(
         if passage is not None:
             passage.plate, passage.colour, passage.decision = read.plate, read.colour, decision
             passage.vehicle, passage.alert_level, passage.last_seq = (
-                snapshot(record),
+                vehicle,
                 alert.level,
                 result["seq"],
             )

@@ -23,7 +23,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.core import Context
 
 from .const import Verdict
-from .decide import Decision, decide, render
+from .decide import Decision, Read, decide, render
 
 if TYPE_CHECKING:
     from .incoming import Incoming
@@ -47,6 +47,15 @@ TEXTS = {
     "error": "联网查询失败，按本地备案判定",
 }
 REGISTER_KEYS = ("emission_stage", "fuel", "vin", "registration_date", "brand_model", "usage", "fleet")
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """A read and the lane it was made at (what an `Incoming` carries; a guard's correction makes one)."""
+
+    read: Read
+    gate: str
+    lane: str
 
 
 class OnlineCheckConfig(BaseModel):
@@ -65,7 +74,7 @@ def wanted(config: OnlineCheckConfig, hub: Any, plate: str, record: Mapping[str,
 
 
 async def async_ask(
-    hub: Any, incoming: Incoming, budget_s: float
+    hub: Any, incoming: Incoming | Where, budget_s: float
 ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """(the platform's answer or None, what the passage records of the attempt)."""
     read = incoming.read
@@ -104,7 +113,7 @@ def _merged(record: Mapping[str, Any] | None, answer: Mapping[str, Any]) -> dict
 
 async def async_decide(
     manager: PolicyManager,
-    incoming: Incoming,
+    incoming: Incoming | Where,
     record: Mapping[str, Any] | None,
     failed: bool,
     *,

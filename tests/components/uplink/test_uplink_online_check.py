@@ -12,7 +12,15 @@ import pytest
 
 from hub.components.uplink.online import read_answer
 from hub.components.uplink.profile import load_profile
-from tests.components.policy.conftest import BARRIER_LANE, fire_read, records, seed, wait_state, watch_opening
+from tests.components.policy.conftest import (
+    BARRIER_LANE,
+    fire_read,
+    records,
+    seed,
+    user_context,
+    wait_state,
+    watch_opening,
+)
 from tests.components.uplink.conftest import uplink_yaml
 
 COVER = "cover.east_in_barrier"
@@ -157,3 +165,21 @@ async def test_platform_down_the_register_decides(make_hub, clock, start_sim) ->
     row = await passage_row(hub, decided["passage_id"])
     assert row["vehicle"]["platform_check"]["outcome"] == "error"
     assert row["vehicle"]["platform_check"]["error"]
+
+
+async def test_a_guards_correction_asks_the_platform_too(make_hub, clock, start_sim) -> None:
+    sim = await start_sim("transport_control_en")
+    sim.vehicles["冀B60006"] = {"verdict": "deny", "reason": "超标排放车辆"}
+    hub = await plant(make_hub, clock, sim, "transport_control_en", mode="always")
+    guard = await user_context(hub, "guard1", "guard")
+    misread = await fire_read(hub, "冀B60008")  # the camera read 8 for 6; the platform knows no such truck
+    assert misread["decision"] == "deny"
+    answer = await hub.services.async_call("policy", "correct_plate", {
+        "passage_id": misread["passage_id"], "plate": "冀B60006", "reason": "末位误识别",
+    }, guard)  # fmt: skip
+    assert (answer["decision"], answer["opened"]) == ("deny", False)  # registered, but the platform says no
+    rows = await records(hub, misread["passage_id"])
+    correction = next(r for r in rows if r["kind"] == "correction")
+    assert correction["reason_code"] == "platform_denied" and "超标排放车辆" in correction["reason_text"]
+    assert correction["vehicle"]["platform_check"]["verdict"] == "deny"
+    assert [c["license"] for c in sim.checks] == ["冀B60008", "冀B60006"]
