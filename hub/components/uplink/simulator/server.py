@@ -146,6 +146,7 @@ class PlatformSimulator(SimCore):
             web.post("/sim/faults", self._sim_faults),
             web.post("/sim/control", self._sim_control),
             web.post("/sim/reset", self._sim_reset),
+            web.post("/sim/vehicles", self._sim_vehicles),
         ]
         app.add_routes(table)
         return app
@@ -285,6 +286,7 @@ class PlatformSimulator(SimCore):
         if "fail_next" in body:
             self.fail_next(int(body["fail_next"]), int(body.get("fail_status", 500)))
         faults.drop_acks = int(body.get("drop_acks", faults.drop_acks))
+        faults.check_delay_seconds = float(body.get("check_delay_seconds", faults.check_delay_seconds))
         self.reject(ids=body.get("reject_ids"), plates=body.get("reject_plates"))
         if body.get("clear_rejects"):
             faults.reject_ids.clear()
@@ -305,6 +307,15 @@ class PlatformSimulator(SimCore):
         body = await request.json()
         pushed = await self.async_push_control(body)
         return self._json({"control": self.control, "pushed": pushed})
+
+    async def _sim_vehicles(self, request: web.Request) -> web.Response:
+        """The platform's own register for its vehicle check: {plate: {verdict, reason, emission_stage,
+        fuel, vin, fleet, serial}}; merged into what it holds."""
+        body = await request.json()
+        if not isinstance(body, dict):
+            return self._json(self.invalid("须为 {plate: {...}} a mapping of plates"), 400)
+        self.vehicles.update({str(k): dict(v) for k, v in body.items() if isinstance(v, dict)})
+        return self._json({"vehicles": len(self.vehicles)})
 
     async def _sim_reset(self, request: web.Request) -> web.Response:
         self.received.clear()
