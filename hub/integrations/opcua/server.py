@@ -39,6 +39,7 @@ from .const import (
 from .events import PassageEvents, async_create_event_type
 from .gatekeeper import Rules
 from .guarded_server import GuardedServer
+from .history import LedgerHistory
 from .logins import AuditedUserManager
 from .mapping import (
     BACKLOG_TOTAL,
@@ -136,6 +137,9 @@ class OpcUaServer:
         root = await space.async_build()
         etype = await async_create_event_type(server, self.namespace_index)
         await self.events.async_setup(server, etype, self.namespace_index)
+        server.iserver.history_manager = LedgerHistory(  # type: ignore[assignment]
+            self.hub, server.iserver.aspace, self.events, self.namespace_index, space.has_lane
+        )
         await Methods(self.hub).async_add(root, self.namespace_index, space.model.enums)
         self.alarms = alarms = Alarms(self.hub, server, self.namespace_index, self.config.backlog_alarm)
         await alarms.async_setup()
