@@ -48,11 +48,6 @@ def lane_status(hub: Any) -> list[dict[str, Any]]:
     return out
 
 
-def interval(link: PlatformLink, message: str) -> float:
-    schedule = link.profile.schedule_of(message, link.conf.schedule)
-    return float(schedule.split()[1]) if schedule.startswith("every") else DEFAULT_SECONDS
-
-
 async def async_device_step(link: PlatformLink) -> bool:
     wanted = [m for m in MESSAGES if m in link.profile.messages]
     if not wanted:
@@ -63,7 +58,7 @@ async def async_device_step(link: PlatformLink) -> bool:
         if loop_now < link.next_run.get(message, 0.0):
             continue
         lanes = lane_status(link.hub) if lanes is None else lanes
-        link.next_run[message] = loop_now + interval(link, message)
+        link.next_run[message] = loop_now + link.period(message, DEFAULT_SECONDS)
         if not lanes:
             continue
         stamp = int(link.hub.now().timestamp())

@@ -251,6 +251,11 @@ class PlatformLink:
             return True
         return asyncio.get_running_loop().time() >= self.next_run.get(stream, 0.0)
 
+    def period(self, stream: str, default: float) -> float:
+        """Seconds between sends of a stream scheduled `every N` (`default` when it has no such line)."""
+        schedule = self.profile.schedule_of(stream, self.conf.schedule)
+        return float(schedule.split()[1]) if schedule.startswith("every") else default
+
     def ran(self, stream: str) -> None:
         schedule = self.profile.schedule_of(stream, self.conf.schedule)
         if schedule.startswith("every"):

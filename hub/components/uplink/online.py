@@ -132,10 +132,7 @@ async def async_one_policy_step(link: PlatformLink) -> bool:
     loop_now = asyncio.get_running_loop().time()
     if loop_now < link.next_run.get(MSG_ONE_POLICY, 0.0):
         return False
-    schedule = link.profile.schedule_of(MSG_ONE_POLICY, link.conf.schedule)
-    link.next_run[MSG_ONE_POLICY] = loop_now + (
-        float(schedule.split()[1]) if schedule.startswith("every") else 86400.0
-    )
+    link.next_run[MSG_ONE_POLICY] = loop_now + link.period(MSG_ONE_POLICY, 86400.0)
     spec = link.profile.messages[MSG_ONE_POLICY]
     body = map_fields(link.profile, spec.envelope, link.envelope_context())
     answer = await link.transport.async_query(MSG_ONE_POLICY, body)  # type: ignore[attr-defined]
