@@ -7,23 +7,38 @@ from collections import defaultdict
 from typing import Any
 
 from .db import Reader
-from .facts import async_passages, pair_trips
+from .facts import async_pair
 from .period import Period
 from .statistics import TRIP_LOOKBACK_S, stage_key
 
 
-def scorecards(passages: list[dict[str, Any]], start: int, fleet: str | None) -> list[dict[str, Any]]:
-    """Per fleet (pure; `passages` may start before `start` so that trips pair)."""
-    trips = pair_trips(passages)
-    cards: dict[str, dict[str, Any]] = defaultdict(lambda: {
-        "passages": 0, "trips": 0, "tonnes": 0.0, "denied": 0, "released": 0, "vehicles": set(),
-        "stage_mix": defaultdict(int), "denied_by_reason": defaultdict(int),
-    })  # fmt: skip
-    for p in passages:
+class Scorecards:
+    """Per fleet, fed by the trip pairing (only sums and each fleet's plates are kept)."""
+
+    def __init__(self, start: int, fleet: str | None) -> None:
+        self.start, self.fleet = start, fleet
+        self.cards: dict[str, dict[str, Any]] = defaultdict(
+            lambda: {
+                "passages": 0,
+                "trips": 0,
+                "tonnes": 0.0,
+                "denied": 0,
+                "released": 0,
+                "vehicles": set(),
+                "stage_mix": defaultdict(int),
+                "denied_by_reason": defaultdict(int),
+            }
+        )
+
+    def _mine(self, p: dict[str, Any]) -> str | None:
         name = p.get("fleet") or "未登记车队"
-        if p["recorded_ts"] < start or (fleet and name != fleet):
-            continue
-        card = cards[name]
+        return None if p["recorded_ts"] < self.start or (self.fleet and name != self.fleet) else name
+
+    def on_passage(self, p: dict[str, Any]) -> None:
+        name = self._mine(p)
+        if name is None:
+            return
+        card = self.cards[name]
         card["passages"] += 1
         card["vehicles"].add(p.get("plate"))
         card["tonnes"] += p.get("tonnes") or 0.0
@@ -33,31 +48,37 @@ def scorecards(passages: list[dict[str, Any]], start: int, fleet: str | None) ->
         if p.get("decision") == "deny":
             card["denied"] += 1
             card["denied_by_reason"][p.get("reason_code") or ""] += 1
-    for t in trips:
-        first = t["entry"] or t["exit"]
-        name = first.get("fleet") or "未登记车队"
-        if first["recorded_ts"] >= start and name in cards:
-            cards[name]["trips"] += 1
-    out = []
-    for name, card in sorted(cards.items()):
-        entries = sum(card["stage_mix"].values())
-        clean = sum(n for key, n in card["stage_mix"].items() if key[0] in "6D")
-        out.append({
-            "fleet": name, "passages": card["passages"], "trips": card["trips"],
-            "vehicles": len(card["vehicles"]), "tonnes": round(card["tonnes"], 3),
-            "denied": card["denied"], "released": card["released"],
-            "denial_rate": round(card["denied"] / card["passages"], 4) if card["passages"] else None,
-            "stage_mix": dict(sorted(card["stage_mix"].items())),
-            "share_stage6_or_electric": round(clean / entries, 4) if entries else None,
-            "denied_by_reason": dict(card["denied_by_reason"]),
-        })  # fmt: skip
-    return out
+
+    def on_trip(self, t: dict[str, Any]) -> None:
+        name = self._mine(t["entry"] or t["exit"])
+        if name is not None:
+            self.cards[name]["trips"] += 1
+
+    def result(self) -> list[dict[str, Any]]:
+        out = []
+        for name, card in sorted(self.cards.items()):
+            entries = sum(card["stage_mix"].values())
+            clean = sum(n for key, n in card["stage_mix"].items() if key[0] in "6D")
+            out.append(
+                {
+                    "fleet": name,
+                    "passages": card["passages"],
+                    "trips": card["trips"],
+                    "vehicles": len(card["vehicles"]),
+                    "tonnes": round(card["tonnes"], 3),
+                    "denied": card["denied"],
+                    "released": card["released"],
+                    "denial_rate": round(card["denied"] / card["passages"], 4) if card["passages"] else None,
+                    "stage_mix": dict(sorted(card["stage_mix"].items())),
+                    "share_stage6_or_electric": round(clean / entries, 4) if entries else None,
+                    "denied_by_reason": dict(card["denied_by_reason"]),
+                }
+            )
+        return out
 
 
 async def async_carriers(reader: Reader, period: Period, fleet: str | None) -> dict[str, Any]:
     start, end = period.bounds(reader.hub.clock.tz)
-    passages: list[dict[str, Any]] = []
-    async for part in async_passages(reader, start - TRIP_LOOKBACK_S, end):
-        passages += part
-    cards = await reader.hub.async_add_executor_job(scorecards, passages, start, fleet)
-    return {"report": "carriers", **period.as_dict(), "carriers": cards}
+    cards = Scorecards(start, fleet)
+    await async_pair(reader, start, end, TRIP_LOOKBACK_S, cards.on_passage, cards.on_trip)
+    return {"report": "carriers", **period.as_dict(), "carriers": cards.result()}

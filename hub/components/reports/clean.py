@@ -11,13 +11,23 @@ from typing import Any
 
 from .const import MODES, ROAD_CLASSES
 from .db import Reader
-from .facts import async_passages, pair_trips
+from .facts import async_pair
 from .models import OtherModeTonnage
 from .period import Period
 from .statistics import TRIP_LOOKBACK_S
 
-PASSAGE_KEYS = ("seq", "passage_id", "recorded_at", "plate", "direction", "emission_stage", "fuel",
-                "fleet", "tonnes", "tonnage_source")  # fmt: skip
+PASSAGE_KEYS = (
+    "seq",
+    "passage_id",
+    "recorded_at",
+    "plate",
+    "direction",
+    "emission_stage",
+    "fuel",
+    "fleet",
+    "tonnes",
+    "tonnage_source",
+)
 
 
 def road_class(p: dict[str, Any]) -> str:
@@ -44,11 +54,23 @@ async def async_other_modes(period: Period) -> tuple[dict[str, float], list[dict
             continue
         share = overlap_share(date.fromisoformat(r.first_day), date.fromisoformat(r.last_day), period)
         by_mode[r.mode] = by_mode.get(r.mode, 0.0) + r.tonnes * share
-        items.append({
-            "id": r.id, "mode": r.mode, "direction": r.direction, "start": r.first_day, "end": r.last_day,
-            "tonnes": r.tonnes, "counted": round(r.tonnes * share, 3), "cargo": r.cargo, "source": r.source,
-            "entered_by": r.entered_by, "entered_at": r.entered_at, "file": r.file, "replaces": r.replaces,
-        })  # fmt: skip
+        items.append(
+            {
+                "id": r.id,
+                "mode": r.mode,
+                "direction": r.direction,
+                "start": r.first_day,
+                "end": r.last_day,
+                "tonnes": r.tonnes,
+                "counted": round(r.tonnes * share, 3),
+                "cargo": r.cargo,
+                "source": r.source,
+                "entered_by": r.entered_by,
+                "entered_at": r.entered_at,
+                "file": r.file,
+                "replaces": r.replaces,
+            }
+        )
     return by_mode, items
 
 
@@ -60,19 +82,20 @@ async def async_clean_transport(
     reader: Reader, period: Period, target: float, *, with_passages: bool = False
 ) -> dict[str, Any]:
     start, end = period.bounds(reader.hub.clock.tz)
-    passages: list[dict[str, Any]] = []
-    async for part in async_passages(reader, start - TRIP_LOOKBACK_S, end):
-        passages += part
-    pair_trips(passages)
     road = {c: {"in": 0.0, "out": 0.0} for c in ROAD_CLASSES}
     behind: dict[str, list[dict[str, Any]]] = {c: [] for c in ROAD_CLASSES}
-    for p in passages:
+
+    def on_passage(p: dict[str, Any]) -> None:
         if p["recorded_ts"] < start or p.get("tonnes") is None or p["vehicle_class"] != "transport":
-            continue
+            return
         cls = road_class(p)
         road[cls][p["direction"]] += p["tonnes"]
         if with_passages:
             behind[cls].append({k: p.get(k) for k in PASSAGE_KEYS})
+
+    await async_pair(reader, start, end, TRIP_LOOKBACK_S, on_passage, lambda _: None)
+    for items in behind.values():
+        items.sort(key=lambda p: p["seq"])
     by_mode, entries = await async_other_modes(period)
     road_total = sum(v["in"] + v["out"] for v in road.values())
     other = sum(by_mode.values())
@@ -80,13 +103,21 @@ async def async_clean_transport(
     total = road_total + other
     without, with_ne = ratio(other, total), ratio(other + new_energy, total)
     return {
-        "report": "clean_transport", **period.as_dict(), "target": target,
-        "road": {c: {k: round(x, 3) for k, x in v.items()} | {"total": round(v["in"] + v["out"], 3)}
-                 for c, v in road.items()},
-        "road_total": round(road_total, 3), "other_modes": {m: round(t, 3) for m, t in by_mode.items()},
-        "other_total": round(other, 3), "total": round(total, 3),
-        "ratio_without_new_energy": without, "ratio_with_new_energy": with_ne,
+        "report": "clean_transport",
+        **period.as_dict(),
+        "target": target,
+        "road": {
+            c: {k: round(x, 3) for k, x in v.items()} | {"total": round(v["in"] + v["out"], 3)}
+            for c, v in road.items()
+        },
+        "road_total": round(road_total, 3),
+        "other_modes": {m: round(t, 3) for m, t in by_mode.items()},
+        "other_total": round(other, 3),
+        "total": round(total, 3),
+        "ratio_without_new_energy": without,
+        "ratio_with_new_energy": with_ne,
         "met_without_new_energy": without is not None and without >= target,
         "met_with_new_energy": with_ne is not None and with_ne >= target,
-        "entries": entries, "passages": behind if with_passages else None,
-    }  # fmt: skip
+        "entries": entries,
+        "passages": behind if with_passages else None,
+    }

@@ -207,7 +207,7 @@ async def write_passages(w: Writer, period: Period, req: Any) -> None:
     await run(w.book.sheet, "每车次台账", w.header, PASSAGE_TABLE)
     start, end = period.bounds(rt.hub.clock.tz)
     n = 0
-    async for chunk in async_passages(rt.reader, start, end, gate=req.gate, lane=req.lane):
+    async for chunk in async_passages(rt.reader, start, end, gate=req.gate, lane=req.lane, detail=True):
         rows = []
         for p in chunk:
             n += 1

@@ -8,7 +8,7 @@ within a day in practice); one made later is not in the reports.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 from .const import KIND_PASSAGE
@@ -17,11 +17,42 @@ from .db import Reader
 FOLLOWUP_DAYS = 31
 CHUNK = 5000
 PASSAGE_COLUMNS = (
-    "seq", "passage_id", "recorded_ts", "recorded_at", "gate", "lane", "direction", "plate", "colour",
-    "vehicle_class", "emission_stage", "fuel", "fleet", "decision", "reason_code", "actor", "photo_plate",
-    "photo_scene", "data",
-)  # fmt: skip
+    "seq",
+    "passage_id",
+    "recorded_ts",
+    "recorded_at",
+    "gate",
+    "lane",
+    "direction",
+    "plate",
+    "colour",
+    "vehicle_class",
+    "emission_stage",
+    "fuel",
+    "fleet",
+    "decision",
+    "reason_code",
+    "actor",
+    "photo_plate",
+    "photo_scene",
+    "data",
+)
+BRIEF_COLUMNS = PASSAGE_COLUMNS[:15]  # what figures need: no photos, no `data` to decode
 FOLLOWUPS = ("correction", "release", "weight", "cargo", "acceptance")
+
+
+def _brief(row: tuple[Any, ...]) -> dict[str, Any]:
+    p = dict(zip(BRIEF_COLUMNS, row, strict=True))
+    p.update(
+        seq=int(p["seq"]),
+        recorded_ts=int(p["recorded_ts"]),
+        original_plate=p["plate"],
+        released=False,
+        weight_kg=None,
+        cargo=None,
+        acceptance=None,
+    )
+    return p
 
 
 def _fact(row: tuple[Any, ...]) -> dict[str, Any]:
@@ -30,11 +61,19 @@ def _fact(row: tuple[Any, ...]) -> dict[str, Any]:
     p["seq"], p["recorded_ts"] = int(p["seq"]), int(p["recorded_ts"])
     vehicle = data.get("vehicle") or {}
     p.update(
-        original_plate=p["plate"], reason_text=data.get("reason_text"), rule=data.get("rule"),
-        alert_level=data.get("alert_level"), video_ref=data.get("video_ref"), entry=data.get("entry"),
-        vehicle=vehicle, registered=vehicle.get("registered"), released=False, weight_kg=None, cargo=None,
+        original_plate=p["plate"],
+        reason_text=data.get("reason_text"),
+        rule=data.get("rule"),
+        alert_level=data.get("alert_level"),
+        video_ref=data.get("video_ref"),
+        entry=data.get("entry"),
+        vehicle=vehicle,
+        registered=vehicle.get("registered"),
+        released=False,
+        weight_kg=None,
+        cargo=None,
         acceptance=None,
-    )  # fmt: skip
+    )
     return p
 
 
@@ -43,9 +82,15 @@ def apply_followup(p: dict[str, Any], kind: str, actor: str | None, at: str, d: 
         p["plate"] = d.get("plate") or p["plate"]
         p["colour"] = d.get("colour") or p["colour"]
         p["corrected_by"] = actor
+        p["correction_reason"] = d.get("reason")
     elif kind == "release":
-        p.update(released=True, released_by=actor, release_reason=d.get("reason"),
-                 approver=d.get("approver"), released_at=at)  # fmt: skip
+        p.update(
+            released=True,
+            released_by=actor,
+            release_reason=d.get("reason"),
+            approver=d.get("approver"),
+            released_at=at,
+        )
     elif kind == "weight":
         p["weight_kg"] = d.get("weight_kg")
     elif kind == "cargo":
@@ -56,17 +101,25 @@ def apply_followup(p: dict[str, Any], kind: str, actor: str | None, at: str, d: 
 
 
 async def async_passages(
-    reader: Reader, start_ts: int, end_ts: int, *, gate: str | None = None, lane: str | None = None,
+    reader: Reader,
+    start_ts: int,
+    end_ts: int,
+    *,
+    gate: str | None = None,
+    lane: str | None = None,
     chunk: int = CHUNK,
+    detail: bool = False,
 ) -> AsyncIterator[list[dict[str, Any]]]:
-    """Chunks of passages recorded in [start_ts, end_ts), in sequence order, follow-ups folded in."""
+    """Chunks of passages recorded in [start_ts, end_ts), in sequence order, follow-ups folded in;
+    with `detail` also the photos and what the row's `data` holds (reason text, vehicle, video ...)."""
     where, args = "kind = ? AND recorded_ts >= ? AND recorded_ts < ?", [KIND_PASSAGE, start_ts, end_ts]
     for column, value in (("gate", gate), ("lane", lane)):
         if value is not None:
             where += f" AND {column} = ?"
             args.append(value)
     after = -1
-    columns = ", ".join(f'"{c}"' for c in PASSAGE_COLUMNS)
+    names, build = (PASSAGE_COLUMNS, _fact) if detail else (BRIEF_COLUMNS, _brief)
+    columns = ", ".join(f'"{c}"' for c in names)
     marks = ", ".join("?" for _ in FOLLOWUPS)
     while True:
         rows = await reader.rows(
@@ -75,7 +128,7 @@ async def async_passages(
         )
         if not rows:
             return
-        found = [_fact(r) for r in rows]
+        found = [build(r) for r in rows]
         by_seq = {p["seq"]: p for p in found}
         low, high = found[0]["seq"], found[-1]["seq"]
         first_ts = min(p["recorded_ts"] for p in found)
@@ -95,13 +148,6 @@ async def async_passages(
             return
 
 
-async def async_all(reader: Reader, start_ts: int, end_ts: int, **scope: str | None) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    async for part in async_passages(reader, start_ts, end_ts, **scope):
-        out += part
-    return out
-
-
 # ----- trips and tonnage (pure) ---------------------------------------------------------------------
 def went_through(p: dict[str, Any]) -> bool:
     return p.get("decision") == "allow" or bool(p.get("released"))
@@ -116,41 +162,75 @@ def cargo_tonnes(cargo: dict[str, Any] | None) -> float | None:
     return None if factor is None else float(cargo["quantity"]) * factor
 
 
-def pair_trips(passages: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each entry that went through paired with the same plate's next exit (车次); the unpaired too.
+class Pairing:
+    """Trips (车次) paired as passages stream by in sequence order: each entry that went through with
+    the same plate's next exit; the unpaired too. Only the entries still inside are held.
 
-    Sets `tonnes` on each passage that carried goods: the cargo supplement's volume, else the trip's net
-    weight on the heavier side (heavier in: delivered; heavier out: shipped)."""
-    trips: list[dict[str, Any]] = []
-    inside: dict[str, dict[str, Any]] = {}
-    for p in sorted(passages, key=lambda p: (p["recorded_ts"], p["seq"])):
-        p.setdefault("tonnes", cargo_tonnes(p.get("cargo")))
-        p.setdefault("tonnage_source", "cargo" if p["tonnes"] is not None else None)
-        plate = p.get("plate")
-        if not plate or not went_through(p):
-            continue
-        if p["direction"] == "in":
-            if plate in inside:
-                trips.append(_trip(inside[plate], None))
-            inside[plate] = p
-        elif plate in inside:
-            trips.append(_trip(inside.pop(plate), p))
-        else:
-            trips.append(_trip(None, p))
-    trips += [_trip(entry, None) for entry in inside.values()]
-    return trips
+    Each passage gets its `tonnes` before it is handed on: the cargo supplement's volume, else the trip's
+    net weight on the heavier side (heavier in: delivered; heavier out: shipped). `on_passage` sees every
+    passage once, `on_trip` every trip once (entries still inside at `finish`)."""
+
+    def __init__(
+        self, on_passage: Callable[[dict[str, Any]], None], on_trip: Callable[[dict[str, Any]], None]
+    ) -> None:
+        self.on_passage, self.on_trip = on_passage, on_trip
+        self.inside: dict[str, dict[str, Any]] = {}
+
+    def feed(self, passages: Iterable[dict[str, Any]]) -> None:
+        for p in passages:
+            p["tonnes"] = cargo_tonnes(p.get("cargo"))
+            p["tonnage_source"] = "cargo" if p["tonnes"] is not None else None
+            plate = p.get("plate")
+            if not plate or not went_through(p):
+                self.on_passage(p)  # machinery without plate cannot be paired; a refused truck did not pass
+            elif p["direction"] == "in":
+                if plate in self.inside:
+                    self._close(self.inside[plate], None)
+                self.inside[plate] = p
+            else:
+                self._close(self.inside.pop(plate, None), p)
+
+    def finish(self) -> None:
+        for entry in list(self.inside.values()):
+            self._close(entry, None)
+        self.inside.clear()
+
+    def _close(self, entry: dict[str, Any] | None, exit_: dict[str, Any] | None) -> None:
+        first = entry or exit_
+        assert first is not None
+        if entry and exit_ and entry.get("weight_kg") is not None and exit_.get("weight_kg") is not None:
+            net = (int(entry["weight_kg"]) - int(exit_["weight_kg"])) / 1000
+            loaded = entry if net > 0 else exit_
+            if net != 0 and entry["tonnes"] is None and exit_["tonnes"] is None:
+                loaded.update(tonnes=abs(net), tonnage_source="weighbridge")
+        self.on_trip(
+            {
+                "plate": first["plate"],
+                "fleet": first.get("fleet"),
+                "entry": entry,
+                "exit": exit_,
+                "dwell_s": exit_["recorded_ts"] - entry["recorded_ts"] if entry and exit_ else None,
+            }
+        )
+        for p in (entry, exit_):
+            if p is not None:
+                self.on_passage(p)
 
 
-def _trip(entry: dict[str, Any] | None, exit_: dict[str, Any] | None) -> dict[str, Any]:
-    first = entry or exit_
-    assert first is not None
-    trip = {
-        "plate": first["plate"], "fleet": first.get("fleet"), "entry": entry, "exit": exit_,
-        "dwell_s": exit_["recorded_ts"] - entry["recorded_ts"] if entry and exit_ else None,
-    }  # fmt: skip
-    if entry and exit_ and entry.get("weight_kg") is not None and exit_.get("weight_kg") is not None:
-        net = (int(entry["weight_kg"]) - int(exit_["weight_kg"])) / 1000
-        loaded = entry if net > 0 else exit_
-        if loaded["tonnes"] is None and net != 0 and (entry["tonnes"] is None and exit_["tonnes"] is None):
-            loaded.update(tonnes=abs(net), tonnage_source="weighbridge")
-    return trip
+async def async_pair(
+    reader: Reader,
+    start_ts: int,
+    end_ts: int,
+    lookback_s: int,
+    on_passage: Callable[[dict[str, Any]], None],
+    on_trip: Callable[[dict[str, Any]], None],
+    *,
+    gate: str | None = None,
+    lane: str | None = None,
+) -> None:
+    """Stream the passages of [start_ts - lookback_s, end_ts) through a `Pairing`: the lookback lets an
+    exit early in the period find its entry; what lies before start_ts is the caller's to skip."""
+    pairing = Pairing(on_passage, on_trip)
+    async for chunk in async_passages(reader, start_ts - lookback_s, end_ts, gate=gate, lane=lane):
+        pairing.feed(chunk)
+    pairing.finish()

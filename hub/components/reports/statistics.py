@@ -9,13 +9,22 @@ from typing import Any
 
 from .const import FUEL_FAMILY, KIND_PASSAGE
 from .db import Reader, day_of
-from .facts import async_passages, pair_trips, went_through
+from .facts import async_pair, went_through
 from .period import Period, utc_offset
 
 RELEASE_KEYS = (
-    "seq", "passage_id", "recorded_at", "plate", "gate", "lane", "reason_code", "released_by",
-    "release_reason", "approver", "released_at",
-)  # fmt: skip
+    "seq",
+    "passage_id",
+    "recorded_at",
+    "plate",
+    "gate",
+    "lane",
+    "reason_code",
+    "released_by",
+    "release_reason",
+    "approver",
+    "released_at",
+)
 TRIP_LOOKBACK_S = 24 * 3600  # an exit early in the period finds its entry of the day before
 
 
@@ -103,11 +112,13 @@ async def async_counts(scope: Scope, alert_min_stage: dict[str, str]) -> dict[st
         scope.args,
     )
     out.update(
-        by_stage=dict(sorted(by_stage.items())), by_fuel=dict(sorted(by_fuel.items())),
-        by_vehicle_type=dict(sorted(by_type.items())), by_colour=dict(sorted(by_colour.items())),
+        by_stage=dict(sorted(by_stage.items())),
+        by_fuel=dict(sorted(by_fuel.items())),
+        by_vehicle_type=dict(sorted(by_type.items())),
+        by_colour=dict(sorted(by_colour.items())),
         by_lane=[{"gate": g, "lane": ln, **v} for (g, ln), v in sorted(lanes.items())],
         denied_by_reason=[{"reason_code": c or "", "reason_text": t, "count": int(n)} for c, t, n in denied],
-    )  # fmt: skip
+    )
     out["unregistered"] = await _async_unregistered(scope)
     out["in_plant"], out["machinery"] = await _async_in_use(scope, alert_min_stage)
     return out
@@ -132,8 +143,10 @@ async def _async_in_use(scope: Scope, min_stage: dict[str, str]) -> tuple[dict[s
     """In-plant vehicles and machinery seen in the period: distinct vehicles by stage, share usable in an
     alert (stage at or above `min_stage` of their class, or electric)."""
     r = scope.reader
-    ident = f"COALESCE(NULLIF(plate, ''), {r.json_text('data', 'vehicle', 'env_code')}, " \
-            f"{r.json_text('data', 'vehicle', 'internal_no')})"  # fmt: skip
+    ident = (
+        f"COALESCE(NULLIF(plate, ''), {r.json_text('data', 'vehicle', 'env_code')}, "
+        f"{r.json_text('data', 'vehicle', 'internal_no')})"
+    )
     rows = await r.rows(
         f"SELECT vehicle_class, {ident}, max(emission_stage), max(fuel), count(*) FROM ledger_record "
         f"WHERE {scope.where} AND vehicle_class IN ('in_plant', 'machinery') GROUP BY vehicle_class, {ident}",
@@ -147,75 +160,100 @@ async def _async_in_use(scope: Scope, min_stage: dict[str, str]) -> tuple[dict[s
         for _, _, stage, fuel, _ in mine:
             by_stage[stage_key(stage, fuel)] += 1
             usable += usable_in_alert(stage, min_stage.get(vclass, "0"))
-        result.append({
-            "vehicles": len(mine), "passages": sum(int(row[4]) for row in mine),
-            "by_stage": dict(sorted(by_stage.items())), "usable_in_alert": usable,
-            "share_usable_in_alert": round(usable / len(mine), 4) if mine else None,
-            "min_stage_in_alert": min_stage.get(vclass),
-        })  # fmt: skip
+        result.append(
+            {
+                "vehicles": len(mine),
+                "passages": sum(int(row[4]) for row in mine),
+                "by_stage": dict(sorted(by_stage.items())),
+                "usable_in_alert": usable,
+                "share_usable_in_alert": round(usable / len(mine), 4) if mine else None,
+                "min_stage_in_alert": min_stage.get(vclass),
+            }
+        )
     return result[0], result[1]
 
 
 async def async_movements(scope: Scope) -> dict[str, Any]:
-    """Tonnage by cargo and stage, trips and dwell times, releases and corrections, from the passages."""
-    tz = scope.reader.hub.clock.tz
-    passages: list[dict[str, Any]] = []
-    async for part in async_passages(
-        scope.reader, scope.start - TRIP_LOOKBACK_S, scope.end, gate=scope.gate, lane=scope.lane
-    ):
-        passages += part
-    trips = pair_trips(passages)
-    inside = [p for p in passages if p["recorded_ts"] >= scope.start]
+    """Tonnage by cargo and stage, trips and dwell times, releases and corrections: the period's passages
+    streamed through the trip pairing, only sums kept."""
     tonnage: dict[str, Any] = {"in": 0.0, "out": 0.0, "by_cargo": {}, "by_stage": {}, "without_weight": 0}
-    days: dict[str, dict[str, Any]] = defaultdict(lambda: {"tonnes_in": 0.0, "tonnes_out": 0.0,
-                                                           "released": 0, "trips": 0})  # fmt: skip
-    releases, corrections = [], []
-    for p in inside:
-        day = _local_day(p["recorded_ts"], tz)
+    days: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"tonnes_in": 0.0, "tonnes_out": 0.0, "released": 0, "trips": 0}
+    )
+    releases: list[dict[str, Any]] = []
+    corrections: list[dict[str, Any]] = []
+    dwell: list[float] = []
+    counted = {"count": 0, "complete": 0, "entry_without_exit": 0, "exit_without_entry": 0}
+
+    def day(ts: int) -> str:
+        return day_of((ts + scope.offset) // 86400).isoformat()
+
+    def on_passage(p: dict[str, Any]) -> None:
+        if p["recorded_ts"] < scope.start:
+            return
         if p.get("released"):
-            days[day]["released"] += 1
+            days[day(p["recorded_ts"])]["released"] += 1
             releases.append({k: p.get(k) for k in RELEASE_KEYS})
         if p.get("corrected_by"):
-            corrections.append({"seq": p["seq"], "recorded_at": p["recorded_at"], "from": p["original_plate"],
-                                "to": p["plate"], "corrected_by": p["corrected_by"]})  # fmt: skip
+            corrections.append(
+                {
+                    "seq": p["seq"],
+                    "recorded_at": p["recorded_at"],
+                    "from": p["original_plate"],
+                    "to": p["plate"],
+                    "corrected_by": p["corrected_by"],
+                    "reason": p.get("correction_reason"),
+                }
+            )
         tonnes = p.get("tonnes")
         if tonnes is None:
             tonnage["without_weight"] += went_through(p) and p["vehicle_class"] == "transport"
-            continue
+            return
         direction = p["direction"]
         tonnage[direction] += tonnes
-        days[day][f"tonnes_{direction}"] += tonnes
+        days[day(p["recorded_ts"])][f"tonnes_{direction}"] += tonnes
         cargo = (p.get("cargo") or {}).get("cargo") or "未填写"
         for key, name in (("by_cargo", cargo), ("by_stage", stage_key(p["emission_stage"], p["fuel"]))):
             bucket = tonnage[key].setdefault(name, {"in": 0.0, "out": 0.0})
             bucket[direction] += tonnes
-    dwell = []
-    counted = {"count": 0, "complete": 0, "entry_without_exit": 0, "exit_without_entry": 0}
-    for t in trips:
+
+    def on_trip(t: dict[str, Any]) -> None:
         first = t["entry"] or t["exit"]
         if not scope.start <= first["recorded_ts"] < scope.end:
-            continue
+            return
         counted["count"] += 1
-        days[_local_day(first["recorded_ts"], tz)]["trips"] += 1
+        days[day(first["recorded_ts"])]["trips"] += 1
         if t["dwell_s"] is not None:
             counted["complete"] += 1
             dwell.append(t["dwell_s"] / 60)
         else:
             counted["entry_without_exit" if t["entry"] else "exit_without_entry"] += 1
+
+    await async_pair(
+        scope.reader,
+        scope.start,
+        scope.end,
+        TRIP_LOOKBACK_S,
+        on_passage,
+        on_trip,
+        gate=scope.gate,
+        lane=scope.lane,
+    )
     counted.update(
         dwell_avg_min=round(sum(dwell) / len(dwell), 1) if dwell else None,
         dwell_median_min=round(stats_.median(dwell), 1) if dwell else None,
         dwell_max_min=round(max(dwell), 1) if dwell else None,
     )
     _round(tonnage)
-    return {"tonnage": tonnage, "trips": counted, "days": dict(days), "releases": releases,
-            "corrections": corrections}  # fmt: skip
-
-
-def _local_day(ts: int, tz: Any) -> str:
-    from datetime import datetime
-
-    return datetime.fromtimestamp(ts, tz).date().isoformat()
+    releases.sort(key=lambda r: r["seq"])
+    corrections.sort(key=lambda r: r["seq"])
+    return {
+        "tonnage": tonnage,
+        "trips": counted,
+        "days": dict(days),
+        "releases": releases,
+        "corrections": corrections,
+    }
 
 
 def _round(node: Any) -> None:
@@ -244,8 +282,14 @@ async def async_statistics(
     counts["totals"]["released"] = len(moves["releases"])
     counts["totals"]["corrections"] = len(moves["corrections"])
     return {
-        "report": "statistics", **period.as_dict(), "gate": gate, "lane": lane,
+        "report": "statistics",
+        **period.as_dict(),
+        "gate": gate,
+        "lane": lane,
         **{k: v for k, v in counts.items() if k != "days"},
-        "tonnage": moves["tonnage"], "trips": moves["trips"], "releases": moves["releases"],
-        "corrections": moves["corrections"], "days": days,
-    }  # fmt: skip
+        "tonnage": moves["tonnage"],
+        "trips": moves["trips"],
+        "releases": moves["releases"],
+        "corrections": moves["corrections"],
+        "days": days,
+    }
