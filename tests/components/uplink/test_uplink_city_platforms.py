@@ -120,3 +120,15 @@ def test_variants_are_data() -> None:
     assert base.photos.data_uri and not english.photos.data_uri and mj.photos.mode == "separate"
     for profile in (base, english, mj, load_profile("transport_token")):
         assert "接口文档" in profile.description
+
+
+async def test_one_plant_one_policy_answer_kept_as_it_came(make_hub, clock, start_sim) -> None:
+    sim = await start_sim("transport_control_mj")
+    sim.one_policy = {"planNo": "YCYC-2026-09", "measures": [{"level": "orange", "text": "减少国五车辆 30%"}]}
+    hub = await make_hub(uplink_yaml(sim.url, profile="transport_control_mj"), clock=clock)
+    await sim.wait_for(lambda: sim.requests["one_policy"] == 1)  # asked on the link's first round
+    await record(hub, passage(1))  # the link's steps run in turn: this goes after the answer is kept
+    await sim.wait_for(lambda: len(sim.ids()) == 1)
+    kept = (await status(hub))["one_policy"]
+    assert kept["answer"] == {"code": "200", "status": "ok", "value": sim.one_policy}
+    assert kept["at"] == clock.now().isoformat()
