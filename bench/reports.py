@@ -242,6 +242,7 @@ async def main(args: argparse.Namespace) -> None:
     await hub.async_start()
     call = hub.services.async_call
     try:
+        assert hub.db is not None
         rows = await hub.db.connection.execute_query(
             "SELECT count(*), max(seq) FROM ledger_record WHERE kind = 'passage'"
         )

@@ -30,12 +30,11 @@ async def async_setup(hub: Hub, config: ReportsConfig) -> bool:
     if config.schedule_enabled:
         # Only a hub that runs writes scheduled reports; a command that sets this component up for its
         # services never starts (no hub_started), so it never writes one.
+        def run_due() -> None:  # the clock was moved by hand (a test, a replay)
+            hub.async_create_task(scheduler.async_run_due(), name="reports schedule")
+
         def start(_: Event) -> None:
-            hub.async_on_stop(
-                hub.clock.add_listener(
-                    lambda: hub.async_create_task(scheduler.async_run_due(), name="reports schedule")
-                )
-            )
+            hub.async_on_stop(hub.clock.add_listener(run_due))
             hub.async_create_background_task(scheduler.async_loop(), name="reports schedule")
 
         hub.async_on_stop(hub.bus.async_listen_once(EVENT_HUB_STARTED, start))

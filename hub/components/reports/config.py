@@ -25,5 +25,5 @@ class ReportsConfig(BaseModel):
     # The lowest stage an in-plant vehicle / machine may have to be used during an orange alert
     # (grade B defaults: 国四 and below in-plant vehicles and 国二 and below machinery stop).
     alert_min_stage: dict[str, str] = Field(default_factory=lambda: {"in_plant": "5", "machinery": "3"})
-    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    schedule: ScheduleConfig = Field(default_factory=lambda: ScheduleConfig.model_validate({}))
     schedule_enabled: bool = True

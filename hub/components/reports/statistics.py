@@ -183,7 +183,7 @@ async def async_movements(scope: Scope) -> dict[str, Any]:
     releases: list[dict[str, Any]] = []
     corrections: list[dict[str, Any]] = []
     dwell: list[float] = []
-    counted = {"count": 0, "complete": 0, "entry_without_exit": 0, "exit_without_entry": 0}
+    counted: dict[str, Any] = {"count": 0, "complete": 0, "entry_without_exit": 0, "exit_without_entry": 0}
 
     def day(ts: int) -> str:
         return day_of((ts + scope.offset) // 86400).isoformat()
@@ -273,7 +273,7 @@ async def async_statistics(
     days = []
     for day in period.days:
         key = day.isoformat()
-        row = {"date": key, "in": 0, "out": 0, "allow": 0, "deny": 0, "review": 0}
+        row: dict[str, Any] = {"date": key, "in": 0, "out": 0, "allow": 0, "deny": 0, "review": 0}
         row.update(counts["days"].get(key, {}))
         row.update({"tonnes_in": 0.0, "tonnes_out": 0.0, "released": 0, "trips": 0})
         row.update(moves["days"].get(key, {}))

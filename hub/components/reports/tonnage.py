@@ -108,14 +108,16 @@ def parse_rows(rows: list[list[Any]], source: str) -> tuple[list[TonnageEntry], 
         get = {f: (row[i] if i < len(row) else None) for f, i in index.items()}
         try:
             entries.append(
-                TonnageEntry(
-                    mode=MODE_WORDS.get(str(get["mode"]).strip(), str(get["mode"])),
-                    direction=DIRECTION_WORDS.get(str(get["direction"]).strip(), str(get["direction"])),
-                    start=get["start"],
-                    end=get["end"],
-                    tonnes=_number(get["tonnes"]),
-                    cargo=get.get("cargo") or None,
-                    source=str(get.get("source") or source),
+                TonnageEntry.model_validate(
+                    {
+                        "mode": MODE_WORDS.get(str(get["mode"]).strip(), str(get["mode"])),
+                        "direction": DIRECTION_WORDS.get(str(get["direction"]).strip(), get["direction"]),
+                        "start": get["start"],
+                        "end": get["end"],
+                        "tonnes": _number(get["tonnes"]),
+                        "cargo": get.get("cargo") or None,
+                        "source": str(get.get("source") or source),
+                    }
                 )
             )
         except ValidationError as err:
