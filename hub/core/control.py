@@ -101,7 +101,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, set | frozenset | tuple):
         return list(value)
     if isinstance(value, bytes | bytearray | memoryview):
-        raise ProtocolError("bytes below the top level of a result cannot be sent")
+        raise ProtocolError("bytes below the top level of a message cannot be sent")
     return str(value)
 
 
@@ -224,8 +224,8 @@ class ControlServer:
             return {"ok": False, "kind": "invalid", "error": "data: a JSON object"}, []
         data.update(blobs)
         try:
-            result = await self.hub.services.async_call(
-                str(header.get("domain")), str(header.get("service")), data, context, door=DOOR
+            result = await async_call_as_cli(
+                self.hub, str(header.get("domain")), str(header.get("service")), data, context
             )
         except HubError as err:
             kind = next((k for cls, k in _ERROR_KINDS if isinstance(err, cls)), "error")
@@ -237,6 +237,16 @@ class ControlServer:
             rest, out = split_blobs(result)
             return {"ok": True, "result": rest}, out
         return {"ok": True, "result": result}, []
+
+
+async def async_call_as_cli(
+    hub: Any, domain: str, service: str, data: dict[str, Any], context: Context
+) -> Any:
+    """A service call of the local administrator: any role, but never a service that is the hub's own
+    (`internal`, such as `ledger.record_passage`): a person at the command line is still a person."""
+    if hub.services.get(domain, service).internal:
+        raise Unauthorized(f"{domain}.{service} is the hub's own, not a person's to call")
+    return await hub.services.async_call(domain, service, data, context, door=DOOR)
 
 
 async def async_record_command(

@@ -22,9 +22,9 @@ from .config import NodeDict
 from .context import Context
 from .control import (
     CHUNK,
-    DOOR,
     MAX_ANSWER,
     ProtocolError,
+    async_call_as_cli,
     encode_header,
     read_message,
     socket_address,
@@ -68,7 +68,7 @@ class LocalDoor:
         body = dict(data or {})
         if upload is not None:
             body[field] = await self.hub.async_add_executor_job(upload.read_bytes)
-        return await self.hub.services.async_call(domain, service, body, self.context, door=DOOR)
+        return await async_call_as_cli(self.hub, domain, service, body, self.context)
 
     async def async_close(self) -> None:
         await self.hub.async_block_till_done()  # the audit rows of this command are written
