@@ -4,6 +4,8 @@ weighbridge weight and the loop detector; another camera system pushes its plate
 lane binds those entities, and the passage is the same in the ledger, on our OPC UA server and at the
 supervisory platform (the uplink's simulator)."""
 
+# ruff: noqa: F811 - the tests take fixtures imported from other test packages by name
+
 from __future__ import annotations
 
 import asyncio
@@ -20,19 +22,10 @@ from hub.core.const import EVENT_GATE_DECISION, EVENT_STATE_CHANGED, EVENT_WEIGH
 from tests.components.policy.conftest import lifecycle, records, seed, wait_state
 from tests.integrations.mqtt.conftest import Mosquitto, subscribe  # noqa: F401 - the fixture
 from tests.integrations.opcua.conftest import PASSWORD, client_cert, connect, node  # noqa: F401
-from tests.integrations.opcua.scada import SCADA_URI, PlantScada
-from tests.integrations.opcua.test_opcua_client_write import free_port
+from tests.integrations.opcua.scada import SCADA_URI, scada  # noqa: F401 - the fixture
 
 ACCOUNT, KEY, SECRET = "plant001", "k3y-plant001", "s3cret-plant001"
 NS = f"nsu={SCADA_URI};s="
-
-
-@pytest.fixture
-async def scada() -> Any:
-    plant = PlantScada(free_port())
-    await plant.start()
-    yield plant
-    await plant.stop()
 
 
 @pytest.fixture
@@ -127,7 +120,12 @@ async def wait_lifecycle(hub: Any, lane_key: str, phase: str, timeout: float = 1
 
 
 async def test_a_plant_wired_through_its_own_scada_and_camera_system(
-    make_hub, scada, broker, platform, subscribe, connect  # noqa: F811 - fixtures imported above
+    make_hub,
+    scada,
+    broker,
+    platform,
+    subscribe,
+    connect,
 ) -> None:
     tag = uuid.uuid4().hex[:8]
     lpr_topic = f"lpr{tag}/west_in"

@@ -9,20 +9,9 @@ from typing import Any
 import pytest
 
 from hub.core import HubError
-from hub.core.const import EVENT_STATE_CHANGED
 from hub.util.modbus import ModbusDeviceServer, RegisterTables
 from hub.util.registers import encode_number, unpack_registers
-
-
-async def wait_state(hub: Any, entity_id: str, wanted: str, timeout: float = 5.0) -> None:
-    if (state := hub.states.get(entity_id)) is not None and state.state == wanted:
-        return
-    await hub.bus.async_wait_for(
-        EVENT_STATE_CHANGED,
-        lambda e: e.data["entity_id"] == entity_id and e.data["new_state"] is not None
-        and e.data["new_state"].state == wanted,
-        timeout,
-    )  # fmt: skip
+from tests.integrations.opcua.conftest import wait_state
 
 
 class FogCannonPlc:

@@ -5,13 +5,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 from asyncua import Server, ua
 from asyncua.common.callback import CallbackType
 
 SCADA_URI = "urn:test:scada"
 TRAVEL_STEPS = 4  # the arm moves 25 % a step
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+async def scada() -> AsyncIterator[PlantScada]:
+    """The SCADA on a free port, its arm moving a step each 0.15 s (slow enough to see each state)."""
+    plant = PlantScada(free_port(), step_seconds=0.15)
+    await plant.start()
+    yield plant
+    await plant.stop()
 
 
 class PlantScada:

@@ -1,10 +1,9 @@
 """Writable entities from tags of a plant OPC UA server: switch, number, text, button and cover, each
 write read back before the service call returns."""
 
-from __future__ import annotations
+# ruff: noqa: F811 - the tests take fixtures imported from other test packages by name
 
-import socket
-from typing import Any
+from __future__ import annotations
 
 import pytest
 
@@ -12,21 +11,7 @@ from hub.core import HubError, ServiceValidationError
 from hub.core.auth import Role
 from hub.core.context import Context
 from tests.integrations.opcua.conftest import wait_state
-from tests.integrations.opcua.scada import SCADA_URI, PlantScada
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-async def scada() -> Any:
-    plant = PlantScada(free_port(), step_seconds=0.15)
-    await plant.start()
-    yield plant
-    await plant.stop()
+from tests.integrations.opcua.scada import SCADA_URI, scada  # noqa: F401 - the fixture
 
 
 def scada_yaml(url: str) -> str:
