@@ -3,7 +3,8 @@
 It is a passage row (it counts, queries, reports and uploads as one, since the vehicle did pass), but
 labelled so that nobody can take it for the lane's own work: reason code `manual_entry`, `entry:
 manual` in its detail, the guard as its actor, the guard's reason as its text and the guard's photo as
-its evidence. Only a lane that exists may have one; the lane's own passages come from the policy alone
+its evidence. The photo may be missing (a barrier opened by hand in a hurry, `policy.open_barrier`):
+the entry is recorded all the same, and the data-quality rules list it as a passage without a photo. Only a lane that exists may have one; the lane's own passages come from the policy alone
 (`ledger.record_passage` is the hub's own service, no person may call it).
 """
 
@@ -36,7 +37,7 @@ class ManualPassage(BaseModel):
     colour: str = Field("unknown", max_length=16)
     vehicle_class: Literal["transport", "in_plant", "machinery", "unknown"] = "unknown"
     reason: str = Field(min_length=4, max_length=500)  # why the guard let it through by hand
-    photo: Base64Bytes  # the vehicle at the gate, as base64 (JSON carries no bytes)
+    photo: Base64Bytes | None = None  # the vehicle at the gate, as base64 (JSON carries no bytes)
 
     @field_validator("plate")
     @classmethod
@@ -52,7 +53,9 @@ class ManualPassage(BaseModel):
 
     @field_validator("photo")
     @classmethod
-    def _photo(cls, value: bytes) -> bytes:
+    def _photo(cls, value: bytes | None) -> bytes | None:
+        if value is None:
+            return None
         if len(value) > MAX_IMAGE_BYTES:
             raise ValueError(f"a photo of at most {MAX_IMAGE_BYTES // 1024 // 1024} MiB is expected")
         try:
@@ -81,6 +84,6 @@ async def async_record_manual(hub: Hub, ledger: Ledger, call: ServiceCall) -> di
         reason_text=data.reason,
         needs_review=True,  # an officer looks at every manual entry
         entry="manual",
-        images={"scene": data.photo},
+        images={"scene": data.photo} if data.photo else {},
     )
     return await ledger.async_record_passage(passage, call.context)

@@ -416,6 +416,10 @@ class PolicyManager(LifecycleMixin, AlertMixin):
             track, "display", {"text": text, "seconds": self.config.display_seconds}, context
         )
 
+    async def async_open_lane(self, track: LaneTrack, context: Context) -> bool:
+        """Open the lane's barrier for no passage the policy decided (a person's opening by hand)."""
+        return await self._async_barrier(track, "open", {}, context)
+
     async def _async_barrier(
         self, track: LaneTrack, service: str, extra: dict[str, Any], context: Context
     ) -> bool:

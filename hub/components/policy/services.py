@@ -15,6 +15,7 @@ from . import actions
 from .alert import normalise_response
 from .const import DOMAIN, AlertLevel
 from .manager import PolicyManager
+from .manual_open import OpenBarrier, async_open_by_hand
 
 PassageId = Annotated[str, Field(min_length=8, max_length=36)]
 Reason = Annotated[str, Field(min_length=1, max_length=500)]
@@ -132,6 +133,9 @@ def register(hub: Any, manager: PolicyManager) -> None:
         )
         return actions.apply_alert(manager, new, call.context)
 
+    async def open_barrier(call: ServiceCall) -> dict[str, Any]:
+        return await async_open_by_hand(manager, call.data, call.context)
+
     async def cancel_scheduled_alert(call: ServiceCall) -> dict[str, Any]:
         return actions.cancel_scheduled_alert(manager, call.context)
 
@@ -172,6 +176,14 @@ def register(hub: Any, manager: PolicyManager) -> None:
         SetAlertLevel,
         roles={Role.OFFICER},
         description="切换预警等级 switch the heavy-pollution alert level (or apply a control measure)",
+    )
+    reg(
+        DOMAIN,
+        "open_barrier",
+        open_barrier,
+        OpenBarrier,
+        roles={Role.GUARD, Role.OFFICER},
+        description="人工开闸 open a lane's barrier by hand, with a reason; recorded in the ledger",
     )
     reg(
         DOMAIN,

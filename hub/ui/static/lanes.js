@@ -116,10 +116,14 @@ function laneActions(lane) {
   const passageId = decision.passage_id || (lane.passage || {}).passage_id;
   const buttons = [];
   const target = { gate: lane.gate, lane: lane.lane };
-  if (can("barrier.open")) {
-    buttons.push(el("button", { type: "button", class: "btn primary", "data-action": "barrier.open",
-      onclick: () => openServiceDialog({ title: t("js.open_barrier"), subtitle: where, service: "barrier.open",
-                                         values: target, hidden: ["gate", "lane"] }) }, t("js.open_barrier")));
+  // Opening by hand asks why and is recorded in the ledger (a release of the waiting truck, or a
+  // manual entry); the plain barrier.open is the engineer's, from the developer tools.
+  const opener = can("policy.open_barrier") ? "policy.open_barrier" : (can("barrier.open") ? "barrier.open" : null);
+  if (opener) {
+    buttons.push(el("button", { type: "button", class: "btn primary", "data-action": opener,
+      onclick: () => openServiceDialog({ title: t("js.open_barrier"), subtitle: actsOn(where, read.plate, read.read_at || read.captured_at),
+                                         service: opener, values: target, hidden: ["gate", "lane", "direction", "photo"],
+                                         onDone: loadReview }) }, t("js.open_barrier")));
   }
   if (can("barrier.close")) {  // closing is always safe: one press, no questions
     buttons.push(el("button", { type: "button", class: "btn", "data-action": "barrier.close",
