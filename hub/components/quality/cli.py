@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+import shutil
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +51,7 @@ def add_commands(subparsers: Group, with_storage: Callable[..., int]) -> None:
     chain.add_argument("--to", dest="end", required=True, help="ISO date or time (exclusive)")
     chain.add_argument("--out", required=True, help="folder to write chain.json, chain.csv and verifier.html")
     chain.add_argument("-c", "--config", default="config", help="configuration directory")
-    chain.set_defaults(func=lambda args: _chain(args, with_storage))
+    chain.set_defaults(func=_chain)
 
 
 async def _quality(door: Any, args: argparse.Namespace) -> int:
@@ -100,29 +99,30 @@ def _report_quality(args: argparse.Namespace) -> int:
     return run_command(args.config, lambda door: _quality(door, args), setup=("ledger", "quality"))
 
 
-def _chain(args: argparse.Namespace, with_storage: Callable[..., int]) -> int:
+def _chain(args: argparse.Namespace) -> int:
+    """The hub (running, or set up by this command) writes the export under data/exports; the files
+    are then copied to --out."""
+    from hub.core.control_client import run_command
+
     out = Path(args.out).resolve()  # relative to where the command was given
 
-    async def job(hub: Any) -> int:
-        from hub.components.reports.verifier import write_chain_export
+    async def job(door: Any) -> int:
+        from hub.core import HubError
 
-        tz = hub.clock.tz
-        try:
-            start, end = (_moment(text, tz) for text in (args.start, args.end))
-        except ValueError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
-        folder = await write_chain_export(hub, start, end, out)
-        doc = folder / "chain.json"
-        print(f"written to {folder}: chain.json ({doc.stat().st_size} bytes), chain.csv, verifier.html")
+        for section in ("ledger", "quality"):
+            if section not in door.config:
+                raise HubError(f"`{section}:` is not configured in configuration.yaml")
+        result = await door.call("quality", "export_chain", {"start": args.start, "end": args.end})
+        source = Path(result["path"])
+        out.mkdir(parents=True, exist_ok=True)
+        for name in result["files"]:
+            if source != out:
+                shutil.copyfile(source / name, out / name)
+        size = (out / "chain.json").stat().st_size
+        print(f"written to {out}: chain.json ({size} bytes), chain.csv, verifier.html")
         print(
             "open verifier.html in a browser, choose chain.json 用浏览器打开 verifier.html 并选择 chain.json"
         )
         return 0
 
-    return with_storage(args.config, job)
-
-
-def _moment(text: str, tz: Any) -> datetime:
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+    return run_command(args.config, job, setup=("ledger", "quality"))

@@ -51,6 +51,21 @@ async def test_report_quality_and_export_chain(make_hub: Any, tmp_path: Path) ->
     assert code == 0 and "exit_without_entry" in out and "冀B12345" in out, out
     state = hub.states.get("sensor.quality_exit_without_entry")
     assert state is not None and state.state == "2"
+    live = tmp_path / "export-live"
+    code, out = await ecogate(
+        "export",
+        "chain",
+        "--from",
+        "2026-10-05",
+        "--to",
+        "2026-10-06",
+        "--out",
+        str(live),
+        "-c",
+        str(config_dir),
+    )
+    assert code == 0, out
+    assert len(json.loads((live / "chain.json").read_text(encoding="utf-8"))["rows"]) == 2
     await hub.async_stop()
 
     code, out = await ecogate("report", "quality", "--date", "2026-10-05", "-c", str(config_dir), "--json")
