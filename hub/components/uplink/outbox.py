@@ -44,7 +44,7 @@ async def async_deliver_rows(link: PlatformLink, rows: list[dict[str, Any]]) -> 
     passages = [r for r in rows if link.message_for(r) == MSG_PASSAGE]
     if passages:
         entries = [(record_id(row), ledger_source(row, link.plant)) for row in passages]
-        await async_add_serials(link, passages, [source for _, source in entries])
+        await async_add_serials(link, MSG_PASSAGE, passages, [source for _, source in entries])
         if link.photo_mode == "inline":
             photos = await asyncio.gather(*(link.photos_of(row) for row in passages))
             for (_, source), found in zip(entries, photos, strict=True):
@@ -61,7 +61,7 @@ async def async_deliver_rows(link: PlatformLink, rows: list[dict[str, Any]]) -> 
             followups.setdefault(message, []).append(row)
     for message, group in followups.items():
         entries = [(record_id(row), ledger_source(row, link.plant)) for row in group]
-        await async_add_serials(link, group, [source for _, source in entries])
+        await async_add_serials(link, message, group, [source for _, source in entries])
         outcomes |= await async_deliver(link, message, entries)
     return outcomes
 

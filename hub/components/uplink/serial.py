@@ -44,12 +44,24 @@ def passage_serial(profile: Profile, plant_code: str, passage: Mapping[str, Any]
     )
 
 
+def uses_serials(profile: Profile, message: str) -> bool:
+    """Whether a message (or the photos sent after it) carries serial numbers at all."""
+    names = [message, *(["photo"] if message == MSG_PASSAGE else [])]
+    specs = [profile.messages[n] for n in names if n in profile.messages]
+    return any(rule.src in SERIAL_SOURCES for spec in specs for rule in spec.fields.values())
+
+
+SERIAL_SOURCES = ("serial", "passage_serial")
+
+
 async def async_add_serials(
-    link: PlatformLink, rows: list[dict[str, Any]], sources: list[dict[str, Any]]
+    link: PlatformLink, message: str, rows: list[dict[str, Any]], sources: list[dict[str, Any]]
 ) -> None:
-    """`serial` on each source; a follow-up also gets its passage's (`passage_serial`), read from the
-    ledger by the row it refers to. A gate without a code in the profile leaves the serial out (the
-    mapping then parks the record with that reason)."""
+    """`serial` on each source of a message that carries them; a follow-up also gets its passage's
+    (`passage_serial`), read from the ledger by the row it refers to. A gate without a code in the
+    profile leaves the serial out, and the record is parked with that reason."""
+    if not uses_serials(link.profile, message):
+        return
     code = str(link.plant.get("code") or "")
     for row, source in zip(rows, sources, strict=True):
         try:
