@@ -77,7 +77,9 @@ PART_PLATFORMS: dict[str, tuple[str, ...]] = {
 class LaneBinding(LaneRef):
     """One lane and the entities that play its parts; every part but the plate may be missing."""
 
-    direction: Direction | None = None  # of the lane's reads; default: the lane's name if in/out, else in
+    # Of the lane's reads; default: the plate entity's `direction` attribute, else the lane's name
+    # if it is in or out, else in.
+    direction: Direction | None = None
     plate: EntityId | None = None  # default: sensor.<gate>_<lane>_plate (our camera)
     plate_colour: EntityId | None = None  # else the plate entity's `colour` attribute
     plate_confidence: EntityId | None = None  # else its `confidence` attribute (0..1 or 0..100)

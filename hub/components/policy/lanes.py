@@ -131,10 +131,14 @@ class LaneWiring:
         attrs = state.attributes
         colour = colour_of(self._companion(b.plate_colour) or attrs.get("colour") or attrs.get("plate_color"))
         confidence = confidence_of(self._companion(b.plate_confidence) or attrs.get("confidence"))
+        # The lane's configured direction; else what the camera system says (a two-way lane); else in/out
+        # by the lane's name.
+        said = attrs.get("direction")
+        direction = b.direction or (said if said in ("in", "out") else None) or b.read_direction
         read_id = ulid_now()
         now = self.hub.now()
         data: dict[str, Any] = {
-            "read_id": read_id, "gate": b.gate, "lane": b.lane, "direction": b.read_direction.value,
+            "read_id": read_id, "gate": b.gate, "lane": b.lane, "direction": str(direction),
             "plate": state.state, "colour": colour,
             "confidence": round(confidence, 3) if confidence is not None else None,
             "needs_review": confidence is not None and confidence < b.review_below,

@@ -133,9 +133,7 @@ async def test_without_presence_the_bound_barrier_tells_passed_and_closed(make_h
 
 
 async def test_with_presence_passed_is_the_loop_clearing_and_arrival_is_recorded(make_hub, clock) -> None:
-    hub, devices = await plant(
-        make_hub, clock, barrier="cover.lane_arm", presence="binary_sensor.lane_loop"
-    )
+    hub, devices = await plant(make_hub, clock, barrier="cover.lane_arm", presence="binary_sensor.lane_loop")
     hub.states.async_set("binary_sensor.lane_loop", "off", {})
     hub.states.async_set("binary_sensor.lane_loop", "on", {})
     arrived = hub.now()
@@ -177,6 +175,9 @@ async def test_what_is_not_a_new_read(make_hub, clock) -> None:
         ("冀B60006", "in", 0.62, True)
     ]
     assert decision["decision"] == "review"  # a doubtful read waits for the guard
+    # A two-way lane's camera system says which way the vehicle goes.
+    await read_plate(hub, "冀B60006", direction="out", confidence=0.97)
+    assert reads[-1]["direction"] == "out"
 
 
 async def test_a_part_bound_to_the_wrong_kind_of_entity_is_a_configuration_error(make_hub) -> None:
