@@ -182,3 +182,23 @@ async def test_inspector_may_look_but_not_act(plant: Hub, browser: Browser) -> N
     await guard.goto(f"{ui_url(plant)}/audit")
     await expect(guard.locator("h1")).to_have_text("无权访问")
     await guard.context.close()
+
+
+async def test_officer_switches_the_alert_level_and_cannot_say_it_came_from_the_platform(
+    plant: Hub, browser: Browser
+) -> None:
+    page = await signed_in(browser, plant, Role.OFFICER)
+    await page.goto(f"{ui_url(plant)}/alert")
+    form = page.locator('form[data-service="policy.set_alert_level"]')
+    await expect(form.locator('select[name="level"]')).to_be_visible()
+    assert await form.locator('[name="source"]').count() == 0
+    await form.locator('select[name="level"]').select_option("yellow")
+    await form.locator('[name="reason"]').fill("市重污染天气应急指挥部通知")
+    await form.locator('button[type="submit"]').click()
+    await expect(form.locator(".result")).not_to_be_empty()
+    await page.reload()
+    await expect(page.locator("#alert-now")).to_have_text("黄色预警")
+    await expect(page.locator("#alert-source")).to_have_text("环保专员")
+    await plant.services.async_call("policy", "set_alert_level", {"level": "normal"})
+    assert page.errors == []  # type: ignore[attr-defined]
+    await page.context.close()

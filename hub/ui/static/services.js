@@ -5,6 +5,7 @@
   const services = Page.services || {};
   for (const container of document.querySelectorAll(".service-forms")) {
     const names = (container.dataset.services || "").split(" ").filter(Boolean);
+    const hidden = (container.dataset.hidden || "").split(" ").filter(Boolean);  // the hub's to fill
     let shown = 0;
     for (const name of names) {
       const info = services[name] || {};
@@ -17,7 +18,7 @@
       const fields = el("div", { class: "form-grid" });
       const result = el("div", { class: "result" });
       const error = el("p", { class: "error hidden", role: "alert" });
-      const form = buildForm(fields, info.schema, {});
+      const form = buildForm(fields, info.schema, { hidden });
       const submit = el("button", { type: "submit", class: "btn primary" }, t(`service.${name}`, t("js.submit")));
       const node = el("form", { class: "panel service-form", "data-service": name, novalidate: true },
         el("h2", {}, t(`service.${name}`, info.description || name)),
