@@ -34,7 +34,7 @@ async def test_demo_runs_shows_passages_and_stops_on_ctrl_c(tmp_path) -> None:
     config_dir = tmp_path / "demo"
     config_dir.mkdir()
     text = render_configuration(300, 3).split("\n", 1)[1]
-    for fixed in ("port: 8123", "port: 4840"):
+    for fixed in ("port: 8420", "port: 4840"):
         assert fixed in text
         text = text.replace(fixed, "port: 0")
     (config_dir / "configuration.yaml").write_text(text, encoding="utf-8")

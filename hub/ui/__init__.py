@@ -3,7 +3,7 @@
 `ui:` in configuration.yaml:
     ui:
       host: 127.0.0.1        # 0.0.0.0 to serve the control room's network
-      port: 8123             # 0: any free port
+      port: 8420             # 0: any free port
       language: zh-CN        # default page language; each user can switch (zh-CN / en)
       # session_secret: !secret ui_session_secret   # else generated into the data directory
 Pages: /lanes 车道监控, /passages 通行记录, /alert 预警, /vehicles 车辆台账, /audit 审计日志,

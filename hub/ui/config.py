@@ -11,7 +11,8 @@ class UiConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     host: str = "127.0.0.1"
-    port: int = Field(8123, ge=0, le=65535)  # 0: any free port (tests)
+    # Not 8123: Home Assistant has it, and plants run both on one box.
+    port: int = Field(8420, ge=0, le=65535)  # 0: any free port (tests)
     # Signs session cookies and API tokens; generated and kept under the data directory when absent.
     session_secret: str | None = Field(None, min_length=32)
     language: Literal["zh-CN", "en"] = "zh-CN"

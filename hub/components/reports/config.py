@@ -21,7 +21,7 @@ class ReportsConfig(BaseModel):
     clean_target: float = Field(0.8, gt=0, le=1)
     folder: str = "reports"  # under the data directory unless absolute
     # A passage photo link in exports; {sha256} is replaced (the HMI's own photo door by default).
-    photo_url: str = Field("http://127.0.0.1:8123/api/evidence/{sha256}", max_length=300)
+    photo_url: str = Field("http://127.0.0.1:8420/api/evidence/{sha256}", max_length=300)
     # The lowest stage an in-plant vehicle / machine may have to be used during an orange alert
     # (grade B defaults: 国四 and below in-plant vehicles and 国二 and below machinery stop).
     alert_min_stage: dict[str, str] = Field(default_factory=lambda: {"in_plant": "5", "machinery": "3"})

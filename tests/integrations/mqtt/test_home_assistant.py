@@ -49,7 +49,7 @@ barrier:
       registers: {pulse_seconds: 0.05}
       simulator: {travel_seconds: 0.2}
 """
-MQTT = "lane_names: {east_gate_in: 东门 入口车道}\nhmi_url: http://10.0.0.5:8123/\n"
+MQTT = "lane_names: {east_gate_in: 东门 入口车道}\nhmi_url: http://10.0.0.5:8420/\n"
 # Every kind of follow-up a passage gets, as the services record them.
 FOLLOWUPS = {
     "release": {"reason": "抢险物资"},
@@ -174,10 +174,10 @@ async def test_home_assistant_parses_every_discovery_message_and_renders_every_t
 
     # The hub device: origin and a link to the HMI.
     passage_event = ha.by_default_id(f"event.{NODE}_passage")
-    assert passage_event["device"]["configuration_url"] == "http://10.0.0.5:8123/"
+    assert passage_event["device"]["configuration_url"] == "http://10.0.0.5:8420/"
     origin = passage_event["origin"]
     assert (origin["name"], origin["sw_version"], origin["support_url"]) == (
-        "EcoGate Hub", "0.1.0", "http://10.0.0.5:8123/",
+        "EcoGate Hub", "0.1.0", "http://10.0.0.5:8420/",
     )  # fmt: skip
 
     # The lane: one device a person recognises, with its decision-side entities named for people.
