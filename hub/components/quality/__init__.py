@@ -8,6 +8,7 @@ Services: `quality.run`, `quality.findings`, `quality.acknowledge`. Command line
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from hub.core import Hub
@@ -33,8 +34,11 @@ async def async_setup(hub: Hub, config: QualityConfig) -> bool:
     async def refresh(summary: dict[str, Any] | None = None) -> None:
         sensors.update(await async_open_counts(), summary)
 
+    one_at_a_time = asyncio.Lock()  # a scheduled run and one asked for store the same findings
+
     async def run(win: Window, rules: list[str] | None = None) -> dict[str, Any]:
-        summary = await async_run(hub, config, win, rules)
+        async with one_at_a_time:
+            summary = await async_run(hub, config, win, rules)
         await refresh(summary)
         hub.bus.async_fire(EVENT_QUALITY_SUMMARY, summary)  # once the sensors show it
         return summary
