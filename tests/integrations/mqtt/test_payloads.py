@@ -204,7 +204,7 @@ def test_configuration_is_checked() -> None:
     assert SensorTopic(topic="plant/aqs/north", json_path="pm25").key == "plant_aqs_north_pm25"
     assert SensorTopic(topic="t", unit="µg/m³").unit_of_measurement == "µg/m³"
     with pytest.raises(ValueError, match="hmi_url"):
-        MqttConfig(hmi_url="10.0.0.5:8123")  # Home Assistant takes only a full URL
+        MqttConfig(hmi_url="10.0.0.5:8420")  # Home Assistant takes only a full URL
     with pytest.raises(ValueError, match="lane_names"):
         MqttConfig(lane_names={"East Gate": "东门"})  # a lane key, as the lane's entity ids start
     conf = MqttConfig(hmi_url="https://hmi.plant.local/", lane_names={"east_gate_in": "东门 入口车道"})
