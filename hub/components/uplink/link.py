@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -105,6 +106,7 @@ class PlatformLink:
         self.next_run: dict[str, float] = {}
         self._warned: set[str] = set()
         self._shown_day = ""
+        self.checks: Counter[str] = Counter()  # vehicle checks: allow, deny, failed, abandoned, skipped
         self.one_policy: dict[str, Any] | None = None  # 一厂一策: the platform's last answer, as it came
 
     # ----- life ----------------------------------------------------------------------------------

@@ -112,8 +112,18 @@ def register(hub: Any, uplink: Uplink) -> None:
         if link is None:
             raise HubError("没有提供联网查询的平台 no platform offers a vehicle check")
         if link.failing:  # known to be down: answer at once rather than spend the barrier's budget
+            link.checks["skipped"] += 1
             raise HubError(f"监管平台不可达 platform unreachable: {link.last_error}")
-        return await async_vehicle_check(link, call.data)
+        try:
+            answer = await async_vehicle_check(link, call.data)
+        except asyncio.CancelledError:  # the policy's budget ran out first
+            link.checks["abandoned"] += 1
+            raise
+        except Exception:
+            link.checks["failed"] += 1
+            raise
+        link.checks[answer["verdict"]] += 1
+        return answer
 
     hub.services.async_register(
         DOMAIN, MSG_VEHICLE_CHECK, vehicle_check, VehicleCheck, internal=True,

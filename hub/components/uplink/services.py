@@ -94,6 +94,7 @@ def register(hub: Hub, uplink: Uplink) -> None:
                 "last_ok": link.last_ok, "requests": link.requests, "records_sent": link.records_sent,
                 "failed_attempts": link.backoff.failures, "steps_waiting": link.bench.errors(),
                 "register_reads": asdict(link.register_reads), "one_policy": link.one_policy,
+                "vehicle_checks": dict(link.checks),
             }  # fmt: skip
             out.append(item)
         return {"platforms": out}

@@ -21,7 +21,7 @@ from tests.components.policy.conftest import (
     wait_state,
     watch_opening,
 )
-from tests.components.uplink.conftest import uplink_yaml
+from tests.components.uplink.conftest import status, uplink_yaml
 
 COVER = "cover.east_in_barrier"
 VARIANTS = ["transport_control", "transport_control_en", "transport_control_mj", "transport_token"]
@@ -98,6 +98,8 @@ async def test_platform_allows_denies_and_times_out(make_hub, clock, start_sim, 
     unknown = await fire_read(hub, "冀B99999")  # unregistered, platform unreachable in time: local rule
     assert unknown["decision"] == "deny" and unknown["reason_code"] == "unregistered"
     assert "联网查询超时" in unknown["reason_text"]
+    checks = (await status(hub))["vehicle_checks"]  # what an officer sees in uplink.status
+    assert (checks["deny"], checks["allow"], checks["abandoned"]) == (1, 2, 2), checks
 
 
 async def test_the_platform_serial_is_carried_by_the_passage(make_hub, clock, start_sim) -> None:
