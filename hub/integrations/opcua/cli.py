@@ -22,12 +22,16 @@ def add_commands(subparsers: argparse._SubParsersAction, with_storage: Callable[
     reject = sub.add_parser("reject", help="take a certificate off the trusted list")
     reject.add_argument("certificate", metavar="THUMBPRINT|FILE")
     listing = sub.add_parser("list", help="list trusted, issuer and rejected certificates")
-    for command in (trust, reject, listing):
+    nodeset = sub.add_parser("nodeset", help="write the information model as a NodeSet2 XML file")
+    nodeset.add_argument("--out", metavar="FILE", help="the file to write (default: standard output)")
+    for command in (trust, reject, listing, nodeset):
         command.add_argument("-c", "--config", default="config", help="configuration directory")
     parser.set_defaults(func=lambda args: _dispatch(args, with_storage))
 
 
 def _dispatch(args: argparse.Namespace, with_storage: Callable[..., int]) -> int:
+    if args.opcua_command == "nodeset":
+        return _nodeset(args)
     # The trust list is a folder of certificate files that a running hub reads again by itself: the
     # command edits it beside the hub (no database, so no need to own the data directory).
     from hub.core import ConfigError, HubError
@@ -47,6 +51,29 @@ def _dispatch(args: argparse.Namespace, with_storage: Callable[..., int]) -> int
     except HubError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+
+
+def _nodeset(args: argparse.Namespace) -> int:
+    """The model with the configured lanes; only the configuration is read, so it works beside a hub."""
+    import asyncio
+
+    from hub.core import ConfigError
+    from hub.core.config import load_configuration
+
+    from .nodeset import async_nodeset
+
+    try:
+        _, config = load_configuration(Path(args.config).resolve())
+    except ConfigError as err:
+        print(f"configuration error:\n{err}", file=sys.stderr)
+        return 2
+    xml = asyncio.run(async_nodeset(config))
+    if args.out:
+        Path(args.out).write_text(xml, encoding="utf-8")
+        print(f"written: {args.out}")
+    else:
+        sys.stdout.write(xml)
+    return 0
 
 
 def _job(data_dir: Path, args: argparse.Namespace) -> int:

@@ -85,8 +85,8 @@ METHODS = (
 
 
 class Methods:
-    def __init__(self, hub: Hub) -> None:
-        self.hub = hub
+    def __init__(self, hub: Hub | None) -> None:
+        self.hub = hub  # None: the nodes only, never called (nodeset.py)
 
     async def async_add(self, root: Node, idx: int, enums: dict[str, ua.NodeId]) -> None:
         for spec in METHODS:
@@ -118,7 +118,7 @@ class Methods:
 
     async def _async_call(self, spec: MethodSpec, args: list[Any]) -> Any:
         user = current_user()
-        if not isinstance(user, HubUaUser) or not user.user_id:
+        if self.hub is None or not isinstance(user, HubUaUser) or not user.user_id:
             _LOGGER.warning("OPC UA %s refused: the session has no hub user", spec.name)
             return ua.StatusCode(ua.StatusCodes.BadUserAccessDenied)
         required = sum(1 for a in spec.args if not a.optional)
@@ -162,7 +162,8 @@ class Methods:
     def _hub_error_status(self, spec: MethodSpec, data: dict[str, Any]) -> int:
         """A lane without a barrier is a bad argument; otherwise the hub could not do it now."""
         if spec.domain == "barrier":
-            if self.hub.states.get(f"cover.{data.get('gate')}_{data.get('lane')}_barrier") is None:
+            cover = f"cover.{data.get('gate')}_{data.get('lane')}_barrier"
+            if self.hub is not None and self.hub.states.get(cover) is None:
                 return ua.StatusCodes.BadInvalidArgument
         return ua.StatusCodes.BadInvalidState
 

@@ -196,12 +196,25 @@ class Model:
 
     async def _analog(self, holder: Node, var_id: str, point: Point, unit: Unit) -> Node:
         """An AnalogItemType variable (Part 8, 5.3.2.4) with its EURange and EngineeringUnits."""
-        node = await holder.add_variable(
-            self.nid(var_id), self.qname(point.field), 0.0, varianttype=ua.VariantType.Double
-        )
-        base = ua.NodeId(ua.ObjectIds.BaseDataVariableType)
-        await node.delete_reference(base, ua.ObjectIds.HasTypeDefinition, forward=True)
-        await node.add_reference(ua.NodeId(ua.ObjectIds.AnalogItemType), ua.ObjectIds.HasTypeDefinition)
+        # Added by hand: asyncua's add_variable types it BaseDataVariableType, and the parent's reference
+        # keeps that type for instantiation even when the HasTypeDefinition is changed afterwards.
+        item = ua.AddNodesItem()
+        item.RequestedNewNodeId = self.nid(var_id)
+        item.BrowseName = self.qname(point.field)
+        item.NodeClass = ua.NodeClass.Variable
+        item.ParentNodeId = holder.nodeid
+        item.ReferenceTypeId = ua.NodeId(ua.ObjectIds.HasComponent)
+        item.TypeDefinition = ua.NodeId(ua.ObjectIds.AnalogItemType)
+        attrs = ua.VariableAttributes()
+        attrs.DisplayName = ua.LocalizedText(point.field)
+        attrs.Value = ua.Variant(0.0, ua.VariantType.Double)
+        attrs.DataType = ua.NodeId(ua.ObjectIds.Double)
+        attrs.ValueRank = -1
+        attrs.AccessLevel = attrs.UserAccessLevel = ua.AccessLevel.CurrentRead.mask
+        item.NodeAttributes = attrs
+        (result,) = await self.server.iserver.isession.add_nodes([item])
+        result.StatusCode.check()
+        node = self.server.get_node(result.AddedNodeId)
         for name, value, datatype in (
             ("EURange", ua.Range(unit.low, unit.high), ua.ObjectIds.Range),
             ("EngineeringUnits", eu_information(unit), ua.ObjectIds.EUInformation),
