@@ -106,7 +106,8 @@ def _merged(record: Mapping[str, Any] | None, answer: Mapping[str, Any]) -> dict
     data = {k: v for k, v in (answer.get("vehicle") or {}).items() if k in REGISTER_KEYS and v}
     if record is not None and record.get("registered") is not False:
         return {**record, **data}
-    if answer.get("verdict") != "allow":
+    if answer.get("verdict") != "allow" or not data.get("emission_stage"):
+        # Not let in on the platform's word without a stage to apply the rules to: never a default.
         return None if record is None else dict(record)
     return {**(record or {}), "vehicle_class": "transport", **data, "registered": True}
 
@@ -179,5 +180,6 @@ async def async_update_register(
         await hub.services.async_call("vehicles", "upsert", call, Context(), door="platform")
         _LOGGER.info("Policy: register entry of %s %s from the platform: %s", plate,
                      "updated" if registered else "filled", sorted(data))  # fmt: skip
-    except Exception as err:
-        _LOGGER.warning("Policy: the platform's data for %s not taken into the register: %s", plate, err)
+    except Exception as err:  # a new entry often lacks what the register requires: said, not shouted
+        level = logging.WARNING if registered else logging.INFO
+        _LOGGER.log(level, "Policy: the platform's data for %s not taken into the register: %s", plate, err)

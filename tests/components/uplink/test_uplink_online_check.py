@@ -185,3 +185,16 @@ async def test_a_guards_correction_asks_the_platform_too(make_hub, clock, start_
     assert correction["reason_code"] == "platform_denied" and "超标排放车辆" in correction["reason_text"]
     assert correction["vehicle"]["platform_check"]["verdict"] == "deny"
     assert [c["license"] for c in sim.checks] == ["冀B60008", "冀B60006"]
+
+
+async def test_no_stage_from_the_platform_no_entry_on_its_word(make_hub, clock, start_sim) -> None:
+    """The platform allows a truck the register does not hold but names no emission stage: the local
+    rule for unregistered vehicles decides (a stage is never assumed)."""
+    sim = await start_sim("transport_control")
+    sim.vehicles["冀B77777"] = {"verdict": "allow", "fuel": "B", "_raw": {"emissionStandard": "7"}}
+    hub = await plant(make_hub, clock, sim, "transport_control", mode="unregistered")
+    decided = await fire_read(hub, "冀B77777")
+    assert decided["decision"] == "deny" and decided["reason_code"] == "unregistered"
+    check = (await passage_row(hub, decided["passage_id"]))["vehicle"]["platform_check"]
+    assert check["verdict"] == "allow" and "emission_stage" not in check["vehicle"]
+    assert any("'7'" in text for text in check["unmapped"])
