@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hub.core import Context, Event, State
-from hub.core.const import EVENT_STATE_CHANGED
 
 from .conditions import in_range, seconds_of, state_number
 from .passages import EVENTS as PASSAGE_EVENTS
@@ -70,11 +69,6 @@ def _both(*unsubs: Unsub) -> Unsub:
             unsub()
 
     return unsubscribe
-
-
-def _entity_filter(entity_ids: list[str]) -> Callable[[Event], bool]:
-    wanted = frozenset(entity_ids)
-    return lambda event: event.data.get("entity_id") in wanted
 
 
 class _Holds:
@@ -148,9 +142,7 @@ def _state(rt: Runtime, trig: StateTrigger, fire: Fire, variables: Mapping[str, 
                          new.context),
         )  # fmt: skip
 
-    unsub = rt.hub.bus.async_listen(
-        EVENT_STATE_CHANGED, on_change, event_filter=_entity_filter(trig.entity_id)
-    )
+    unsub = rt.states.track(trig.entity_id, on_change)
     return _both(unsub, holds.cancel_all)
 
 
@@ -189,9 +181,7 @@ def _numeric_state(rt: Runtime, trig: NumericStateTrigger, fire: Fire, variables
 
         holds.start(rt, entity_id, seconds, held)
 
-    unsub = rt.hub.bus.async_listen(
-        EVENT_STATE_CHANGED, on_change, event_filter=_entity_filter(trig.entity_id)
-    )
+    unsub = rt.states.track(trig.entity_id, on_change)
     return _both(unsub, holds.cancel_all)
 
 
@@ -293,8 +283,13 @@ def _time_pattern(rt: Runtime, trig: TimePatternTrigger, fire: Fire, variables: 
     def next_after(now: datetime) -> datetime:
         for day in range(0, 2):
             date = (now + timedelta(days=day)).date()
+            today = day == 0
             for h in hours:
+                if today and h < now.hour:
+                    continue
                 for m in minutes:
+                    if today and h == now.hour and m < now.minute:
+                        continue
                     for s in seconds:
                         moment = datetime(date.year, date.month, date.day, h, m, s, tzinfo=now.tzinfo)
                         if moment > now:
