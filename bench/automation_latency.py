@@ -37,11 +37,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from policy_latency import config as plant_config  # noqa: E402
-from policy_latency import percentiles, plate_of, start_plc, vehicle  # noqa: E402
+from policy_latency import config as plant_config
+from policy_latency import percentiles, plate_of, start_plc, vehicle
 
-from hub.core import Context, Hub, ServiceCall  # noqa: E402
-from hub.core.const import EVENT_GATE_DECISION, EVENT_PLATE_READ  # noqa: E402
+from hub.core import Context, Hub, ServiceCall
+from hub.core.const import EVENT_GATE_DECISION, EVENT_PLATE_READ
 
 
 def background_automations(count: int, entities: int, with_passages: bool) -> str:
@@ -81,7 +81,9 @@ PROBE = """
   condition: "{{ trigger.to_state.state | int(-1) >= 0 }}"
   action:
     - service: bench.probe
-      data: {value: "{{ trigger.to_state.state }}", from: "{{ trigger.from_state.state if trigger.from_state }}"}
+      data:
+        value: "{{ trigger.to_state.state }}"
+        from: "{{ trigger.from_state.state if trigger.from_state }}"
 """
 
 
