@@ -22,6 +22,7 @@ from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_STATE_CHANGED
 from hub.core.state import split_entity_id
 
 from .alarms import ALARM_METHODS, PLANT_SOURCES, Alarms
+from .capabilities import async_fill as async_fill_capabilities
 from .certs import ensure_certificate
 from .config import OpcUaConfig
 from .const import (
@@ -115,6 +116,7 @@ class OpcUaServer:
         await server.set_build_info(
             PRODUCT_URI, "EcoGate", self.config.server_name, VERSION, VERSION, datetime.now(UTC)
         )
+        await async_fill_capabilities(server)
         await server.load_certificate(cert)
         await server.load_private_key(key)
         server.set_certificate_validator(self.trust.async_validate)
