@@ -1,5 +1,5 @@
 """Passages of a period as they stand now (corrected plate, release, weight, cargo, acceptance), read in
-chunks by sequence so that a month or a year never sits in memory at once; trips and tonnage from them.
+a day at a time so that a month or a year never sits in memory at once; trips and tonnage from them.
 
 Follow-ups are looked for up to `FOLLOWUP_DAYS` after their passage (cargo is filled in before upload,
 within a day in practice); one made later is not in the reports.
@@ -15,7 +15,7 @@ from .const import KIND_PASSAGE
 from .db import Reader
 
 FOLLOWUP_DAYS = 31
-CHUNK = 5000
+BLOCK_DAYS = 31  # days of passages whose follow-ups are read in one scan
 PASSAGE_COLUMNS = (
     "seq",
     "passage_id",
@@ -107,45 +107,53 @@ async def async_passages(
     *,
     gate: str | None = None,
     lane: str | None = None,
-    chunk: int = CHUNK,
     detail: bool = False,
 ) -> AsyncIterator[list[dict[str, Any]]]:
-    """Chunks of passages recorded in [start_ts, end_ts), in sequence order, follow-ups folded in;
-    with `detail` also the photos and what the row's `data` holds (reason text, vehicle, video ...)."""
-    where, args = "kind = ? AND recorded_ts >= ? AND recorded_ts < ?", [KIND_PASSAGE, start_ts, end_ts]
-    for column, value in (("gate", gate), ("lane", lane)):
-        if value is not None:
-            where += f" AND {column} = ?"
-            args.append(value)
-    after = -1
+    """Passages recorded in [start_ts, end_ts), in sequence order, a day at a time, follow-ups folded in;
+    with `detail` also the photos and what the row's `data` holds (reason text, vehicle, video ...).
+
+    The follow-ups of a block of days are read in one scan of the time index (the ledger has no index
+    on `ref_seq`), held by the passage they amend, and handed out as the block's days are read."""
     names, build = (PASSAGE_COLUMNS, _fact) if detail else (BRIEF_COLUMNS, _brief)
     columns = ", ".join(f'"{c}"' for c in names)
+    scope, scope_args = "", []
+    for column, value in (("gate", gate), ("lane", lane)):
+        if value is not None:
+            scope += f" AND {column} = ?"
+            scope_args.append(value)
     marks = ", ".join("?" for _ in FOLLOWUPS)
-    while True:
-        rows = await reader.rows(
-            f"SELECT {columns} FROM ledger_record WHERE {where} AND seq > ? ORDER BY seq LIMIT ?",
-            [*args, after, chunk],
+    block_start = start_ts
+    while block_start < end_ts:
+        block_end = min(block_start + BLOCK_DAYS * 86400, end_ts)
+        bounds = await reader.rows(
+            "SELECT min(seq), max(seq) FROM ledger_record WHERE kind = ? AND recorded_ts >= ? "
+            f"AND recorded_ts < ?{scope}",
+            [KIND_PASSAGE, block_start, block_end, *scope_args],
         )
-        if not rows:
-            return
-        found = [build(r) for r in rows]
-        by_seq = {p["seq"]: p for p in found}
-        low, high = found[0]["seq"], found[-1]["seq"]
-        first_ts = min(p["recorded_ts"] for p in found)
-        last_ts = max(p["recorded_ts"] for p in found)
-        extra = await reader.rows(
-            f"SELECT ref_seq, kind, actor, recorded_at, data FROM ledger_record WHERE kind IN ({marks}) "
-            "AND recorded_ts >= ? AND recorded_ts < ? AND ref_seq >= ? AND ref_seq <= ? ORDER BY seq",
-            [*FOLLOWUPS, first_ts, last_ts + FOLLOWUP_DAYS * 86400, low, high],
-        )
-        for ref_seq, kind, actor, at, data in extra:
-            p = by_seq.get(int(ref_seq))
-            if p is not None:
-                apply_followup(p, kind, actor, at, json.loads(data))
-        yield found
-        after = high
-        if len(rows) < chunk:
-            return
+        low, high = bounds[0] if bounds else (None, None)
+        if low is not None:
+            pending: dict[int, list[tuple[Any, ...]]] = {}
+            for ref_seq, *rest in await reader.rows(
+                f"SELECT ref_seq, kind, actor, recorded_at, data FROM ledger_record WHERE kind IN ({marks}) "
+                "AND recorded_ts >= ? AND recorded_ts < ? AND ref_seq >= ? AND ref_seq <= ? ORDER BY seq",
+                [*FOLLOWUPS, block_start, block_end + FOLLOWUP_DAYS * 86400, int(low), int(high)],
+            ):
+                pending.setdefault(int(ref_seq), []).append(tuple(rest))
+            day = block_start
+            while day < block_end:
+                rows = await reader.rows(
+                    f"SELECT {columns} FROM ledger_record WHERE kind = ? AND recorded_ts >= ? "
+                    f"AND recorded_ts < ?{scope} ORDER BY seq",
+                    [KIND_PASSAGE, day, min(day + 86400, block_end), *scope_args],
+                )
+                found = [build(r) for r in rows]
+                for p in found:
+                    for kind, actor, at, data in pending.pop(p["seq"], ()):
+                        apply_followup(p, kind, actor, at, json.loads(data))
+                if found:
+                    yield found
+                day += 86400
+        block_start = block_end
 
 
 # ----- trips and tonnage (pure) ---------------------------------------------------------------------
