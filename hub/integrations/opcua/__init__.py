@@ -1,10 +1,12 @@
 """OPC UA: a server for the plant's SCADA/MES/HMI, and a client for tags of existing OPC UA servers.
 
-Server (asyncua), namespace `urn:ecogate:hub`: an `EcoGate` object with a folder per gate and lane
-(plate, colour, confidence, barrier position, weight, camera online, last decision ...), a `Plant`
-folder (alert level, today's counts, upload backlog), `GatePassageEventType` events for every
-recorded passage, and the methods OpenBarrier, SpecialRelease and SetAlertLevel, which call the
-hub's services as the signed-in user. Users are the hub's users; anonymous access is off unless
+Server (asyncua), namespace `urn:ecogate:hub`: an `EcoGate` object with a `GateType` object per gate
+and a `LaneType` object per lane (plate, decision, camera, barrier, weight, display; types.py), a
+`Plant` object (alert level, today's counts, upload backlog), `GatePassageEventType` events for every
+recorded passage up the notifier chain (events.py), alarms & conditions (alarms.py), history from the
+ledger (history.py), `ecogate opcua nodeset` (nodeset.py), and the methods OpenBarrier, CloseBarrier,
+SpecialRelease, CorrectPlate, ConfirmRead and SetAlertLevel, which call the hub's services as the
+signed-in user. Users are the hub's users; anonymous access is off unless
 configured; Basic256Sha256 Sign and SignAndEncrypt with a certificate made on first start under
 `<data_dir>/opcua/`, clients' certificates from the trust list `<data_dir>/opcua/pki/` (`ecogate opcua
 trust`); an unsecured (None) channel is answered discovery only (gatekeeper.py, docs/opcua.md).
