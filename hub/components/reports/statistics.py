@@ -78,33 +78,30 @@ async def async_counts(scope: Scope, alert_min_stage: dict[str, str]) -> dict[st
     days: dict[str, dict[str, Any]] = {}
     totals = {"in": 0, "out": 0, "allow": 0, "deny": 0, "review": 0}
     by_class: dict[str, dict[str, int]] = defaultdict(_inout)
-    for day, direction, decision, vclass, n in await scope.group(
-        f"{scope.day}, direction, decision, vehicle_class"
-    ):
-        d = days.setdefault(day_of(day).isoformat(), {"in": 0, "out": 0, "allow": 0, "deny": 0, "review": 0})
-        for bucket in (d, totals):
-            bucket[direction] += int(n)
-            bucket[decision] += int(n)
-        by_class[vclass or "unknown"][direction] += int(n)
-    out.update(totals=totals, by_class=dict(by_class), days=days)
-
     by_stage: dict[str, dict[str, int]] = defaultdict(_inout)
     by_fuel: dict[str, dict[str, int]] = defaultdict(_inout)
-    for direction, stage, fuel, n in await scope.group("direction, emission_stage, fuel"):
-        by_stage[stage_key(stage, fuel)][direction] += int(n)
-        by_fuel[fuel or "?"][direction] += int(n)
+    by_colour: dict[str, dict[str, int]] = defaultdict(_inout)
+    lanes: dict[tuple[str, str], dict[str, int]] = {}
+    # One scan for every breakdown of the columns (a plant has few combinations of them a day).
+    found = await scope.group(
+        f"{scope.day}, direction, decision, vehicle_class, emission_stage, fuel, colour, gate, lane"
+    )
+    for day, direction, decision, vclass, stage, fuel, colour, gate, lane, count in found:
+        n = int(count)
+        d = days.setdefault(day_of(day).isoformat(), {"in": 0, "out": 0, "allow": 0, "deny": 0, "review": 0})
+        item = lanes.setdefault((gate, lane), {"in": 0, "out": 0, "allow": 0, "deny": 0, "review": 0})
+        for bucket in (d, totals, item):
+            bucket[direction] += n
+            bucket[decision] += n
+        by_class[vclass or "unknown"][direction] += n
+        by_stage[stage_key(stage, fuel)][direction] += n
+        by_fuel[fuel or "?"][direction] += n
+        by_colour[colour or "unknown"][direction] += n
+    out.update(totals=totals, by_class=dict(by_class), days=days)
     vtype = r.json_text("data", "vehicle", "vehicle_type")
     by_type: dict[str, dict[str, int]] = defaultdict(_inout)
     for direction, name, n in await scope.group(f"direction, {vtype}"):
         by_type[str(name or "?")][direction] += int(n)
-    by_colour: dict[str, dict[str, int]] = defaultdict(_inout)
-    for direction, colour, n in await scope.group("direction, colour"):
-        by_colour[colour or "unknown"][direction] += int(n)
-    lanes: dict[tuple[str, str], dict[str, int]] = {}
-    for gate, lane, direction, decision, n in await scope.group("gate, lane, direction, decision"):
-        item = lanes.setdefault((gate, lane), {"in": 0, "out": 0, "allow": 0, "deny": 0, "review": 0})
-        item[direction] += int(n)
-        item[decision] += int(n)
     reason_text = r.json_text("data", "reason_text")
     denied = await r.rows(
         f"SELECT reason_code, min({reason_text}), count(*) FROM ledger_record WHERE {scope.where} "
