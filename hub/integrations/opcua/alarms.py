@@ -79,7 +79,7 @@ class AlarmAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     condition: str = Field(min_length=3, max_length=200, pattern=r"^[A-Za-z0-9_.]+$")
-    event_id: str | None = Field(None, pattern=r"^[0-9a-f]{2,128}$")  # hex; the notification acknowledged
+    event_id: str | None = Field(None, pattern=r"^(?:[0-9a-f]{2}){1,64}$")  # the notification, in hex
     comment: str = Field("", max_length=500)
 
 

@@ -19,6 +19,19 @@ async def test_node_opcua_signs_in_reads_and_browses(opcua_hub, node_client) -> 
     assert {"Plant", "east_gate", "west_gate", "OpenBarrier"} <= set(read["children"])
 
 
+async def test_node_opcua_sees_the_types_and_calls_a_method_as_its_user(opcua_hub, node_client) -> None:
+    hub = await opcua_hub()
+    for user, status in (("guard1", "Good"), ("inspector1", "BadUserAccessDenied")):
+        client = await node_client(hub, "model", user=user)
+        model = await client.next("model")
+        assert model["type"] == "model", model
+        assert model["laneType"].endswith(";s=LaneType")
+        assert {"plate", "decision", "camera", "barrier", "weight", "display"} <= set(model["members"])
+        assert model["unitId"] == 4933453  # UNECE KGM
+        assert set(model["argumentRanks"]) == {-1}
+        assert model["call"] == status, user
+
+
 async def test_node_opcua_on_a_none_channel_is_refused(opcua_hub, node_client) -> None:
     hub = await opcua_hub()
     client = await node_client(hub, "read", user="guard1", mode="None")

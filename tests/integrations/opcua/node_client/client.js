@@ -9,6 +9,8 @@
 // It prints one JSON object a line on stdout after "@ecogate ", which the tests read:
 //   {"type": "connected"}                        the session is active
 //   {"type": "read", "position": ..., "children": [...]}
+//   {"type": "model", "laneType": ..., "members": [...], "unitId": ..., "argumentRanks": [...],
+//    "call": <status name of CloseBarrier(east_gate, in)>}   (action "model")
 //   {"type": "subscribed"}                       the event subscription is live
 //   {"type": "event", "message": ..., "source": ...}
 //   {"type": "data", "value": ...}              east_gate.in.decision.plate changed
@@ -25,6 +27,8 @@ const {
   ClientMonitoredItem,
   TimestampsToReturn,
   UserTokenType,
+  DataType,
+  BrowseDirection,
   constructEventFilter,
 } = require("node-opcua-client");
 const { OPCUACertificateManager } = require("node-opcua-certificate-manager");
@@ -84,6 +88,36 @@ async function main() {
       position: position.value.value,
       status: position.statusCode.name,
       children: (browsed.references || []).map((r) => r.browseName.name),
+    });
+    await session.close();
+    await client.disconnect();
+    return;
+  }
+
+  if (opts.action === "model") {
+    // The information model as an engineering tool sees it, and a method call as this user.
+    const typeRefs = await session.browse({
+      nodeId: `ns=${ns};s=east_gate.in`, browseDirection: BrowseDirection.Forward,
+      referenceTypeId: "HasTypeDefinition", includeSubtypes: true, resultMask: 63,
+    });
+    const laneType = typeRefs.references[0].nodeId.toString();
+    const members = await session.browse(laneType);
+    const units = await session.read({
+      nodeId: `ns=${ns};s=east_gate.in.weight.kg.EngineeringUnits`, attributeId: AttributeIds.Value,
+    });
+    const args = await session.read({
+      nodeId: `ns=${ns};s=EcoGate.SetAlertLevel.InputArguments`, attributeId: AttributeIds.Value,
+    });
+    const call = await session.call({
+      objectId: `ns=${ns};s=EcoGate`, methodId: `ns=${ns};s=EcoGate.CloseBarrier`,
+      inputArguments: [
+        { dataType: DataType.String, value: "east_gate" }, { dataType: DataType.String, value: "in" },
+      ],
+    });
+    say({
+      type: "model", laneType, members: (members.references || []).map((r) => r.browseName.name),
+      unitId: units.value.value.unitId, argumentRanks: args.value.value.map((a) => a.valueRank),
+      call: call.statusCode.name,
     });
     await session.close();
     await client.disconnect();
