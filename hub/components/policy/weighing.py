@@ -67,6 +67,8 @@ class LaneWeighing:
 
     def on_state(self, event: Event) -> None:
         new = event.data.get("new_state")
+        if new is not None and "last_stable_at" in new.attributes:
+            return  # a weighbridge that announces its own stable weights (ours does): not twice
         kg: float | None = None
         if new is not None and new.state not in (STATE_UNAVAILABLE, STATE_UNKNOWN, ""):
             try:

@@ -12,7 +12,7 @@ import pytest
 from hub.components.policy.lanes import colour_of, confidence_of
 from hub.components.policy.weighing import SteadyWeight
 from hub.core import ConfigError, Entity, EntityDescription, Hub
-from hub.core.const import EVENT_GATE_DECISION, EVENT_PLATE_READ
+from hub.core.const import EVENT_GATE_DECISION, EVENT_PLATE_READ, EVENT_WEIGHT_STABLE
 from hub.core.gate import WeightStability
 from hub.core.writable import async_register_entity_services
 from tests.components.policy.conftest import lifecycle, records, seed, wait_state
@@ -178,6 +178,25 @@ async def test_what_is_not_a_new_read(make_hub, clock) -> None:
     # A two-way lane's camera system says which way the vehicle goes.
     await read_plate(hub, "冀B60006", direction="out", confidence=0.97)
     assert reads[-1]["direction"] == "out"
+
+
+async def test_the_lane_weighs_a_weight_entity_unless_it_announces_its_own(make_hub, clock) -> None:
+    hub, _ = await plant(make_hub, clock, weight="sensor.scale", stable="{seconds: 2}")
+    weights: list[dict[str, Any]] = []
+    hub.bus.async_listen(EVENT_WEIGHT_STABLE, lambda e: weights.append(dict(e.data)))
+    for kg in ("100", "30000", "30005"):
+        hub.states.async_set("sensor.scale", kg, {})
+    clock.advance(timedelta(seconds=3))
+    hub.states.async_set("sensor.scale", "30010", {})  # still within 20 kg after 3 s: stable
+    assert [(w["gate"], w["lane"], w["weight_kg"], w["indicator"]) for w in weights] == [
+        ("north", "in", 30005, "sensor.scale")
+    ]
+    # Our weighbridge's sensor says when it was last stable: it announces its weights itself.
+    hub.states.async_set("sensor.scale", "100", {"last_stable_at": None})
+    hub.states.async_set("sensor.scale", "18000", {"last_stable_at": None})
+    clock.advance(timedelta(seconds=3))
+    hub.states.async_set("sensor.scale", "18005", {"last_stable_at": None})
+    assert len(weights) == 1
 
 
 async def test_a_part_bound_to_the_wrong_kind_of_entity_is_a_configuration_error(make_hub) -> None:
