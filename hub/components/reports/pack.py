@@ -45,10 +45,10 @@ async def async_upload_rates(rt: Reports, period: Period) -> list[list[Any]]:
     while day <= period.last and day <= rt.hub.now().date():
         status = await rt.hub.services.async_call("uplink", "status", {"date": day.isoformat()})
         for platform in status["platforms"]:
-            for d in platform.get("days") or platform.get("figures") or []:
+            for d in platform.get("days") or []:
                 rows.append(
                     [
-                        platform.get("title") or platform.get("platform"),
+                        platform.get("title") or platform.get("name"),
                         d["date"],
                         d["due"],
                         d["acknowledged"],
