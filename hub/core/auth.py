@@ -146,6 +146,19 @@ class AuthManager:
         encoded = await asyncio.get_running_loop().run_in_executor(None, hash_password, password)
         await UserRow.filter(id=user.id).update(password_hash=encoded)
 
+    async def async_set_active(self, username: str, active: bool) -> User:
+        """Enable or disable an account; a disabled user's sessions and tokens stop working at once."""
+        from dataclasses import replace
+
+        from .models import UserRow
+
+        user = self.by_name(username)
+        if user is None:
+            raise HubError(f"no user {username!r}")
+        await UserRow.filter(id=user.id).update(active=active)
+        self._users[user.id] = user = replace(user, active=active)
+        return user
+
     async def async_sign_in(self, username: str, password: str, address: str, now: float) -> User | None:
         """The user for right credentials, None for wrong ones; LoginThrottled while this name from
         this address (or this address as a whole) must wait. `now`: the hub's clock, epoch seconds."""

@@ -1,8 +1,10 @@
-"""The user services (`auth.*`): add a user, set a password, list users, lift sign-in delays.
+"""The user services (`auth.*`): add a user, set a password, enable or disable, list users, lift
+sign-in delays; and `auth.change_own_password` for every signed-in user (with the current password).
 
-Administrators only. `ecogate user ...` calls them (through the running hub, or its own storage when
-none runs), so a user added while the hub runs can sign in and act at once, and every change is
-audited like any other service call (the password itself never is: see service.audit_summary).
+Administrators only, but for a person's own password. `ecogate user ...` calls them (through the
+running hub, or its own storage when none runs), so a user added while the hub runs can sign in and
+act at once, and every change is audited like any other service call (the password itself never is:
+see service.audit_summary).
 """
 
 from __future__ import annotations
@@ -48,6 +50,20 @@ class Unlock(BaseModel):
         return self
 
 
+class SetActive(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64)
+    active: bool
+
+
+class ChangeOwnPassword(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str
+
+
 class NoData(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -70,6 +86,23 @@ def async_register_user_services(hub: Any) -> None:
             {"username": u.username, "roles": sorted(u.roles), "active": u.active} for u in auth.users()
         ]
 
+    async def set_active(call: Any) -> dict[str, Any]:
+        d: SetActive = call.data
+        if not d.active and call.context.user_id == getattr(auth.by_name(d.username), "id", None):
+            raise HubError("an administrator cannot disable their own account")
+        user = await auth.async_set_active(d.username, d.active)
+        return {"username": user.username, "active": user.active}
+
+    async def change_own_password(call: Any) -> dict[str, Any]:
+        d: ChangeOwnPassword = call.data
+        user = auth.get(call.context.user_id) if call.context.user_id else None
+        if user is None:
+            raise HubError("only a signed-in person has a password of their own to change")
+        if await auth.async_authenticate(user.username, d.current_password) is None:
+            raise HubError("the current password is not right (当前密码不正确)")
+        await auth.async_set_password(user.username, d.new_password)
+        return {"username": user.username}
+
     async def unlock(call: Any) -> dict[str, Any]:
         d: Unlock = call.data
         if d.username is not None and auth.by_name(d.username) is None:
@@ -81,6 +114,11 @@ def async_register_user_services(hub: Any) -> None:
         ("set_password", set_password, SetPassword, "修改密码 set a user's password"),
         ("users", users, NoData, "用户列表 list users"),
         ("unlock", unlock, Unlock, "解除登录限制 lift a user's sign-in delays after failed logins"),
+        ("set_active", set_active, SetActive, "启用/停用账号 enable or disable a user"),
     )
     for name, handler, schema, description in table:
         hub.services.async_register(DOMAIN, name, handler, schema, roles=ADMIN, description=description)
+    hub.services.async_register(
+        DOMAIN, "change_own_password", change_own_password, ChangeOwnPassword, roles=set(Role),
+        description="修改本人密码 change your own password",
+    )  # fmt: skip

@@ -33,6 +33,7 @@ PAGE_ROLES: Final[dict[str, frozenset[Role] | None]] = {
     "audit": frozenset({Role.INSPECTOR, Role.OFFICER}),
     "reports": frozenset({Role.INSPECTOR, Role.OFFICER}),
     "uplink": None,
+    "users": frozenset(),  # administrators only
 }
 # Entity suffixes of one lane (`<platform>.<gate>_<lane>_<what>`), see the contracts.
 LANE_ENTITIES: Final = {

@@ -34,7 +34,7 @@ SCRIPT_MESSAGES = (
     "service.",
     "choice.",
 )
-NAV = ("lanes", "passages", "alert", "vehicles", "reports", "audit", "uplink")
+NAV = ("lanes", "passages", "alert", "vehicles", "reports", "audit", "uplink", "users")
 
 
 class CallFailed(Exception):
@@ -196,8 +196,8 @@ async def index(request: web.Request) -> web.StreamResponse:
 async def lanes_page(request: web.Request) -> web.Response:
     actions = services_for(
         request,
-        *("barrier.open", "barrier.close", "policy.open_barrier", "policy.confirm_read", "policy.correct_plate"),
-        "policy.release",
+        *("barrier.open", "barrier.close", "policy.open_barrier"),
+        *("policy.confirm_read", "policy.correct_plate", "policy.release"),
     )
     return render(request, "lanes.html", page="lanes", page_data={"services": actions})
 

@@ -13,7 +13,7 @@ from aiohttp import web
 from hub.core import Hub
 from hub.util.http import quiet_bad_requests
 
-from . import api, automations, pages, quality_api, register, reports, reports_api, websocket
+from . import api, automations, pages, quality_api, register, reports, reports_api, users, websocket
 from .config import UiConfig
 from .const import LANGUAGE_COOKIE
 from .i18n import Catalogues
@@ -65,6 +65,7 @@ class UiServer:
         reports.add_routes(app)
         reports_api.add_routes(app)
         quality_api.add_routes(app)
+        users.add_routes(app)
         app.router.add_static("/static", HERE / "static", append_version=True)
         return app
 
