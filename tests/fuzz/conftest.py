@@ -37,6 +37,7 @@ barrier:
 policy:
   grade: B
   lanes: [{gate: east, lane: in}]
+automation:
 ui: {port: 0}
 """
 START_SECONDS = 60.0
