@@ -1,9 +1,8 @@
 """What the rules read of the ledger: the passages of a window with their follow-ups folded in.
 
 Read-only SQL on the hub's own database connection (one process owns a database): one range query over
-the passages (index kind, recorded_ts) and one over the follow-up rows after the first of them (seq,
-the primary key), bounded by the first passage well after the window, so an old month of a long
-ledger never scans to the head.
+the passages and one over their follow-up rows recorded from then until a few days after, both on the
+ledger's (kind, recorded_ts) index, so an old month of a long ledger never scans to the head.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from hub.components.ledger.sql import for_dialect
 
 FOLLOWUP_KINDS = ("weight", "cargo", "correction", "release")
 FOLLOWUP_DAYS = 3  # follow-ups (cargo from the ERP, corrections) arrive within this after a passage
+CLOCK_SLACK = 3600  # a follow-up stamped before its passage: the wall clock stepped back in between
 
 
 @dataclass(slots=True)
@@ -63,24 +63,16 @@ async def async_passages(
     )
     if not rows:
         return []
-    first = int(rows[0][0])
-    _, after = await conn.execute_query(
-        for_dialect(
-            dialect,
-            "SELECT min(seq) FROM ledger_record WHERE kind = 'passage' AND recorded_ts >= ?",
-        ),
-        [end_ts + FOLLOWUP_DAYS * 86_400],
-    )
-    last = int(after[0][0]) if after and after[0][0] is not None else None
+    # Follow-ups by time through the (kind, recorded_ts) index: a bound on seq would need the seq of
+    # a later passage, which SQLite finds by walking the table from its first row.
     marks = ", ".join(f"'{k}'" for k in FOLLOWUP_KINDS)
-    bound = " AND seq < ?" if last is not None else ""
     _, followups = await conn.execute_query(
         for_dialect(
             dialect,
-            f"SELECT passage_id, kind, data FROM ledger_record WHERE seq > ?{bound} AND kind IN ({marks}) "
-            "ORDER BY seq",
+            f"SELECT passage_id, kind, data FROM ledger_record WHERE kind IN ({marks}) "
+            "AND recorded_ts >= ? AND recorded_ts < ? ORDER BY seq",
         ),
-        [first, last] if last is not None else [first],
+        [start_ts - CLOCK_SLACK, end_ts + FOLLOWUP_DAYS * 86_400],
     )
     return await run_blocking(_build, [tuple(r) for r in rows], [tuple(f) for f in followups])
 
