@@ -58,6 +58,11 @@ class AutomationManager:
     # ----- loading -------------------------------------------------------------------------------
     async def async_reload(self) -> dict[str, Any]:
         items, errors = await self.hub.async_add_executor_job(read_configuration, self.hub.config_dir)
+        if errors:  # the files could not be read at all (a YAML syntax error): keep what runs
+            for line in errors:
+                _LOGGER.error("Automations not reloaded: %s", line)
+            return {"loaded": sorted(self.automations), "started": [], "kept": sorted(self.automations),
+                    "errors": errors}  # fmt: skip
         result = await self.async_apply(parse(items), errors)
         self.hub.bus.async_fire(EVENT_AUTOMATION_RELOADED, result)
         return result

@@ -87,6 +87,13 @@ async def test_include_dir_merge_list_and_reload_without_restart(make_hub, clock
     answer = await hub.services.async_call("automation", "reload", {})
     assert answer["kept"] == ["dust"] and answer["started"] == []
 
+    # A file that does not parse: reported, and what runs goes on running.
+    (config_dir / "automations" / "dust.yaml").write_text("- id: dust\n  trigger: [oops\n", encoding="utf-8")
+    answer = await hub.services.async_call("automation", "reload", {})
+    assert answer["errors"][0].startswith("dust.yaml:3: YAML syntax") and answer["kept"] == ["dust"]
+    hub.bus.async_fire("dust")
+    assert (await calls.next()).service == "new"
+
 
 async def test_an_automation_that_raises_stops_neither_the_hub_nor_another(plant_hub) -> None:
     hub, calls, runs = await plant_hub(
