@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -14,20 +11,11 @@ from zoneinfo import ZoneInfo
 
 from hub.components.ledger.chain import RECORD_CHAIN, row_hash
 from hub.core import ManualClock
-from tests.conftest import REPO, write_config
+from tests.components.ledger.test_ledger_cli import ecogate
+from tests.conftest import write_config
 
 TZ = ZoneInfo("Asia/Shanghai")
 CONFIG = "hub:\n  name: 命令行测试\nledger:\nquality:\n  check_seconds: 3600\n"
-
-
-async def ecogate(*args: str) -> tuple[int, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hub", *args, cwd=REPO,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
-    out, _ = await asyncio.wait_for(proc.communicate(), 120)
-    return proc.returncode or 0, out.decode("utf-8", "replace")
 
 
 def _exit(plate: str) -> dict[str, Any]:
