@@ -14,11 +14,12 @@ if TYPE_CHECKING:
 
 
 def lane_keys(hub: Hub, feed: LiveFeed) -> dict[str, tuple[str, str]]:
-    """Lane key -> (gate, lane), from the cameras' plate sensors and from lanes seen in events."""
+    """Lane key -> (gate, lane), from the cameras' plate sensors, the policy's decision sensors and
+    from lanes seen in events."""
     found: dict[str, tuple[str, str]] = {}
     for state in hub.states.all("sensor"):
         attrs = state.attributes
-        if state.entity_id.endswith("_plate") and attrs.get("gate") and attrs.get("lane"):
+        if state.entity_id.endswith(("_plate", "_decision")) and attrs.get("gate") and attrs.get("lane"):
             found[f"{attrs['gate']}_{attrs['lane']}"] = (str(attrs["gate"]), str(attrs["lane"]))
     for key, last in feed.last_by_lane.items():
         found.setdefault(key, last["where"])
@@ -27,6 +28,10 @@ def lane_keys(hub: Hub, feed: LiveFeed) -> dict[str, tuple[str, str]]:
 
 def lane_view(hub: Hub, feed: LiveFeed, key: str, gate: str, lane: str) -> dict[str, Any]:
     entities = {what: pattern.format(key=key) for what, pattern in LANE_ENTITIES.items()}
+    decision = hub.states.get(f"sensor.{key}_decision")
+    bound = decision.attributes.get("parts") if decision is not None else None
+    if isinstance(bound, Mapping):  # a lane bound to the plant's own entities (docs/lanes.md)
+        entities.update({what: str(bound[what]) for what in entities if bound.get(what)})
     last = feed.last_by_lane.get(key, {})
     plate_state = hub.states.get(entities["plate"])
     return {

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from hub.core import DeviceInfo, Entity, EntityDescription
+from hub.core.gate import PART_PLATFORMS
 
 if TYPE_CHECKING:
     from .passage import LaneTrack
@@ -37,6 +38,9 @@ class DecisionSensor(Entity):
     @property
     def extra_state_attributes(self) -> Mapping[str, Any]:
         attrs: dict[str, Any] = {"gate": self.lane.gate, "lane": self.lane.lane}
+        # The entities the lane is bound to (docs/lanes.md), for the HMI and anyone drawing the lane.
+        if parts := {p: e for p in PART_PLATFORMS if (e := getattr(self.lane.binding, p)) is not None}:
+            attrs["parts"] = parts
         if (passage := self.lane.current) is not None:
             attrs.update(passage.summary())
         return attrs

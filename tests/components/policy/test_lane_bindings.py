@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from hub.components.uplink.profile import load_profile
@@ -47,6 +48,7 @@ async def platform() -> Any:
 def plant_yaml(scada_url: str, broker_port: int, platform_url: str, lpr_topic: str, tag: str) -> str:
     return f"""\
 hub: {{name: 现有SCADA钢厂}}
+ui: {{port: 0}}
 ledger: {{}}
 vehicles: {{}}
 policy:
@@ -184,6 +186,19 @@ async def test_a_plant_wired_through_its_own_scada_and_camera_system(
     async with connect(hub, "inspector1") as client:
         assert await (await node(client, "west.in.decision.passage_id")).read_value() == passage_id
         assert await (await node(client, "west.in.decision.value")).read_value() == "allow"
+
+    # The HMI draws the lane with the SCADA's barrier and the other system's plate.
+    async with aiohttp.ClientSession() as http:
+        base = hub.data["ui"].url
+        async with http.post(
+            f"{base}/api/auth/token", json={"username": "inspector1", "password": PASSWORD}
+        ) as response:
+            token = (await response.json())["access_token"]
+        async with http.get(f"{base}/api/lanes", headers={"Authorization": f"Bearer {token}"}) as response:
+            lanes = {lane["key"]: lane for lane in (await response.json())["lanes"]}
+    assert lanes["west_in"]["entities"]["barrier"] == "cover.scada_barrier"
+    assert lanes["west_in"]["states"]["barrier"]["state"] == "closed"
+    assert lanes["west_in"]["entities"]["plate"] == "sensor.lpr_west_in_plate"
 
     # The platform has the passage and its weight.
     await platform.wait_for(lambda: passage_id in platform.received["passage"])
