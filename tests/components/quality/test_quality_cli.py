@@ -1,4 +1,4 @@
-"""`ecogate report quality --date D` and `ecogate export chain` as an engineer runs them (hub stopped)."""
+"""`ecogate report quality --date D` and `ecogate export chain` as an engineer runs them, hub up or not."""
 
 from __future__ import annotations
 
