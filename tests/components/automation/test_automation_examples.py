@@ -2,11 +2,11 @@
 ledger and a simulated barrier PLC for the denied truck; an asyncua SCADA server (barrier, fog
 cannon, an MES text tag) read and written by our OPC UA client for the other three."""
 
+# ruff: noqa: F811 - the tests take fixtures imported from other test packages by name
+
 from __future__ import annotations
 
 import asyncio
-import socket
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,23 +18,9 @@ from hub.core.const import EVENT_GATE_DECISION, EVENT_PASSAGE_RECORDED, EVENT_SE
 from tests.components.automation.conftest import Runs, reached
 from tests.components.policy.conftest import config as policy_config
 from tests.components.policy.conftest import fire_read, seed, wait_state
-from tests.integrations.opcua.scada import SCADA_URI, PlantScada
+from tests.integrations.opcua.scada import SCADA_URI, scada  # noqa: F401 - the fixture
 
 EXAMPLES = (Path(__file__).parent / "examples.yaml").read_text(encoding="utf-8")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-async def scada() -> AsyncIterator[PlantScada]:
-    plant = PlantScada(free_port(), step_seconds=0.05)
-    await plant.start()
-    yield plant
-    await plant.stop()
 
 
 def automation_calls(hub: Any) -> list[dict[str, Any]]:
