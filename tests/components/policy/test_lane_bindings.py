@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,12 @@ import pytest
 
 from hub.components.uplink.profile import load_profile
 from hub.components.uplink.simulator import PlatformSimulator
-from hub.core.const import EVENT_GATE_DECISION, EVENT_STATE_CHANGED, EVENT_WEIGHT_STABLE
+from hub.core.const import (
+    EVENT_GATE_DECISION,
+    EVENT_PASSAGE_RECORDED,
+    EVENT_STATE_CHANGED,
+    EVENT_WEIGHT_STABLE,
+)
 from tests.components.policy.conftest import lifecycle, records, seed, wait_state
 from tests.integrations.mqtt.conftest import Mosquitto, subscribe  # noqa: F401 - the fixture
 from tests.integrations.opcua.conftest import PASSWORD, client_cert, connect, node  # noqa: F401
@@ -140,6 +146,8 @@ async def test_a_plant_wired_through_its_own_scada_and_camera_system(
     camera = await subscribe(broker.port, [f"{lpr_topic}/ack"])
     weights: list[dict[str, Any]] = []
     hub.bus.async_listen(EVENT_WEIGHT_STABLE, lambda e: weights.append(dict(e.data)))
+    committed: list[float] = []  # when the passage row's commit was announced (time.monotonic)
+    hub.bus.async_listen(EVENT_PASSAGE_RECORDED, lambda e: committed.append(time.monotonic()))
 
     # The truck drives onto the loop; the other camera system sends its read.
     await scada.set("Loop", True)
@@ -155,6 +163,7 @@ async def test_a_plant_wired_through_its_own_scada_and_camera_system(
     # Committed, then the SCADA's barrier command tag written and read back; the PLC lifts the arm.
     await wait_state(hub, "cover.scada_barrier", "open")
     assert scada.commands == [1]
+    assert committed[0] < scada.written_at[0]  # the ledger first, then the barrier's tag
     await wait_state(hub, "text.scada_led", "冀B60006 国六 请通行")
     assert await scada.get("LED.Text") == "冀B60006 国六 请通行"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -39,6 +40,7 @@ class PlantScada:
         self.server: Server | None = None
         self.nodes: dict[str, Any] = {}
         self.commands: list[int] = []  # every barrier command the PLC saw, in order
+        self.written_at: list[float] = []  # time.monotonic() of each client write of the command tag
         self._mover: asyncio.Task[None] | None = None
         self._queue: asyncio.Queue[int] = asyncio.Queue()
 
@@ -76,6 +78,7 @@ class PlantScada:
         cmd_id = self.nodes["Barrier.Cmd"].nodeid
         for item in event.request_params.NodesToWrite:
             if item.NodeId == cmd_id and item.Value.Value.Value in (1, 2):
+                self.written_at.append(time.monotonic())
                 self._queue.put_nowait(int(item.Value.Value.Value))
 
     async def _run_plc(self) -> None:
