@@ -8,6 +8,7 @@ Every call goes through the service registry: validated, role-checked and audite
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -85,9 +86,13 @@ def _handler(hub: Hub, domain: str, service: str, method: str) -> Callable[[Serv
                 )
             targets.append(entity)
         for entity in targets:
+            run = getattr(entity, method)
+            # An entity that moves a device of its own by a command (our barrier) takes the caller's
+            # context, so the device's state change is tied to the call that caused it.
+            extra = {"context": call.context} if "context" in inspect.signature(run).parameters else {}
             if isinstance(data, NumberValue | TextValue):
-                await getattr(entity, method)(data.value)
+                await run(data.value, **extra)
             else:
-                await getattr(entity, method)()
+                await run(**extra)
 
     return handle

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.core import DeviceInfo, Hub, HubError, ServiceCall, ServiceValidationError
 from hub.core.auth import Role
 from hub.core.gate import Slug
+from hub.core.writable import async_register_entity_services
 from hub.util.modbus import ModbusConnection
 
 from .binary_sensor import AlarmSensor, BarrierOnline
@@ -147,6 +148,7 @@ async def async_setup(hub: Hub, config: BarrierConfig) -> bool:
         roles=ROLES,
         description="LED 屏显示文字 Show text on the lane's LED display",
     )
+    async_register_entity_services(hub, "cover")  # our barriers are covers like any other
     register(
         DOMAIN,
         "alarm",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hub.core import EntityDescription
+from hub.core import Context, EntityDescription
 
 from .entity import BarrierEntity
 
@@ -24,3 +24,10 @@ class BarrierCover(BarrierEntity):
     @property
     def extra_state_attributes(self) -> Mapping[str, Any]:
         return {"gate": self.controller.conf.gate, "lane": self.controller.conf.lane}
+
+    # `cover.open_cover` / `cover.close_cover` (hub/core/writable.py): the same pulse as barrier.open.
+    async def async_open_cover(self, context: Context | None = None) -> None:
+        await self.controller.async_command("open", context)
+
+    async def async_close_cover(self, context: Context | None = None) -> None:
+        await self.controller.async_command("close", context)
