@@ -193,12 +193,12 @@ class ControlServer:
 
     async def _async_conversation(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         pid, uid, _ = peer_credentials(writer.get_extra_info("socket"))
+        hello = await read_message(reader)  # read first, so that a refused command hears why
+        if hello is None:
+            return
         if uid not in (0, os.getuid()):  # the file's mode already says so; a second look costs nothing
             _LOGGER.warning("Command-line connection of uid %s (pid %s) refused", uid, pid)
             await _send(writer, {"ok": False, "kind": "unauthorized", "error": _refusal(uid)})
-            return
-        hello = await read_message(reader)
-        if hello is None:
             return
         try:
             async with asyncio.timeout(START_WAIT):

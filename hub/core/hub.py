@@ -20,6 +20,7 @@ from .bus import EventBus
 from .clock import Clock
 from .config import CoreConfig, NodeDict, load_configuration, locate, validate_section
 from .const import EVENT_HUB_START, EVENT_HUB_STARTED, EVENT_HUB_STOP
+from .control import ControlServer
 from .errors import ConfigError, SetupError
 from .loader import DEFAULT_ROOTS, Integration, discover, resolve_order
 from .ownership import KIND_CLI, KIND_HUB, DataDirLock
@@ -74,7 +75,7 @@ class Hub:
         self.db: Database | None = None
         self.state = HubState.NOT_RUNNING
         self._owner: DataDirLock | None = None  # the data directory's lock while this hub owns it
-        self._control: Any = None  # the command line's socket while the hub runs (control.py)
+        self._control: ControlServer | None = None  # the command line's door while the hub runs
         self._integration_roots = integration_roots
         self._tasks: set[asyncio.Task[Any]] = set()
         self._background: set[asyncio.Task[Any]] = set()
@@ -152,8 +153,6 @@ class Hub:
             raise
 
     async def _async_start(self) -> None:
-        from .control import ControlServer
-
         order, modules, configs = await self._async_prepare(KIND_HUB)
         assert self.db is not None
         self._control = ControlServer(self)
@@ -167,7 +166,7 @@ class Hub:
                     integration, modules[integration.domain], configs[integration.domain]
                 )
         self.state = HubState.RUNNING
-        self._control.set_running()
+        self._control.set_running()  # commands that came in meanwhile are served now
         self.bus.async_fire(
             EVENT_HUB_STARTED, {"loaded": list(self.loaded), "failed": dict(self.setup_errors)}
         )
