@@ -39,7 +39,7 @@ class EntityTarget(BaseModel):
 
 
 class NumberValue(EntityTarget):
-    value: float
+    value: float = Field(allow_inf_nan=False)
 
 
 class TextValue(EntityTarget):
