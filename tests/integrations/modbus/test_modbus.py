@@ -29,6 +29,10 @@ class FogCannonPlc:
         if table == "holding_registers" and address == 20 and values[0] in (1, 2):
             self.commands.append(values[0])
             self.tables.holding_registers[21] = 100 if values[0] == 1 else 0
+        if table == "coils" and address in (40, 41) and values[0]:  # open and close coils, pulsed
+            self.commands.append(address)
+            self.tables.coils[address] = False
+            self.tables.holding_registers[22] = 2 if address == 40 else 0
 
     async def start(self) -> int:
         return await self.server.async_start()
@@ -124,6 +128,21 @@ async def test_a_refused_register_takes_only_its_own_entity_away(make_hub, plc) 
     await wait_state(hub, "sensor.wb_weight", "31250")
     await wait_state(hub, "binary_sensor.lane_loop", "unavailable")
     assert hub.states.get("switch.fog_run").state == "off"
+
+
+async def test_a_cover_on_an_open_and_a_close_coil_with_a_status_word(make_hub, plc) -> None:
+    text = device_yaml("tcp", f"port: {plc.server.port}").replace(
+        "        - {key: north_barrier, command_address: 20, status_address: 21}",
+        "        - {key: north_barrier, command_table: coils, command_address: 40, close_address: 41,\n"
+        "           status_address: 22, states: {0: closed, 1: opening, 2: open, 3: closing}}",
+    )
+    hub = await make_hub(text)
+    await wait_state(hub, "cover.north_barrier", "closed")
+    await hub.services.async_call("cover", "open_cover", {"entity_id": "cover.north_barrier"})
+    await wait_state(hub, "cover.north_barrier", "open")
+    await hub.services.async_call("cover", "close_cover", {"entity_id": "cover.north_barrier"})
+    await wait_state(hub, "cover.north_barrier", "closed")
+    assert plc.commands == [40, 41]
 
 
 @pytest.mark.parametrize("transport", ["rtuovertcp", "serial"])
