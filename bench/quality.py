@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import resource
 import sqlite3
@@ -166,6 +167,81 @@ async def main(args: argparse.Namespace) -> None:
     await hub.async_stop()
 
 
+def _seed_chain(work: Path, rows: int, start: datetime) -> None:
+    """Blocking: `rows` passages with valid hashes over 31 days from `start`, straight into SQLite."""
+    from hub.components.ledger.chain import canonical_json, seal
+    from hub.components.ledger.const import GENESIS_HASH
+
+    conn = sqlite3.connect(work / "data" / "ecogate.db")
+    conn.execute("DELETE FROM ledger_record")
+    prev, batch = GENESIS_HASH, []
+    for seq in range(1, rows + 1):
+        moment = start + timedelta(seconds=seq * 31 * 86400 // rows)
+        row = {
+            "kind": "passage", "passage_id": str(uuid.UUID(int=seq)), "recorded_ts": int(moment.timestamp()),
+            "recorded_at": moment.isoformat(), "gate": "east_gate", "lane": "in", "direction": "in",
+            "plate": f"冀B{seq % 1000:05d}", "colour": "yellow", "vehicle_class": "transport",
+            "emission_stage": "6", "fuel": "B", "fleet": "唐山顺达物流有限公司", "decision": "allow",
+            "reason_code": "allowed", "photo_plate": "a" * 64, "photo_scene": "b" * 64,
+            "data": canonical_json({"reason_text": "国六柴油货车，准予入厂", "photos": {"plate": "a" * 64}}),
+        }  # fmt: skip
+        values = seal(RECORD_CHAIN, row, seq, prev)
+        prev = values[-1]
+        batch.append(values)
+    with conn:
+        conn.executemany(INSERT, batch)
+    conn.close()
+    (work / "data" / "ledger_head_record.json").write_text(f'{{"seq": {rows}, "hash": "{prev}"}}')
+
+
+def _prepare(work: Path) -> None:
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "configuration.yaml").write_text("hub:\n  name: bench\nledger:\n", encoding="utf-8")
+
+
+async def verifier_bench(rows: int, work: Path) -> None:
+    """A month-sized chain (valid hashes) exported with write_chain_export, then checked by
+    verifier.html in Chromium from file://: the export's time and size, the browser's time."""
+    from hub.components.reports.verifier import write_chain_export
+
+    _prepare(work)
+    hub = Hub(work, data_dir=work / "data")
+    await hub.async_start()  # creates the tables
+    await hub.async_stop()
+    start = datetime(2026, 10, 1, tzinfo=TZ)
+    _seed_chain(work, rows, start)
+    hub = Hub(work, data_dir=work / "data")
+    await hub.async_start()
+    began = time.perf_counter()
+    out = await write_chain_export(hub, start, start + timedelta(days=31), work / "export")
+    took = time.perf_counter() - began
+    size = os.path.getsize(out / "chain.json") / 2**20  # noqa: ASYNC240 - after the timed part
+    print(f"chain export of {rows} rows: {took:.2f} s, chain.json {size:.0f} MiB")
+    await hub.async_stop()
+    if not os.path.exists("/usr/bin/chromium"):  # noqa: ASYNC240 - after the timed part
+        print("no /usr/bin/chromium: browser verification not timed")
+        return
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = await browser.new_page()
+        await page.goto((out / "verifier.html").as_uri())
+        began = time.perf_counter()
+        await page.set_input_files("#file", str(out / "chain.json"))
+        await page.wait_for_function(
+            "['ok', 'failed', 'error'].includes(document.getElementById('result').dataset.status)",
+            timeout=600_000,
+        )
+        took = time.perf_counter() - began
+        status = await page.locator("#result").get_attribute("data-status")
+        print(f"verifier.html in Chromium (file://): {status} in {took:.1f} s")
+        await browser.close()
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -173,4 +249,11 @@ if __name__ == "__main__":
     parser.add_argument("--passages", type=int, default=1_500_000)
     parser.add_argument("--dir", default="/tmp/ecogate-bench-quality")
     parser.add_argument("--repeat", type=int, default=2)
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument(
+        "--verifier-rows", type=int, default=0, help="time the chain export and verifier.html"
+    )
+    options = parser.parse_args()
+    if options.verifier_rows:
+        asyncio.run(verifier_bench(options.verifier_rows, Path(options.dir) / "verifier"))
+    else:
+        asyncio.run(main(options))
