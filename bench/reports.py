@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import heapq
 import multiprocessing
+import os
 import random
 import sqlite3
 import sys
@@ -210,10 +211,11 @@ class Rss:
 
 async def timed(name: str, goal: str, job: Callable[[], Awaitable[Any]]) -> Any:
     with Rss() as rss:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = await job()
-        took = time.perf_counter() - started
-    print(f"{name:<46} {took:8.2f} s   peak RSS {rss.peak / 2**20:7.0f} MB   (goal {goal})")
+        took, cpu = time.perf_counter() - started, time.process_time() - cpu
+    # CPU seconds of this process besides the wall time: on a shared machine the wall time tells the load.
+    print(f"{name:<46} {took:7.2f} s ({cpu:6.2f} s CPU)  peak RSS {rss.peak / 2**20:4.0f} MB  (goal {goal})")
     return result
 
 
@@ -247,7 +249,8 @@ async def main(args: argparse.Namespace) -> None:
             "SELECT count(*), max(seq) FROM ledger_record WHERE kind = 'passage'"
         )
         base = Rss.now() / 2**20
-        print(f"ledger: {rows[1][0][0]:,} passages, {rows[1][0][1]:,} rows; SQLite; base RSS {base:.0f} MB")
+        print(f"ledger: {rows[1][0][0]:,} passages, {rows[1][0][1]:,} rows; SQLite; base RSS {base:.0f} MB; "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")  # fmt: skip
         month = {"period": "month", "date": "2025-11-15"}
         info = await timed(
             "a month's passages to .xlsx (streamed)",

@@ -138,7 +138,7 @@ async def test_xlsx_export_header_block_formats_and_formula_injection(reports_hu
     assert first[col["运输量(吨)"]].value == 31.2 and first[col["运输量(吨)"]].number_format == "0.0"
     assert first[col["车牌颜色"]].value == "黄色(yellow)"
     link = first[col["车牌照片"]]
-    assert link.hyperlink is not None and link.value.startswith("http://127.0.0.1:8420/api/evidence/")
+    assert link.data_type == "f" and link.value.startswith('=HYPERLINK("http://127.0.0.1:8420/api/evidence/')
     assert second[col["车牌照片"]].value is None
     assert second[col["进出方向"]].value == "2"
     # the CSV: UTF-8 with BOM, the formula neutralised; GBK on request

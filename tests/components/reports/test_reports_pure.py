@@ -13,7 +13,7 @@ from hub.components.reports.alerts import periods, switches
 from hub.components.reports.clean import overlap_share, road_class
 from hub.components.reports.facts import Pairing, cargo_tonnes
 from hub.components.reports.period import resolve
-from hub.components.reports.sheets import risky
+from hub.components.reports.sheets import link_formula, risky
 from hub.components.reports.tables import hj_date, hj_time, labelled
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -169,3 +169,8 @@ def test_pairing_gives_trips_and_weighbridge_tonnage() -> None:
 )
 def test_formula_injection_is_recognised(text, bad) -> None:
     assert risky(text) is bad
+
+
+def test_a_link_formula_cannot_be_broken_out_of() -> None:
+    assert link_formula("http://h/api/evidence/ab") == '=HYPERLINK("http://h/api/evidence/ab","查看")'
+    assert link_formula('http://h/x"),CMD("calc') == '=HYPERLINK("http://h/x%22),CMD(%22calc","查看")'
