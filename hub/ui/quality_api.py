@@ -18,7 +18,7 @@ from .responses import api_error, json_response, principal_of, ui_of
 # Query parameter -> the field of quality.findings it fills.
 FINDINGS_QUERY = {
     "rule": "rule", "severity": "severity", "status": "status", "from": "start", "to": "end",
-    "subject": "subject", "page": "page", "page_size": "page_size",
+    "subject": "subject", "with_records": "with_records", "page": "page", "page_size": "page_size",
 }  # fmt: skip
 BODY_BYTES = 8 * 1024
 

@@ -54,6 +54,7 @@ class FindingsQuery(BaseModel):
     start: PlausibleDate | None = None
     end: PlausibleDate | None = None
     subject: str | None = Field(None, min_length=1, max_length=100)
+    with_records: bool = False  # each finding's ledger records, briefly, beside their seqs
     page: int = Field(1, ge=1, le=1_000_000)
     page_size: int = Field(50, ge=1, le=500)
 

@@ -12,6 +12,7 @@ from hub.core.auth import Role
 from .config import QualityConfig
 from .const import DOMAIN, RULES
 from .schemas import Acknowledge, Empty, ExportChain, FindingsQuery, Run
+from .source import async_records
 from .store import async_acknowledge, async_findings, async_open_counts
 from .window import Window
 
@@ -39,7 +40,13 @@ def register(
 
     async def findings(call: ServiceCall) -> dict[str, Any]:
         d: FindingsQuery = call.data
-        return await async_findings(**d.model_dump())
+        result = await async_findings(**d.model_dump(exclude={"with_records"}))
+        if d.with_records and hub.db is not None:
+            seqs = sorted({s for item in result["items"] for s in item["seqs"]})
+            records = await async_records(hub.db.connection, hub.db.dialect, seqs)
+            for item in result["items"]:
+                item["records"] = [records[s] for s in item["seqs"] if s in records]
+        return result
 
     async def acknowledge(call: ServiceCall) -> dict[str, Any]:
         d: Acknowledge = call.data

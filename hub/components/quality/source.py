@@ -77,6 +77,25 @@ async def async_passages(
     return await run_blocking(_build, [tuple(r) for r in rows], [tuple(f) for f in followups])
 
 
+RECORD_BRIEF = ("seq", "kind", "recorded_at", "gate", "lane", "direction", "plate", "decision")
+
+
+async def async_records(conn: Any, dialect: str, seqs: list[int]) -> dict[int, dict[str, Any]]:
+    """The ledger rows of `seqs`, briefly (what a finding's reader needs to find them)."""
+    found: dict[int, dict[str, Any]] = {}
+    for i in range(0, len(seqs), 500):
+        chunk = seqs[i : i + 500]
+        marks = ", ".join("?" for _ in chunk)
+        _, rows = await conn.execute_query(
+            for_dialect(
+                dialect, f"SELECT {', '.join(RECORD_BRIEF)} FROM ledger_record WHERE seq IN ({marks})"
+            ),
+            chunk,
+        )
+        found.update({int(r[0]): dict(zip(RECORD_BRIEF, tuple(r), strict=True)) for r in rows})
+    return found
+
+
 def _build(rows: Sequence[Sequence[Any]], followups: Sequence[Sequence[Any]]) -> list[Passage]:
     passages: list[Passage] = []
     by_id: dict[str, Passage] = {}

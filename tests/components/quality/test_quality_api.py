@@ -42,11 +42,14 @@ async def test_run_list_and_acknowledge_over_rest(make_hub: Any) -> None:
         assert summary["rules"]["exit_without_entry"]["found"] == 1
         assert summary["rules"]["missing_photo"]["found"] == 1
 
-        url = f"{base}/api/quality/findings?rule=exit_without_entry&from=2026-10-05&to=2026-10-05"
+        query = "rule=exit_without_entry&from=2026-10-05&to=2026-10-05&with_records=true"
+        url = f"{base}/api/quality/findings?{query}"
         async with session.get(url, headers=auth[Role.INSPECTOR]) as r:
             assert r.status == 200, await r.text()
             [finding] = (await r.json())["items"]
         assert finding["subject"] == "冀B12345" and finding["status"] == "open" and finding["seqs"] == [1]
+        [record] = finding["records"]
+        assert (record["seq"], record["plate"], record["direction"]) == (1, "冀B12345", "out")
         async with session.get(f"{base}/api/quality/findings?bogus=1", headers=auth[Role.INSPECTOR]) as r:
             assert r.status == 400
 
