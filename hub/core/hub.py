@@ -173,7 +173,7 @@ class Hub:
 
     async def async_open_storage(self, setup: tuple[str, ...] = ()) -> None:
         """Validate the configuration, take the data directory and open the database; set up only the
-        components named in `setup` (those configured), for their services.
+        components named in `setup` (those configured) and their dependencies, for their services.
 
         For command-line tools (`ecogate user`, `ecogate ledger verify`) while no hub runs: raises
         ownership.DataDirBusy when a hub (or another command) owns the data directory.
@@ -181,8 +181,12 @@ class Hub:
         self.state = HubState.STARTING
         try:
             order, modules, configs = await self._async_prepare(KIND_CLI)
+            wanted = set(setup)
+            for integration in reversed(order):  # dependents first: one pass finds every dependency
+                if integration.domain in wanted:
+                    wanted.update(integration.manifest.dependencies)
             for integration in order:
-                if integration.domain in setup and integration.domain in modules:
+                if integration.domain in wanted and integration.domain in modules:
                     await self._async_setup_one(
                         integration, modules[integration.domain], configs[integration.domain]
                     )
