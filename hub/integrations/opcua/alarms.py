@@ -47,6 +47,7 @@ PLANT_KINDS = (
     Kind("UploadBacklog", "上传积压", "Upload backlog above the limit", 500),
     Kind("AlertLevel", "重污染天气预警", "Heavy-pollution alert", 500),
 )
+ENGLISH = {kind.name: kind.en for kind in (*LANE_KINDS, *PLANT_KINDS)}  # for the gatekeeper
 # A lane entity's kind -> (condition, "on" means wrong?) ; an `*_online` sensor is wrong when off.
 LANE_SOURCES: dict[str, tuple[str, bool]] = {
     "camera_online": ("CameraOffline", False), "barrier_online": ("BarrierOffline", False),

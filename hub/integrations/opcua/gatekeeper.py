@@ -18,6 +18,10 @@ guarded_server.py), for faults found with other vendors' clients:
   subscriptions of the same hub user (Part 4, 5.13.7), rebinding both of asyncua's publish callbacks.
 - asyncua numbers sessions' tokens and subscriptions afresh at every start (fixed in guarded_server.py).
 
+Per session's language: our nodes' display names are zh-CN; a session whose first LocaleId (given at
+ActivateSession) is English reads and browses them in English (Part 4, 5.6.3: the server picks from
+the client's locales). asyncua keeps one text per node and ignores the locales.
+
 Per user: a Read of a method's UserExecutable answers whether the
 session's user may call it (asyncua answers the static Executable for everyone), and a Write is refused
 node by node with BadUserAccessDenied in its results (the variables mirror the hub's states; nobody
@@ -29,6 +33,7 @@ context variable for the request being handled, so the login check can put them 
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import time
@@ -59,6 +64,7 @@ DELETE_SUBSCRIPTIONS = ua.NodeId(ua.ObjectIds.DeleteSubscriptionsRequest_Encodin
 SET_PUBLISHING_MODE = ua.NodeId(ua.ObjectIds.SetPublishingModeRequest_Encoding_DefaultBinary)
 TRANSFER_SUBSCRIPTIONS = ua.NodeId(ua.ObjectIds.TransferSubscriptionsRequest_Encoding_DefaultBinary)
 READ = ua.NodeId(ua.ObjectIds.ReadRequest_Encoding_DefaultBinary)
+BROWSE = ua.NodeId(ua.ObjectIds.BrowseRequest_Encoding_DefaultBinary)
 WRITE = ua.NodeId(ua.ObjectIds.WriteRequest_Encoding_DefaultBinary)
 # Requests that name one subscription, and how to read their parameters.
 ONE_SUBSCRIPTION: dict[ua.NodeId, type] = {
@@ -103,6 +109,8 @@ class Rules:
     on_refused: Callable[[Peer, str, str], None]
     # (session user, method node id) -> may that user call it; None: not one of our methods.
     user_executable: Callable[[Any, ua.NodeId], bool | None] = lambda user, node_id: None
+    # (node id, the session's locales) -> the node's display name in their language; None: as stored.
+    display_name: Callable[[ua.NodeId, list[str]], ua.LocalizedText | None] = lambda node_id, locales: None
 
 
 class GuardedProcessor(UaProcessor):
@@ -111,6 +119,7 @@ class GuardedProcessor(UaProcessor):
         self.rules = rules
         self.application_uri: str | None = None
         self._refusal_audited = False
+        self.locales: list[str] = []  # the session's, from ActivateSession
         self._peer: tuple[Any, str | None, Peer] | None = None  # (policy, application URI, peer)
 
     def peer(self) -> Peer:
@@ -145,6 +154,7 @@ class GuardedProcessor(UaProcessor):
             raise ServiceError(ua.StatusCodes.BadSecurityPolicyRejected)
         if typeid == ACTIVATE_SESSION:
             self._audit_refused_token(peer, body)
+            self._take_locales(body)
         if typeid not in NO_SESSION:
             self._check_session(requesthdr)
             if typeid == REPUBLISH:
@@ -161,8 +171,14 @@ class GuardedProcessor(UaProcessor):
                 return self._refuse_writes(requesthdr, seqhdr, body)
             elif typeid == READ and self.session is not None and self.session.is_activated():
                 params = struct_from_binary(ua.ReadParameters, body.copy())
-                if any(r.AttributeId == ua.AttributeIds.UserExecutable for r in params.NodesToRead):
+                per_user = {ua.AttributeIds.UserExecutable}
+                if self.locales:
+                    per_user.add(ua.AttributeIds.DisplayName)
+                if any(r.AttributeId in per_user for r in params.NodesToRead):
                     return await self._read_per_user(typeid, requesthdr, seqhdr, body, params)
+            elif typeid == BROWSE and self.locales and self.session is not None:
+                if self.session.is_activated():
+                    return await self._browse_in_language(typeid, requesthdr, seqhdr, body)
         return await super()._process_message(typeid, requesthdr, seqhdr, body)
 
     def _audit_refused_token(self, peer: Peer, body: Any) -> None:
@@ -246,14 +262,52 @@ class GuardedProcessor(UaProcessor):
             raise ServiceError(ua.StatusCodes.BadUserAccessDenied)
         results = await self.session.read(params)
         for n, item in enumerate(params.NodesToRead):
-            if item.AttributeId == ua.AttributeIds.UserExecutable and results[n].StatusCode.is_good():
+            if not results[n].StatusCode.is_good():
+                continue
+            if item.AttributeId == ua.AttributeIds.UserExecutable:
                 allowed = self.rules.user_executable(user, item.NodeId)
                 if allowed is not None:
                     results[n] = ua.DataValue(ua.Variant(allowed, ua.VariantType.Boolean))
+            elif item.AttributeId == ua.AttributeIds.DisplayName:
+                name = self.rules.display_name(item.NodeId, self.locales)
+                if name is not None:
+                    results[n] = ua.DataValue(ua.Variant(name, ua.VariantType.LocalizedText))
         response = ua.ReadResponse()
         response.Results = results
         self.send_response(requesthdr.RequestHandle, seqhdr, response)
         return True
+
+    def _take_locales(self, body: Any) -> None:
+        try:
+            asked = struct_from_binary(ua.ActivateSessionParameters, body.copy()).LocaleIds
+        except Exception:  # asyncua's own parse of the same bytes answers the client
+            return
+        self.locales = [str(locale) for locale in asked or [] if locale]
+
+    async def _browse_in_language(self, typeid: Any, requesthdr: Any, seqhdr: Any, body: Any) -> bool:
+        """A Browse as asyncua answers it, with our nodes' display names in the session's language."""
+        assert self.session is not None
+        permissions = self._connection.security_policy.permissions
+        if permissions is not None and permissions.check_validity(self.session.user, typeid, body) is False:
+            raise ServiceError(ua.StatusCodes.BadUserAccessDenied)
+        answers = await self.session.browse(struct_from_binary(ua.BrowseParameters, body))
+        results = []
+        for answer in answers:  # copies: asyncua answers with the address space's own references
+            result = copy.copy(answer)
+            result.References = [self._in_language(ref) for ref in answer.References or []]
+            results.append(result)
+        response = ua.BrowseResponse()
+        response.Results = results
+        self.send_response(requesthdr.RequestHandle, seqhdr, response)
+        return True
+
+    def _in_language(self, ref: ua.ReferenceDescription) -> ua.ReferenceDescription:
+        name = self.rules.display_name(ref.NodeId, self.locales)
+        if name is None:
+            return ref
+        ref = copy.copy(ref)
+        ref.DisplayName = name
+        return ref
 
     def _transfer(self, requesthdr: Any, seqhdr: Any, body: Any) -> bool:
         """TransferSubscriptions: only a subscription of a session signed in as the same hub user."""

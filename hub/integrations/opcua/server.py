@@ -21,7 +21,7 @@ from hub.core import Context, Event, Hub, Unauthorized
 from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_STATE_CHANGED
 from hub.core.state import split_entity_id
 
-from .alarms import ALARM_METHODS, PLANT_SOURCES, Alarms
+from .alarms import ALARM_METHODS, ENGLISH, PLANT_SOURCES, Alarms
 from .capabilities import async_fill as async_fill_capabilities
 from .certs import ensure_certificate
 from .config import OpcUaConfig
@@ -59,6 +59,7 @@ from .methods import METHODS, Methods
 from .security import HubRuleset, HubUaUser
 from .space import GateSpace
 from .trust import TrustList
+from .types import english_name
 
 _LOGGER = logging.getLogger(__name__)
 VERSION = json.loads((Path(__file__).parent / "manifest.json").read_text(encoding="utf-8"))["version"]
@@ -105,7 +106,9 @@ class OpcUaServer:
         )  # fmt: skip
         await self.hub.async_add_executor_job(self.trust.prepare)
         await self.users.async_refresh()
-        rules = Rules(self.config.allow_none_policy, self.users.refused_early, self._user_executable)
+        rules = Rules(
+            self.config.allow_none_policy, self.users.refused_early, self._user_executable, self._display_name
+        )
         server = GuardedServer(rules, user_manager=self.users)  # type: ignore[arg-type]
         self.server = server
         await server.init()
@@ -200,6 +203,13 @@ class OpcUaServer:
         except Unauthorized:
             return False
         return True
+
+    def _display_name(self, node_id: ua.NodeId, locales: list[str]) -> ua.LocalizedText | None:
+        """Our nodes are named zh-CN; a session that asks for English first gets English."""
+        english = bool(locales) and locales[0].lower().startswith("en")
+        if not english or node_id.NamespaceIndex != self.namespace_index:
+            return None
+        return english_name(str(node_id.Identifier), ENGLISH)
 
     async def _async_restore(self, space: GateSpace) -> None:
         """Each lane's last passage from the ledger, so a client after a restart reads the last plate,

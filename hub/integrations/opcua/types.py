@@ -109,6 +109,18 @@ async def async_name(node: Node, key: str) -> None:
     await node.write_attribute(ua.AttributeIds.Description, ua.DataValue(ua.Variant(en(key))))
 
 
+def english_name(node_id: str, extra: dict[str, str]) -> ua.LocalizedText | None:
+    """The en display name of one of our nodes (a type, a member, an instance's member, an
+    enumeration, or a name of `extra`), by its string NodeId; None when it has none."""
+    key = node_id.rsplit(".", 1)[-1]
+    if key in extra:
+        return ua.LocalizedText(extra[key], "en")
+    for candidate in (node_id, node_id.removesuffix("Enum"), key):
+        if candidate in TEXTS:
+            return en(candidate)
+    return None
+
+
 def eu_information(unit: Unit) -> ua.EUInformation:
     return ua.EUInformation(
         NamespaceUri=UNITS_URI, UnitId=unit.unit_id,

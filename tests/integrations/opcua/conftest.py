@@ -89,10 +89,16 @@ def connect(client_cert: tuple[Path, Path]) -> Callable[..., Any]:
 
     @asynccontextmanager
     async def open_client(
-        hub: Any, username: str | None = "guard1", password: str = PASSWORD, mode: str = "SignAndEncrypt"
+        hub: Any,
+        username: str | None = "guard1",
+        password: str = PASSWORD,
+        mode: str = "SignAndEncrypt",
+        locales: list[str] | None = None,
     ) -> AsyncIterator[Client]:
         client = Client(hub.data["opcua"].endpoint, timeout=5)
         client.application_uri = CLIENT_URI
+        if locales is not None:
+            client.set_locale(locales)  # asyncua asks for ["en"] by default
         if mode != "None":
             cert, key = client_cert
             await client.set_security_string(f"Basic256Sha256,{mode},{cert},{key}")

@@ -97,3 +97,26 @@ async def test_close_barrier_and_set_alert_level_with_every_field(opcua_hub, con
     assert state.attributes.get("response_level") == "II"
     switched = next(c for c in calls if c["service"] == "set_alert_level")
     assert switched["user_id"] == hub.auth.by_name("officer1").id
+
+
+async def test_display_names_follow_the_sessions_locale(opcua_hub, connect) -> None:
+    hub = await opcua_hub()
+    for locales, barrier, alarm in (
+        (["zh-CN", "en"], "道闸", "禁止通行车辆在道口等待"),
+        (["en"], "Barrier", "A denied truck waits at the lane"),
+        ([], "道闸", "禁止通行车辆在道口等待"),  # no wish: the plant's language
+    ):
+        async with connect(hub, "inspector1", locales=locales) as client:
+            assert (await (await node(client, "east_gate.in.barrier")).read_display_name()).Text == barrier
+            assert (await (await node(client, "east_gate.in.DeniedTruck")).read_display_name()).Text == alarm
+            browsed = {
+                (await child.read_browse_name()).Name: ref.DisplayName.Text
+                for child, ref in zip(
+                    await (await node(client, "east_gate.in")).get_children(),
+                    await (await node(client, "east_gate.in")).get_children_descriptions(),
+                    strict=True,
+                )
+            }
+            assert browsed["barrier"] == barrier
+            gate_type = await node(client, "GateType")
+            assert (await gate_type.read_display_name()).Text == ("Gate" if locales == ["en"] else "闸口")
