@@ -1,4 +1,5 @@
-"""`quality.run`, `quality.findings`, `quality.acknowledge` (audited by the service registry)."""
+"""`quality.run`, `quality.findings`, `quality.acknowledge`, `quality.rules`, `quality.export_chain`
+(every call audited by the service registry)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from hub.core import Hub, ServiceCall
 from hub.core.auth import Role
+from hub.core.disk import async_require_room
 
 from .config import QualityConfig
 from .const import DOMAIN, RULES
@@ -71,7 +73,9 @@ def register(
         tz = hub.clock.tz
         start, end = (t if t.tzinfo else t.replace(tzinfo=tz) for t in (d.start, d.end))
         name = f"chain-{start.astimezone(tz):%Y%m%d-%H%M%S}-{end.astimezone(tz):%Y%m%d-%H%M%S}"
-        folder = await write_chain_export(hub, start, end, hub.data_dir / EXPORT_DIR / name)
+        folder = hub.data_dir / EXPORT_DIR / name
+        await async_require_room(hub, "台账链导出 chain export", folder)  # the ledger's reserve stays its own
+        await write_chain_export(hub, start, end, folder)
         return {"path": str(folder), "files": [JSON_NAME, CSV_NAME, HTML_NAME]}
 
     reg = hub.services.async_register
