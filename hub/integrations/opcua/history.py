@@ -73,6 +73,8 @@ class LedgerHistory:
 
     async def _async_read(self, details: Any, item: ua.HistoryReadValueId) -> ua.HistoryReadResult:
         node_id = item.NodeId
+        if node_id not in self.aspace:
+            return _status("BadNodeIdUnknown")
         text = str(node_id.Identifier) if node_id.NamespaceIndex == self.idx else ""
         if isinstance(details, ua.ReadEventDetails):
             where = self._notifier(text)

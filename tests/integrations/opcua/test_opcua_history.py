@@ -109,5 +109,10 @@ async def test_history_of_passages_and_values_from_the_ledger(opcua_hub, connect
         assert await history_caps.read_value() is True
         locales = client.get_node(ua.NodeId(ua.ObjectIds.Server_ServerCapabilities_LocaleIdArray))
         assert await locales.read_value() == ["zh-CN", "en"]
+        idx = plate.nodeid.NamespaceIndex
+        nowhere = client.get_node(ua.NodeId("north_gate.out", idx))
+        assert (
+            await history_read(client, nowhere, events_of_server)
+        ).StatusCode.value == ua.StatusCodes.BadNodeIdUnknown
         bad_point = await history_read(client, plate, raw, b"not a point")
         assert bad_point.StatusCode.value == ua.StatusCodes.BadContinuationPointInvalid
