@@ -182,7 +182,7 @@ class Alarms:
     async def _async_add(self, kind: Kind, source_id: str, notifiers: list[ua.NodeId]) -> None:
         condition = Condition(self.server, self.idx, kind, source_id, notifiers)
         await condition.async_create(ua.NodeId(source_id, self.idx))
-        self.conditions[condition.node_id.Identifier] = condition
+        self.conditions[str(condition.node_id.Identifier)] = condition
 
     # ----- methods and services ------------------------------------------------------------------
     async def _refresh(self, parent: ua.NodeId, subscription_id: Any, *more: Any) -> Any:
@@ -193,7 +193,7 @@ class Alarms:
             if last:
                 for condition in self.conditions.values():
                     await condition.async_refresh(sub_id)
-            marker = event_class(sourcenode=SERVER)
+            marker: Any = event_class(sourcenode=SERVER)
             marker.SourceName = "Server"
             stamp(marker, None)
             await async_deliver(self.server, marker, self._notifiers, sub_id)

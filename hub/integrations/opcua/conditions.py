@@ -55,9 +55,9 @@ class Condition:
         self.chain = chain
         self.active = False
         self.acked = self.confirmed = True  # nothing has happened that wants an operator
-        self.event: Any = OffNormalAlarm()
+        event: Any = OffNormalAlarm()  # its fields are made at run time
+        self.event = event
         self._event_ids: deque[bytes] = deque(maxlen=16)  # an acknowledgement may name a recent one
-        event = self.event
         event.add_property("NodeId", self.node_id, ua.VariantType.NodeId)  # the ConditionId
         event.add_property("ConfirmedState/Id", False, ua.VariantType.Boolean)
         event.add_variable("ConfirmedState", None, ua.VariantType.LocalizedText)
