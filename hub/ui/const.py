@@ -20,7 +20,11 @@ SECRET_FILE: Final = "ui_session_secret"
 REVOKED_FILE: Final = "ui_revoked_sessions.json"
 
 # The events the WebSocket feed forwards (docs/architecture.md: publishers follow the bus).
-FEED_EVENTS: Final = (EVENT_STATE_CHANGED, EVENT_PLATE_READ, EVENT_GATE_DECISION, EVENT_PASSAGE_RECORDED)
+# `plant_figures`: the big screen's figures were refreshed (screen.py).
+EVENT_PLANT_FIGURES: Final = "plant_figures"
+FEED_EVENTS: Final = (
+    EVENT_STATE_CHANGED, EVENT_PLATE_READ, EVENT_GATE_DECISION, EVENT_PASSAGE_RECORDED, EVENT_PLANT_FIGURES,
+)  # fmt: skip
 
 # Who may open a page (admin always may). None: any signed-in user. What a user may *do* on a page is
 # decided by the roles of the services it calls, read from the service registry.
@@ -34,6 +38,7 @@ PAGE_ROLES: Final[dict[str, frozenset[Role] | None]] = {
     "reports": frozenset({Role.INSPECTOR, Role.OFFICER}),
     "uplink": None,
     "users": frozenset(),  # administrators only
+    "screen": None,  # the big screen and its widgets
 }
 # Entity suffixes of one lane (`<platform>.<gate>_<lane>_<what>`), see the contracts.
 LANE_ENTITIES: Final = {

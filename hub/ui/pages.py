@@ -33,8 +33,11 @@ SCRIPT_MESSAGES = (
     "direction.",
     "service.",
     "choice.",
+    "screen.",
+    "stage.",
+    "fuel.",
 )
-NAV = ("lanes", "passages", "alert", "vehicles", "reports", "audit", "uplink", "users")
+NAV = ("lanes", "screen", "passages", "alert", "vehicles", "reports", "audit", "uplink", "users")
 
 
 class CallFailed(Exception):

@@ -11,13 +11,26 @@ import jinja2
 from aiohttp import web
 
 from hub.core import Hub
+from hub.core.const import EVENT_HUB_STARTED
 from hub.util.http import quiet_bad_requests
 
-from . import api, automations, pages, quality_api, register, reports, reports_api, users, websocket
+from . import (
+    api,
+    automations,
+    bigscreen,
+    pages,
+    quality_api,
+    register,
+    reports,
+    reports_api,
+    users,
+    websocket,
+)
 from .config import UiConfig
 from .const import LANGUAGE_COOKIE
 from .i18n import Catalogues
 from .responses import UI_KEY, api_error
+from .screen import PlantScreen
 from .security import SAFE_METHODS, Authenticator, LoginRefused, same_origin
 from .serialize import dumps
 
@@ -48,6 +61,7 @@ class UiServer:
             dumps(v).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
         )
         self.feed = websocket.LiveFeed(hub)
+        self.screen = PlantScreen(hub)
         self.app = self._build_app()
         self.runner: web.AppRunner | None = None
         self.port: int | None = None
@@ -66,6 +80,7 @@ class UiServer:
         reports_api.add_routes(app)
         quality_api.add_routes(app)
         users.add_routes(app)
+        bigscreen.add_routes(app)
         app.router.add_static("/static", HERE / "static", append_version=True)
         return app
 
@@ -77,6 +92,11 @@ class UiServer:
     async def async_start(self) -> None:
         await self.hub.async_add_executor_job(self.auth.revoked.load, self.auth.now())
         self.feed.async_start()
+        self.screen.async_start()
+        self.hub.bus.async_listen_once(
+            EVENT_HUB_STARTED,
+            lambda _e: self.hub.async_create_task(self.screen.async_refresh(), name="ui plant figures"),
+        )
         quiet_bad_requests()
         self.runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await self.runner.setup()
@@ -87,6 +107,7 @@ class UiServer:
         _LOGGER.info("Web HMI on %s", self.url)
 
     async def async_stop(self) -> None:
+        self.screen.async_stop()
         await self.feed.async_stop()
         if self.runner is not None:
             await self.runner.cleanup()

@@ -42,6 +42,8 @@ DEFAULT_ROUTINE = (
     "ledger.daily_stats",
     "vehicles.fields",  # the HMI's forms ask for the field lists on every page
     "ledger.evidence",  # the uplink reads the photos it sends; a person's look is audited
+    "reports.statistics",  # the big screen refreshes its figures after passages; a person's ask is audited
+    "reports.clean_transport",
 )
 
 

@@ -1,0 +1,107 @@
+"""The big screen and the widgets: figures from the reports, live within a second of a passage."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, async_playwright, expect
+
+from hub.core.auth import Role
+from tests.components.ledger.conftest import passage
+from tests.ui.conftest import PASSWORDS, add_role_users, browser_like_session, token_for, ui_url
+
+CONFIG = "hub: {name: 大屏测试钢厂}\nledger:\nreports:\nui: {port: 0}\n"
+CHROMIUM = "/usr/bin/chromium"
+
+
+async def record(hub, n: int, **extra) -> None:
+    await hub.services.async_call("ledger", "record_passage", passage(n, **extra))
+
+
+async def test_the_screen_data_follows_the_ledger_and_needs_a_sign_in(make_hub, http, clock) -> None:
+    hub = await make_hub(CONFIG, clock=clock)
+    await add_role_users(hub)
+    base = ui_url(hub)
+    for n in range(3):
+        await record(hub, n, decision="deny" if n == 2 else "allow")
+    await hub.services.async_call("ledger", "record_passage", passage(9, direction="out", lane="out"))
+    async with http.get(f"{base}/api/screen") as response:
+        assert response.status == 401
+    headers = {"Authorization": f"Bearer {await token_for(http, base, Role.GUARD)}"}
+    await hub.async_block_till_done()
+    await hub.data["ui"].screen.async_refresh()
+    async with http.get(f"{base}/api/screen", headers=headers) as response:
+        data = await response.json()
+    today = data["today"]
+    assert (today["in"], today["out"], today["denied"]) == (3, 1, 1)
+    assert today["compliance"] == 0.75 and data["month"]["stage_mix"] == {"5/diesel": 4}
+    assert data["clean_transport"]["target"] == 0.8
+    # The big screen's own asking is not an audit row per passage; a person's is.
+    # The next day: today starts again, the month adds the days before.
+    clock.advance(timedelta(days=1))
+    await record(hub, 20)
+    await record(hub, 21, decision="deny")
+    await hub.data["ui"].screen.async_refresh()
+    headers = {"Authorization": f"Bearer {await token_for(http, base, Role.GUARD)}"}  # a day-old one expired
+    async with http.get(f"{base}/api/screen", headers=headers) as response:
+        data = await response.json()
+    assert (data["today"]["in"], data["today"]["denied"]) == (2, 1)
+    assert (data["month"]["in"], data["month"]["out"], data["month"]["denied"]) == (5, 1, 2)
+    assert data["month"]["compliance"] == round(4 / 6, 4)
+    audit = await hub.services.async_call("ledger", "audit_query", {"action": "reports."})
+    assert not [i for i in audit["items"] if i["action"] in ("reports.statistics", "reports.clean_transport")]
+    async with browser_like_session() as guard:
+        form = {"username": "guard", "password": PASSWORDS[Role.GUARD]}
+        async with guard.post(f"{base}/login", data=form) as response:
+            assert response.status == 200
+        for name, status in (("counters", 200), ("alert", 200), ("stage_mix", 200), ("nothing", 404)):
+            async with guard.get(f"{base}/widgets/{name}", params={"theme": "light"}) as response:
+                assert response.status == status, name
+        async with guard.get(f"{base}/widgets/counters") as response:
+            page = await response.text()
+        assert "widget-counters" in page and 'id="today-in"' in page
+
+
+@pytest_asyncio.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 - before anything runs
+        pytest.skip("Debian's chromium is not installed")
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        await browser.close()
+
+
+async def test_the_big_screen_moves_within_a_second_of_a_passage(make_hub, browser, tmp_path: Path) -> None:
+    hub = await make_hub(CONFIG)
+    await add_role_users(hub)
+    for n in range(5):
+        await record(hub, n)
+    await hub.async_block_till_done()
+    context = await browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    await page.goto(f"{ui_url(hub)}/login?next=/screen")
+    await page.fill("input[name=username]", "inspector")
+    await page.fill("input[name=password]", PASSWORDS[Role.INSPECTOR])
+    await page.click("button[type=submit]")
+    await page.wait_for_url("**/screen")
+    await expect(page.locator("#live-indicator")).to_have_text("实时")
+    await expect(page.locator("#today-in")).to_have_text("5")
+    await record(hub, 5, decision="deny")
+    await expect(page.locator("#today-in")).to_have_text("6", timeout=1500)
+    await expect(page.locator("#today-denied")).to_have_text("1")
+    assert await page.evaluate("() => Chart.getChart('stage-chart').data.labels") == ["国五 柴油"]
+    await page.screenshot(path=tmp_path / "screen.png")
+    assert (tmp_path / "screen.png").stat().st_size > 20_000
+    assert errors == []
+    await context.close()
