@@ -39,6 +39,7 @@ def passage_source(record: Mapping[str, Any], plant: Mapping[str, Any]) -> dict[
         **{k: v for k, v in record.items() if not isinstance(v, dict)},
         "record_id": record_id(record),
         "time": record["recorded_at"],
+        "barrier": f"{record.get('gate')}_{record.get('lane')}",  # the lane's barrier (道闸), by its key
         "vehicle_type": vehicle.get("vehicle_type"),
         "vin": vehicle.get("vin"),
         "registered": vehicle.get("registered"),

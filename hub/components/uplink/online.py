@@ -82,7 +82,7 @@ def _plain(value: Any) -> Any:
 async def async_vehicle_check(link: PlatformLink, data: VehicleCheck) -> dict[str, Any]:
     profile = link.profile
     spec = profile.messages[MSG_VEHICLE_CHECK]
-    source = {**data.model_dump(), "plant": link.plant}
+    source = {**data.model_dump(), "barrier": f"{data.gate}_{data.lane}", "plant": link.plant}
     try:
         record = map_fields(profile, spec.fields, source)
     except MappingError as err:
