@@ -62,8 +62,9 @@ def read_answer(profile: Any, spec: Any, answer: Any) -> dict[str, Any]:
     for ours, rule in spec.answer.items():
         try:
             out |= map_inbound(profile, spec.model_copy(update={"fields": {ours: rule}}), part)
-        except MappingError as err:
-            unmapped.append(str(err))
+        except MappingError as err:  # a verdict outside the list is a deny, not a fault
+            if ours != "verdict":
+                unmapped.append(str(err))
     verdict = out.pop("verdict", None)
     vehicle = {k: _plain(out[k]) for k in VEHICLE_KEYS if out.get(k) not in (None, "")}
     return {

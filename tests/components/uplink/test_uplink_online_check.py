@@ -155,7 +155,9 @@ def test_an_answer_outside_our_code_lists_fills_nothing() -> None:
     read = read_answer(profile, spec, answer)
     assert read["verdict"] == "allow" and read["vehicle"] == {"vin": "LFWADRJF0J1077777"}
     assert len(read["unmapped"]) == 2 and any("'P'" in text for text in read["unmapped"])
-    assert read_answer(profile, spec, {"code": "200", "value": {"isControl": "2"}})["verdict"] == "deny"
+    refusal = {"code": "200", "value": {"isControl": "2", "controlReason": "黑名单"}}
+    denied = read_answer(profile, spec, refusal)
+    assert (denied["verdict"], denied["reason"], denied["unmapped"]) == ("deny", "黑名单", [])
 
 
 async def test_platform_down_the_register_decides(make_hub, clock, start_sim) -> None:
