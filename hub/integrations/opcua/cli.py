@@ -67,7 +67,9 @@ def _nodeset(args: argparse.Namespace) -> int:
     except ConfigError as err:
         print(f"configuration error:\n{err}", file=sys.stderr)
         return 2
-    xml = asyncio.run(async_nodeset(config))
+    from .server import VERSION
+
+    xml = asyncio.run(async_nodeset(config, VERSION))
     if args.out:
         Path(args.out).write_text(xml, encoding="utf-8")
         print(f"written: {args.out}")

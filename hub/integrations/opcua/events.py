@@ -61,7 +61,6 @@ class PassageEvents:
         self.server: Server | None = None
         self.idx = 0
         self._template: Any = None
-        self.emitted = 0
 
     async def async_setup(self, server: Server, etype: Node, idx: int) -> None:
         self.server, self.idx = server, idx
@@ -97,7 +96,6 @@ class PassageEvents:
         assert self.server is not None
         event = self.build(record, source_id)
         await async_deliver(self.server, event, chain(self.idx, source_id))
-        self.emitted += 1
 
 
 def _value(raw: Any, vtype: ua.VariantType) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from .methods import Methods
 from .space import GateSpace
 
 
-async def async_nodeset(config: dict[str, Any]) -> str:
+async def async_nodeset(config: dict[str, Any], version: str = "0") -> str:
     """The NodeSet2 XML of our namespace, with the lanes named in `config` (the parsed YAML)."""
     logging.getLogger("asyncua").setLevel(logging.ERROR)  # it warns of each optional it leaves out
     server = Server()
@@ -45,4 +46,13 @@ async def async_nodeset(config: dict[str, Any]) -> str:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "nodeset.xml"
         await exporter.write_xml(str(path))
-        return path.read_text(encoding="utf-8")
+        xml = path.read_text(encoding="utf-8")
+    # The <Models> element tools check dependencies by (asyncua's exporter writes none): ours, needing
+    # the base model of 1.04 (AnalogItemType, OffNormalAlarmType and EnumValues are all in it).
+    models = (
+        f'  <Models>\n    <Model ModelUri="{NAMESPACE_URI}" Version="{version}" '
+        f'PublicationDate="{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}">\n'
+        '      <RequiredModel ModelUri="http://opcfoundation.org/UA/" Version="1.04.0" '
+        'PublicationDate="2019-05-01T00:00:00Z"/>\n    </Model>\n  </Models>\n'
+    )
+    return xml.replace("</NamespaceUris>\n", "</NamespaceUris>\n" + models, 1)

@@ -25,6 +25,7 @@ async def test_nodeset_export_loads_back_into_a_fresh_server(tmp_path: Path) -> 
     argv = ["opcua", "nodeset", "-c", str(tmp_path), "--out", str(out)]
     assert await asyncio.wait_for(asyncio.to_thread(main, argv), 120) == 0
 
+    assert '<RequiredModel ModelUri="http://opcfoundation.org/UA/"' in out.read_text(encoding="utf-8")
     server = Server()  # never started: the address space is all this test needs
     await server.init()
     await server.import_xml(str(out))
