@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -15,6 +16,14 @@ ExportKind = Literal[
     "statistics", "passages", "daily", "clean_transport", "alerts", "carriers", "transport", "in_plant",
     "machinery", "evidence_pack",
 ]  # fmt: skip
+
+
+def forward_range(start: date, end: date) -> None:
+    """A range of days runs forwards and is at most MAX_DAYS long (ValueError otherwise)."""
+    if end < start:
+        raise ValueError("`end` is before `start`")
+    if (end - start).days >= MAX_DAYS:
+        raise ValueError(f"at most {MAX_DAYS} days")
 
 
 class PeriodRequest(BaseModel):
@@ -32,10 +41,7 @@ class PeriodRequest(BaseModel):
         if self.period == "custom":
             if self.start is None or self.end is None:
                 raise ValueError("a custom period needs start and end")
-            if self.end < self.start:
-                raise ValueError("`end` is before `start`")
-            if (self.end - self.start).days >= MAX_DAYS:
-                raise ValueError(f"at most {MAX_DAYS} days")
+            forward_range(self.start, self.end)
         return self
 
 
@@ -69,10 +75,7 @@ class TonnageEntry(BaseModel):
 
     @model_validator(mode="after")
     def _range(self) -> TonnageEntry:
-        if self.end < self.start:
-            raise ValueError("`end` is before `start`")
-        if (self.end - self.start).days >= MAX_DAYS:
-            raise ValueError(f"at most {MAX_DAYS} days")
+        forward_range(self.start, self.end)
         if not self.source.strip():
             raise ValueError("a source is required (请填写数据来源)")
         return self
