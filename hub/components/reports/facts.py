@@ -131,7 +131,7 @@ async def async_passages(
             [KIND_PASSAGE, block_start, block_end, *scope_args],
         )
         low, high = bounds[0] if bounds else (None, None)
-        if low is not None:
+        if low is not None and high is not None:
             pending: dict[int, list[tuple[Any, ...]]] = {}
             for ref_seq, *rest in await reader.rows(
                 f"SELECT ref_seq, kind, actor, recorded_at, data FROM ledger_record WHERE kind IN ({marks}) "
