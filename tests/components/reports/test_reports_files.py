@@ -11,7 +11,7 @@ from datetime import timedelta
 import openpyxl
 import pytest
 
-from hub.core import Context, ManualClock, Unauthorized
+from hub.core import Context, ManualClock, ServiceValidationError, Unauthorized
 from hub.core.auth import Role
 from tests.components.ledger.conftest import JPEG
 from tests.components.reports.conftest import MONTH_START, followup, record
@@ -289,3 +289,28 @@ async def test_scheduled_reports_are_written_once_and_announced(reports_hub) -> 
     assert audit["items"][0]["detail"]["sha256"] == written[0]["sha256"]
     listed = await hub.services.async_call("reports", "files", {"kind": "statistics"})
     assert [f["name"] for f in listed["files"]] == [written[0]["name"]]
+
+
+async def test_tonnage_import_from_xlsx_checked_then_kept(reports_hub, month_clock) -> None:
+    hub = await reports_hub()
+    officer = await _user(hub, "wang", Role.OFFICER)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["运输方式", "方向", "开始日期", "结束日期", "吨数", "货物"])
+    sheet.append(["铁路", "入厂", "2026-11-01", "2026-11-30", 5000, "铁矿石"])
+    sheet.append(["水路", "出厂", "2026-11-01", "2026-11-30", 1200.5, "钢材"])
+    content = io.BytesIO()
+    book.save(content)
+    body = {"filename": "运量.xlsx", "content": content.getvalue(), "source": "ERP 月报"}
+    checked = await hub.services.async_call("reports", "import_tonnage", {**body, "dry_run": True}, officer)
+    assert (checked["imported"], checked["valid"], checked["errors"]) == (0, 2, [])
+    done = await hub.services.async_call("reports", "import_tonnage", body, officer)
+    assert done["imported"] == 2
+    listed = await hub.services.async_call("reports", "tonnage", {"date": "2026-11-15"}, officer)
+    assert listed["by_mode"] == {"rail": 5000.0, "waterway": 1200.5, "pipeline": 0.0, "belt": 0.0}
+    assert listed["entries"][0]["file"].startswith("运量.xlsx sha256:")
+    assert listed["entries"][0]["entered_by"] == await _uid(hub, "wang")
+    with pytest.raises(ServiceValidationError, match="content"):
+        await hub.services.async_call(
+            "reports", "import_tonnage", {**body, "content": b"PK\x03\x04 no"}, officer
+        )

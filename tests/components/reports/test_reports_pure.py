@@ -11,10 +11,13 @@ import pytest
 
 from hub.components.reports.alerts import periods, switches
 from hub.components.reports.clean import overlap_share, road_class
+from hub.components.reports.config import ScheduleConfig
 from hub.components.reports.facts import Pairing, cargo_tonnes
 from hub.components.reports.period import resolve
+from hub.components.reports.schedule import due_jobs
 from hub.components.reports.sheets import link_formula, risky
 from hub.components.reports.tables import hj_date, hj_time, labelled
+from hub.components.reports.tonnage import parse_rows
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -174,3 +177,46 @@ def test_formula_injection_is_recognised(text, bad) -> None:
 def test_a_link_formula_cannot_be_broken_out_of() -> None:
     assert link_formula("http://h/api/evidence/ab") == '=HYPERLINK("http://h/api/evidence/ab","查看")'
     assert link_formula('http://h/x"),CMD("calc') == '=HYPERLINK("http://h/x%22),CMD(%22calc","查看")'
+
+
+@pytest.mark.parametrize(
+    ("now", "jobs"),
+    [
+        ("2026-11-04T05:59:00", []),
+        ("2026-11-04T06:00:00", [("statistics", "2026-11-03", "2026-11-03")]),
+        (
+            "2026-11-09T07:00:00",
+            [("statistics", "2026-11-08", "2026-11-08"), ("statistics", "2026-11-02", "2026-11-08")],
+        ),
+        (
+            "2026-12-01T06:30:00",
+            [
+                ("statistics", "2026-11-30", "2026-11-30"),
+                ("statistics", "2026-11-01", "2026-11-30"),
+                ("clean_transport", "2026-11-01", "2026-11-30"),
+            ],
+        ),
+    ],
+)
+def test_the_schedule_asks_for_yesterday_the_week_and_the_month(now: str, jobs: list) -> None:
+    config = ScheduleConfig.model_validate({"daily_at": "06:00"})
+    due = due_jobs(config, datetime.fromisoformat(now).replace(tzinfo=TZ))
+    assert [(kind, p.first.isoformat(), p.last.isoformat()) for kind, p in due] == jobs
+
+
+def test_tonnage_rows_by_header_with_errors_by_row_number() -> None:
+    rows = [
+        ["运输方式", "方向", "开始日期", "结束日期", "吨数", "货物"],
+        ["铁路", "入厂", "2026-11-01", "2026-11-30", "1,200.5", "铁矿石"],
+        ["皮带通廊", "出厂", date(2026, 11, 1), date(2026, 11, 30), 300, None],
+        [None, None, None, None, None, None],
+        ["飞机", "入厂", "2026-11-01", "2026-11-30", 5, None],
+        ["水路", "入厂", "2026-11-30", "2026-11-01", "x", None],
+    ]
+    entries, errors = parse_rows(rows, "ERP 导出")
+    assert [(e.mode, e.direction, e.tonnes, e.source) for e in entries] == [
+        ("rail", "in", 1200.5, "ERP 导出"),
+        ("belt", "out", 300.0, "ERP 导出"),
+    ]
+    assert [e["row"] for e in errors] == [5, 6]
+    assert parse_rows([["吨数"]], "x")[1][0]["error"].startswith("缺少列")
