@@ -39,6 +39,8 @@ PASSAGE_COLUMNS = (
 )
 BRIEF_COLUMNS = PASSAGE_COLUMNS[:15]  # what figures need: no photos, no `data` to decode
 FOLLOWUPS = ("correction", "release", "weight", "cargo", "acceptance")
+# Figures need no platform acceptance (a row per platform and passage at a connected plant).
+BRIEF_FOLLOWUPS = FOLLOWUPS[:4]
 
 
 def _brief(row: tuple[Any, ...]) -> dict[str, Any]:
@@ -121,7 +123,8 @@ async def async_passages(
         if value is not None:
             scope += f" AND {column} = ?"
             scope_args.append(value)
-    marks = ", ".join("?" for _ in FOLLOWUPS)
+    kinds = FOLLOWUPS if detail else BRIEF_FOLLOWUPS
+    marks = ", ".join("?" for _ in kinds)
     block_start = start_ts
     while block_start < end_ts:
         block_end = min(block_start + BLOCK_DAYS * 86400, end_ts)
@@ -136,7 +139,7 @@ async def async_passages(
             for ref_seq, *rest in await reader.rows(
                 f"SELECT ref_seq, kind, actor, recorded_at, data FROM ledger_record WHERE kind IN ({marks}) "
                 "AND recorded_ts >= ? AND recorded_ts < ? AND ref_seq >= ? AND ref_seq <= ? ORDER BY seq",
-                [*FOLLOWUPS, block_start, block_end + FOLLOWUP_DAYS * 86400, int(low), int(high)],
+                [*kinds, block_start, block_end + FOLLOWUP_DAYS * 86400, int(low), int(high)],
             ):
                 pending.setdefault(int(ref_seq), []).append(tuple(rest))
             day = block_start
