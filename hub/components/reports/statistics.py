@@ -182,8 +182,14 @@ async def async_movements(scope: Scope) -> dict[str, Any]:
     dwell: list[float] = []
     counted: dict[str, Any] = {"count": 0, "complete": 0, "entry_without_exit": 0, "exit_without_entry": 0}
 
+    names: dict[int, str] = {}
+
     def day(ts: int) -> str:
-        return day_of((ts + scope.offset) // 86400).isoformat()
+        number = (ts + scope.offset) // 86400
+        name = names.get(number)
+        if name is None:
+            name = names[number] = day_of(number).isoformat()
+        return name
 
     def on_passage(p: dict[str, Any]) -> None:
         if p["recorded_ts"] < scope.start:
