@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.core import Context, Hub, ServiceCall, ServiceValidationError, Unauthorized
 from hub.core.auth import Role
-from hub.core.const import STATE_UNAVAILABLE
+from hub.core.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 
 from .conditions import Condition, ConditionError, Kind
 from .const import DOMAIN, PLANT_ID
@@ -120,6 +120,8 @@ class Alarms:
         if what not in LANE_SOURCES:
             return
         name, on_is_wrong = LANE_SOURCES[what]
+        if state is not None and state.state == STATE_UNKNOWN:
+            return  # not reported yet since start: no news either way
         if state is None or state.state == STATE_UNAVAILABLE:
             wrong = True
         elif what in ("barrier", "weight"):
@@ -132,7 +134,7 @@ class Alarms:
         if entity_id in PLANT_SOURCES:
             wrong = state is not None and state.state == "on"
             await self._async_source(f"{PLANT_ID}.{PLANT_SOURCES[entity_id]}", entity_id, wrong)
-        elif entity_id == "select.plant_alert_level" and state is not None and state.state != "unknown":
+        elif entity_id == "select.plant_alert_level" and state is not None and state.state != STATE_UNKNOWN:
             level = state.state
             condition = self.conditions[f"{PLANT_ID}.AlertLevel"]
             text = f"{condition.kind.zh}: {level} {state.attributes.get('measure') or ''}".strip()

@@ -149,6 +149,13 @@ async def test_devices_offline_backlog_and_alert_level_are_alarms(opcua_hub, con
         idx = await client.get_namespace_index(NAMESPACE)
         alarms, _ = await watch(client, client.nodes.server)
 
+        # A camera not heard from since the start (unknown) raises nothing: the next event is another one.
+        lane = {"gate": "east_gate", "lane": "in"}
+        hub.states.async_set("binary_sensor.east_gate_in_camera_online", "unknown", lane)
+        hub.states.async_set("binary_sensor.ledger_fault", "on", {})
+        first = await alarms.next()
+        assert (first.ConditionName, first.Severity) == ("LedgerFault", 1000)
+
         hub.states.async_set(
             "binary_sensor.east_gate_in_camera_online", "off", {"gate": "east_gate", "lane": "in"}
         )
