@@ -8,7 +8,7 @@ from aiohttp import web
 
 from . import lanes
 from .pages import page, render
-from .responses import json_response, ui_of
+from .responses import json_response, principal_of, ui_of
 
 WIDGETS = ("lane", "counters", "alert", "stage_mix", "uploads")
 
@@ -18,8 +18,14 @@ def _view(request: web.Request, widget: str | None) -> web.Response:
     return render(
         request, "screen.html", page="screen", widget=widget, theme=theme,
         transparent=request.query.get("background") == "transparent",
-        page_data={"widget": widget, "lane": request.query.get("lane")},
+        page_data={"widget": widget, "lane": request.query.get("lane"), "kiosk": _kiosk(request)},
     )  # fmt: skip
+
+
+def _kiosk(request: web.Request) -> str | None:
+    """The kiosk token the page was opened with, for its own requests (none for a signed-in person)."""
+    principal = principal_of(request)
+    return request.query.get("kiosk") if principal is not None and principal.door == "kiosk" else None
 
 
 @page("screen")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+Origin = Annotated[str, Field(pattern=r"^(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|'self')$")]
 
 
 class UiConfig(BaseModel):
@@ -22,3 +24,6 @@ class UiConfig(BaseModel):
     # then twice as long each time) ...
     max_failed_logins: int = Field(5, ge=1, le=100)
     lockout_minutes: float = Field(5, gt=0, le=24 * 60)  # ... up to this long; never a lock on the name
+    # Who may show the big screen and the widgets in an iframe (an HMI's origin, e.g.
+    # "https://wincc.plant.local:8443"); none by default: every page refuses to be framed.
+    frame_ancestors: list[Origin] = Field(default_factory=list, max_length=20)

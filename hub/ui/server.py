@@ -29,9 +29,10 @@ from . import (
 from .config import UiConfig
 from .const import LANGUAGE_COOKIE
 from .i18n import Catalogues
+from .kiosk import KioskTokens
 from .responses import UI_KEY, api_error
 from .screen import PlantScreen
-from .security import SAFE_METHODS, Authenticator, LoginRefused, same_origin
+from .security import SAFE_METHODS, Authenticator, LoginRefused, Principal, same_origin
 from .serialize import dumps
 
 _LOGGER = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class UiServer:
         )
         self.feed = websocket.LiveFeed(hub)
         self.screen = PlantScreen(hub)
+        self.kiosk = KioskTokens(hub.data_dir)
         self.app = self._build_app()
         self.runner: web.AppRunner | None = None
         self.port: int | None = None
@@ -91,6 +93,7 @@ class UiServer:
 
     async def async_start(self) -> None:
         await self.hub.async_add_executor_job(self.auth.revoked.load, self.auth.now())
+        await self.hub.async_add_executor_job(self.kiosk.load)
         self.feed.async_start()
         self.screen.async_start()
         self.hub.bus.async_listen_once(
@@ -119,10 +122,18 @@ class UiServer:
         request["lang"] = lang
         request["t"] = self.catalogues.translator(lang)
         response = await handler(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        framable = self.config.frame_ancestors and (
+            request.path == "/screen" or request.path.startswith("/widgets/")
+        )
+        if framable:  # an allowed HMI may embed the big screen and the widgets; nothing else
+            ancestors = "frame-ancestors " + " ".join(self.config.frame_ancestors)
+            csp = CSP.replace("frame-ancestors 'none'", ancestors)
+            response.headers.setdefault("Content-Security-Policy", csp)
+        else:
+            response.headers.setdefault("Content-Security-Policy", CSP)
+            response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
         if not request.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
         if request.query.get("lang") == lang and request.cookies.get(LANGUAGE_COOKIE) != lang:
@@ -142,6 +153,10 @@ class UiServer:
             principal = await self.auth.async_principal(request)
         except LoginRefused as err:
             return api_error(429, "locked", str(err), retry_after=int(err.retry_after) + 1)
+        if principal is None and (token := request.query.get("kiosk")):
+            kiosk = self.kiosk.find(token)
+            if kiosk is not None and kiosk.opens(request.path) and request.method in SAFE_METHODS:
+                principal = Principal(kiosk.user(), "kiosk")
         if principal is None:
             if is_api:
                 return api_error(

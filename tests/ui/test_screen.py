@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -105,3 +105,77 @@ async def test_the_big_screen_moves_within_a_second_of_a_passage(make_hub, brows
     assert (tmp_path / "screen.png").stat().st_size > 20_000
     assert errors == []
     await context.close()
+
+
+async def test_a_kiosk_token_opens_only_its_widgets_and_an_allowed_hmi_embeds_them(
+    make_hub, http, browser, tmp_path: Path
+) -> None:
+    from aiohttp import web
+
+    # The plant's HMI: another origin, whose page embeds our counters widget in an iframe.
+    hmi = web.Application()
+    frame = {"src": ""}
+    hmi.router.add_get("/", lambda _r: web.Response(
+        text=f'<!doctype html><h1>WinCC</h1><iframe id="w" src="{frame["src"]}" width="1600" height="400">'
+             "</iframe>", content_type="text/html"))  # fmt: skip
+    runner = web.AppRunner(hmi)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    hmi_origin = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        hub = await make_hub(
+            CONFIG.replace("ui: {port: 0}", f"ui: {{port: 0, frame_ancestors: ['{hmi_origin}']}}")
+        )
+        await add_role_users(hub)
+        base = ui_url(hub)
+        for n in range(2):
+            await record(hub, n)
+        admin = {"Authorization": f"Bearer {await token_for(http, base, Role.ADMIN)}"}
+        guard = {"Authorization": f"Bearer {await token_for(http, base, Role.GUARD)}"}
+        body = {"name": "wincc_panel", "views": ["counters"]}
+        async with http.post(f"{base}/api/services/ui/add_kiosk_token", json=body, headers=guard) as r:
+            assert r.status == 403
+        async with http.post(f"{base}/api/services/ui/add_kiosk_token", json=body, headers=admin) as r:
+            token = (await r.json())["result"]["token"]
+        kiosk = {"kiosk": token}
+        async with browser_like_session() as anyone:  # no session of its own
+            async with anyone.get(f"{base}/widgets/counters", params=kiosk) as response:
+                assert response.status == 200
+                assert f"frame-ancestors {hmi_origin}" in response.headers["Content-Security-Policy"]
+                assert "X-Frame-Options" not in response.headers
+            for path in ("/widgets/alert", "/screen", "/lanes", "/passages"):
+                async with anyone.get(f"{base}{path}", params=kiosk, allow_redirects=False) as response:
+                    assert response.status == 303, path  # not this token's: sign in
+            async with anyone.get(f"{base}/api/screen", params=kiosk) as response:
+                assert response.status == 200
+            async with anyone.post(f"{base}/api/services/ledger/query", params=kiosk, json={}) as response:
+                assert response.status == 401
+            async with anyone.get(f"{base}/login") as response:  # every other page: never framed
+                assert response.headers["X-Frame-Options"] == "DENY"
+                assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+        frame["src"] = f"{base}/widgets/counters?kiosk={token}&theme=light"
+        page = await browser.new_page()
+        await page.goto(hmi_origin)
+        widget = page.frame_locator("#w")
+        await expect(widget.locator("#today-in")).to_have_text("2")
+        await record(hub, 2)
+        await expect(widget.locator("#today-in")).to_have_text("3", timeout=1500)
+        await page.screenshot(path=tmp_path / "embedded.png")
+        await page.close()
+
+        async with http.post(f"{base}/api/services/ui/revoke_kiosk_token", json={"name": "wincc_panel"},
+                             headers=admin) as response:  # fmt: skip
+            assert response.status == 200
+        async with (
+            browser_like_session() as anyone,
+            anyone.get(f"{base}/widgets/counters", params=kiosk, allow_redirects=False) as response,
+        ):
+            assert response.status == 303
+        await hub.async_block_till_done()
+        audit = await hub.services.async_call("ledger", "audit_query", {"action": "ui."})
+        assert {i["action"] for i in audit["items"]} >= {"ui.add_kiosk_token", "ui.revoke_kiosk_token"}
+        assert token not in str(audit)
+    finally:
+        await runner.cleanup()

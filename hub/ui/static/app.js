@@ -25,7 +25,14 @@ function el(tag, attrs, ...children) {
   return node;
 }
 
+/* A kiosk screen signs every request with its token (?kiosk=...): it has no session. */
+function withKiosk(path) {
+  if (!Page.kiosk) return path;
+  return `${path}${path.includes("?") ? "&" : "?"}kiosk=${encodeURIComponent(Page.kiosk)}`;
+}
+
 async function api(method, path, body) {
+  path = withKiosk(path);
   const init = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
@@ -37,7 +44,7 @@ async function api(method, path, body) {
   } catch (err) {
     return { ok: false, status: 0, data: { message: t("js.network_error", "Network error") } };
   }
-  if (response.status === 401) {
+  if (response.status === 401 && !Page.kiosk) {
     window.location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
   }
   let data = null;
@@ -61,7 +68,7 @@ const Live = {
   on(handler) { this.handlers.push(handler); },
   connect() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const socket = new WebSocket(`${scheme}//${location.host}/api/websocket`);
+    const socket = new WebSocket(`${scheme}//${location.host}${withKiosk("/api/websocket")}`);
     this.socket = socket;
     socket.addEventListener("open", () => { this.delay = 1000; this.indicate(true); });
     socket.addEventListener("message", (msg) => {

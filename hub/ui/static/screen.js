@@ -83,7 +83,7 @@ function render(data) {
       const read = lane.read || {};
       const decision = lane.decision || {};
       const passage = lane.passage || {};
-      const photo = passage.photo_plate || passage.photo_scene;
+      const photo = Page.kiosk ? null : (passage.photo_plate || passage.photo_scene);  // photos need a person
       const kind = decision.decision || (read.needs_review ? "review" : null);
       return el("article", { class: "screen-lane", "data-lane": lane.key },
         el("span", { class: "name" }, lane.name || lane.key),
