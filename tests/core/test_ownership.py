@@ -91,15 +91,16 @@ async def test_a_command_beside_a_running_hub_goes_through_it(make_hub, tmp_path
     assert code == 2 and "page_size" in out, out
 
     # The local administrator may call what a person may call, never what is the hub's own.
-    door = await RemoteDoor.async_connect(hub)
-    try:
-        await door.async_hello("a script on the hub's machine")
-        with pytest.raises(CallRefused) as refused:
-            await door.call("ledger", "record_passage", {"plate": "冀B00001"})
-        assert refused.value.kind == "unauthorized" and "the hub's own" in str(refused.value)
-        assert (await door.call("ledger", "query", {}))["total"] == 0
-    finally:
-        await door.async_close()
+    async with asyncio.timeout(60):
+        door = await RemoteDoor.async_connect(hub)
+        try:
+            await door.async_hello("a script on the hub's machine")
+            with pytest.raises(CallRefused) as refused:
+                await door.call("ledger", "record_passage", {"plate": "冀B00001"})
+            assert refused.value.kind == "unauthorized" and "the hub's own" in str(refused.value)
+            assert (await door.call("ledger", "query", {}))["total"] == 0
+        finally:
+            await door.async_close()
 
 
 async def test_a_hub_does_not_start_while_a_command_holds_the_data_directory(make_hub, tmp_path) -> None:
@@ -121,7 +122,8 @@ async def test_a_hub_does_not_start_while_a_command_holds_the_data_directory(mak
     code, out = await ecogate("run", "-c", str(config_dir))  # the operator's way, a process of its own
     assert code == 2 and "Hub not started" in out and "in use by the command" in out, out
 
-    await asyncio.get_running_loop().run_in_executor(None, fifo.write_bytes, register_file(8))
+    written = asyncio.get_running_loop().run_in_executor(None, fifo.write_bytes, register_file(8))
+    await asyncio.wait_for(written, 60)
     code, out = await command
     assert code == 0 and "新增 created 1" in out, out
     hub = await make_hub(PLANT, config_dir=config_dir)  # the command is done: the hub starts
