@@ -48,6 +48,7 @@ class AnprCamera:
         self.direction = direction  # in, out or both
         self.offline_after = offline_after
         self._offline_timer: asyncio.TimerHandle | None = None
+        self._truncated_spell = False  # the last frame was truncated and that was logged
 
     def direction_for(self, reported: str | None) -> str:
         """A one-way lane knows its direction; a two-way lane needs the camera (or loop) to say."""
@@ -84,9 +85,25 @@ class AnprCamera:
     async def _recognise(self, images: Mapping[str, bytes]) -> Any:
         reading = None
         if "plate" in images:
-            reading = await self.engine.async_recognize(images["plate"], crop=True)
+            reading = await self._recognise_one(images["plate"], crop=True)
         if reading is None and "scene" in images:
-            reading = await self.engine.async_recognize(images["scene"])
+            reading = await self._recognise_one(images["scene"], crop=False)
+        return reading
+
+    async def _recognise_one(self, data: bytes, *, crop: bool) -> Any:
+        reading, share = await self.engine.async_recognize_part(data, crop=crop)
+        # Once per spell of truncated frames, not per frame: a flaky uplink would fill the log otherwise.
+        if share < 1 and not self._truncated_spell:
+            self._truncated_spell = True
+            _LOGGER.warning(
+                "Camera %s sends truncated JPEGs (this one: %.0f%% of the picture arrived); reading the part"
+                " that arrived. Check the camera's network or upload settings",
+                self.key,
+                share * 100,
+            )
+        elif share == 1 and self._truncated_spell:
+            self._truncated_spell = False
+            _LOGGER.info("Camera %s sends whole JPEGs again", self.key)
         return reading
 
     async def async_read_image(

@@ -51,18 +51,22 @@ class RecognitionEngine:
             )
         return self._recognizer
 
-    def _recognize(self, data: bytes, crop: bool) -> Any:
-        from .recognition import decode_image
+    def _recognize(self, data: bytes, crop: bool) -> tuple[Any, float]:
+        from .recognition import decode_image_part
 
-        image = decode_image(data)
+        image, share = decode_image_part(data)
         recognizer = self._get()
         started = time.perf_counter()
         reading = recognizer.recognize_crop(image) if crop else recognizer.recognize(image)
         self.last_latency_ms = (time.perf_counter() - started) * 1000
-        return reading
+        return reading, share
 
     async def async_recognize(self, data: bytes, *, crop: bool = False) -> Any:
         """A PlateReading or None; ValueError (with the reason) for data that is not a usable image."""
+        return (await self.async_recognize_part(data, crop=crop))[0]
+
+    async def async_recognize_part(self, data: bytes, *, crop: bool = False) -> tuple[Any, float]:
+        """As `async_recognize`, with the share of the image that arrived (below 1 for a truncated JPEG)."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._recognize, data, crop)
 
     async def async_warm_up(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import MAX_IMAGE_PIXELS, PlateReading, PlateRecognizer, decode_image
+from .base import MAX_IMAGE_PIXELS, PlateReading, PlateRecognizer, decode_image, decode_image_part
 
 BACKENDS = ("rapidocr", "paddleocr")
 
@@ -50,4 +50,5 @@ __all__ = [
     "PlateRecognizer",
     "create_recognizer",
     "decode_image",
+    "decode_image_part",
 ]

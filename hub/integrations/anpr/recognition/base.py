@@ -40,7 +40,20 @@ class PlateRecognizer(Protocol):
 
 
 def decode_image(data: bytes, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
-    """Decode JPEG/PNG/BMP bytes into a BGR array; ValueError with the reason for anything else."""
+    """Decode JPEG/PNG/BMP bytes into a BGR array; ValueError with the reason for anything else.
+
+    A truncated JPEG is decoded as far as it goes (see `decode_image_part`)."""
+    return decode_image_part(data, max_pixels)[0]
+
+
+def decode_image_part(data: bytes, max_pixels: int = MAX_IMAGE_PIXELS) -> tuple[np.ndarray, float]:
+    """The image and the share of its rows that arrived (1.0 for a whole image).
+
+    A camera's upload interrupted mid-way leaves a JPEG without its end: OpenCV refuses it, although most
+    of the picture is there. It is decoded again with the end-of-image marker put back, which makes libjpeg
+    decode every scan line that arrived and fill the rest with grey; the plate is read if it is in the
+    part that arrived. Only bytes with nothing decodable are refused. (Pillow's LOAD_TRUNCATED_IMAGES would
+    do the same, but it is a process-wide switch; this keeps the leniency to this one decode.)"""
     import cv2  # heavy, and only needed once images flow
     from PIL import Image, UnidentifiedImageError
 
@@ -57,6 +70,28 @@ def decode_image(data: bytes, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
     if width * height > max_pixels:
         raise ValueError(f"image too large: {width}x{height} is more than {max_pixels} pixels")
     image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
-    if image is None or image.size == 0:
-        raise ValueError(f"corrupt or unsupported image ({width}x{height}, {len(data)} bytes)")
-    return image
+    if image is not None and image.size:
+        return image, 1.0
+    if data[:2] == _JPEG_START and not data.rstrip(b"\0").endswith(_JPEG_END):
+        image = cv2.imdecode(np.frombuffer(data + _JPEG_END, dtype=np.uint8), cv2.IMREAD_COLOR)
+        share = _share_arrived(image) if image is not None and image.size else 0.0
+        if share > 0:
+            return image, share
+        raise ValueError(f"truncated JPEG with nothing decodable ({width}x{height}, {len(data)} bytes)")
+    raise ValueError(f"corrupt or unsupported image ({width}x{height}, {len(data)} bytes)")
+
+
+_JPEG_START = b"\xff\xd8"
+_JPEG_END = b"\xff\xd9"
+_MCU_LINES = 16  # the tallest JPEG block row (4:2:0 chroma subsampling)
+
+
+def _share_arrived(image: np.ndarray) -> float:
+    """Rows above the flat fill libjpeg leaves where the data ran out, as a share of the height.
+
+    One row of blocks (at most 16 lines) does not count: with no scan data at all, libjpeg decodes the
+    end marker we put back as the first blocks' data."""
+    rows = image.reshape(image.shape[0], -1)
+    varied = np.flatnonzero(rows.max(axis=1) != rows.min(axis=1))
+    arrived = 0 if varied.size == 0 else int(varied[-1]) + 1
+    return 0.0 if arrived <= _MCU_LINES else arrived / image.shape[0]
