@@ -44,6 +44,7 @@ DEFAULT_ROUTINE = (
     "ledger.evidence",  # the uplink reads the photos it sends; a person's look is audited
     "reports.statistics",  # the big screen refreshes its figures after passages; a person's ask is audited
     "reports.clean_transport",
+    "uplink.vehicle_check",  # the policy asks the platform about vehicles during decisions
 )
 
 
