@@ -39,6 +39,8 @@ PAGE_ROLES: Final[dict[str, frozenset[Role] | None]] = {
     "uplink": None,
     "users": frozenset(),  # administrators only
     "screen": None,  # the big screen and its widgets
+    "quality": frozenset({Role.INSPECTOR, Role.OFFICER}),
+    "devices": frozenset({Role.ENGINEER, Role.OFFICER}),  # read-only; configuration lives in YAML
 }
 # Entity suffixes of one lane (`<platform>.<gate>_<lane>_<what>`), see the contracts.
 LANE_ENTITIES: Final = {

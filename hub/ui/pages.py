@@ -15,7 +15,7 @@ from aiohttp import web
 from hub.core import HubError, ServiceNotFound, ServiceValidationError, Unauthorized
 from hub.core.auth import Role
 
-from .const import ALERT_ENTITY, PAGE_ROLES, SESSION_COOKIE, UPLINK_PREFIX
+from .const import ALERT_ENTITY, PAGE_ROLES, SESSION_COOKIE
 from .followups import readable
 from .forms import audit_filters, passage_filters
 from .responses import principal_of, ui_of
@@ -37,7 +37,10 @@ SCRIPT_MESSAGES = (
     "stage.",
     "fuel.",
 )
-NAV = ("lanes", "screen", "passages", "alert", "vehicles", "reports", "audit", "uplink", "users")
+NAV = (
+    "lanes", "screen", "passages", "alert", "vehicles", "reports", "quality", "audit", "uplink", "devices",
+    "users",
+)  # fmt: skip
 
 
 class CallFailed(Exception):
@@ -282,20 +285,6 @@ async def vehicles_services_page(request: web.Request) -> web.Response:
     )  # fmt: skip
 
 
-@page("uplink")
-async def uplink_page(request: web.Request) -> web.Response:
-    hub = ui_of(request).hub
-    states = sorted(
-        (s for s in hub.states.all("sensor") if s.entity_id.startswith(UPLINK_PREFIX)),
-        key=lambda s: s.entity_id,
-    )
-    names = domain_services(request, "uplink")
-    return render(
-        request, "uplink.html", page="uplink", domain="uplink", states=states, names=names,
-        page_data={"services": services_for(request, *names), "prefix": UPLINK_PREFIX},
-    )  # fmt: skip
-
-
 @page("audit")
 async def audit_page(request: web.Request) -> web.Response:
     hub, t = ui_of(request).hub, request["t"]
@@ -342,4 +331,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/alert", alert_page)
     app.router.add_get("/vehicles/services", vehicles_services_page)
     app.router.add_get("/audit", audit_page)
-    app.router.add_get("/uplink", uplink_page)
+    # The purpose-made pages built on this module's helpers (imported here: they import this module).
+    from . import devices, quality_page, uplink_page, vehicle
+
+    for module in (devices, quality_page, uplink_page, vehicle):
+        module.add_routes(app)

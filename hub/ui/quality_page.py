@@ -1,0 +1,135 @@
+"""The data-quality page (数据质量, /quality): findings per rule with severity, the ledger records behind
+each, filters, an officer's acknowledgement with a note, and the history of acknowledged findings.
+
+Everything is a `quality.*` call as the signed-in user, so roles, validation and the audit log are the
+service registry's; the page only shapes the answers for people.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from .pages import CallFailed, call, message_page, page, render, services_for
+from .responses import ui_of
+
+STATUSES = ("open", "acknowledged", "resolved", "all")
+SEVERITIES = ("error", "warning", "info")
+
+
+def findings_request(query: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """`quality.findings` data from the page's query string (pure)."""
+    data: dict[str, Any] = {"with_records": True, "page_size": 50}
+    problems: list[tuple[str, str]] = []
+    status = (query.get("status") or "open").strip()
+    if status not in STATUSES:
+        problems.append(("status", f"one of {', '.join(STATUSES)}"))
+    data["status"] = status
+    severity = (query.get("severity") or "").strip()
+    if severity and severity not in SEVERITIES:
+        problems.append(("severity", f"one of {', '.join(SEVERITIES)}"))
+    elif severity:
+        data["severity"] = severity
+    for key in ("rule", "subject"):
+        value = (query.get(key) or "").strip()
+        if value:
+            data[key] = value
+    for key in ("start", "end"):
+        value = (query.get(key) or "").strip()
+        if value:
+            try:
+                data[key] = date.fromisoformat(value).isoformat()
+            except ValueError:
+                problems.append((key, "not a date"))
+    text = (query.get("page") or "1").strip()
+    if text.isdigit() and int(text) >= 1:
+        data["page"] = int(text)
+    else:
+        problems.append(("page", "not a whole number"))
+    return data, problems
+
+
+def record_link(record: dict[str, Any]) -> str:
+    """The passage search narrowed to the second the record was made in, on its lane."""
+    query = {"start": record.get("recorded_at") or "", "at_exact": "1", "gate": record.get("gate") or "",
+             "lane": record.get("lane") or ""}  # fmt: skip
+    return "/passages?" + urlencode(query)
+
+
+@page("quality")
+async def quality_page(request: web.Request) -> web.Response:
+    hub, t = ui_of(request).hub, request["t"]
+    if not hub.services.has_service("quality", "findings"):
+        return message_page(
+            request, 200, "quality.title", t("error.component_missing", component=t("quality.title"))
+        )
+    rules: list[dict[str, Any]] = []
+    result, error, fields, status = None, None, [], 200
+    data, problems = findings_request(request.query)
+    try:
+        rules = await call(request, "quality", "rules", {})
+        if problems:
+            error, fields, status = t("error.invalid"), problems, 400
+        else:
+            result = await call(request, "quality", "findings", data)
+    except CallFailed as err:
+        error, fields, status = err.message, err.fields, err.status
+    names = {r["rule"]: (r["name_zh"] if request["lang"] == "zh-CN" else r["name"]) for r in rules}
+    links = None
+    if result:
+        pages = max(1, -(-int(result["total"]) // int(result["page_size"])))
+        number = int(result["page"])
+
+        def link(n: int) -> str:
+            return request.path + "?" + urlencode({**request.query, "page": n})
+
+        links = {"page": number, "pages": pages, "total": result["total"],
+                 "prev": link(number - 1) if number > 1 else None,
+                 "next": link(number + 1) if number < pages else None}  # fmt: skip
+    actions = services_for(request, "quality.acknowledge", "quality.run")
+    return render(
+        request, "quality.html", status, page="quality", rules=rules, names=names, result=result,
+        error=error, fields=fields, filters=request.query, page_links=links, record_link=record_link,
+        may_acknowledge=actions["quality.acknowledge"]["allowed"], may_run=actions["quality.run"]["allowed"],
+        notice=request.query.get("done"), today=hub.now().date().isoformat(),
+    )  # fmt: skip
+
+
+@page("quality")
+async def acknowledge(request: web.Request) -> web.StreamResponse:
+    t = request["t"]
+    form = await request.post()
+    back = str(form.get("back") or "/quality")
+    if not back.startswith("/quality") or "//" in back:
+        back = "/quality"
+    try:
+        finding_id = int(request.match_info["finding_id"])
+        await call(request, "quality", "acknowledge", {"id": finding_id, "note": str(form.get("note", ""))})
+    except ValueError:
+        return message_page(request, 404, "quality.title", t("quality.no_finding"))
+    except CallFailed as err:
+        text = " ".join([err.message, *(f"{t('field.' + f, f)}: {m}" for f, m in err.fields)])
+        return message_page(request, err.status, "quality.title", text)
+    joiner = "&" if "?" in back else "?"
+    raise web.HTTPSeeOther(f"{back}{joiner}done=acknowledged")
+
+
+@page("quality")
+async def run_now(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    day = str(form.get("date") or "").strip()
+    try:
+        await call(request, "quality", "run", {"date": day} if day else {})
+    except CallFailed as err:
+        text = " ".join([err.message, *(f"{f}: {m}" for f, m in err.fields)])
+        return message_page(request, err.status, "quality.title", text)
+    raise web.HTTPSeeOther("/quality?done=run")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/quality", quality_page)
+    app.router.add_post("/quality/{finding_id}/acknowledge", acknowledge)
+    app.router.add_post("/quality/run", run_now)
