@@ -63,6 +63,15 @@ class CommandDoor:
             name=f"mqtt command {entity_id}",
         )
 
+    def _recorded(self, request: ServiceRequest, who: str) -> ServiceRequest:
+        """A barrier opened from afar is a vehicle let in: where the plant runs the policy, the opening
+        goes through `policy.open_barrier`, which records it in the ledger before the arm moves."""
+        if (request.domain, request.service) != ("barrier", "open"):
+            return request
+        if not self.hub.services.has_service("policy", "open_barrier"):
+            return request
+        return ServiceRequest("policy", "open_barrier", {**request.data, "reason": f"MQTT 远程开闸 {who}"})
+
     def _hub_user(self, sender: Sender) -> User:
         user = self.hub.auth.by_name(sender.hub_user)
         if user is None or not user.active:
@@ -75,6 +84,7 @@ class CommandDoor:
         self, topic: str, account: str | None, entity_id: str, request: ServiceRequest,
         sender: Sender | CommandRefused,
     ) -> None:  # fmt: skip
+        request = self._recorded(request, account or getattr(sender, "hub_user", None) or "?")
         action = f"{request.domain}.{request.service}"
         try:
             if isinstance(sender, CommandRefused):

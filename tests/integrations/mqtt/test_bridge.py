@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -171,6 +172,25 @@ async def test_a_command_opens_the_barrier_as_the_command_user(make_hub, broker,
 
     await sub.publish(f"{base}/{COVER}/set", "CLOSE")
     await wait_state(hub, COVER, "closed")
+
+
+async def test_where_the_plant_runs_the_policy_a_remote_opening_is_in_the_ledger(
+    make_hub, broker, subscribe
+) -> None:
+    base, prefix = names()
+    sub = await subscribe(broker.port, [f"{base}/#"])
+    mqtt = OPEN_OK + "command_user: mqtt_ops"
+    hub = await make_hub(config(broker.port, base, prefix, mqtt=mqtt, extra=BARRIER + "ledger:\npolicy:\n"))
+    user = await hub.auth.async_add_user("mqtt_ops", "password-123", frozenset({Role.GUARD}))
+    await sub.wait_for(f"{base}/{COVER}/state", text_is("closed"))
+    await commands_taken(hub)
+    recorded = asyncio.ensure_future(hub.bus.async_wait_for("passage_recorded", timeout=10))
+    await asyncio.sleep(0)
+    await sub.publish(f"{base}/{COVER}/set", "OPEN")
+    row = (await recorded).data
+    assert (row["reason_code"], row["actor"]) == ("manual_entry", user.id)
+    assert row["reason_text"].startswith("MQTT 远程开闸")
+    await wait_state(hub, COVER, "open")
 
 
 async def test_commands_without_a_command_user_or_the_role_are_refused(
