@@ -155,9 +155,7 @@ class ControlServer:
             with socket_address(self.hub.data_dir) as address:
                 sock.bind(address)
             os.chmod(self.path, 0o600)  # before listen: nobody can connect in between
-            self._server = await asyncio.start_unix_server(
-                self._async_serve, sock=sock, limit=MAX_CALL + 1
-            )
+            self._server = await asyncio.start_unix_server(self._async_serve, sock=sock, limit=MAX_CALL + 1)
         except BaseException:
             sock.close()
             raise

@@ -82,9 +82,7 @@ def async_register_user_services(hub: Any) -> None:
         return {"username": d.username}
 
     async def users(call: Any) -> list[dict[str, Any]]:
-        return [
-            {"username": u.username, "roles": sorted(u.roles), "active": u.active} for u in auth.users()
-        ]
+        return [{"username": u.username, "roles": sorted(u.roles), "active": u.active} for u in auth.users()]
 
     async def set_active(call: Any) -> dict[str, Any]:
         d: SetActive = call.data

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hub.core import Context, Hub, ServiceCall
 from hub.core.auth import LoginThrottled, Role, User
 from hub.core.const import EVENT_USER_LOGIN
+from hub.core.users import Unlock  # the same fields as `auth.unlock`
 
 from .config import UiConfig
 from .const import SESSION_COOKIE
@@ -152,27 +152,12 @@ class Authenticator:
         return Principal(found, "api", ambient=True)
 
 
-class UnlockLogin(BaseModel):
-    """`ui.unlock_login`: lift the sign-in delays of a user name (every address), of an address, or both."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    username: str | None = Field(None, min_length=1, max_length=64)
-    address: str | None = Field(None, min_length=1, max_length=64)
-
-    @model_validator(mode="after")
-    def _one_at_least(self) -> UnlockLogin:
-        if self.username is None and self.address is None:
-            raise ValueError("name a username, an address, or both")
-        return self
-
-
 def async_register_services(hub: Hub) -> None:
     async def unlock(call: ServiceCall) -> dict[str, int]:
-        data: UnlockLogin = call.data
+        data: Unlock = call.data
         return {"lifted": hub.auth.throttle.unlock(data.username, data.address)}
 
     hub.services.async_register(
-        "ui", "unlock_login", unlock, UnlockLogin, roles={Role.ADMIN},
+        "ui", "unlock_login", unlock, Unlock, roles={Role.ADMIN},
         description="Lift the sign-in delays of a user name or a client address (after failed logins)",
     )  # fmt: skip

@@ -140,21 +140,37 @@ async def test_two_hubs_never_share_a_data_directory(make_hub, tmp_path) -> None
     assert code == 2 and "in use by a running hub" in out, out
 
 
-async def test_restore_waits_for_a_stopped_hub_and_swaps_only_a_verified_copy(make_hub, tmp_path) -> None:
-    config_dir = write_config(tmp_path / "plant", PLANT)
-    hub = await make_hub(PLANT, config_dir=config_dir)
+async def backed_up_then_refused(hub, config_dir: Path, tmp_path: Path) -> tuple[list[dict], Path]:  # type: ignore[no-untyped-def, type-arg]
+    """Three passages, a backup through the running hub, a restore it refuses, a fourth passage, a stop:
+    (the passages backed up, the backup folder)."""
     kept = [passage(n) for n in range(3)]
     for item in kept:
         await hub.services.async_call("ledger", "record_passage", item)
     code, out = await ecogate("ledger", "backup", "-c", str(config_dir), "--to", str(tmp_path / "backups"))
     assert code == 0, out
     folder = Path(out.split("backup written to ")[1].split(" (")[0])
-    db = config_dir / "data" / "ecogate.db"
-
     code, out = await ecogate("ledger", "restore", str(folder), "-c", str(config_dir), "--force")
     assert code == 1 and "stop the hub first" in out, out
     await hub.services.async_call("ledger", "record_passage", passage(9))  # the hub went on meanwhile
     await hub.async_stop()
+    return kept, folder
+
+
+async def restored(make_hub, text: str, config_dir: Path, kept: list[dict]) -> object:  # type: ignore[no-untyped-def, type-arg]
+    """The hub started again on the restored ledger: the backed-up passages, a chain that verifies."""
+    hub = await make_hub(text, config_dir=config_dir)
+    result = await hub.services.async_call("ledger", "query", {"sort": "seq"})
+    assert [i["passage_id"] for i in result["items"]] == [p["passage_id"] for p in kept]
+    assert (await hub.services.async_call("ledger", "verify", {}))["ok"]
+    return hub
+
+
+async def test_restore_waits_for_a_stopped_hub_and_swaps_only_a_verified_copy(make_hub, tmp_path) -> None:
+    config_dir = write_config(tmp_path / "plant", PLANT)
+    kept, folder = await backed_up_then_refused(
+        await make_hub(PLANT, config_dir=config_dir), config_dir, tmp_path
+    )
+    db = config_dir / "data" / "ecogate.db"
     code, out = await ecogate("ledger", "verify", "-c", str(config_dir))  # the plant's own ledger is fine
     assert code == 0 and "record: ok, 4 rows" in out, out
     later = db.read_bytes()
@@ -173,10 +189,7 @@ async def test_restore_waits_for_a_stopped_hub_and_swaps_only_a_verified_copy(ma
     assert len(replaced) == 1 and (replaced[0] / "ecogate.db").is_file(), out
     assert not [p for p in (config_dir / "data").iterdir() if p.name.startswith("restore-")]
 
-    hub = await make_hub(PLANT, config_dir=config_dir)
-    result = await hub.services.async_call("ledger", "query", {"sort": "seq"})
-    assert [i["passage_id"] for i in result["items"]] == [p["passage_id"] for p in kept]
-    assert (await hub.services.async_call("ledger", "verify", {}))["ok"]
+    hub = await restored(make_hub, PLANT, config_dir, kept)
     commands = [r["detail"]["command"] for r in await audit(hub, action="cli.command")]
     assert [c for c in commands if c.startswith("ecogate ledger restore")], commands  # audited in the copy
 
@@ -196,24 +209,12 @@ async def test_restore_on_postgresql_waits_for_a_stopped_hub(make_hub, tmp_path,
         pytest.skip("the SQLite restore is the test above")
     text = f"hub:\n  name: 一个数据目录\n{database}ledger:\n"
     config_dir = write_config(tmp_path / "plant", text)
-    hub = await make_hub(text, config_dir=config_dir)
-    kept = [passage(n) for n in range(3)]
-    for item in kept:
-        await hub.services.async_call("ledger", "record_passage", item)
-    code, out = await ecogate("ledger", "backup", "-c", str(config_dir), "--to", str(tmp_path / "backups"))
-    assert code == 0, out
-    folder = Path(out.split("backup written to ")[1].split(" (")[0])
-    code, out = await ecogate("ledger", "restore", str(folder), "-c", str(config_dir), "--force")
-    assert code == 1 and "stop the hub first" in out, out
-    await hub.services.async_call("ledger", "record_passage", passage(9))
-    await hub.async_stop()
-
+    kept, folder = await backed_up_then_refused(
+        await make_hub(text, config_dir=config_dir), config_dir, tmp_path
+    )
     code, out = await ecogate("ledger", "restore", str(folder), "-c", str(config_dir), "--force")
     assert code == 0 and "record: ok, 3 rows" in out and "校验通过" in out, out
-    hub = await make_hub(text, config_dir=config_dir)
-    result = await hub.services.async_call("ledger", "query", {"sort": "seq"})
-    assert [i["passage_id"] for i in result["items"]] == [p["passage_id"] for p in kept]
-    assert (await hub.services.async_call("ledger", "verify", {}))["ok"]
+    await restored(make_hub, text, config_dir, kept)
 
 
 async def test_a_command_reaches_a_hub_whose_socket_path_is_too_long(make_hub, tmp_path) -> None:
