@@ -134,9 +134,10 @@ async def write_statistics(w: Writer, period: Period, req: Any) -> None:
             Column("识别车牌", 11),
             Column("更正为", 11),
             Column("更正人", 12),
+            Column("原因", 40),
         ],
         [
-            [r["seq"], r["recorded_at"], r["from"], r["to"], w.rt.username(r["corrected_by"])]
+            [r["seq"], r["recorded_at"], r["from"], r["to"], w.rt.username(r["corrected_by"]), r["reason"]]
             for r in s["corrections"]
         ],
     )

@@ -63,7 +63,7 @@ async def test_month_statistics_match_the_raw_rows(reports_hub, month_clock) -> 
     assert (
         month["releases"][0]["approver"] == "李厂长" and month["releases"][0]["release_reason"] == "保供特批"
     )
-    assert month["corrections"][0]["to"] == "冀B10012"
+    assert (month["corrections"][0]["to"], month["corrections"][0]["reason"]) == ("冀B10012", "识别错误")
     # in-plant vehicles and machinery in use: one each; the 国二 machine is not usable in an orange alert
     assert (month["in_plant"]["vehicles"], month["machinery"]["vehicles"]) == (1, 1)
     assert month["machinery"]["share_usable_in_alert"] == 0.0
