@@ -64,27 +64,13 @@ def with_storage(config_dir: str, job: Callable[..., Awaitable[int]]) -> int:
     The command owns the data directory meanwhile (a hub refuses to start); with a hub running it
     stops with the reason. Commands that should work either way use `hub.core.control_client.run_command`.
     """
-    from hub.core import ConfigError, Hub, HubError
+    from hub.core.control_client import Door, LocalDoor, run_command
 
-    async def main() -> int:
-        hub = Hub(config_dir)
-        try:
-            await hub.async_open_storage()
-        except ConfigError as err:
-            print(f"configuration error:\n{err}", file=sys.stderr)
-            return 2
-        except HubError as err:  # the data directory is another process's
-            print(f"error: {err}", file=sys.stderr)
-            return 1
-        try:
-            return await job(hub)
-        except HubError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 1
-        finally:
-            await hub.async_stop()
+    async def on_own_storage(door: Door) -> int:
+        assert isinstance(door, LocalDoor)  # alone: never through a hub
+        return await job(door.hub)
 
-    return asyncio.run(main())
+    return run_command(config_dir, on_own_storage, alone=True)
 
 
 def _read_password(args: argparse.Namespace) -> str:

@@ -168,11 +168,13 @@ def run_command(
     *,
     setup: Iterable[str] = (),
     command: str | None = None,
+    alone: bool = False,
 ) -> int:
     """Run `job(door)` against the plant in `config_dir`; returns the exit code.
 
     `setup`: the components this process sets up for itself when no hub runs (their services are
-    what the job calls). Exit codes: 0 done, 1 refused or failed, 2 bad input or configuration.
+    what the job calls). `alone`: work that must not run beside a hub (it is refused then). Exit
+    codes: 0 done, 1 refused or failed, 2 bad input or configuration.
     """
     from .hub import Hub
 
@@ -188,7 +190,7 @@ def run_command(
             print(f"configuration error:\n{err}", file=sys.stderr)
             return 2
         except DataDirBusy as busy:
-            if busy.holder is not None and busy.holder.kind == KIND_CLI:
+            if alone or (busy.holder is not None and busy.holder.kind == KIND_CLI):
                 print(f"error: {busy}", file=sys.stderr)
                 return 1
             try:
