@@ -193,3 +193,16 @@ class Fields(_Data):
 
 class Photo(_Data):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class EmissionQr(_Data):
+    """The 随车清单 QR code as a scanner typed it, or a photo of it (base64, a data: URI is fine)."""
+
+    text: str | None = Field(None, max_length=4096)
+    photo: str | None = Field(None, max_length=14 * 1024 * 1024)  # 10 MiB of JPEG as base64
+
+    @model_validator(mode="after")
+    def _one(self) -> EmissionQr:
+        if (self.text is None) == (self.photo is None):
+            raise ValueError("give the code's text or a photo of it (one of them)")
+        return self

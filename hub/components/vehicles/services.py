@@ -26,6 +26,7 @@ from .schemas import (
     BlacklistRemove,
     Changes,
     Delete,
+    EmissionQr,
     Export,
     Fields,
     Get,
@@ -297,6 +298,12 @@ def register_services(hub: Hub, register: Register) -> None:
     async def fields(call: ServiceCall) -> dict[str, Any]:
         return form_tables()
 
+    async def parse_emission_qr(call: ServiceCall) -> dict[str, Any]:
+        from .qr import async_parse_emission_qr
+
+        d: EmissionQr = call.data
+        return await async_parse_emission_qr(hub, d.text, d.photo)
+
     table: list[tuple[str, Handler, type, set[Role], str]] = [
         ("lookup", lookup, Lookup, READERS, "查询车辆 look a plate or code up in the register"),
         ("upsert", upsert, Upsert, WRITERS, "登记/修改车辆 add or change a record"),
@@ -316,6 +323,7 @@ def register_services(hub: Hub, register: Register) -> None:
         ("lists", lists_, Lists, READERS, "黑名单与通行证 blacklist and passes"),
         ("photo", photo, Photo, READERS, "证件照片 a document photo"),
         ("fields", fields, Fields, READERS | {Role.ENGINEER}, "台账字段 the fields of each class, for forms"),
+        ("parse_emission_qr", parse_emission_qr, EmissionQr, WRITERS, "读取随车清单二维码 read the QR code"),
     ]
     for name, handler, schema, roles, description in table:
         hub.services.async_register(
