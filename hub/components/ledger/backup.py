@@ -292,14 +292,6 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         raise HubError(f"{folder} is not a ledger backup: {err}") from None
 
 
-def restore_sqlite(folder: Path, target: Path, *, force: bool) -> None:
-    """Blocking: put a SQLite backup in place of the plant's database (the hub must be stopped)."""
-    if target.exists() and not force:
-        raise HubError(f"{target} exists; stop the hub and use --force to replace it")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    sqlite_snapshot(folder / "ecogate.db", target)
-
-
 async def async_pg_restore(folder: Path, db_url: str) -> None:
     proc = await asyncio.create_subprocess_exec(
         "pg_restore", "--clean", "--if-exists", "--no-owner", f"--dbname={pg_uri(db_url)}",
