@@ -83,10 +83,12 @@ async def async_counts(scope: Scope, alert_min_stage: dict[str, str]) -> dict[st
     by_colour: dict[str, dict[str, int]] = defaultdict(_inout)
     lanes: dict[tuple[str, str], dict[str, int]] = {}
     # One scan for every breakdown of the columns (a plant has few combinations of them a day).
+    vtype = r.json_text("data", "vehicle", "vehicle_type")
+    by_type: dict[str, dict[str, int]] = defaultdict(_inout)
     found = await scope.group(
-        f"{scope.day}, direction, decision, vehicle_class, emission_stage, fuel, colour, gate, lane"
+        f"{scope.day}, direction, decision, vehicle_class, emission_stage, fuel, colour, gate, lane, {vtype}"
     )
-    for day, direction, decision, vclass, stage, fuel, colour, gate, lane, count in found:
+    for day, direction, decision, vclass, stage, fuel, colour, gate, lane, name, count in found:
         n = int(count)
         d = days.setdefault(day_of(day).isoformat(), {"in": 0, "out": 0, "allow": 0, "deny": 0, "review": 0})
         item = lanes.setdefault((gate, lane), {"in": 0, "out": 0, "allow": 0, "deny": 0, "review": 0})
@@ -97,11 +99,8 @@ async def async_counts(scope: Scope, alert_min_stage: dict[str, str]) -> dict[st
         by_stage[stage_key(stage, fuel)][direction] += n
         by_fuel[fuel or "?"][direction] += n
         by_colour[colour or "unknown"][direction] += n
+        by_type[str(name or "?")][direction] += n
     out.update(totals=totals, by_class=dict(by_class), days=days)
-    vtype = r.json_text("data", "vehicle", "vehicle_type")
-    by_type: dict[str, dict[str, int]] = defaultdict(_inout)
-    for direction, name, n in await scope.group(f"direction, {vtype}"):
-        by_type[str(name or "?")][direction] += int(n)
     reason_text = r.json_text("data", "reason_text")
     denied = await r.rows(
         f"SELECT reason_code, min({reason_text}), count(*) FROM ledger_record WHERE {scope.where} "
