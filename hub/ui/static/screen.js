@@ -14,6 +14,7 @@ const num = (x) => (x === null || x === undefined ? "—" : Number(x).toLocaleSt
 /* "5/diesel" -> 国五 柴油; a fuel letter -> its name. */
 function stageLabel(key) {
   const [stage, family] = key.split("/");
+  if (stage === "?") return t("screen.unknown", "?");
   return `${t(`stage.${stage}`, stage)} ${t(`screen.family.${family}`, family || "")}`.trim();
 }
 
@@ -57,7 +58,7 @@ function render(data) {
   text("clean-target", clean.target ? t("screen.target", "{value}", { value: pct(clean.target) }) : "");
   const month = data.month || {};
   mixChart("stage-chart", month.stage_mix, stageLabel);
-  mixChart("fuel-chart", month.fuel_mix, (code) => t(`fuel.${code}`, code));
+  mixChart("fuel-chart", month.fuel_mix, (code) => (code === "?" ? t("screen.unknown", "?") : t(`fuel.${code}`, code)));
 
   const alert = data.alert || {};
   const banner = document.getElementById("alert-banner");
