@@ -63,6 +63,7 @@ HISTORIZED = {("weight", "kg"), ("plate", "text")}
 # (zh-CN, en) for every name a client shows: types, groups, fields, enumeration values.
 TEXTS: dict[str, tuple[str, str]] = {
     "GateType": ("闸口", "Gate"), "LaneType": ("车道", "Lane"), "PlantType": ("厂区", "Plant"),
+    "Plant": ("厂区", "Plant"),
     "PlateReadType": ("车牌识别", "Plate read"), "DecisionType": ("判定", "Decision"),
     "CameraType": ("车牌相机", "Plate camera"), "BarrierType": ("道闸", "Barrier"),
     "WeighbridgeType": ("地磅", "Weighbridge"), "DisplayType": ("LED 显示屏", "LED display"),
@@ -172,11 +173,15 @@ class Model:
     async def async_instance(
         self, parent: Node, node_id: str, name: str, type_name: str, *, optional: bool = True
     ) -> Node:
-        """An object of one of our types: its members get the ids `<node_id>.<member>...`."""
+        """An object of one of our types: its members get the ids `<node_id>.<member>...`. It is
+        named by its slug (`east_gate`), or as TEXTS has our own (capitalised) names (`Plant`), never
+        as its type (asyncua's default)."""
         type_node = self.server.get_node(self.nid(type_name))
+        dname = zh(name) if name[:1].isupper() else ua.LocalizedText(name)
         nodes = await instantiate(
-            parent, type_node, nodeid=self.nid(node_id), bname=self.qname(name), instantiate_optional=optional
-        )
+            parent, type_node, nodeid=self.nid(node_id), bname=self.qname(name), dname=dname,
+            instantiate_optional=optional,
+        )  # fmt: skip
         return nodes[0]
 
     async def _type(self, base: Node, name: str) -> Node:

@@ -118,5 +118,10 @@ async def test_display_names_follow_the_sessions_locale(opcua_hub, connect) -> N
                 )
             }
             assert browsed["barrier"] == barrier
+            assert (
+                await (await node(client, "east_gate")).read_display_name()
+            ).Text == "east_gate"  # its slug
+            plant = (await (await node(client, "Plant")).read_display_name()).Text
+            assert plant == ("Plant" if locales == ["en"] else "厂区")
             gate_type = await node(client, "GateType")
             assert (await gate_type.read_display_name()).Text == ("Gate" if locales == ["en"] else "闸口")
