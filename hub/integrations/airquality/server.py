@@ -1,0 +1,118 @@
+"""The HJ 212 TCP server that microstations connect to (the hub is the 上位机 / platform side).
+
+Each packet is checked for framing, length and CRC, then its MN and PW against the configured stations,
+its CN (data uploads 2011/2051/2061/2031) and its factor codes. A refused packet gets one log line
+(throttled per peer) and no answer; the connection stays, since the next packet may be good. A line
+longer than any packet can be is a flood: the connection is cut. Uploads that ask for it (Flag bit 0)
+are answered with a data reply (CN=9014).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+from collections.abc import Callable
+
+from hub.core import Hub
+
+from . import hj212
+from .badinput import BadInputLog
+from .config import Hj212Server
+from .const import FACTOR_BY_CODE, MAX_PACKET_CHARS
+from .station import StationData
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class Hj212Listener:
+    def __init__(self, hub: Hub, conf: Hj212Server, stations: dict[str, StationData]) -> None:
+        self.hub = hub
+        self.conf = conf
+        self.by_mn = stations  # MN -> station
+        self.port = conf.port
+        self.bad = BadInputLog(_LOGGER, "HJ 212 packet", hub.clock.monotonic)
+        self._server: asyncio.Server | None = None
+        self._connections: set[asyncio.Task[None]] = set()
+        self.on_refused: Callable[[str], None] | None = None  # for counting in tests and figures
+
+    async def async_start(self) -> int:
+        self._server = await asyncio.start_server(
+            self._client, self.conf.host, self.conf.port, limit=MAX_PACKET_CHARS
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        _LOGGER.info("HJ 212 server listening on %s:%s", self.conf.host, self.port)
+        return self.port
+
+    async def async_stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            for task in list(self._connections):
+                task.cancel()
+            if self._connections:
+                await asyncio.wait(self._connections, timeout=5)
+            await self._server.wait_closed()
+            self._server = None
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        peer_address = writer.get_extra_info("peername")
+        peer = f"{peer_address[0]}:{peer_address[1]}" if peer_address else "?"
+        if len(self._connections) >= self.conf.max_connections:
+            self.bad.refused(peer.rsplit(":", 1)[0], f"more than {self.conf.max_connections} connections")
+            writer.close()
+            return
+        self._connections.add(task)
+        try:
+            await self._serve(reader, writer, peer)
+        except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
+            pass
+        finally:
+            self._connections.discard(task)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(writer.wait_closed(), 2)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str) -> None:
+        host = peer.rsplit(":", 1)[0]
+        while True:
+            try:
+                async with asyncio.timeout(self.conf.idle_seconds):
+                    line = await reader.readuntil(b"\n")
+            except asyncio.LimitOverrunError:
+                self.bad.refused(host, f"a line longer than {MAX_PACKET_CHARS} characters; connection cut")
+                return
+            except asyncio.IncompleteReadError:
+                return
+            if line.strip() == b"":
+                continue
+            try:
+                reply = self.handle(line)
+            except hj212.PacketError as err:
+                self.bad.refused(host, str(err))
+                if self.on_refused is not None:
+                    self.on_refused(str(err))
+                continue
+            if reply:
+                writer.write(reply)
+                await writer.drain()
+
+    def handle(self, line: bytes) -> bytes | None:
+        """One packet: recorded and answered (bytes) or refused (PacketError)."""
+        packet = hj212.parse_segment(hj212.unframe(line.rstrip(b"\r\n")))
+        station = self.by_mn.get(packet.mn)
+        if station is None:
+            raise hj212.PacketError(f"unknown MN {packet.mn[:30]!r}")
+        if not hmac.compare_digest(packet.pw.encode(), (station.conf.password or "").encode()):
+            raise hj212.PacketError(f"wrong PW for MN {packet.mn} ({station.key})")
+        kind = hj212.DATA_KINDS.get(packet.cn)
+        if kind is None:
+            raise hj212.PacketError(
+                f"CN {packet.cn[:8]!r} is not a data upload this hub takes (2011/2051/2061/2031)"
+            )
+        record = hj212.parse_data(packet.cp, self.hub.clock.tz, frozenset(station.conf.ignore_codes))
+        values = {FACTOR_BY_CODE[code].key: value for code, value in record.values(packet.cn).items()}
+        station.async_record(kind, record.data_time, values, "hj212")
+        return hj212.build_reply(packet) if packet.wants_ack else None
