@@ -11,12 +11,13 @@ from typing import Any
 
 from aiohttp import web
 
+from . import compliance
 from .forms import parse_moment
 from .pages import CallFailed, call, message_page, page, render
 from .register import download
 from .responses import ui_of
 
-REPORTS = ("counts", "averages", "sample", "window")
+REPORTS = ("counts", "averages", "sample", "window")  # ledger.report; the compliance tabs: compliance.py
 
 
 def report_request(query: Any, today: date, tz: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -81,6 +82,8 @@ async def reports_page(request: web.Request) -> web.Response:
     hub, t = ui_of(request).hub, request["t"]
     configured = hub.services.has_service("ledger", "report")
     kind = request.query.get("report") or "counts"
+    if kind in compliance.TABS:
+        return await compliance.compliance_tab(request, kind)
     result, error, fields, status = None, None, [], 200
     data, problems = report_request(request.query, hub.now().date(), hub.clock.tz)
     if problems:
@@ -126,3 +129,4 @@ def _problems_text(message: str, problems: list[tuple[str, str]]) -> str:
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/reports", reports_page)
     app.router.add_get("/reports/download", reports_download)
+    compliance.add_routes(app)
