@@ -79,6 +79,10 @@ PHOTO_VEHICLE = _photo("photo_vehicle", "车辆照片")
 NOTE = _text("note", "备注", 200)
 ENV_CODE = FieldSpec("env_code", "环保登记编码", "code", max_len=32, aliases=("环保编码", "登记编码"))
 INTERNAL_NO = FieldSpec("internal_no", "内部管理编号", "code", max_len=32, aliases=("内部编号", "厂内编号"))
+# The UHF tag (EPC, hex) an RFID reader at the gate reports; like the codes, it names one record.
+RFID_TAG = FieldSpec(
+    "rfid_tag", "电子标签", "code", max_len=64, aliases=("电子标签号", "RFID", "EPC", "标签号")
+)
 
 TRANSPORT_FIELDS: tuple[FieldSpec, ...] = (
     PLATE, COLOUR, VTYPE, VIN, ENGINE_NO, REGISTERED, BRAND, FUEL, STAGE,
@@ -88,7 +92,7 @@ TRANSPORT_FIELDS: tuple[FieldSpec, ...] = (
     _mass("rated_load_kg", "核定载质量(kg)", "核定载质量"),
     _mass("towing_mass_kg", "准牵引总质量(kg)", "准牵引总质量"),
     OWNER, FLEET, NETWORK, OBD, WHITELIST, SPECIAL, HAZARDOUS,
-    PHOTO_LIST, PHOTO_LICENCE, PHOTO_VEHICLE, NOTE,
+    PHOTO_LIST, PHOTO_LICENCE, PHOTO_VEHICLE, NOTE, RFID_TAG,
 )  # fmt: skip
 
 IN_PLANT_FIELDS: tuple[FieldSpec, ...] = (
@@ -98,7 +102,7 @@ IN_PLANT_FIELDS: tuple[FieldSpec, ...] = (
     VTYPE, VIN, ENGINE_NO, REGISTERED, BRAND, FUEL, STAGE,
     _mass("rated_load_kg", "核定载质量(kg)", "核定载质量"),
     OWNER, FLEET, NETWORK, OBD, WHITELIST, SPECIAL, HAZARDOUS,
-    PHOTO_LIST, PHOTO_LICENCE, PHOTO_VEHICLE, NOTE,
+    PHOTO_LIST, PHOTO_LICENCE, PHOTO_VEHICLE, NOTE, RFID_TAG,
 )  # fmt: skip
 
 MACHINERY_FIELDS: tuple[FieldSpec, ...] = (
@@ -121,7 +125,7 @@ MACHINERY_FIELDS: tuple[FieldSpec, ...] = (
     _photo("photo_engine_plate", "发动机铭牌照片"),
     _photo("photo_machine_plate", "机械铭牌照片"),
     _photo("photo_env_label", "环保标签照片"),
-    NOTE,
+    NOTE, RFID_TAG,
 )  # fmt: skip
 
 FIELDS: dict[VehicleClass, tuple[FieldSpec, ...]] = {

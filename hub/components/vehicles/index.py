@@ -108,6 +108,7 @@ class RegisterIndex:
         self.entries: dict[int, Entry] = {}
         self.by_plate: dict[str, Entry] = {}
         self.by_code: dict[str, Entry] = {}
+        self.by_tag: dict[str, Entry] = {}  # RFID tags: they find a record, but are no name of it
         self.lists: dict[int, ListEntry] = {}
         self.blacklist: dict[str, ListEntry] = {}
         self.passes: dict[str, list[ListEntry]] = {}
@@ -122,6 +123,8 @@ class RegisterIndex:
             self.by_plate[entry.record["plate"]] = entry
         for code in codes_of(entry.record):
             self.by_code[code] = entry
+        if entry.record.get("rfid_tag"):
+            self.by_tag[entry.record["rfid_tag"]] = entry
 
     def remove(self, entry_id: int) -> Entry | None:
         old = self.entries.pop(entry_id, None)
@@ -132,6 +135,8 @@ class RegisterIndex:
             for code in codes_of(old.record):
                 if self.by_code.get(code) is old:
                     del self.by_code[code]
+            if self.by_tag.get(old.record.get("rfid_tag") or "") is old:
+                del self.by_tag[old.record["rfid_tag"]]
         return old
 
     def find(self, key: str, vclass: VehicleClass | None = None) -> Entry | None:
@@ -189,10 +194,14 @@ class RegisterIndex:
 
     # ----- the hot path ------------------------------------------------------------------------------
     def lookup(
-        self, plate: str | None, colour: str | None, code: str | None, now_ts: float
+        self, plate: str | None, colour: str | None, code: str | None, now_ts: float, tag: str | None = None
     ) -> dict[str, Any] | None:
-        """What the register knows of a plate (or a machine's code): None when nothing at all."""
-        entry = (self.by_plate.get(plate) if plate else None) or (self.by_code.get(code) if code else None)
+        """What the register knows of a plate (or a machine's code, or an RFID tag): None when nothing."""
+        entry = (
+            (self.by_plate.get(plate) if plate else None)
+            or (self.by_code.get(code) if code else None)
+            or (self.by_tag.get(tag) if tag else None)
+        )
         if plate is None and entry is not None:
             plate = entry.record.get("plate")
         banned = self.blacklist.get(plate) if plate else None

@@ -21,6 +21,9 @@ class VehicleRow(Model):
     plate = fields.CharField(max_length=16, null=True, unique=True)
     env_code = fields.CharField(max_length=32, null=True, unique=True)
     internal_no = fields.CharField(max_length=32, null=True, unique=True)
+    # Added later: an existing table gets the column without its unique index (migrations only add
+    # columns); the register keeps tags unique itself, as it does codes.
+    rfid_tag = fields.CharField(max_length=64, null=True, unique=True)
     colour = fields.CharField(max_length=16, null=True)
     vin = fields.CharField(max_length=17, null=True)
     vehicle_type = fields.CharField(max_length=32, null=True)

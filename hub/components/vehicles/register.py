@@ -44,7 +44,7 @@ CLASSES = tuple(c.value for c in VehicleClass)
 LIST_KINDS = (KIND_BLACKLIST, KIND_PASS)
 _COLUMNS = (
     "vclass", "key", "plate", "env_code", "internal_no", "colour", "vin", "vehicle_type", "fuel",
-    "emission_stage", "fleet", "whitelist", "data", "updated_ts",
+    "emission_stage", "fleet", "whitelist", "rfid_tag", "data", "updated_ts",
 )  # fmt: skip
 LIST_COLUMNS = ("plate", "colour", "reason", "source", "valid_from_ts", "valid_until_ts", "approver")
 HISTORY_COLUMNS = (
@@ -117,13 +117,14 @@ class Register:
 
     # ----- reads --------------------------------------------------------------------------------------
     def lookup(
-        self, plate: str | None, colour: str | None = None, code: str | None = None
+        self, plate: str | None, colour: str | None = None, code: str | None = None, tag: str | None = None
     ) -> dict[str, Any] | None:
         return self.index.lookup(
             normalise_plate(plate) if plate else None,
             colour or None,
             clean(code).upper().replace(" ", "") if code else None,
             self.hub.now().timestamp(),
+            clean(tag).upper().replace(" ", "") if tag else None,
         )
 
     def find(self, key: str, vclass: VehicleClass | None = None) -> Entry | None:
@@ -235,7 +236,7 @@ class Register:
         touched: dict[int, int] = {}
         changes: list[Change] = []
         for row, record in breathing(items):
-            names = [n for n in (record.get("plate"), *codes_of(record)) if n]
+            names = [n for n in (record.get("plate"), *codes_of(record), record.get("rfid_tag")) if n]
             twin = next((claimed[n] for n in names if n in claimed), None)
             if twin is not None:
                 report.fail(row, f"与第{twin}行车牌或编码重复 same plate or code as row {twin}")
@@ -248,6 +249,10 @@ class Register:
                 )
                 continue
             owner = owners[0] if owners else None
+            holder = self.index.by_tag.get(record.get("rfid_tag") or "")
+            if holder is not None and holder is not owner:
+                report.fail(row, f"电子标签已属于{holder.key} the RFID tag belongs to {holder.key} already")
+                continue
             if owner is not None and owner.vclass is not vclass:
                 report.fail(
                     row,
@@ -488,7 +493,7 @@ def _vehicle_columns(change: Change, ts: int) -> dict[str, Any]:
         "internal_no": r.get("internal_no"), "colour": r.get("colour"), "vin": r.get("vin"),
         "vehicle_type": r.get("vehicle_type") or r.get("machine_type"), "fuel": r.get("fuel"),
         "emission_stage": r.get("emission_stage"), "fleet": r.get("fleet"), "whitelist": r.get("whitelist"),
-        "data": canonical_json(r), "updated_ts": ts,
+        "rfid_tag": r.get("rfid_tag"), "data": canonical_json(r), "updated_ts": ts,
     }  # fmt: skip
 
 

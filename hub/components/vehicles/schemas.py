@@ -30,6 +30,7 @@ class Lookup(_Data):
     plate: str | None = Field(None, max_length=32)
     colour: str | None = Field(None, max_length=16)
     code: str | None = Field(None, max_length=64)
+    tag: str | None = Field(None, max_length=64)  # an RFID tag (电子标签)
 
 
 class Upsert(_Data):

@@ -151,7 +151,7 @@ async def async_parse_blacklist(register: Register, content: bytes, fmt: str) ->
 def register_services(hub: Hub, register: Register) -> None:
     async def lookup(call: ServiceCall) -> dict[str, Any] | None:
         d: Lookup = call.data
-        return register.lookup(d.plate, d.colour, d.code)
+        return register.lookup(d.plate, d.colour, d.code, d.tag)
 
     async def upsert(call: ServiceCall) -> dict[str, Any]:
         d: Upsert = call.data
