@@ -12,6 +12,7 @@ and units with `simulator:` are simulated in-process (simulator.py). See docs/ai
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import Any
 
@@ -77,7 +78,7 @@ class AirQualityIntegration:
         for station in by_source.get("modbus", []):
             poller = ModbusStationPoller(station)
             task = hub.async_create_background_task(poller.async_run(), name=f"microstation {station.key}")
-            hub.async_on_stop(lambda t=task: _async_cancel(t))
+            hub.async_on_stop(functools.partial(_async_cancel, task))
         fmaps = [StationFieldMap(s) for s in by_source.get("mqtt", []) + by_source.get("http", [])]
         pushed_units = {k: u for k, u in self.units.items() if u.conf.source == "http"}
         if by_source.get("http") or pushed_units:
@@ -104,7 +105,7 @@ class AirQualityIntegration:
                 check()
 
         task = self.hub.async_create_background_task(run(), name="microstation silence")
-        self.hub.async_on_stop(lambda: _async_cancel(task))
+        self.hub.async_on_stop(functools.partial(_async_cancel, task))
         self.hub.async_on_stop(self.hub.clock.add_listener(check))  # a ManualClock moved by hand
 
     async def _async_start_simulators(self) -> None:

@@ -180,11 +180,12 @@ class MicrostationSimulator:
             self._reader, self._writer = await asyncio.wait_for(
                 asyncio.open_connection(self.host, self.port), 5
             )
-        assert self._reader is not None
+        reader, writer = self._reader, self._writer
+        assert reader is not None and writer is not None
         for packet in packets:
-            self._writer.write(packet)
-            await self._writer.drain()
-            reply = await asyncio.wait_for(self._reader.readuntil(b"\r\n"), 5)
+            writer.write(packet)
+            await writer.drain()
+            reply = await asyncio.wait_for(reader.readuntil(b"\r\n"), 5)
             if b"CN=9014" in reply:
                 self.replies += 1
 
