@@ -1,4 +1,5 @@
-"""Configuration: YAML with `!secret`, `!include` and `!include_dir_merge_list`, validated by pydantic, errors naming file and line."""
+"""Configuration: YAML with `!secret`, `!include` and `!include_dir_merge_list`, validated by pydantic,
+errors naming file and line."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ It is fed by the same bus events as the live feed, and filled from the ledger wh
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -27,7 +28,7 @@ FIELDS = ("passage_id", "read_id", "gate", "lane", "plate", "colour", "direction
           "reason_code", "reason_text", "needs_review", "confidence")  # fmt: skip
 
 
-def waiting_kind(decision: dict[str, Any]) -> str | None:
+def waiting_kind(decision: Mapping[str, Any]) -> str | None:
     """`review` for a doubtful read, `denied` for a refused truck, None for what needs nobody."""
     if decision.get("decision") == "review" or (
         decision.get("needs_review") and decision.get("decision") != "allow"
@@ -63,7 +64,7 @@ class ReviewQueue:
             return
         self._add(passage_id, kind, data, data.get("decided_at") or self.hub.now().isoformat())
 
-    def _add(self, passage_id: str, kind: str, data: dict[str, Any], at: str) -> None:
+    def _add(self, passage_id: str, kind: str, data: Mapping[str, Any], at: str) -> None:
         self.items.pop(passage_id, None)
         self.items[passage_id] = {**{k: data.get(k) for k in FIELDS}, "passage_id": passage_id,
                                   "kind": kind, "at": at}  # fmt: skip

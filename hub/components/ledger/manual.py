@@ -4,7 +4,8 @@ It is a passage row (it counts, queries, reports and uploads as one, since the v
 labelled so that nobody can take it for the lane's own work: reason code `manual_entry`, `entry:
 manual` in its detail, the guard as its actor, the guard's reason as its text and the guard's photo as
 its evidence. The photo may be missing (a barrier opened by hand in a hurry, `policy.open_barrier`):
-the entry is recorded all the same, and the data-quality rules list it as a passage without a photo. Only a lane that exists may have one; the lane's own passages come from the policy alone
+the entry is recorded all the same, and the data-quality rules list it as a passage without a photo.
+Only a lane that exists may have one; the lane's own passages come from the policy alone
 (`ledger.record_passage` is the hub's own service, no person may call it).
 """
 

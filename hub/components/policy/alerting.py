@@ -41,6 +41,8 @@ class AlertMixin:
             self, track: LaneTrack, service: str, extra: dict[str, Any], context: Context
         ) -> bool: ...
 
+        def has(self, key: str, what: str) -> bool: ...
+
     # ----- alert level ---------------------------------------------------------------------------
     async def _async_schedule_loop(self) -> None:
         while True:

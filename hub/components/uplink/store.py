@@ -184,4 +184,5 @@ class LinkStore:
         rows = await UplinkParked.filter(platform=self.platform, resolved_at=None, seq__in=seqs).values_list(
             "seq", flat=True
         )
-        return {int(s) for s in rows}
+        # flat=True gives the values themselves; tortoise's stubs type them as tuples.
+        return {int(s) for s in rows}  # type: ignore[call-overload]

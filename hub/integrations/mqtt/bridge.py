@@ -92,7 +92,9 @@ class MqttBridge:
             self.hub.bus.async_listen(EVENT_STATE_CHANGED, self._on_state_changed),
             self.hub.bus.async_listen(EVENT_PASSAGE_RECORDED, self._on_passage),
         ]
-        for name in {self.conf.command_user, *self.conf.command_accounts.values()} - {None}:
+        for name in {self.conf.command_user, *self.conf.command_accounts.values()}:
+            if name is None:
+                continue
             if self.hub.auth.by_name(name) is None:
                 _LOGGER.warning(
                     "mqtt: %r is not a hub user (yet): its MQTT commands are refused until it is", name

@@ -236,10 +236,11 @@ class BrokerConnection:
     def _socket_open(self, sock: Any) -> None:
         assert self._loop is not None
         fd = sock.fileno()
-        if fd < 0 or self._client.socket() is not sock:
+        current = self._client.socket()
+        if fd < 0 or current is None or current is not sock:
             return  # closed again before the loop got to it
         if self._stopping:
-            sock.close()  # a connect that finished while the hub stopped
+            current.close()  # a connect that finished while the hub stopped
             return
         self._socket_close()
         self._fd = fd

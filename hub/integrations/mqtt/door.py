@@ -94,7 +94,9 @@ class CommandDoor:
             self._bad.warning(
                 f"refused {err.key}", "MQTT command %s for %s refused: %s", action, entity_id, err
             )
-            detail = {"data": request.data, "reason": str(err), "broker_user": account, "topic": topic}
+            detail: dict[str, Any] = {
+                "data": request.data, "reason": str(err), "broker_user": account, "topic": topic,
+            }  # fmt: skip
             await self._async_audit(action, "refused", entity_id, detail)
             return
         context = Context(user_id=user.id)

@@ -10,7 +10,7 @@ passage are published, retained, as the lane's latest plate and scene photos.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from hub.core import Hub
@@ -58,12 +58,12 @@ class LaneDirectory:
         return {key: names[1 if self._english else 0] for key, names in LANE_COMPONENT_NAMES.items()}
 
 
-def plate_read_event(record: dict[str, Any]) -> dict[str, Any] | None:
+def plate_read_event(record: Mapping[str, Any]) -> dict[str, Any] | None:
     """The lane's event for a ledger record, or None for records that are no plate read's outcome."""
     if record.get("kind") == "release":
         event_type = "released"
     elif record.get("kind") == "passage":
-        event_type = record.get("decision")
+        event_type = str(record.get("decision"))
     else:
         return None
     if event_type not in PLATE_READ_TYPES:
@@ -84,7 +84,7 @@ class LaneFeed:
         self._publish = publish
         self._connected = connected
 
-    def on_record(self, record: dict[str, Any]) -> None:
+    def on_record(self, record: Mapping[str, Any]) -> None:
         gate, lane = record.get("gate"), record.get("lane")
         if not gate or not lane or not self._connected():
             return

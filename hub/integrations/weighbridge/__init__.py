@@ -63,14 +63,11 @@ class WeighbridgeIntegration:
                 if isinstance(gross, int | float) and gross > 0:
                     sim.spawn(sim.async_weigh(gross))
 
+            def at_lane(event: Event, c: Any = conf) -> bool:
+                return bool(event.data.get("gate") == c.gate and event.data.get("lane") == c.lane)
+
             self.hub.async_on_stop(
-                self.hub.bus.async_listen(
-                    EVENT_VEHICLE_ARRIVED,
-                    on_vehicle,
-                    event_filter=lambda e, c=conf: (
-                        e.data.get("gate") == c.gate and e.data.get("lane") == c.lane
-                    ),
-                )
+                self.hub.bus.async_listen(EVENT_VEHICLE_ARRIVED, on_vehicle, event_filter=at_lane)
             )
         reader = WeighbridgeReader(self.hub, conf, conf.host, port)
         self.readers[conf.key] = reader
