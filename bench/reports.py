@@ -225,8 +225,8 @@ def prepare(folder: Path) -> Path:
     return folder / "data" / "ecogate.db"
 
 
-async def main(args: argparse.Namespace) -> None:
-    folder = Path(args.dir)
+async def generate_once(folder: Path, passages: int) -> Path:
+    """The generated ledger's data directory under `folder`, made the first time (bench/hmi_pages.py too)."""
     db = prepare(folder)
     if not db.exists():
         hub = Hub(folder)
@@ -234,12 +234,18 @@ async def main(args: argparse.Namespace) -> None:
         await hub.async_stop()
         for stale in (folder / "data").glob("ledger_head_*.json"):
             stale.unlink()  # the head files would name the empty chain's head
-        print(f"generating {args.passages:,} passages into {db} ...")
-        child = multiprocessing.Process(target=generate, args=(db, args.passages, 7))
+        print(f"generating {passages:,} passages into {db} ...")
+        child = multiprocessing.Process(target=generate, args=(db, passages, 7))
         child.start()
         child.join()
         if child.exitcode:
             raise SystemExit("generation failed")
+    return db.parent
+
+
+async def main(args: argparse.Namespace) -> None:
+    folder = Path(args.dir)
+    await generate_once(folder, args.passages)
     hub = Hub(folder)
     await hub.async_start()
     call = hub.services.async_call
