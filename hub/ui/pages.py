@@ -332,7 +332,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/vehicles/services", vehicles_services_page)
     app.router.add_get("/audit", audit_page)
     # The purpose-made pages built on this module's helpers (imported here: they import this module).
-    from . import devices, quality_page, uplink_page, vehicle
+    from . import devices, passages_export, quality_page, uplink_page, vehicle
 
-    for module in (devices, quality_page, uplink_page, vehicle):
+    for module in (devices, passages_export, quality_page, uplink_page, vehicle):
         module.add_routes(app)

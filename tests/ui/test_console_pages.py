@@ -233,3 +233,38 @@ async def test_vehicle_page_passages_trips_and_register(make_hub) -> None:
         assert status_ == 200 and "该车牌未在车辆台账中备案" in html
     finally:
         await guard.close()
+
+
+async def test_passage_search_exports_what_it_found(make_hub) -> None:
+    clock = ManualClock(datetime(2026, 11, 24, 8, 0, tzinfo=TZ))
+    hub = await make_hub("hub: {name: 导出测试}\nledger:\nui: {port: 0}\n", clock=clock)
+    await add_role_users(hub)
+    for n, plate in enumerate(("冀B30001", "冀B30002", "豫A77777")):
+        clock.set(datetime(2026, 11, 24, 8, n, tzinfo=TZ))
+        body = {"passage_id": str(uuid.uuid4()), "gate": "east_gate", "lane": "in", "direction": "in",
+                "plate": plate, "colour": "yellow", "vehicle_class": "transport",
+                "decision": "deny" if n == 1 else "allow"}  # fmt: skip
+        await hub.services.async_call("ledger", "record_passage", body)
+    base = ui_url(hub)
+    inspector, guard = await signed_in(base, Role.INSPECTOR), await signed_in(base, Role.GUARD)
+    try:
+        status_, html = await page(inspector, f"{base}/passages", plate="B3000", decision="allow")
+        assert status_ == 200 and "冀B30001" in html and "冀B30002" not in html
+        link = re.search(r'id="export-search-csv" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+        async with inspector.get(base + link, timeout=TIMEOUT) as r:
+            assert r.status == 200, await r.text()
+            body = (await r.read()).decode("utf-8-sig")
+        assert "冀B30001" in body and "冀B30002" not in body and "豫A77777" not in body
+        xlsx = link.replace("format=csv", "format=xlsx")
+        async with inspector.get(base + xlsx, timeout=TIMEOUT) as r:
+            assert r.status == 200 and (await r.read())[:2] == b"PK"
+        # A guard searches but does not export.
+        status_, html = await page(guard, f"{base}/passages", plate="B3000")
+        assert 'id="save-search"' in html and 'id="search-export"' not in html
+        async with guard.get(base + link, timeout=TIMEOUT) as r:
+            assert r.status == 403
+        status_, html = await page(inspector, f"{base}/passages/export", format="pdf")
+        assert status_ == 400
+    finally:
+        await inspector.close()
+        await guard.close()

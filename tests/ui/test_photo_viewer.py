@@ -106,3 +106,32 @@ async def test_photo_viewer_checks_zooms_and_walks_the_vehicles_passages(make_hu
     await expect(page.locator("#next-passage")).to_be_hidden()
     assert errors == []
     await context.close()
+
+
+async def test_saved_searches_stay_in_the_browser_per_user(make_hub, browser) -> None:
+    hub = await make_hub("hub: {name: 查询测试}\nledger:\nui: {port: 0}\n")
+    await add_role_users(hub)
+    base = ui_url(hub)
+    context = await browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    await page.goto(f"{base}/login")
+    await page.fill("input[name=username]", "guard")
+    await page.fill("input[name=password]", PASSWORDS[Role.GUARD])
+    await page.click("button[type=submit]")
+    await page.wait_for_load_state()
+    await page.goto(f"{base}/passages?plate=冀B&decision=deny&page=2")
+    page.once("dialog", lambda dialog: dialog.accept("冀B 被拒"))
+    await page.click("#save-search")
+    saved = page.locator("#saved-list .saved-search a")
+    await expect(saved).to_have_text("冀B 被拒")
+    await page.goto(f"{base}/passages")
+    await page.locator("#saved-list .saved-search a").click()
+    await page.wait_for_url("**/passages?plate=*")
+    assert "decision=deny" in page.url and "page=" not in page.url
+    await expect(page.locator('select[name="decision"]')).to_have_value("deny")
+    await page.locator("#saved-list .saved-search button").click()
+    await expect(page.locator("#saved-list")).to_have_text("无")
+    assert errors == []
+    await context.close()
