@@ -15,8 +15,9 @@ from .statistics import TRIP_LOOKBACK_S, stage_key
 class Scorecards:
     """Per fleet, fed by the trip pairing (only sums and each fleet's plates are kept)."""
 
-    def __init__(self, start: int, fleet: str | None) -> None:
+    def __init__(self, start: int, fleet: str | None, findings: dict[int, list[int]] | None = None) -> None:
         self.start, self.fleet = start, fleet
+        self.findings = findings  # ledger seq -> ids of findings naming it; None: no quality
         self.cards: dict[str, dict[str, Any]] = defaultdict(
             lambda: {
                 "passages": 0,
@@ -27,6 +28,7 @@ class Scorecards:
                 "vehicles": set(),
                 "stage_mix": defaultdict(int),
                 "denied_by_reason": defaultdict(int),
+                "findings": set(),
             }
         )
 
@@ -43,6 +45,8 @@ class Scorecards:
         card["vehicles"].add(p.get("plate"))
         card["tonnes"] += p.get("tonnes") or 0.0
         card["released"] += bool(p.get("released"))
+        if self.findings:
+            card["findings"].update(self.findings.get(p["seq"], ()))
         if p["direction"] == "in":
             card["stage_mix"][stage_key(p.get("emission_stage"), p.get("fuel"))] += 1
         if p.get("decision") == "deny":
@@ -72,13 +76,38 @@ class Scorecards:
                     "stage_mix": dict(sorted(card["stage_mix"].items())),
                     "share_stage6_or_electric": round(clean / entries, 4) if entries else None,
                     "denied_by_reason": dict(card["denied_by_reason"]),
+                    "quality_findings": len(card["findings"]) if self.findings is not None else None,
                 }
             )
         return out
 
 
+async def async_findings(reader: Reader, period: Period) -> dict[int, list[int]] | None:
+    """Ledger seq -> the data-quality findings of the period that name it (the quality component's
+    `quality.findings`, open or not); None where that component is not loaded."""
+    services = reader.hub.services
+    if not services.has_service("quality", "findings"):
+        return None
+    by_seq: dict[int, list[int]] = defaultdict(list)
+    query = {
+        "status": "all",
+        "start": period.first.isoformat(),
+        "end": period.last.isoformat(),
+        "page_size": 500,
+        "page": 1,
+    }
+    while True:
+        found = await services.async_call("quality", "findings", query)
+        for item in found["items"]:
+            for seq in item.get("seqs") or ():
+                by_seq[int(seq)].append(int(item["id"]))
+        if query["page"] * 500 >= found["total"] or not found["items"]:
+            return by_seq
+        query["page"] += 1
+
+
 async def async_carriers(reader: Reader, period: Period, fleet: str | None) -> dict[str, Any]:
     start, end = period.bounds(reader.hub.clock.tz)
-    cards = Scorecards(start, fleet)
+    cards = Scorecards(start, fleet, await async_findings(reader, period))
     await async_pair(reader, start, end, TRIP_LOOKBACK_S, cards.on_passage, cards.on_trip)
     return {"report": "carriers", **period.as_dict(), "carriers": cards.result()}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import uuid
 from datetime import timedelta
 
 import openpyxl
@@ -314,3 +315,46 @@ async def test_tonnage_import_from_xlsx_checked_then_kept(reports_hub, month_clo
         await hub.services.async_call(
             "reports", "import_tonnage", {**body, "content": b"PK\x03\x04 no"}, officer
         )
+
+
+def _body(at, plate: str, direction: str, vehicle: dict) -> dict:
+    return {
+        "passage_id": str(uuid.uuid4()),
+        "gate": "east_gate",
+        "lane": direction,
+        "direction": direction,
+        "plate": plate,
+        "vehicle_class": "transport",
+        "vehicle": vehicle,
+        "decision": "allow",
+        "reason_code": "allowed",
+        "captured_at": at.isoformat(),
+    }
+
+
+async def test_carrier_scorecards_count_the_data_quality_findings(reports_hub, month_clock) -> None:
+    hub = await reports_hub(extra="quality:\n")
+    if "quality" not in hub.loaded:
+        pytest.skip(f"quality did not load: {hub.setup_errors.get('quality')}")
+    day = MONTH_START + timedelta(days=2, hours=9)
+    vehicle = {"emission_stage": "6", "fuel": "B", "fleet": "顺达物流", "registered": True}
+    # an exit without entry, by a 顺达 truck; a clean trip by a 通达 truck
+    seqs = {"顺达物流": [], "通达运输": []}
+    month_clock.set(day)
+    found = await hub.services.async_call("ledger", "record_passage", _body(day, "冀B00001", "out", vehicle))
+    seqs["顺达物流"].append(found["seq"])
+    other = {**vehicle, "fleet": "通达运输"}
+    for at, direction in ((day + timedelta(minutes=5), "in"), (day + timedelta(hours=2), "out")):
+        month_clock.set(at)
+        found = await hub.services.async_call(
+            "ledger", "record_passage", _body(at, "冀B00002", direction, other)
+        )
+        seqs["通达运输"].append(found["seq"])
+    await hub.services.async_call("quality", "run", {"date": "2026-11-03"})
+    findings = await hub.services.async_call("quality", "findings", {"status": "all", "page_size": 500})
+    cards = await hub.services.async_call("reports", "carriers", {"date": "2026-11-03"})
+    by_fleet = {c["fleet"]: c["quality_findings"] for c in cards["carriers"]}
+    expected = {
+        fleet: sum(1 for f in findings["items"] if set(f["seqs"]) & set(mine)) for fleet, mine in seqs.items()
+    }
+    assert by_fleet == expected and expected["顺达物流"] >= 1  # at least its exit without entry
