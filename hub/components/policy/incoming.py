@@ -20,6 +20,7 @@ from .decide import Read
 _SLUG = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _IMAGE_ROLE = re.compile(r"^[a-z_]{1,16}$")
 _COLOURS = frozenset(c.value for c in PlateColour)
+_TAG = re.compile(r"^[0-9A-Z]{4,64}$")
 MAX_PLATE = 16
 
 
@@ -37,6 +38,7 @@ class Incoming:
     images: dict[str, bytes] = field(default_factory=dict)
     plate_problem: str | None = None
     received: float = 0.0  # the hub's monotonic clock when the read arrived: its age is measured from it
+    rfid: str | None = None  # the tag an RFID reader of the lane saw with the read (tags.py)
 
     @property
     def key(self) -> str:
@@ -71,6 +73,7 @@ def parse_read(data: Mapping[str, Any], received: float = 0.0) -> Incoming:
         if isinstance(content, bytes | bytearray) and _IMAGE_ROLE.match(str(role))
     }
     read_id = data.get("read_id")
+    tag = str(data.get("rfid") or "").strip().upper()
     return Incoming(
         gate=gate,
         lane=lane,
@@ -86,4 +89,5 @@ def parse_read(data: Mapping[str, Any], received: float = 0.0) -> Incoming:
         images=kept,
         plate_problem=problem,
         received=received,
+        rfid=tag if _TAG.match(tag) else None,
     )

@@ -80,6 +80,8 @@ class LaneWiring:
         if b.barrier is not None:
             self.barriers[b.barrier] = track
             follow[b.barrier] = lambda e: self._on_barrier(track, e)
+        if b.rfid is not None:
+            follow[b.rfid] = lambda e: self._on_tag(track, e)
         if b.weight is not None:
             weighing = LaneWeighing(self.hub, b, b.weight)
             self._weighing.append(weighing)
@@ -143,9 +145,47 @@ class LaneWiring:
             "confidence": round(confidence, 3) if confidence is not None else None,
             "needs_review": confidence is not None and confidence < b.review_below,
             "source": state.entity_id, "captured_at": (state.last_updated or now).isoformat(),
-            "read_at": now.isoformat(), "images": {}, "rfid": self._companion(b.rfid),
+            "read_at": now.isoformat(), "images": {}, "rfid": self.recent_tag(track),
         }  # fmt: skip
         self.hub.bus.async_fire(EVENT_PLATE_READ, data, Context(id=read_id, parent_id=state.context.id))
+
+    def _on_tag(self, track: LaneTrack, event: Event) -> None:
+        """At a lane without a plate camera a new tag is the lane's read (tags.py); beside a camera it
+        only rides with the camera's read."""
+        new: State | None = event.data.get("new_state")
+        b = track.binding
+        if new is None or new.state in NO_VALUE:
+            return
+        camera = b.entity("plate")
+        if b.plate is not None or (camera is not None and self.hub.states.get(camera) is not None):
+            return
+        if self.recent_tag(track) is None:
+            return  # an old value that came with a reconnect, not a vehicle now
+        read_id = ulid_now()
+        now = self.hub.now()
+        data: dict[str, Any] = {
+            "read_id": read_id, "gate": b.gate, "lane": b.lane, "direction": str(b.read_direction),
+            "plate": "", "colour": PlateColour.UNKNOWN.value, "confidence": None, "needs_review": False,
+            "source": new.entity_id, "captured_at": (new.last_updated or now).isoformat(),
+            "read_at": now.isoformat(), "images": {}, "rfid": new.state,
+        }  # fmt: skip
+        self.hub.bus.async_fire(EVENT_PLATE_READ, data, Context(id=read_id, parent_id=new.context.id))
+
+    def recent_tag(self, track: LaneTrack) -> str | None:
+        """The tag the lane's reader saw within `read_max_age` seconds, if any."""
+        state = self.hub.states.get(track.binding.rfid) if track.binding.rfid else None
+        if state is None or state.state in NO_VALUE:
+            return None
+        seen = state.attributes.get("read_at")
+        try:
+            when = datetime.fromisoformat(seen) if isinstance(seen, str) else state.last_updated
+        except ValueError:
+            when = state.last_updated
+        if when is None:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=self.hub.clock.tz)
+        return state.state if self.hub.now() - when <= timedelta(seconds=self.read_max_age) else None
 
     def _on_presence(self, track: LaneTrack, event: Event) -> None:
         new: State | None = event.data.get("new_state")

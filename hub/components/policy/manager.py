@@ -26,6 +26,7 @@ from hub.core import Context, Event, Hub, ServiceValidationError
 from hub.core.const import EVENT_GATE_DECISION, EVENT_HUB_STARTED, EVENT_PLATE_READ, EVENT_STATE_CHANGED
 from hub.core.faults import ThrottledLog
 
+from . import tags
 from .alert import AlertLevels, AlertStore
 from .alerting import AlertMixin
 from .config import PolicyConfig
@@ -149,6 +150,11 @@ class PolicyManager(LifecycleMixin, AlertMixin):
             now = self.hub.now()
             if self._expired(incoming):  # it waited behind a ledger that could not record
                 return await self._async_expired(track, incoming, context)
+            tag = incoming.rfid or self.wiring.recent_tag(track)
+            by_tag = await tags.async_tag_record(self, tag, context) if tag else None
+            from_tag = False  # a lane with no plate camera: the tag names the vehicle (tags.py)
+            if by_tag is not None and not incoming.read.plate:
+                incoming, from_tag = tags.identified(incoming, by_tag), True
             current = track.current
             if current is not None and self._merges(current, incoming, now):
                 current.last_seen, current.merged_reads = now, current.merged_reads + 1
@@ -159,12 +165,18 @@ class PolicyManager(LifecycleMixin, AlertMixin):
                 return None
             if current is not None:
                 self.supersede(track, current)
-            record, failed = await self.async_lookup(incoming.read, context)
+            if from_tag:
+                record, failed = by_tag, False
+            else:
+                record, failed = await self.async_lookup(incoming.read, context)
             alert = self.alerts.current(now)
             # The platform may be asked too (online_check.py), within its time budget.
             decision, vehicle = await async_decide(
                 self, incoming, record, failed, level=alert.level, measure_code=alert.measure_code, when=now
             )
+            if by_tag is not None and not from_tag and not failed and tags.disagrees(by_tag, record):
+                enforced = incoming.read.direction in self.book.options.enforce_directions
+                decision = tags.mismatch_decision(decision, str(tag), by_tag, enforced)
             passage = self._new_passage(incoming, decision, alert.level, now, vehicle)
             return await self._async_record_and_act(track, passage, incoming, context)
 
