@@ -152,7 +152,7 @@ async def test_the_simulated_station_sends_hj212_and_plumes_follow_passages(make
     await sim.async_send_now()
     await hub.async_block_till_done()
     assert records and records[-1].data["source"] == "hj212"
-    assert records[-1].data["values"]["no2"] > quiet + 100  # five 国三 trucks upwind
+    assert records[-1].data["values"]["no2"] > quiet + 15  # five 国三 trucks upwind
 
 
 REMOTE = f"""\
