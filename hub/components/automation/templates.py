@@ -138,6 +138,7 @@ class TemplateEngine:
         env.filters.update(float=_as_float, int=_as_int, as_timestamp=_as_timestamp, as_datetime=_as_datetime)
         env.tests["is_state"] = is_state
         self.env = env
+        self._globals = dict(env.globals)
         self._cache: dict[str, jinja2.Template] = {}
 
     def compile(self, text: str) -> jinja2.Template:
@@ -154,8 +155,12 @@ class TemplateEngine:
         """Render one string; with `native`, a result that reads as a number, list or the like is one."""
         if not is_template(text):
             return text
+        template = self.compile(text)
         try:
-            result = self.compile(text).render(variables)
+            # Jinja's render() copies the globals through a ChainMap on every call (a third of a
+            # condition's cost, bench/automation_latency.py); one dict merge gives the same context.
+            context = template.new_context({**self._globals, **variables}, shared=True)
+            result = self.env.concat(template.root_render_func(context))  # type: ignore[attr-defined]
         except SecurityError as err:
             raise TemplateError(f"refused by the template sandbox: {err}") from None
         except TemplateError:
