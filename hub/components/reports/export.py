@@ -418,6 +418,7 @@ async def write_carriers(w: Writer, period: Period, req: Any) -> None:
             x["denied"],
             x["denial_rate"],
             x["share_stage6_or_electric"],
+            x["quality_findings"],
             "、".join(f"{stage_label(k)}×{n}" for k, n in x["stage_mix"].items()),
         ]
         for x in c["carriers"]
@@ -433,6 +434,7 @@ async def write_carriers(w: Writer, period: Period, req: Any) -> None:
             Column("禁止", 6, "0"),
             Column("禁止率", 8, PERCENT),
             Column("国六及新能源占比", 10, PERCENT),
+            Column("数据质量问题", 8, "0"),
             Column("排放阶段构成", 40),
         ],
         rows,

@@ -358,3 +358,9 @@ async def test_carrier_scorecards_count_the_data_quality_findings(reports_hub, m
         fleet: sum(1 for f in findings["items"] if set(f["seqs"]) & set(mine)) for fleet, mine in seqs.items()
     }
     assert by_fleet == expected and expected["顺达物流"] >= 1  # at least its exit without entry
+    info = await hub.services.async_call("reports", "export", {"kind": "carriers", "date": "2026-11-03"})
+    got = await hub.services.async_call("reports", "file", {"name": info["name"]})
+    ws = openpyxl.load_workbook(io.BytesIO(got["content"])).active
+    heads = [c.value for c in ws[9]]
+    rows = {r[0].value: r[heads.index("数据质量问题")].value for r in ws.iter_rows(min_row=10)}
+    assert rows == expected
