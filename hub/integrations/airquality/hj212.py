@@ -31,6 +31,7 @@ DATA_KINDS = {CN_REALTIME: "realtime", CN_MINUTE: "minute", CN_HOUR: "hour", CN_
 ST_AIR = "22"
 ST_REPLY = "91"
 FLAG_ACK = 0x01
+FLAG_SPLIT = 0x02
 FLAG_V2017 = 0x04
 # The value that an entity shows: the real-time value, or the average of a minute/hour/day record.
 VALUE_FIELD = {CN_REALTIME: "Rtd", CN_MINUTE: "Avg", CN_HOUR: "Avg", CN_DAY: "Avg"}
@@ -133,6 +134,10 @@ def parse_segment(segment: str) -> Packet:
     flag_text = fields.get("Flag", "4")
     if not flag_text.isdigit() or int(flag_text) > 255:
         raise PacketError(f"bad framing: Flag {flag_text[:8]!r}")
+    if int(flag_text) & FLAG_SPLIT:
+        raise PacketError(
+            "split packets (Flag bit D, PNUM/PNO) are not taken: set the station to send whole packets"
+        )
     return Packet(
         fields.get("QN"), fields["ST"], fields["CN"], fields["PW"], fields["MN"], int(flag_text), rest[:-2]
     )

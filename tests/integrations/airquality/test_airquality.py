@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import uuid
 from datetime import datetime
@@ -262,6 +263,8 @@ airquality:
     - {{key: pushed, source: http, token: {STATION_TOKEN}, factors: [pm25, no2],
        fields: {{pm25: data.PM25, no2: "data.values[0]"}}, time_field: ts}}
     - {{key: broker, source: mqtt, topic: {topic}, factors: [pm25, no2], fields: {{pm25: pm25, no2: no2}}}}
+  remote_sensing:
+    - {{key: mqtt_road, source: mqtt, topic: {topic}/rs, fields: {{plate: car.plate, opacity_pct: car.k}}}}
 """)
     url = f"http://127.0.0.1:{hub.data['airquality'].push.port}/api/airquality/station/pushed"
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
@@ -282,6 +285,12 @@ airquality:
     hub.data["mqtt"].connection.publish(topic, b'{"pm25": 12.5, "no2": 30}', 1)
     await wait_state(hub, "sensor.aq_broker_pm25", lambda s: s == "12.5")
     assert hub.states.get("sensor.aq_broker_no2").state == "30.0"
+    waiter = hub.bus.async_wait_for(EVENT_REMOTE_SENSING_READING, None, 10)
+    hub.data["mqtt"].connection.publish(
+        f"{topic}/rs", json.dumps({"car": {"plate": "津C54321", "k": 31.5}}).encode(), 1
+    )
+    reading = (await waiter).data
+    assert (reading["unit"], reading["plate"], reading["opacity_pct"]) == ("mqtt_road", "津C54321", 31.5)
 
 
 @pytest.mark.parametrize(

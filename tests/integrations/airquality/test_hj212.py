@@ -6,6 +6,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hub.integrations.airquality import hj212
 
@@ -108,3 +110,29 @@ def test_bad_data_records_are_refused(cp: str, reason: str) -> None:
 def test_ignored_codes_are_dropped() -> None:
     record = hj212.parse_data("DataTime=20261124080000;x99999-Rtd=3;a34004-Rtd=4", TZ, frozenset({"x99999"}))
     assert record.values("2011") == {"a34004": (4.0, "N")}
+
+
+def test_split_packets_are_refused() -> None:
+    with pytest.raises(hj212.PacketError, match="split packets"):
+        hj212.parse_segment("QN=1;PNUM=2;PNO=1;ST=22;CN=2011;PW=1;MN=A;Flag=7;CP=&&DataTime=20261124080000&&")
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(st.binary(max_size=1200))
+def test_any_bytes_are_a_packet_or_a_packet_error(blob: bytes) -> None:
+    try:
+        packet = hj212.parse_segment(hj212.unframe(blob))
+        hj212.parse_data(packet.cp, TZ).values(packet.cn)
+    except hj212.PacketError:
+        pass
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=300))
+def test_any_well_framed_segment_is_a_packet_or_a_packet_error(text: str) -> None:
+    segment = f"QN=1;ST=22;CN=2011;PW=1;MN=A;Flag=5;CP=&&DataTime=20261124080000;{text}&&"
+    try:
+        packet = hj212.parse_segment(hj212.unframe(hj212.frame(segment)))
+        hj212.parse_data(packet.cp, TZ).values(packet.cn)
+    except hj212.PacketError:
+        pass
