@@ -9,7 +9,14 @@ import pytest
 from asyncua import ua
 
 from hub.core import State
-from hub.integrations.opcua.mapping import LaneIndex, convert, lanes_in_config, plant_points, read_points
+from hub.integrations.opcua.mapping import (
+    LaneIndex,
+    convert,
+    lane_points,
+    lanes_in_config,
+    plant_points,
+    read_points,
+)
 
 V = ua.VariantType
 
@@ -74,8 +81,6 @@ def test_values_that_do_not_fit_are_refused(raw, vtype) -> None:
 
 
 def test_readings_carry_a_bad_status_instead_of_a_wrong_value() -> None:
-    from hub.integrations.opcua.mapping import lane_points
-
     weight = lane_points("weight")
     gone = read_points(weight, State("sensor.a_b_weight", "unavailable"))
     assert {r.status for r in gone} == {"BadNoCommunication"}
@@ -114,3 +119,39 @@ def test_lanes_named_anywhere_in_the_configuration() -> None:
         "hub": {"name": "x"},
     }
     assert lanes_in_config(config) == [("east_gate", "in"), ("east_gate", "out")]
+
+
+def _state(entity_id: str, value: str, **attributes: object) -> State:
+    return State(entity_id, value, MappingProxyType(dict(attributes)))
+
+
+@pytest.mark.parametrize(
+    ("what", "value", "attributes", "field", "expected", "status"),
+    [
+        ("barrier", "closed", {}, "state", 0, "Good"),  # BarrierPositionEnum
+        ("barrier", "fault", {}, "state", 4, "Good"),
+        ("barrier", "stopped", {}, "state", None, "BadTypeMismatch"),  # not one of the enumeration
+        ("barrier", "open", {}, "position", "open", "Good"),  # the text beside it stays
+        ("decision", "review", {}, "state", 2, "Good"),
+        ("plate", "冀B12345", {"confidence": 0.97}, "confidence", 97.0, "Good"),  # percent
+    ],
+)
+def test_lane_readings_enumerations_and_percent(what, value, attributes, field, expected, status) -> None:
+    from hub.integrations.opcua.mapping import lane_points
+
+    readings = {r.point.field: r for r in read_points(lane_points(what), _state("x.y", value, **attributes))}
+    reading = readings[field]
+    assert reading.status == status
+    assert (
+        reading.value == pytest.approx(expected) if isinstance(expected, float) else reading.value == expected
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "ok"), [("0", True), ("4294967295", True), ("-1", False), ("4294967296", False)]
+)
+def test_counters_are_uint32(raw, ok) -> None:
+    (point,) = plant_points("sensor.plant_entries_today")
+    assert point.vtype == V.UInt32
+    (reading,) = read_points([point], _state("sensor.plant_entries_today", raw))
+    assert (reading.status == "Good") is ok
