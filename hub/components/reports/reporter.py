@@ -118,6 +118,8 @@ class Reports:
         """Write report `kind` of `period` to the reports folder; record and announce it."""
         await async_require_room(self.hub, "报表导出 report export")
         await self.hub.async_add_executor_job(lambda: self.folder.mkdir(parents=True, exist_ok=True))
+        if kind == "evidence_pack":
+            fmt = "xlsx"  # the pack is a workbook and its HTML page, never a CSV
         name = await self.async_file_name(kind, period, fmt)
         if kind == "evidence_pack":
             from .pack import async_evidence_pack

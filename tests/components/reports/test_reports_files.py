@@ -208,7 +208,10 @@ async def test_statistics_workbook_daily_table_and_evidence_pack(reports_hub, mo
     heads = [c.value for c in ws[9]]
     assert rows[1][heads.index("入厂国六(6)")] == 1 and rows[1][heads.index("入厂国四(4)")] == 1
 
-    pack = await hub.services.async_call("reports", "export", {"kind": "evidence_pack", **args}, officer)
+    pack = await hub.services.async_call(
+        "reports", "export", {"kind": "evidence_pack", "format": "csv", **args}, officer
+    )
+    assert pack["name"].endswith(".xlsx")  # the pack is a workbook (and its HTML page) whatever was asked
     got = await hub.services.async_call("reports", "file", {"name": pack["name"]}, officer)
     book = openpyxl.load_workbook(io.BytesIO(got["content"]))
     assert book.sheetnames == [
