@@ -48,6 +48,9 @@ async def _call(request: web.Request, service: str, data: dict[str, Any]) -> Any
         return api_error(400, "invalid_data", str(err), fields=fields)
     except (HubError, ValueError, LookupError, OSError) as err:
         return api_error(400, "rejected", str(err) or type(err).__name__)
+    except Exception:
+        _LOGGER.exception("Service reports.%s failed on an API call", service)
+        return api_error(500, "service_failed", f"reports.{service} failed; the hub log has the details")
 
 
 def _query(request: web.Request, service: str) -> dict[str, Any] | web.Response:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from hub.core import Context, Hub
+from hub.core import Context, Hub, ServiceValidationError
 from hub.core.disk import async_require_room
 
 from .alerts import async_alert_report
@@ -118,6 +118,10 @@ class Reports:
         """Write report `kind` of `period` to the reports folder; record and announce it."""
         await async_require_room(self.hub, "报表导出 report export")
         await self.hub.async_add_executor_job(lambda: self.folder.mkdir(parents=True, exist_ok=True))
+        if kind in ("transport", "in_plant", "machinery") and "vehicles" not in self.hub.config:
+            raise ServiceValidationError(
+                DOMAIN, "export", [("kind", "车辆台账未配置 the register (vehicles:) is not configured")]
+            )
         if kind == "evidence_pack":
             fmt = "xlsx"  # the pack is a workbook and its HTML page, never a CSV
         name = await self.async_file_name(kind, period, fmt)

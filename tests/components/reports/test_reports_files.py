@@ -314,6 +314,8 @@ async def test_tonnage_import_from_xlsx_checked_then_kept(reports_hub, month_clo
     assert listed["by_mode"] == {"rail": 5000.0, "waterway": 1200.5, "pipeline": 0.0, "belt": 0.0}
     assert listed["entries"][0]["file"].startswith("运量.xlsx sha256:")
     assert listed["entries"][0]["entered_by"] == await _uid(hub, "wang")
+    with pytest.raises(ServiceValidationError, match="vehicles"):
+        await hub.services.async_call("reports", "export", {"kind": "transport"}, officer)
     with pytest.raises(ServiceValidationError, match="content"):
         await hub.services.async_call(
             "reports", "import_tonnage", {**body, "content": b"PK\x03\x04 no"}, officer
