@@ -15,6 +15,7 @@ from aiohttp import BodyPartReader, web
 from multidict import MultiDictProxy
 
 from .pages import CallFailed, _page_links, call, message_page, page, render, services_for
+from .register_i18n import tables_in
 from .responses import ui_of
 
 _LOGGER = logging.getLogger(__name__)
@@ -39,7 +40,8 @@ async def load_tables(request: web.Request) -> None:
     """The register's field lists (Chinese headers, code lists), asked of the register once a request."""
     if TABLES not in request:
         hub = ui_of(request).hub
-        request[TABLES] = await hub.services.async_call("vehicles", "fields", {})
+        tables = await hub.services.async_call("vehicles", "fields", {})
+        request[TABLES] = tables_in(tables, request["t"])
 
 
 def field_table(request: web.Request, vclass: str) -> list[dict[str, Any]]:
@@ -238,8 +240,12 @@ async def save_record(request: web.Request) -> web.StreamResponse:
 @page("vehicles")
 async def delete_record(request: web.Request) -> web.StreamResponse:
     vclass, key = request.match_info["vclass"], request.match_info["key"]
+    reason = str((await request.post()).get("reason") or "").strip()
+    if not reason:  # a person deleting a record says why (kept in the register's history)
+        text = request["t"]("register.delete_reason_required")
+        return message_page(request, 400, "register.title", text)
     try:
-        await call(request, "vehicles", "delete", {"class": vclass, "key": key})
+        await call(request, "vehicles", "delete", {"class": vclass, "key": key, "reason": reason})
     except CallFailed as err:
         return message_page(request, err.status, "register.title", err.message)
     raise web.HTTPSeeOther(_back(vclass, done="deleted"))

@@ -268,3 +268,51 @@ async def test_passage_search_exports_what_it_found(make_hub) -> None:
     finally:
         await inspector.close()
         await guard.close()
+
+
+async def test_register_delete_asks_for_a_reason_and_english_mode_is_english(make_hub) -> None:
+    from tests.components.vehicles.conftest import transport
+
+    hub = await make_hub("hub: {name: 台账删除}\nledger:\nvehicles:\nui: {port: 0}\n")
+    await add_role_users(hub)
+    await hub.services.async_call("vehicles", "upsert", {"class": "transport", "record": transport(3)})
+    base = ui_url(hub)
+    officer = await signed_in(base, Role.OFFICER)
+    try:
+        _, html = await page(officer, f"{base}/vehicles/transport/冀B00003")
+        confirm = text_of(re.search(r'id="delete-confirm">(.*?)</details>', html, re.S).group(1))
+        assert (
+            "确定要删除 冀B00003 的登记吗" in confirm
+            and "删除原因" in confirm
+            and "确认删除 冀B00003" in confirm
+        )
+        url = f"{base}/vehicles/transport/冀B00003/delete"
+        async with officer.post(url, data={"reason": " "}, timeout=TIMEOUT) as r:
+            assert r.status == 400 and "删除登记须填写原因" in await r.text()
+        assert await hub.services.async_call("vehicles", "get", {"key": "冀B00003"}) is not None
+        async with officer.post(url, data={"reason": "车辆已报废"}, timeout=TIMEOUT) as r:
+            assert r.status == 200
+        assert await hub.services.async_call("vehicles", "get", {"key": "冀B00003"}) is None
+        history = await hub.services.async_call(
+            "vehicles", "history", {"class": "transport", "key": "冀B00003"}
+        )
+        assert any("车辆已报废" in (h["source"] or "") for h in history["items"])
+
+        await hub.services.async_call("vehicles", "upsert", {"class": "transport", "record": transport(4)})
+        _, html = await page(officer, f"{base}/vehicles", tab="transport", lang="en")
+        tabs = text_of(re.search(r'<nav class="tabs"(.*?)</nav>', html, re.S).group(1))
+        assert "Transport vehicles" in tabs and "Non-road machinery" in tabs
+        assert not re.search(r"[\u4e00-\u9fff]", tabs), tabs
+        _, html = await page(officer, f"{base}/vehicles/transport/冀B00004", lang="en")
+        shown = text_of(re.search(r'id="record-view">(.*?)</dl>', html, re.S).group(1))
+        assert (
+            "Emission stage China VI" in shown and "Fuel Diesel" in shown and "Plate colour yellow" in shown
+        )
+        assert (
+            "Networked Yes" in shown
+            and "国六" not in shown
+            and "柴油" not in shown
+            and "车牌颜色" not in shown
+        )
+    finally:
+        await officer.close()

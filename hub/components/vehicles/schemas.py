@@ -51,6 +51,7 @@ class Upsert(_Data):
 class Delete(_Data):
     vclass: VehicleClass = Field(alias="class")
     key: str = Field(min_length=1, max_length=64)
+    reason: str | None = Field(None, min_length=1, max_length=150)  # 删除原因, kept in the history
 
 
 class _File(_Data):

@@ -161,7 +161,8 @@ def register_services(hub: Hub, register: Register) -> None:
 
     async def delete(call: ServiceCall) -> dict[str, Any]:
         d: Delete = call.data
-        return await register.async_delete(d.vclass, d.key, actor_of(call))
+        source = f"vehicles.delete 删除原因: {d.reason.strip()}" if d.reason and d.reason.strip() else None
+        return await register.async_delete(d.vclass, d.key, actor_of(call, source))
 
     async def import_(call: ServiceCall) -> dict[str, Any]:
         d: Import = call.data
