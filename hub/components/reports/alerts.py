@@ -6,7 +6,7 @@ or not, let out on an exit that is recorded rather than blocked)."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from .const import KIND_PASSAGE, LEVEL_LABELS
@@ -17,24 +17,28 @@ LEVEL_OF_RESPONSE = {"III": "yellow", "II": "orange", "I": "red", "IV": "yellow"
 SWITCH = "policy.set_alert_level"
 
 
-def _ts(text: str | None) -> int | None:
-    return int(datetime.fromisoformat(text).timestamp()) if text else None
+def _ts(text: str | None, tz: tzinfo) -> int | None:
+    """Epoch seconds of an ISO time; one without an offset is the plant's local time."""
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=tz)).timestamp())
 
 
-def switches(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+def switches(rows: list[tuple[Any, ...]], tz: tzinfo) -> list[dict[str, Any]]:
     """Audit rows of alert switches -> what came into force when (pure). A call with a start in the
     future only schedules; the schedule's own row marks the switch, and an `end` falls back to normal."""
     out: list[dict[str, Any]] = []
     for seq, at_ts, at, username, door, detail in rows:
         data = (json.loads(detail) if isinstance(detail, str) else detail).get("data") or {}
         level = data.get("level") or LEVEL_OF_RESPONSE.get(str(data.get("response_level") or ""))
-        begins = _ts(data.get("start")) if door != "schedule" else None
+        begins = _ts(data.get("start"), tz) if door != "schedule" else None
         if level is None or (begins is not None and begins > int(at_ts)):
             continue
         out.append({
             "seq": int(seq), "at_ts": int(at_ts), "at": at, "level": level,
             "response_level": data.get("response_level"), "measure_code": data.get("measure_code"),
-            "measure": data.get("measure"), "end_ts": _ts(data.get("end")), "end": data.get("end"),
+            "measure": data.get("measure"), "end_ts": _ts(data.get("end"), tz), "end": data.get("end"),
             "by": username or data.get("user_id"), "door": door, "source": data.get("source"),
             "reason": data.get("reason"),
         })  # fmt: skip
@@ -77,7 +81,7 @@ async def async_alert_report(reader: Reader, period: Period) -> dict[str, Any]:
     released = (
         "EXISTS (SELECT 1 FROM ledger_record r WHERE r.passage_id = p.passage_id AND r.kind = 'release')"
     )
-    for a in periods(switches(rows), start, end):
+    for a in periods(switches(rows, tz), start, end):
         window = [KIND_PASSAGE, a["from_ts"], a["to_ts"]]
         where = "p.kind = ? AND p.recorded_ts >= ? AND p.recorded_ts < ?"
         counts = await reader.rows(

@@ -64,7 +64,7 @@ def test_alert_switches_become_periods() -> None:
             4, "2026-11-04T12:00:00", "opcua", {"response_level": "I", "end": "2026-11-05T00:00:00+08:00"}
         ),
     ]
-    found = switches(rows)
+    found = switches(rows, TZ)  # an end without offset is plant time
     assert [(s["level"], s["door"]) for s in found] == [
         ("yellow", "ui"),
         ("orange", "schedule"),
