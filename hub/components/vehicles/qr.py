@@ -27,6 +27,7 @@ from hub.util.vin import VIN_CHARS, VIN_LENGTH, normalise_vin, validate_vin
 
 from .codes import CodeError, clean, parse_fuel, parse_stage
 from .const import DOMAIN
+from .fields import VehicleClass
 
 # What each field is called: Chinese labels of the list, pinyin initials and English names.
 _KEYS: dict[str, tuple[str, ...]] = {
@@ -36,7 +37,15 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "engine_no": ("发动机编号", "发动机号码", "发动机号", "fdjbh", "fdjh", "engine_no", "engine_number"),
     "emission_stage": ("排放阶段", "排放标准", "pfjd", "pfbz", "emission_stage", "stage"),
     "maker": (
-        "生产企业", "制造企业", "生产厂家", "制造商", "企业名称", "scqy", "zzqy", "maker", "manufacturer",
+        "生产企业",
+        "制造企业",
+        "生产厂家",
+        "制造商",
+        "企业名称",
+        "scqy",
+        "zzqy",
+        "maker",
+        "manufacturer",
     ),
     "fuel": ("燃料类型", "燃料种类", "rllx", "fuel"),
     "disclosure_no": ("信息公开编号", "xxgkbh", "disclosure_no", "info_no"),
@@ -195,7 +204,33 @@ def read_qr_photo(data: bytes) -> str:
     raise NotAnEmissionList("照片中未找到二维码 no QR code found in the photo; take it straight and sharp")
 
 
-async def async_parse_emission_qr(hub: Hub, text: str | None, photo: str | None) -> dict[str, Any]:
+# What the list's fields fill in the register's form of each class (the officer checks, then saves).
+FORM_FIELDS: dict[VehicleClass, dict[str, str]] = {
+    VehicleClass.TRANSPORT: {
+        "vin": "vin", "model": "brand_model", "engine_no": "engine_no", "emission_stage": "emission_stage",
+        "fuel": "fuel",
+    },
+    VehicleClass.MACHINERY: {
+        "vin": "pin", "model": "machine_model", "engine_model": "engine_model", "engine_no": "engine_no",
+        "emission_stage": "emission_stage", "fuel": "fuel",
+    },
+}  # fmt: skip
+FORM_FIELDS[VehicleClass.IN_PLANT] = FORM_FIELDS[VehicleClass.TRANSPORT]
+
+
+def form_record(vclass: VehicleClass, fields: dict[str, Any]) -> dict[str, str]:
+    """The register fields of `vclass` the list fills; 品牌型号 is the brand and the model together."""
+    out = {
+        target: str(fields[source]) for source, target in FORM_FIELDS[vclass].items() if fields.get(source)
+    }
+    if "brand_model" in out and fields.get("brand") and not out["brand_model"].startswith(fields["brand"]):
+        out["brand_model"] = f"{fields['brand']}{out['brand_model']}"
+    return out
+
+
+async def async_parse_emission_qr(
+    hub: Hub, text: str | None, photo: str | None, vclass: VehicleClass | None = None
+) -> dict[str, Any]:
     """The service's work: a photo is decoded in the executor; unreadable codes are a validation error
     naming the field, so the form shows the reason under the scan box."""
     field = "text" if text is not None else "photo"
@@ -207,6 +242,8 @@ async def async_parse_emission_qr(hub: Hub, text: str | None, photo: str | None)
     except NotAnEmissionList as err:
         raise ServiceValidationError(DOMAIN, "parse_emission_qr", [(field, str(err))]) from None
     fields["text"] = text
+    if vclass is not None:
+        fields["record"] = form_record(vclass, fields)
     return fields
 
 

@@ -202,6 +202,7 @@ class EmissionQr(_Data):
 
     text: str | None = Field(None, max_length=4096)
     photo: str | None = Field(None, max_length=14 * 1024 * 1024)  # 10 MiB of JPEG as base64
+    vclass: VehicleClass | None = Field(None, alias="class")  # given: `record` holds that class's fields
 
     @model_validator(mode="after")
     def _one(self) -> EmissionQr:

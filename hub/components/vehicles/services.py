@@ -303,7 +303,7 @@ def register_services(hub: Hub, register: Register) -> None:
         from .qr import async_parse_emission_qr
 
         d: EmissionQr = call.data
-        return await async_parse_emission_qr(hub, d.text, d.photo)
+        return await async_parse_emission_qr(hub, d.text, d.photo, d.vclass)
 
     table: list[tuple[str, Handler, type, set[Role], str]] = [
         ("lookup", lookup, Lookup, READERS, "查询车辆 look a plate or code up in the register"),
