@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -64,30 +65,28 @@ class MqttDoor:
             return
         for fmap in self.stations:
             assert fmap.station.conf.topic is not None
-            self.unsubs.append(subscribe(fmap.station.conf.topic, self._station_handler(fmap)))
+            ingest = functools.partial(fmap.ingest, source="mqtt")
+            self.unsubs.append(
+                subscribe(fmap.station.conf.topic, self._handler(ingest, f"station {fmap.station.key}"))
+            )
         for unit in self.units:
             assert unit.conf.topic is not None
-            self.unsubs.append(subscribe(unit.conf.topic, self._unit_handler(unit)))
+            self.unsubs.append(
+                subscribe(
+                    unit.conf.topic, self._handler(unit.async_ingest, f"remote-sensing unit {unit.key}")
+                )
+            )
 
-    def _station_handler(self, fmap: StationFieldMap) -> Any:
+    def _handler(
+        self, ingest: Callable[[dict[str, Any]], object], who: str
+    ) -> Callable[[str, bytes, bool], None]:
         def on_message(topic: str, payload: bytes, retained: bool) -> None:
             if retained:
                 return  # an old value kept by the broker is not a station speaking now
             try:
-                fmap.ingest(load_document(payload), "mqtt")
+                ingest(load_document(payload))
             except FieldMapError as err:
-                self.bad.refused(f"topic {topic} (station {fmap.station.key})", str(err))
-
-        return on_message
-
-    def _unit_handler(self, unit: RemoteSensingData) -> Any:
-        def on_message(topic: str, payload: bytes, retained: bool) -> None:
-            if retained:
-                return
-            try:
-                unit.async_ingest(load_document(payload))
-            except FieldMapError as err:
-                self.bad.refused(f"topic {topic} (remote-sensing unit {unit.key})", str(err))
+                self.bad.refused(f"topic {topic} ({who})", str(err))
 
         return on_message
 

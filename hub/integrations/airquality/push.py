@@ -9,8 +9,10 @@ too large, 422 a document the field map cannot read.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -70,46 +72,38 @@ class PushDoor:
             await self._runner.cleanup()
             self._runner = None
 
-    async def _document(
-        self, request: web.Request, token: str | None, who: str
-    ) -> dict[str, Any] | web.Response:
+    async def _ingest(
+        self, request: web.Request, token: str | None, who: str, ingest: Callable[[dict[str, Any]], Any]
+    ) -> web.Response:
+        peer = request.remote or "?"
         if not token or not hmac.compare_digest(_token(request).encode(), token.encode()):
-            self.bad.refused(request.remote or "?", f"wrong token for {who}")
+            self.bad.refused(peer, f"wrong token for {who}")
             return _fail(401, "wrong token")
         if request.content_length is not None and request.content_length > MAX_DOCUMENT_BYTES:
             return _fail(413, f"at most {MAX_DOCUMENT_BYTES} bytes")
         try:
-            return load_document(await request.read())
+            result = ingest(load_document(await request.read()))
         except web.HTTPRequestEntityTooLarge:
             return _fail(413, f"at most {MAX_DOCUMENT_BYTES} bytes")
         except FieldMapError as err:
-            self.bad.refused(request.remote or "?", f"{who}: {err}")
+            self.bad.refused(peer, f"{who}: {err}")
             return _fail(422, str(err))
+        answer = {"ok": True}
+        if isinstance(result, dict) and "reading_id" in result:
+            answer["reading_id"] = result["reading_id"]
+        return web.json_response(answer)
 
     async def _station(self, request: web.Request) -> web.Response:
         fmap = self.stations.get(request.match_info["key"])
         if fmap is None:
             return _fail(404, "no such pushing station")
-        document = await self._document(request, fmap.station.conf.token, f"station {fmap.station.key}")
-        if isinstance(document, web.Response):
-            return document
-        try:
-            fmap.ingest(document, "http")
-        except FieldMapError as err:
-            self.bad.refused(request.remote or "?", f"station {fmap.station.key}: {err}")
-            return _fail(422, str(err))
-        return web.json_response({"ok": True})
+        ingest = functools.partial(fmap.ingest, source="http")
+        return await self._ingest(request, fmap.station.conf.token, f"station {fmap.station.key}", ingest)
 
     async def _unit(self, request: web.Request) -> web.Response:
         unit = self.units.get(request.match_info["key"])
         if unit is None:
             return _fail(404, "no such pushing remote-sensing unit")
-        document = await self._document(request, unit.conf.token, f"remote-sensing unit {unit.key}")
-        if isinstance(document, web.Response):
-            return document
-        try:
-            reading = unit.async_ingest(document)
-        except FieldMapError as err:
-            self.bad.refused(request.remote or "?", f"remote-sensing unit {unit.key}: {err}")
-            return _fail(422, str(err))
-        return web.json_response({"ok": True, "reading_id": reading["reading_id"]})
+        return await self._ingest(
+            request, unit.conf.token, f"remote-sensing unit {unit.key}", unit.async_ingest
+        )
