@@ -62,6 +62,10 @@ class Scope:
             self.args,
         )
 
+    def holds(self, p: dict[str, Any]) -> bool:
+        """The passage was recorded at the gate (and lane) of the scope."""
+        return (self.gate is None or p["gate"] == self.gate) and (self.lane is None or p["lane"] == self.lane)
+
     @property
     def day(self) -> str:
         return f"(recorded_ts + {int(self.offset)}) / 86400"
@@ -171,7 +175,9 @@ async def _async_in_use(scope: Scope, min_stage: dict[str, str]) -> tuple[dict[s
 
 async def async_movements(scope: Scope) -> dict[str, Any]:
     """Tonnage by cargo and stage, trips and dwell times, releases and corrections: the period's passages
-    streamed through the trip pairing, only sums kept."""
+    streamed through the trip pairing, only sums kept. Trips pair across every lane (a truck enters by
+    one and leaves by another); a gate's or lane's figures take the passages recorded there, and the
+    trips that began there."""
     tonnage: dict[str, Any] = {"in": 0.0, "out": 0.0, "by_cargo": {}, "by_stage": {}, "without_weight": 0}
     days: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"tonnes_in": 0.0, "tonnes_out": 0.0, "released": 0, "trips": 0}
@@ -191,7 +197,7 @@ async def async_movements(scope: Scope) -> dict[str, Any]:
         return name
 
     def on_passage(p: dict[str, Any]) -> None:
-        if p["recorded_ts"] < scope.start:
+        if p["recorded_ts"] < scope.start or not scope.holds(p):
             return
         if p.get("released"):
             days[day(p["recorded_ts"])]["released"] += 1
@@ -221,7 +227,7 @@ async def async_movements(scope: Scope) -> dict[str, Any]:
 
     def on_trip(t: dict[str, Any]) -> None:
         first = t["entry"] or t["exit"]
-        if not scope.start <= first["recorded_ts"] < scope.end:
+        if not scope.start <= first["recorded_ts"] < scope.end or not scope.holds(first):
             return
         counted["count"] += 1
         days[day(first["recorded_ts"])]["trips"] += 1
@@ -238,8 +244,6 @@ async def async_movements(scope: Scope) -> dict[str, Any]:
         TRIP_LOOKBACK_S,
         on_passage,
         on_trip,
-        gate=scope.gate,
-        lane=scope.lane,
     )
     counted.update(
         dwell_avg_min=round(sum(dwell) / len(dwell), 1) if dwell else None,

@@ -106,6 +106,9 @@ async def test_month_statistics_match_the_raw_rows(reports_hub, month_clock) -> 
         ctx,
     )
     assert lane["totals"]["in"] == 0 and lane["totals"]["out"] == directions["out"]
+    # the exit lane's tonnage is what left by it (trips pair across the lanes), and no trip began there
+    assert lane["tonnage"]["out"] == traffic.tonnes["out"] and lane["tonnage"]["in"] == 0
+    assert lane["trips"]["count"] == 0
 
     # the alert period: who switched it, what passed, what broke the rule in force
     report = await hub.services.async_call(
