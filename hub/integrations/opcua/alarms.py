@@ -27,7 +27,7 @@ from hub.core.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 
 from .conditions import Condition, ConditionError, Kind
 from .const import DOMAIN, PLANT_ID
-from .notifier import SERVER, async_deliver, chain, stamp
+from .notifier import SERVER, async_deliver, chain, stamp, watched
 from .security import HubUaUser, current_user
 
 _LOGGER = logging.getLogger(__name__)
@@ -187,18 +187,23 @@ class Alarms:
         self.conditions[str(condition.node_id.Identifier)] = condition
 
     # ----- methods and services ------------------------------------------------------------------
-    async def _refresh(self, parent: ua.NodeId, subscription_id: Any, *more: Any) -> Any:
+    async def _refresh(self, parent: ua.NodeId, subscription_id: Any, item: Any = None, *more: Any) -> Any:
+        """ConditionRefresh (a subscription) and ConditionRefresh2 (one monitored item of it)."""
         sub_id = subscription_id.Value if isinstance(subscription_id, ua.Variant) else subscription_id
-        if sub_id not in self.server.iserver.subscription_service.subscriptions:
+        mid = item.Value if isinstance(item, ua.Variant) else item
+        found = self.server.iserver.subscription_service.subscriptions.get(sub_id)
+        if found is None:
             return ua.StatusCode(ua.StatusCodes.BadSubscriptionIdInvalid)
+        if mid is not None and watched(found, mid) is None:
+            return ua.StatusCode(ua.StatusCodes.BadMonitoredItemIdInvalid)
         for event_class, last in ((RefreshStartEvent, False), (RefreshEndEvent, True)):
             if last:
                 for condition in self.conditions.values():
-                    await condition.async_refresh(sub_id)
+                    await condition.async_refresh(sub_id, mid)
             marker: Any = event_class(sourcenode=SERVER)
             marker.SourceName = "Server"
             stamp(marker, None)
-            await async_deliver(self.server, marker, self._notifiers, sub_id)
+            await async_deliver(self.server, marker, self._notifiers, sub_id, mid)
         return []
 
     def _method(self, service: str) -> Any:

@@ -127,11 +127,12 @@ class Condition:
         self.confirmed = True
         await self._async_comment(comment, user, "已复核 confirmed")
 
-    async def async_refresh(self, subscription_id: int) -> None:
-        """ConditionRefresh: the retained state again, to one subscription, with its last EventId."""
+    async def async_refresh(self, subscription_id: int, monitored_item: int | None = None) -> None:
+        """ConditionRefresh: the retained state again, to one subscription (or one monitored item of
+        it), with its last EventId."""
         if self.retained:
             event = copy.copy(self.event)
-            await async_deliver(self.server, event, self.chain, subscription_id)
+            await async_deliver(self.server, event, self.chain, subscription_id, monitored_item)
 
     def _check(self, event_id: bytes | None) -> None:
         if event_id is not None and event_id not in self._event_ids:

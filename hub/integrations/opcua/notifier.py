@@ -46,10 +46,21 @@ def stamp(event: Any, when: datetime | None, message: str | None = None) -> None
 
 
 async def async_deliver(
-    server: Server, event: Any, notifiers: list[ua.NodeId], subscription_id: int | None = None
+    server: Server,
+    event: Any,
+    notifiers: list[ua.NodeId],
+    subscription_id: int | None = None,
+    monitored_item: int | None = None,
 ) -> None:
-    """Hand the event to the monitored items on each notifier (of one subscription, or all)."""
+    """Hand the event to the monitored items on each notifier (of one subscription, or all; or to one
+    monitored item of that subscription, when it watches one of the notifiers)."""
     service = server.iserver.subscription_service
+    if monitored_item is not None:
+        found = service.subscriptions.get(subscription_id) if subscription_id is not None else None
+        if found is not None and (notifier := watched(found, monitored_item)) in notifiers:
+            event.emitting_node = notifier
+            await found.monitored_item_srv.trigger_event(event, monitored_item)
+        return
     if subscription_id is not None:
         found = service.subscriptions.get(subscription_id)
         subscriptions = [found] if found is not None else []
@@ -59,3 +70,11 @@ async def async_deliver(
         for notifier in notifiers:
             event.emitting_node = notifier  # what asyncua matches monitored items by
             await subscription.monitored_item_srv.trigger_event(event)
+
+
+def watched(subscription: Any, monitored_item: int) -> ua.NodeId | None:
+    """The notifier an event monitored item watches (asyncua keeps it in its own bookkeeping only)."""
+    for node_id, items in subscription.monitored_item_srv._monitored_events.items():
+        if monitored_item in items:
+            return node_id
+    return None

@@ -107,6 +107,26 @@ async def test_denied_truck_alarm_raised_acknowledged_confirmed_cleared_and_refr
         assert [(e.EventType, e.NodeId) for e in refreshed] == [(ALARM, condition_id)]
         assert states(refreshed[0]) == (True, True, False, True)
 
+        # ConditionRefresh2: to one monitored item of a subscription that has two.
+        two = Alarms()
+        sub2 = await inspector.create_subscription(20, two)
+        await sub2.subscribe_events(inspector.nodes.server, [ALARM, *REFRESH])
+        on_lane_item = await sub2.subscribe_events(await node(inspector, "east_gate.in"), [ALARM, *REFRESH])
+        await inspector.get_node(ua.NodeId(ua.ObjectIds.ConditionType)).call_method(
+            ua.NodeId(ua.ObjectIds.ConditionType_ConditionRefresh2),
+            ua.Variant(sub2.subscription_id, ua.VariantType.UInt32),
+            ua.Variant(on_lane_item, ua.VariantType.UInt32),
+        )
+        assert [(await two.next()).EventType for _ in range(3)] == [REFRESH[0], ALARM, REFRESH[1]]
+        hub.states.async_set("binary_sensor.ledger_fault", "on", {})  # on the Server item only
+        assert (await two.next()).ConditionName == "LedgerFault"  # nothing of the refresh twice
+        with pytest.raises(ua.uaerrors.BadMonitoredItemIdInvalid):
+            await inspector.get_node(ua.NodeId(ua.ObjectIds.ConditionType)).call_method(
+                ua.NodeId(ua.ObjectIds.ConditionType_ConditionRefresh2),
+                ua.Variant(sub2.subscription_id, ua.VariantType.UInt32),
+                ua.Variant(999_999, ua.VariantType.UInt32),
+            )
+
         # The passage closes: the alarm clears, and stays until confirmed.
         await hub.services.async_call(
             "ledger", "record_followup",
@@ -117,7 +137,8 @@ async def test_denied_truck_alarm_raised_acknowledged_confirmed_cleared_and_refr
         await condition.call_method(CONFIRM, cleared.EventId, ua.LocalizedText("已处理"))
         assert states(await on_server.next("DeniedTruck")) == (False, True, True, False)  # gone
 
-        assert await refresh(inspector, sub, late) == []  # nothing retained any more
+        retained = [e.ConditionName for e in await refresh(inspector, sub, late)]
+        assert retained == ["LedgerFault"]  # the denied truck's alarm is no longer retained
 
     await hub.async_block_till_done()
     audit = await hub.services.async_call("ledger", "audit_query", {"door": "opcua", "action": "opcua."})
