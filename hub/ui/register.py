@@ -7,6 +7,7 @@ change what, and audits it; the page only hides the buttons a user could not use
 
 from __future__ import annotations
 
+import base64
 import logging
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -26,13 +27,14 @@ FORMATS = {"xlsx", "csv"}
 ACTIONS = (
     "vehicles.list", "vehicles.get", "vehicles.upsert", "vehicles.delete", "vehicles.import",
     "vehicles.export", "vehicles.history", "vehicles.lists", "vehicles.blacklist_add",
-    "vehicles.blacklist_remove", "vehicles.pass_add", "vehicles.pass_remove",
+    "vehicles.blacklist_remove", "vehicles.pass_add", "vehicles.pass_remove", "vehicles.parse_emission_qr",
 )  # fmt: skip
 # Which input each field kind of the register gets; code lists become choices.
 _INPUTS = {"date": "date", "onsite_date": "date", "int": "number", "float": "number"}
 # A form's charset nobody knows, bytes not in its charset (a ValueError), broken multipart framing.
 FORM_ERRORS = (LookupError, ValueError)
 MAX_IMPORT_BYTES = 50 * 1024 * 1024  # the register's own limit for a file (vehicles/tabular.py)
+MAX_QR_PHOTO = 10 * 1024 * 1024  # a phone's photo of the list
 TABLES: web.RequestKey[dict[str, Any]] = web.RequestKey("register_tables", dict)
 
 
@@ -175,14 +177,14 @@ async def record_page(request: web.Request) -> web.Response:
 def _record_view(
     request: web.Request, vclass: str, record: dict[str, Any] | None, values: dict[str, str],
     history: dict[str, Any] | None, allowed: dict[str, bool], status: int = 200,
-    error: str | None = None, errors: dict[str, str] | None = None,
+    error: str | None = None, errors: dict[str, str] | None = None, notice: str | None = None,
 ) -> web.Response:  # fmt: skip
     return render(
         request, "register_record.html", status=status, page="vehicles", vclass=vclass,
         class_label=class_label(request, vclass), record=record,
         shown=_labels(request, vclass, record or {}), form_fields=field_table(request, vclass),
         values=values, history=history, allowed=allowed, error=error, errors=errors or {},
-        flash=_flash(request),
+        flash=notice or _flash(request),
     )  # fmt: skip
 
 
@@ -235,6 +237,59 @@ async def save_record(request: web.Request) -> web.StreamResponse:
         )  # fmt: skip
     target = f"/vehicles/{vclass}/{quote(result['key'], safe='')}?done={result['action']}"
     raise web.HTTPSeeOther(target)
+
+
+@page("vehicles")
+async def scan_emission_list(request: web.Request) -> web.StreamResponse:
+    """The form's 随车清单 QR box: a scanner types the code and Enter (keyboard wedge), or a photo is sent.
+    The code's fields fill the form as it was posted; nothing is saved until the officer saves. With the
+    box empty, Enter in any field is the form's save."""
+    vclass = request.match_info["vclass"]
+    if vclass not in CLASSES:
+        return not_in_register(request, vclass)
+    form = await _posted(request)
+    if isinstance(form, web.Response):
+        return form
+    text = str(form.get("qr_text", "")).strip()
+    upload = form.get("qr_photo")
+    photo = upload.file.read(MAX_QR_PHOTO + 1) if isinstance(upload, web.FileField) else b""
+    if not text and not photo:
+        return await save_record(request)
+    await load_tables(request)
+    fields = field_table(request, vclass)
+    values = {f["name"]: str(form.get(f["name"], "")).strip() for f in fields}
+    original = str(form.get("_key", "")) or None
+    record = None
+    if original:
+        try:
+            record = await call(request, "vehicles", "get", {"class": vclass, "key": original})
+        except CallFailed:
+            record = None
+    data: dict[str, Any] = {"class": vclass}
+    if text:
+        data["text"] = text
+    elif len(photo) > MAX_QR_PHOTO:
+        return _record_view(
+            request, vclass, record, values, None, _allowed(request), status=413,
+            error=request["t"]("register.qr_photo_too_large", mib=MAX_QR_PHOTO // 2**20),
+        )  # fmt: skip
+    else:
+        data["photo"] = base64.b64encode(photo).decode()
+    try:
+        found = await call(request, "vehicles", "parse_emission_qr", data)
+    except CallFailed as err:
+        message = "; ".join(m for _, m in err.fields) or err.message
+        return _record_view(
+            request, vclass, record, values, None, _allowed(request), status=err.status,
+            error=request["t"]("register.qr_unreadable", reason=message),
+        )  # fmt: skip
+    filled = {k: v for k, v in found.get("record", {}).items() if k in values}
+    values.update(filled)
+    headers = {f["name"]: f["header"] for f in fields}
+    notice = request["t"]("register.qr_filled", fields="、".join(headers[k] for k in filled) or "—")
+    if found.get("warnings"):
+        notice += " " + "; ".join(found["warnings"])
+    return _record_view(request, vclass, record, values, None, _allowed(request), notice=notice)
 
 
 @page("vehicles")
@@ -367,6 +422,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/vehicles/lists/{kind}/{action}", list_action)
     app.router.add_get("/vehicles/{vclass}/new", record_page)
     app.router.add_post("/vehicles/{vclass}/save", save_record)
+    app.router.add_post("/vehicles/{vclass}/scan", scan_emission_list)
     app.router.add_post("/vehicles/{vclass}/import", import_file)
     app.router.add_get("/vehicles/{vclass}/export", export_file)
     app.router.add_get("/vehicles/{vclass}/{key}", record_page)
