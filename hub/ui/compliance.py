@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from .pages import CallFailed, call, message_page, page, render, services_for
+from .posted import posted_form
 from .register import download
 from .responses import ui_of
 
@@ -147,7 +148,9 @@ async def _download(request: web.Request, name: str) -> web.StreamResponse:
 async def enter_tonnage(request: web.Request) -> web.StreamResponse:
     """An officer's entry of rail, waterway, pipeline or belt-corridor tonnage (`reports.enter_tonnage`)."""
     t = request["t"]
-    form = await request.post()
+    form = await posted_form(request, "reports.title")
+    if isinstance(form, web.Response):
+        return form
     keys = ("mode", "direction", "start", "end", "source")
     data: dict[str, Any] = {k: str(form.get(k) or "").strip() for k in keys}
     if str(form.get("cargo") or "").strip():

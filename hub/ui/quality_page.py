@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from .pages import CallFailed, call, message_page, page, render, services_for
+from .posted import posted_form
 from .responses import ui_of
 
 STATUSES = ("open", "acknowledged", "resolved", "all")
@@ -101,7 +102,9 @@ async def quality_page(request: web.Request) -> web.Response:
 @page("quality")
 async def acknowledge(request: web.Request) -> web.StreamResponse:
     t = request["t"]
-    form = await request.post()
+    form = await posted_form(request, "quality.title")
+    if isinstance(form, web.Response):
+        return form
     back = str(form.get("back") or "/quality")
     if not back.startswith("/quality") or "//" in back:
         back = "/quality"
@@ -119,7 +122,9 @@ async def acknowledge(request: web.Request) -> web.StreamResponse:
 
 @page("quality")
 async def run_now(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    form = await posted_form(request, "quality.title")
+    if isinstance(form, web.Response):
+        return form
     day = str(form.get("date") or "").strip()
     try:
         await call(request, "quality", "run", {"date": day} if day else {})

@@ -295,7 +295,10 @@ async def scan_emission_list(request: web.Request) -> web.StreamResponse:
 @page("vehicles")
 async def delete_record(request: web.Request) -> web.StreamResponse:
     vclass, key = request.match_info["vclass"], request.match_info["key"]
-    reason = str((await request.post()).get("reason") or "").strip()
+    form = await _posted(request)
+    if isinstance(form, web.Response):
+        return form
+    reason = str(form.get("reason") or "").strip()
     if not reason:  # a person deleting a record says why (kept in the register's history)
         text = request["t"]("register.delete_reason_required")
         return message_page(request, 400, "register.title", text)

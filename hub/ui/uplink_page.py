@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from .pages import CallFailed, call, message_page, page, render, services_for
+from .posted import posted_form
 from .responses import ui_of
 
 DAYS = 7
@@ -75,7 +76,10 @@ async def uplink_page(request: web.Request) -> web.Response:
 @page("uplink")
 async def resend(request: web.Request) -> web.StreamResponse:
     hub, t = ui_of(request).hub, request["t"]
-    data, problems = resend_range(await request.post(), hub.clock.tz)
+    form = await posted_form(request, "uplink.title")
+    if isinstance(form, web.Response):
+        return form
+    data, problems = resend_range(form, hub.clock.tz)
     if problems:
         text = " ".join([t("error.invalid"), *(f"{t('field.' + f, f)}: {m}" for f, m in problems)])
         return message_page(request, 400, "uplink.title", text)
