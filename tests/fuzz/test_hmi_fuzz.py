@@ -19,12 +19,15 @@ PAGES = [
     "/vehicles/services", "/vehicles/transport/new", "/vehicles/transport/冀B00001", "/vehicles/in_plant/X",
     "/vehicles/machinery/new", "/vehicles/nothing/new", "/vehicles/transport/export", "/reports",
     "/reports/download", "/audit", "/uplink",
+    "/quality", "/devices", "/vehicle/冀B00001", "/vehicle/%00", "/passages/export", "/reports/export",
+    "/reports/file",
 ]  # fmt: skip
 KEYS = [
     "tab", "fuel", "emission_stage", "fleet", "q", "page", "page_size", "start", "end", "at", "at_exact",
     "report", "period", "month", "date", "size", "seed", "minutes", "gate", "lane", "format", "plate",
     "plate_mode", "direction", "decision", "username", "action", "door", "outcome", "target", "all",
     "done", "lang",
+    "rule", "status", "severity", "subject", "kind", "name", "fleet",
 ]  # fmt: skip
 VALUES = st.sampled_from(
     [
@@ -73,7 +76,9 @@ def test_page_queries_never_fail_the_page(live_hub: LiveHub) -> None:
 
 FORM_FIELDS = st.dictionaries(
     st.sampled_from(["plate", "colour", "vin", "fuel", "emission_stage", "registration_date", "reason", "id",
-                     "until", "valid_until", "_key", "vehicle_type", "network_status", "gross_mass_kg"]),
+                     "until", "valid_until", "_key", "vehicle_type", "network_status", "gross_mass_kg",
+                     "note", "back", "date", "start", "end", "platform", "mode", "direction", "tonnes",
+                     "source"]),
     VALUES,
     max_size=8,
 )  # fmt: skip
@@ -82,6 +87,8 @@ FORM_PATHS = st.sampled_from(
         "/vehicles/transport/save", "/vehicles/in_plant/save", "/vehicles/nothing/save",
         "/vehicles/lists/blacklist/add", "/vehicles/lists/blacklist/remove", "/vehicles/lists/pass/add",
         "/vehicles/lists/pass/remove", "/vehicles/lists/other/add", "/vehicles/transport/冀B00009/delete",
+        "/quality/1/acknowledge", "/quality/x/acknowledge", "/quality/run", "/uplink/resend",
+        "/reports/tonnage",
     ]
 )  # fmt: skip
 
