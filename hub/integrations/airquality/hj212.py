@@ -55,15 +55,30 @@ class PacketError(ValueError):
     """A packet the hub refuses; the message says why, in words a field engineer can act on."""
 
 
-def crc16(data: bytes) -> int:
-    crc = 0xFFFF
-    for byte in data:
-        crc = (crc >> 8) ^ byte
+def _crc_table() -> tuple[int, ...]:
+    table = []
+    for value in range(256):
+        crc = value
         for _ in range(8):
             carry = crc & 1
             crc >>= 1
             if carry:
                 crc ^= 0xA001
+        table.append(crc)
+    return tuple(table)
+
+
+# The standard's loop starts each byte with `crc = (crc >> 8) ^ byte`, an 8-bit value, and shifts it 8
+# times: so each step is one lookup of that value (a whole upload parsed 6 times faster than with the
+# bit loop: 2,400 -> 13,800 a second, bench/hj212_ingest.py).
+_CRC_TABLE = _crc_table()
+
+
+def crc16(data: bytes) -> int:
+    crc = 0xFFFF
+    table = _CRC_TABLE
+    for byte in data:
+        crc = table[(crc >> 8) ^ byte]
     return crc
 
 

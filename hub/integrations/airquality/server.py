@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import hmac
 import logging
-from collections.abc import Callable
 
 from hub.core import Hub
 
@@ -24,6 +23,9 @@ from .const import FACTOR_BY_CODE, MAX_PACKET_CHARS
 from .station import StationData
 
 _LOGGER = logging.getLogger(__name__)
+# A station misconfigured (wrong PW, a code we refuse) is told by the log at the first packet; a peer
+# sending nothing else this many times in a row is not a station and is cut off.
+MAX_REFUSED_IN_A_ROW = 100
 
 
 class Hj212Listener:
@@ -34,8 +36,7 @@ class Hj212Listener:
         self.port = conf.port
         self.bad = BadInputLog(_LOGGER, "HJ 212 packet", hub.clock.monotonic)
         self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task[None]] = set()
-        self.on_refused: Callable[[str], None] | None = None  # for counting in tests and figures
+        self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
 
     async def async_start(self) -> int:
         self._server = await asyncio.start_server(
@@ -48,10 +49,12 @@ class Hj212Listener:
     async def async_stop(self) -> None:
         if self._server is not None:
             self._server.close()
-            for task in list(self._connections):
-                task.cancel()
+            # Closing the sockets ends each connection's read, so its task ends by itself (a task
+            # cancelled here would be logged by asyncio's stream callback as an error).
+            for writer in list(self._connections.values()):
+                writer.transport.abort()
             if self._connections:
-                await asyncio.wait(self._connections, timeout=5)
+                await asyncio.wait(list(self._connections), timeout=5)
             await self._server.wait_closed()
             self._server = None
 
@@ -64,19 +67,20 @@ class Hj212Listener:
             self.bad.refused(peer.rsplit(":", 1)[0], f"more than {self.conf.max_connections} connections")
             writer.close()
             return
-        self._connections.add(task)
+        self._connections[task] = writer
         try:
             await self._serve(reader, writer, peer)
         except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
             pass
         finally:
-            self._connections.discard(task)
+            self._connections.pop(task, None)
             writer.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(writer.wait_closed(), 2)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str) -> None:
         host = peer.rsplit(":", 1)[0]
+        refused_in_a_row = 0
         while True:
             try:
                 async with asyncio.timeout(self.conf.idle_seconds):
@@ -92,12 +96,17 @@ class Hj212Listener:
                 reply = self.handle(line)
             except hj212.PacketError as err:
                 self.bad.refused(host, str(err))
-                if self.on_refused is not None:
-                    self.on_refused(str(err))
+                refused_in_a_row += 1
+                if refused_in_a_row >= MAX_REFUSED_IN_A_ROW:
+                    self.bad.refused(host, f"{refused_in_a_row} packets refused in a row; connection cut")
+                    return
+                await asyncio.sleep(0)  # a peer with a full buffer of packets lets the others in between
                 continue
+            refused_in_a_row = 0
             if reply:
                 writer.write(reply)
-                await writer.drain()
+            await writer.drain()
+            await asyncio.sleep(0)
 
     def handle(self, line: bytes) -> bytes | None:
         """One packet: recorded and answered (bytes) or refused (PacketError)."""

@@ -132,6 +132,12 @@ async def test_bad_packets_are_refused_with_one_line_and_the_hub_goes_on(make_hu
     await writer.drain()
     assert await asyncio.wait_for(reader.read(), 5) == b""
     writer.close()
+    # A peer that sends nothing but refused packets is cut off after 100 in a row.
+    reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 5)
+    writer.write(bad_crc * 150)
+    await writer.drain()
+    assert await asyncio.wait_for(reader.read(), 5) == b""
+    writer.close()
     [reply] = await send(port, upload(clock.now(), pm25=41.0), replies=1)
     await wait_state(hub, "sensor.aq_fence_east_pm25", lambda s: s == "41.0")
 
