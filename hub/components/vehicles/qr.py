@@ -84,7 +84,7 @@ def _raw_fields(text: str) -> tuple[dict[str, str], str]:
     if text.startswith("{"):
         try:
             body = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise NotAnEmissionList("二维码内容不是有效的JSON the code is not valid JSON") from None
         if not isinstance(body, dict):
             raise NotAnEmissionList("二维码JSON应为对象 the code's JSON must be an object")

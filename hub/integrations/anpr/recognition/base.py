@@ -74,8 +74,7 @@ def decode_image_part(data: bytes, max_pixels: int = MAX_IMAGE_PIXELS) -> tuple[
         return image, 1.0
     if data[:2] == _JPEG_START and not data.rstrip(b"\0").endswith(_JPEG_END):
         image = cv2.imdecode(np.frombuffer(data + _JPEG_END, dtype=np.uint8), cv2.IMREAD_COLOR)
-        share = _share_arrived(image) if image is not None and image.size else 0.0
-        if share > 0:
+        if image is not None and image.size and (share := _share_arrived(image)) > 0:
             return image, share
         raise ValueError(f"truncated JPEG with nothing decodable ({width}x{height}, {len(data)} bytes)")
     raise ValueError(f"corrupt or unsupported image ({width}x{height}, {len(data)} bytes)")
