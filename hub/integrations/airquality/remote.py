@@ -24,6 +24,8 @@ from .fieldmap import FieldMapError, lookup, number, parse_path
 
 MEASURES = ("no_ppm", "hc_ppm", "co_pct", "co2_pct", "opacity_pct", "ringelmann", "speed_kmh", "accel_ms2")
 _TIME = TypeAdapter(PlausibleDatetime)
+# What units write where they read no plate; such a reading is joined by lane and time instead.
+NO_PLATE = frozenset({"未识别", "无牌", "无车牌", "车牌", "NONE", "NULL", "UNKNOWN", "-", "--"})
 
 
 class RemoteSensingData:
@@ -54,7 +56,7 @@ class RemoteSensingData:
             raise FieldMapError("none of no_ppm, hc_ppm, co_pct, opacity_pct in the reading")
         plate_raw = lookup(document, self.paths["plate"])
         plate = None
-        if isinstance(plate_raw, str) and plate_raw.strip():
+        if isinstance(plate_raw, str) and plate_raw.strip() and plate_raw.strip().upper() not in NO_PLATE:
             plate = normalise_plate(plate_raw)[:16]
             if not plate.isprintable():
                 raise FieldMapError("plate: holds control characters")

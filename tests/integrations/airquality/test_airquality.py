@@ -214,6 +214,12 @@ async def test_remote_sensing_readings_fire_events_with_the_plate(make_hub) -> N
     state = hub.states.get("sensor.rs_east_road_no_ppm")
     assert state.state == "1830.0" and state.attributes["plate"] == "冀B12345"
     assert hub.states.get("sensor.rs_east_road_plate").state == "冀B12345"
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+        unread = dict(body, vehicle={"plate": "未识别"}, valid=0, reading_id="R-2")
+        async with session.post(url, json=unread, headers={"X-Auth-Token": TOKEN}) as resp:
+            assert resp.status == 200
+    await hub.async_block_till_done()
+    assert readings[-1].data["plate"] is None and readings[-1].data["valid"] is False
 
 
 async def test_the_remote_sensing_simulator_measures_each_passing_vehicle(make_hub) -> None:
@@ -231,14 +237,15 @@ async def test_the_remote_sensing_simulator_measures_each_passing_vehicle(make_h
     assert plates["冀B10003"]["valid"] and plates["冀B10003"]["unit"] == "east_road"
 
 
-async def test_a_modbus_station_is_read_by_its_register_map(make_hub) -> None:
+async def test_a_modbus_station_is_read_by_its_register_map(make_hub, clock) -> None:
     tables = RegisterTables(size=64)
     tables.input_registers[0:2] = encode_number(52.5, "float32")
     tables.input_registers[10] = 1234  # wind speed in 0.01 m/s
     device = ModbusDeviceServer(tables)
     port = await device.async_start()
     try:
-        hub = await make_hub(f"""\
+        hub = await make_hub(
+            f"""\
 hub: {{}}
 airquality:
   stations:
@@ -246,15 +253,22 @@ airquality:
       source: modbus
       port: {port}
       scan_seconds: 0.1
+      silence_seconds: 60
       factors: [pm25, wind_speed]
       registers:
         pm25: {{address: 0}}
         wind_speed: {{address: 10, type: uint16, scale: 0.01}}
-""")
+""",
+            clock=clock,
+        )
         await wait_state(hub, "sensor.aq_fence_west_pm25", lambda s: s == "52.5")
         await wait_state(hub, "sensor.aq_fence_west_wind_speed", lambda s: s == "12.34")
         tables.input_registers[0:2] = encode_number(60.0, "float32")
         await wait_state(hub, "sensor.aq_fence_west_pm25", lambda s: s == "60.0")
+        device.answering = False  # the station hangs: nothing more is recorded
+        await device.async_stop()
+        clock.advance(61)
+        await wait_state(hub, "sensor.aq_fence_west_pm25", lambda s: s == "unavailable")
     finally:
         await device.async_stop()
 
