@@ -99,3 +99,25 @@ async def test_a_guard_cannot_use_the_scan_route(make_hub) -> None:
             assert r.status == 403
     finally:
         await guard.close()
+
+
+async def test_bad_scans_are_explained_never_a_server_error(make_hub) -> None:
+    hub = await make_hub(CONFIG)
+    await add_role_users(hub)
+    base = ui_url(hub)
+    officer = await _session(base, Role.OFFICER)
+    scan = f"{base}/vehicles/transport/scan"
+    try:
+        junk = aiohttp.FormData()
+        junk.add_field("qr_photo", b"<html>not a photo</html>", filename="x.jpg", content_type="image/jpeg")
+        async with officer.post(scan, data=junk) as response:
+            assert response.status == 400 and "not a JPEG or PNG" in await response.text()
+        async with officer.post(scan, data={"qr_text": "x" * 5000}) as response:
+            assert response.status == 400 and "无法读取随车清单二维码" in await response.text()
+        headers = {"Content-Type": "multipart/form-data; boundary=zz"}
+        async with officer.post(scan, data=b"garbage", headers=headers) as response:
+            assert response.status == 400 and "无法读取提交的表单" in await response.text()
+        async with officer.post(f"{base}/vehicles/lorries/scan", data={"qr_text": "x"}) as response:
+            assert response.status == 404
+    finally:
+        await officer.close()
