@@ -113,16 +113,26 @@ class AirQualityIntegration:
 
         for station in self.stations.values():
             if (options := station.conf.simulator_config) is not None and self.hj212 is not None:
-                sim = MicrostationSimulator(self.hub, station.conf, options, "127.0.0.1", self.hj212.port)
+                host = _reachable(self.config.hj212.host)
+                sim = MicrostationSimulator(self.hub, station.conf, options, host, self.hj212.port)
                 self.simulators[station.key] = sim
                 self.hub.async_on_stop(sim.async_stop)
                 sim.start()
         for unit in self.units.values():
             if (rs_options := unit.conf.simulator_config) is not None and self.push is not None:
-                url = f"http://127.0.0.1:{self.push.port}/api/airquality/remote_sensing/{unit.key}"
+                host = _reachable(self.config.push.host)
+                where = f"[{host}]" if ":" in host else host
+                url = f"http://{where}:{self.push.port}/api/airquality/remote_sensing/{unit.key}"
                 rs = RemoteSensingSimulatorUnit(self.hub, unit.conf, rs_options, url)
                 self.simulators[unit.key] = rs
                 self.hub.async_on_stop(rs.async_stop)
+
+
+def _reachable(host: str) -> str:
+    """Where an in-process simulator reaches a server bound to `host` (any address: loopback)."""
+    if host in ("", "0.0.0.0", "::"):
+        return "127.0.0.1"
+    return host
 
 
 async def _async_cancel(task: asyncio.Task[Any]) -> None:
