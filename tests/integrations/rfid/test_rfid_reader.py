@@ -122,3 +122,20 @@ async def test_garbage_from_a_reader_is_logged_clearly_and_the_hub_goes_on(make_
     [warning] = [r.getMessage() for r in caplog.records if "no tag read" in r.getMessage()]
     assert "west_in_rfid" in warning and "line protocol" in warning and "00 ff 13" in warning
     assert hub.states.get("sensor.west_in_rfid_tag").state == EPC
+
+
+async def test_a_serial_reader_speaks_the_same_protocols(make_hub, clock) -> None:
+    """The serial path, through pyserial's socket:// URL to a simulated reader (a TCP serial server)."""
+    from hub.integrations.rfid.simulator import SimulatedReader
+
+    sim = SimulatedReader("frame")
+    port = await sim.async_start()
+    try:
+        reader = f"{{name: dock_rfid, source: serial, device: 'socket://127.0.0.1:{port}', protocol: frame}}"
+        hub = await make_hub(f"hub: {{}}\nrfid:\n  readers:\n    - {reader}\n", clock=clock)
+        waiter = asyncio.ensure_future(next_state(hub, "sensor.dock_rfid_tag"))
+        await asyncio.sleep(0)
+        await sim.async_present(EPC)
+        assert (await waiter).state == EPC
+    finally:
+        await sim.async_stop()
