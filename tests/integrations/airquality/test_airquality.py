@@ -96,6 +96,21 @@ async def test_a_station_over_hj212_fills_its_sensors_and_goes_silent(make_hub, 
     assert float(hub.states.get("sensor.aq_fence_east_co").state) == 0.7
     assert hub.states.get("sensor.aq_fence_east_co").attributes["unit_of_measurement"] == "mg/m³"
     assert float(hub.states.get("sensor.aq_fence_east_wind_direction").state) == 225.0
+    # The last hour's average (CN=2061, stamped with the hour's start) is an event; it does not replace
+    # the newer real-time value.
+    records = []
+    hub.bus.async_listen(EVENT_AIR_QUALITY_DATA, records.append)
+    hour = clock.now().replace(hour=7, minute=0, second=0)
+    hourly = hj212.build_data(
+        mn="AQ0001EAST", pw="123456", cn="2061", data_time=hour, values={"a34004": (52.0, "N")}
+    )
+    [reply] = await send(port, hourly, replies=1)
+    assert b"CN=9014" in reply
+    await hub.async_block_till_done()
+    assert [(r.data["kind"], r.data["values"]["pm25"], r.data["data_time"]) for r in records] == [
+        ("hour", 52.0, hour.isoformat())
+    ]
+    assert hub.states.get("sensor.aq_fence_east_pm25").state == "38.0"
     clock.advance(121)
     await wait_state(hub, "sensor.aq_fence_east_pm25", lambda s: s == "unavailable")
 
