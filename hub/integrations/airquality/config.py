@@ -98,6 +98,14 @@ class Station(_Strict):
 
     _key = field_validator("key")(_check_key)
 
+    @field_validator("mn", "password", mode="before")
+    @classmethod
+    def _quoted(cls, value: object) -> object:
+        # YAML reads 123456 as a number and 012345 as octal: the station would never match.
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError(f'write it in quotes, e.g. "{value}": YAML reads bare digits as a number')
+        return value
+
     @field_validator("factors")
     @classmethod
     def _known(cls, value: list[str]) -> list[str]:

@@ -338,6 +338,7 @@ airquality:
             "not in `factors`",
         ),
         ("stations: [{key: a, mn: M, password: p, factors: [smoke]}]", "unknown factor"),
+        ("stations: [{key: a, mn: M, password: 123456}]", "write it in quotes"),
         ("stations: [{key: a, mn: M, password: p}, {key: b, mn: M, password: p}]", "MN configured twice"),
         ("remote_sensing: [{key: r, source: mqtt, topic: t, simulator: true}]", "pushes over HTTP"),
         ("remote_sensing: [{key: r, token: short}]", "at least 16"),
