@@ -43,14 +43,14 @@ FACTORS: Final = (
     Factor("a34001", "tsp", "TSP", "µg/m³"),
     Factor("a21004", "no2", "NO2", "µg/m³", "nitrogen_dioxide"),
     Factor("a21026", "so2", "SO2", "µg/m³", "sulphur_dioxide"),
-    Factor("a21005", "co", "CO", "mg/m³", "carbon_monoxide"),
+    Factor("a21005", "co", "CO", "mg/m³"),  # Home Assistant's carbon_monoxide class wants ppm
     Factor("a05024", "o3", "O3", "µg/m³", "ozone"),
     Factor("a01007", "wind_speed", "Wind speed", "m/s", "wind_speed"),
     Factor("a01008", "wind_direction", "Wind direction", "°"),
     Factor("a01001", "temperature", "Temperature", "°C", "temperature"),
     Factor("a01002", "humidity", "Humidity", "%", "humidity"),
     Factor("a01006", "pressure", "Pressure", "kPa", "atmospheric_pressure"),
-    Factor("LA", "noise", "Noise", "dB(A)", "sound_pressure"),
+    Factor("LA", "noise", "Noise", "dBA", "sound_pressure"),
 )
 FACTOR_BY_CODE: Final = {f.code: f for f in FACTORS}
 FACTOR_BY_KEY: Final = {f.key: f for f in FACTORS}
