@@ -2,8 +2,10 @@
 background job filed them: filed once, when the ledger starts, so the evidence store is the one home
 of every photo that verify, backup, retention and the photo service look at.
 
-A photo is written and flushed as its file before its database copy is deleted, so a crash in between
-only files it again next start. One whose bytes no longer match its hash is left where it is and
+An older hub filed everything at a clean stop and within minutes of each busy spell, so only a crash
+(or a backup taken from a running hub) leaves photos here: a busy spell's worth at most, filed in
+seconds. A photo is written and flushed as its file before its database copy is deleted, so a crash
+in between only files it again next start. One whose bytes no longer match its hash is left where it is and
 logged: its passage's photo is then missing from the evidence store, and `verify` says so.
 """
 
