@@ -1,4 +1,4 @@
-"""`ecogate report quality --date D` and `ecogate export chain --from --to --out DIR`.
+"""`ecogate report quality --date D`.
 
 Both extend commands the reports component may own (`report`, `export`): hub/cli.py calls this module
 after the others (`EXTENDS`), and each command group is taken as it is or made here when nobody made it.
@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-EXTENDS = ("report", "export")  # command groups this module adds to (hub/cli.py runs it after the rest)
+EXTENDS = ("report",)  # command groups this module adds to (hub/cli.py runs it after the rest)
 
 
 Group = argparse._SubParsersAction  # type: ignore[type-arg]
@@ -43,15 +41,6 @@ def add_commands(subparsers: Group, with_storage: Callable[..., int]) -> None:
     quality.add_argument("-c", "--config", default="config", help="configuration directory")
     quality.set_defaults(func=_report_quality)
 
-    export = command_group(subparsers, "export", "导出 exports")
-    chain = export.add_parser(
-        "chain", help="台账哈希链导出 ledger rows of a period with a standalone verifier (verifier.html)"
-    )
-    chain.add_argument("--from", dest="start", required=True, help="ISO date or time (plant time zone)")
-    chain.add_argument("--to", dest="end", required=True, help="ISO date or time (exclusive)")
-    chain.add_argument("--out", required=True, help="folder to write chain.json, chain.csv and verifier.html")
-    chain.add_argument("-c", "--config", default="config", help="configuration directory")
-    chain.set_defaults(func=_chain)
 
 
 async def _quality(door: Any, args: argparse.Namespace) -> int:
@@ -97,32 +86,3 @@ def _report_quality(args: argparse.Namespace) -> int:
     from hub.core.control_client import run_command
 
     return run_command(args.config, lambda door: _quality(door, args), setup=("ledger", "quality"))
-
-
-def _chain(args: argparse.Namespace) -> int:
-    """The hub (running, or set up by this command) writes the export under data/exports; the files
-    are then copied to --out."""
-    from hub.core.control_client import run_command
-
-    out = Path(args.out).resolve()  # relative to where the command was given
-
-    async def job(door: Any) -> int:
-        from hub.core import HubError
-
-        for section in ("ledger", "quality"):
-            if section not in door.config:
-                raise HubError(f"`{section}:` is not configured in configuration.yaml")
-        result = await door.call("quality", "export_chain", {"start": args.start, "end": args.end})
-        source = Path(result["path"])
-        out.mkdir(parents=True, exist_ok=True)
-        for name in result["files"]:
-            if source != out:
-                shutil.copyfile(source / name, out / name)
-        size = (out / "chain.json").stat().st_size
-        print(f"written to {out}: chain.json ({size} bytes), chain.csv, verifier.html")
-        print(
-            "open verifier.html in a browser, choose chain.json 用浏览器打开 verifier.html 并选择 chain.json"
-        )
-        return 0
-
-    return run_command(args.config, job, setup=("ledger", "quality"))

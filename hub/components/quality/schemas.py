@@ -6,12 +6,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hub.core.validation import PlausibleDate, PlausibleDatetime
+from hub.core.validation import PlausibleDate
 
 from .const import RULES
 
 MAX_DAYS = 92  # a quarter at most in one run
-MAX_EXPORT_DAYS = 366
 RuleName = Literal[
     "exit_before_entry", "exit_without_entry", "short_trip", "trips_per_day", "repeated_read",
     "missing_photo", "weight_missing", "volume_missing", "cargo_weight_implausible", "register_incomplete",
@@ -57,25 +56,6 @@ class FindingsQuery(BaseModel):
     with_records: bool = False  # each finding's ledger records, briefly, beside their seqs
     page: int = Field(1, ge=1, le=1_000_000)
     page_size: int = Field(50, ge=1, le=500)
-
-
-class ExportChain(BaseModel):
-    """Ledger rows recorded in [start, end) with the offline verifier (hub/components/reports/verifier.py)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    start: PlausibleDatetime
-    end: PlausibleDatetime
-
-    @model_validator(mode="after")
-    def _span(self) -> ExportChain:
-        if (self.start.tzinfo is None) != (self.end.tzinfo is None):
-            raise ValueError("give both times with a time zone, or both without")
-        if self.end <= self.start:
-            raise ValueError("end comes after start")
-        if (self.end - self.start).days > MAX_EXPORT_DAYS:
-            raise ValueError(f"at most {MAX_EXPORT_DAYS} days in one export")
-        return self
 
 
 class Empty(BaseModel):

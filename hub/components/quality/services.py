@@ -1,5 +1,5 @@
-"""`quality.run`, `quality.findings`, `quality.acknowledge`, `quality.rules`, `quality.export_chain`
-(every call audited by the service registry)."""
+"""`quality.run`, `quality.findings`, `quality.acknowledge`, `quality.rules` (every call audited by the
+service registry)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,15 @@ from typing import Any
 
 from hub.core import Hub, ServiceCall
 from hub.core.auth import Role
-from hub.core.disk import async_require_room
 
 from .config import QualityConfig
 from .const import DOMAIN, RULES
-from .schemas import Acknowledge, Empty, ExportChain, FindingsQuery, Run
+from .schemas import Acknowledge, Empty, FindingsQuery, Run
 from .source import async_records
 from .store import async_acknowledge, async_findings, async_open_counts
 from .window import Window
 
 READERS = {Role.INSPECTOR, Role.OFFICER}
-EXPORT_DIR = "exports"  # under the data directory
 RUNNERS = {Role.OFFICER, Role.ENGINEER}
 
 
@@ -66,23 +64,7 @@ def register(
             for rule, (_severity, name_zh, name) in RULES.items()
         ]  # fmt: skip
 
-    async def export_chain(call: ServiceCall) -> dict[str, Any]:
-        from hub.components.reports.verifier import CSV_NAME, HTML_NAME, JSON_NAME, write_chain_export
-
-        d: ExportChain = call.data
-        tz = hub.clock.tz
-        start, end = (t if t.tzinfo else t.replace(tzinfo=tz) for t in (d.start, d.end))
-        name = f"chain-{start.astimezone(tz):%Y%m%d-%H%M%S}-{end.astimezone(tz):%Y%m%d-%H%M%S}"
-        folder = hub.data_dir / EXPORT_DIR / name
-        await async_require_room(hub, "台账链导出 chain export", folder)  # the ledger's reserve stays its own
-        await write_chain_export(hub, start, end, folder)
-        return {"path": str(folder), "files": [JSON_NAME, CSV_NAME, HTML_NAME]}
-
     reg = hub.services.async_register
-    reg(
-        DOMAIN, "export_chain", export_chain, ExportChain, roles=READERS | {Role.ENGINEER},
-        description="台账哈希链导出 ledger rows of a period with an offline verifier, under data/exports",
-    )  # fmt: skip
     reg(DOMAIN, "rules", rules, Empty, roles=READERS | {Role.ENGINEER}, description="数据质量规则 the rules")
     reg(DOMAIN, "run", run_, Run, roles=RUNNERS, description="数据质量检查 run the data-quality rules")
     reg(DOMAIN, "findings", findings, FindingsQuery, roles=READERS, description="数据质量问题 list findings")

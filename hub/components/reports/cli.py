@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from .export import TITLES
@@ -64,6 +66,14 @@ def add_commands(subparsers: argparse._SubParsersAction, with_storage: Callable[
         command.add_argument("--lane")
         command.add_argument("-c", "--config", default="config", help="configuration directory")
         command.set_defaults(func=lambda args: _run(args, _async_export))
+    chain = kinds.add_parser(
+        "chain", help="台账哈希链导出 ledger rows of a period with a standalone verifier (verifier.html)"
+    )
+    chain.add_argument("--from", dest="start", required=True, help="ISO date or time (plant time zone)")
+    chain.add_argument("--to", dest="end", required=True, help="ISO date or time (exclusive)")
+    chain.add_argument("--out", required=True, help="folder to write chain.json, chain.csv and verifier.html")
+    chain.add_argument("-c", "--config", default="config", help="configuration directory")
+    chain.set_defaults(func=_chain)
 
 
 def _run(args: argparse.Namespace, job: Callable[[Any, argparse.Namespace], Awaitable[int]]) -> int:
@@ -117,3 +127,32 @@ async def _async_export(door: Any, args: argparse.Namespace) -> int:
     info = await door.call("reports", "export", data)
     print(f"{info['name']}  {info['rows']} rows  sha256 {info['sha256']}")
     return 0
+
+
+def _chain(args: argparse.Namespace) -> int:
+    """The hub (running, or set up by this command) writes the export under data/exports; the files
+    are then copied to --out."""
+    from hub.core.control_client import run_command
+
+    out = Path(args.out).resolve()  # relative to where the command was given
+
+    async def job(door: Any) -> int:
+        from hub.core import HubError
+
+        for section in ("ledger", "reports"):
+            if section not in door.config:
+                raise HubError(f"`{section}:` is not configured in configuration.yaml")
+        result = await door.call("reports", "export_chain", {"start": args.start, "end": args.end})
+        source = Path(result["path"])
+        out.mkdir(parents=True, exist_ok=True)
+        for name in result["files"]:
+            if source != out:
+                shutil.copyfile(source / name, out / name)
+        size = (out / "chain.json").stat().st_size
+        print(f"written to {out}: chain.json ({size} bytes), chain.csv, verifier.html")
+        print(
+            "open verifier.html in a browser, choose chain.json 用浏览器打开 verifier.html 并选择 chain.json"
+        )
+        return 0
+
+    return run_command(args.config, job, setup=("ledger", "reports"))

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hub.core.validation import PlausibleDate
+from hub.core.validation import PlausibleDate, PlausibleDatetime
 
 from .period import MAX_DAYS, PeriodKind
 
@@ -116,3 +116,25 @@ class FileRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200, pattern=r"^[^/\\\x00]+$")
+
+
+MAX_EXPORT_DAYS = 366
+
+
+class ExportChain(BaseModel):
+    """Ledger rows recorded in [start, end) with the offline verifier (hub/components/reports/verifier.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: PlausibleDatetime
+    end: PlausibleDatetime
+
+    @model_validator(mode="after")
+    def _span(self) -> ExportChain:
+        if (self.start.tzinfo is None) != (self.end.tzinfo is None):
+            raise ValueError("give both times with a time zone, or both without")
+        if self.end <= self.start:
+            raise ValueError("end comes after start")
+        if (self.end - self.start).days > MAX_EXPORT_DAYS:
+            raise ValueError(f"at most {MAX_EXPORT_DAYS} days in one export")
+        return self

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from hub.core import Hub, ServiceCall, ServiceValidationError
 from hub.core.auth import Role
+from hub.core.disk import async_require_room
 
 from .const import DOMAIN
 from .reporter import CONTENT_TYPES, Reports
@@ -18,6 +19,7 @@ from .schedule import Scheduler
 from .schemas import (
     CarrierRequest,
     CleanTransportRequest,
+    ExportChain,
     ExportRequest,
     FileRequest,
     FilesRequest,
@@ -28,6 +30,9 @@ from .schemas import (
     TonnageList,
 )
 from .tonnage import async_add, parse_rows, read_table
+from .verifier import CSV_NAME, HTML_NAME, JSON_NAME, write_chain_export
+
+EXPORT_DIR = "exports"  # under the data directory: chain exports
 
 READERS = {Role.OFFICER, Role.INSPECTOR}
 OFFICERS = {Role.OFFICER}
@@ -98,10 +103,24 @@ def register(hub: Hub, rt: Reports, scheduler: Scheduler) -> None:
         kind = CONTENT_TYPES.get(info["name"].rsplit(".", 1)[-1], "application/octet-stream")
         return {**info, "content_type": kind, "content": content}
 
+    async def export_chain(call: ServiceCall) -> dict[str, Any]:
+        d: ExportChain = call.data
+        tz = hub.clock.tz
+        start, end = (t if t.tzinfo else t.replace(tzinfo=tz) for t in (d.start, d.end))
+        name = f"chain-{start.astimezone(tz):%Y%m%d-%H%M%S}-{end.astimezone(tz):%Y%m%d-%H%M%S}"
+        folder = hub.data_dir / EXPORT_DIR / name
+        await async_require_room(hub, "台账链导出 chain export", folder)  # the ledger's reserve stays its own
+        await write_chain_export(hub, start, end, folder)
+        return {"path": str(folder), "files": [JSON_NAME, CSV_NAME, HTML_NAME]}
+
     async def run_schedule(call: ServiceCall) -> dict[str, Any]:
         return {"written": await scheduler.async_run_due()}
 
     reg = hub.services.async_register
+    reg(
+        DOMAIN, "export_chain", export_chain, ExportChain, roles=READERS | {Role.ENGINEER},
+        description="台账哈希链导出 ledger rows of a period with an offline verifier, under data/exports",
+    )  # fmt: skip
     reg(
         DOMAIN,
         "statistics",
