@@ -59,7 +59,8 @@ def collector_paused() -> Iterator[None]:
     """No cyclic collection while register work runs; then what it built is frozen (gc.freeze).
 
     The imported records live on in the index, so the collector need not walk them ever again
-    (hub.util.memory); frozen objects are still freed when nothing refers to them.
+    (bench/import_gate_latency.py measured the pauses this saves the gate during a 100k import);
+    frozen objects are still freed when nothing refers to them.
     """
     global _pauses
     _pauses += 1
