@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from .i18n import Translator
 from .pages import CallFailed, call, message_page, page, render, services_for
 from .posted import posted_form
 from .register import download
@@ -53,7 +54,7 @@ def period_request(query: Any, tab: str) -> tuple[dict[str, Any], list[tuple[str
     return data, problems
 
 
-def stage_label(t: Any, key: str) -> str:
+def stage_label(t: Translator, key: str) -> str:
     """`5/diesel` -> 国五 柴油; `D/electric` -> 电动."""
     stage, _, family = key.partition("/")
     text = t(f"stage.{stage}", stage if stage != "?" else t("reports.unknown"))
@@ -62,7 +63,7 @@ def stage_label(t: Any, key: str) -> str:
     return text
 
 
-def chart_of(result: dict[str, Any], t: Any) -> dict[str, Any]:
+def chart_of(result: dict[str, Any], t: Translator) -> dict[str, Any]:
     """What reports.js draws: passages in/out and denials per day."""
     days = result.get("days") or []
     return {

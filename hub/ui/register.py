@@ -299,6 +299,8 @@ async def delete_record(request: web.Request) -> web.StreamResponse:
     if isinstance(form, web.Response):
         return form
     reason = str(form.get("reason") or "").strip()
+    if not _allowed(request).get("delete"):
+        return message_page(request, 403, "register.title", request["t"]("error.forbidden_action"))
     if not reason:  # a person deleting a record says why (kept in the register's history)
         text = request["t"]("register.delete_reason_required")
         return message_page(request, 400, "register.title", text)
