@@ -182,3 +182,23 @@ async def test_the_sample_downloaded_is_the_sample_on_screen(make_hub) -> None:
             assert downloaded == shown, fmt
     finally:
         await inspector.close()
+
+
+async def test_a_plate_that_looks_like_a_formula_is_exported_as_text(make_hub, clock) -> None:
+    hub = await make_hub(CONFIG, clock=clock)
+    await add_role_users(hub)
+    await hub.services.async_call("ledger", "record_passage", passage(1, plate="=1+2"))
+    base = ui_url(hub)
+    inspector = await _session(base, Role.INSPECTOR)
+    at = clock.now().strftime("%Y-%m-%dT%H:%M")
+    params = {"report": "window", "at": at, "minutes": "5", "gate": "east_gate", "lane": "in"}
+    try:
+        async with inspector.get(f"{base}/reports/download", params={**params, "format": "xlsx"}) as response:
+            sheet = openpyxl.load_workbook(io.BytesIO(await response.read())).active
+        [cell] = [c for row in sheet.iter_rows() for c in row if c.value == "=1+2"]
+        assert cell.data_type == "s"  # text, not a formula
+        async with inspector.get(f"{base}/reports/download", params={**params, "format": "csv"}) as response:
+            text = (await response.read()).decode("utf-8-sig")
+        assert "'=1+2" in text
+    finally:
+        await inspector.close()

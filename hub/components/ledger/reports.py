@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from hub.core import Hub, ServiceCall
 from hub.core.auth import Role
 from hub.core.validation import PlausibleDate, PlausibleDatetime
+from hub.util.cells import csv_text, keep_text
 
 from .const import DOMAIN, KIND_PASSAGE
 from .query import async_merge_followups, async_query_passages
@@ -327,7 +328,7 @@ def build_file(fmt: str, title: str, subtitle: str, headers: list[str], rows: li
         writer.writerow([title])
         writer.writerow([subtitle])
         writer.writerow(headers)
-        writer.writerows(rows)
+        writer.writerows([csv_text(v) for v in row] for row in rows)
         return ("\ufeff" + text.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -342,6 +343,8 @@ def build_file(fmt: str, title: str, subtitle: str, headers: list[str], rows: li
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            keep_text(cell)  # a plate like =1+2 stays text
     sheet.freeze_panes = "A4"
     out = io.BytesIO()
     book.save(out)

@@ -3,8 +3,7 @@ a million rows never sit in memory, or CSV (UTF-8 with BOM for Excel, GBK on req
 
 Every sheet starts with a header block (title, plant, period, generated at, by whom, chain head hash),
 then the column headings (frozen, repeated on each printed page), A4 landscape fitted to the page
-width. Text beginning with = + - @ (or a tab or carriage return) is neutralised against formula
-injection: stored as text with Excel's quote prefix in .xlsx, prefixed with ' in CSV.
+width. Text beginning with = + - @ (or a tab or carriage return) stays text (hub/util/cells.py).
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from hub.util.cells import csv_text, keep_text, risky
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +33,6 @@ def link_formula(url: str) -> str:
     and anything but printable ASCII are percent-encoded, so the formula cannot be broken out of."""
     safe = "".join(c if 32 < ord(c) < 127 and c != '"' else f"%{ord(c):02X}" for c in url)
     return f'=HYPERLINK("{safe}","查看")'
-
-
-def risky(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(FORMULA_START)
 
 
 class ReportBook:
@@ -121,21 +116,14 @@ class ReportBook:
             ws.append(values)
             self.rows += 1
 
-    @staticmethod
-    def _text(value: Any) -> Any:
-        if value is None:
-            return ""
-        return "'" + value if risky(value) else value
+    _text = staticmethod(csv_text)
 
     @staticmethod
     def _xlsx_cell(ws: Any, value: Any, column: Column | None) -> Any:
         from openpyxl.cell import WriteOnlyCell
 
-        cell = WriteOnlyCell(ws, value)
-        if risky(value):
-            cell.data_type = "s"  # never a formula, whatever it starts with
-            cell.quotePrefix = True
-        elif column is not None and column.number_format and isinstance(value, int | float):
+        cell = keep_text(WriteOnlyCell(ws, value))  # never a formula, whatever it starts with
+        if column is not None and column.number_format and isinstance(value, int | float):
             cell.number_format = column.number_format
         return cell
 
