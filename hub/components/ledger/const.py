@@ -7,7 +7,7 @@ from typing import Final
 DOMAIN: Final = "ledger"
 
 KIND_PASSAGE: Final = "passage"
-FOLLOWUP_KINDS: Final = ("release", "correction", "weight", "cargo", "acceptance", "lifecycle")
+FOLLOWUP_KINDS: Final = ("release", "correction", "weight", "cargo", "acceptance", "lifecycle", "emission")
 # Written by the retention job: where the pruned part of the chain ended (not a passage).
 KIND_CHECKPOINT: Final = "checkpoint"
 

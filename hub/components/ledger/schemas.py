@@ -16,7 +16,7 @@ Short = Annotated[str, Field(max_length=32)]
 # Past these a page's offset or a cursor no longer fits the database's 64-bit integers.
 MAX_PAGE = 1_000_000
 MAX_SEQ = 2**63 - 1
-FollowupKind = Literal["release", "correction", "weight", "cargo", "acceptance", "lifecycle"]
+FollowupKind = Literal["release", "correction", "weight", "cargo", "acceptance", "lifecycle", "emission"]
 assert set(FOLLOWUP_KINDS) == set(FollowupKind.__args__)  # type: ignore[attr-defined]
 
 
@@ -121,6 +121,13 @@ class LifecycleData(_Followup):
     state: Literal["arrived", "new", "decided", "opening", "passed", "closed", "denied", "interrupted"]
 
 
+class EmissionData(_Followup):
+    """A remote-sensing reading over its limit (尾气遥感超标), joined to the passage by `insight`."""
+
+    reading_id: str = Field(min_length=1, max_length=64)
+    exceeded: dict[str, float] = Field(min_length=1)  # measure -> value read (the limits are in `limits`)
+
+
 FOLLOWUP_DATA: dict[str, type[_Followup]] = {
     "release": ReleaseData,
     "correction": CorrectionData,
@@ -128,6 +135,7 @@ FOLLOWUP_DATA: dict[str, type[_Followup]] = {
     "cargo": CargoData,
     "acceptance": AcceptanceData,
     "lifecycle": LifecycleData,
+    "emission": EmissionData,
 }
 # Kinds a person must give a reason for (who released or corrected, and why).
 REASON_REQUIRED = frozenset({"release", "correction"})
