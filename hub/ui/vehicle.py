@@ -1,7 +1,8 @@
 """The vehicle page (车辆档案, /vehicle/<plate>): every passage of a plate (corrected plates count), its
 trips (entry paired with exit, with net weights) of the last 90 days, the register record and its
-change history. Each part is the service a person would call, as the signed-in user; a part the user's
-roles do not reach, or whose component is not configured, says so instead of failing the page.
+change history, and its fleet's scorecard of the month. Each part is the service a person would call,
+as the signed-in user; a part the user's roles do not reach, or whose component is not configured,
+says so instead of failing the page.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ async def vehicle_page(request: web.Request) -> web.Response:
     number = request.query.get("page", "1")
     number_ = int(number) if number.isdigit() and 0 < int(number) < 100_000 else 1
     allowed = {k: v["allowed"] for k, v in services_for(
-        request, "ledger.query", "ledger.trips", "vehicles.get", "vehicles.history"
+        request, "ledger.query", "ledger.trips", "vehicles.get", "vehicles.history", "reports.carriers"
     ).items()}  # fmt: skip
     passages = await _part(
         request, allowed["ledger.query"], "ledger", "query",
@@ -61,6 +62,11 @@ async def vehicle_page(request: web.Request) -> web.Response:
         history = await _part(
             request, True, "vehicles", "history", {"class": record.get("class"), "key": record["key"]}
         )
+    scorecard = None
+    fleet = record.get("fleet") if isinstance(record, dict) else None
+    if fleet and allowed["reports.carriers"]:
+        found = await _part(request, True, "reports", "carriers", {"period": "month", "fleet": fleet})
+        scorecard = next((c for c in found.get("carriers", []) if c.get("fleet") == fleet), None)
     links = None
     if passages and "total" in passages:
         pages = max(1, -(-int(passages["total"]) // PAGE_SIZE))
@@ -74,6 +80,7 @@ async def vehicle_page(request: web.Request) -> web.Response:
     return render(
         request, "vehicle.html", page="vehicle", plate=plate, passages=passages, trips=trips,
         record=record, history=history, page_links=links, passage_url=passage_url, trip_days=TRIP_DAYS,
+        scorecard=scorecard,
     )  # fmt: skip
 
 

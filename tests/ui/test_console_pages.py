@@ -14,23 +14,45 @@ import pytest
 
 from hub.core import ManualClock
 from hub.core.auth import Role
+from hub.core.const import EVENT_STATE_CHANGED
 from tests.components.uplink.conftest import (  # noqa: F401  (start_sim: a fixture)
     passage,
     record,
     start_sim,
     uplink_yaml,
-    wait_state,
 )
 from tests.ui.conftest import PASSWORDS, add_role_users, browser_like_session, ui_url
 
 TZ = ZoneInfo("Asia/Shanghai")
 TIMEOUT = aiohttp.ClientTimeout(total=30)
+BARRIER = """\
+barrier:
+  lanes:
+    - {gate: east, lane: in, port: 0, scan_seconds: 0.05, timeout: 0.3,
+       registers: {pulse_seconds: 0.05}, simulator: {travel_seconds: 0.2, auto_close_seconds: 0.3}}
+"""
 QUALITY = "hub: {name: 质量页面}\nledger:\nquality: {check_seconds: 3600}\nui: {port: 0}\n"
 
 
 @pytest.fixture
 async def sim(start_sim: Any) -> Any:  # noqa: F811  (the uplink tests' platform simulator)
     return await start_sim()
+
+
+async def wait_state(hub: Any, entity_id: str, check: Any, timeout: float = 10.0) -> None:
+    """Until the entity's state passes `check` (on its state_changed events)."""
+    current = hub.states.get(entity_id)
+    if current is not None and check(current.state):
+        return
+    await hub.bus.async_wait_for(
+        EVENT_STATE_CHANGED,
+        lambda e: (
+            e.data["entity_id"] == entity_id
+            and e.data["new_state"] is not None
+            and check(e.data["new_state"].state)
+        ),
+        timeout,
+    )
 
 
 async def signed_in(base: str, role: Role) -> aiohttp.ClientSession:
@@ -175,9 +197,10 @@ async def test_uplink_page_cards_parked_records_and_resend(make_hub, clock, sim)
 
 
 async def test_devices_page_shows_each_device_online_and_its_last_error(make_hub, clock, sim) -> None:
-    hub = await make_hub(uplink_yaml(sim.url, extra="ui: {port: 0}\n"), clock=clock)
+    hub = await make_hub(uplink_yaml(sim.url, extra="ui: {port: 0}\n" + BARRIER), clock=clock)
     await add_role_users(hub)
     await wait_state(hub, "binary_sensor.uplink_province_connected", lambda s: s == "on")
+    await wait_state(hub, "binary_sensor.east_in_barrier_online", lambda s: s == "on")
     base = ui_url(hub)
     engineer, guard = await signed_in(base, Role.ENGINEER), await signed_in(base, Role.GUARD)
     try:
@@ -186,6 +209,8 @@ async def test_devices_page_shows_each_device_online_and_its_last_error(make_hub
         row = re.search(r'<tr data-device="uplink:province">(.*?)</tr>', html, re.S).group(1)
         assert "监管平台" in row and "在线" in row and "binary_sensor.uplink_province_connected" in row
         assert 'href="/devices"' in html and "<form" not in row  # read only
+        barrier = re.search(r'<tr data-device="barrier:[^"]*">(.*?)</tr>', html, re.S).group(1)
+        assert "道闸控制器" in barrier and "在线" in barrier and "cover.east_in_barrier" in barrier
         status_, html = await page(guard, f"{base}/devices")
         assert status_ == 403
     finally:
@@ -197,13 +222,17 @@ async def test_vehicle_page_passages_trips_and_register(make_hub) -> None:
     from tests.components.vehicles.conftest import transport
 
     clock = ManualClock(datetime(2026, 11, 24, 8, 0, tzinfo=TZ))
-    hub = await make_hub("hub: {name: 车辆页面}\nledger:\nvehicles:\nui: {port: 0}\n", clock=clock)
+    hub = await make_hub(
+        "hub: {name: 车辆页面}\nledger:\nvehicles:\nreports: {schedule_enabled: false}\nui: {port: 0}\n",
+        clock=clock,
+    )
     await add_role_users(hub)
     vehicle = transport(7)
     await hub.services.async_call("vehicles", "upsert", {"class": "transport", "record": vehicle})
     plate = vehicle["plate"]
     base_passage: dict[str, Any] = {"gate": "east_gate", "vehicle_class": "transport", "decision": "allow",
-                                    "plate": plate, "colour": "yellow"}  # fmt: skip
+                                    "plate": plate, "colour": "yellow",
+                                    "vehicle": {"fleet": vehicle["fleet"]}}  # fmt: skip
     entry = {**base_passage, "passage_id": str(uuid.uuid4()), "lane": "in", "direction": "in"}
     await hub.services.async_call("ledger", "record_passage", entry)
     clock.set(datetime(2026, 11, 24, 10, 5, tzinfo=TZ))
@@ -229,6 +258,12 @@ async def test_vehicle_page_passages_trips_and_register(make_hub) -> None:
         assert "2026-11-24 08:00:00" in trips and "2026-11-24 10:05:00" in trips and "125 分钟" in trips
         register = text_of(re.search(r'id="vehicle-register">(.*?)</section>', html, re.S).group(1))
         assert "运输车辆" in register and vehicle["vin"] in register
+        assert 'id="vehicle-scorecard"' not in html  # a guard does not read the scorecards
+        officer = await signed_in(base, Role.OFFICER)
+        _, html = await page(officer, f"{base}/vehicle/{plate}")
+        await officer.close()
+        card = text_of(re.search(r'id="vehicle-scorecard">(.*?)</section>', html, re.S).group(1))
+        assert "所属车队本月评分：唐山顺达物流有限公司" in card and "车辆数 2" in card
         status_, html = await page(guard, f"{base}/vehicle/冀B99999")
         assert status_ == 200 and "该车牌未在车辆台账中备案" in html
     finally:
