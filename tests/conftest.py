@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 import textwrap
@@ -16,6 +15,7 @@ import pytest
 
 from hub.core import Hub, ManualClock
 from hub.core.loader import DEFAULT_ROOTS
+from tests.common import wait_until  # noqa: F401 - its old home; import it from tests.common
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -28,13 +28,6 @@ def write_config(config_dir: Path, text: str, **files: str) -> Path:
     for name, content in files.items():
         (config_dir / name.replace("__", ".")).write_text(textwrap.dedent(content), encoding="utf-8")
     return config_dir
-
-
-async def wait_until(condition: Callable[[], bool], timeout: float = 10.0, interval: float = 0.05) -> None:
-    """For conditions no event announces (files on disk, another process): check until true or timeout."""
-    async with asyncio.timeout(timeout):
-        while not condition():  # noqa: ASYNC110 - nothing to wait on but the condition itself
-            await asyncio.sleep(interval)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import threading
 
 from hub.core import checkpoint
 from hub.core.checkpoint import WalCheckpointer
-from tests.conftest import wait_until
+from tests.common import wait_until
 
 
 def _wal_writer(database, create: bool = True) -> sqlite3.Connection:

@@ -15,9 +15,10 @@ import pytest
 
 from hub.core import Event
 from hub.core.const import EVENT_GATE_DECISION, EVENT_PASSAGE_RECORDED, EVENT_SERVICE_CALLED
+from tests.common import wait_state
 from tests.components.automation.conftest import Runs, reached
 from tests.components.policy.conftest import config as policy_config
-from tests.components.policy.conftest import fire_read, seed, wait_state
+from tests.components.policy.conftest import fire_read, seed
 from tests.integrations.opcua.scada import SCADA_URI, scada  # noqa: F401 - the fixture
 
 EXAMPLES = (Path(__file__).parent / "examples.yaml").read_text(encoding="utf-8")

@@ -20,12 +20,12 @@ import aiohttp
 import pytest
 
 from hub.core import Hub
+from tests.common import wait_state
 from tests.components.policy.conftest import (
     config,
     fire_read,
     seed,
     user_context,
-    wait_state,
     watch_opening,
 )
 

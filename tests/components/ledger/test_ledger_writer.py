@@ -16,8 +16,8 @@ from hub.components.ledger.rows import SELECT_LIST, passage_row, record_dict
 from hub.components.ledger.schemas import RecordPassage
 from hub.components.ledger.writer import ChainWriter
 from hub.core.const import EVENT_PASSAGE_RECORDED
+from tests.common import wait_until
 from tests.components.ledger.conftest import passage, traced
-from tests.conftest import wait_until
 
 
 def _rows(hub: Any, first: int, count: int) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from hub.core import Context, Hub
 from hub.core.const import EVENT_GATE_DECISION, EVENT_PLATE_READ, EVENT_STATE_CHANGED
 from hub.core.context import ulid_now
 from hub.util.vin import vin_check_digit
+from tests.common import wait_state
 
 BARRIER_LANE = (
     "    - {gate: east, lane: in, port: 0, scan_seconds: 0.05, timeout: 0.3, "
@@ -64,24 +65,6 @@ async def fire_read(hub: Hub, plate: str, timeout: float = 10.0, **extra: Any) -
     await asyncio.sleep(0)  # the waiter listens before the read is fired
     hub.bus.async_fire(EVENT_PLATE_READ, data, Context(id=data["read_id"]))
     return dict((await waiter).data)
-
-
-async def wait_state(
-    hub: Hub, entity_id: str, wanted: Callable[[str], bool] | str, timeout: float = 5.0
-) -> None:
-    check = wanted if callable(wanted) else (lambda s: s == wanted)
-    state = hub.states.get(entity_id)
-    if state is not None and check(state.state):
-        return
-    await hub.bus.async_wait_for(
-        EVENT_STATE_CHANGED,
-        lambda e: (
-            e.data["entity_id"] == entity_id
-            and e.data["new_state"] is not None
-            and check(e.data["new_state"].state)
-        ),
-        timeout,
-    )
 
 
 async def records(hub: Hub, passage_id: str | None = None) -> list[dict[str, Any]]:

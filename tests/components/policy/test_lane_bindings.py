@@ -26,7 +26,8 @@ from hub.core.const import (
     EVENT_STATE_CHANGED,
     EVENT_WEIGHT_STABLE,
 )
-from tests.components.policy.conftest import lifecycle, records, seed, wait_state
+from tests.common import wait_state
+from tests.components.policy.conftest import lifecycle, records, seed
 from tests.integrations.mqtt.conftest import Mosquitto, subscribe  # noqa: F401 - the fixture
 from tests.integrations.opcua.conftest import PASSWORD, client_cert, connect, node  # noqa: F401
 from tests.integrations.opcua.scada import SCADA_URI, scada  # noqa: F401 - the fixture

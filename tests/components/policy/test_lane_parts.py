@@ -15,7 +15,8 @@ from hub.core import ConfigError, Entity, EntityDescription, Hub
 from hub.core.const import EVENT_GATE_DECISION, EVENT_PLATE_READ, EVENT_WEIGHT_STABLE
 from hub.core.gate import WeightStability
 from hub.core.writable import async_register_entity_services
-from tests.components.policy.conftest import lifecycle, records, seed, wait_state
+from tests.common import wait_state
+from tests.components.policy.conftest import lifecycle, records, seed
 
 PLATE = "sensor.lpr_plate"
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from hub.core import Context, Hub, ManualClock
 from hub.core.const import EVENT_GATE_DECISION, EVENT_PLATE_READ
+from tests.common import wait_state
 from tests.components.policy.conftest import (
     config,
     fire_read,
@@ -21,7 +22,6 @@ from tests.components.policy.conftest import (
     records,
     seed,
     user_context,
-    wait_state,
     watch_opening,
 )
 

@@ -14,6 +14,7 @@ import pytest
 
 from hub.core import Context, ServiceValidationError, Unauthorized
 from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_PLATE_READ, EVENT_SERVICE_CALLED, EVENT_STATE_CHANGED
+from tests.common import wait_state
 from tests.components.policy.conftest import (
     FLEET,
     fire_read,
@@ -21,7 +22,6 @@ from tests.components.policy.conftest import (
     read,
     records,
     user_context,
-    wait_state,
 )
 
 COVER = "cover.east_in_barrier"

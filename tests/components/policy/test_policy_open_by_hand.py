@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from hub.core import ServiceValidationError
-from tests.components.policy.conftest import fire_read, records, user_context, wait_state
+from tests.common import wait_state
+from tests.components.policy.conftest import fire_read, records, user_context
 
 COVER = "cover.east_in_barrier"
 

@@ -10,7 +10,8 @@ from typing import Any
 
 from hub.core import Hub
 from hub.core.const import EVENT_GATE_DECISION
-from tests.components.policy.conftest import BARRIER_LANE, fire_read, records, seed, wait_state
+from tests.common import wait_state
+from tests.components.policy.conftest import BARRIER_LANE, fire_read, records, seed
 
 MACHINE_TAG = "E2003412B802011700000042"
 TRUCK_TAG = "E2003412B802011700006006"

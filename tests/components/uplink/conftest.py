@@ -14,6 +14,7 @@ import pytest
 from hub.components.uplink.profile import load_profile
 from hub.components.uplink.simulator import PlatformSimulator
 from hub.core import ManualClock
+from tests.common import wait_entity, wait_state  # noqa: F401 - tests/ui/test_console_pages.py imports it here
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF"
 ACCOUNT, KEY, SECRET = "plant001", "k3y-plant001", "s3cret-plant001"
@@ -41,6 +42,10 @@ async def start_sim(clock: ManualClock) -> AsyncIterator[Callable[..., Any]]:
 @pytest.fixture
 async def sim(start_sim: Callable[..., Any]) -> PlatformSimulator:
     return await start_sim()
+
+
+# The real policy and register beside the uplink (the policy takes the platform's control measures).
+POLICY = "vehicles:\npolicy:\n  grade: B\n  schedule_check_seconds: 0.05\n"
 
 
 def uplink_yaml(
@@ -94,48 +99,6 @@ def state(hub: Any, what: str) -> str:
     found = hub.states.get(f"{what}")
     assert found is not None, what
     return found.state
-
-
-async def wait_state(
-    hub: Any, entity_id: str, predicate: Callable[[str], bool], timeout: float = 10.0
-) -> str:
-    """Wait until an entity's state satisfies the predicate (on its state_changed events)."""
-    from hub.core.const import EVENT_STATE_CHANGED
-
-    current = hub.states.get(entity_id)
-    if current is not None and predicate(current.state):
-        return current.state
-    event = await hub.bus.async_wait_for(
-        EVENT_STATE_CHANGED,
-        lambda e: (
-            e.data["entity_id"] == entity_id
-            and e.data["new_state"] is not None
-            and predicate(e.data["new_state"].state)
-        ),
-        timeout,
-    )
-    return event.data["new_state"].state
-
-
-async def wait_entity(
-    hub: Any, entity_id: str, predicate: Callable[[Any], bool], timeout: float = 10.0
-) -> Any:
-    """Like wait_state, with the predicate on the whole State (attributes too)."""
-    from hub.core.const import EVENT_STATE_CHANGED
-
-    current = hub.states.get(entity_id)
-    if current is not None and predicate(current):
-        return current
-    event = await hub.bus.async_wait_for(
-        EVENT_STATE_CHANGED,
-        lambda e: (
-            e.data["entity_id"] == entity_id
-            and e.data["new_state"] is not None
-            and predicate(e.data["new_state"])
-        ),
-        timeout,
-    )
-    return event.data["new_state"]
 
 
 async def acceptance_rows(hub: Any, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:

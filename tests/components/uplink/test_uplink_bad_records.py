@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from hub.components.uplink.const import EVENT_ALERT_LEVEL_CHANGED
 from hub.core import ServiceValidationError
+from tests.common import wait_entity
 from tests.components.ledger.test_ledger_cli import ecogate
-from tests.components.uplink.conftest import passage, record, status, uplink_yaml, wait_entity
-from tests.components.uplink.fakes import fake_root
+from tests.components.uplink.conftest import POLICY, passage, record, status, uplink_yaml
 
 EXTREME = ("0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59")
-POLICY = "vehicles:\npolicy:\n  grade: B\n  schedule_check_seconds: 0.05\n"
 
 
 @pytest.mark.parametrize("moment", EXTREME)
@@ -38,16 +38,18 @@ async def test_extreme_alert_dates_are_refused_and_passages_keep_flowing(
 
 
 async def test_a_record_that_cannot_be_encoded_is_parked_and_the_rest_go_on(
-    make_hub, clock, sim, integration_root, tmp_path
+    make_hub, clock, sim, tmp_path
 ) -> None:
     """An alert switch with a year-1 start (queued before dates were bounded) overflowed the mapping on
     every retry, and as the first step it held every passage back, also after a restart."""
-    yaml = uplink_yaml(sim.url, extra="fakepolicy:\n")
-    roots, plant = fake_root(integration_root), tmp_path / "plant"
-    hub = await make_hub(yaml, clock=clock, roots=roots, config_dir=plant)
-    await hub.services.async_call(
-        "policy", "set_alert_level", {"level": "red", "start": EXTREME[0], "source": "officer"}
-    )
+    yaml = uplink_yaml(sim.url, extra=POLICY)
+    plant = tmp_path / "plant"
+    hub = await make_hub(yaml, clock=clock, config_dir=plant)
+    # The switch as an older policy announced it, before its dates were bounded.
+    hub.bus.async_fire(EVENT_ALERT_LEVEL_CHANGED, {
+        "level": "red", "previous": "normal", "measure_code": None, "measure": None, "response_level": None,
+        "start": EXTREME[0], "end": None, "source": "officer", "reason": None, "user_id": None,
+    })  # fmt: skip
     data = [passage(n) for n in range(4)]
     for item in data:
         await record(hub, item)
@@ -68,10 +70,9 @@ async def test_a_record_that_cannot_be_encoded_is_parked_and_the_rest_go_on(
     assert next(iter(sim.received["alert_level"].values()))["alertLevel"] == "橙色"
     # After a restart the parked switch stays parked and new passages still go straight up.
     await hub.async_stop()
-    hub = await make_hub(yaml, clock=clock, roots=roots, config_dir=plant)
+    hub = await make_hub(yaml, clock=clock, config_dir=plant)
     await record(hub, passage(9))
     await sim.wait_for(lambda: len(sim.ids()) == 5)
     assert (await status(hub))["parked_total"] == 1
-    (plant / "configuration.yaml").write_text(yaml.replace("fakepolicy:\n", ""), encoding="utf-8")
-    code, out = await ecogate("uplink", "status", "-c", str(plant))  # (the command knows no fakes)
+    code, out = await ecogate("uplink", "status", "-c", str(plant))
     assert code == 0 and "parked 1" in out and "alert_level" in out and "out of range" in out, out

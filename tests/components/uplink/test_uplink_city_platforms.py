@@ -12,7 +12,8 @@ from datetime import timedelta
 import pytest
 
 from hub.components.uplink.profile import load_profile
-from tests.components.uplink.conftest import JPEG, passage, record, status, uplink_yaml, wait_state
+from tests.common import wait_state
+from tests.components.uplink.conftest import JPEG, passage, record, status, uplink_yaml
 
 PLANT = "91130200MA0TEST001"
 VARIANTS = ["transport_control", "transport_control_en", "transport_control_mj", "transport_token"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
+from tests.common import wait_state
 from tests.components.ledger.test_ledger_cli import ecogate
-from tests.components.uplink.conftest import passage, record, uplink_yaml, wait_state
+from tests.components.uplink.conftest import passage, record, uplink_yaml
 
 
 async def test_status_on_the_command_line(make_hub, clock, sim, tmp_path) -> None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from hub.core import Context
 from hub.core.auth import Role
+from tests.common import wait_state
 from tests.components.uplink.conftest import (
     JPEG,
     acceptance_rows,
@@ -14,7 +15,6 @@ from tests.components.uplink.conftest import (
     record,
     status,
     uplink_yaml,
-    wait_state,
 )
 
 SENSOR = "sensor.uplink_province_"

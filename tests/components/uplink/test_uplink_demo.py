@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import aiohttp
 
-from tests.components.uplink.conftest import passage, record, status, wait_state
+from tests.common import wait_state
+from tests.components.uplink.conftest import passage, record, status
 
 DEMO = """
 hub:

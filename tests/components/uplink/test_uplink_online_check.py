@@ -12,13 +12,13 @@ import pytest
 
 from hub.components.uplink.online import read_answer
 from hub.components.uplink.profile import load_profile
+from tests.common import wait_state
 from tests.components.policy.conftest import (
     BARRIER_LANE,
     fire_read,
     records,
     seed,
     user_context,
-    wait_state,
     watch_opening,
 )
 from tests.components.uplink.conftest import status, uplink_yaml

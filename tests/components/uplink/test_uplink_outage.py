@@ -8,7 +8,8 @@ import contextlib
 
 import pytest
 
-from tests.components.uplink.conftest import passage, record, status, uplink_yaml, wait_entity, wait_state
+from tests.common import wait_entity, wait_state
+from tests.components.uplink.conftest import passage, record, status, uplink_yaml
 from tests.components.uplink.test_uplink_delivery import by_gate, two_gates
 
 CONNECTED = "binary_sensor.uplink_province_connected"

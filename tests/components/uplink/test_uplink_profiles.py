@@ -6,19 +6,17 @@ from __future__ import annotations
 import base64
 
 from hub.core.const import EVENT_STATE_CHANGED
-from tests.components.uplink.conftest import JPEG, passage, record, uplink_yaml, wait_state
-from tests.components.uplink.fakes import fake_root
+from tests.common import wait_state
+from tests.components.uplink.conftest import JPEG, POLICY, passage, record, uplink_yaml
 
 CONNECTED = "binary_sensor.uplink_province_connected"
 
 
-async def test_tcp_platform_delivery_heartbeat_and_pushed_control(
-    make_hub, clock, start_sim, integration_root
-) -> None:
+async def test_tcp_platform_delivery_heartbeat_and_pushed_control(make_hub, clock, start_sim) -> None:
     sim = await start_sim("tcp_json")
-    text = uplink_yaml(sim.url, profile="tcp_json", platform="heartbeat_seconds: 0.1", extra="fakepolicy:\n")
-    hub = await make_hub(text, clock=clock, roots=fake_root(integration_root))
-    assert "uplink" in hub.loaded, hub.setup_errors
+    text = uplink_yaml(sim.url, profile="tcp_json", platform="heartbeat_seconds: 0.1", extra=POLICY)
+    hub = await make_hub(text, clock=clock)
+    assert {"uplink", "policy"} <= set(hub.loaded), hub.setup_errors
     data = [passage(n, direction="out" if n == 2 else "in") for n in range(4)]
     for item in data:
         await record(hub, item)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from hub.util.vin import vin_check_digit
-from tests.components.uplink.conftest import status, uplink_yaml, wait_entity
+from tests.common import wait_entity
+from tests.components.uplink.conftest import status, uplink_yaml
 
 TRANSPORT = "register_transport"
 CLASSES = ("register_transport", "register_in_plant", "register_machinery")

@@ -8,7 +8,8 @@ import pytest
 
 from hub.core import Context, ServiceValidationError, Unauthorized
 from hub.core.auth import Role
-from tests.components.uplink.conftest import passage, record, status, uplink_yaml, wait_state
+from tests.common import wait_state
+from tests.components.uplink.conftest import passage, record, status, uplink_yaml
 from tests.components.uplink.test_uplink_delivery import by_gate, two_gates
 
 

@@ -7,16 +7,15 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hub.core.const import EVENT_SERVICE_CALLED, EVENT_STATE_CHANGED
-from tests.components.uplink.conftest import passage, record, status, uplink_yaml, wait_entity, wait_state
-from tests.components.uplink.fakes import fake_root
+from tests.common import wait_entity, wait_state
+from tests.components.uplink.conftest import POLICY, passage, record, status, uplink_yaml
 
 TZ = ZoneInfo("Asia/Shanghai")
 
 
-async def test_control_measure_pulled_and_alert_switches_sent(make_hub, clock, sim, integration_root) -> None:
-    hub = await make_hub(
-        uplink_yaml(sim.url, extra="fakepolicy:\n"), clock=clock, roots=fake_root(integration_root)
-    )
+async def test_control_measure_pulled_and_alert_switches_sent(make_hub, clock, sim) -> None:
+    hub = await make_hub(uplink_yaml(sim.url, extra=POLICY), clock=clock)
+    assert {"uplink", "policy"} <= set(hub.loaded), hub.setup_errors
     level = hub.bus.async_wait_for(
         EVENT_STATE_CHANGED, lambda e: e.data["entity_id"] == "select.plant_alert_level"
     )

@@ -12,26 +12,15 @@ from typing import Any
 import aiohttp
 import pytest
 
-from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_STATE_CHANGED
+from hub.core.const import EVENT_PASSAGE_RECORDED
 from hub.integrations.airquality import hj212
 from hub.integrations.airquality.const import EVENT_AIR_QUALITY_DATA, EVENT_REMOTE_SENSING_READING
 from hub.util.modbus import ModbusDeviceServer, RegisterTables
 from hub.util.registers import encode_number
+from tests.common import wait_state
 
 TOKEN = "rs-token-0123456789abcdef"
 STATION_TOKEN = "station-token-0123456789"
-
-
-async def wait_state(hub: Any, entity_id: str, check: Any, timeout: float = 10.0) -> Any:
-    state = hub.states.get(entity_id)
-    if state is not None and check(state.state):
-        return state
-    event = await hub.bus.async_wait_for(
-        EVENT_STATE_CHANGED,
-        lambda e: e.data["entity_id"] == entity_id and check(e.data["new_state"].state),
-        timeout,
-    )
-    return event.data["new_state"]
 
 
 def numeric(text: str) -> bool:

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from hub.core.const import EVENT_PLATE_READ, EVENT_STATE_CHANGED
-from tests.conftest import wait_until
+from tests.common import wait_until
 
 EAST_TOKEN = "east-in-camera-secret-7f3a"
 WEST_TOKEN = "west-main-camera-secret-91c2"

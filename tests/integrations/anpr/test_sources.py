@@ -8,7 +8,7 @@ import pytest
 
 from hub.core.const import EVENT_PLATE_READ
 from hub.integrations.traffic.fleet import build_fleet
-from tests.conftest import wait_until
+from tests.common import wait_until
 
 
 async def test_simulated_camera_reads_the_demo_traffic(make_hub) -> None:

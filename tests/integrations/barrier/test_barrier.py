@@ -9,7 +9,7 @@ import pytest
 
 from hub.core import HubError, ServiceValidationError
 from hub.core.const import EVENT_STATE_CHANGED
-from tests.conftest import wait_until
+from tests.common import wait_state, wait_until
 
 CONFIG = """\
 hub: {}
@@ -23,21 +23,6 @@ barrier:
       registers: {pulse_seconds: 0.05}
       simulator: {travel_seconds: 0.3}
 """
-
-
-async def wait_state(hub, entity_id: str, wanted: str, timeout: float = 5.0) -> None:
-    """Wait until `entity_id` has state `wanted` (now or by a later state_changed)."""
-    if (state := hub.states.get(entity_id)) is not None and state.state == wanted:
-        return
-    await hub.bus.async_wait_for(
-        EVENT_STATE_CHANGED,
-        lambda e: (
-            e.data["entity_id"] == entity_id
-            and e.data["new_state"] is not None
-            and e.data["new_state"].state == wanted
-        ),
-        timeout,
-    )
 
 
 @pytest.fixture

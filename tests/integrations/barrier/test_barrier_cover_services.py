@@ -8,7 +8,8 @@ import pytest
 from hub.core import Context, Unauthorized
 from hub.core.auth import Role
 from hub.core.const import EVENT_STATE_CHANGED
-from tests.integrations.barrier.test_barrier import lane, wait_state  # noqa: F401 - the fixture
+from tests.common import wait_state
+from tests.integrations.barrier.test_barrier import lane  # noqa: F401 - the fixture
 
 COVER = "cover.east_gate_in_barrier"
 

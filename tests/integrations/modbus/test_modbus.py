@@ -11,7 +11,7 @@ import pytest
 from hub.core import HubError
 from hub.util.modbus import ModbusDeviceServer, RegisterTables
 from hub.util.registers import encode_number, unpack_registers
-from tests.integrations.opcua.conftest import wait_state
+from tests.common import wait_state
 
 
 class FogCannonPlc:

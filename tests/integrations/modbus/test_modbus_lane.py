@@ -8,9 +8,9 @@ from typing import Any
 
 from hub.core.const import EVENT_GATE_DECISION, EVENT_WEIGHT_STABLE
 from hub.util.registers import encode_number
+from tests.common import wait_state
 from tests.components.policy.conftest import lifecycle, records, seed
 from tests.integrations.modbus.test_modbus import FogCannonPlc
-from tests.integrations.opcua.conftest import wait_state
 
 
 def lane_yaml(port: int) -> str:

@@ -13,8 +13,8 @@ from pydantic import BaseModel
 
 from hub.core import Context
 from hub.core.auth import Role
-from hub.core.const import EVENT_SERVICE_CALLED, EVENT_STATE_CHANGED
-from tests.conftest import wait_until
+from hub.core.const import EVENT_SERVICE_CALLED
+from tests.common import wait_state, wait_until
 from tests.integrations.mqtt.conftest import BROKER_PASSWORD, BROKER_USER, Mosquitto, free_port
 from tests.integrations.mqtt.ha_mqtt import HomeAssistant
 
@@ -54,17 +54,6 @@ def config(port: int, base: str, prefix: str, *, mqtt: str = "", extra: str = BA
         "  reconnect_min_seconds: 0.1\n  reconnect_max_seconds: 0.5\n"
         f"{lines}"
     )
-
-
-async def wait_state(hub, entity_id: str, wanted: str, timeout: float = 10.0) -> None:
-    if (state := hub.states.get(entity_id)) is not None and state.state == wanted:
-        return
-    await hub.bus.async_wait_for(
-        EVENT_STATE_CHANGED,
-        lambda e: e.data["entity_id"] == entity_id and e.data["new_state"] is not None
-        and e.data["new_state"].state == wanted,
-        timeout,
-    )  # fmt: skip
 
 
 async def commands_taken(hub) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from hub.core.auth import Role
 from hub.core.const import EVENT_SERVICE_CALLED
-from tests.conftest import wait_until
+from tests.common import wait_state, wait_until
 from tests.integrations.mqtt.conftest import ACCOUNTS
 from tests.integrations.mqtt.test_bridge import (
     BARRIER,
@@ -30,7 +30,6 @@ from tests.integrations.mqtt.test_bridge import (
     logged,
     names,
     text_is,
-    wait_state,
 )
 
 MARKER = """\

@@ -18,6 +18,7 @@ from hub.integrations.mqtt.discovery import (
     entity_component,
 )
 from hub.integrations.mqtt.lanes import LaneDirectory, plate_read_event
+from tests.common import wait_state
 from tests.components.ledger.conftest import passage
 from tests.integrations.mqtt.ha_mqtt import HomeAssistant, Rejected, render
 from tests.integrations.mqtt.test_bridge import (
@@ -30,7 +31,6 @@ from tests.integrations.mqtt.test_bridge import (
     home_assistant,
     names,
     text_is,
-    wait_state,
 )
 
 LANE_DEVICE = f"{NODE}_lane_east_gate_in"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from hub.core import ConfigError, HubError
-from tests.integrations.mqtt.test_bridge import wait_state
+from tests.common import wait_state
 
 
 def yaml(port: int, dev: str, tag: str, extra: str = "") -> str:

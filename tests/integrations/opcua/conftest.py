@@ -20,8 +20,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from hub.core.auth import Role
-from hub.core.const import EVENT_STATE_CHANGED
 from hub.integrations.opcua.certs import ensure_certificate
+from tests.common import wait_state
 
 NAMESPACE = "urn:ecogate:hub"
 CLIENT_URI = "urn:ecogate:test:client"
@@ -118,17 +118,6 @@ async def node(client: Client, text: str) -> Node:
     """A node of ours by its string id, e.g. `east_gate.in.barrier.position`."""
     idx = await client.get_namespace_index(NAMESPACE)
     return client.get_node(ua.NodeId(text, idx))
-
-
-async def wait_state(hub: Any, entity_id: str, wanted: str, timeout: float = 5.0) -> None:
-    if (state := hub.states.get(entity_id)) is not None and state.state == wanted:
-        return
-    await hub.bus.async_wait_for(
-        EVENT_STATE_CHANGED,
-        lambda e: e.data["entity_id"] == entity_id and e.data["new_state"] is not None
-        and e.data["new_state"].state == wanted,
-        timeout,
-    )  # fmt: skip
 
 
 def passage(n: int = 0, **overrides: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pytest
 from asyncua import Server, ua
 
 from hub.core import ConfigError
-from tests.integrations.opcua.conftest import wait_state
+from tests.common import wait_state
 
 PLC_URI = "urn:test:plc"
 

@@ -10,7 +10,7 @@ import pytest
 from hub.core import HubError, ServiceValidationError
 from hub.core.auth import Role
 from hub.core.context import Context
-from tests.integrations.opcua.conftest import wait_state
+from tests.common import wait_state
 from tests.integrations.opcua.scada import SCADA_URI, scada  # noqa: F401 - the fixture
 
 

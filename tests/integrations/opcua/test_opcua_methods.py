@@ -9,7 +9,8 @@ import pytest
 from asyncua import ua
 
 from hub.core.const import EVENT_SERVICE_CALLED
-from tests.integrations.opcua.conftest import NAMESPACE, node, wait_state
+from tests.common import wait_state
+from tests.integrations.opcua.conftest import NAMESPACE, node
 
 METHODS = ("OpenBarrier", "CloseBarrier", "SpecialRelease", "CorrectPlate", "ConfirmRead", "SetAlertLevel")
 

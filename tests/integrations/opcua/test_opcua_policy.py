@@ -8,7 +8,8 @@ import pytest
 from asyncua import ua
 
 from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_SERVICE_CALLED
-from tests.integrations.opcua.conftest import NAMESPACE, node, passage, wait_state
+from tests.common import wait_state
+from tests.integrations.opcua.conftest import NAMESPACE, node, passage
 
 
 async def call(client: Any, method: str, *args: Any) -> Any:

@@ -12,7 +12,8 @@ from asyncua import Client, ua
 from cryptography import x509
 
 from hub.core.const import EVENT_SERVICE_CALLED, EVENT_USER_LOGIN
-from tests.integrations.opcua.conftest import NAMESPACE, node, passage, wait_state
+from tests.common import wait_state
+from tests.integrations.opcua.conftest import NAMESPACE, node, passage
 
 
 class EventCatcher:

@@ -12,8 +12,9 @@ from datetime import datetime
 import pytest
 import yaml
 
-from hub.core.const import EVENT_STATE_CHANGED, EVENT_VEHICLE_ARRIVED, EVENT_WEIGHT_STABLE
+from hub.core.const import EVENT_VEHICLE_ARRIVED, EVENT_WEIGHT_STABLE
 from hub.integrations.weighbridge.frames import build_frame
+from tests.common import wait_state
 
 FAST = (
     "{arrive_seconds: 0, drive_on_seconds: 0.3, dwell_seconds: 1.0, clear_seconds: 0.3, frames_per_second: 50"
@@ -35,16 +36,6 @@ weighbridge:
       {extra}
       simulator: {FAST}, {sim}}}
 """
-
-
-async def wait_state(hub, entity_id: str, wanted: str, timeout: float = 5.0) -> None:
-    if (state := hub.states.get(entity_id)) is not None and state.state == wanted:
-        return
-    await hub.bus.async_wait_for(
-        EVENT_STATE_CHANGED,
-        lambda e: e.data["entity_id"] == entity_id and e.data["new_state"].state == wanted,
-        timeout,
-    )
 
 
 def arrive(hub, gross_kg: int) -> None:

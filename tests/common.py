@@ -1,0 +1,101 @@
+"""Waiting helpers shared by every test: on states, on events, on conditions no event announces.
+
+Each waits with a timeout and raises TimeoutError naming what it waited for. A wait on a state returns at
+once when the state is already there, so a test can not miss a change that happened before it waited.
+Timers on the hub's clock are driven by moving the `ManualClock` (`clock.advance(seconds)`): listeners
+added with `hub.clock.add_listener` run their due work at once, as Home Assistant's
+`async_fire_time_changed` does for its tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from hub.core import Event, Hub, State
+from hub.core.const import EVENT_STATE_CHANGED
+
+Match = Callable[[Event], bool] | Mapping[str, Any] | None
+
+
+def _event_filter(match: Match) -> Callable[[Event], bool]:
+    if match is None:
+        return lambda _event: True
+    if callable(match):
+        return match
+    wanted = dict(match)
+    return lambda event: all(event.data.get(key) == value for key, value in wanted.items())
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float = 10.0, interval: float = 0.05) -> None:
+    """For conditions no event announces (files on disk, another process): check until true or timeout."""
+    async with asyncio.timeout(timeout):
+        while not condition():  # noqa: ASYNC110 - nothing to wait on but the condition itself
+            await asyncio.sleep(interval)
+
+
+async def wait_event(hub: Hub, event_type: str, match: Match = None, timeout: float = 10.0) -> Event:
+    """The next `event_type` event that matches: a predicate on the event, or a mapping that the
+    event's data must contain (`{"gate": "east_gate"}`). Start waiting before causing the event, or
+    use `expect_event`."""
+    return await hub.bus.async_wait_for(event_type, _event_filter(match), timeout)
+
+
+def expect_event(hub: Hub, event_type: str, match: Match = None, timeout: float = 10.0) -> Awaitable[Event]:
+    """Listen now, await later: `seen = expect_event(...)`, cause the event, then `await seen`."""
+    check = _event_filter(match)
+    future: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
+
+    def catch(event: Event) -> None:
+        if not future.done():
+            future.set_result(event)
+
+    unsub = hub.bus.async_listen(event_type, catch, event_filter=check)
+
+    async def result() -> Event:
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            raise TimeoutError(f"no {event_type} event within {timeout} s") from None
+        finally:
+            unsub()
+
+    return result()
+
+
+async def wait_entity(
+    hub: Hub, entity_id: str, check: Callable[[State], bool], timeout: float = 10.0
+) -> State:
+    """Wait until the entity's whole State (attributes too) satisfies `check`; returns that State."""
+    current = hub.states.get(entity_id)
+    if current is not None and check(current):
+        return current
+    try:
+        event = await hub.bus.async_wait_for(
+            EVENT_STATE_CHANGED,
+            lambda e: (
+                e.data["entity_id"] == entity_id
+                and e.data["new_state"] is not None
+                and check(e.data["new_state"])
+            ),
+            timeout,
+        )
+    except TimeoutError:
+        last = hub.states.get(entity_id)
+        raise TimeoutError(
+            f"{entity_id} not as wanted within {timeout} s (last: {last.state if last else None!r})"
+        ) from None
+    state: State = event.data["new_state"]
+    return state
+
+
+async def wait_state(
+    hub: Hub, entity_id: str, wanted: str | Callable[[str], bool], timeout: float = 10.0
+) -> State:
+    """Wait until the entity's state is `wanted` (a value, or a predicate on the state text);
+    returns the State."""
+    if callable(wanted):
+        check = wanted
+        return await wait_entity(hub, entity_id, lambda s: check(s.state), timeout)
+    return await wait_entity(hub, entity_id, lambda s: s.state == wanted, timeout)
