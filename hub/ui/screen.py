@@ -3,8 +3,8 @@
 Counts, mixes and tonnage come from the reports component (`reports.statistics`,
 `reports.clean_transport`). Today's figures are asked again half a second after a passage is recorded
 (a burst of passages costs one query), so the screen moves within a second of a truck. The month's are
-the month's earlier days, asked at most once a minute (they change only by late corrections), plus
-today's; the clean-transport ratio is asked at most once a minute too. What is
+the month's earlier days, asked at most every ten minutes (they change only by late corrections, and on
+a two-year ledger asking takes seconds), plus today's; the clean-transport ratio likewise. What is
 live by nature (lanes, alert level, uploads, device health, data-quality warnings) is read from states
 when asked. Each refresh is announced as `plant_figures` on the bus, which the live feed carries.
 """
@@ -25,7 +25,7 @@ from .const import ALERT_ENTITY, EVENT_PLANT_FIGURES, UPLINK_PREFIX
 
 _LOGGER = logging.getLogger(__name__)
 TODAY_DELAY = 0.5  # seconds after a passage: a burst of them costs one query
-MONTH_EVERY = 60.0
+MONTH_EVERY = 600.0  # the month's earlier days change only by late corrections; asking costs seconds
 QUALITY_TOTAL = "sensor.quality_open_findings"  # seconds between refreshes of the month's figures
 _UPLOAD = re.compile(
     rf"^{re.escape(UPLINK_PREFIX)}(?P<name>.+)_"

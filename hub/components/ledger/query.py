@@ -32,12 +32,13 @@ _RELEASED = "EXISTS (SELECT 1 FROM ledger_record r WHERE r.passage_id = p.passag
 def passage_where(q: PassageQuery) -> tuple[str, list[Any]]:
     clauses, args = ["p.kind = ?"], [KIND_PASSAGE]
     if q.plate:
-        # The plate as read, or as a guard corrected it.
+        # The plate as read, or as a guard corrected it: one lookup on the (plate, recorded_ts) index
+        # (an OR of the row's own plate and a sub-query made SQLite read every row of the ledger).
         clauses.append(
-            "(p.plate = ? OR p.passage_id IN "
-            "(SELECT c.passage_id FROM ledger_record c WHERE c.plate = ? AND c.kind = 'correction'))"
+            "p.passage_id IN (SELECT c.passage_id FROM ledger_record c "
+            "WHERE c.plate = ? AND c.kind IN ('passage', 'correction'))"
         )
-        args += [q.plate, q.plate]
+        args.append(q.plate)
     if q.plate_contains:
         # The same two places as an exact plate: a guard's correction is found by part of it too.
         clauses.append(
