@@ -14,7 +14,7 @@ import pytest
 
 from hub.core import ManualClock
 from hub.core.auth import Role
-from hub.core.const import EVENT_STATE_CHANGED
+from tests.common import wait_state
 from tests.components.uplink.conftest import (  # noqa: F401  (start_sim: a fixture)
     passage,
     record,
@@ -37,22 +37,6 @@ QUALITY = "hub: {name: 质量页面}\nledger:\nquality: {check_seconds: 3600}\nu
 @pytest.fixture
 async def sim(start_sim: Any) -> Any:  # noqa: F811  (the uplink tests' platform simulator)
     return await start_sim()
-
-
-async def wait_state(hub: Any, entity_id: str, check: Any, timeout: float = 10.0) -> None:
-    """Until the entity's state passes `check` (on its state_changed events)."""
-    current = hub.states.get(entity_id)
-    if current is not None and check(current.state):
-        return
-    await hub.bus.async_wait_for(
-        EVENT_STATE_CHANGED,
-        lambda e: (
-            e.data["entity_id"] == entity_id
-            and e.data["new_state"] is not None
-            and check(e.data["new_state"].state)
-        ),
-        timeout,
-    )
 
 
 async def signed_in(base: str, role: Role) -> aiohttp.ClientSession:
