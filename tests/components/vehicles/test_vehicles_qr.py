@@ -6,6 +6,8 @@ import base64
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hub.components.vehicles.qr import NotAnEmissionList, parse_emission_qr
 from hub.core import ServiceValidationError, Unauthorized
@@ -121,3 +123,21 @@ def _blank_jpeg() -> bytes:
     ok, jpeg = cv2.imencode(".jpg", np.full((200, 300, 3), 255, dtype=np.uint8))
     assert ok
     return jpeg.tobytes()
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    st.one_of(
+        st.text(max_size=300),
+        st.lists(st.sampled_from([*PAYLOADS.values(), "{", "}", ":", "|", "=", "&", "?", "\n", "国六"]))
+        .map("".join),
+        st.integers(min_value=1, max_value=900).map(lambda n: '{"a":' * n + "1" + "}" * n),
+    )
+)
+def test_any_text_is_read_or_refused_with_a_reason(text: str) -> None:
+    try:
+        fields = parse_emission_qr(text)
+    except NotAnEmissionList as err:
+        assert str(err)
+    else:
+        assert fields["vin"] or fields["model"]
