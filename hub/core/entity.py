@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,8 @@ StateType = str | int | float | None
 
 if TYPE_CHECKING:
     from .hub import Hub
+
+_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -51,6 +54,7 @@ class Entity:
     entity_id: str | None = None
     _attr_available: bool = True
     _attr_device_info: DeviceInfo | None = None
+    _on_remove: list[Callable[[], None]] | None = None
 
     @property
     def unique_id(self) -> str:
@@ -117,3 +121,19 @@ class Entity:
 
     async def async_will_remove_from_hub(self) -> None:
         """Called on hub stop; release what async_added_to_hub took."""
+
+    def async_on_remove(self, func: Callable[[], None]) -> None:
+        """Run `func` when the entity is removed or the hub stops: give it the unsubscribe callables
+        that async_added_to_hub got, instead of keeping them (HA's Entity.async_on_remove)."""
+        if self._on_remove is None:
+            self._on_remove = []
+        self._on_remove.append(func)
+
+    def async_call_on_remove(self) -> None:
+        """Run the async_on_remove callables, last added first (the entity registry calls this)."""
+        while self._on_remove:
+            func = self._on_remove.pop()
+            try:
+                func()
+            except Exception:
+                _LOGGER.exception("%s: a remove callback failed", self.entity_id)

@@ -135,6 +135,7 @@ class EntityRegistry:
             await entity.async_will_remove_from_hub()
         except Exception:
             _LOGGER.exception("Removing %s failed", entity_id)
+        entity.async_call_on_remove()
         self._hub.states.async_remove(entity_id)
         return True
 
@@ -144,4 +145,5 @@ class EntityRegistry:
                 await entity.async_will_remove_from_hub()
             except Exception:
                 _LOGGER.exception("Removing %s failed", entity.entity_id)
+            entity.async_call_on_remove()
         self._live.clear()
