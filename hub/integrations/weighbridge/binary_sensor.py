@@ -25,6 +25,10 @@ class WeighbridgeOnline(WeighbridgeEntity):
     entity_description = WEIGHBRIDGE_ONLINE
 
     @property
+    def available(self) -> bool:
+        return True  # it is the entity that says the indicator is silent
+
+    @property
     def state(self) -> str:
         return STATE_ON if self.reader.online else STATE_OFF
 
@@ -50,6 +54,10 @@ WEIGHBRIDGE_STUCK = EntityDescription(
 class WeighbridgeStuck(WeighbridgeEntity):
     domain = "binary_sensor"
     entity_description = WEIGHBRIDGE_STUCK
+
+    @property
+    def available(self) -> bool:
+        return True  # stuck or not is known from the last readings, silent indicator or not
 
     @property
     def state(self) -> str:

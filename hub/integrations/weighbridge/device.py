@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
 from hub.core import Context, Hub
 from hub.core.const import EVENT_WEIGHT_STABLE
+from hub.core.coordinator import DataUpdateCoordinator, UpdateFailed
 from hub.util.modbus import ModbusConnection, ModbusError
 
 from .config import Weighbridge
@@ -36,18 +36,19 @@ class WeighbridgeReader:
         self.conf = conf
         self.key = conf.key
         self.host, self.port = host, port
-        self.online = False
+        # The entities follow the reader through it; it logs outages (first failure loud) and recoveries.
+        self.coordinator: DataUpdateCoordinator[int | None] = DataUpdateCoordinator(
+            hub, _LOGGER, name=f"Weighbridge {self.key} ({self.where})"
+        )
         self.weight_kg: int | None = None
         self.steady = False
         self.last_stable_kg: int | None = None
         self.last_stable_at: datetime | None = None
-        self.last_error: str | None = None
         self.garbled_frames = 0
         self.stuck = False  # a load reading the same for `stuck_seconds`
         self.stuck_kg: float | None = None
         s = conf.stable
         self.detector = StableWeight(s.readings, s.band_kg, s.min_kg, s.zero_kg)
-        self._listeners: list[Callable[[], None]] = []
         self._loop = asyncio.get_running_loop()
         self._last_valid = 0.0
         self._reading: float | None = None  # the last reading, and since when it has not changed
@@ -62,16 +63,15 @@ class WeighbridgeReader:
     def where(self) -> str:
         return f"{self.conf.device}" if self.conf.source == "serial" else f"{self.host}:{self.port}"
 
-    def async_add_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
-        self._listeners.append(callback)
-        return lambda: self._listeners.remove(callback)
+    @property
+    def online(self) -> bool:
+        """The indicator sends valid weights."""
+        return self.coordinator.last_update_success
 
-    def _notify(self) -> None:
-        for callback in list(self._listeners):
-            try:
-                callback()
-            except Exception:
-                _LOGGER.exception("Weighbridge %s: listener failed", self.key)
+    @property
+    def last_error(self) -> str | None:
+        err = None if self.online else self.coordinator.last_exception
+        return None if err is None else str(err)
 
     # ----- the connection loop -----------------------------------------------------------------
     async def async_run(self) -> None:
@@ -83,18 +83,8 @@ class WeighbridgeReader:
                 else:
                     await self._async_run_stream()
             except (ModbusError, NotAnswering, OSError, TimeoutError, ValueError) as err:
-                text = str(err) or type(err).__name__
-                if self.online or self.last_error is None:  # the first failure of an outage
-                    _LOGGER.warning(
-                        "Weighbridge %s (%s): not answering: %s (retrying)", self.key, self.where, text
-                    )
-                else:
-                    _LOGGER.debug("Weighbridge %s: still not answering: %s", self.key, text)
-                self.last_error = text
                 self.detector.reset()
-                if self.online:
-                    self.online = False
-                    self._notify()
+                self.coordinator.async_set_update_error(UpdateFailed(str(err) or type(err).__name__))
             await asyncio.sleep(self._backoff)
             self._backoff = min(self._backoff * 2, BACKOFF_MAX)
 
@@ -162,9 +152,7 @@ class WeighbridgeReader:
         self._last_valid = now
         came_back = not self.online
         if came_back:
-            if self.last_error is not None:
-                _LOGGER.info("Weighbridge %s: indicator answering again", self.key)
-            self.online, self.last_error, self._backoff = True, None, BACKOFF_FIRST
+            self._backoff = BACKOFF_FIRST
         stuck_changed = self._watch_stuck(kg, now)
         stable = self.detector.add(kg)
         steady = self.detector.steady
@@ -175,7 +163,7 @@ class WeighbridgeReader:
             if stable is not None:
                 self.weight_kg = stable
                 self._fire_stable(stable)
-            self._notify()
+            self.coordinator.async_set_updated_data(self.weight_kg)  # available again if it was not
 
     def _watch_stuck(self, kg: float, now: float) -> bool:
         """Whether `stuck` changed with this reading."""

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from hub.core import DeviceInfo, Entity
+from hub.core import DeviceInfo
+from hub.core.coordinator import CoordinatorEntity, DataUpdateCoordinator
 
 from .device import WeighbridgeReader
 
 
-class WeighbridgeEntity(Entity):
+class WeighbridgeEntity(CoordinatorEntity[DataUpdateCoordinator[int | None]]):
     def __init__(self, reader: WeighbridgeReader, device: DeviceInfo) -> None:
+        super().__init__(reader.coordinator)
         self.reader = reader
         self._attr_device_info = device
-        self._unsub: Callable[[], None] | None = None
 
     @property
     def suggested_object_id(self) -> str:
         return f"{self.reader.key}_{self.entity_description.key}"
-
-    async def async_added_to_hub(self) -> None:
-        self._unsub = self.reader.async_add_listener(self.async_write_state)
-
-    async def async_will_remove_from_hub(self) -> None:
-        if self._unsub is not None:
-            self._unsub()
-            self._unsub = None

@@ -19,10 +19,6 @@ class WeightSensor(WeighbridgeEntity):
     entity_description = WEIGHT
 
     @property
-    def available(self) -> bool:
-        return self.reader.online
-
-    @property
     def state(self) -> int | None:
         return self.reader.weight_kg
 
