@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from hub.core import ConfigError, Hub
@@ -65,4 +68,17 @@ async def test_errors_name_file_line_and_key_and_the_hub_refuses_to_start(
         await hub.async_start()
     assert expected in str(err.value)
     assert hub.loaded == [] and hub.states.all() == []
-    assert hub.db is None or not hub.db._open
+    assert not open_files_under(tmp_path / "data")  # no database left open behind the refusal
+
+
+def open_files_under(directory: Path) -> list[str]:
+    """Files under `directory` this process holds open (as the kernel lists them)."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith(f"{directory}{os.sep}"):
+            found.append(target)
+    return found

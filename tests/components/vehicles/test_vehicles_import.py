@@ -8,11 +8,9 @@ from typing import Any
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from tortoise.exceptions import OperationalError
 
 from hub.components.vehicles.fields import FIELDS, VehicleClass
-from hub.components.vehicles.register import Register
-from hub.core import ServiceValidationError
+from hub.core import HubError, ServiceValidationError
 from tests.components.vehicles.conftest import call, in_plant, machinery, transport, vehicles_yaml
 
 SAMPLES = {
@@ -158,31 +156,24 @@ async def test_bad_rows_are_reported_by_number_and_good_rows_go_in(vehicles_hub,
     assert {i["key"] for i in (await call(hub, "list", {}))["items"]} == {"冀B00001", "冀B00006"}
 
 
-async def test_import_is_all_or_nothing_when_the_commit_fails(vehicles_hub, monkeypatch) -> None:
-    hub = await vehicles_hub()
+async def test_import_is_all_or_nothing_when_the_commit_fails(vehicles_hub, tmp_path) -> None:
+    plant = tmp_path / "plant"
+    hub = await vehicles_hub(config_dir=plant)
     await call(hub, "upsert", {"class": "transport", "record": transport(1)})
-
-    real = Register._insert_sql
-
-    def failing(self: Register, table: str, columns: tuple[str, ...]) -> str:
-        # The history insert fails inside the transaction, after this import's vehicle rows were written.
-        return (
-            "INSERT INTO no_such_table VALUES (1)"
-            if table == "vehicle_history"
-            else real(self, table, columns)
-        )
-
-    monkeypatch.setattr(Register, "_insert_sql", failing)
+    # The history insert fails inside the transaction, after this import's vehicle rows were written.
+    refuse = "BEGIN SELECT RAISE(ABORT, 'history refused'); END"
+    await hub.db.connection.execute_script(f"CREATE TRIGGER refuse BEFORE INSERT ON vehicle_history {refuse}")
     changed = [transport(1, emission_stage="5"), *(transport(n) for n in range(2, 50))]
-    with pytest.raises(OperationalError, match="no_such_table"):
+    with pytest.raises(HubError, match="the database refused the change"):
         await call(hub, "import", {"class": "transport", "records": changed})
-    monkeypatch.undo()
+    await hub.db.connection.execute_script("DROP TRIGGER refuse")
     assert (await call(hub, "lookup", {"plate": "冀B00001"}))["emission_stage"] == "6"
     assert await call(hub, "lookup", {"plate": "冀B00002"}) is None
-    # Nothing reached the database either: a fresh load of the index sees one record.
-    register = hub.data["vehicles"]
-    await register.async_load()
-    assert len(register.index.entries) == 1
+    # Nothing reached the database either: the hub started again on it sees one record.
+    await hub.async_stop()
+    hub = await vehicles_hub(config_dir=plant)
+    assert [i["key"] for i in (await call(hub, "list", {}))["items"]] == ["冀B00001"]
+    assert (await call(hub, "lookup", {"plate": "冀B00001"}))["emission_stage"] == "6"
 
 
 async def test_import_history_and_dry_run(vehicles_hub) -> None:
