@@ -1,0 +1,85 @@
+"""The `insight:` section: how readings join passages, the limits, and the anomaly rules' thresholds."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Limit(BaseModel):
+    """Limits for one fuel (and, where given, emission stages); the first that applies wins."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fuel: str | None = Field(None, max_length=4)  # None: any fuel
+    stages: list[str] = Field(default_factory=list)  # empty: any stage ("4" = 国四)
+    opacity_pct: float | None = Field(None, gt=0)
+    no_ppm: float | None = Field(None, gt=0)
+    hc_ppm: float | None = Field(None, gt=0)
+    co_pct: float | None = Field(None, gt=0)
+
+    def applies(self, fuel: str | None, stage: str | None) -> bool:
+        return (self.fuel is None or self.fuel == fuel) and (not self.stages or stage in self.stages)
+
+
+# Remote-sensing limits of GB 3847-2018 (diesel, fuel code B: opacity 30 %, NO 1500 ppm) and
+# GB 18285-2018 (other fuels: CO 2.5 %, HC 250 ppm, NO 1500 ppm). A plant sets its own, per stage.
+DEFAULT_LIMITS = [
+    Limit(fuel="B", opacity_pct=30, no_ppm=1500),
+    Limit(co_pct=2.5, hc_ppm=250, no_ppm=1500),
+]
+
+
+class Join(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    window_seconds: float = Field(300, gt=0, le=3600)  # a reading and a passage by plate at most this apart
+    lane_window_seconds: float = Field(30, gt=0, le=600)  # without a plate: the lane's passage this close
+    by_lane: bool = True
+
+
+class Flagging(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # What a flagged vehicle meets on its next arrival: nothing more than the flag, or the blacklist
+    # (vehicles.blacklist_add, source "insight", audited like every service call) for `deny_days`.
+    policy: Literal["never", "deny"] = "never"
+    deny_days: float = Field(7, gt=0, le=366)
+    exceedances: int = Field(1, ge=1, le=100)  # valid readings over the limit before the policy acts
+
+
+class Anomalies(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hold_minutes: float = Field(60, gt=0, le=7 * 24 * 60)  # a rule's entity stays on this long after its last
+    frequent_window_hours: float = Field(24, gt=0, le=24 * 31)
+    frequent_factor: float = Field(3, gt=1)  # entries above this times the fleet's median vehicle
+    frequent_min_entries: int = Field(6, ge=2)
+    night_start_hour: int = Field(22, ge=0, le=23)
+    night_end_hour: int = Field(6, ge=0, le=23)
+    night_history_days: int = Field(14, ge=1, le=90)
+    night_min_history: int = Field(10, ge=1)  # passages of the fleet before "out of pattern" means anything
+    denials_before_release: int = Field(3, ge=1, le=100)
+    denials_window_hours: float = Field(24, gt=0, le=24 * 31)
+    weights_without_reads: int = Field(3, ge=1, le=100)
+    lane_window_minutes: float = Field(30, gt=0, le=24 * 60)
+    flat_readings: int = Field(10, ge=3, le=10_000)
+    missing_minutes: float = Field(15, gt=0, le=24 * 60)
+    # factor -> [low, high] plausible range; outside it a reading is out of range
+    ranges: dict[str, tuple[float, float]] = Field(
+        default_factory=lambda: {
+            "pm25": (0, 1000), "pm10": (0, 2000), "tsp": (0, 5000), "no2": (0, 2000), "so2": (0, 2000),
+            "co": (0, 50), "o3": (0, 1000), "wind_speed": (0, 60), "wind_direction": (0, 360),
+            "temperature": (-50, 60), "humidity": (0, 100),
+        }
+    )
+
+
+class InsightConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    join: Join = Field(default_factory=Join)
+    limits: list[Limit] = Field(default_factory=lambda: list(DEFAULT_LIMITS))
+    flagging: Flagging = Field(default_factory=Flagging)
+    anomalies: Anomalies = Field(default_factory=Anomalies)

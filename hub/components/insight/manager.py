@@ -1,0 +1,231 @@
+"""The component at work: listens to readings, passages, reads, weights and station data; joins, flags,
+and raises anomalies (stored, announced as `insight_anomaly`, shown by the rule's binary sensor).
+
+Events are handled one at a time, in the order they came (one lock, FIFO), as tracked tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from hub.core import Context, Event, Hub
+from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_PLATE_READ, EVENT_WEIGHT_STABLE
+
+from . import store
+from .anomalies import Anomaly, AnomalyRules
+from .config import InsightConfig
+from .const import (
+    DOMAIN,
+    EVENT_AIR_QUALITY_DATA,
+    EVENT_ANOMALY,
+    EVENT_EXCEEDANCE,
+    EVENT_READING_JOINED,
+    EVENT_REMOTE_SENSING_READING,
+    RULES,
+)  # fmt: skip
+from .entities import AnomalySensor, FlaggedVehicles
+from .join import Joiner, Passage, Reading
+from .limits import exceeded
+
+_LOGGER = logging.getLogger(__name__)
+FLAG_DAYS = 30  # the flagged-vehicles sensor counts this far back
+UNITS = {"no_ppm": "ppm", "hc_ppm": "ppm", "co_pct": "%", "opacity_pct": "%"}
+
+
+class Insight:
+    def __init__(self, hub: Hub, config: InsightConfig) -> None:
+        self.hub, self.config = hub, config
+        self.joiner = Joiner(config.join)
+        self.rules = AnomalyRules(config.anomalies)
+        self.sensors = {rule: AnomalySensor(rule) for rule in RULES}
+        self.flagged = FlaggedVehicles()
+        self._lock = asyncio.Lock()
+        self._unsubs: list[Callable[[], None]] = []
+
+    @property
+    def entities(self) -> list[Any]:
+        return [*self.sensors.values(), self.flagged]
+
+    async def async_start(self) -> None:
+        """Recent passages from the ledger (what the join window and the rules' history need)."""
+        days = max(self.config.anomalies.night_history_days, self.config.anomalies.frequent_window_hours / 24)
+        since = self.hub.now() - timedelta(days=days)
+        for record in await store.async_recent_passages(self.hub, since.timestamp()):
+            moment = datetime.fromtimestamp(record["recorded_ts"], self.hub.clock.tz)
+            self.rules.on_passage(record, moment)  # history only: nothing raised for the past
+            if record["recorded_ts"] >= self.hub.now().timestamp() - 2 * self.config.join.window_seconds:
+                self.joiner.add_passage(Passage.of(record))
+        await self._async_refresh_flagged()
+        listen = self.hub.bus.async_listen
+        for event_type, handler in (
+            (EVENT_REMOTE_SENSING_READING, self._async_reading),
+            (EVENT_PASSAGE_RECORDED, self._async_record),
+            (EVENT_AIR_QUALITY_DATA, self._async_air_quality),
+            (EVENT_PLATE_READ, self._async_plate_read),
+            (EVENT_WEIGHT_STABLE, self._async_weight),
+        ):
+            self._unsubs.append(listen(event_type, self._queued(handler)))
+        self._unsubs.append(self.hub.clock.add_listener(self.tick))
+
+    def stop(self) -> None:
+        for unsub in self._unsubs:
+            unsub()
+        self._unsubs.clear()
+
+    def _queued(self, handler: Callable[[Event], Awaitable[None]]) -> Callable[[Event], None]:
+        async def run(event: Event) -> None:
+            async with self._lock:
+                try:
+                    await handler(event)
+                except Exception:  # one bad fact must not stop the rules
+                    _LOGGER.exception("insight: handling %s failed", event.event_type)
+
+        def listener(event: Event) -> None:
+            self.hub.async_create_task(run(event), name=f"insight {event.event_type}")
+
+        return listener
+
+    # ----- remote sensing ------------------------------------------------------------------------
+    async def _async_reading(self, event: Event) -> None:
+        data = dict(event.data)
+        at = str(data.get("at") or self.hub.now().isoformat(timespec="seconds"))
+        reading = Reading(
+            reading_id=str(data.get("reading_id")), ts=datetime.fromisoformat(at).timestamp(),
+            plate=data.get("plate") or None, gate=data.get("gate"), lane=data.get("lane"), data=data,
+        )  # fmt: skip
+        await store.async_store_reading(reading, str(data.get("unit")), at)
+        joined = self.joiner.add_reading(reading)
+        if joined is None:
+            unjoined = {"reading_id": reading.reading_id, "passage_id": None}
+            self.hub.bus.async_fire(EVENT_READING_JOINED, unjoined)
+            return
+        await self._async_joined(reading, *joined)
+
+    async def _async_joined(self, reading: Reading, passage: Passage, method: str) -> None:
+        over = exceeded(self.config.limits, passage.fuel, passage.emission_stage, reading.data)
+        await store.async_store_join(reading, passage, method, over)
+        self.hub.bus.async_fire(EVENT_READING_JOINED, {
+            "reading_id": reading.reading_id, "passage_id": passage.passage_id, "method": method,
+            "plate": passage.plate, "fleet": passage.fleet, "exceeded": sorted(over),
+        })  # fmt: skip
+        if over:
+            await self._async_flag(reading, passage, over)
+
+    async def _async_flag(
+        self, reading: Reading, passage: Passage, over: dict[str, tuple[float, float]]
+    ) -> None:
+        text = "，".join(f"{m.split('_')[0].upper()} {v:g} > {b:g} {UNITS[m]}" for m, (v, b) in over.items())
+        reason = f"尾气遥感超标 {text}"
+        context = Context()
+        await self.hub.services.async_call("ledger", "record_followup", {
+            "passage_id": passage.passage_id, "kind": "emission", "reason": reason,
+            "data": {"reading_id": reading.reading_id, "unit": reading.data.get("unit"),
+                     "at": reading.data.get("at"), "exceeded": {m: v for m, (v, _) in over.items()},
+                     "limits": {m: lim for m, (_, lim) in over.items()}},
+        }, context)  # fmt: skip
+        flag = {
+            "passage_id": passage.passage_id, "plate": passage.plate, "fleet": passage.fleet,
+            "emission_stage": passage.emission_stage, "fuel": passage.fuel, "reading_id": reading.reading_id,
+            "exceeded": {m: {"value": v, "limit": lim} for m, (v, lim) in over.items()}, "reason": reason,
+        }  # fmt: skip
+        self.hub.bus.async_fire(EVENT_EXCEEDANCE, flag, context)
+        subject = passage.plate or passage.passage_id
+        await self._async_raise(Anomaly("remote_sensing_exceedance", subject, f"{subject} {reason}", flag))
+        await self._async_refresh_flagged()
+        await self._async_feed_policy(passage, reason, context)
+
+    async def _async_feed_policy(self, passage: Passage, reason: str, context: Context) -> None:
+        flagging = self.config.flagging
+        if flagging.policy == "never" or not passage.plate:
+            return
+        if not self.hub.services.has_service("vehicles", "blacklist_add"):
+            _LOGGER.warning("insight: flagging.policy is deny but the vehicles register is not loaded")
+            return
+        since = (self.hub.now() - timedelta(days=FLAG_DAYS)).timestamp()
+        if await store.async_exceedances_of(passage.plate, since) < flagging.exceedances:
+            return
+        until = self.hub.now() + timedelta(days=flagging.deny_days)
+        await self.hub.services.async_call("vehicles", "blacklist_add", {
+            "plate": passage.plate, "reason": reason[:200], "source": DOMAIN,
+            "valid_until": until.isoformat(timespec="seconds"),
+        }, context)  # fmt: skip
+
+    async def _async_refresh_flagged(self) -> None:
+        since = (self.hub.now() - timedelta(days=FLAG_DAYS)).timestamp()
+        flagged = await store.async_flagged(since)
+        self.flagged.vehicles = len(flagged)
+        self.flagged.carriers = sorted({f["fleet"] for f in flagged if f["fleet"]})
+        if self.flagged.entity_id is not None:
+            self.flagged.async_write_state()
+
+    # ----- ledger, lanes, stations ---------------------------------------------------------------
+    async def _async_record(self, event: Event) -> None:
+        record = event.data
+        kind = record.get("kind")
+        if kind == "passage" and record.get("passage_id"):
+            moment = self.hub.now()
+            for anomaly in self.rules.on_passage(record, moment):
+                await self._async_raise(anomaly)
+            passage = Passage.of(record)
+            for reading, method in self.joiner.add_passage(passage):
+                await self._async_joined(reading, passage, method)
+        elif kind == "release" and record.get("passage_id"):
+            for anomaly in self.rules.on_release(record["passage_id"], self.hub.now().timestamp()):
+                await self._async_raise(anomaly)
+
+    async def _async_plate_read(self, event: Event) -> None:
+        self.rules.on_plate_read(str(event.data.get("gate")), str(event.data.get("lane")))
+
+    async def _async_weight(self, event: Event) -> None:
+        gate, lane = str(event.data.get("gate")), str(event.data.get("lane"))
+        for anomaly in self.rules.on_weight(gate, lane, self.hub.now().timestamp()):
+            await self._async_raise(anomaly)
+
+    async def _async_air_quality(self, event: Event) -> None:
+        values = event.data.get("values") or {}
+        flags = event.data.get("flags") or {}
+        # Values the station itself marks as calibration or maintenance are not the air.
+        kept = {f: v for f, v in values.items() if flags.get(f, "N") in ("N", "T")}
+        station = str(event.data.get("station"))
+        for anomaly in self.rules.on_air_quality(station, kept, self.hub.clock.monotonic()):
+            await self._async_raise(anomaly)
+
+    # ----- raising -------------------------------------------------------------------------------
+    async def _async_raise(self, anomaly: Anomaly) -> None:
+        moment = self.hub.now()
+        await store.async_store_anomaly(anomaly, moment)
+        sensor = self.sensors[anomaly.rule]
+        sensor.last_ts, sensor.raised, sensor.on = moment.timestamp(), sensor.raised + 1, True
+        sensor.last = {"subject": anomaly.subject, "summary": anomaly.summary, "at": moment.isoformat()}
+        if sensor.entity_id is not None:
+            sensor.async_write_state()
+        _LOGGER.warning("insight %s: %s", anomaly.rule, anomaly.summary)
+        self.hub.bus.async_fire(EVENT_ANOMALY, {
+            "rule": anomaly.rule, "subject": anomaly.subject, "summary": anomaly.summary,
+            "at": moment.isoformat(), "detail": anomaly.detail,
+        })  # fmt: skip
+
+    def tick(self) -> None:
+        """Every minute and whenever a test's clock moves: silent stations, rules whose hold ran out."""
+        found = self.rules.check_silence(self.hub.clock.monotonic())
+        for anomaly in found:
+            self.hub.async_create_task(self._queued_raise(anomaly), name="insight silence")
+        now_ts = self.hub.now().timestamp()
+        hold = self.config.anomalies.hold_minutes * 60
+        for sensor in self.sensors.values():
+            if sensor.on and sensor.last_ts is not None and now_ts - sensor.last_ts > hold:
+                sensor.on = False
+                if sensor.entity_id is not None:
+                    sensor.async_write_state()
+
+    async def _queued_raise(self, anomaly: Anomaly) -> None:
+        async with self._lock:
+            await self._async_raise(anomaly)
+
+    async def async_tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(60)
+            self.tick()

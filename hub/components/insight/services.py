@@ -1,0 +1,102 @@
+"""Services: `insight.readings` (readings and their joins), `insight.flagged` (vehicles and carriers over
+their limits), `insight.anomalies` (what the rules raised). Read-only; who reads the ledger reads these."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.core import Hub, ServiceCall
+from hub.core.auth import Role
+from hub.core.validation import PlausibleDatetime
+
+from . import store
+from .const import DOMAIN, RULES
+from .models import InsightAnomaly, InsightReading
+
+READERS = {Role.INSPECTOR, Role.OFFICER, Role.GUARD}
+
+
+class ReadingQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    plate: str | None = Field(None, max_length=16)
+    fleet: str | None = Field(None, max_length=100)
+    exceeded_only: bool = False
+    start: PlausibleDatetime | None = None
+    end: PlausibleDatetime | None = None
+    limit: int = Field(100, ge=1, le=1000)
+
+
+class FlaggedQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    days: int = Field(30, ge=1, le=366)
+
+
+class AnomalyQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rule: Literal[tuple(RULES)] | None = None  # type: ignore[valid-type]
+    start: PlausibleDatetime | None = None
+    end: PlausibleDatetime | None = None
+    limit: int = Field(100, ge=1, le=1000)
+
+
+def _reading(row: InsightReading) -> dict[str, Any]:
+    return {
+        "reading_id": row.reading_id, "unit": row.unit, "at": row.at, "plate_read": row.plate_read,
+        "valid": row.valid, "values": json.loads(row.values), "passage_id": row.passage_id,
+        "method": row.method, "plate": row.plate, "fleet": row.fleet, "emission_stage": row.emission_stage,
+        "fuel": row.fuel, "exceeded": json.loads(row.exceeded),
+    }  # fmt: skip
+
+
+def register(hub: Hub) -> None:
+    async def readings(call: ServiceCall) -> dict[str, Any]:
+        d: ReadingQuery = call.data
+        q = InsightReading.all()
+        if d.plate:
+            q = q.filter(plate=d.plate)
+        if d.fleet:
+            q = q.filter(fleet=d.fleet)
+        if d.exceeded_only:
+            q = q.exclude(exceeded="{}")
+        if d.start:
+            q = q.filter(at_ts__gte=int(d.start.timestamp()))
+        if d.end:
+            q = q.filter(at_ts__lt=int(d.end.timestamp()))
+        rows = await q.order_by("-at_ts", "-id").limit(d.limit)
+        return {"readings": [_reading(r) for r in rows]}
+
+    async def flagged(call: ServiceCall) -> dict[str, Any]:
+        d: FlaggedQuery = call.data
+        vehicles = await store.async_flagged((hub.now() - timedelta(days=d.days)).timestamp())
+        carriers: dict[str, dict[str, Any]] = {}
+        for v in vehicles:
+            c = carriers.setdefault(v["fleet"] or "", {"fleet": v["fleet"], "vehicles": 0, "exceedances": 0})
+            c["vehicles"] += 1
+            c["exceedances"] += v["exceedances"]
+        return {"vehicles": vehicles, "carriers": list(carriers.values())}
+
+    async def anomalies(call: ServiceCall) -> dict[str, Any]:
+        d: AnomalyQuery = call.data
+        q = InsightAnomaly.all()
+        if d.rule:
+            q = q.filter(rule=d.rule)
+        if d.start:
+            q = q.filter(at_ts__gte=int(d.start.timestamp()))
+        if d.end:
+            q = q.filter(at_ts__lt=int(d.end.timestamp()))
+        rows = await q.order_by("-at_ts", "-id").limit(d.limit)
+        keys = ("rule", "subject", "at", "summary")
+        found = [{**{k: getattr(r, k) for k in keys}, "detail": json.loads(r.detail)} for r in rows]
+        return {"anomalies": found}
+
+    reg = hub.services.async_register
+    reg(DOMAIN, "readings", readings, ReadingQuery, roles=READERS, description="尾气遥感读数与关联通行")
+    reg(DOMAIN, "flagged", flagged, FlaggedQuery, roles=READERS, description="遥感超标车辆与运输单位")
+    reg(DOMAIN, "anomalies", anomalies, AnomalyQuery, roles=READERS, description="异常规则记录")
