@@ -89,8 +89,8 @@ class BarrierIntegration:
             entities.append(DisplaySensor(controller, device))
         entities.append(BarrierOnline(controller, device))
         await self.hub.entities.async_add(DOMAIN, entities)
-        self.hub.async_create_background_task(controller.async_run(), name=f"barrier {conf.key}")
         self.hub.async_on_stop(controller.async_stop)
+        controller.coordinator.async_start()  # its stop step runs before the controller's
 
     def controller(self, target: LaneTarget) -> BarrierController:
         key = f"{target.gate}_{target.lane}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hub.core import Context, EntityDescription
+from hub.core import EntityDescription
 from hub.core.const import STATE_OFF, STATE_ON
 
 from .entity import BarrierEntity
@@ -47,6 +47,3 @@ class BarrierOnline(BarrierEntity):
     def extra_state_attributes(self) -> Mapping[str, Any]:
         conn = self.controller.connection
         return {"host": conn.host, "port": conn.port, "last_error": self.controller.last_error}
-
-    def _on_update(self, context: Context | None) -> None:
-        self.async_write_state(context)

@@ -1,19 +1,19 @@
 """One lane's barrier controller: polls the PLC, pulses its coils, writes its display, sounds its alarm.
 
-While the PLC does not answer, `online` is False, every entity of the lane shows `unavailable` and
-commands fail with a clear error; it is asked again every poll interval (no growing back-off: a PLC on
-the plant network costs nothing to ask, and a barrier that is back must be usable at once).
+The polling is the coordinator's (hub/core/coordinator.py): every `scan_seconds`, and at once after a
+command. While the PLC does not answer, `online` is False, every entity of the lane shows `unavailable`
+and commands fail with a clear error; it is asked again every poll interval (no growing back-off: a PLC
+on the plant network costs nothing to ask, and a barrier that is back must be usable at once).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from hub.core import Context, Hub, HubError
+from hub.core.coordinator import DataUpdateCoordinator, UpdateFailed
 from hub.util.modbus import ModbusConnection, ModbusError, RegisterTable
 from hub.util.registers import encode_text, pack_registers
 
@@ -56,70 +56,51 @@ class BarrierController:
         self.key = conf.key
         self.connection = connection
         self.display_target = display_target
-        self.online = False
+        # Polls the PLC; tells the entities of a change (always_update off: not of every poll).
+        self.coordinator: DataUpdateCoordinator[tuple[Position, bool]] = DataUpdateCoordinator(
+            hub,
+            _LOGGER,
+            name=f"Barrier {conf.key} PLC",
+            update_interval=conf.scan_seconds,
+            update_method=self._async_fetch,
+            always_update=False,
+        )
         self.position: Position | None = None
         self.alarm_on = False
         self.display_text = conf.display.idle_text
         self.display_until: datetime | None = None
         self.display_truncated = False
         self.last_command: str | None = None
-        self.last_error: str | None = None
-        self._context: Context | None = None
-        self._listeners: list[Callable[[Context | None], None]] = []
-        self._wake = asyncio.Event()
+        self.last_context: Context | None = None  # the last command's: what the PLC then reports is its doing
         self._pulse: tuple[int, asyncio.Task[None]] | None = None
         self._alarm_timer: asyncio.Task[None] | None = None
         self._display_timer: asyncio.Task[None] | None = None
 
-    # ----- listeners (the entities) ------------------------------------------------------------
-    def async_add_listener(self, callback: Callable[[Context | None], None]) -> Callable[[], None]:
-        self._listeners.append(callback)
-        return lambda: self._listeners.remove(callback)
+    @property
+    def online(self) -> bool:
+        """The PLC answered the last poll."""
+        return self.coordinator.last_update_success
+
+    @property
+    def last_error(self) -> str | None:
+        err = None if self.online else self.coordinator.last_exception
+        return None if err is None else str(err)
 
     def _notify(self) -> None:
-        for callback in list(self._listeners):
-            try:
-                callback(self._context)
-            except Exception:
-                _LOGGER.exception("Barrier %s: listener failed", self.key)
+        self.coordinator.async_update_listeners(self.last_context)
 
-    # ----- the poll loop -----------------------------------------------------------------------
-    async def async_run(self) -> None:
-        down_since: float | None = None
-        loop = asyncio.get_running_loop()
-        while True:
-            try:
-                if not self.connection.connected:
-                    await self.connection.async_connect()
-                await self._async_poll()
-            except ModbusError as err:
-                if self.online or down_since is None:
-                    _LOGGER.warning("Barrier %s: PLC not answering: %s (retrying)", self.key, err)
-                    down_since = loop.time()
-                else:
-                    _LOGGER.debug("Barrier %s: still not answering: %s", self.key, err)
-                self.last_error = str(err)
-                self._set_online(False)
-                self.connection.close()
-                await asyncio.sleep(self.conf.scan_seconds)
-                continue
-            if not self.online:
-                if down_since is not None:
-                    _LOGGER.info(
-                        "Barrier %s: PLC answering again after %.1f s", self.key, loop.time() - down_since
-                    )
-                down_since, self.last_error = None, None
-                self._set_online(True)
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.conf.scan_seconds)
+    # ----- the poll ----------------------------------------------------------------------------
+    async def _async_fetch(self) -> tuple[Position, bool]:
+        try:
+            if not self.connection.connected:
+                await self.connection.async_connect()
+            self.position, self.alarm_on = await self._async_poll()
+        except ModbusError as err:
+            self.connection.close()
+            raise UpdateFailed(str(err)) from err
+        return self.position, self.alarm_on
 
-    def _set_online(self, online: bool) -> None:
-        if online != self.online:
-            self.online = online
-            self._notify()
-
-    async def _async_poll(self) -> None:
+    async def _async_poll(self) -> tuple[Position, bool]:
         regs = self.conf.registers
         offsets = regs.input_offsets()
         if regs.inputs in ("discrete_inputs", "coils"):
@@ -139,10 +120,7 @@ class BarrierController:
         position = position_from_inputs(inputs, self.last_command)
         if position in (Position.OPEN, Position.CLOSED, Position.FAULT):
             self.last_command = None  # the travel is over
-        if (position, alarm) != (self.position, self.alarm_on) or not self.online:
-            self.position, self.alarm_on = position, alarm
-            if self.online:
-                self._notify()
+        return position, alarm
 
     # ----- commands ----------------------------------------------------------------------------
     def _check_online(self, what: str) -> None:
@@ -154,7 +132,7 @@ class BarrierController:
         try:
             await self.connection.async_write_coil(coil, value)
         except ModbusError as err:
-            self._wake.set()  # let the poll loop find out whether the PLC is gone
+            self.coordinator.async_request_refresh()  # find out whether the PLC is gone
             raise HubError(f"barrier {self.key}: cannot {what}: {err}") from err
 
     async def async_command(self, command: str, context: Context | None) -> None:
@@ -169,9 +147,9 @@ class BarrierController:
             self._pulse = None
             await self._async_write_coil(command, held, False)
         await self._async_write_coil(command, coil, True)
-        self.last_command, self._context = command, context
+        self.last_command, self.last_context = command, context
         self._pulse = (coil, self.hub.async_create_task(self._async_release(coil), name=f"{self.key} pulse"))
-        self._wake.set()
+        self.coordinator.async_request_refresh()
 
     async def _async_release(self, coil: int) -> None:
         await asyncio.sleep(self.conf.registers.pulse_seconds)
@@ -189,7 +167,7 @@ class BarrierController:
             self._alarm_timer.cancel()
             self._alarm_timer = None
         await self._async_write_coil("sound the alarm", coil, seconds > 0)
-        self._context = context
+        self.last_context = context
         self.alarm_on = seconds > 0
         self._notify()
         if seconds > 0:
@@ -204,7 +182,7 @@ class BarrierController:
             await self.connection.async_write_coil(coil, False)
         except ModbusError as err:
             _LOGGER.warning("Barrier %s: could not stop the alarm: %s", self.key, err)
-        self._wake.set()
+        self.coordinator.async_request_refresh()
 
     async def async_show(self, text: str, seconds: float | None, context: Context | None) -> bool:
         """Show text on the LED display for `seconds`, then the idle text; returns whether it was cut."""
@@ -221,7 +199,7 @@ class BarrierController:
             self._display_timer = None
         self.display_text = data.decode(display.encoding)
         self.display_truncated = truncated
-        self._context = context
+        self.last_context = context
         self.display_until = None
         if text != display.idle_text:
             seconds = seconds or display.default_seconds
@@ -251,7 +229,7 @@ class BarrierController:
             if display.length_register is not None:
                 await self.connection.async_write_registers(display.length_register, [len(data)])
         except ModbusError as err:
-            self._wake.set()
+            self.coordinator.async_request_refresh()
             raise HubError(f"barrier {self.key}: cannot write the display: {err}") from err
 
     async def _async_display_idle(self, seconds: float) -> None:

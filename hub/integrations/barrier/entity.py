@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from hub.core import Context, DeviceInfo
+from hub.core.coordinator import CoordinatorEntity, DataUpdateCoordinator
 
-from hub.core import Context, DeviceInfo, Entity
-
+from .const import Position
 from .device import BarrierController
 
 
-class BarrierEntity(Entity):
+class BarrierEntity(CoordinatorEntity[DataUpdateCoordinator[tuple[Position, bool]]]):
     def __init__(self, controller: BarrierController, device: DeviceInfo) -> None:
+        super().__init__(controller.coordinator)
         self.controller = controller
         self._attr_device_info = device
-        self._attr_available = controller.online
-        self._unsub: Callable[[], None] | None = None
 
     @property
     def suggested_object_id(self) -> str:
         return f"{self.controller.key}_{self.entity_description.key}"
 
-    async def async_added_to_hub(self) -> None:
-        self._unsub = self.controller.async_add_listener(self._on_update)
-
-    async def async_will_remove_from_hub(self) -> None:
-        if self._unsub is not None:
-            self._unsub()
-            self._unsub = None
-
-    def _on_update(self, context: Context | None) -> None:
-        self._attr_available = self.controller.online
-        self.async_write_state(context)
+    def _handle_coordinator_update(self, context: Context | None) -> None:
+        # The arm opening, as the PLC reports it after barrier.open, is that command's doing.
+        self.async_write_state(context or self.controller.last_context)
