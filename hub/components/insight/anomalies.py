@@ -36,6 +36,7 @@ class AnomalyRules:
         self.flat: dict[tuple[str, str], tuple[float, int]] = {}  # (station, factor) -> (value, run)
         self.heard: dict[str, float] = {}  # station -> monotonic time of its last data
         self.silent: set[str] = set()
+        self.frequent_raised: dict[str, float] = {}  # plate -> when: once per window
 
     # ----- passages ------------------------------------------------------------------------------
     def is_night(self, moment: datetime) -> bool:
@@ -83,6 +84,9 @@ class AnomalyRules:
         typical = statistics.median(peers)
         if len(mine) <= self.config.frequent_factor * typical:
             return []
+        if ts - self.frequent_raised.get(plate, float("-inf")) < window:
+            return []
+        self.frequent_raised[plate] = ts
         summary = f"{plate} 进厂 {len(mine)} 次，车队 {fleet} 中位数 {typical:g} 次"
         detail = {"plate": plate, "fleet": fleet, "entries": len(mine), "fleet_median": typical}
         return [Anomaly("frequent_vehicle", plate, summary, detail)]
