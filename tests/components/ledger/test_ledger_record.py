@@ -11,6 +11,7 @@ import pytest
 from hub.core import Context, ServiceValidationError, Unauthorized
 from hub.core.auth import Role
 from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_USER_LOGIN, EVENT_WEIGHT_STABLE
+from tests.common import expect_event
 from tests.components.ledger.conftest import passage, traced
 
 
@@ -130,7 +131,7 @@ async def test_followups_amend_the_passage_without_changing_it(ledger_hub, clock
 
     await followup("correction", {"plate": "冀b·00003", "colour": "yellow"}, "识别错误，人工更正")
     await followup("release", {"approver": "张主任", "valid_minutes": 30}, "抢险物资运输，特批放行")
-    joined = hub.bus.async_wait_for(EVENT_PASSAGE_RECORDED, lambda e: e.data["kind"] == "weight")
+    joined = expect_event(hub, EVENT_PASSAGE_RECORDED, {"kind": "weight"})
     reading = {"gate": "east_gate", "lane": "in", "weight_kg": 49_120, "at": clock.now().isoformat()}
     hub.bus.async_fire(EVENT_WEIGHT_STABLE, {**reading, "indicator": "XK3190"})
     weight = await joined

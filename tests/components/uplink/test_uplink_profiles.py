@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 
 from hub.core.const import EVENT_STATE_CHANGED
-from tests.common import wait_state
+from tests.common import expect_event, wait_state
 from tests.components.uplink.conftest import JPEG, POLICY, passage, record, uplink_yaml
 
 CONNECTED = "binary_sensor.uplink_province_connected"
@@ -28,9 +28,7 @@ async def test_tcp_platform_delivery_heartbeat_and_pushed_control(make_hub, cloc
     await wait_state(hub, CONNECTED, lambda s: s == "on")
     # The platform pushes a control measure down the connection; the policy applies it, and the switch
     # goes back up as an alert-level message.
-    level = hub.bus.async_wait_for(
-        EVENT_STATE_CHANGED, lambda e: e.data["entity_id"] == "select.plant_alert_level"
-    )
+    level = expect_event(hub, EVENT_STATE_CHANGED, {"entity_id": "select.plant_alert_level"})
     await sim.async_push_control({
         "id": "GK-2026-118", "level": "orange", "measure_code": 2, "measure": "禁止国四及以下柴油重型货车",
         "start": "2026-11-24T08:00:00+08:00", "end": "2026-11-26T08:00:00+08:00",

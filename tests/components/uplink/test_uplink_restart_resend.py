@@ -8,7 +8,7 @@ import pytest
 
 from hub.core import Context, ServiceValidationError, Unauthorized
 from hub.core.auth import Role
-from tests.common import wait_state
+from tests.common import expect_event, wait_state
 from tests.components.uplink.conftest import passage, record, status, uplink_yaml
 from tests.components.uplink.test_uplink_delivery import by_gate, two_gates
 
@@ -59,7 +59,7 @@ async def test_resend_of_a_date_range(make_hub, clock, sim) -> None:
         await record(hub, item)
     await sim.wait_for(lambda: len(sim.ids()) == 7)
     officer = await hub.auth.async_add_user("zhaomin", "correct horse", frozenset({Role.OFFICER}))
-    done = hub.bus.async_wait_for("uplink_resend_done")
+    done = expect_event(hub, "uplink_resend_done")
     result = await hub.services.async_call(
         "uplink", "resend", {"start": "2026-11-24T00:00:00", "end": "2026-11-25T00:00:00"},
         Context(user_id=officer.id),

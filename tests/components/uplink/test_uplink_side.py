@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hub.core.const import EVENT_SERVICE_CALLED, EVENT_STATE_CHANGED
-from tests.common import wait_entity, wait_state
+from tests.common import expect_event, wait_entity, wait_state
 from tests.components.uplink.conftest import POLICY, passage, record, status, uplink_yaml
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -16,9 +16,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 async def test_control_measure_pulled_and_alert_switches_sent(make_hub, clock, sim) -> None:
     hub = await make_hub(uplink_yaml(sim.url, extra=POLICY), clock=clock)
     assert {"uplink", "policy"} <= set(hub.loaded), hub.setup_errors
-    level = hub.bus.async_wait_for(
-        EVENT_STATE_CHANGED, lambda e: e.data["entity_id"] == "select.plant_alert_level"
-    )
+    level = expect_event(hub, EVENT_STATE_CHANGED, {"entity_id": "select.plant_alert_level"})
     calls = []
     hub.bus.async_listen(
         EVENT_SERVICE_CALLED, calls.append, event_filter=lambda e: e.data["domain"] == "policy"

@@ -14,6 +14,7 @@ import io
 from typing import Any
 
 from hub.components.vehicles.const import EVENT_REGISTER_CHANGED
+from tests.common import expect_event
 from tests.components.ledger.conftest import passage
 from tests.components.vehicles.conftest import call, transport
 from tests.components.vehicles.test_vehicles_hostile import TRANSPORT_NAMES, transport_headers
@@ -67,7 +68,7 @@ async def test_a_passage_commits_while_a_big_import_is_still_being_written(make_
     # writer, so a passage (and its barrier) waited 4-13 s behind a 100,000-row import.
     hub = await make_hub("hub:\n  name: 导入测试\nvehicles:\nledger:\n")
     rows = [transport(n) for n in range(1, 10_001)]
-    first_written = hub.bus.async_wait_for(EVENT_REGISTER_CHANGED, lambda _e: True, 60)
+    first_written = expect_event(hub, EVENT_REGISTER_CHANGED, timeout=60)
     importing = asyncio.create_task(call(hub, "import", {"class": "transport", "records": rows}))
     await first_written
     await hub.services.async_call("ledger", "record_passage", passage(1))

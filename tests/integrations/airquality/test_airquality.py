@@ -17,7 +17,7 @@ from hub.integrations.airquality import hj212
 from hub.integrations.airquality.const import EVENT_AIR_QUALITY_DATA, EVENT_REMOTE_SENSING_READING
 from hub.util.modbus import ModbusDeviceServer, RegisterTables
 from hub.util.registers import encode_number
-from tests.common import wait_state
+from tests.common import expect_event, wait_state
 
 TOKEN = "rs-token-0123456789abcdef"
 STATION_TOKEN = "station-token-0123456789"
@@ -230,9 +230,7 @@ async def test_the_remote_sensing_simulator_measures_each_passing_vehicle(make_h
     hub = await make_hub(REMOTE.replace("fields: {plate: vehicle.plate, no_ppm: gas.NO}", "fields: {}"))
     plates = {"冀B10003": "3", "冀B10006": "6"}
     for plate, stage in plates.items():
-        waiter = hub.bus.async_wait_for(
-            EVENT_REMOTE_SENSING_READING, lambda e, p=plate: e.data["plate"] == p, 10
-        )
+        waiter = expect_event(hub, EVENT_REMOTE_SENSING_READING, {"plate": plate})
         hub.bus.async_fire(EVENT_PASSAGE_RECORDED, {"kind": "passage", "gate": "east_gate", "lane": "in",
                            "direction": "in", "plate": plate, "emission_stage": stage})  # fmt: skip
         event = await waiter
@@ -309,7 +307,7 @@ airquality:
     hub.data["mqtt"].connection.publish(topic, b'{"pm25": 12.5, "no2": 30}', 1)
     await wait_state(hub, "sensor.aq_broker_pm25", lambda s: s == "12.5")
     assert hub.states.get("sensor.aq_broker_no2").state == "30.0"
-    waiter = hub.bus.async_wait_for(EVENT_REMOTE_SENSING_READING, None, 10)
+    waiter = expect_event(hub, EVENT_REMOTE_SENSING_READING)
     hub.data["mqtt"].connection.publish(
         f"{topic}/rs", json.dumps({"car": {"plate": "津C54321", "k": 31.5}}).encode(), 1
     )
