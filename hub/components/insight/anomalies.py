@@ -143,6 +143,8 @@ class AnomalyRules:
                 summary = f"微站 {station} {factor}={value:g} 超出量程"
                 detail = {"station": station, "factor": factor, "value": value, "range": list(bounds)}
                 found.append(Anomaly("station_out_of_range", f"{station}/{factor}", summary, detail))
+            if factor not in self.config.flat_factors:
+                continue
             last, run = self.flat.get((station, factor), (None, 0))
             run = run + 1 if value == last else 1
             self.flat[(station, factor)] = (value, run)

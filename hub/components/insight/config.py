@@ -65,6 +65,9 @@ class Anomalies(BaseModel):
     weights_without_reads: int = Field(3, ge=1, le=100)
     lane_window_minutes: float = Field(30, gt=0, le=24 * 60)
     flat_readings: int = Field(10, ge=3, le=10_000)
+    # Temperature, humidity or a calm wind at a station's resolution stay put for a while by nature;
+    # the pollutants' noise moves them every reading.
+    flat_factors: list[str] = Field(default_factory=lambda: ["pm25", "pm10", "tsp", "no2", "so2", "co", "o3"])
     missing_minutes: float = Field(15, gt=0, le=24 * 60)
     # factor -> [low, high] plausible range; outside it a reading is out of range
     ranges: dict[str, tuple[float, float]] = Field(

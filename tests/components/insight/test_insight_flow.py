@@ -16,6 +16,8 @@ hub: {{}}
 ledger: {{}}
 vehicles: {{}}
 airquality:
+  stations:
+    - {{key: fence_east, mn: AQ0001EAST, password: "123456", simulator: {{interval_seconds: 3600, seed: 2}}}}
   remote_sensing:
     - {{key: east_road, gate: east_gate, lane: in, token: {TOKEN},
        simulator: {{invalid_share: 0, plate_share: 1, seed: 5}}}}
@@ -53,10 +55,17 @@ async def morning(hub: Hub, clock: Any, joined: list[Any]) -> dict[str, str]:
 
 async def test_clean_traffic_is_joined_and_raises_nothing(make_hub, clock) -> None:
     hub = await make_hub(CONFIG, clock=clock)
-    joined, anomalies = [], []
+    joined, anomalies, records = [], [], []
     hub.bus.async_listen("insight_reading_joined", joined.append)
     hub.bus.async_listen("insight_anomaly", anomalies.append)
+    hub.bus.async_listen("air_quality_data", records.append)
     ids = await morning(hub, clock, joined)
+    station = hub.data["airquality"].simulators["fence_east"]
+    for _ in range(40):  # the fence station every 30 s over the traffic, over HJ 212
+        clock.advance(30)
+        await station.async_send_now()
+        await hub.async_block_till_done()
+    assert len(records) >= 40
     assert {e.data["passage_id"] for e in joined} == set(ids.values())
     assert {e.data["method"] for e in joined} == {"plate"}
     assert not [e for e in joined if e.data["exceeded"]] and anomalies == []

@@ -123,7 +123,8 @@ def test_a_microstation_flat_out_of_range_or_silent() -> None:
     rules = AnomalyRules(Anomalies(flat_readings=5, missing_minutes=15))
     found = []
     for i in range(20):
-        found += rules.on_air_quality("fence", {"pm25": 30 + i % 3, "no2": 20.0}, i * 30.0)
+        values = {"pm25": 30 + i % 3, "no2": 20.0, "temperature": 8.1}  # a still temperature is weather
+        found += rules.on_air_quality("fence", values, i * 30.0)
     assert [(a.rule, a.subject) for a in found] == [("station_flat", "fence/no2")]
     assert [a.rule for a in rules.on_air_quality("fence", {"pm25": 5000}, 700)] == ["station_out_of_range"]
     assert rules.check_silence(700 + 14 * 60) == []
