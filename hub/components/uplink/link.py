@@ -14,11 +14,12 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from hub.core import Hub
+from hub.core.coordinator import DataUpdateCoordinator
 
 from . import devices, online, outbox, side
 from .config import PlatformConfig, UplinkConfig
@@ -102,7 +103,10 @@ class PlatformLink:
         self._passages: dict[int, dict[str, Any]] = {}  # recent passages that follow-ups refer to
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._listeners: list[Callable[[], None]] = []
+        # The status entities listen here; the link pushes (notify), nothing is polled.
+        self.coordinator: DataUpdateCoordinator[None] = DataUpdateCoordinator(
+            hub, _LOGGER, name=f"Uplink {conf.name}"
+        )
         self.next_run: dict[str, float] = {}
         self._warned: set[str] = set()
         self._shown_day = ""
@@ -138,17 +142,9 @@ class PlatformLink:
         if scan:
             self._scan_wake.set()
 
-    def add_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
-        self._listeners.append(callback)
-        return lambda: self._listeners.remove(callback)
-
     def notify(self) -> None:
         self._shown_day = self.today()
-        for callback in list(self._listeners):
-            try:
-                callback()
-            except Exception:
-                _LOGGER.exception("Uplink %s: a status listener failed", self.name)
+        self.coordinator.async_update_listeners()
 
     @property
     def connected(self) -> bool:

@@ -7,7 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hub.core import DeviceInfo, Entity, EntityDescription
+from hub.core import DeviceInfo, EntityDescription
+from hub.core.coordinator import CoordinatorEntity, DataUpdateCoordinator
 
 from .link import PlatformLink
 
@@ -66,23 +67,19 @@ def device_of(link: PlatformLink) -> DeviceInfo:
     )
 
 
-class UplinkEntity(Entity):
+class UplinkEntity(CoordinatorEntity[DataUpdateCoordinator[None]]):
     def __init__(self, link: PlatformLink) -> None:
+        super().__init__(link.coordinator)
         self.link = link
         self._attr_device_info = device_of(link)
-        self._unsub: Callable[[], None] | None = None
 
     @property
     def suggested_object_id(self) -> str:
         return f"uplink_{self.link.name}_{self.entity_description.key}"
 
-    async def async_added_to_hub(self) -> None:
-        self._unsub = self.link.add_listener(self.async_write_state)
-
-    async def async_will_remove_from_hub(self) -> None:
-        if self._unsub is not None:
-            self._unsub()
-            self._unsub = None
+    @property
+    def available(self) -> bool:
+        return True  # the counts stay true while the platform is away; `connected` says it is
 
 
 class UplinkSensor(UplinkEntity):
