@@ -14,6 +14,8 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from hub.core.gate import lanes_in_states
+
 from .i18n import Translator
 from .pages import CallFailed, call, message_page, page, render, services_for
 from .posted import posted_form
@@ -101,12 +103,14 @@ async def compliance_tab(request: web.Request, tab: str) -> web.Response:
     export_query = urlencode({k: v for k, v in data.items() if k in scope})
     actions = services_for(request, "reports.enter_tonnage", "reports.export")
     page_data = {"chart": chart_of(result, t)} if tab == "statistics" and result else {}
+    lanes = sorted(lanes_in_states(hub.states))  # suggestions for the gate and lane fields
     return render(
         request, "reports.html", status, page="reports", configured=configured, kind=tab, result=result,
         error=error, fields=fields, filters=request.query, today=hub.now().date().isoformat(),
         stage_label=lambda key: stage_label(t, key), periods=PERIODS, exports=EXPORTS, modes=MODES,
         export_query=export_query, may_enter=actions["reports.enter_tonnage"]["allowed"],
         may_export=actions["reports.export"]["allowed"], done=request.query.get("done"), page_data=page_data,
+        gates=sorted({g for g, _ in lanes}), lane_names=sorted({n for _, n in lanes}),
     )  # fmt: skip
 
 
