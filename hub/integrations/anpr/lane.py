@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -9,6 +10,9 @@ from typing import Any
 from hub.core import Context, Hub
 from hub.core.const import EVENT_PLATE_READ
 from hub.core.context import ulid_now
+from hub.core.coordinator import DataUpdateCoordinator
+
+_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +37,16 @@ class CameraLane:
         self.key = f"{gate}_{lane}"
         self.threshold = threshold
         self.merge_seconds = merge_seconds
-        self.last: dict[str, Any] | None = None
         self._last_seen: tuple[str, datetime] | None = None
-        self.listeners: list[Any] = []  # entities to refresh on a new read
+        # The lane's entities follow its reads through it; the camera pushes, nothing is polled.
+        self.coordinator: DataUpdateCoordinator[dict[str, Any]] = DataUpdateCoordinator(
+            hub, _LOGGER, name=f"Camera lane {self.key}"
+        )
+
+    @property
+    def last(self) -> dict[str, Any] | None:
+        """The last vehicle announced (the `plate_read` data)."""
+        return self.coordinator.data
 
     def async_handle_read(self, read: PlateRead) -> dict[str, Any] | None:
         """Announce a read as `plate_read`; a repeat of the last plate within the window is merged."""
@@ -61,9 +72,7 @@ class CameraLane:
             "read_at": now.isoformat(),
             "images": dict(read.images),
         }
-        self.last = data
         context = Context(id=read_id)
-        for entity in self.listeners:
-            entity.async_write_state(context)
+        self.coordinator.async_set_updated_data(data, context)
         self.hub.bus.async_fire(EVENT_PLATE_READ, data, context)
         return data

@@ -6,20 +6,25 @@ from collections.abc import Mapping
 from typing import Any
 
 from hub.core import DeviceInfo, Entity, EntityDescription
+from hub.core.coordinator import CoordinatorEntity, DataUpdateCoordinator
 
 from .lane import CameraLane
 
 PLATE = EntityDescription(key="plate", name="Plate", translation_key="plate", icon="mdi:card-text")
 
 
-class PlateSensor(Entity):
+class PlateSensor(CoordinatorEntity[DataUpdateCoordinator[dict[str, Any]]]):
     domain = "sensor"
     entity_description = PLATE
 
     def __init__(self, lane: CameraLane, device: DeviceInfo) -> None:
+        super().__init__(lane.coordinator)
         self.lane = lane
         self._attr_device_info = device
-        lane.listeners.append(self)
+
+    @property
+    def available(self) -> bool:
+        return True  # the last plate stays true while the camera is silent; `camera_online` says it is
 
     @property
     def suggested_object_id(self) -> str:
