@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .context import Context
 from .entity import Entity
@@ -166,7 +166,7 @@ class DataUpdateCoordinator(Generic[_DataT]):
             await asyncio.gather(self._task, return_exceptions=True)
 
 
-_CoordinatorT = TypeVar("_CoordinatorT", bound=DataUpdateCoordinator)  # type: ignore[type-arg]  # any data
+_CoordinatorT = TypeVar("_CoordinatorT", bound="DataUpdateCoordinator[Any]")
 
 
 class CoordinatorEntity(Entity, Generic[_CoordinatorT]):

@@ -51,7 +51,9 @@ async def polled(hub: Hub, device: Device, **kwargs: Any) -> DataUpdateCoordinat
 
 
 def value(hub: Hub) -> str:
-    return hub.states.get("sensor.reading").state
+    state = hub.states.get("sensor.reading")
+    assert state is not None
+    return state.state
 
 
 async def test_a_polled_device_is_fetched_at_start_and_then_each_interval_on_the_hubs_clock(
