@@ -14,7 +14,7 @@ from typing import Any
 from hub.core import Context, Event, Hub
 from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_PLATE_READ, EVENT_WEIGHT_STABLE
 
-from . import store
+from . import hourly, store
 from .anomalies import Anomaly, AnomalyRules
 from .config import InsightConfig
 from .const import (
@@ -190,6 +190,9 @@ class Insight:
         # Values the station itself marks as calibration or maintenance are not the air.
         kept = {f: v for f, v in values.items() if flags.get(f, "N") in ("N", "T")}
         station = str(event.data.get("station"))
+        at = event.data.get("data_time")
+        moment = datetime.fromisoformat(at) if isinstance(at, str) else self.hub.now()
+        await hourly.async_accumulate(station, str(event.data.get("kind") or "realtime"), moment, kept)
         for anomaly in self.rules.on_air_quality(station, kept, self.hub.clock.monotonic()):
             await self._async_raise(anomaly)
 

@@ -40,3 +40,20 @@ class InsightAnomaly(Model):
     class Meta:
         table = "insight_anomaly"
         indexes = (("rule", "at_ts"), ("at_ts",))
+
+
+class InsightStationHour(Model):
+    """Sums of a station's values per hour and record kind (realtime, minute, hour), for the correlation.
+    Wind direction is kept as the sums of its sine and cosine (factors wind_sin, wind_cos)."""
+
+    id = fields.IntField(primary_key=True)
+    station = fields.CharField(max_length=64)
+    factor = fields.CharField(max_length=32)
+    kind = fields.CharField(max_length=16)
+    hour = fields.BigIntField()  # epoch seconds // 3600
+    total = fields.FloatField()
+    n = fields.IntField()
+
+    class Meta:
+        table = "insight_station_hour"
+        unique_together = (("station", "factor", "kind", "hour"),)

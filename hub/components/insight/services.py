@@ -9,12 +9,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.core import Hub, ServiceCall
+from hub.core import Hub, HubError, ServiceCall
 from hub.core.auth import Role
 from hub.core.validation import PlausibleDatetime
 
-from . import store
+from . import hourly, store
 from .const import DOMAIN, RULES
+from .correlation import correlate
 from .models import InsightAnomaly, InsightReading
 
 READERS = {Role.INSPECTOR, Role.OFFICER, Role.GUARD}
@@ -44,6 +45,17 @@ class AnomalyQuery(BaseModel):
     start: PlausibleDatetime | None = None
     end: PlausibleDatetime | None = None
     limit: int = Field(100, ge=1, le=1000)
+
+
+class CorrelationQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    station: str = Field(min_length=1, max_length=64)
+    factor: str = Field("pm25", min_length=1, max_length=32)
+    start: PlausibleDatetime
+    end: PlausibleDatetime
+    max_lag_hours: int = Field(6, ge=0, le=48)
+    measure: Literal["count", "tonnage"] = "count"
 
 
 def _reading(row: InsightReading) -> dict[str, Any]:
@@ -96,7 +108,23 @@ def register(hub: Hub) -> None:
         found = [{**{k: getattr(r, k) for k in keys}, "detail": json.loads(r.detail)} for r in rows]
         return {"anomalies": found}
 
+    async def correlation(call: ServiceCall) -> dict[str, Any]:
+        d: CorrelationQuery = call.data
+        if d.end <= d.start or d.end - d.start > timedelta(days=400):
+            raise HubError("时间范围无效 end must follow start, within 400 days")
+        start_ts, end_ts = int(d.start.timestamp()), int(d.end.timestamp())
+        hours = (start_ts // 3600, end_ts // 3600)
+        conc, sectors = await hourly.async_station_series(d.station, d.factor, *hours)
+        traffic = await hourly.async_traffic(hub, start_ts - d.max_lag_hours * 3600, end_ts, d.measure)
+        answer = await hub.async_add_executor_job(
+            correlate, conc, traffic, hourly.GROUPS, d.max_lag_hours, sectors
+        )
+        return {"station": d.station, "factor": d.factor, "measure": d.measure, "groups": list(hourly.GROUPS),
+                **answer}
+
     reg = hub.services.async_register
+    reg(DOMAIN, "correlation", correlation, CorrelationQuery, roles=READERS | {Role.ENGINEER},
+        description="厂界浓度与车流相关分析 fence concentration against traffic")  # fmt: skip
     reg(DOMAIN, "readings", readings, ReadingQuery, roles=READERS, description="尾气遥感读数与关联通行")
     reg(DOMAIN, "flagged", flagged, FlaggedQuery, roles=READERS, description="遥感超标车辆与运输单位")
     reg(DOMAIN, "anomalies", anomalies, AnomalyQuery, roles=READERS, description="异常规则记录")
