@@ -96,7 +96,8 @@ class Insight:
             reading_id=str(data.get("reading_id")), ts=datetime.fromisoformat(at).timestamp(),
             plate=data.get("plate") or None, gate=data.get("gate"), lane=data.get("lane"), data=data,
         )  # fmt: skip
-        await store.async_store_reading(reading, str(data.get("unit")), at)
+        if not await store.async_store_reading(reading, str(data.get("unit")), at):
+            return  # joined (or waiting) already
         joined = self.joiner.add_reading(reading)
         if joined is None:
             unjoined = {"reading_id": reading.reading_id, "passage_id": None}

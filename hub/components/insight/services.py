@@ -4,7 +4,7 @@ their limits), `insight.anomalies` (what the rules raised). Read-only; who reads
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -68,6 +68,10 @@ def _reading(row: InsightReading) -> dict[str, Any]:
 
 
 def register(hub: Hub) -> None:
+    def ts(moment: datetime) -> int:
+        """A date without an offset is plant time."""
+        return int((moment if moment.tzinfo else moment.replace(tzinfo=hub.clock.tz)).timestamp())
+
     async def readings(call: ServiceCall) -> dict[str, Any]:
         d: ReadingQuery = call.data
         q = InsightReading.all()
@@ -78,9 +82,9 @@ def register(hub: Hub) -> None:
         if d.exceeded_only:
             q = q.exclude(exceeded="{}")
         if d.start:
-            q = q.filter(at_ts__gte=int(d.start.timestamp()))
+            q = q.filter(at_ts__gte=ts(d.start))
         if d.end:
-            q = q.filter(at_ts__lt=int(d.end.timestamp()))
+            q = q.filter(at_ts__lt=ts(d.end))
         rows = await q.order_by("-at_ts", "-id").limit(d.limit)
         return {"readings": [_reading(r) for r in rows]}
 
@@ -100,9 +104,9 @@ def register(hub: Hub) -> None:
         if d.rule:
             q = q.filter(rule=d.rule)
         if d.start:
-            q = q.filter(at_ts__gte=int(d.start.timestamp()))
+            q = q.filter(at_ts__gte=ts(d.start))
         if d.end:
-            q = q.filter(at_ts__lt=int(d.end.timestamp()))
+            q = q.filter(at_ts__lt=ts(d.end))
         rows = await q.order_by("-at_ts", "-id").limit(d.limit)
         keys = ("rule", "subject", "at", "summary")
         found = [{**{k: getattr(r, k) for k in keys}, "detail": json.loads(r.detail)} for r in rows]
@@ -110,9 +114,9 @@ def register(hub: Hub) -> None:
 
     async def correlation(call: ServiceCall) -> dict[str, Any]:
         d: CorrelationQuery = call.data
-        if d.end <= d.start or d.end - d.start > timedelta(days=400):
+        start_ts, end_ts = ts(d.start), ts(d.end)
+        if not 0 < end_ts - start_ts <= 400 * 86400:
             raise HubError("时间范围无效 end must follow start, within 400 days")
-        start_ts, end_ts = int(d.start.timestamp()), int(d.end.timestamp())
         hours = (start_ts // 3600, end_ts // 3600)
         conc, sectors = await hourly.async_station_series(d.station, d.factor, *hours)
         traffic = await hourly.async_traffic(hub, start_ts - d.max_lag_hours * 3600, end_ts, d.measure)

@@ -29,15 +29,17 @@ async def async_recent_passages(hub: Hub, since_ts: float) -> list[dict[str, Any
     return [dict(zip(PASSAGE_COLUMNS, tuple(r), strict=True)) for r in rows]
 
 
-async def async_store_reading(reading: Reading, unit: str, at: str) -> None:
+async def async_store_reading(reading: Reading, unit: str, at: str) -> bool:
+    """False: this reading was stored before (a unit that sends one again)."""
     values = {k: v for k, v in reading.data.items() if k.endswith(("_ppm", "_pct", "_kmh", "_ms2"))}
-    await InsightReading.get_or_create(
+    _, created = await InsightReading.get_or_create(
         reading_id=reading.reading_id,
         defaults={
             "unit": unit, "at_ts": int(reading.ts), "at": at, "plate_read": reading.plate,
             "valid": bool(reading.data.get("valid", True)), "values": json.dumps(values),
         },
     )  # fmt: skip
+    return bool(created)
 
 
 async def async_store_join(
