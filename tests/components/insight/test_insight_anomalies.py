@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 
 from hub.core import Hub
+from tests.integrations.mqtt.conftest import Subscriber
 
 TOKEN = "station-token-0123456789"
 CONFIG = f"""\
@@ -96,3 +97,17 @@ async def test_repeated_denials_then_a_release_and_a_lane_weighing_unread(make_h
     assert sorted(raised(events)) == expected  # the release commits after the weights are seen
     assert hub.states.get("binary_sensor.insight_lane_without_reads").state == "on"
     assert hub.states.get("binary_sensor.insight_denied_then_released").attributes["subject"] == "冀B20003"
+
+
+async def test_an_anomaly_reaches_mqtt_like_every_entity(make_hub) -> None:
+    base = f"t{uuid.uuid4().hex[:8]}"
+    subscriber = await Subscriber(1883, [f"{base}/#"]).async_ready()
+    try:
+        mqtt = f"mqtt: {{host: 127.0.0.1, port: 1883, base_topic: {base}}}\ninsight:"
+        hub = await make_hub(CONFIG.replace("insight:", mqtt))
+        topic = f"{base}/binary_sensor.insight_station_out_of_range/state"
+        await subscriber.wait_for(topic, lambda m: m.text == "off", timeout=15)
+        await push(hub, {"pm25": -5, "no2": 20})
+        await subscriber.wait_for(topic, lambda m: m.text == "on", timeout=15)
+    finally:
+        subscriber.close()
