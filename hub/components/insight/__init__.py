@@ -21,8 +21,8 @@ async def async_setup(hub: Hub, config: InsightConfig) -> bool:
     insight = Insight(hub, config)
     await hub.entities.async_add(DOMAIN, insight.entities)
     await insight.async_start()
-    register(hub)
+    register(hub, insight.async_flush_hours)
     hub.data[DOMAIN] = insight
     hub.async_create_background_task(insight.async_tick_loop(), name="insight minute tick")
-    hub.async_on_stop(insight.stop)
+    hub.async_on_stop(insight.async_stop)
     return True

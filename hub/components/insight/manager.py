@@ -42,6 +42,7 @@ class Insight:
         self.rules = AnomalyRules(config.anomalies)
         self.sensors = {rule: AnomalySensor(rule) for rule in RULES}
         self.flagged = FlaggedVehicles()
+        self.hours = hourly.HourlySums()
         self._lock = asyncio.Lock()
         self._unsubs: list[Callable[[], None]] = []
 
@@ -70,10 +71,16 @@ class Insight:
             self._unsubs.append(listen(event_type, self._queued(handler)))
         self._unsubs.append(self.hub.clock.add_listener(self.tick))
 
-    def stop(self) -> None:
+    async def async_stop(self) -> None:
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
+        async with self._lock:
+            await self.hours.async_flush()
+
+    async def async_flush_hours(self) -> None:
+        async with self._lock:
+            await self.hours.async_flush()
 
     def _queued(self, handler: Callable[[Event], Awaitable[None]]) -> Callable[[Event], None]:
         async def run(event: Event) -> None:
@@ -193,7 +200,8 @@ class Insight:
         station = str(event.data.get("station"))
         at = event.data.get("data_time")
         moment = datetime.fromisoformat(at) if isinstance(at, str) else self.hub.now()
-        await hourly.async_accumulate(station, str(event.data.get("kind") or "realtime"), moment, kept)
+        if self.hours.add(station, str(event.data.get("kind") or "realtime"), moment, kept):
+            await self.hours.async_flush()
         for anomaly in self.rules.on_air_quality(station, kept, self.hub.clock.monotonic()):
             await self._async_raise(anomaly)
 

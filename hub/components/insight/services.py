@@ -4,6 +4,7 @@ their limits), `insight.anomalies` (what the rules raised). Read-only; who reads
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -67,7 +68,7 @@ def _reading(row: InsightReading) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def register(hub: Hub) -> None:
+def register(hub: Hub, flush_hours: Callable[[], Awaitable[None]]) -> None:
     def ts(moment: datetime) -> int:
         """A date without an offset is plant time."""
         return int((moment if moment.tzinfo else moment.replace(tzinfo=hub.clock.tz)).timestamp())
@@ -117,6 +118,7 @@ def register(hub: Hub) -> None:
         start_ts, end_ts = ts(d.start), ts(d.end)
         if not 0 < end_ts - start_ts <= 400 * 86400:
             raise HubError("时间范围无效 end must follow start, within 400 days")
+        await flush_hours()  # the hour under way too
         hours = (start_ts // 3600, end_ts // 3600)
         conc, sectors = await hourly.async_station_series(d.station, d.factor, *hours)
         traffic = await hourly.async_traffic(hub, start_ts - d.max_lag_hours * 3600, end_ts, d.measure)
