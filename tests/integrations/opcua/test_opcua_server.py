@@ -15,6 +15,8 @@ from hub.core.const import EVENT_SERVICE_CALLED, EVENT_USER_LOGIN
 from tests.common import wait_state
 from tests.integrations.opcua.conftest import NAMESPACE, node, passage
 
+REASON = "消防车进厂"  # an opening by hand says why
+
 
 class EventCatcher:
     """asyncua subscription handler: events into a queue."""
@@ -164,18 +166,18 @@ async def test_open_barrier_method_acts_as_the_signed_in_user(opcua_hub, connect
     async with connect(hub, "guard1") as client:
         idx = await client.get_namespace_index(NAMESPACE)
         ecogate = await node(client, "EcoGate")
-        assert await ecogate.call_method(f"{idx}:OpenBarrier", "east_gate", "in") is None
+        assert await ecogate.call_method(f"{idx}:OpenBarrier", "east_gate", "in", REASON) is None
         await wait_state(hub, "cover.east_gate_in_barrier", "open")
         opened = [c for c in calls if c["service"] == "open"]
         assert opened[-1]["door"] == "opcua" and opened[-1]["user_id"] == guard.id
         assert opened[-1]["outcome"] == "ok"
 
         with pytest.raises(ua.uaerrors.BadInvalidArgument):  # no barrier on that lane
-            await ecogate.call_method(f"{idx}:OpenBarrier", "north_gate", "in")
+            await ecogate.call_method(f"{idx}:OpenBarrier", "north_gate", "in", REASON)
         with pytest.raises(ua.uaerrors.BadInvalidArgument):  # not a gate name
-            await ecogate.call_method(f"{idx}:OpenBarrier", "East Gate", "in")
+            await ecogate.call_method(f"{idx}:OpenBarrier", "East Gate", "in", REASON)
         with pytest.raises(ua.uaerrors.BadInvalidArgument):  # not a string
-            await ecogate.call_method(f"{idx}:OpenBarrier", ua.Variant(5, ua.VariantType.Int32), "in")
+            await ecogate.call_method(f"{idx}:OpenBarrier", ua.Variant(5, ua.VariantType.Int32), "in", REASON)
         with pytest.raises(ua.uaerrors.BadArgumentsMissing):
             await ecogate.call_method(f"{idx}:OpenBarrier", "east_gate")
 
@@ -185,7 +187,7 @@ async def test_open_barrier_method_acts_as_the_signed_in_user(opcua_hub, connect
     async with connect(hub, "inspector1") as client:  # signed in, but the barrier needs guard or engineer
         idx = await client.get_namespace_index(NAMESPACE)
         with pytest.raises(ua.uaerrors.BadUserAccessDenied):
-            await (await node(client, "EcoGate")).call_method(f"{idx}:OpenBarrier", "east_gate", "in")
+            await (await node(client, "EcoGate")).call_method(f"{idx}:OpenBarrier", "east_gate", "in", REASON)
     assert hub.states.get("cover.east_gate_in_barrier").state == "closed"
     refused = [c for c in calls if c["service"] == "open" and c["outcome"] == "refused"]
     assert refused and refused[-1]["user_id"] == inspector.id and refused[-1]["door"] == "opcua"
@@ -235,7 +237,7 @@ async def test_anonymous_and_none_policy_only_when_configured(opcua_hub, connect
         assert await value_of(client, "east_gate.in.barrier.position") == "closed"
         idx = await client.get_namespace_index(NAMESPACE)
         with pytest.raises(ua.uaerrors.BadUserAccessDenied):  # anonymous never acts
-            await (await node(client, "EcoGate")).call_method(f"{idx}:OpenBarrier", "east_gate", "in")
+            await (await node(client, "EcoGate")).call_method(f"{idx}:OpenBarrier", "east_gate", "in", REASON)
     assert hub.states.get("cover.east_gate_in_barrier").state == "closed"
 
 
