@@ -8,6 +8,8 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
+
 from hub.core import Hub
 
 TOKEN = "rs-token-0123456789abcdef"
@@ -109,3 +111,30 @@ async def test_a_planted_high_emitter_is_flagged_with_its_passage_and_carrier(ma
     # the clean ones are not
     other = await hub.services.async_call("vehicles", "lookup", {"plate": "冀B10003"})
     assert not (other or {}).get("blacklisted")
+
+
+async def test_unplated_readings_join_by_lane_and_a_restart_keeps_the_window(make_hub, clock, tmp_path):
+    config = CONFIG.replace("plate_share: 1", "plate_share: 0")
+    hub = await make_hub(config, clock=clock, config_dir=tmp_path / "plant")
+    joined: list[Any] = []
+    hub.bus.async_listen("insight_reading_joined", joined.append)
+    ids = await morning(hub, clock, joined)
+    assert {e.data["method"] for e in joined} == {"lane"}
+    assert [e.data["passage_id"] for e in joined] == list(ids.values())
+    clock.advance(timedelta(seconds=30))
+    last = await passage(hub, "冀B10005", *FLEET["冀B10005"])  # the unit is slow: its reading comes later
+    await hub.async_block_till_done()
+    await hub.async_stop()
+
+    without_simulator = config.replace("{invalid_share: 0, plate_share: 0, seed: 5}", "false")
+    hub = await make_hub(without_simulator, clock=clock, config_dir=tmp_path / "plant")
+    joined.clear()
+    hub.bus.async_listen("insight_reading_joined", joined.append)
+    clock.advance(timedelta(seconds=10))
+    url = f"http://127.0.0.1:{hub.data['airquality'].push.port}/api/airquality/remote_sensing/east_road"
+    body = {"no_ppm": 300, "opacity_pct": 1.0, "lane": "in", "reading_id": "late-1"}
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+        async with session.post(url, json=body, headers={"X-Auth-Token": TOKEN}) as resp:
+            assert resp.status == 200
+    await hub.async_block_till_done()
+    assert [(e.data["passage_id"], e.data["method"]) for e in joined] == [(last, "lane")]
