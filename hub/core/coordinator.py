@@ -62,6 +62,12 @@ class DataUpdateCoordinator(Generic[_DataT]):
         self._unlisten_clock: Callable[[], None] | None = None
         self._closed = False
 
+    @property
+    def last_error(self) -> str | None:
+        """Why the device is not answering now (None while it answers)."""
+        err = None if self.last_update_success else self.last_exception
+        return None if err is None else str(err)
+
     # ----- listeners ---------------------------------------------------------------------------
     def async_add_listener(self, listener: Listener) -> Callable[[], None]:
         """Call `listener(context)` on every update; returns the remove callable."""

@@ -163,11 +163,13 @@ async def test_a_pushing_device_publishes_through_the_coordinator_with_the_calle
     coordinator.async_set_updated_data(7, context)
     state = hub.states.get("sensor.reading")
     assert (state.state, state.context.id) == ("7", context.id)
+    assert coordinator.last_error is None
     coordinator.async_set_update_error(UpdateFailed("connection closed by the other end"))
     assert value(hub) == "unavailable"
+    assert coordinator.last_error == "connection closed by the other end"
     clock.advance(12.5)
     coordinator.async_set_updated_data(8)
-    assert value(hub) == "8"
+    assert (value(hub), coordinator.last_error) == ("8", None)
     assert any("answering again after 12.5 s" in r.getMessage() for r in caplog.records)
 
 

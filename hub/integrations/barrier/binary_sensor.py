@@ -46,4 +46,4 @@ class BarrierOnline(BarrierEntity):
     @property
     def extra_state_attributes(self) -> Mapping[str, Any]:
         conn = self.controller.connection
-        return {"host": conn.host, "port": conn.port, "last_error": self.controller.last_error}
+        return {"host": conn.host, "port": conn.port, "last_error": self.coordinator.last_error}

@@ -81,11 +81,6 @@ class BarrierController:
         """The PLC answered the last poll."""
         return self.coordinator.last_update_success
 
-    @property
-    def last_error(self) -> str | None:
-        err = None if self.online else self.coordinator.last_exception
-        return None if err is None else str(err)
-
     def _notify(self) -> None:
         self.coordinator.async_update_listeners(self.last_context)
 
@@ -125,7 +120,8 @@ class BarrierController:
     # ----- commands ----------------------------------------------------------------------------
     def _check_online(self, what: str) -> None:
         if not self.online:
-            raise HubError(f"barrier {self.key}: cannot {what}: PLC not answering ({self.last_error})")
+            error = self.coordinator.last_error
+            raise HubError(f"barrier {self.key}: cannot {what}: PLC not answering ({error})")
 
     async def _async_write_coil(self, what: str, coil: int, value: bool) -> None:
         self._check_online(what)

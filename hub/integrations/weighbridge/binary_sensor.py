@@ -37,7 +37,7 @@ class WeighbridgeOnline(WeighbridgeEntity):
         return {
             "source": self.reader.conf.source,
             "address": self.reader.where,
-            "last_error": self.reader.last_error,
+            "last_error": self.coordinator.last_error,
             "garbled_frames": self.reader.garbled_frames,
         }
 

@@ -68,11 +68,6 @@ class WeighbridgeReader:
         """The indicator sends valid weights."""
         return self.coordinator.last_update_success
 
-    @property
-    def last_error(self) -> str | None:
-        err = None if self.online else self.coordinator.last_exception
-        return None if err is None else str(err)
-
     # ----- the connection loop -----------------------------------------------------------------
     async def async_run(self) -> None:
         self._backoff = BACKOFF_FIRST
