@@ -4,6 +4,7 @@ Home Assistant's `helpers/update_coordinator.py`, small. The device client eithe
 `update_method` and an `update_interval` (the coordinator polls), or keeps its own connection and calls
 `async_set_updated_data` / `async_set_update_error` / `async_update_listeners` (it pushes). Entities
 subscribe with `async_add_listener` (a `CoordinatorEntity` does it for them, and lets go on removal).
+Unlike HA's, a listener gets the change's `Context`: the state a command caused carries who commanded.
 
 `last_update_success` is what entities show as `available`; it starts False (nothing fetched yet: a
 device that never answered is unavailable, not "unknown"). The first failure of an outage is logged as
