@@ -23,7 +23,6 @@ import hashlib
 import hmac
 import logging
 import os
-import time
 from collections import deque
 from collections.abc import Iterable
 from contextvars import ContextVar
@@ -111,7 +110,7 @@ class HubUserManager:
     def set_users(self, users: Iterable[tuple[str, str, str, bool]]) -> None:
         """(username, user id, password hash, active) of every user, as the user table has them."""
         self._creds = {name: _Credential(uid, pw_hash, active) for name, uid, pw_hash, active in users}
-        self._last_refresh = time.monotonic()
+        self._last_refresh = self.hub.clock.monotonic()
 
     async def async_refresh_loop(self) -> None:
         while True:
@@ -122,7 +121,8 @@ class HubUserManager:
                 _LOGGER.warning("OPC UA: cannot reload users: %s", err)
 
     def _refresh_soon(self) -> None:
-        if (self._refresh is None or self._refresh.done()) and time.monotonic() - self._last_refresh > 2:
+        idle = self._refresh is None or self._refresh.done()
+        if idle and self.hub.clock.monotonic() - self._last_refresh > 2:
             self._refresh = self.hub.async_create_background_task(self.async_refresh(), "opcua users")
 
     # ----- asyncua's interface -------------------------------------------------------------------
@@ -142,7 +142,7 @@ class HubUserManager:
         return HubUaUser(role=UserRole.User, name=username, user_id=user_id)
 
     def _check(self, username: str, password: str) -> tuple[str | None, str]:
-        now = time.monotonic()
+        now = self.hub.clock.monotonic()
         hub_user = self.hub.auth.by_name(username)
         cred = self._creds.get(username) if hub_user is not None else None
         usable = cred is not None and cred.active and hub_user is not None and hub_user.active

@@ -10,6 +10,7 @@ from asyncua import ua
 from asyncua.crypto.permission_rules import User as UaUser
 from asyncua.crypto.permission_rules import UserRole
 
+from hub.core import ManualClock
 from hub.core.auth import Role, User, hash_password
 from hub.core.throttle import LoginThrottle
 from hub.integrations.opcua import security
@@ -20,7 +21,9 @@ HASH = hash_password("right-password")
 
 
 class FakeHub:
-    def __init__(self, clock: list[float]) -> None:
+    """The parts of a hub the user manager asks: its clock, the users and throttle, the bus."""
+
+    def __init__(self, clock: ManualClock) -> None:
         self.clock = clock
         self.throttle = LoginThrottle(free_failures=5, longest_delay=300.0)
         self.dummy_hash = hash_password("no password matches this")
@@ -34,7 +37,7 @@ class FakeHub:
         }
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock[0], UTC)
+        return self.clock.now()
 
     def by_name(self, name: str) -> User | None:
         return self._users.get(name)
@@ -48,8 +51,8 @@ class FakeHub:
 
 
 @pytest.fixture
-def setup(monkeypatch: pytest.MonkeyPatch) -> tuple[HubUserManager, FakeHub, list[float], list[int]]:
-    clock = [1000.0]
+def setup(monkeypatch: pytest.MonkeyPatch) -> tuple[HubUserManager, FakeHub, ManualClock, list[int]]:
+    clock = ManualClock(datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
     checks = [0]
     real_verify = security.verify_password
 
@@ -57,12 +60,11 @@ def setup(monkeypatch: pytest.MonkeyPatch) -> tuple[HubUserManager, FakeHub, lis
         checks[0] += 1
         return real_verify(password, encoded)
 
-    monkeypatch.setattr(security.time, "monotonic", lambda: clock[0])
     monkeypatch.setattr(security, "verify_password", counting_verify)
     hub = FakeHub(clock)
     manager = HubUserManager(hub, allow_anonymous=False)  # type: ignore[arg-type]
     manager.set_users([("guard1", "U1", HASH, True), ("retired", "U2", HASH, False)])
-    clock[0] += 10
+    clock.advance(10)
     return manager, hub, clock, checks
 
 
@@ -103,7 +105,7 @@ def test_slow_checks_are_rationed_per_second(setup) -> None:
     assert manager.get_user(None, "guard1", "right-password") is None
     assert hub.logins[-1]["outcome"] == "busy"
     assert checks[0] == SLOW_CHECKS_PER_SECOND
-    clock[0] += 1.1
+    clock.advance(1.1)
     assert manager.get_user(None, "guard1", "right-password") is not None
 
 
@@ -112,7 +114,7 @@ def test_an_unknown_name_costs_one_slow_check_like_a_known_one(setup) -> None:
     manager, _, clock, checks = setup
     assert manager.get_user(None, "nobody", "wrong-password") is None
     assert checks[0] == 1
-    clock[0] += 1.1
+    clock.advance(1.1)
     assert manager.get_user(None, "guard1", "wrong-password") is None
     assert checks[0] == 2
 
@@ -121,7 +123,7 @@ def test_repeated_failures_slow_the_guesser_not_a_reconnecting_client(setup) -> 
     manager, hub, clock, _ = setup
     assert manager.get_user(None, "guard1", "right-password") is not None  # the SCADA client
     for n in range(5):  # the throttle's free failures
-        clock[0] += 1.1
+        clock.advance(1.1)
         assert manager.get_user(None, "guard1", f"wrong-{n}") is None
     assert manager.get_user(None, "guard1", "wrong-5") is None
     assert hub.logins[-1]["outcome"] == "locked"
@@ -129,9 +131,9 @@ def test_repeated_failures_slow_the_guesser_not_a_reconnecting_client(setup) -> 
     assert manager.get_user(None, "guard1", "right-password") is not None
     assert hub.logins[-1]["outcome"] == "ok"
     # The guesser waits longer each time (1 s, 2 s, 4 s ...), never shut out for good.
-    clock[0] += 1.1
+    clock.advance(1.1)
     assert manager.get_user(None, "guard1", "wrong-6") is None and hub.logins[-1]["outcome"] == "failed"
-    clock[0] += 1.1
+    clock.advance(1.1)
     assert manager.get_user(None, "guard1", "wrong-7") is None and hub.logins[-1]["outcome"] == "locked"
     hub.throttle.unlock("guard1")  # an administrator lifts the delays
     assert manager.get_user(None, "guard1", "wrong-8") is None and hub.logins[-1]["outcome"] == "failed"
