@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +11,7 @@ from hub.core import Context, Hub
 from hub.core.const import EVENT_GATE_DECISION, EVENT_PLATE_READ, EVENT_STATE_CHANGED
 from hub.core.context import ulid_now
 from hub.util.vin import vin_check_digit
-from tests.common import wait_state
+from tests.common import expect_event, wait_state
 
 BARRIER_LANE = (
     "    - {gate: east, lane: in, port: 0, scan_seconds: 0.05, timeout: 0.3, "
@@ -59,10 +58,7 @@ def read(plate: str, *, lane: str = "in", direction: str = "in", **extra: Any) -
 async def fire_read(hub: Hub, plate: str, timeout: float = 10.0, **extra: Any) -> dict[str, Any]:
     """Fire a plate_read as the camera does; return the gate_decision that answers it."""
     data = read(plate, **extra)
-    waiter = asyncio.ensure_future(
-        hub.bus.async_wait_for(EVENT_GATE_DECISION, lambda e: e.data["read_id"] == data["read_id"], timeout)
-    )
-    await asyncio.sleep(0)  # the waiter listens before the read is fired
+    waiter = expect_event(hub, EVENT_GATE_DECISION, {"read_id": data["read_id"]}, timeout)
     hub.bus.async_fire(EVENT_PLATE_READ, data, Context(id=data["read_id"]))
     return dict((await waiter).data)
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Awaitable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from hub.core import Context, Hub, ManualClock
+from hub.core import Context, Event, Hub, ManualClock
 from hub.core.const import EVENT_GATE_DECISION, EVENT_PLATE_READ
-from tests.common import wait_state
+from tests.common import expect_event, wait_state
 from tests.components.policy.conftest import (
     config,
     fire_read,
@@ -54,11 +55,9 @@ async def start_gate(make_hub: Any, clock: ManualClock, plant: Path, policy: str
     return hub
 
 
-def fire(hub: Hub, plate: str) -> tuple[str, asyncio.Future[Any]]:
+def fire(hub: Hub, plate: str) -> tuple[str, Awaitable[Event]]:
     data = read(plate)
-    answer = asyncio.ensure_future(
-        hub.bus.async_wait_for(EVENT_GATE_DECISION, lambda e: e.data["read_id"] == data["read_id"], 30)
-    )
+    answer = expect_event(hub, EVENT_GATE_DECISION, {"read_id": data["read_id"]}, 30)
     hub.bus.async_fire(EVENT_PLATE_READ, data, Context(id=data["read_id"]))
     return data["read_id"], answer
 
