@@ -217,8 +217,22 @@ async def test_vehicle_page_passages_trips_and_register(make_hub) -> None:
     base_passage: dict[str, Any] = {"gate": "east_gate", "vehicle_class": "transport", "decision": "allow",
                                     "plate": plate, "colour": "yellow",
                                     "vehicle": {"fleet": vehicle["fleet"]}}  # fmt: skip
-    entry = {**base_passage, "passage_id": str(uuid.uuid4()), "lane": "in", "direction": "in"}
+    # The entry was misread and a guard corrected it: it still counts for the plate and its trip.
+    entry = {
+        **base_passage,
+        "passage_id": str(uuid.uuid4()),
+        "lane": "in",
+        "direction": "in",
+        "plate": "冀B0000X",
+    }
     await hub.services.async_call("ledger", "record_passage", entry)
+    correction = {
+        "passage_id": entry["passage_id"],
+        "kind": "correction",
+        "data": {"plate": plate},
+        "reason": "识别错误",
+    }
+    await hub.services.async_call("ledger", "record_followup", correction)
     clock.set(datetime(2026, 11, 24, 10, 5, tzinfo=TZ))
     leave = {**base_passage, "passage_id": str(uuid.uuid4()), "lane": "out", "direction": "out"}
     await hub.services.async_call("ledger", "record_passage", leave)
