@@ -30,6 +30,7 @@ ledger:
 vehicles:
 reports: {schedule_enabled: false}
 quality: {check_seconds: 3600}
+insight:
 barrier:
   lanes:
     - {gate: east, lane: in, port: 0, scan_seconds: 0.05, timeout: 0.3,
