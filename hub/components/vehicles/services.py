@@ -204,7 +204,8 @@ def register_services(hub: Hub, register: Register) -> None:
                 return False
             if q:
                 text = " ".join(
-                    str(r.get(n) or "") for n in ("plate", "env_code", "internal_no", "vin", "fleet", "owner")
+                    str(r.get(n) or "")
+                    for n in ("plate", "env_code", "internal_no", "vin", "fleet", "owner", "rfid_tag")
                 )
                 return q in text.upper()
             return True

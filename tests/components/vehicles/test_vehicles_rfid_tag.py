@@ -16,6 +16,8 @@ async def test_a_record_is_found_by_its_tag(vehicles_hub) -> None:
     found = await call(hub, "lookup", {"tag": f" {TAG.lower()} "})
     assert found["vehicle_class"] == "machinery" and found["key"] == "JA00000001"
     assert await call(hub, "lookup", {"tag": "E200FFFF"}) is None
+    listed = await call(hub, "list", {"class": "machinery", "q": TAG[-8:]})
+    assert [item["key"] for item in listed["items"]] == ["JA00000001"]
     fields = await call(hub, "fields", {})
     assert "rfid_tag" in [f["name"] for f in fields["fields"]["transport"]]
 
