@@ -94,16 +94,16 @@ async def async_findings(reader: Reader, period: Period) -> dict[int, list[int]]
         "start": period.first.isoformat(),
         "end": period.last.isoformat(),
         "page_size": 500,
-        "page": 1,
     }
+    page = 1
     while True:
-        found = await services.async_call("quality", "findings", query)
+        found = await services.async_call("quality", "findings", {**query, "page": page})
         for item in found["items"]:
             for seq in item.get("seqs") or ():
                 by_seq[int(seq)].append(int(item["id"]))
-        if query["page"] * 500 >= found["total"] or not found["items"]:
+        if page * 500 >= found["total"] or not found["items"]:
             return by_seq
-        query["page"] += 1
+        page += 1
 
 
 async def async_carriers(reader: Reader, period: Period, fleet: str | None) -> dict[str, Any]:
