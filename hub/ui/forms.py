@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from hub.core.validation import EARLIEST_YEAR, LATEST_YEAR
+from hub.util.plate import normalise_plate, plate_kind
 
 PAGE_SIZE = 50
 _PASSAGE_CHOICES = {"direction": ("in", "out"), "decision": ("allow", "deny", "review")}
@@ -52,7 +53,11 @@ def passage_filters(query: Mapping[str, str], tz: tzinfo) -> tuple[dict[str, Any
         data["end"] = (datetime.fromisoformat(data["start"]) + timedelta(seconds=1)).isoformat()
     plate = (query.get("plate") or "").strip().upper()
     if plate:
-        data["plate" if query.get("plate_mode") == "exact" else "plate_contains"] = plate
+        # A whole plate is contained in no other plate: it is looked up in the plate index, whatever the
+        # mode. Only part of a plate is searched row by row (seconds on a ledger of years).
+        whole = plate_kind(normalise_plate(plate)) is not None
+        exact = query.get("plate_mode") == "exact" or whole
+        data["plate" if exact else "plate_contains"] = normalise_plate(plate) if exact else plate
     for key in ("gate", "lane"):
         value = (query.get(key) or "").strip()
         if value:
