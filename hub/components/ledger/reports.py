@@ -151,18 +151,24 @@ async def async_averages(ledger: Any, d: ReportRequest) -> dict[str, Any]:
     )
 
     def tally() -> list[dict[str, Any]]:
-        out = [{"date": x.isoformat(), "entries": 0, "plates": set(), "rank": -1} for x in days]
+        ranks = [-1] * len(days)
+        entries = [0] * len(days)
+        plates: list[set[str]] = [set() for _ in days]
         for ts, direction, plate, rank in rows:
-            item = out[bisect_right(bounds, int(ts)) - 1]
-            item["rank"] = max(item["rank"], int(rank))
+            i = bisect_right(bounds, int(ts)) - 1
+            ranks[i] = max(ranks[i], int(rank))
             if direction == "in":
-                item["entries"] += 1
-                item["plates"].add(plate)
-        for item in out:
-            rank = item.pop("rank")
-            item["vehicles"] = len(item.pop("plates"))
-            item["level"] = LEVELS[rank] if rank >= 0 else "none"
-        return out
+                entries[i] += 1
+                plates[i].add(plate)
+        return [
+            {
+                "date": x.isoformat(),
+                "entries": entries[i],
+                "vehicles": len(plates[i]),
+                "level": LEVELS[ranks[i]] if ranks[i] >= 0 else "none",
+            }
+            for i, x in enumerate(days)
+        ]
 
     per_day = await hub.async_add_executor_job(tally)
 
@@ -274,7 +280,7 @@ _TITLES = {
 def _passage_cells(item: dict[str, Any]) -> list[Any]:
     out: list[Any] = []
     for key, _ in PASSAGE_COLUMNS:
-        value = item.get(key)
+        value: Any = item.get(key)  # a column of any type; the label maps take the codes they know
         if key == "direction":
             value = _DIRECTION.get(value, value)
         elif key == "decision":

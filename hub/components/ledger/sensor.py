@@ -7,6 +7,7 @@ They start from the ledger's own count of the day (so a restart does not zero th
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -67,7 +68,7 @@ class PlantCounters:
             counter.async_write_state()
 
     def on_recorded(self, event: Event) -> None:
-        record: dict[str, Any] = event.data
+        record: Mapping[str, Any] = event.data
         hub = self.ledger.hub
         today = hub.now().date()  # once per row: a bulk append brings thousands
         if today != self.day:
