@@ -30,7 +30,9 @@ from hub.core.auth import Role
 
 PAGES = (
     "/lanes", "/screen", "/api/screen", "/widgets/counters", "/api/lanes", "/api/review",
-    "/passages", "/passages?plate=%E5%86%80A00001", "/passages?plate_contains=00012",
+    # A whole plate (one truck's 1,500 passages), a plate no truck has, part of a plate (read row by row).
+    "/passages", "/passages?plate=%E5%86%80F00611", "/passages?plate=%E5%86%80A00001",
+    "/passages?plate=00012",
     "/reports", "/alert", "/audit", "/uplink", "/vehicles", "/users",
 )  # fmt: skip
 PASSWORD = "bench-officer-2026"
