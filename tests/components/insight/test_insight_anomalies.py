@@ -111,3 +111,31 @@ async def test_an_anomaly_reaches_mqtt_like_every_entity(make_hub) -> None:
         await subscriber.wait_for(topic, lambda m: m.text == "on", timeout=15)
     finally:
         subscriber.close()
+
+
+async def test_a_fleet_at_night_and_a_vehicle_far_busier_than_its_fleet(make_hub, clock, tmp_path) -> None:
+    config = CONFIG.replace("denials_before_release: 3}", "denials_before_release: 3, night_min_history: 6,\n"
+                            "              frequent_min_entries: 5, frequent_factor: 2}")  # fmt: skip
+    hub = await make_hub(config, clock=clock, config_dir=tmp_path / "plant")
+    day = clock.now().replace(hour=9, minute=0)
+    for d in range(3):  # three days of daytime trips, four trucks
+        for i in range(4):
+            clock.set(day + timedelta(days=d, minutes=20 * i))
+            await record(hub, f"冀B3000{i}", "allow")
+    await hub.async_stop()  # the rules' history comes back from the ledger
+
+    hub = await make_hub(config, clock=clock, config_dir=tmp_path / "plant")
+    events: list[Any] = []
+    hub.bus.async_listen("insight_anomaly", events.append)
+    clock.set(day + timedelta(days=3, hours=-6))  # 03:00
+    await record(hub, "冀B30001", "allow")
+    await hub.async_block_till_done()
+    assert raised(events) == [("night_activity", "顺达")]
+    clock.set(day + timedelta(days=3))
+    for _ in range(5):  # 冀B30002: five more in the 24 h window, its peers one or two each
+        clock.advance(600)
+        await record(hub, "冀B30002", "allow")
+    await hub.async_block_till_done()
+    assert raised(events)[1:] == [("frequent_vehicle", "冀B30002")]
+    assert hub.states.get("binary_sensor.insight_frequent_vehicle").state == "on"
+    assert hub.states.get("binary_sensor.insight_night_activity").state == "off"  # 03:00 is past its hour
