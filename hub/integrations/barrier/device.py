@@ -60,7 +60,7 @@ class BarrierController:
         self.coordinator: DataUpdateCoordinator[tuple[Position, bool]] = DataUpdateCoordinator(
             hub,
             _LOGGER,
-            name=f"Barrier {conf.key} PLC",
+            name=f"Barrier {conf.key}",  # the error names the PLC and its address
             update_interval=conf.scan_seconds,
             update_method=self._async_fetch,
             always_update=False,
