@@ -12,6 +12,7 @@ import pytest
 from hub.core import Context, EntityDescription, Hub
 from hub.core.coordinator import CoordinatorEntity, DataUpdateCoordinator, UpdateFailed
 from hub.core.entity import Entity
+from tests.common import wait_entity
 
 LOGGER = logging.getLogger("tests.coordinator")
 INTERVAL = 3600.0  # far beyond a test's real run time: only the ManualClock makes a poll due
@@ -72,6 +73,17 @@ async def test_a_polled_device_is_fetched_at_start_and_then_each_interval_on_the
     clock.advance(INTERVAL)
     await hub.async_block_till_done()
     assert (device.fetches, value(hub)) == (3, "30")
+
+
+async def test_a_poll_also_comes_when_real_time_passes_while_the_manual_clock_stands(make_hub, clock) -> None:
+    # Simulated PLCs in tests with a ManualClock are still polled: the interval is due on either clock.
+    hub = await make_hub(clock=clock)
+    coordinator: DataUpdateCoordinator[int] = DataUpdateCoordinator(
+        hub, LOGGER, name="Fast device", update_interval=0.05, update_method=Device([]).async_fetch
+    )
+    await hub.entities.async_add("test", [Reading(coordinator)])
+    coordinator.async_start()
+    await wait_entity(hub, "sensor.reading", lambda state: state.state == "3", timeout=5)
 
 
 FAIL = UpdateFailed("no valid reply within 0.3 s")
