@@ -3,7 +3,6 @@ passage; `for:` and times run on the hub's ManualClock."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import timedelta
 
@@ -11,6 +10,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from hub.core.const import EVENT_GATE_DECISION, EVENT_PASSAGE_RECORDED
+from tests.common import wait_state
 
 
 async def test_state_trigger_for_waits_on_the_clock_and_forgets_a_broken_spell(plant_hub, clock) -> None:
@@ -159,9 +159,7 @@ async def test_mqtt_trigger_through_the_mqtt_integration(plant_hub) -> None:
         services=("plate",),
         extra=f"mqtt: {{port: 1883, base_topic: {base}, node_id: {base}, discovery: false}}\n",
     )
-    async with asyncio.timeout(10):
-        while not (hub.data["mqtt"].connection.connected):  # noqa: ASYNC110 - the broker link has no event
-            await asyncio.sleep(0.05)
+    await wait_state(hub, "binary_sensor.mqtt_broker_connected", "on")
     client = paho.Client(CallbackAPIVersion.VERSION2)
     client.connect("127.0.0.1", 1883)
     client.loop_start()
