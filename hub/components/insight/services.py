@@ -99,6 +99,10 @@ def register(hub: Hub, flush_hours: Callable[[], Awaitable[None]]) -> None:
             c["exceedances"] += v["exceedances"]
         return {"vehicles": vehicles, "carriers": list(carriers.values())}
 
+    async def carriers(call: ServiceCall) -> dict[str, Any]:
+        d: FlaggedQuery = call.data
+        return {"carriers": await store.async_carriers((hub.now() - timedelta(days=d.days)).timestamp())}
+
     async def anomalies(call: ServiceCall) -> dict[str, Any]:
         d: AnomalyQuery = call.data
         q = InsightAnomaly.all()
@@ -133,4 +137,5 @@ def register(hub: Hub, flush_hours: Callable[[], Awaitable[None]]) -> None:
         description="厂界浓度与车流相关分析 fence concentration against traffic")  # fmt: skip
     reg(DOMAIN, "readings", readings, ReadingQuery, roles=READERS, description="尾气遥感读数与关联通行")
     reg(DOMAIN, "flagged", flagged, FlaggedQuery, roles=READERS, description="遥感超标车辆与运输单位")
+    reg(DOMAIN, "carriers", carriers, FlaggedQuery, roles=READERS, description="运输单位遥感成绩")
     reg(DOMAIN, "anomalies", anomalies, AnomalyQuery, roles=READERS, description="异常规则记录")

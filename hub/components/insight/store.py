@@ -76,3 +76,33 @@ async def async_store_anomaly(anomaly: Anomaly, moment: datetime) -> None:
         at=moment.isoformat(timespec="seconds"), summary=anomaly.summary[:500],
         detail=json.dumps(anomaly.detail, ensure_ascii=False, default=str),
     )  # fmt: skip
+
+
+async def async_carriers(since_ts: float) -> list[dict[str, Any]]:
+    """Per carrier: valid joined readings, exceedances and their share, mean NO and opacity by stage."""
+    rows = await InsightReading.filter(at_ts__gte=since_ts, passage_id__isnull=False, valid=True).values(
+        "fleet", "emission_stage", "values", "exceeded"
+    )
+    by_fleet: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        fleet = row["fleet"] or ""
+        new = {"fleet": row["fleet"], "readings": 0, "exceedances": 0, "stages": {}}
+        entry = by_fleet.setdefault(fleet, new)
+        entry["readings"] += 1
+        entry["exceedances"] += row["exceeded"] != "{}"
+        empty = {"readings": 0, "no": [], "opacity": []}
+        stage = entry["stages"].setdefault(row["emission_stage"] or "", empty)
+        stage["readings"] += 1
+        values = json.loads(row["values"])
+        for key, name in (("no_ppm", "no"), ("opacity_pct", "opacity")):
+            if isinstance(values.get(key), int | float):
+                stage[name].append(values[key])
+    out = []
+    for entry in by_fleet.values():
+        entry["exceedance_share"] = round(entry["exceedances"] / entry["readings"], 4)
+        for stage in entry["stages"].values():
+            for name in ("no", "opacity"):
+                found = stage.pop(name)
+                stage[f"mean_{name}"] = round(sum(found) / len(found), 2) if found else None
+        out.append(entry)
+    return sorted(out, key=lambda e: (-e["exceedance_share"], e["fleet"] or ""))

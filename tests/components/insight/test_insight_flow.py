@@ -105,6 +105,9 @@ async def test_a_planted_high_emitter_is_flagged_with_its_passage_and_carrier(ma
     assert flagged.state == "1" and flagged.attributes["carriers"] == ["顺达物流"]
     answer = await hub.services.async_call("insight", "flagged", {})
     assert answer["carriers"] == [{"fleet": "顺达物流", "vehicles": 1, "exceedances": 1}]
+    scores = {c["fleet"]: c for c in (await hub.services.async_call("insight", "carriers", {}))["carriers"]}
+    assert scores["顺达物流"]["exceedances"] == 1 and scores["宏远运输"]["exceedances"] == 0
+    assert scores["顺达物流"]["stages"]["6"]["mean_no"] > scores["宏远运输"]["stages"]["6"]["mean_no"]
     # policy: deny -> on the blacklist, for its next arrival, with the reason
     looked = await hub.services.async_call("vehicles", "lookup", {"plate": DIRTY})
     assert looked["blacklisted"] and "尾气遥感超标" in looked["blacklist_reason"]
