@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Limit(BaseModel):
@@ -49,6 +49,13 @@ class Flagging(BaseModel):
     exceedances: int = Field(1, ge=1, le=100)  # valid readings over the limit before the policy acts
 
 
+DEFAULT_RANGES: dict[str, tuple[float, float]] = {
+    "pm25": (0.0, 1000.0), "pm10": (0.0, 2000.0), "tsp": (0.0, 5000.0), "no2": (0.0, 2000.0),
+    "so2": (0.0, 2000.0), "co": (0.0, 50.0), "o3": (0.0, 1000.0), "wind_speed": (0.0, 60.0),
+    "wind_direction": (0.0, 360.0), "temperature": (-50.0, 60.0), "humidity": (0.0, 100.0),
+}  # fmt: skip
+
+
 class Anomalies(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -70,13 +77,13 @@ class Anomalies(BaseModel):
     flat_factors: list[str] = Field(default_factory=lambda: ["pm25", "pm10", "tsp", "no2", "so2", "co", "o3"])
     missing_minutes: float = Field(15, gt=0, le=24 * 60)
     # factor -> [low, high] plausible range; outside it a reading is out of range
-    ranges: dict[str, tuple[float, float]] = Field(
-        default_factory=lambda: {
-            "pm25": (0, 1000), "pm10": (0, 2000), "tsp": (0, 5000), "no2": (0, 2000), "so2": (0, 2000),
-            "co": (0, 50), "o3": (0, 1000), "wind_speed": (0, 60), "wind_direction": (0, 360),
-            "temperature": (-50, 60), "humidity": (0, 100),
-        }
-    )
+    ranges: dict[str, tuple[float, float]] = Field(default_factory=lambda: dict(DEFAULT_RANGES))
+
+    @field_validator("ranges")
+    @classmethod
+    def _over_defaults(cls, value: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        """A plant names the factors it ranges otherwise; the others keep the defaults."""
+        return {**DEFAULT_RANGES, **value}
 
 
 class InsightConfig(BaseModel):

@@ -65,7 +65,7 @@ def fit(
     gradient = np.zeros(k)
     gradient[5:] = means / y.mean() if y.mean() else 0
     share = float(gradient @ beta)
-    share_se = float(math.sqrt(max(gradient @ cov @ gradient, 0.0)))
+    share_se = math.sqrt(max(float(gradient @ cov @ gradient), 0.0))
     return {
         "lag_hours": lag, "hours": len(hours), "r2": round(r2, 4),
         "traffic_share": round(share, 4), "share_se": round(share_se, 4),

@@ -62,7 +62,7 @@ class HourlySums:
     async def async_flush(self) -> None:
         pending, self.sums = self.sums, {}
         for (station, factor, kind, hour), (total, n) in pending.items():
-            key = {"station": station, "factor": factor, "kind": kind, "hour": hour}
+            key: dict[str, Any] = {"station": station, "factor": factor, "kind": kind, "hour": hour}
             updated = await InsightStationHour.filter(**key).update(total=F("total") + total, n=F("n") + n)
             if not updated:
                 await InsightStationHour.create(**key, total=total, n=int(n))

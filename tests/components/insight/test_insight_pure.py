@@ -119,6 +119,11 @@ def test_a_lane_weighing_without_plate_reads() -> None:
     assert [(a.rule, a.subject) for a in found] == [("lane_without_reads", "east_gate_in")]
 
 
+def test_ranges_given_are_merged_over_the_defaults() -> None:
+    ranges = Anomalies.model_validate({"ranges": {"pm25": [0, 600]}}).ranges
+    assert ranges["pm25"] == (0, 600) and ranges["humidity"] == (0, 100)
+
+
 def test_a_microstation_flat_out_of_range_or_silent() -> None:
     rules = AnomalyRules(Anomalies(flat_readings=5, missing_minutes=15))
     found = []
