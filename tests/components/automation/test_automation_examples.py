@@ -6,7 +6,6 @@ cannon, an MES text tag) read and written by our OPC UA client for the other thr
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import pytest
 
 from hub.core import Event
 from hub.core.const import EVENT_GATE_DECISION, EVENT_PASSAGE_RECORDED, EVENT_SERVICE_CALLED
-from tests.common import wait_state
+from tests.common import wait_state, wait_until
 from tests.components.automation.conftest import Runs, reached
 from tests.components.policy.conftest import config as policy_config
 from tests.components.policy.conftest import fire_read, seed
@@ -50,9 +49,8 @@ async def test_denied_truck_sounds_the_alarm_and_flashes_the_display(make_hub, c
     assert decision["decision"] == "deny"
     await wait_state(hub, "binary_sensor.east_in_alarm", "on")
     for n in range(10):  # each display call returns before its delay begins, with no await between
-        async with asyncio.timeout(5):
-            while len(display) < n + 1:  # noqa: ASYNC110 - the PLC's write is on the network
-                await asyncio.sleep(0.005)
+        # The PLC's write is on the network: nothing to wait on but the list of calls.
+        await wait_until(lambda n=n: len(display) >= n + 1, timeout=5, interval=0.005)
         clock.advance(1)
     finished = await runs.next(timeout=10)
     assert finished.data["script_execution"] == "finished"
