@@ -118,7 +118,8 @@ class AnomalyRules:
     def on_plate_read(self, gate: str, lane: str) -> None:
         self.weights.pop((gate, lane), None)
 
-    def on_weight(self, gate: str, lane: str, ts: float) -> list[Anomaly]:
+    def on_vehicle_seen(self, gate: str, lane: str, ts: float) -> list[Anomaly]:
+        """A stable weight or a loop detecting a vehicle on the lane."""
         weights = self._keep(self.weights[(gate, lane)], ts, self.config.lane_window_minutes * 60)
         weights.append(ts)
         if len(weights) < self.config.weights_without_reads:
@@ -126,7 +127,7 @@ class AnomalyRules:
         count = len(weights)
         weights.clear()
         subject = f"{gate}_{lane}"
-        summary = f"车道 {subject} 称重 {count} 次而无车牌识别"
+        summary = f"车道 {subject} 检测到车辆 {count} 次（称重或地感）而无车牌识别"
         detail = {"gate": gate, "lane": lane, "weights": count}
         return [Anomaly("lane_without_reads", subject, summary, detail)]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -88,6 +88,10 @@ class Anomalies(BaseModel):
 
 class InsightConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    # "gate/lane" -> a presence detector (induction loop, light barrier): each off -> on is a vehicle
+    # seen, like a stable weight, for the lane_without_reads rule.
+    loops: dict[Annotated[str, Field(pattern=r"^[a-z0-9_]+/[a-z0-9_]+$")], str] = Field(default_factory=dict)
 
     join: Join = Field(default_factory=Join)
     limits: list[Limit] = Field(default_factory=lambda: list(DEFAULT_LIMITS))

@@ -13,6 +13,7 @@ from typing import Any
 
 from hub.core import Context, Event, Hub
 from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_PLATE_READ, EVENT_WEIGHT_STABLE
+from hub.core.track import async_track_state_change_event
 
 from . import hourly, store
 from .anomalies import Anomaly, AnomalyRules
@@ -69,6 +70,10 @@ class Insight:
             (EVENT_WEIGHT_STABLE, self._async_weight),
         ):
             self._unsubs.append(listen(event_type, self._queued(handler)))
+        if self.config.loops:
+            loops = list(self.config.loops.values())
+            track = async_track_state_change_event(self.hub, loops, self._queued(self._async_loop))
+            self._unsubs.append(track)
         self._unsubs.append(self.hub.clock.add_listener(self.tick))
 
     async def async_stop(self) -> None:
@@ -189,7 +194,16 @@ class Insight:
 
     async def _async_weight(self, event: Event) -> None:
         gate, lane = str(event.data.get("gate")), str(event.data.get("lane"))
-        for anomaly in self.rules.on_weight(gate, lane, self.hub.now().timestamp()):
+        for anomaly in self.rules.on_vehicle_seen(gate, lane, self.hub.now().timestamp()):
+            await self._async_raise(anomaly)
+
+    async def _async_loop(self, event: Event) -> None:
+        new, old = event.data.get("new_state"), event.data.get("old_state")
+        if new is None or new.state != "on" or (old is not None and old.state == "on"):
+            return
+        lane_of = {entity: key.split("/") for key, entity in self.config.loops.items()}
+        gate, lane = lane_of[event.data["entity_id"]]
+        for anomaly in self.rules.on_vehicle_seen(gate, lane, self.hub.now().timestamp()):
             await self._async_raise(anomaly)
 
     async def _async_air_quality(self, event: Event) -> None:

@@ -139,3 +139,18 @@ async def test_a_fleet_at_night_and_a_vehicle_far_busier_than_its_fleet(make_hub
     assert raised(events)[1:] == [("frequent_vehicle", "冀B30002")]
     assert hub.states.get("binary_sensor.insight_frequent_vehicle").state == "on"
     assert hub.states.get("binary_sensor.insight_night_activity").state == "off"  # 03:00 is past its hour
+
+
+async def test_a_loop_detecting_vehicles_on_a_lane_without_reads(make_hub, clock) -> None:
+    config = CONFIG + "  loops: {west_gate/main: binary_sensor.scada_loop}\n"
+    hub = await make_hub(config, clock=clock)
+    events: list[Any] = []
+    hub.bus.async_listen("insight_anomaly", events.append)
+    for i in range(6):  # a SCADA loop (a state any integration sets) sees six vehicles, the camera reads two
+        if i < 2:
+            hub.bus.async_fire("plate_read", {"gate": "west_gate", "lane": "main", "plate": "冀B40001"})
+        hub.states.async_set("binary_sensor.scada_loop", "on")
+        hub.states.async_set("binary_sensor.scada_loop", "off")
+        clock.advance(60)
+    await hub.async_block_till_done()
+    assert raised(events) == [("lane_without_reads", "west_gate_main")]

@@ -112,10 +112,10 @@ def test_a_lane_weighing_without_plate_reads() -> None:
     found = []
     for i in range(6):  # a read before each weight: normal
         rules.on_plate_read("east_gate", "in")
-        found += rules.on_weight("east_gate", "in", at(i).timestamp())
+        found += rules.on_vehicle_seen("east_gate", "in", at(i).timestamp())
     assert found == []
     for i in range(3):
-        found += rules.on_weight("east_gate", "in", at(10 + i).timestamp())
+        found += rules.on_vehicle_seen("east_gate", "in", at(10 + i).timestamp())
     assert [(a.rule, a.subject) for a in found] == [("lane_without_reads", "east_gate_in")]
 
 
