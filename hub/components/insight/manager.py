@@ -33,6 +33,7 @@ from .limits import exceeded
 
 _LOGGER = logging.getLogger(__name__)
 FLAG_DAYS = 30  # the flagged-vehicles sensor counts this far back
+REASON = "尾气遥感超标"
 UNITS = {"no_ppm": "ppm", "hc_ppm": "ppm", "co_pct": "%", "opacity_pct": "%"}
 
 
@@ -131,7 +132,7 @@ class Insight:
         self, reading: Reading, passage: Passage, over: dict[str, tuple[float, float]]
     ) -> None:
         text = "，".join(f"{m.split('_')[0].upper()} {v:g} > {b:g} {UNITS[m]}" for m, (v, b) in over.items())
-        reason = f"尾气遥感超标 {text}"
+        reason = f"{REASON} {text}"
         context = Context()
         await self.hub.services.async_call("ledger", "record_followup", {
             "passage_id": passage.passage_id, "kind": "emission", "reason": reason,
@@ -160,6 +161,9 @@ class Insight:
         since = (self.hub.now() - timedelta(days=FLAG_DAYS)).timestamp()
         if await store.async_exceedances_of(passage.plate, since) < flagging.exceedances:
             return
+        known = await self.hub.services.async_call("vehicles", "lookup", {"plate": passage.plate}, context)
+        if known and known.get("blacklisted") and not str(known.get("blacklist_reason")).startswith(REASON):
+            return  # on the list for another reason (the platform's, an officer's): theirs stands as it is
         until = self.hub.now() + timedelta(days=flagging.deny_days)
         await self.hub.services.async_call("vehicles", "blacklist_add", {
             "plate": passage.plate, "reason": reason[:200], "source": DOMAIN,

@@ -116,6 +116,22 @@ async def test_a_planted_high_emitter_is_flagged_with_its_passage_and_carrier(ma
     assert not (other or {}).get("blacklisted")
 
 
+async def test_a_vehicle_on_the_platform_blacklist_keeps_that_entry(make_hub, clock) -> None:
+    hub = await make_hub(CONFIG, clock=clock)
+    await hub.services.async_call("vehicles", "blacklist_add", {
+        "plate": DIRTY, "reason": "省平台超标车辆名单", "source": "platform"})  # fmt: skip
+    flags: list[Any] = []
+    hub.bus.async_listen("insight_exceedance", flags.append)
+    await passage(hub, DIRTY, *FLEET[DIRTY])
+    await hub.async_block_till_done()
+    sim = hub.data["airquality"].simulators["east_road"]
+    await sim.async_send(sim.reading({"plate": DIRTY, "emission_stage": "3", "fuel": "B", "lane": "in"}))
+    await hub.async_block_till_done()
+    assert len(flags) == 1
+    looked = await hub.services.async_call("vehicles", "lookup", {"plate": DIRTY})
+    assert looked["blacklist_reason"] == "省平台超标车辆名单"  # not replaced by a 7-day entry
+
+
 async def test_unplated_readings_join_by_lane_and_a_restart_keeps_the_window(make_hub, clock, tmp_path):
     config = CONFIG.replace("plate_share: 1", "plate_share: 0")
     hub = await make_hub(config, clock=clock, config_dir=tmp_path / "plant")
