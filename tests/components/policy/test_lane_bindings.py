@@ -23,10 +23,9 @@ from hub.components.uplink.simulator import PlatformSimulator
 from hub.core.const import (
     EVENT_GATE_DECISION,
     EVENT_PASSAGE_RECORDED,
-    EVENT_STATE_CHANGED,
     EVENT_WEIGHT_STABLE,
 )
-from tests.common import wait_state
+from tests.common import wait_entity, wait_state
 from tests.components.policy.conftest import lifecycle, records, seed
 from tests.integrations.mqtt.conftest import Mosquitto, subscribe  # noqa: F401 - the fixture
 from tests.integrations.opcua.conftest import PASSWORD, client_cert, connect, node  # noqa: F401
@@ -118,14 +117,7 @@ uplink:
 async def wait_lifecycle(hub: Any, lane_key: str, phase: str, timeout: float = 10.0) -> None:
     """The lane's decision sensor shows its passage at `phase`."""
     entity_id = f"sensor.{lane_key}_decision"
-    if (state := hub.states.get(entity_id)) is not None and state.attributes.get("lifecycle") == phase:
-        return
-    await hub.bus.async_wait_for(
-        EVENT_STATE_CHANGED,
-        lambda e: e.data["entity_id"] == entity_id and e.data["new_state"] is not None
-        and e.data["new_state"].attributes.get("lifecycle") == phase,
-        timeout,
-    )  # fmt: skip
+    await wait_entity(hub, entity_id, lambda s: s.attributes.get("lifecycle") == phase, timeout)
 
 
 async def test_a_plant_wired_through_its_own_scada_and_camera_system(

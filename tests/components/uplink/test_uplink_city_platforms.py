@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from hub.components.uplink.profile import load_profile
-from tests.common import wait_state
+from tests.common import expect_event, wait_state
 from tests.components.uplink.conftest import JPEG, passage, record, status, uplink_yaml
 
 PLANT = "91130200MA0TEST001"
@@ -82,8 +82,9 @@ async def test_records_serials_photos_cargo_parking_resend(make_hub, clock, star
     # A resend of the period: the platform recognises every record by its serial and keeps one copy.
     hour = timedelta(hours=1)
     period = {"start": (clock.now() - hour).isoformat(), "end": (clock.now() + hour).isoformat()}
+    done = expect_event(hub, "uplink_resend_done")
     await hub.services.async_call("uplink", "resend", period)
-    await hub.bus.async_wait_for("uplink_resend_done", None, 10)
+    await done
     assert len(sim.ids()) == 2 and len(sim.received["cargo"]) == 1
     assert sim.duplicates["passage"] == 2 and sim.duplicates["cargo"] == 1
     assert sim.rejections == [] and sim.auth_failures == 0
