@@ -38,6 +38,7 @@ PAGE_ROLES: Final[dict[str, frozenset[Role] | None]] = {
     "reports": frozenset({Role.INSPECTOR, Role.OFFICER}),
     "uplink": None,
     "users": frozenset(),  # administrators only
+    "automations": frozenset({Role.ENGINEER, Role.OFFICER, Role.INSPECTOR}),
     "screen": None,  # the big screen and its widgets
     "quality": frozenset({Role.INSPECTOR, Role.OFFICER}),
     "devices": frozenset({Role.ENGINEER, Role.OFFICER}),  # read-only; configuration lives in YAML

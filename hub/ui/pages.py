@@ -39,7 +39,7 @@ SCRIPT_MESSAGES = (
 )
 NAV = (
     "lanes", "screen", "passages", "alert", "vehicles", "reports", "quality", "audit", "uplink", "devices",
-    "users",
+    "automations", "users",
 )  # fmt: skip
 
 

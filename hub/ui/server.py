@@ -17,6 +17,7 @@ from hub.util.http import quiet_bad_requests
 from . import (
     api,
     automations,
+    automations_page,
     bigscreen,
     pages,
     quality_api,
@@ -75,6 +76,7 @@ class UiServer:
         app[UI_KEY] = self
         api.add_routes(app)
         automations.add_routes(app)
+        automations_page.add_routes(app)
         websocket.add_routes(app)
         pages.add_routes(app)
         register.add_routes(app)
