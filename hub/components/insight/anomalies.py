@@ -29,6 +29,7 @@ class AnomalyRules:
         self.config = config
         self.entries: dict[str, deque[float]] = defaultdict(deque)  # plate -> entry times
         self.fleet_of: dict[str, str] = {}
+        self.fleet_plates: dict[str, set[str]] = defaultdict(set)
         self.history: dict[str, deque[tuple[float, bool]]] = defaultdict(deque)  # fleet -> (ts, night)
         self.denials: dict[str, deque[float]] = defaultdict(deque)  # plate -> denial times
         self.plate_of: OrderedDict[str, str] = OrderedDict()  # passage id -> plate
@@ -59,7 +60,10 @@ class AnomalyRules:
             return found
         fleet = record.get("fleet") or None
         if fleet:
+            if self.fleet_of.get(plate) not in (None, fleet):
+                self.fleet_plates[self.fleet_of[plate]].discard(plate)  # moved to another carrier
             self.fleet_of[plate] = fleet
+            self.fleet_plates[fleet].add(plate)
             found += self._frequent(plate, fleet, ts)
             found += self._night(fleet, moment, ts)
         return found
@@ -74,12 +78,11 @@ class AnomalyRules:
         window = self.config.frequent_window_hours * 3600
         mine = self._keep(self.entries[plate], ts, window)
         mine.append(ts)
-        peers = [
-            len(self._keep(self.entries[p], ts, window))
-            for p, f in self.fleet_of.items() if f == fleet and p != plate
-        ]  # fmt: skip
+        if len(mine) < self.config.frequent_min_entries:
+            return []  # most entries stop here: the fleet is counted only for a busy vehicle
+        peers = [len(self._keep(self.entries[p], ts, window)) for p in self.fleet_plates[fleet] if p != plate]
         peers = [n for n in peers if n]
-        if len(peers) < 2 or len(mine) < self.config.frequent_min_entries:
+        if len(peers) < 2:
             return []
         typical = statistics.median(peers)
         if len(mine) <= self.config.frequent_factor * typical:
