@@ -30,7 +30,8 @@ _RELEASED = "EXISTS (SELECT 1 FROM ledger_record r WHERE r.passage_id = p.passag
 
 
 def passage_where(q: PassageQuery) -> tuple[str, list[Any]]:
-    clauses, args = ["p.kind = ?"], [KIND_PASSAGE]
+    clauses: list[str] = ["p.kind = ?"]
+    args: list[Any] = [KIND_PASSAGE]
     if q.plate:
         # The plate as read, or as a guard corrected it: the plate index finds its rows. `kind || ''`
         # keeps SQLite from walking the kind index instead (every passage of two years, newest first,

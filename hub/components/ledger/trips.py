@@ -30,7 +30,7 @@ def _trip(entry: dict[str, Any] | None, exit_: dict[str, Any] | None, flag: str 
         "flag": flag,
         "duration_s": exit_["recorded_ts"] - entry["recorded_ts"] if entry and exit_ else None,
     }
-    weights = [p.get("weight_kg") for p in (entry, exit_) if p and p.get("weight_kg") is not None]
+    weights: list[int] = [p["weight_kg"] for p in (entry, exit_) if p and p.get("weight_kg") is not None]
     if len(weights) == 2:
         trip.update(gross_kg=max(weights), tare_kg=min(weights), net_kg=max(weights) - min(weights))
     return trip
