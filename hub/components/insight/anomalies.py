@@ -31,6 +31,7 @@ class AnomalyRules:
         self.fleet_of: dict[str, str] = {}
         self.fleet_plates: dict[str, set[str]] = defaultdict(set)
         self.history: dict[str, deque[tuple[float, bool]]] = defaultdict(deque)  # fleet -> (ts, night)
+        self.nights: dict[str, int] = defaultdict(int)  # fleet -> night passages in its history
         self.denials: dict[str, deque[float]] = defaultdict(deque)  # plate -> denial times
         self.plate_of: OrderedDict[str, str] = OrderedDict()  # passage id -> plate
         self.weights: dict[tuple[str, str], deque[float]] = defaultdict(deque)  # lane -> weights since read
@@ -95,10 +96,13 @@ class AnomalyRules:
         return [Anomaly("frequent_vehicle", plate, summary, detail)]
 
     def _night(self, fleet: str, moment: datetime, ts: float) -> list[Anomaly]:
-        history = self._keep(self.history[fleet], ts, self.config.night_history_days * 86400)
+        history = self.history[fleet]
+        while history and history[0][0] < ts - self.config.night_history_days * 86400:
+            self.nights[fleet] -= history.popleft()[1]
         night = self.is_night(moment)
-        known, nights = len(history), sum(1 for _, n in history if n)
+        known, nights = len(history), self.nights[fleet]
         history.append((ts, night))
+        self.nights[fleet] += night
         if night and known >= self.config.night_min_history and nights == 0:
             summary = f"车队 {fleet} 夜间进厂（此前 {known} 次通行均在白天）"
             return [Anomaly("night_activity", fleet, summary, {"fleet": fleet, "history": known})]
