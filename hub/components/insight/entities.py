@@ -10,6 +10,8 @@ from hub.core import DeviceInfo, Entity, EntityDescription
 
 from .const import RULES
 
+MAX_LISTED = 50  # an attribute is no report: insight.flagged has them all
+
 DEVICE = DeviceInfo(identifier="insight:plant", name="遥感关联与异常 Insight")
 
 
@@ -48,6 +50,7 @@ class FlaggedVehicles(Entity):
     def __init__(self) -> None:
         self.vehicles = 0
         self.carriers: list[str] = []
+        self.plates: list[str] = []  # the most flagged first, at most MAX_LISTED
 
     @property
     def state(self) -> int:
@@ -55,4 +58,4 @@ class FlaggedVehicles(Entity):
 
     @property
     def extra_state_attributes(self) -> Mapping[str, Any]:
-        return {"carriers": self.carriers}
+        return {"carriers": self.carriers, "plates": self.plates}

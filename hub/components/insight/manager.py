@@ -27,7 +27,7 @@ from .const import (
     EVENT_REMOTE_SENSING_READING,
     RULES,
 )  # fmt: skip
-from .entities import AnomalySensor, FlaggedVehicles
+from .entities import MAX_LISTED, AnomalySensor, FlaggedVehicles
 from .join import Joiner, Passage, Reading
 from .limits import exceeded
 
@@ -174,7 +174,9 @@ class Insight:
         since = (self.hub.now() - timedelta(days=FLAG_DAYS)).timestamp()
         flagged = await store.async_flagged(since)
         self.flagged.vehicles = len(flagged)
-        self.flagged.carriers = sorted({f["fleet"] for f in flagged if f["fleet"]})
+        self.flagged.carriers = sorted({f["fleet"] for f in flagged if f["fleet"]})[:MAX_LISTED]
+        worst = sorted(flagged, key=lambda f: (-f["exceedances"], f["plate"] or ""))
+        self.flagged.plates = [f["plate"] for f in worst[:MAX_LISTED] if f["plate"]]
         if self.flagged.entity_id is not None:
             self.flagged.async_write_state()
 

@@ -103,6 +103,7 @@ async def test_a_planted_high_emitter_is_flagged_with_its_passage_and_carrier(ma
     assert hub.states.get("binary_sensor.insight_remote_sensing_exceedance").state == "on"
     flagged = hub.states.get("sensor.insight_flagged_vehicles")
     assert flagged.state == "1" and flagged.attributes["carriers"] == ["顺达物流"]
+    assert flagged.attributes["plates"] == [DIRTY]
     answer = await hub.services.async_call("insight", "flagged", {})
     assert answer["carriers"] == [{"fleet": "顺达物流", "vehicles": 1, "exceedances": 1}]
     scores = {c["fleet"]: c for c in (await hub.services.async_call("insight", "carriers", {}))["carriers"]}
