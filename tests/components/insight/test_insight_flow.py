@@ -112,6 +112,8 @@ async def test_a_planted_high_emitter_is_flagged_with_its_passage_and_carrier(ma
     # policy: deny -> on the blacklist, for its next arrival, with the reason
     looked = await hub.services.async_call("vehicles", "lookup", {"plate": DIRTY})
     assert looked["blacklisted"] and "尾气遥感超标" in looked["blacklist_reason"]
+    audit = await hub.services.async_call("ledger", "audit_query", {"action": "vehicles.blacklist_add"})
+    assert [row["target"] for row in audit["items"]] == [DIRTY]
     # the clean ones are not
     other = await hub.services.async_call("vehicles", "lookup", {"plate": "冀B10003"})
     assert not (other or {}).get("blacklisted")
