@@ -73,6 +73,13 @@ def register(hub: Hub, flush_hours: Callable[[], Awaitable[None]]) -> None:
         """A date without an offset is plant time."""
         return int((moment if moment.tzinfo else moment.replace(tzinfo=hub.clock.tz)).timestamp())
 
+    def newest_in(q: Any, start: datetime | None, end: datetime | None, limit: int) -> Any:
+        if start:
+            q = q.filter(at_ts__gte=ts(start))
+        if end:
+            q = q.filter(at_ts__lt=ts(end))
+        return q.order_by("-at_ts", "-id").limit(limit)
+
     async def readings(call: ServiceCall) -> dict[str, Any]:
         d: ReadingQuery = call.data
         q = InsightReading.all()
@@ -82,11 +89,7 @@ def register(hub: Hub, flush_hours: Callable[[], Awaitable[None]]) -> None:
             q = q.filter(fleet=d.fleet)
         if d.exceeded_only:
             q = q.exclude(exceeded="{}")
-        if d.start:
-            q = q.filter(at_ts__gte=ts(d.start))
-        if d.end:
-            q = q.filter(at_ts__lt=ts(d.end))
-        rows = await q.order_by("-at_ts", "-id").limit(d.limit)
+        rows = await newest_in(q, d.start, d.end, d.limit)
         return {"readings": [_reading(r) for r in rows]}
 
     async def flagged(call: ServiceCall) -> dict[str, Any]:
@@ -108,11 +111,7 @@ def register(hub: Hub, flush_hours: Callable[[], Awaitable[None]]) -> None:
         q = InsightAnomaly.all()
         if d.rule:
             q = q.filter(rule=d.rule)
-        if d.start:
-            q = q.filter(at_ts__gte=ts(d.start))
-        if d.end:
-            q = q.filter(at_ts__lt=ts(d.end))
-        rows = await q.order_by("-at_ts", "-id").limit(d.limit)
+        rows = await newest_in(q, d.start, d.end, d.limit)
         keys = ("rule", "subject", "at", "summary")
         found = [{**{k: getattr(r, k) for k in keys}, "detail": json.loads(r.detail)} for r in rows]
         return {"anomalies": found}
