@@ -123,7 +123,8 @@ class HubUserManager:
     def _refresh_soon(self) -> None:
         idle = self._refresh is None or self._refresh.done()
         if idle and self.hub.clock.monotonic() - self._last_refresh > 2:
-            self._refresh = self.hub.async_create_background_task(self.async_refresh(), "opcua users")
+            # One reload, not a loop: a tracked task, so that block_till_done waits for it.
+            self._refresh = self.hub.async_create_task(self.async_refresh(), "opcua users")
 
     # ----- asyncua's interface -------------------------------------------------------------------
     def get_user(

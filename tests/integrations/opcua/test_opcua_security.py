@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -10,49 +10,28 @@ from asyncua import ua
 from asyncua.crypto.permission_rules import User as UaUser
 from asyncua.crypto.permission_rules import UserRole
 
-from hub.core import ManualClock
-from hub.core.auth import Role, User, hash_password
-from hub.core.throttle import LoginThrottle
+from hub.core import Hub, ManualClock
+from hub.core.auth import Role
+from hub.core.const import EVENT_USER_LOGIN
 from hub.integrations.opcua import security
 from hub.integrations.opcua.const import SLOW_CHECKS_PER_SECOND
 from hub.integrations.opcua.security import HubRuleset, HubUaUser, HubUserManager, current_user
 
-HASH = hash_password("right-password")
 
+@dataclass
+class Door:
+    """The OPC UA sign-in of a real hub, and what it announced (user_login events)."""
 
-class FakeHub:
-    """The parts of a hub the user manager asks: its clock, the users and throttle, the bus."""
-
-    def __init__(self, clock: ManualClock) -> None:
-        self.clock = clock
-        self.throttle = LoginThrottle(free_failures=5, longest_delay=300.0)
-        self.dummy_hash = hash_password("no password matches this")
-        self.logins: list[dict[str, Any]] = []
-        self.refreshes = 0
-        self.auth = self
-        self.bus = self
-        self._users = {
-            "guard1": User("U1", "guard1", frozenset({Role.GUARD})),
-            "retired": User("U2", "retired", frozenset({Role.GUARD}), active=False),
-        }
-
-    def now(self) -> datetime:
-        return self.clock.now()
-
-    def by_name(self, name: str) -> User | None:
-        return self._users.get(name)
-
-    def async_fire(self, event_type: str, data: dict[str, Any], context: Any = None) -> None:
-        self.logins.append(dict(data))
-
-    def async_create_background_task(self, coro: Any, name: str) -> None:
-        coro.close()
-        self.refreshes += 1
+    manager: HubUserManager
+    hub: Hub
+    clock: ManualClock
+    checks: list[int]  # slow password checks (scrypt) made
+    logins: list[dict[str, Any]]
+    users: dict[str, str]  # username -> user id
 
 
 @pytest.fixture
-def setup(monkeypatch: pytest.MonkeyPatch) -> tuple[HubUserManager, FakeHub, ManualClock, list[int]]:
-    clock = ManualClock(datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
+async def door(make_hub: Any, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> Door:
     checks = [0]
     real_verify = security.verify_password
 
@@ -61,20 +40,26 @@ def setup(monkeypatch: pytest.MonkeyPatch) -> tuple[HubUserManager, FakeHub, Man
         return real_verify(password, encoded)
 
     monkeypatch.setattr(security, "verify_password", counting_verify)
-    hub = FakeHub(clock)
-    manager = HubUserManager(hub, allow_anonymous=False)  # type: ignore[arg-type]
-    manager.set_users([("guard1", "U1", HASH, True), ("retired", "U2", HASH, False)])
+    hub = await make_hub(clock=clock)
+    users = {}
+    for name in ("guard1", "retired"):
+        users[name] = (await hub.auth.async_add_user(name, "right-password", frozenset({Role.GUARD}))).id
+    await hub.auth.async_set_active("retired", False)
+    logins: list[dict[str, Any]] = []
+    hub.bus.async_listen(EVENT_USER_LOGIN, lambda e: logins.append(dict(e.data)))
+    manager = HubUserManager(hub, allow_anonymous=False)
+    await manager.async_refresh()  # the password hashes, from the user table
     clock.advance(10)
-    return manager, hub, clock, checks
+    return Door(manager, hub, clock, checks, logins, users)
 
 
-def test_a_right_password_signs_in_and_is_remembered(setup) -> None:
-    manager, hub, _, checks = setup
-    user = manager.get_user(None, "guard1", "right-password")
-    assert isinstance(user, HubUaUser) and user.user_id == "U1" and user.role == UserRole.User
-    assert manager.get_user(None, "guard1", "right-password") == user
-    assert checks[0] == 1  # the reconnect did not pay for scrypt again
-    assert [(x["username"], x["outcome"], x["door"]) for x in hub.logins] == [("guard1", "ok", "opcua")] * 2
+async def test_a_right_password_signs_in_and_is_remembered(door: Door) -> None:
+    user = door.manager.get_user(None, "guard1", "right-password")
+    assert isinstance(user, HubUaUser) and user.user_id == door.users["guard1"] and user.role == UserRole.User
+    assert door.manager.get_user(None, "guard1", "right-password") == user
+    assert door.checks[0] == 1  # the reconnect did not pay for scrypt again
+    seen = [(x["username"], x["outcome"], x["door"]) for x in door.logins]
+    assert seen == [("guard1", "ok", "opcua")] * 2
 
 
 @pytest.mark.parametrize(
@@ -86,63 +71,61 @@ def test_a_right_password_signs_in_and_is_remembered(setup) -> None:
         ("guard1", ""),
     ],
 )
-def test_wrong_inactive_or_unknown_is_refused(setup, username, password) -> None:
-    manager, hub, _, _ = setup
-    assert manager.get_user(None, username, password) is None
-    assert hub.logins[-1]["outcome"] == "failed"
+async def test_wrong_inactive_or_unknown_is_refused(door: Door, username: str, password: str) -> None:
+    assert door.manager.get_user(None, username, password) is None
+    assert door.logins[-1]["outcome"] == "failed"
 
 
-def test_an_unknown_name_reloads_the_users_soon(setup) -> None:
-    manager, hub, _, _ = setup
-    manager.get_user(None, "new_user", "whatever-pass")
-    assert hub.refreshes == 1
+async def test_an_unknown_name_reloads_the_users_soon(door: Door) -> None:
+    await door.hub.auth.async_add_user("new_user", "new-password", frozenset({Role.GUARD}))
+    assert door.manager.get_user(None, "new_user", "new-password") is None  # not known here yet
+    await door.hub.async_block_till_done()  # the reload it started
+    door.clock.advance(1.1)
+    assert door.manager.get_user(None, "new_user", "new-password") is not None
 
 
-def test_slow_checks_are_rationed_per_second(setup) -> None:
-    manager, hub, clock, checks = setup
+async def test_slow_checks_are_rationed_per_second(door: Door) -> None:
     for n in range(SLOW_CHECKS_PER_SECOND):
-        assert manager.get_user(None, "guard1", f"wrong-{n}") is None
-    assert manager.get_user(None, "guard1", "right-password") is None
-    assert hub.logins[-1]["outcome"] == "busy"
-    assert checks[0] == SLOW_CHECKS_PER_SECOND
-    clock.advance(1.1)
-    assert manager.get_user(None, "guard1", "right-password") is not None
+        assert door.manager.get_user(None, "guard1", f"wrong-{n}") is None
+    assert door.manager.get_user(None, "guard1", "right-password") is None
+    assert door.logins[-1]["outcome"] == "busy"
+    assert door.checks[0] == SLOW_CHECKS_PER_SECOND
+    door.clock.advance(1.1)
+    assert door.manager.get_user(None, "guard1", "right-password") is not None
 
 
-def test_an_unknown_name_costs_one_slow_check_like_a_known_one(setup) -> None:
+async def test_an_unknown_name_costs_one_slow_check_like_a_known_one(door: Door) -> None:
     """The time of a refusal must not tell which names exist."""
-    manager, _, clock, checks = setup
-    assert manager.get_user(None, "nobody", "wrong-password") is None
-    assert checks[0] == 1
-    clock.advance(1.1)
-    assert manager.get_user(None, "guard1", "wrong-password") is None
-    assert checks[0] == 2
+    assert door.manager.get_user(None, "nobody", "wrong-password") is None
+    assert door.checks[0] == 1
+    door.clock.advance(1.1)
+    assert door.manager.get_user(None, "guard1", "wrong-password") is None
+    assert door.checks[0] == 2
 
 
-def test_repeated_failures_slow_the_guesser_not_a_reconnecting_client(setup) -> None:
-    manager, hub, clock, _ = setup
+async def test_repeated_failures_slow_the_guesser_not_a_reconnecting_client(door: Door) -> None:
+    manager, clock = door.manager, door.clock
     assert manager.get_user(None, "guard1", "right-password") is not None  # the SCADA client
     for n in range(5):  # the throttle's free failures
         clock.advance(1.1)
         assert manager.get_user(None, "guard1", f"wrong-{n}") is None
     assert manager.get_user(None, "guard1", "wrong-5") is None
-    assert hub.logins[-1]["outcome"] == "locked"
+    assert door.logins[-1]["outcome"] == "locked"
     # The client that signed in before reconnects at once, whatever the guesser does.
     assert manager.get_user(None, "guard1", "right-password") is not None
-    assert hub.logins[-1]["outcome"] == "ok"
+    assert door.logins[-1]["outcome"] == "ok"
     # The guesser waits longer each time (1 s, 2 s, 4 s ...), never shut out for good.
     clock.advance(1.1)
-    assert manager.get_user(None, "guard1", "wrong-6") is None and hub.logins[-1]["outcome"] == "failed"
+    assert manager.get_user(None, "guard1", "wrong-6") is None and door.logins[-1]["outcome"] == "failed"
     clock.advance(1.1)
-    assert manager.get_user(None, "guard1", "wrong-7") is None and hub.logins[-1]["outcome"] == "locked"
-    hub.throttle.unlock("guard1")  # an administrator lifts the delays
-    assert manager.get_user(None, "guard1", "wrong-8") is None and hub.logins[-1]["outcome"] == "failed"
+    assert manager.get_user(None, "guard1", "wrong-7") is None and door.logins[-1]["outcome"] == "locked"
+    door.hub.auth.throttle.unlock("guard1")  # an administrator lifts the delays
+    assert manager.get_user(None, "guard1", "wrong-8") is None and door.logins[-1]["outcome"] == "failed"
 
 
-def test_anonymous_only_when_allowed(setup) -> None:
-    manager, hub, _, _ = setup
-    assert manager.get_user(None) is None
-    open_manager = HubUserManager(hub, allow_anonymous=True)  # type: ignore[arg-type]
+async def test_anonymous_only_when_allowed(door: Door) -> None:
+    assert door.manager.get_user(None) is None
+    open_manager = HubUserManager(door.hub, allow_anonymous=True)
     assert open_manager.get_user(None).role == UserRole.Anonymous
 
 
