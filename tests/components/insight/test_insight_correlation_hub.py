@@ -12,7 +12,9 @@ import aiohttp
 
 TOKEN = "station-token-0123456789"
 CONFIG = f"""\
-hub: {{}}
+hub:
+  name: t
+DATABASE
 ledger: {{}}
 airquality:
   stations:
@@ -22,8 +24,8 @@ insight: {{}}
 """
 
 
-async def test_the_correlation_service_recovers_a_planted_lag(make_hub, clock) -> None:
-    hub = await make_hub(CONFIG, clock=clock)
+async def test_the_correlation_service_recovers_a_planted_lag(make_hub, clock, database) -> None:
+    hub = await make_hub(CONFIG.replace("DATABASE\n", database), clock=clock)
     rng = random.Random(11)
     url = f"http://127.0.0.1:{hub.data['airquality'].push.port}/api/airquality/station/fence"
     start = clock.now().replace(minute=0, second=0)

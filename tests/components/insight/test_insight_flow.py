@@ -14,7 +14,9 @@ from hub.core import Hub
 
 TOKEN = "rs-token-0123456789abcdef"
 CONFIG = f"""\
-hub: {{}}
+hub:
+  name: t
+DATABASE
 ledger: {{}}
 vehicles: {{}}
 airquality:
@@ -56,7 +58,7 @@ async def morning(hub: Hub, clock: Any, joined: list[Any]) -> dict[str, str]:
 
 
 async def test_clean_traffic_is_joined_and_raises_nothing(make_hub, clock) -> None:
-    hub = await make_hub(CONFIG, clock=clock)
+    hub = await make_hub(CONFIG.replace("DATABASE\n", ""), clock=clock)
     joined, anomalies, records = [], [], []
     hub.bus.async_listen("insight_reading_joined", joined.append)
     hub.bus.async_listen("insight_anomaly", anomalies.append)
@@ -77,8 +79,8 @@ async def test_clean_traffic_is_joined_and_raises_nothing(make_hub, clock) -> No
     assert len(listed["readings"]) == len(FLEET) and all(r["passage_id"] for r in listed["readings"])
 
 
-async def test_a_planted_high_emitter_is_flagged_with_its_passage_and_carrier(make_hub, clock) -> None:
-    hub = await make_hub(CONFIG, clock=clock)
+async def test_a_planted_high_emitter_is_flagged_with_its_passage_and_carrier(make_hub, clock, database):
+    hub = await make_hub(CONFIG.replace("DATABASE\n", database), clock=clock)
     joined, flags = [], []
     hub.bus.async_listen("insight_reading_joined", joined.append)
     hub.bus.async_listen("insight_exceedance", flags.append)
@@ -120,7 +122,7 @@ async def test_a_planted_high_emitter_is_flagged_with_its_passage_and_carrier(ma
 
 
 async def test_a_vehicle_on_the_platform_blacklist_keeps_that_entry(make_hub, clock) -> None:
-    hub = await make_hub(CONFIG, clock=clock)
+    hub = await make_hub(CONFIG.replace("DATABASE\n", ""), clock=clock)
     await hub.services.async_call("vehicles", "blacklist_add", {
         "plate": DIRTY, "reason": "省平台超标车辆名单", "source": "platform"})  # fmt: skip
     flags: list[Any] = []
@@ -135,8 +137,10 @@ async def test_a_vehicle_on_the_platform_blacklist_keeps_that_entry(make_hub, cl
     assert looked["blacklist_reason"] == "省平台超标车辆名单"  # not replaced by a 7-day entry
 
 
-async def test_unplated_readings_join_by_lane_and_a_restart_keeps_the_window(make_hub, clock, tmp_path):
-    config = CONFIG.replace("plate_share: 1", "plate_share: 0")
+async def test_unplated_readings_join_by_lane_and_a_restart_keeps_the_window(
+    make_hub, clock, tmp_path, database
+) -> None:
+    config = CONFIG.replace("plate_share: 1", "plate_share: 0").replace("DATABASE\n", database)
     hub = await make_hub(config, clock=clock, config_dir=tmp_path / "plant")
     joined: list[Any] = []
     hub.bus.async_listen("insight_reading_joined", joined.append)
