@@ -160,8 +160,9 @@ class GuardedProcessor(UaProcessor):
             if typeid == REPUBLISH:
                 return self._republish(requesthdr, seqhdr, body)
             if typeid in ONE_SUBSCRIPTION:
-                params = struct_from_binary(ONE_SUBSCRIPTION[typeid], body.copy())
-                if not self._owns(params.SubscriptionId):
+                # Any of ONE_SUBSCRIPTION's parameter types: each has a SubscriptionId.
+                named: Any = struct_from_binary(ONE_SUBSCRIPTION[typeid], body.copy())
+                if not self._owns(named.SubscriptionId):
                     raise ServiceError(ua.StatusCodes.BadSubscriptionIdInvalid)
             elif typeid in (DELETE_SUBSCRIPTIONS, SET_PUBLISHING_MODE):
                 return await self._for_own_subscriptions(typeid, requesthdr, seqhdr, body)
@@ -170,12 +171,12 @@ class GuardedProcessor(UaProcessor):
             elif typeid == WRITE:
                 return self._refuse_writes(requesthdr, seqhdr, body)
             elif typeid == READ and self.session is not None and self.session.is_activated():
-                params = struct_from_binary(ua.ReadParameters, body.copy())
+                reading = struct_from_binary(ua.ReadParameters, body.copy())
                 per_user = {ua.AttributeIds.UserExecutable}
                 if self.locales:
                     per_user.add(ua.AttributeIds.DisplayName)
-                if any(r.AttributeId in per_user for r in params.NodesToRead):
-                    return await self._read_per_user(typeid, requesthdr, seqhdr, body, params)
+                if any(r.AttributeId in per_user for r in reading.NodesToRead):
+                    return await self._read_per_user(typeid, requesthdr, seqhdr, body, reading)
             elif typeid == BROWSE and self.locales and self.session is not None:
                 if self.session.is_activated():
                     return await self._browse_in_language(typeid, requesthdr, seqhdr, body)
@@ -224,15 +225,17 @@ class GuardedProcessor(UaProcessor):
         """DeleteSubscriptions / SetPublishingMode on this session's subscriptions only."""
         assert self.session is not None
         delete = typeid == DELETE_SUBSCRIPTIONS
-        params = struct_from_binary(
-            ua.DeleteSubscriptionsParameters if delete else ua.SetPublishingModeParameters, body
-        )
-        own = [i for i in params.SubscriptionIds if self._owns(i)]
+        params: ua.DeleteSubscriptionsParameters | ua.SetPublishingModeParameters
         if delete:
-            done = await self.session.delete_subscriptions(own)
+            params = struct_from_binary(ua.DeleteSubscriptionsParameters, body)
         else:
+            params = struct_from_binary(ua.SetPublishingModeParameters, body)
+        own = [i for i in params.SubscriptionIds if self._owns(i)]
+        if isinstance(params, ua.SetPublishingModeParameters):
             asked = ua.SetPublishingModeParameters(params.PublishingEnabled, own)
             done = await self.session.set_publishing_mode(asked)
+        else:
+            done = await self.session.delete_subscriptions(own)
         by_id = dict(zip(own, done, strict=True))
         invalid = ua.StatusCode(ua.StatusCodes.BadSubscriptionIdInvalid)
         results = [by_id.get(i, invalid) for i in params.SubscriptionIds]
@@ -262,7 +265,8 @@ class GuardedProcessor(UaProcessor):
             raise ServiceError(ua.StatusCodes.BadUserAccessDenied)
         results = await self.session.read(params)
         for n, item in enumerate(params.NodesToRead):
-            if not results[n].StatusCode.is_good():
+            status = results[n].StatusCode  # None: left out of the encoding, which means Good
+            if status is not None and not status.is_good():
                 continue
             if item.AttributeId == ua.AttributeIds.UserExecutable:
                 allowed = self.rules.user_executable(user, item.NodeId)
@@ -327,7 +331,8 @@ class GuardedProcessor(UaProcessor):
             else:
                 sub.session_id = self.session.session_id
                 sub.pub_result_callback = self.forward_publish_response
-                sub.pub_request_callback = self.get_publish_request
+                # asyncua types the callback's argument int and its own method's ua.IntegerId (an int)
+                sub.pub_request_callback = self.get_publish_request  # type: ignore[assignment]
                 result.AvailableSequenceNumbers = sorted(sub._not_acknowledged_results)
             results.append(result)
         response = ua.TransferSubscriptionsResponse()

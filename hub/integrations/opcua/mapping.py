@@ -150,18 +150,18 @@ def convert(raw: Any, vtype: ua.VariantType) -> Any:
     if vtype in (I64, E):
         return int(float(raw))
     if vtype is U32:
-        value = int(float(raw))
-        if not 0 <= value < 2**32:
+        count = int(float(raw))
+        if not 0 <= count < 2**32:
             raise ValueError(f"not a UInt32: {raw!r}")
-        return value
+        return count
     if vtype is DT:
         if isinstance(raw, datetime):
-            value = raw
+            moment = raw
         elif isinstance(raw, int | float):
-            value = datetime.fromtimestamp(raw, UTC)
+            moment = datetime.fromtimestamp(raw, UTC)
         else:
-            value = datetime.fromisoformat(str(raw))
-        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+            moment = datetime.fromisoformat(str(raw))
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
     raise ValueError(f"unsupported type {vtype.name}")
 
 

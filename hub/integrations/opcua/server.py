@@ -150,8 +150,8 @@ class OpcUaServer:
         await alarms.async_setup()
         space.lane_added = alarms.async_lane
 
-        for lane in self.config.lanes:
-            await space.async_lane(lane.gate, lane.lane)
+        for ref in self.config.lanes:
+            await space.async_lane(ref.gate, ref.lane)
         for gate, lane in lanes_in_config(self.hub.config):
             await space.async_lane(gate, lane)
         # Listen first, then sweep the states present (each read when its turn comes), so no change
@@ -190,8 +190,12 @@ class OpcUaServer:
         roles)? None: not one of those."""
         if node_id in ALARM_METHODS:
             domain, service = DOMAIN, ALARM_METHODS[node_id]
-        elif node_id.NamespaceIndex == self.namespace_index and node_id.Identifier in METHODS_BY_NODE:
-            spec = METHODS_BY_NODE[node_id.Identifier]
+        elif (
+            node_id.NamespaceIndex == self.namespace_index
+            and isinstance(ident := node_id.Identifier, str)
+            and ident in METHODS_BY_NODE
+        ):
+            spec = METHODS_BY_NODE[ident]
             domain, service = spec.domain, spec.service
         else:
             return None
@@ -259,9 +263,9 @@ class OpcUaServer:
         object_id = split_entity_id(entity_id)[1]
         found = space.lanes.match(object_id)
         if found is None and state is not None:
-            lane = LaneIndex.discover(object_id, state.attributes)
-            if lane is not None:
-                await space.async_lane(*lane)
+            discovered = LaneIndex.discover(object_id, state.attributes)
+            if discovered is not None:
+                await space.async_lane(*discovered)
                 found = space.lanes.match(object_id)
         if found is None:
             return
