@@ -10,7 +10,9 @@ demo: setup
 test: setup
 	./scripts/services.sh
 	.venv/bin/ruff check hub tests bench
+	.venv/bin/mypy hub
 	.venv/bin/python -m pytest -q
 
 lint: setup
 	.venv/bin/ruff check hub tests bench
+	.venv/bin/mypy hub
