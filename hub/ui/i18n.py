@@ -40,7 +40,8 @@ class Translator:
         self.fallback = fallback
         self.lang = lang
 
-    def __call__(self, key: str, default: str | None = None, **values: Any) -> str:
+    def __call__(self, key: str, default: str | None = None, /, **values: Any) -> str:
+        # Positional only: a message may have a placeholder called {key} or {default}.
         text = self.messages.get(key) or self.fallback.get(key)
         if text is None:
             if default is None:
