@@ -10,6 +10,7 @@ added with `hub.clock.add_listener` run their due work at once, as Home Assistan
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -28,10 +29,18 @@ def _event_filter(match: Match) -> Callable[[Event], bool]:
     return lambda event: all(event.data.get(key) == value for key, value in wanted.items())
 
 
-async def wait_until(condition: Callable[[], bool], timeout: float = 10.0, interval: float = 0.05) -> None:
-    """For conditions no event announces (files on disk, another process): check until true or timeout."""
+async def wait_until(
+    condition: Callable[[], bool | Awaitable[bool]], timeout: float = 10.0, interval: float = 0.05
+) -> None:
+    """For conditions no event announces (files on disk, another process, rows a service reads):
+    check until true or timeout. The condition may be a coroutine function (`lambda: rows(hub)`)."""
     async with asyncio.timeout(timeout):
-        while not condition():  # noqa: ASYNC110 - nothing to wait on but the condition itself
+        while True:
+            result = condition()
+            if inspect.isawaitable(result):
+                result = await result
+            if result:
+                return
             await asyncio.sleep(interval)
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from hub.core import Event, Hub, ServiceCall
 from hub.core.auth import Role
+from tests.common import wait_until
 
 EVENT_FINISHED = "automation_finished"
 
@@ -74,9 +75,7 @@ async def reached(hub: Hub, automation_id: str, path: str, count: int = 1, timeo
         running = [t for t in answer["traces"] if t["state"] == "running"]
         return sum(any(step["path"] == path for step in t["steps"]) for t in running) >= count
 
-    async with asyncio.timeout(timeout):
-        while not await started():  # noqa: ASYNC110 - no event announces a step
-            await asyncio.sleep(0.005)
+    await wait_until(started, timeout, interval=0.005)
 
 
 def automation_config(automations: str, extra: str = "") -> dict[str, str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from hub.core import Context, Event, Hub, ManualClock
 from hub.core.const import EVENT_GATE_DECISION, EVENT_PLATE_READ
-from tests.common import expect_event, wait_state
+from tests.common import expect_event, wait_state, wait_until
 from tests.components.policy.conftest import (
     config,
     fire_read,
@@ -133,9 +133,7 @@ async def test_a_locked_database_keeps_the_barrier_shut_says_so_and_recovers(mak
         assert never_acted_on(await rows_of(hub, read_id)), await rows_of(hub, read_id)
     assert opened == []
     await hub.async_block_till_done()
-    async with asyncio.timeout(30):
-        while not (await audited(hub, "ledger.query")):  # noqa: ASYNC110 - rows, not an event
-            await asyncio.sleep(0.1)
+    await wait_until(lambda: audited(hub, "ledger.query"), timeout=30, interval=0.1)
 
     # Recovered by itself: the next truck is decided, recorded and let in as ever.
     clock.advance(300)
@@ -216,7 +214,9 @@ async def test_lifecycle_steps_the_ledger_cannot_take_wait_and_land_in_order(mak
         await locker.stdin.drain()
         await asyncio.wait_for(locker.wait(), 10)
     await wait_state(hub, FAULT, "off", timeout=30)
-    async with asyncio.timeout(30):
-        while "closed" not in (steps := lifecycle(await records(hub, decision["passage_id"]))):  # noqa: ASYNC110
-            await asyncio.sleep(0.1)
-    assert steps == ["opening", "passed", "closed"]
+
+    async def closed() -> bool:
+        return "closed" in lifecycle(await records(hub, decision["passage_id"]))
+
+    await wait_until(closed, timeout=30, interval=0.1)
+    assert lifecycle(await records(hub, decision["passage_id"])) == ["opening", "passed", "closed"]

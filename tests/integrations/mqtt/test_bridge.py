@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from hub.core import Context
 from hub.core.auth import Role
 from hub.core.const import EVENT_SERVICE_CALLED
-from tests.common import wait_state, wait_until
+from tests.common import wait_entity, wait_state, wait_until
 from tests.integrations.mqtt.conftest import BROKER_PASSWORD, BROKER_USER, Mosquitto, free_port
 from tests.integrations.mqtt.ha_mqtt import HomeAssistant
 
@@ -58,9 +58,7 @@ def config(port: int, base: str, prefix: str, *, mqtt: str = "", extra: str = BA
 
 async def commands_taken(hub) -> None:
     """The hub has checked the broker (on every connect) and takes commands over it."""
-    await wait_until(
-        lambda: (s := hub.states.get(OPEN_BROKER)) is not None and s.attributes["commands"] == "taken"
-    )
+    await wait_entity(hub, OPEN_BROKER, lambda s: s.attributes.get("commands") == "taken")
 
 
 def text_is(value: str):
