@@ -48,6 +48,9 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> NodeDict:
     result.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str | int | float | bool) and key is not None:
+            file, line = loader._where(key_node)
+            raise ConfigError(f"{file}:{line}: a key must be a name, not a mapping or a list")
         if key in result:
             file, line = loader._where(key_node)
             raise ConfigError(f"{file}:{line}: key {key!r} appears twice")

@@ -51,6 +51,7 @@ async def test_secret_and_include(make_hub) -> None:
         ("hub:\n  name: !secret nope\n", {}, "configuration.yaml:2: !secret nope: no secrets.yaml"),
         ("hub:\n  name: !secret nope\n", {"secrets__yaml": "x: 1\n"}, "!secret nope: not defined"),
         ("hub:\n  name: a\n  name: b\n", {}, "configuration.yaml:3: key 'name' appears twice"),
+        ("hub:\n  {name: a}: b\n", {}, "configuration.yaml:2: a key must be a name, not a mapping or a list"),
         ("hub: {}\nwarp_drive:\n  speed: 9\n", {}, "configuration.yaml:2: warp_drive: no such integration"),
         (
             "traffic: !include lanes.yaml\n",
