@@ -21,6 +21,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "cargo": ("cargo", "quantity", "unit", "origin", "destination", "driver", "driver_phone"),
     "acceptance": ("platform", "status", "message"),
     "lifecycle": ("state",),
+    "emission": ("unit",),  # the reason names what exceeded which limit
 }
 # Fields that hold a code, and the list that names it.
 CODE_LISTS = {"decision": "decision", "status": "acceptance", "state": "lifecycle"}
