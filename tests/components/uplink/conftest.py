@@ -14,7 +14,6 @@ import pytest
 from hub.components.uplink.profile import load_profile
 from hub.components.uplink.simulator import PlatformSimulator
 from hub.core import ManualClock
-from tests.common import wait_entity, wait_state  # noqa: F401 - tests/ui/test_console_pages.py imports it here
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF"
 ACCOUNT, KEY, SECRET = "plant001", "k3y-plant001", "s3cret-plant001"
