@@ -31,18 +31,26 @@ RunBlocking = Callable[..., Awaitable[Any]]
 
 
 class WalCheckpointer:
-    def __init__(self, database: Path, run_blocking: RunBlocking) -> None:
+    def __init__(
+        self,
+        database: Path,
+        run_blocking: RunBlocking,
+        *,
+        check_seconds: float = CHECK_SECONDS,
+        quiet_seconds: float = QUIET_SECONDS,
+    ) -> None:
         self.database = database
         self.wal = database.with_name(database.name + "-wal")
         self._run_blocking = run_blocking
+        self.check_seconds, self.quiet_seconds = check_seconds, quiet_seconds
 
     async def async_run(self) -> None:
         """Until cancelled: checkpoint a log written since the last checkpoint, once it is quiet."""
         done_at = 0.0
         while True:
-            await asyncio.sleep(CHECK_SECONDS)
+            await asyncio.sleep(self.check_seconds)
             written = self._written()
-            if written <= done_at or time.time() - written < QUIET_SECONDS:
+            if written <= done_at or time.time() - written < self.quiet_seconds:
                 continue
             try:
                 await self._run_blocking(self.checkpoint)

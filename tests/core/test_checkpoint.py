@@ -20,9 +20,7 @@ def _wal_writer(database, create: bool = True) -> sqlite3.Connection:
     return writer
 
 
-async def test_the_running_hub_checkpoints_a_quiet_log(make_hub, monkeypatch) -> None:
-    monkeypatch.setattr(checkpoint, "CHECK_SECONDS", 0.05)
-    monkeypatch.setattr(checkpoint, "QUIET_SECONDS", 0.1)
+async def test_the_running_hub_checkpoints_a_quiet_log(make_hub) -> None:
     hub = await make_hub()
     database = hub.data_dir / "ecogate.db"
     before = database.stat().st_size
@@ -34,9 +32,9 @@ async def test_the_running_hub_checkpoints_a_quiet_log(make_hub, monkeypatch) ->
     await wait_until(lambda: database.stat().st_size > before + 50 * 4096, timeout=10)
 
 
-async def test_under_steady_commits_the_log_stays_short(make_hub, monkeypatch) -> None:
-    # There is never a quiet moment here: SQLite's own auto-checkpoint keeps the log short.
-    monkeypatch.setattr(checkpoint, "QUIET_SECONDS", 3600)
+async def test_under_steady_commits_the_log_stays_short(make_hub) -> None:
+    # There is never a quiet moment here (the job waits for a second without a commit): SQLite's own
+    # auto-checkpoint keeps the log short.
     hub = await make_hub()
     wal = hub.data_dir / "ecogate.db-wal"
     await hub.db.connection.execute_script("CREATE TABLE filler (x BLOB)")
@@ -47,15 +45,14 @@ async def test_under_steady_commits_the_log_stays_short(make_hub, monkeypatch) -
     assert largest < 6 * 1024 * 1024, largest
 
 
-async def test_a_checkpoint_beside_a_writer_loses_nothing(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(checkpoint, "CHECK_SECONDS", 0.02)
-    monkeypatch.setattr(checkpoint, "QUIET_SECONDS", 0.05)
+async def test_a_checkpoint_beside_a_writer_loses_nothing(tmp_path) -> None:
     database = tmp_path / "plant.db"
     writer = _wal_writer(database)
     for _ in range(40):
         writer.execute("INSERT INTO t VALUES (?)", [b"\x00" * 4096])
     before = database.stat().st_size
-    task = asyncio.create_task(WalCheckpointer(database, asyncio.to_thread).async_run())
+    job = WalCheckpointer(database, asyncio.to_thread, check_seconds=0.02, quiet_seconds=0.05)
+    task = asyncio.create_task(job.async_run())
     try:
         await wait_until(lambda: database.stat().st_size > before + 40 * 4096, timeout=10)
         writer.execute("INSERT INTO t VALUES (?)", [b"\x01"])
@@ -70,8 +67,6 @@ async def test_a_checkpoint_beside_a_writer_loses_nothing(tmp_path, monkeypatch)
 async def test_stopping_the_job_lets_a_checkpoint_already_on_its_thread_finish(tmp_path, monkeypatch) -> None:
     # The hub cancels the job at stop; the worker thread goes on regardless. The connection it is
     # using must stay open until it returns (one closed under it crashed the interpreter once).
-    monkeypatch.setattr(checkpoint, "CHECK_SECONDS", 0.01)
-    monkeypatch.setattr(checkpoint, "QUIET_SECONDS", 0.0)
     database = tmp_path / "plant.db"
     writer = _wal_writer(database)
     in_checkpoint, go_on = threading.Event(), threading.Event()
@@ -103,7 +98,7 @@ async def test_stopping_the_job_lets_a_checkpoint_already_on_its_thread_finish(t
 
         await asyncio.get_running_loop().run_in_executor(None, run)
 
-    job = WalCheckpointer(database, run_blocking)
+    job = WalCheckpointer(database, run_blocking, check_seconds=0.01, quiet_seconds=0.0)
     writer.execute("INSERT INTO t VALUES (1)")
     task = asyncio.create_task(job.async_run())
     await asyncio.wait_for(asyncio.to_thread(in_checkpoint.wait, 10), 10)
