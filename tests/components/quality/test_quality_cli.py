@@ -15,7 +15,10 @@ from tests.components.ledger.test_ledger_cli import ecogate
 from tests.conftest import write_config
 
 TZ = ZoneInfo("Asia/Shanghai")
-CONFIG = "hub:\n  name: 命令行测试\nledger:\nquality:\n  check_seconds: 3600\nreports:\n  schedule_enabled: false\n"
+CONFIG = (
+    "hub:\n  name: 命令行测试\nledger:\nquality:\n  check_seconds: 3600\n"
+    "reports:\n  schedule_enabled: false\n"
+)
 
 
 def _exit(plate: str) -> dict[str, Any]:
