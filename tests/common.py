@@ -10,8 +10,10 @@ added with `hub.clock.add_listener` run their due work at once, as Home Assistan
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 from hub.core import Event, Hub, State
@@ -108,3 +110,24 @@ async def wait_state(
         check = wanted
         return await wait_entity(hub, entity_id, lambda s: check(s.state), timeout)
     return await wait_entity(hub, entity_id, lambda s: s.state == wanted, timeout)
+
+
+# ----- the browser ---------------------------------------------------------------------------------
+CHROMIUM = "/usr/bin/chromium"  # Debian's; a test never downloads a browser
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@contextlib.asynccontextmanager
+async def chromium() -> AsyncIterator[Any]:
+    """Debian's Chromium through Playwright, headless; the test is skipped where it is not installed."""
+    import pytest
+    from playwright.async_api import async_playwright
+
+    if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 - once, before anything runs
+        pytest.skip("Debian's chromium is not installed")
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()

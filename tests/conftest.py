@@ -15,7 +15,10 @@ import pytest
 
 from hub.core import Hub, ManualClock
 from hub.core.loader import DEFAULT_ROOTS
-from tests.common import wait_until  # noqa: F401 - its old home; import it from tests.common
+from tests.common import (
+    chromium,
+    wait_until,  # noqa: F401 - its old home; import it from tests.common
+)
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -133,3 +136,10 @@ async def database(request: pytest.FixtureRequest) -> AsyncIterator[str]:
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[object]:
+    """Debian's Chromium for one test (tests/common.py: chromium)."""
+    async with chromium() as launched:
+        yield launched

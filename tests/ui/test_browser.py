@@ -7,7 +7,6 @@ the whole module, to keep it quick.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -16,16 +15,16 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from hub.core import Hub
 from hub.core.auth import Role
 from hub.core.const import EVENT_PLATE_READ
+from tests.common import chromium
 from tests.conftest import write_config
 from tests.ui.conftest import PASSWORDS, add_role_users, ui_url
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-CHROMIUM = "/usr/bin/chromium"
 CONFIG = """\
 hub: {name: 演示钢厂}
 traffic:
@@ -58,15 +57,8 @@ async def plant(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Hub]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 - once per module, before anything runs
-        pytest.skip("Debian's chromium is not installed")
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        await browser.close()
+    async with chromium() as launched:  # one for the whole module, to keep it quick
+        yield launched
 
 
 async def signed_in(browser: Browser, hub: Hub, role: Role) -> Page:

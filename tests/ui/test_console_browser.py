@@ -4,19 +4,15 @@ same in English."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import expect
 
 from hub.core import ManualClock
 from hub.core.auth import Role
 from tests.components.reports.conftest import MONTH_START, generate_month
 from tests.ui.conftest import PASSWORDS, add_role_users, ui_url
 
-CHROMIUM = "/usr/bin/chromium"
 CONFIG = (
     "hub: {name: 控制台测试钢厂}\nledger:\nvehicles:\nreports: {schedule_enabled: false}\n"
     "quality: {check_seconds: 3600}\nui: {port: 0}\n"
@@ -30,17 +26,6 @@ PAGES = [
 ]  # fmt: skip
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 - before anything runs
-        pytest.skip("Debian's chromium is not installed")
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        await browser.close()
 
 
 async def test_console_pages_fit_1280_and_draw_their_chart(make_hub, browser) -> None:

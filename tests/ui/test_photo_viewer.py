@@ -4,37 +4,22 @@ enlarges a photo, and the previous and next passage of the same vehicle are one 
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import expect
 
 from hub.core import ManualClock
 from hub.core.auth import Role
 from tests.ui.conftest import PASSWORDS, add_role_users, ui_url
 
-CHROMIUM = "/usr/bin/chromium"
 TZ = ZoneInfo("Asia/Shanghai")
 # The smallest valid JPEG would do; the browser shows whatever bytes the hub sends.
 JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 - before anything runs
-        pytest.skip("Debian's chromium is not installed")
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        await browser.close()
 
 
 def detail_url(base: str, row: dict) -> str:

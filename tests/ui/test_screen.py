@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-import pytest_asyncio
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import expect
 
 from hub.core.auth import Role
 from tests.components.ledger.conftest import passage
 from tests.ui.conftest import PASSWORDS, add_role_users, browser_like_session, token_for, ui_url
 
 CONFIG = "hub: {name: 大屏测试钢厂}\nledger:\nreports:\nui: {port: 0}\n"
-CHROMIUM = "/usr/bin/chromium"
 
 
 async def record(hub, n: int, **extra) -> None:
@@ -67,17 +62,6 @@ async def test_the_screen_data_follows_the_ledger_and_needs_a_sign_in(make_hub, 
         assert "widget-counters" in page and 'id="today-in"' in page
 
 
-@pytest_asyncio.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 - before anything runs
-        pytest.skip("Debian's chromium is not installed")
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        await browser.close()
 
 
 async def test_the_big_screen_moves_within_a_second_of_a_passage(make_hub, browser, tmp_path: Path) -> None:

@@ -6,21 +6,18 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
 from hub.components.ledger.chain import RECORD_CHAIN, row_hash
 from hub.components.reports.verifier import write_chain_export
 from hub.core import Hub, ManualClock
 
-CHROMIUM = "/usr/bin/chromium"
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF"
 # Text that JSON writes with escapes, and text it keeps as is: both must hash alike in Python and JS.
 AWKWARD = 'line one\nline "two"\t\\ 冀B·鲁 \u2028 \x7f \x01 emoji 🚛'
@@ -107,17 +104,6 @@ async def test_an_empty_period_exports_no_rows(ledger_plant: Hub, clock: ManualC
     assert doc["rows"] == [] and doc["first_seq"] is None
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 - before anything runs
-        pytest.skip("Debian's chromium is not installed")
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        await browser.close()
 
 
 async def _verdict(browser: Browser, html: Path, export: Path) -> tuple[str, str, str]:
