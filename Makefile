@@ -9,10 +9,10 @@ demo: setup
 
 test: setup
 	./scripts/services.sh
-	.venv/bin/ruff check hub tests bench
+	.venv/bin/ruff check hub tests bench scripts
 	.venv/bin/mypy hub
 	.venv/bin/python -m pytest -q
 
 lint: setup
-	.venv/bin/ruff check hub tests bench
+	.venv/bin/ruff check hub tests bench scripts
 	.venv/bin/mypy hub
