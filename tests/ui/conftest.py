@@ -51,3 +51,33 @@ def browser_like_session() -> aiohttp.ClientSession:
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with browser_like_session() as session:
         yield session
+
+
+async def signed_in(
+    base: str, who: Role | str, password: str | None = None, next_page: str = "/lanes"
+) -> aiohttp.ClientSession:
+    """A browser-like session signed in through the login form (a role's user, or a name and password)."""
+    username = who.value if isinstance(who, Role) else who
+    session = browser_like_session()
+    form = {"username": username, "password": password or PASSWORDS[Role(username)], "next": next_page}
+    async with session.post(
+        f"{base}/login", data=form, timeout=aiohttp.ClientTimeout(total=30)
+    ) as response:
+        assert response.status == 200, await response.text()
+    return session
+
+
+async def browser_page(browser: Any, base: str, role: Role, next_page: str = "/lanes", **context: Any) -> Any:
+    """A Chromium page signed in as the role's user, at `next_page`; `page.errors` collects script errors."""
+    options = {"viewport": {"width": 1280, "height": 800}, "locale": "zh-CN", **context}
+    page = await (await browser.new_context(**options)).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.errors = errors
+    await page.goto(f"{base}{next_page}")
+    assert "/login" in page.url  # a page asks who is there first
+    await page.fill("input[name=username]", role.value)
+    await page.fill("input[name=password]", PASSWORDS[role])
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"**{next_page}")
+    return page

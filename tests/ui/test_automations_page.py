@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hub.core.auth import Role
-from tests.ui.conftest import PASSWORDS, add_role_users, browser_like_session, ui_url
+from tests.ui.conftest import add_role_users, signed_in, ui_url
 
 CONFIG = """\
 hub: {name: 自动化页面测试}
@@ -20,13 +20,6 @@ automation:
 ui: {port: 0}
 """
 
-
-async def signed_in(base: str, role: Role):
-    session = browser_like_session()
-    form = {"username": role.value, "password": PASSWORDS[role]}
-    async with session.post(f"{base}/login", data=form) as response:
-        assert response.status == 200
-    return session
 
 
 async def test_an_engineer_sees_switches_runs_and_reads_the_steps_of_automations(make_hub) -> None:

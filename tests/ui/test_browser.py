@@ -22,7 +22,7 @@ from hub.core.auth import Role
 from hub.core.const import EVENT_PLATE_READ
 from tests.common import chromium
 from tests.conftest import write_config
-from tests.ui.conftest import PASSWORDS, add_role_users, ui_url
+from tests.ui.conftest import add_role_users, browser_page, ui_url
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 CONFIG = """\
@@ -63,20 +63,9 @@ async def browser() -> AsyncIterator[Browser]:
 
 async def signed_in(browser: Browser, hub: Hub, role: Role) -> Page:
     # A browser on a machine set to another zone: the HMI still shows plant time.
-    context = await browser.new_context(
-        viewport={"width": 1400, "height": 900}, locale="zh-CN", timezone_id="America/New_York"
+    return await browser_page(
+        browser, ui_url(hub), role, viewport={"width": 1400, "height": 900}, timezone_id="America/New_York"
     )
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda err: errors.append(str(err)))
-    page.errors = errors  # type: ignore[attr-defined]
-    await page.goto(f"{ui_url(hub)}/lanes")
-    assert "/login" in page.url
-    await page.fill("input[name=username]", role.value)
-    await page.fill("input[name=password]", PASSWORDS[role])
-    await page.click("button[type=submit]")
-    await page.wait_for_url("**/lanes")
-    return page
 
 
 async def test_guard_watches_plates_arrive_live_in_chinese(

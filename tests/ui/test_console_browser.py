@@ -11,7 +11,7 @@ from playwright.async_api import expect
 from hub.core import ManualClock
 from hub.core.auth import Role
 from tests.components.reports.conftest import MONTH_START, generate_month
-from tests.ui.conftest import PASSWORDS, add_role_users, ui_url
+from tests.ui.conftest import add_role_users, browser_page, ui_url
 
 CONFIG = (
     "hub: {name: 控制台测试钢厂}\nledger:\nvehicles:\nreports: {schedule_enabled: false}\n"
@@ -36,15 +36,8 @@ async def test_console_pages_fit_1280_and_draw_their_chart(make_hub, browser) ->
     clock.set(MONTH_START + timedelta(days=3, hours=9))
     await hub.services.async_call("quality", "run", {"start": "2026-11-01", "end": "2026-11-03"})
     base = ui_url(hub)
-    context = await browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda err: errors.append(str(err)))
-    await page.goto(f"{base}/login")
-    await page.fill("input[name=username]", "officer")
-    await page.fill("input[name=password]", PASSWORDS[Role.OFFICER])
-    await page.click("button[type=submit]")
-    await page.wait_for_load_state()
+    page = await browser_page(browser, base, Role.OFFICER)
+    errors = page.errors
     for lang in ("zh-CN", "en"):
         for path in PAGES:
             joiner = "&" if "?" in path else "?"
@@ -56,4 +49,4 @@ async def test_console_pages_fit_1280_and_draw_their_chart(make_hub, browser) ->
     await page.goto(f"{base}{PAGES[4]}&lang=zh-CN")
     await expect(page.locator("#stat-chart")).to_have_attribute("data-drawn", "true")
     await expect(page.locator("h1")).to_have_text("检查报表")
-    await context.close()
+    await page.context.close()

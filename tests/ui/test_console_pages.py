@@ -21,7 +21,7 @@ from tests.components.uplink.conftest import (  # noqa: F401  (start_sim: a fixt
     start_sim,
     uplink_yaml,
 )
-from tests.ui.conftest import PASSWORDS, add_role_users, browser_like_session, ui_url
+from tests.ui.conftest import add_role_users, signed_in, ui_url
 
 TZ = ZoneInfo("Asia/Shanghai")
 TIMEOUT = aiohttp.ClientTimeout(total=30)
@@ -38,13 +38,6 @@ QUALITY = "hub: {name: 质量页面}\nledger:\nquality: {check_seconds: 3600}\nu
 async def sim(start_sim: Any) -> Any:  # noqa: F811  (the uplink tests' platform simulator)
     return await start_sim()
 
-
-async def signed_in(base: str, role: Role) -> aiohttp.ClientSession:
-    session = browser_like_session()
-    form = {"username": role.value, "password": PASSWORDS[role], "next": "/account"}
-    async with session.post(f"{base}/login", data=form, timeout=TIMEOUT) as response:
-        assert response.status == 200, await response.text()
-    return session
 
 
 async def page(session: aiohttp.ClientSession, url: str, **params: str) -> tuple[int, str]:

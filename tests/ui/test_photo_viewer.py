@@ -13,7 +13,7 @@ from playwright.async_api import expect
 
 from hub.core import ManualClock
 from hub.core.auth import Role
-from tests.ui.conftest import PASSWORDS, add_role_users, ui_url
+from tests.ui.conftest import add_role_users, browser_page, ui_url
 
 TZ = ZoneInfo("Asia/Shanghai")
 # The smallest valid JPEG would do; the browser shows whatever bytes the hub sends.
@@ -48,15 +48,8 @@ async def test_photo_viewer_checks_zooms_and_walks_the_vehicles_passages(make_hu
     (hub.data_dir / "evidence" / sha[:2] / sha[2:4] / f"{sha}.jpg").write_bytes(JPEG + b"swapped")
 
     base = ui_url(hub)
-    context = await browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda err: errors.append(str(err)))
-    await page.goto(f"{base}/login")
-    await page.fill("input[name=username]", "inspector")
-    await page.fill("input[name=password]", PASSWORDS[Role.INSPECTOR])
-    await page.click("button[type=submit]")
-    await page.wait_for_load_state()
+    page = await browser_page(browser, base, Role.INSPECTOR)
+    errors = page.errors
 
     await page.goto(detail_url(base, rows[1]))
     viewer = page.locator("#photo-viewer")
@@ -90,22 +83,15 @@ async def test_photo_viewer_checks_zooms_and_walks_the_vehicles_passages(make_hu
     await expect(page.locator("#previous-passage")).to_be_visible()
     await expect(page.locator("#next-passage")).to_be_hidden()
     assert errors == []
-    await context.close()
+    await page.context.close()
 
 
 async def test_saved_searches_stay_in_the_browser_per_user(make_hub, browser) -> None:
     hub = await make_hub("hub: {name: 查询测试}\nledger:\nui: {port: 0}\n")
     await add_role_users(hub)
     base = ui_url(hub)
-    context = await browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda err: errors.append(str(err)))
-    await page.goto(f"{base}/login")
-    await page.fill("input[name=username]", "guard")
-    await page.fill("input[name=password]", PASSWORDS[Role.GUARD])
-    await page.click("button[type=submit]")
-    await page.wait_for_load_state()
+    page = await browser_page(browser, base, Role.GUARD)
+    errors = page.errors
     await page.goto(f"{base}/passages?plate=冀B&decision=deny&page=2")
     page.once("dialog", lambda dialog: dialog.accept("冀B 被拒"))
     await page.click("#save-search")
@@ -119,4 +105,4 @@ async def test_saved_searches_stay_in_the_browser_per_user(make_hub, browser) ->
     await page.locator("#saved-list .saved-search button").click()
     await expect(page.locator("#saved-list")).to_have_text("无")
     assert errors == []
-    await context.close()
+    await page.context.close()

@@ -11,17 +11,10 @@ import aiohttp
 from hub.core.auth import Role
 from tests.components.vehicles.conftest import transport
 from tests.components.vehicles.test_vehicles_qr import PAYLOADS, VIN, qr_photo
-from tests.ui.conftest import PASSWORDS, add_role_users, browser_like_session, ui_url
+from tests.ui.conftest import add_role_users, signed_in, ui_url
 
 CONFIG = "hub: {name: 扫码测试钢厂}\nledger:\nvehicles:\nui: {port: 0}\n"
 
-
-async def _session(base: str, role: Role) -> aiohttp.ClientSession:
-    session = browser_like_session()
-    form = {"username": role.value, "password": PASSWORDS[role], "next": "/vehicles"}
-    async with session.post(f"{base}/login", data=form) as response:
-        assert response.status == 200, await response.text()
-    return session
 
 
 def started_form() -> dict[str, str]:
@@ -45,7 +38,7 @@ async def test_a_scanned_code_fills_the_form_and_the_officer_saves_it(make_hub) 
     hub = await make_hub(CONFIG)
     await add_role_users(hub)
     base = ui_url(hub)
-    officer = await _session(base, Role.OFFICER)
+    officer = await signed_in(base, Role.OFFICER)
     try:
         async with officer.get(f"{base}/vehicles/transport/new") as response:
             page = await response.text()
@@ -93,7 +86,7 @@ async def test_a_guard_cannot_use_the_scan_route(make_hub) -> None:
     hub = await make_hub(CONFIG)
     await add_role_users(hub)
     base = ui_url(hub)
-    guard = await _session(base, Role.GUARD)
+    guard = await signed_in(base, Role.GUARD)
     try:
         async with guard.post(f"{base}/vehicles/transport/scan", data={"qr_text": PAYLOADS["kv"]}) as r:
             assert r.status == 403
@@ -105,7 +98,7 @@ async def test_bad_scans_are_explained_never_a_server_error(make_hub) -> None:
     hub = await make_hub(CONFIG)
     await add_role_users(hub)
     base = ui_url(hub)
-    officer = await _session(base, Role.OFFICER)
+    officer = await signed_in(base, Role.OFFICER)
     scan = f"{base}/vehicles/transport/scan"
     try:
         junk = aiohttp.FormData()

@@ -13,7 +13,7 @@ import openpyxl
 from hub.core.auth import Role
 from tests.components.ledger.conftest import passage
 from tests.components.vehicles.conftest import transport, vin
-from tests.ui.conftest import PASSWORDS, add_role_users, browser_like_session, ui_url
+from tests.ui.conftest import add_role_users, signed_in, ui_url
 
 CONFIG = """\
 hub: {name: 台账页面测试钢厂}
@@ -22,13 +22,6 @@ vehicles:
 ui: {port: 0}
 """
 
-
-async def _session(base: str, role: Role) -> aiohttp.ClientSession:
-    session = browser_like_session()
-    form = {"username": role.value, "password": PASSWORDS[role], "next": "/vehicles"}
-    async with session.post(f"{base}/login", data=form) as response:
-        assert response.status == 200, await response.text()
-    return session
 
 
 def _form(record: dict) -> dict[str, str]:
@@ -39,8 +32,8 @@ async def test_register_add_list_import_export(make_hub) -> None:
     hub = await make_hub(CONFIG)
     await add_role_users(hub)
     base = ui_url(hub)
-    officer = await _session(base, Role.OFFICER)
-    guard = await _session(base, Role.GUARD)
+    officer = await signed_in(base, Role.OFFICER)
+    guard = await signed_in(base, Role.GUARD)
     try:
         # A bad VIN is shown next to its field, the rest of the form kept.
         bad = _form(transport(1, vin="LFWADRJF0J0000000"))
@@ -126,8 +119,8 @@ async def test_reports_page_and_download(make_hub, clock) -> None:
         data = passage(n, decision="deny" if n == 3 else "allow")
         await hub.services.async_call("ledger", "record_passage", data)
     base = ui_url(hub)
-    inspector = await _session(base, Role.INSPECTOR)
-    guard = await _session(base, Role.GUARD)
+    inspector = await signed_in(base, Role.INSPECTOR)
+    guard = await signed_in(base, Role.GUARD)
     try:
         async with inspector.get(f"{base}/reports") as response:
             page = await response.text()
@@ -163,7 +156,7 @@ async def test_the_sample_downloaded_is_the_sample_on_screen(make_hub) -> None:
     for n in range(30):
         await hub.services.async_call("ledger", "record_passage", passage(n))
     base = ui_url(hub)
-    inspector = await _session(base, Role.INSPECTOR)
+    inspector = await signed_in(base, Role.INSPECTOR)
     try:
         async with inspector.get(f"{base}/reports", params={"report": "sample", "size": "5"}) as response:
             page = await response.text()
@@ -189,7 +182,7 @@ async def test_a_plate_that_looks_like_a_formula_is_exported_as_text(make_hub, c
     await add_role_users(hub)
     await hub.services.async_call("ledger", "record_passage", passage(1, plate="=1+2"))
     base = ui_url(hub)
-    inspector = await _session(base, Role.INSPECTOR)
+    inspector = await signed_in(base, Role.INSPECTOR)
     at = clock.now().strftime("%Y-%m-%dT%H:%M")
     params = {"report": "window", "at": at, "minutes": "5", "gate": "east_gate", "lane": "in"}
     try:

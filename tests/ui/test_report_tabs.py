@@ -14,18 +14,11 @@ import openpyxl
 from hub.core import ManualClock
 from hub.core.auth import Role
 from tests.components.reports.conftest import MONTH_START, generate_month
-from tests.ui.conftest import PASSWORDS, add_role_users, browser_like_session, ui_url
+from tests.ui.conftest import add_role_users, signed_in, ui_url
 
 CONFIG = "hub: {name: 报表页面钢厂}\nledger:\nreports: {schedule_enabled: false}\nui: {port: 0}\n"
 TIMEOUT = aiohttp.ClientTimeout(total=60)
 
-
-async def signed_in(base: str, role: Role) -> aiohttp.ClientSession:
-    session = browser_like_session()
-    form = {"username": role.value, "password": PASSWORDS[role], "next": "/reports"}
-    async with session.post(f"{base}/login", data=form, timeout=TIMEOUT) as response:
-        assert response.status == 200, await response.text()
-    return session
 
 
 def text_of(html: str) -> str:

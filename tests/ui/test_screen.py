@@ -9,7 +9,7 @@ from playwright.async_api import expect
 
 from hub.core.auth import Role
 from tests.components.ledger.conftest import passage
-from tests.ui.conftest import PASSWORDS, add_role_users, browser_like_session, token_for, ui_url
+from tests.ui.conftest import PASSWORDS, add_role_users, browser_like_session, browser_page, token_for, ui_url
 
 CONFIG = "hub: {name: 大屏测试钢厂}\nledger:\nreports:\nui: {port: 0}\n"
 
@@ -70,15 +70,8 @@ async def test_the_big_screen_moves_within_a_second_of_a_passage(make_hub, brows
     for n in range(5):
         await record(hub, n)
     await hub.async_block_till_done()
-    context = await browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda err: errors.append(str(err)))
-    await page.goto(f"{ui_url(hub)}/login?next=/screen")
-    await page.fill("input[name=username]", "inspector")
-    await page.fill("input[name=password]", PASSWORDS[Role.INSPECTOR])
-    await page.click("button[type=submit]")
-    await page.wait_for_url("**/screen")
+    screen = {"width": 1920, "height": 1080}
+    page = await browser_page(browser, ui_url(hub), Role.INSPECTOR, "/screen", viewport=screen)
     await expect(page.locator("#live-indicator")).to_have_text("实时")
     await expect(page.locator("#today-in")).to_have_text("5")
     await record(hub, 5, decision="deny")
@@ -87,8 +80,8 @@ async def test_the_big_screen_moves_within_a_second_of_a_passage(make_hub, brows
     assert await page.evaluate("() => Chart.getChart('stage-chart').data.labels") == ["国五 柴油"]
     await page.screenshot(path=tmp_path / "screen.png")
     assert (tmp_path / "screen.png").stat().st_size > 20_000
-    assert errors == []
-    await context.close()
+    assert page.errors == []
+    await page.context.close()
 
 
 async def test_a_kiosk_token_opens_only_its_widgets_and_an_allowed_hmi_embeds_them(

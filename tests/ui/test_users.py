@@ -4,16 +4,9 @@ changes their own password; nobody else reaches the users page."""
 from __future__ import annotations
 
 from hub.core.auth import Role
-from tests.ui.conftest import PASSWORDS, add_role_users, browser_like_session, ui_url
+from tests.ui.conftest import PASSWORDS, add_role_users, browser_like_session, signed_in, ui_url
 
 CONFIG = "hub: {name: 用户测试}\nledger:\nui: {port: 0}\n"
-
-
-async def signed_in(base: str, username: str, password: str):
-    session = browser_like_session()
-    async with session.post(f"{base}/login", data={"username": username, "password": password}) as r:
-        assert r.status == 200, await r.text()
-    return session
 
 
 async def can_sign_in(base: str, username: str, password: str) -> bool:
@@ -28,8 +21,8 @@ async def test_an_administrator_manages_users_and_a_user_changes_their_own_passw
     hub = await make_hub(CONFIG)
     await add_role_users(hub)
     base = ui_url(hub)
-    admin = await signed_in(base, "admin", PASSWORDS[Role.ADMIN])
-    guard = await signed_in(base, "guard", PASSWORDS[Role.GUARD])
+    admin = await signed_in(base, Role.ADMIN)
+    guard = await signed_in(base, Role.GUARD)
     try:
         async with guard.get(f"{base}/users") as response:
             assert response.status == 403
