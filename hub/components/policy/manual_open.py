@@ -78,7 +78,8 @@ async def async_open_by_hand(manager: PolicyManager, d: OpenBarrier, context: Co
         and waiting.seq is not None
         and waiting.decision.verdict is not Verdict.ALLOW
         and waiting.phase in (Phase.DENIED, Phase.DECIDED)  # refused or held, and no vehicle since
-        and (hub.now() - waiting.last_seen).total_seconds() <= manager.config.release_open_minutes * 60
+        and waiting.seen_monotonic is not None  # an interval: the monotonic clock, never the wall's
+        and hub.clock.monotonic() - waiting.seen_monotonic <= manager.config.release_open_minutes * 60
     ):
         result = await actions.async_release(manager, waiting.passage_id, d.reason, None, None, context)
         return {**result, "recorded_as": "release", "plate": waiting.plate}
