@@ -24,6 +24,7 @@ from .control import ControlServer
 from .errors import ConfigError, SetupError
 from .loader import DEFAULT_ROOTS, Integration, discover, resolve_order
 from .ownership import KIND_CLI, KIND_HUB, DataDirLock
+from .photos import PHOTO_DIR, PhotoStore
 from .registry import DeviceRegistry, EntityRegistry
 from .service import ServiceRegistry
 from .state import StateMachine
@@ -84,6 +85,8 @@ class Hub:
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hub-worker")
         # Data other parts share at run time, keyed by domain (Home Assistant's hass.data).
         self.data: dict[str, Any] = {}
+        # Photos, content-addressed under the data directory: events carry their references only.
+        self.photos = PhotoStore(lambda: self.data_dir / PHOTO_DIR, self.async_add_executor_job)
 
     # ----- time and work -------------------------------------------------------------------------
     def now(self) -> datetime:
