@@ -1,10 +1,11 @@
 """The HJ 212 TCP server that microstations connect to (the hub is the 上位机 / platform side).
 
-Each packet is checked for framing, length and CRC, then its MN and PW against the configured stations,
-its CN (data uploads 2011/2051/2061/2031) and its factor codes. A refused packet gets one log line
-(throttled per peer) and no answer; the connection stays, since the next packet may be good. A line
-longer than any packet can be is a flood: the connection is cut. Uploads that ask for it (Flag bit 0)
-are answered with a data reply (CN=9014).
+Packets are cut from the stream by their framing (framing.py: a packet in several reads, two in one,
+garbage between them skipped). Each is checked for length and CRC, then its MN and PW against the
+configured stations, its CN (data uploads 2011/2051/2061/2031) and its factor codes. A refused packet
+gets one log line (throttled per peer) and no answer; the connection stays, since the next packet may be
+good. More garbage than any packet can be, with no packet between, is a flood: the connection is cut.
+Uploads that ask for it (Flag bit 0) are answered with a data reply (CN=9014).
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from . import hj212
 from .badinput import BadInputLog
 from .config import Hj212Server
 from .const import FACTOR_BY_CODE, MAX_PACKET_CHARS
+from .framing import BadFrame, Garbage, PacketFramer
 from .station import StationData
 
 _LOGGER = logging.getLogger(__name__)
 # A station misconfigured (wrong PW, a code we refuse) is told by the log at the first packet; a peer
 # sending nothing else this many times in a row is not a station and is cut off.
 MAX_REFUSED_IN_A_ROW = 100
+READ_CHUNK = 4096
 
 
 class Hj212Listener:
@@ -80,32 +83,42 @@ class Hj212Listener:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str) -> None:
         host = peer.rsplit(":", 1)[0]
+        framer = PacketFramer()
         refused_in_a_row = 0
+        garbage_in_a_row = 0
         while True:
-            try:
-                async with asyncio.timeout(self.conf.idle_seconds):
-                    line = await reader.readuntil(b"\n")
-            except asyncio.LimitOverrunError:
-                self.bad.refused(host, f"a line longer than {MAX_PACKET_CHARS} characters; connection cut")
+            async with asyncio.timeout(self.conf.idle_seconds):
+                data = await reader.read(READ_CHUNK)
+            if not data:
                 return
-            except asyncio.IncompleteReadError:
-                return
-            if line.strip() == b"":
-                continue
-            try:
-                reply = self.handle(line)
-            except hj212.PacketError as err:
-                self.bad.refused(host, str(err))
-                refused_in_a_row += 1
-                if refused_in_a_row >= MAX_REFUSED_IN_A_ROW:
-                    self.bad.refused(host, f"{refused_in_a_row} packets refused in a row; connection cut")
-                    return
-                await asyncio.sleep(0)  # a peer with a full buffer of packets lets the others in between
-                continue
-            refused_in_a_row = 0
-            if reply:
-                writer.write(reply)
+            for item in framer.feed(data):
+                if isinstance(item, Garbage):
+                    garbage_in_a_row += item.size
+                    if item.sample.strip(b"\r\n\0 ") or garbage_in_a_row > MAX_PACKET_CHARS:
+                        self.bad.refused(host, str(item))
+                    if garbage_in_a_row > MAX_PACKET_CHARS:
+                        self.bad.refused(
+                            host, f"more than {MAX_PACKET_CHARS} bytes without a packet; connection cut"
+                        )
+                        return
+                    continue
+                try:
+                    if isinstance(item, BadFrame):
+                        raise hj212.PacketError(item.reason)
+                    garbage_in_a_row = 0
+                    reply = self.handle(item)
+                except hj212.PacketError as err:
+                    self.bad.refused(host, str(err))
+                    refused_in_a_row += 1
+                    if refused_in_a_row >= MAX_REFUSED_IN_A_ROW:
+                        self.bad.refused(host, f"{refused_in_a_row} packets refused in a row; connection cut")
+                        return
+                    continue
+                refused_in_a_row = 0
+                if reply:
+                    writer.write(reply)
             await writer.drain()
+            # A peer with a full buffer of packets lets the others in between.
             await asyncio.sleep(0)
 
     def handle(self, line: bytes) -> bytes | None:

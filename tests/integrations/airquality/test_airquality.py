@@ -146,6 +146,32 @@ async def test_bad_packets_are_refused_with_one_line_and_the_hub_goes_on(make_hu
     await wait_state(hub, "sensor.aq_fence_east_pm25", lambda s: s == "41.0")
 
 
+async def test_packets_split_or_joined_by_tcp_are_reassembled(make_hub, clock, caplog) -> None:
+    caplog.set_level(logging.WARNING, "hub.integrations.airquality")
+    hub = await make_hub(STATION_HJ212, clock=clock)
+    port = await hj212_port(hub)
+    records: list[Any] = []
+    hub.bus.async_listen(EVENT_AIR_QUALITY_DATA, records.append)
+    first, second = upload(clock.now(), pm25=30.0), upload(clock.now(), pm25=31.0)
+    liar = b"##0900" + upload(clock.now(), pm25=99.0)[6:]
+    reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 5)
+    try:
+        # One packet in three writes, then two in one with noise and a lying length between them.
+        for piece in (first[:3], first[3:40], first[40:], b"AT+OK\r\n" + liar + second + first):
+            writer.write(piece)
+            await writer.drain()
+        replies = [await asyncio.wait_for(reader.readuntil(b"\r\n"), 5) for _ in range(3)]
+    finally:
+        writer.close()
+    assert all(b"CN=9014" in reply for reply in replies)
+    await hub.async_block_till_done()
+    assert [r.data["values"]["pm25"] for r in records] == [30.0, 31.0, 30.0]
+    refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert len(refused) == 1 and "garbage between packets skipped (b'AT+OK" in refused[0]
+    await send(port, upload(clock.now(), pm25=42.0), replies=1)
+    await wait_state(hub, "sensor.aq_fence_east_pm25", lambda s: s == "42.0")
+
+
 async def test_the_simulated_station_sends_hj212_and_plumes_follow_passages(make_hub) -> None:
     hub = await make_hub(STATION_HJ212 + "      simulator: {interval_seconds: 3600, seed: 3}\n")
     state = await wait_state(hub, "sensor.aq_fence_east_pm25", numeric)
