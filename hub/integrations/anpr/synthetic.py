@@ -142,10 +142,16 @@ def _perspective(w: int, h: int, rng: random.Random, amount: float) -> np.ndarra
 
 
 def render_plate_crop(
-    plate: str, colour: PlateColour, rng: random.Random, *, difficulty: Difficulty = "normal"
+    plate: str,
+    colour: PlateColour,
+    rng: random.Random,
+    *,
+    difficulty: Difficulty = "normal",
+    two_row: bool | None = None,
 ) -> bytes:
-    """A camera's plate crop (JPEG): the plate with a little bumper around it, slightly skewed."""
-    flat = render_plate(plate, colour, two_row=rng.random() < 0.5)
+    """A camera's plate crop (JPEG): the plate with a little bumper around it, slightly skewed.
+    `two_row` (default: at random) applies to yellow 7-character plates only."""
+    flat = render_plate(plate, colour, two_row=rng.random() < 0.5 if two_row is None else two_row)
     h, w = flat.shape[:2]
     margin_x, margin_y = round(w * rng.uniform(0.03, 0.1)), round(h * rng.uniform(0.08, 0.25))
     body = tuple(rng.randint(20, 200) for _ in range(3))
@@ -168,8 +174,10 @@ def render_plate_scene(
     *,
     difficulty: Difficulty = "normal",
     size: tuple[int, int] = (1280, 720),
+    two_row: bool | None = None,
 ) -> bytes:
-    """A lane camera frame (JPEG) with one vehicle carrying the plate, timestamp overlay included."""
+    """A lane camera frame (JPEG) with one vehicle carrying the plate, timestamp overlay included.
+    `two_row` (default: at random) applies to yellow 7-character plates only."""
     width, height = size
     level = {"easy": 0, "normal": 1, "hard": 2}[difficulty]
     top_shade, bottom_shade = rng.randint(90, 200), rng.randint(50, 120)
@@ -194,7 +202,7 @@ def render_plate_scene(
         cv2.rectangle(scene, (lx, y0 + car_h // 2), (lx + car_w // 5, y0 + car_h * 2 // 3), (30, 30, 190), -1)
     cv2.rectangle(scene, (x0, y0 + car_h * 5 // 6), (x0 + car_w, y0 + car_h), (25, 25, 25), -1)
     # The plate, about 0.2-0.3 of the vehicle width, below the lights.
-    flat = render_plate(plate, colour, two_row=rng.random() < 0.5)
+    flat = render_plate(plate, colour, two_row=rng.random() < 0.5 if two_row is None else two_row)
     plate_w = round(car_w * rng.uniform(0.2, 0.3))
     plate_img = cv2.resize(
         flat, (plate_w, round(plate_w * flat.shape[0] / flat.shape[1])), interpolation=cv2.INTER_AREA
@@ -244,7 +252,11 @@ def random_plate(rng: random.Random) -> tuple[str, PlateColour]:
         colour = PlateColour.YELLOW_GREEN
     elif kind < 0.94:
         plate, colour = head + "".join(rng.choice(digits) for _ in range(4)) + "警", PlateColour.WHITE
-    else:
+    elif kind < 0.97:
         plate, colour = head + "".join(rng.choice(digits) for _ in range(4)) + "挂", PlateColour.YELLOW
+    else:
+        # Black: Hong Kong / Macau cross-border plates (粤Z…港, 粤Z…澳).
+        plate = "粤Z" + "".join(rng.choice(digits) for _ in range(4)) + rng.choice("港澳")
+        colour = PlateColour.BLACK
     assert is_new_energy(plate) == (len(plate) == 8)
     return plate, colour
