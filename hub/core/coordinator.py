@@ -46,11 +46,15 @@ class DataUpdateCoordinator(Generic[_DataT]):
         update_interval: float | None = None,
         update_method: Callable[[], Awaitable[_DataT]] | None = None,
         always_update: bool = True,
+        tracked: bool = True,
     ) -> None:
         self.hub, self.logger, self.name = hub, logger, name
         self.update_interval = update_interval
         self.update_method = update_method
         self.always_update = always_update  # False: tell listeners only when the data changed
+        # False: a refresh is a long-running sender (the uplink's streams), not queued work that
+        # block_till_done and the hub's stop wait for.
+        self.tracked = tracked
         self.data: _DataT | None = None
         self.last_update_success = False
         self.last_exception: Exception | None = None
@@ -141,7 +145,11 @@ class DataUpdateCoordinator(Generic[_DataT]):
         if self._task is not None and not self._task.done():
             self._again = True
             return
-        self._task = self.hub.async_create_task(self._async_refresh_then_schedule(), name=self.name)
+        refresh = self._async_refresh_then_schedule()
+        if self.tracked:
+            self._task = self.hub.async_create_task(refresh, name=self.name)
+        else:
+            self._task = self.hub.async_create_background_task(refresh, name=self.name)
 
     async def _async_refresh_then_schedule(self) -> None:
         self._again = True
@@ -149,9 +157,15 @@ class DataUpdateCoordinator(Generic[_DataT]):
             self._again = False
             await self.async_refresh()
         if self.update_interval is not None and not self._closed:
-            interval = self.update_interval
-            self._due = self.hub.clock.monotonic() + interval
-            self._timer = asyncio.get_running_loop().call_later(interval, self.async_request_refresh)
+            self.async_schedule_refresh(self.update_interval)
+
+    def async_schedule_refresh(self, seconds: float) -> None:
+        """Refresh in `seconds` (on the loop or the hub's clock, whichever comes first), not at once."""
+        if self._closed:
+            return
+        self._cancel_timer()
+        self._due = self.hub.clock.monotonic() + seconds
+        self._timer = asyncio.get_running_loop().call_later(seconds, self.async_request_refresh)
 
     def _clock_moved(self) -> None:
         if self._due is not None and self.hub.clock.monotonic() >= self._due:
@@ -163,12 +177,16 @@ class DataUpdateCoordinator(Generic[_DataT]):
             self._timer.cancel()
             self._timer = None
 
-    async def async_shutdown(self) -> None:
+    async def async_shutdown(self, grace: float = 0.0) -> None:
+        """No more refreshes; one in flight may finish within `grace` seconds (its answer kept)."""
         self._closed = True
         self._cancel_timer()
         if self._unlisten_clock is not None:
             self._unlisten_clock()
+            self._unlisten_clock = None
         if self._task is not None and not self._task.done():
+            if grace > 0:
+                await asyncio.wait({self._task}, timeout=grace)
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
