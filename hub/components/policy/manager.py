@@ -364,7 +364,8 @@ class PolicyManager(LifecycleMixin, AlertMixin):
             "confidence": passage.confidence,
             "needs_review": d.needs_review,
             "captured_at": incoming.captured_at,
-            "images": incoming.images,
+            "photos": incoming.photos,  # references: the camera put the photos in hub.photos
+            "rfid": incoming.rfid,
         }
 
     # ----- the lane's devices --------------------------------------------------------------------
