@@ -10,8 +10,8 @@ Unlike HA's, a listener gets the change's `Context`: the state a command caused 
 device that never answered is unavailable, not "unknown"). The first failure of an outage is logged as
 a warning, the rest of it at debug level, and the recovery once, with how long it lasted.
 
-A poll is due when `update_interval` seconds have passed on the event loop or on the hub's monotonic
-clock, whichever comes first: with a real clock they are the same, and a test's `ManualClock.advance()`
+A poll is due when `update_interval` seconds have passed on the hub's clock (`hub.clock.call_later`:
+on the event loop or on the monotonic clock, whichever comes first), so a test's `ManualClock.advance()`
 runs a due poll at once (as HA's `async_fire_time_changed`) while a simulated device still gets polled.
 """
 
@@ -60,11 +60,9 @@ class DataUpdateCoordinator(Generic[_DataT]):
         self.last_exception: Exception | None = None
         self._listeners: list[Listener] = []
         self._failing_since: float | None = None  # hub.clock.monotonic() of the outage's first failure
-        self._due: float | None = None
-        self._timer: asyncio.TimerHandle | None = None
+        self._cancel_poll: Callable[[], None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._again = False  # a refresh was asked for while one ran
-        self._unlisten_clock: Callable[[], None] | None = None
         self._closed = False
 
     @property
@@ -119,7 +117,6 @@ class DataUpdateCoordinator(Generic[_DataT]):
     # ----- polled ------------------------------------------------------------------------------
     def async_start(self) -> None:
         """Fetch now and then every `update_interval` until the hub stops."""
-        self._unlisten_clock = self.hub.clock.add_listener(self._clock_moved)
         self.hub.async_on_stop(self.async_shutdown)
         self.async_request_refresh()
 
@@ -164,26 +161,17 @@ class DataUpdateCoordinator(Generic[_DataT]):
         if self._closed:
             return
         self._cancel_timer()
-        self._due = self.hub.clock.monotonic() + seconds
-        self._timer = asyncio.get_running_loop().call_later(seconds, self.async_request_refresh)
-
-    def _clock_moved(self) -> None:
-        if self._due is not None and self.hub.clock.monotonic() >= self._due:
-            self.async_request_refresh()
+        self._cancel_poll = self.hub.clock.call_later(seconds, self.async_request_refresh)
 
     def _cancel_timer(self) -> None:
-        self._due = None
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        if self._cancel_poll is not None:
+            self._cancel_poll()
+            self._cancel_poll = None
 
     async def async_shutdown(self, grace: float = 0.0) -> None:
         """No more refreshes; one in flight may finish within `grace` seconds (its answer kept)."""
         self._closed = True
         self._cancel_timer()
-        if self._unlisten_clock is not None:
-            self._unlisten_clock()
-            self._unlisten_clock = None
         if self._task is not None and not self._task.done():
             if grace > 0:
                 await asyncio.wait({self._task}, timeout=grace)
