@@ -42,10 +42,11 @@ class Join(BaseModel):
 class Flagging(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # What a flagged vehicle meets on its next arrival: nothing more than the flag, or the blacklist
-    # (vehicles.blacklist_add, source "insight", audited like every service call) for `deny_days`.
-    policy: Literal["never", "deny"] = "never"
-    deny_days: float = Field(7, gt=0, le=366)
+    # What a flagged vehicle meets on its next arrival: nothing more than the flag, the blacklist
+    # (vehicles.blacklist_add) or the guard's review (vehicles.review_mark_add), source "insight" and
+    # audited like every service call, for `deny_days`.
+    policy: Literal["never", "deny", "review"] = "never"
+    deny_days: float = Field(7, gt=0, le=366)  # how long the blacklist entry or review mark lasts
     exceedances: int = Field(1, ge=1, le=100)  # valid readings over the limit before the policy acts
 
 

@@ -155,8 +155,9 @@ class Insight:
         flagging = self.config.flagging
         if flagging.policy == "never" or not passage.plate:
             return
-        if not self.hub.services.has_service("vehicles", "blacklist_add"):
-            _LOGGER.warning("insight: flagging.policy is deny but the vehicles register is not loaded")
+        service = "blacklist_add" if flagging.policy == "deny" else "review_mark_add"
+        if not self.hub.services.has_service("vehicles", service):
+            _LOGGER.warning("insight: flagging.policy %s needs the vehicles register", flagging.policy)
             return
         since = (self.hub.now() - timedelta(days=FLAG_DAYS)).timestamp()
         if await store.async_exceedances_of(passage.plate, since) < flagging.exceedances:
@@ -164,8 +165,12 @@ class Insight:
         known = await self.hub.services.async_call("vehicles", "lookup", {"plate": passage.plate}, context)
         if known and known.get("blacklisted") and not str(known.get("blacklist_reason")).startswith(REASON):
             return  # on the list for another reason (the platform's, an officer's): theirs stands as it is
+        if service == "review_mark_add" and known and (
+            known.get("blacklisted") or not str(known.get("review_reason") or REASON).startswith(REASON)
+        ):
+            return  # denied anyway, or an officer's own review mark: that stands as it is
         until = self.hub.now() + timedelta(days=flagging.deny_days)
-        await self.hub.services.async_call("vehicles", "blacklist_add", {
+        await self.hub.services.async_call("vehicles", service, {
             "plate": passage.plate, "reason": reason[:200], "source": DOMAIN,
             "valid_until": until.isoformat(timespec="seconds"),
         }, context)  # fmt: skip

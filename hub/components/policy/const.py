@@ -57,6 +57,7 @@ class Reason(StrEnum):
     EXEMPT = "exempt"
     TEMPORARY_PASS = "temporary_pass"
     BLACKLISTED = "blacklisted"
+    REVIEW_MARKED = "review_marked"  # the register marks the plate for the guard's review
     UNREGISTERED = "unregistered"
     NOT_USABLE_TODAY = "not_usable_today"
     LOW_CONFIDENCE = "low_confidence"

@@ -3,7 +3,8 @@
 Order of precedence (first that applies wins):
 1. a low-confidence read goes to the guard (`low_confidence: review`);
 2. a failed register lookup goes to the guard;
-3. a blacklisted vehicle is denied (registered or not);
+3. a blacklisted vehicle is denied (registered or not); one the register marks for review (e.g. a
+   remote-sensing high emitter, insight's `flagging.policy: review`) goes to the guard with the reason;
 4. a valid temporary pass allows (registered or not);
 5. an unregistered vehicle: deny, review, or allow-and-flag (`unknown_vehicle`);
 6. machinery not usable today is denied;
@@ -92,6 +93,7 @@ class Vehicle:
     colour: str | None = None
     blacklisted: bool = False
     blacklist_reason: str | None = None
+    review_reason: str | None = None  # the register's review mark: the guard decides, told why
     pass_valid_until: datetime | None = None
     whitelist: str | None = None  # safety | livelihood
     special: bool = False
@@ -127,6 +129,7 @@ class Vehicle:
             colour=text("colour"),
             blacklisted=bool(record.get("blacklisted")),
             blacklist_reason=text("blacklist_reason"),
+            review_reason=text("review_reason"),
             pass_valid_until=valid_until,
             whitelist=text("whitelist"),
             special=bool(record.get("special")),
@@ -233,6 +236,9 @@ def decide(
         return outside_rules(
             made(Verdict.DENY, Reason.BLACKLISTED, key, reason=vehicle.blacklist_reason or "")
         )
+    if vehicle is not None and vehicle.review_reason:
+        marked = made(Verdict.REVIEW, Reason.REVIEW_MARKED, "review_marked", reason=vehicle.review_reason)
+        return outside_rules(marked)
     if vehicle is not None and vehicle.pass_valid_until is not None and vehicle.pass_valid_until > when:
         until = vehicle.pass_valid_until.astimezone(when.tzinfo).strftime("%m-%d %H:%M")
         return made(Verdict.ALLOW, Reason.TEMPORARY_PASS, "temporary_pass", until=until)

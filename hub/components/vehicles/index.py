@@ -17,6 +17,9 @@ from .validate import codes_of
 
 KIND_BLACKLIST = "blacklist"
 KIND_PASS = "pass"
+# A plate the guard must look at on its next arrival (e.g. a remote-sensing high emitter): not denied,
+# sent to review with the mark's reason. One per plate, like the blacklist.
+KIND_REVIEW = "review"
 
 
 @dataclass(slots=True)
@@ -112,6 +115,7 @@ class RegisterIndex:
         self.lists: dict[int, ListEntry] = {}
         self.blacklist: dict[str, ListEntry] = {}
         self.passes: dict[str, list[ListEntry]] = {}
+        self.review_marks: dict[str, ListEntry] = {}
         self.version = 0  # counts record changes, so that sorted views know when to rebuild
 
     # ----- records -----------------------------------------------------------------------------------
@@ -161,6 +165,8 @@ class RegisterIndex:
         self.lists[item.id] = item
         if item.kind == KIND_BLACKLIST:
             self.blacklist[item.plate] = item
+        elif item.kind == KIND_REVIEW:
+            self.review_marks[item.plate] = item
         else:
             self.passes.setdefault(item.plate, []).append(item)
 
@@ -168,9 +174,10 @@ class RegisterIndex:
         old = self.lists.pop(item_id, None)
         if old is None:
             return None
-        if old.kind == KIND_BLACKLIST:
-            if self.blacklist.get(old.plate) is old:
-                del self.blacklist[old.plate]
+        if old.kind in (KIND_BLACKLIST, KIND_REVIEW):
+            marks = self.blacklist if old.kind == KIND_BLACKLIST else self.review_marks
+            if marks.get(old.plate) is old:
+                del marks[old.plate]
         else:
             remaining = [p for p in self.passes.get(old.plate, []) if p is not old]
             if remaining:
@@ -208,7 +215,10 @@ class RegisterIndex:
         if banned is not None and not banned.active(now_ts):
             banned = None
         permit = self.active_pass(plate, now_ts) if plate else None
-        if entry is None and banned is None and permit is None:
+        mark = self.review_marks.get(plate) if plate else None
+        if mark is not None and not mark.active(now_ts):
+            mark = None
+        if entry is None and banned is None and permit is None and mark is None:
             return None
         if entry is not None:
             answer = dict(entry.answer)
@@ -223,6 +233,7 @@ class RegisterIndex:
             }  # fmt: skip
         answer["blacklisted"] = banned is not None
         answer["blacklist_reason"] = banned.reason if banned else None
+        answer["review_reason"] = mark.reason if mark else None
         answer["temporary_pass"] = (
             {"valid_from": permit.valid_from, "valid_until": permit.valid_until, "reason": permit.reason,
              "approver": permit.approver, "id": permit.id}

@@ -1,4 +1,7 @@
-"""The blacklist (e.g. the platform's list of over-emitting vehicles) and temporary passes, by plate.
+"""The blacklist (e.g. the platform's list of over-emitting vehicles), review marks and temporary passes.
+
+A review mark sends a plate to the guard's review on its next arrivals instead of denying it (insight's
+`flagging.policy: review` puts remote-sensing high emitters there); it is kept like a blacklist entry.
 
 Both may name plates that are not in the register: a blacklisted stranger must still be stopped, and a
 visiting truck gets a pass without a register record. Entries run out at `valid_until`; an expired pass
@@ -15,7 +18,7 @@ from hub.util.plate import normalise_plate, validate_plate
 
 from .codes import clean, parse_colour
 from .const import ACTION_CREATED, ACTION_DELETED, ACTION_UPDATED
-from .index import KIND_BLACKLIST, KIND_PASS, ListEntry
+from .index import KIND_BLACKLIST, KIND_PASS, KIND_REVIEW, ListEntry
 from .register import LIST_COLUMNS, Actor, Change, Register
 from .transfer import ParsedFile
 
@@ -40,47 +43,48 @@ def _ts(moment: datetime | None) -> int | None:
 
 
 def _blacklist_change(
-    register: Register, item: dict[str, Any], source: str, row: int | None = None
+    register: Register, item: dict[str, Any], source: str, row: int | None = None, kind: str = KIND_BLACKLIST
 ) -> Change | None:
     columns = {
         "plate": item["plate"], "colour": item.get("colour"), "reason": item["reason"][:200],
         "source": source,
         "valid_from_ts": None, "valid_until_ts": _ts(item.get("valid_until")), "approver": None,
     }  # fmt: skip
-    existing = register.index.blacklist.get(item["plate"])
+    marks = register.index.review_marks if kind == KIND_REVIEW else register.index.blacklist
+    existing = marks.get(item["plate"])
     if existing is None:
-        return Change(ACTION_CREATED, KIND_BLACKLIST, item["plate"], 0, None, columns, row)
+        return Change(ACTION_CREATED, kind, item["plate"], 0, None, columns, row)
     if _columns(existing) == columns:
         return None
-    return Change(
-        ACTION_UPDATED, KIND_BLACKLIST, item["plate"], existing.id, _columns(existing), columns, row
-    )
+    return Change(ACTION_UPDATED, kind, item["plate"], existing.id, _columns(existing), columns, row)
 
 
 async def async_blacklist_add(
     register: Register, plate: str, colour: str | None, reason: str, source: str,
-    valid_until: datetime | None, actor: Actor,
+    valid_until: datetime | None, actor: Actor, kind: str = KIND_BLACKLIST,
 ) -> dict[str, Any]:  # fmt: skip
+    """Put a plate on the blacklist, or (kind review) mark it for the guard's review."""
     plate, colour = checked_plate(plate, colour)
     if valid_until is not None and valid_until <= register.hub.now():
         raise HubError("有效期已过 valid_until is in the past")
     async with register.lock:
         item = {"plate": plate, "colour": colour, "reason": reason, "valid_until": valid_until}
-        change = _blacklist_change(register, item, source)
+        change = _blacklist_change(register, item, source, kind=kind)
         await register.async_commit([change] if change else [], actor)
-    return {
-        "action": change.action if change else "unchanged",
-        "entry": register.index.blacklist[plate].public(),
-    }
+    marks = register.index.review_marks if kind == KIND_REVIEW else register.index.blacklist
+    return {"action": change.action if change else "unchanged", "entry": marks[plate].public()}
 
 
-async def async_blacklist_remove(register: Register, plate: str, actor: Actor) -> dict[str, Any]:
+async def async_blacklist_remove(
+    register: Register, plate: str, actor: Actor, kind: str = KIND_BLACKLIST
+) -> dict[str, Any]:
     plate = normalise_plate(clean(plate))
     async with register.lock:
-        existing = register.index.blacklist.get(plate)
+        marks = register.index.review_marks if kind == KIND_REVIEW else register.index.blacklist
+        existing = marks.get(plate)
         if existing is None:
             return {"removed": 0}
-        change = Change(ACTION_DELETED, KIND_BLACKLIST, plate, existing.id, _columns(existing), None)
+        change = Change(ACTION_DELETED, kind, plate, existing.id, _columns(existing), None)
         await register.async_commit([change], actor)
     return {"removed": 1}
 

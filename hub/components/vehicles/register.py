@@ -29,7 +29,7 @@ from .codes import clean, machine_type_index, vehicle_type_index
 from .config import VehiclesConfig
 from .const import ACTION_CREATED, ACTION_DELETED, ACTION_UPDATED, EVENT_REGISTER_CHANGED, REGISTER_DIR
 from .fields import PHOTO_FIELDS, VehicleClass, fold_header, header_index
-from .index import KIND_BLACKLIST, KIND_PASS, Entry, ListEntry, RegisterIndex
+from .index import KIND_BLACKLIST, KIND_PASS, KIND_REVIEW, Entry, ListEntry, RegisterIndex
 from .models import VehicleListRow, VehicleRow
 from .pacing import async_release, async_sliced, breathing
 from .photos import PhotoStore
@@ -41,7 +41,7 @@ _T = TypeVar("_T")
 INLINE_CHANGES = 200  # more changes than this are planned and prepared in the executor
 COMMIT_CHUNK = 2000  # changes a transaction: ~50-100 ms of the database's one writer
 CLASSES = tuple(c.value for c in VehicleClass)
-LIST_KINDS = (KIND_BLACKLIST, KIND_PASS)
+LIST_KINDS = (KIND_BLACKLIST, KIND_PASS, KIND_REVIEW)
 _COLUMNS = (
     "vclass", "key", "plate", "env_code", "internal_no", "colour", "vin", "vehicle_type", "fuel",
     "emission_stage", "fleet", "whitelist", "rfid_tag", "data", "updated_ts",

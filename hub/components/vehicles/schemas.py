@@ -120,7 +120,7 @@ class Changes(_Data):
 
 
 class History(_Data):
-    vclass: Literal["transport", "in_plant", "machinery", "blacklist", "pass"] | None = Field(
+    vclass: Literal["transport", "in_plant", "machinery", "blacklist", "pass", "review"] | None = Field(
         None, alias="class"
     )
     key: str | None = Field(None, max_length=64)
@@ -184,7 +184,7 @@ class PassRemove(_Data):
 
 
 class Lists(_Data):
-    kind: Literal["blacklist", "pass"] | None = None
+    kind: Literal["blacklist", "pass", "review"] | None = None
     plate: str | None = Field(None, max_length=32)
     active_only: bool = True
 

@@ -17,6 +17,7 @@ from . import feed, lists
 from .codes import CodeError
 from .const import DOMAIN
 from .fields import VehicleClass, form_tables
+from .index import KIND_REVIEW
 from .models import VehicleHistory
 from .pacing import async_sliced, collector_paused
 from .register import Actor, Register
@@ -263,6 +264,16 @@ def register_services(hub: Hub, register: Register) -> None:
     async def blacklist_remove(call: ServiceCall) -> dict[str, Any]:
         return await lists.async_blacklist_remove(register, call.data.plate, actor_of(call))
 
+    async def review_mark_add(call: ServiceCall) -> dict[str, Any]:
+        d: BlacklistAdd = call.data
+        return await lists.async_blacklist_add(
+            register, d.plate, d.colour, d.reason, d.source, _aware(d.valid_until, hub), actor_of(call),
+            KIND_REVIEW,
+        )  # fmt: skip
+
+    async def review_mark_remove(call: ServiceCall) -> dict[str, Any]:
+        return await lists.async_blacklist_remove(register, call.data.plate, actor_of(call), KIND_REVIEW)
+
     async def blacklist_import(call: ServiceCall) -> dict[str, Any]:
         d: BlacklistImport = call.data
         content, name = await async_read_file(hub, call, d.path, d.content)
@@ -320,6 +331,8 @@ def register_services(hub: Hub, register: Register) -> None:
         ("blacklist_add", blacklist_add, BlacklistAdd, WRITERS, "加入黑名单 blacklist a plate"),
         ("blacklist_remove", blacklist_remove, BlacklistRemove, WRITERS, "移出黑名单 take a plate off"),
         ("blacklist_import", blacklist_import, BlacklistImport, WRITERS, "导入平台黑名单 import a blacklist"),
+        ("review_mark_add", review_mark_add, BlacklistAdd, WRITERS, "标记待复核 send a plate to review"),
+        ("review_mark_remove", review_mark_remove, BlacklistRemove, WRITERS, "取消复核标记 end a mark"),
         ("pass_add", pass_add, PassAdd, WRITERS, "临时通行证 issue a temporary pass"),
         ("pass_remove", pass_remove, PassRemove, WRITERS, "撤销临时通行证 end a temporary pass"),
         ("lists", lists_, Lists, READERS, "黑名单与通行证 blacklist and passes"),
