@@ -2,9 +2,10 @@
 
 Each waits with a timeout and raises TimeoutError naming what it waited for. A wait on a state returns at
 once when the state is already there, so a test can not miss a change that happened before it waited.
-Timers on the hub's clock are driven by moving the `ManualClock` (`clock.advance(seconds)`): listeners
-added with `hub.clock.add_listener` run their due work at once, as Home Assistant's
-`async_fire_time_changed` does for its tests.
+Timers on the hub's clock are driven by moving the `ManualClock` (`clock.advance(seconds)`, or
+`await advance(clock, seconds, step)` for work that sleeps again after it wakes): timers set with
+`hub.clock.call_later` / `async_sleep` and listeners added with `hub.clock.add_listener` run their due
+work at once, as Home Assistant's `async_fire_time_changed` does for its tests.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
-from hub.core import Event, Hub, State
+from hub.core import Event, Hub, ManualClock, State
 from hub.core.const import EVENT_STATE_CHANGED
 
 Match = Callable[[Event], bool] | Mapping[str, Any] | None
@@ -110,6 +111,20 @@ async def wait_state(
         check = wanted
         return await wait_entity(hub, entity_id, lambda s: check(s.state), timeout)
     return await wait_entity(hub, entity_id, lambda s: s.state == wanted, timeout)
+
+
+async def advance(clock: ManualClock, seconds: float, step: float | None = None) -> None:
+    """Time passes on the hub's clock: move `clock` on by `seconds`, in steps of `step` (at once by
+    default), and after each step let the loop run what it woke (a coroutine that slept on the clock
+    sleeps again before the next step), as HA's `async_fire_time_changed` + `async_block_till_done`."""
+    step = seconds if step is None or step <= 0 else step
+    moved = 0.0
+    while moved < seconds - 1e-9:
+        delta = min(step, seconds - moved)
+        clock.advance(delta)
+        moved += delta
+        for _ in range(3):  # a woken sleeper's step, the listeners it calls, its next sleep
+            await asyncio.sleep(0)
 
 
 # ----- the browser ---------------------------------------------------------------------------------
