@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from hub.core import Hub
 
-from . import kiosk
+from . import kiosk, release
 from .config import UiConfig
 from .const import DOMAIN
 from .security import async_register_services
@@ -36,6 +36,7 @@ async def async_setup(hub: Hub, config: UiConfig | None) -> bool:
     await server.async_start()
     async_register_services(hub)
     kiosk.async_register_services(hub, server.kiosk)
+    release.async_register_services(hub, server.releases, server.feed)
     hub.data[DOMAIN] = server
     hub.async_on_stop(server.async_stop)
     return True

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from hub.core import HubError, ServiceNotFound, ServiceValidationError, Unauthorized
 from hub.core.faults import problems_of
 
-from . import lanes
+from . import lanes, release
 from .jsonbody import BadJson, read_json
 from .responses import api_error, json_response, principal_of, ui_of
 from .security import LoginRefused, Principal
@@ -122,9 +122,13 @@ async def call_service(request: web.Request) -> web.Response:
         return api_error(err.status, err.code, err.message)
     if not isinstance(data, dict):
         return api_error(400, "invalid_json", "the body must be a JSON object of service fields")
-    principal = _principal(request)
+    principal, server = _principal(request), _server(request)
+    # On a two-step lane a guard's release is a request for an officer to approve (release.py).
+    if (asked := release.as_request(server.releases, server.feed, principal.user, f"{domain}.{name}", data)):
+        domain, name = "ui", "request_release"
+        data = asked
     try:
-        result = await _server(request).hub.services.async_call(
+        result = await server.hub.services.async_call(
             domain, name, data, principal.context(), door=principal.door
         )
     except ServiceNotFound as err:
@@ -148,6 +152,11 @@ async def call_service(request: web.Request) -> web.Response:
 async def get_lanes(request: web.Request) -> web.Response:
     server = _server(request)
     return json_response(lanes.snapshot(server.hub, server.feed))
+
+
+async def get_releases(request: web.Request) -> web.Response:
+    """Two-step release requests: the pending ones, then the last answered."""
+    return json_response(_server(request).releases.snapshot())
 
 
 async def get_review(request: web.Request) -> web.Response:
@@ -204,5 +213,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/services/{domain}/{service}", call_service)
     app.router.add_get("/api/lanes", get_lanes)
     app.router.add_get("/api/review", get_review)
+    app.router.add_get("/api/releases", get_releases)
     app.router.add_get("/api/evidence/{sha256}", get_evidence)
     app.router.add_get("/api/openapi.yaml", openapi)

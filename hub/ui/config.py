@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .release import ReleaseRule
+
 Origin = Annotated[str, Field(pattern=r"^(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|'self')$")]
 
 
@@ -27,3 +29,5 @@ class UiConfig(BaseModel):
     # Who may show the big screen and the widgets in an iframe (an HMI's origin, e.g.
     # "https://wincc.plant.local:8443"); none by default: every page refuses to be framed.
     frame_ancestors: list[Origin] = Field(default_factory=list, max_length=20)
+    # Lanes whose guards' releases an officer approves (two-step release, hub/ui/release.py).
+    release: list[ReleaseRule] = Field(default_factory=list, max_length=200)

@@ -20,10 +20,13 @@ SECRET_FILE: Final = "ui_session_secret"
 REVOKED_FILE: Final = "ui_revoked_sessions.json"
 
 # The events the WebSocket feed forwards (docs/architecture.md: publishers follow the bus).
-# `plant_figures`: the big screen's figures were refreshed (screen.py).
+# `plant_figures`: the big screen's figures were refreshed (screen.py); `release_request`: a two-step
+# release was asked for or answered (release.py).
 EVENT_PLANT_FIGURES: Final = "plant_figures"
+EVENT_RELEASE_REQUEST: Final = "release_request"
 FEED_EVENTS: Final = (
     EVENT_STATE_CHANGED, EVENT_PLATE_READ, EVENT_GATE_DECISION, EVENT_PASSAGE_RECORDED, EVENT_PLANT_FIGURES,
+    EVENT_RELEASE_REQUEST,
 )  # fmt: skip
 
 # Who may open a page (admin always may). None: any signed-in user. What a user may *do* on a page is
@@ -42,6 +45,7 @@ PAGE_ROLES: Final[dict[str, frozenset[Role] | None]] = {
     "screen": None,  # the big screen and its widgets
     "quality": frozenset({Role.INSPECTOR, Role.OFFICER}),
     "devices": frozenset({Role.ENGINEER, Role.OFFICER}),  # read-only; configuration lives in YAML
+    "approvals": frozenset({Role.OFFICER, Role.GUARD}),  # two-step release requests (release.py)
 }
 # Entity suffixes of one lane (`<platform>.<gate>_<lane>_<what>`), see the contracts.
 LANE_ENTITIES: Final = {

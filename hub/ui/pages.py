@@ -38,8 +38,8 @@ SCRIPT_MESSAGES = (
     "fuel.",
 )
 NAV = (
-    "lanes", "screen", "passages", "alert", "vehicles", "reports", "quality", "audit", "uplink", "devices",
-    "automations", "users",
+    "lanes", "approvals", "screen", "passages", "alert", "vehicles", "reports", "quality", "audit", "uplink",
+    "devices", "automations", "users",
 )  # fmt: skip
 
 
@@ -96,7 +96,8 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
         hub_name=server.hub.core_config.name,
         user=principal.user if principal else None,
         roles=sorted(principal.user.roles) if principal else [],
-        nav=[n for n in NAV if principal and principal.may(PAGE_ROLES[n])],
+        nav=[n for n in NAV if principal and principal.may(PAGE_ROLES[n])
+             and (n != "approvals" or server.config.release)],  # only where releases need approval
         alert=alert,
         path=request.path,
         query=dict(request.query),
@@ -332,7 +333,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/vehicles/services", vehicles_services_page)
     app.router.add_get("/audit", audit_page)
     # The purpose-made pages built on this module's helpers (imported here: they import this module).
-    from . import devices, passages_export, quality_page, uplink_page, vehicle
+    from . import approvals, devices, passages_export, quality_page, uplink_page, vehicle
 
-    for module in (devices, passages_export, quality_page, uplink_page, vehicle):
+    for module in (approvals, devices, passages_export, quality_page, uplink_page, vehicle):
         module.add_routes(app)

@@ -31,6 +31,7 @@ from .config import UiConfig
 from .const import LANGUAGE_COOKIE
 from .i18n import Catalogues
 from .kiosk import KioskTokens
+from .release import ReleaseDesk
 from .responses import UI_KEY, api_error
 from .screen import PlantScreen
 from .security import SAFE_METHODS, Authenticator, LoginRefused, Principal, same_origin
@@ -65,6 +66,7 @@ class UiServer:
         self.feed = websocket.LiveFeed(hub)
         self.screen = PlantScreen(hub)
         self.kiosk = KioskTokens(hub.data_dir)
+        self.releases = ReleaseDesk(hub, config.release)
         self.app = self._build_app()
         self.runner: web.AppRunner | None = None
         self.port: int | None = None
@@ -97,6 +99,7 @@ class UiServer:
         await self.hub.async_add_executor_job(self.auth.revoked.load, self.auth.now())
         await self.hub.async_add_executor_job(self.kiosk.load)
         self.feed.async_start()
+        self.releases.async_start()
         self.screen.async_start()
         self.hub.bus.async_listen_once(
             EVENT_HUB_STARTED,
@@ -113,6 +116,7 @@ class UiServer:
 
     async def async_stop(self) -> None:
         self.screen.async_stop()
+        self.releases.async_stop()
         await self.feed.async_stop()
         if self.runner is not None:
             await self.runner.cleanup()

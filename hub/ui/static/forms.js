@@ -147,7 +147,10 @@ function openServiceDialog({ service, title, subtitle, values, hidden, onDone })
     submit.disabled = false;
     if (reply.ok) {
       dialog.close();
-      toast(t("js.done", "Done"), "ok");
+      // On a two-step lane a guard's release comes back as a request waiting for an officer.
+      const result = reply.data && reply.data.result;
+      const requested = result && result.status === "pending" && result.requester;
+      toast(requested ? t("js.release_requested") : t("js.done", "Done"), "ok");
       if (onDone) onDone(reply.data.result);
       return;
     }

@@ -1,7 +1,7 @@
 /* 车道监控: one card per lane, filled from /api/lanes and kept live by the WebSocket feed. */
 "use strict";
 
-const Lanes = { byKey: new Map(), entityIndex: new Map() };
+const Lanes = { byKey: new Map(), entityIndex: new Map(), releases: new Map() };
 const services = Page.services || {};
 const can = (name) => services[name] && services[name].registered && services[name].allowed;
 
@@ -76,6 +76,8 @@ function renderLane(lane) {
   field("weight").textContent = weight ? stateText(weight, "kg") : t("js.not_configured_short", "—");
   field("display").textContent = lane.states.display ? lane.states.display.state : t("js.not_configured_short", "—");
 
+  const pending = Lanes.releases.get(decision && decision.passage_id);
+  if (pending) decisionBox.append(pendingBadge(pending));
   card.querySelector(".actions").append(...laneActions(lane));
   return card;
 }
@@ -146,6 +148,18 @@ function laneActions(lane) {
   return buttons;
 }
 
+/* Two-step release: requests waiting for an officer, by passage (state from the hub, so a reload keeps it). */
+async function loadReleases() {
+  const reply = await api("GET", "/api/releases");
+  if (!reply.ok) return;
+  Lanes.releases.clear();
+  for (const r of reply.data.items || []) if (r.status === "pending") Lanes.releases.set(r.passage_id, r);
+}
+function pendingBadge(r) {
+  return el("a", { class: "badge request-pending pending-release", href: "/approvals", "data-request": r.id },
+    t("js.pending_release", "{who}", { who: r.requester }));
+}
+
 /* The review queue: doubtful reads and denied trucks that wait for a person, whatever came after. */
 async function loadReview() {
   const reply = await api("GET", "/api/review");
@@ -163,6 +177,7 @@ async function loadReview() {
       el("span", { class: "muted" }, formatTime(item.at)),
       el("span", { class: "decision-label" }, label),
       el("span", { class: "decision-reason" }, item.reason_text || ""),
+      Lanes.releases.has(item.passage_id) ? pendingBadge(Lanes.releases.get(item.passage_id)) : null,
       el("span", { class: "actions" }, passageActions({
         passageId: item.passage_id, readId: item.read_id, plate: item.plate, colour: item.colour, at: item.at,
         decision: item.decision, needsReview: item.kind === "review" }, where, loadReview)));
@@ -193,6 +208,10 @@ Live.on((msg) => {
     }
     return;
   }
+  if (msg.event_type === "release_request") {
+    loadReleases().then(() => { rerender(`${data.gate}_${data.lane}`); loadReview(); });
+    return;
+  }
   const key = `${data.gate}_${data.lane}`;
   const lane = Lanes.byKey.get(key);
   if (!lane) { loadLanes(); return; }
@@ -214,6 +233,6 @@ Live.on((msg) => {
 });
 
 document.addEventListener("DOMContentLoaded", () => {
-  loadLanes().then(loadReview);
-  Live.on((msg) => { if (msg.type === "reconnect") setTimeout(() => loadLanes().then(loadReview), 1500); });
+  loadReleases().then(loadLanes).then(loadReview);
+  Live.on((msg) => { if (msg.type === "reconnect") setTimeout(() => loadReleases().then(loadLanes).then(loadReview), 1500); });
 });
