@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .clips import ClipLink
 from .release import ReleaseRule
 
 Origin = Annotated[str, Field(pattern=r"^(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|'self')$")]
@@ -31,3 +32,5 @@ class UiConfig(BaseModel):
     frame_ancestors: list[Origin] = Field(default_factory=list, max_length=20)
     # Lanes whose guards' releases an officer approves (two-step release, hub/ui/release.py).
     release: list[ReleaseRule] = Field(default_factory=list, max_length=200)
+    # Lanes whose NVR serves a passage's video clip from a URL template (hub/ui/clips.py).
+    clips: list[ClipLink] = Field(default_factory=list, max_length=200)

@@ -15,6 +15,7 @@ from aiohttp import web
 from hub.core import HubError, ServiceNotFound, ServiceValidationError, Unauthorized
 from hub.core.auth import Role
 
+from .clips import clip_url
 from .const import ALERT_ENTITY, PAGE_ROLES, SESSION_COOKIE
 from .followups import readable
 from .forms import audit_filters, passage_filters
@@ -251,6 +252,7 @@ async def passage_page(request: web.Request) -> web.Response:
     return render(
         request, "passage.html", page="passage", item=item, followups=readable(hub, t, item["followups"]),
         photos_available=hub.services.has_service("ledger", "evidence"),
+        clip=clip_url(ui_of(request).config.clips, item, hub.clock.tz),
         page_data={"services": actions, "passage": item},
     )  # fmt: skip
 
