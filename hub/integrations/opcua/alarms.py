@@ -4,7 +4,9 @@ Per lane (`<gate>.<lane>.<Name>`): DeniedTruck (a denied passage waits at the la
 released, its lifecycle goes on or closes, or the next passage comes), CameraOffline, BarrierOffline,
 WeighbridgeOffline (the device's `*_online` sensor off, or its entity unavailable), WeighbridgeStuck,
 CameraFrozen. Plant (`Plant.<Name>`): DataDiskLow, DataDiskFull, LedgerFault, UploadBacklog (the
-upload backlog above `backlog_alarm`), AlertLevel (any alert level but normal; severity by level).
+upload backlog above `backlog_alarm`), AlertLevel (any alert level but normal; severity by level), and
+one per anomaly rule of the insight component (`Plant.FrequentVehicle` ... `Plant.RemoteSensingExceedance`:
+its problem sensor `binary_sensor.insight_<rule>` on; the message is the rule's last summary).
 
 Acknowledge and Confirm (the standard methods, on the ConditionId) call the services
 `opcua.acknowledge_alarm` / `opcua.confirm_alarm` as the session's user, so roles apply and the audit
@@ -47,7 +49,29 @@ PLANT_KINDS = (
     Kind("UploadBacklog", "上传积压", "Upload backlog above the limit", 500),
     Kind("AlertLevel", "重污染天气预警", "Heavy-pollution alert", 500),
 )
-ENGLISH = {kind.name: kind.en for kind in (*LANE_KINDS, *PLANT_KINDS)}  # for the gatekeeper
+# The insight component's anomaly rules, by their problem sensors (rooms meet by entity ids, not imports).
+INSIGHT_RULES = {
+    "frequent_vehicle": Kind(
+        "FrequentVehicle", "车辆进厂频次异常", "Vehicle entering far more often than its fleet", 400
+    ),
+    "night_activity": Kind("NightActivity", "夜间异常通行", "Night-time activity out of pattern", 400),
+    "denied_then_released": Kind(
+        "DeniedThenReleased", "多次拒绝后放行", "Repeated denials followed by a release", 500
+    ),
+    "lane_without_reads": Kind(
+        "LaneWithoutReads", "车道无车牌识别", "Lane weighing vehicles without plate reads", 600
+    ),
+    "station_flat": Kind("StationFlat", "微站数据恒定", "Microstation reading flat", 400),
+    "station_out_of_range": Kind(
+        "StationOutOfRange", "微站数据超量程", "Microstation reading out of range", 400
+    ),
+    "station_missing": Kind("StationMissing", "微站数据缺失", "Microstation silent", 500),
+    "remote_sensing_exceedance": Kind(
+        "RemoteSensingExceedance", "尾气遥感超标", "Remote-sensing exceedance", 500
+    ),
+}
+INSIGHT_KINDS = tuple(INSIGHT_RULES.values())
+ENGLISH = {kind.name: kind.en for kind in (*LANE_KINDS, *PLANT_KINDS, *INSIGHT_KINDS)}  # for the gatekeeper
 # A lane entity's kind -> (condition, "on" means wrong?) ; an `*_online` sensor is wrong when off.
 LANE_SOURCES: dict[str, tuple[str, bool]] = {
     "camera_online": ("CameraOffline", False), "barrier_online": ("BarrierOffline", False),
@@ -59,6 +83,7 @@ PLANT_SOURCES = {
     "binary_sensor.data_disk_low": "DataDiskLow",
     "binary_sensor.data_disk_full": "DataDiskFull",
     "binary_sensor.ledger_fault": "LedgerFault",
+    **{f"binary_sensor.insight_{rule}": kind.name for rule, kind in INSIGHT_RULES.items()},
 }
 ALERT_SEVERITY = {"yellow": 400, "orange": 600, "red": 800}
 # The lifecycle going on (or ending) means the denied truck no longer waits.
@@ -94,7 +119,7 @@ class Alarms:
         self._notifiers: list[ua.NodeId] = [SERVER]
 
     async def async_setup(self) -> None:
-        for kind in PLANT_KINDS:
+        for kind in (*PLANT_KINDS, *INSIGHT_KINDS):
             await self._async_add(kind, PLANT_ID, chain(self.idx, None))
         isession = self.server.iserver.isession
         isession.add_method_callback(ua.NodeId(ua.ObjectIds.ConditionType_ConditionRefresh), self._refresh)
@@ -133,7 +158,8 @@ class Alarms:
     async def async_plant_state(self, entity_id: str, state: Any) -> None:
         if entity_id in PLANT_SOURCES:
             wrong = state is not None and state.state == "on"
-            await self._async_source(f"{PLANT_ID}.{PLANT_SOURCES[entity_id]}", entity_id, wrong)
+            summary = state.attributes.get("summary") if wrong and state is not None else None
+            await self._async_source(f"{PLANT_ID}.{PLANT_SOURCES[entity_id]}", entity_id, wrong, summary)
         elif entity_id == "select.plant_alert_level" and state is not None and state.state != STATE_UNKNOWN:
             level = state.state
             condition = self.conditions[f"{PLANT_ID}.AlertLevel"]
@@ -170,7 +196,9 @@ class Alarms:
         self._denied.pop(lane_id, None)
         await condition.async_set_active(False, f"{condition.kind.zh} 解除: {cleared}")
 
-    async def _async_source(self, condition_id: str, entity_id: str, wrong: bool) -> None:
+    async def _async_source(
+        self, condition_id: str, entity_id: str, wrong: bool, summary: str | None = None
+    ) -> None:
         condition = self.conditions.get(condition_id)
         if condition is None:
             return
@@ -178,7 +206,7 @@ class Alarms:
         sources[entity_id] = wrong
         active = any(sources.values())
         culprits = ", ".join(e for e, bad in sources.items() if bad)
-        text = f"{condition.kind.zh}: {culprits}" if active else f"{condition.kind.zh} 恢复正常"
+        text = f"{condition.kind.zh}: {summary or culprits}" if active else f"{condition.kind.zh} 恢复正常"
         await condition.async_set_active(active, text)
 
     async def _async_add(self, kind: Kind, source_id: str, notifiers: list[ua.NodeId]) -> None:
