@@ -4,6 +4,8 @@ The polling is the coordinator's (hub/core/coordinator.py): every `scan_seconds`
 command. While the PLC does not answer, `online` is False, every entity of the lane shows `unavailable`
 and commands fail with a clear error; it is asked again every poll interval (no growing back-off: a PLC
 on the plant network costs nothing to ask, and a barrier that is back must be usable at once).
+The coil's pulse, the alarm's duration and the display's return to its idle text run on the hub's
+clock (`hub.clock.async_sleep`), so a test moves a `ManualClock` instead of waiting them out.
 """
 
 from __future__ import annotations
@@ -148,7 +150,7 @@ class BarrierController:
         self.coordinator.async_request_refresh()
 
     async def _async_release(self, coil: int) -> None:
-        await asyncio.sleep(self.conf.registers.pulse_seconds)
+        await self.hub.clock.async_sleep(self.conf.registers.pulse_seconds)
         self._pulse = None
         try:
             await self.connection.async_write_coil(coil, False)
@@ -172,12 +174,18 @@ class BarrierController:
             )
 
     async def _async_alarm_off(self, coil: int, seconds: float) -> None:
-        await asyncio.sleep(seconds)
+        await self.hub.clock.async_sleep(seconds)
         self._alarm_timer = None
         try:
             await self.connection.async_write_coil(coil, False)
         except ModbusError as err:
             _LOGGER.warning("Barrier %s: could not stop the alarm: %s", self.key, err)
+            self.coordinator.async_request_refresh()
+            return
+        # Shown at once, as the alarm's start is: a poll that never saw the coil on finds no change
+        # to tell (the coordinator tells only changes), so an alarm shorter than a poll stayed "on".
+        self.alarm_on = False
+        self._notify()
         self.coordinator.async_request_refresh()
 
     async def async_show(self, text: str, seconds: float | None, context: Context | None) -> bool:
@@ -229,7 +237,7 @@ class BarrierController:
             raise HubError(f"barrier {self.key}: cannot write the display: {err}") from err
 
     async def _async_display_idle(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
+        await self.hub.clock.async_sleep(seconds)
         self._display_timer = None
         try:
             await self.async_show(self.conf.display.idle_text, None, None)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import pytest
 
 from hub.core import HubError, ServiceValidationError
 from hub.core.const import EVENT_STATE_CHANGED
-from tests.common import wait_state, wait_until
+from tests.common import advance, wait_state, wait_until
 
 CONFIG = """\
 hub: {}
@@ -26,8 +25,8 @@ barrier:
 
 
 @pytest.fixture
-async def lane(make_hub):
-    hub = await make_hub(CONFIG)
+async def lane(make_hub, clock):
+    hub = await make_hub(CONFIG, clock=clock)
     plc = hub.data["barrier"].simulators["east_gate_in"]
     await wait_state(hub, "binary_sensor.east_gate_in_barrier_online", "on")
     await wait_state(hub, "cover.east_gate_in_barrier", "closed")
@@ -79,23 +78,30 @@ async def test_display_refuses_characters_outside_gb2312_and_cuts_long_text(lane
     assert plc.display_text == "禁止入厂" * 8
 
 
-async def test_display_returns_to_the_idle_text_when_its_time_is_up(make_hub) -> None:
-    hub = await make_hub(CONFIG.replace("registers:", "display: {idle_text: 欢迎光临}\n      registers:"))
+async def test_display_returns_to_the_idle_text_when_its_time_is_up(make_hub, clock) -> None:
+    config = CONFIG.replace("registers:", "display: {idle_text: 欢迎光临}\n      registers:")
+    hub = await make_hub(config, clock=clock)
     plc = hub.data["barrier"].simulators["east_gate_in"]
     await wait_state(hub, "binary_sensor.east_gate_in_barrier_online", "on")
     await hub.services.async_call(
-        "barrier", "display", {"gate": "east_gate", "lane": "in", "text": "请减速慢行", "seconds": 0.2}
+        "barrier", "display", {"gate": "east_gate", "lane": "in", "text": "请减速慢行", "seconds": 60}
     )
     assert plc.display_text == "请减速慢行"
+    await advance(clock, 59)
+    assert hub.states.get("sensor.east_gate_in_display").state == "请减速慢行"
+    await advance(clock, 1)
     await wait_state(hub, "sensor.east_gate_in_display", "欢迎光临")
     assert plc.display_text == "欢迎光临"
 
 
-async def test_alarm_sets_the_coil_and_stops_by_itself(lane) -> None:
+async def test_alarm_sets_the_coil_and_stops_by_itself(lane, clock) -> None:
     hub, plc = lane
-    await hub.services.async_call("barrier", "alarm", {"gate": "east_gate", "lane": "in", "seconds": 0.3})
+    await hub.services.async_call("barrier", "alarm", {"gate": "east_gate", "lane": "in", "seconds": 30})
     assert plc.alarm is True
     assert hub.states.get("binary_sensor.east_gate_in_alarm").state == "on"
+    await advance(clock, 29)
+    assert plc.alarm is True
+    await advance(clock, 1)
     await wait_state(hub, "binary_sensor.east_gate_in_alarm", "off")
     assert plc.alarm is False
 
@@ -189,14 +195,30 @@ async def test_status_word_inputs_and_tcp_display(make_hub) -> None:
     await wait_until(lambda: plc.display_text == "一路平安", timeout=5)
 
 
-async def test_a_plc_down_for_a_while_is_back_within_a_poll_interval_of_answering(lane) -> None:
+async def test_a_plc_down_for_a_while_is_back_within_a_poll_interval_of_answering(
+    make_hub, clock, caplog
+) -> None:
     # Found: the reconnect waited 0.5, 1, 2, 4 ... 30 s, so a PLC back after an outage stayed
     # "unavailable" (and the lane's barrier unusable) for up to half a minute.
-    hub, plc = lane
+    caplog.set_level(logging.DEBUG, logger="hub.integrations.barrier.device")
+    hub = await make_hub(
+        CONFIG.replace("scan_seconds: 0.05", "scan_seconds: 5").replace("timeout: 0.3", "timeout: 0.1"),
+        clock=clock,
+    )
+    plc = hub.data["barrier"].simulators["east_gate_in"]
+    await wait_state(hub, "cover.east_gate_in_barrier", "closed")
     plc.set_answering(False)
-    await wait_state(hub, "cover.east_gate_in_barrier", "unavailable")
-    await asyncio.sleep(5.5)  # the outage: a doubling back-off now sleeps 4 s after its 4th failure
+
+    def failures() -> int:
+        return sum("not answering" in r.getMessage() for r in caplog.records)
+
+    # A 40 s outage, polled every 5 s on the hub's clock: each poll is asked and fails.
+    for polls in range(1, 9):
+        await advance(clock, 5)
+        await wait_until(lambda polls=polls: failures() >= polls, timeout=2.0)
+    assert hub.states.get("cover.east_gate_in_barrier").state == "unavailable"
     plc.set_answering(True)
-    # Back within a poll interval (0.05 s) plus one request's timeout (0.3 s); a doubling back-off
-    # would still be asleep here. The bound is wide for a loaded machine.
+    # Back at the next poll (5 s on the hub's clock); a back-off grown over the outage would still be
+    # asleep, on the hub's clock or on the loop's.
+    await advance(clock, 5)
     await wait_state(hub, "cover.east_gate_in_barrier", "closed", timeout=2.0)
