@@ -53,6 +53,7 @@ class WeighbridgeIntegration:
                 port=port or 0,
                 seed=len(self.simulators),
                 name=conf.key,
+                clock=self.hub.clock,
             )
             port = await sim.async_start()
             self.hub.async_on_stop(sim.async_stop)

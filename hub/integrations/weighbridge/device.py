@@ -2,7 +2,9 @@
 
 Sources: Modbus TCP polling, or the indicator's continuous ASCII output from a serial port or a
 TCP serial server. The connection is kept with exponential backoff; no valid weight for `timeout`
-seconds counts as "not answering": the entities go unavailable until readings come back.
+seconds counts as "not answering": the entities go unavailable until readings come back. The back-off,
+the Modbus scan and the stuck indicator's `stuck_seconds` go by the hub's clock; the read timeouts and
+the rate limits of publishing and logging by the event loop's.
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ class WeighbridgeReader:
             except (ModbusError, NotAnswering, OSError, TimeoutError, ValueError) as err:
                 self.detector.reset()
                 self.coordinator.async_set_update_error(UpdateFailed(str(err) or type(err).__name__))
-            await asyncio.sleep(self._backoff)
+            await self.hub.clock.async_sleep(self._backoff)
             self._backoff = min(self._backoff * 2, BACKOFF_MAX)
 
     async def _async_run_modbus(self) -> None:
@@ -99,7 +101,7 @@ class WeighbridgeReader:
                 words = await self._modbus.async_read_registers(m.table, m.address, 2)
                 count = weight_from_registers(words, m.word_order, m.signed)
                 self._on_weight(count * m.kg_per_count)
-                await asyncio.sleep(self.conf.scan_seconds)
+                await self.hub.clock.async_sleep(self.conf.scan_seconds)
         finally:
             self._modbus.close()
 
@@ -148,7 +150,7 @@ class WeighbridgeReader:
         came_back = not self.online
         if came_back:
             self._backoff = BACKOFF_FIRST
-        stuck_changed = self._watch_stuck(kg, now)
+        stuck_changed = self._watch_stuck(kg, self.hub.clock.monotonic())
         stable = self.detector.add(kg)
         steady = self.detector.steady
         weight = round(kg)

@@ -3,6 +3,9 @@
 A vehicle drives on (the weight ramps up), stands still while the reading wobbles by a few kg,
 then drives off. In the serial form some frames go out damaged (a flipped byte, a frame cut short,
 line noise), as they do on a long RS-232/RS-485 run. Faults on demand: `set_answering(False)`.
+A vehicle's timings (arriving, driving on, standing, clearing) go by the `clock` it is given (the
+hub's, in the demo and the tests, so a test moves a ManualClock past a truck's stay); the frames go
+out at the indicator's own pace in real time.
 
 Run alone: `python -m hub.integrations.weighbridge.simulator --port 4001 --format yaohua_tf1`
 (type a weight in kg to put a vehicle on the bridge, `mute`/`unmute` to stop and resume).
@@ -20,6 +23,7 @@ from collections.abc import Coroutine
 from decimal import Decimal
 from typing import Any, Literal
 
+from hub.core.clock import Clock
 from hub.util.modbus import ModbusDeviceServer, RegisterTables
 
 from .config import ModbusMap, SimulatorConfig
@@ -43,8 +47,10 @@ class SimulatedIndicator:
         port: int = 0,
         seed: int = 0,
         name: str = "weighbridge",
+        clock: Clock | None = None,
     ) -> None:
         self.options = options or SimulatorConfig()
+        self.clock = clock or Clock()
         self.form, self.format, self.unit, self.name = form, fmt, unit, name
         self.map = modbus_map or ModbusMap()
         self.host, self.port = host, port
@@ -90,13 +96,13 @@ class SimulatedIndicator:
 
     async def _async_drive_over(self, gross_kg: float, delay: float) -> None:
         o = self.options
-        await asyncio.sleep(delay)
+        await self.clock.async_sleep(delay)
         async with self._vehicle_lock:
             await self._async_ramp(0, gross_kg, o.drive_on_seconds)
-            await asyncio.sleep(o.dwell_seconds)
+            await self.clock.async_sleep(o.dwell_seconds)
             await self._async_ramp(gross_kg, 0, o.drive_on_seconds)
             self.vehicles_weighed += 1
-            await asyncio.sleep(o.clear_seconds)
+            await self.clock.async_sleep(o.clear_seconds)
 
     async def _async_ramp(self, start: float, end: float, seconds: float) -> None:
         # A new load every frame: a truck rolls on smoothly, it does not pause half-way (which an
@@ -104,7 +110,7 @@ class SimulatedIndicator:
         steps = max(1, round(seconds * self.options.frames_per_second))
         for i in range(1, steps + 1):
             self.set_load(start + (end - start) * i / steps)
-            await asyncio.sleep(seconds / steps)
+            await self.clock.async_sleep(seconds / steps)
 
     # ----- serial form -------------------------------------------------------------------------
     def frame(self) -> bytes:

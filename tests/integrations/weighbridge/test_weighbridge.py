@@ -12,12 +12,17 @@ from datetime import datetime
 import pytest
 import yaml
 
-from hub.core.const import EVENT_VEHICLE_ARRIVED, EVENT_WEIGHT_STABLE
+from hub.core.const import EVENT_STATE_CHANGED, EVENT_VEHICLE_ARRIVED, EVENT_WEIGHT_STABLE
+from hub.integrations.weighbridge.const import BACKOFF_MAX
 from hub.integrations.weighbridge.frames import build_frame
-from tests.common import wait_state
+from tests.common import advance, wait_state, wait_until
 
+# A truck rolls on and off in a tenth of a second (real time: the indicator's frames are); it stands
+# on the bridge until the test moves the hub's clock past its minute.
+DWELL = 60
 FAST = (
-    "{arrive_seconds: 0, drive_on_seconds: 0.3, dwell_seconds: 1.0, clear_seconds: 0.3, frames_per_second: 50"
+    f"{{arrive_seconds: 0, drive_on_seconds: 0.1, dwell_seconds: {DWELL}, clear_seconds: 0.1, "
+    "frames_per_second: 50"
 )
 
 
@@ -60,8 +65,8 @@ def arrive(hub, gross_kg: int) -> None:
         ("{source: modbus, modbus: {word_order: low_first, kg_per_count: 10, address: 40}}", "noise_kg: 4"),
     ],
 )
-async def test_a_vehicle_on_the_bridge_gives_one_stable_weight(make_hub, extra, sim) -> None:
-    hub = await make_hub(bridge_config(_yaml_keys(extra), sim))
+async def test_a_vehicle_on_the_bridge_gives_one_stable_weight(make_hub, clock, extra, sim) -> None:
+    hub = await make_hub(bridge_config(_yaml_keys(extra), sim), clock=clock)
     await wait_state(hub, "binary_sensor.east_gate_in_weighbridge_online", "on")
     weights = []
     hub.bus.async_listen(EVENT_WEIGHT_STABLE, weights.append)
@@ -76,6 +81,7 @@ async def test_a_vehicle_on_the_bridge_gives_one_stable_weight(make_hub, extra, 
     assert state.attributes["last_stable_kg"] == 31460
     # It drives off and the next one drives on: exactly one weight each.
     arrive(hub, 18020)
+    await advance(clock, DWELL)
     second = await hub.bus.async_wait_for(EVENT_WEIGHT_STABLE, lambda e: e.data["weight_kg"] != 31460, 10)
     assert second.data["weight_kg"] == 18020
     assert [e.data["weight_kg"] for e in weights] == [31460, 18020]
@@ -92,10 +98,10 @@ def _yaml_keys(flow: str) -> str:
 
 @pytest.mark.parametrize("source", ["tcp", "modbus"])
 async def test_an_indicator_that_stops_answering_goes_unavailable_and_comes_back(
-    make_hub, caplog, source
+    make_hub, clock, caplog, source
 ) -> None:
     caplog.set_level(logging.INFO, logger="hub.integrations.weighbridge")
-    hub = await make_hub(bridge_config(f"source: {source}", "noise_kg: 0"))
+    hub = await make_hub(bridge_config(f"source: {source}", "noise_kg: 0"), clock=clock)
     sim = hub.data["weighbridge"].simulators["east_gate_in"]
     await wait_state(hub, "binary_sensor.east_gate_in_weighbridge_online", "on")
     await wait_state(hub, "sensor.east_gate_in_weight", "0")
@@ -105,6 +111,7 @@ async def test_an_indicator_that_stops_answering_goes_unavailable_and_comes_back
     [line] = [r for r in caplog.records if "not answering" in r.getMessage()]
     assert line.levelno == logging.WARNING and "east_gate_in" in line.getMessage()
     sim.set_answering(True)
+    await advance(clock, BACKOFF_MAX)  # whatever the reconnect's back-off has grown to
     await wait_state(hub, "binary_sensor.east_gate_in_weighbridge_online", "on", timeout=10)
     assert hub.states.get("sensor.east_gate_in_weight").state == "0"
     assert any("answering again" in r.getMessage() for r in caplog.records)
@@ -161,18 +168,33 @@ async def test_serial_port_indicator(make_hub, caplog) -> None:
         os.close(slave)
 
 
-async def test_an_indicator_stuck_at_one_load_is_a_problem_until_it_moves(make_hub, caplog) -> None:
+async def test_an_indicator_stuck_at_one_load_is_a_problem_until_it_moves(make_hub, clock, caplog) -> None:
     caplog.set_level(logging.INFO, logger="hub.integrations.weighbridge")
-    hub = await make_hub(bridge_config("source: tcp\n      stuck_seconds: 1", "noise_kg: 0"))
+    hub = await make_hub(bridge_config("source: tcp\n      stuck_seconds: 900", "noise_kg: 0"), clock=clock)
     sim = hub.data["weighbridge"].simulators["east_gate_in"]
     await wait_state(hub, "binary_sensor.east_gate_in_weighbridge_online", "on")
-    # An empty bridge reads 0 for ever: that is no fault.
-    await asyncio.sleep(1.5)
-    assert hub.states.get("binary_sensor.east_gate_in_weighbridge_stuck").state == "off"
+    stuck_states: list[str] = []
+    hub.bus.async_listen(
+        EVENT_STATE_CHANGED,
+        lambda e: stuck_states.append(e.data["new_state"].state),
+        event_filter=lambda e: e.data["entity_id"] == "binary_sensor.east_gate_in_weighbridge_stuck",
+    )
+    # An empty bridge reads 0 for ever: that is no fault (frames read after an hour of zeros).
+    await advance(clock, 3600)
+    sent = sim.frames_sent
+    await wait_until(lambda: sim.frames_sent >= sent + 5)
     sim.set_load(31_480)  # the indicator freezes on one load, not a digit moving
+    await wait_state(hub, "sensor.east_gate_in_weight", "31480")
+    assert hub.states.get("binary_sensor.east_gate_in_weighbridge_stuck").state == "off"
+    await advance(clock, 899)
+    sent = sim.frames_sent
+    await wait_until(lambda: sim.frames_sent >= sent + 5)
+    assert hub.states.get("binary_sensor.east_gate_in_weighbridge_stuck").state == "off"
+    await advance(clock, 1)
     await wait_state(hub, "binary_sensor.east_gate_in_weighbridge_stuck", "on")
     stuck = hub.states.get("binary_sensor.east_gate_in_weighbridge_stuck")
     assert stuck.attributes["reading_kg"] == 31_480
     assert any("without a change" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
     sim.set_load(0)
     await wait_state(hub, "binary_sensor.east_gate_in_weighbridge_stuck", "off")
+    assert stuck_states == ["on", "off"]
