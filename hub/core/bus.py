@@ -8,22 +8,31 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Generic, overload
+
+from typing_extensions import TypeVar
 
 from .clock import Clock
-from .const import MATCH_ALL
+from .const import MATCH_ALL, EventType
 from .context import Context
 
 _LOGGER = logging.getLogger(__name__)
 
-Listener = Callable[["Event"], None] | Callable[["Event"], Awaitable[None]]
-EventFilter = Callable[["Event"], bool]
+# Covariant: a listener that takes any Event (Event[Mapping[str, Any]]) takes an Event[PlateReadData].
+_DataT_co = TypeVar("_DataT_co", bound=Mapping[str, Any], default=Mapping[str, Any], covariant=True)
+_DataT = TypeVar("_DataT", bound=Mapping[str, Any], default=Mapping[str, Any])
+
+# A listener of one event type: a plain function (runs inside async_fire) or a coroutine function.
+Listener = Callable[["Event[_DataT]"], None] | Callable[["Event[_DataT]"], Awaitable[None]]
+EventFilter = Callable[["Event[_DataT]"], bool]
 
 
 @dataclass(frozen=True, slots=True)
-class Event:
+class Event(Generic[_DataT_co]):
+    """One event. `data` is what its EventType declares (hub/core/events.py), read-only at run time."""
+
     event_type: str
-    data: Mapping[str, Any]
+    data: _DataT_co
     context: Context
     time_fired: datetime
 
@@ -41,10 +50,10 @@ class _Subscription:
     """One listener. Coroutine listeners get a queue and a worker so their events stay in order."""
 
     event_type: str
-    listener: Listener
-    event_filter: EventFilter | None
+    listener: Callable[[Event[Any]], Any]  # returns an awaitable when is_async
+    event_filter: EventFilter[Any] | None
     is_async: bool
-    queue: asyncio.Queue[Event] | None = None
+    queue: asyncio.Queue[Event[Any]] | None = None
     worker: asyncio.Task[None] | None = None
     once: bool = False
     done: bool = False
@@ -63,22 +72,55 @@ class EventBus:
         self._subs: dict[str, list[_Subscription]] = {}
         self._workers: set[asyncio.Task[None]] = set()
 
+    @overload
+    def async_listen(
+        self,
+        event_type: EventType[_DataT],
+        listener: Listener[_DataT],
+        *,
+        event_filter: EventFilter[_DataT] | None = None,
+        once: bool = False,
+    ) -> Callable[[], None]: ...
+
+    @overload
     def async_listen(
         self,
         event_type: str,
-        listener: Listener,
+        listener: Listener[Mapping[str, Any]],
         *,
-        event_filter: EventFilter | None = None,
+        event_filter: EventFilter[Mapping[str, Any]] | None = None,
+        once: bool = False,
+    ) -> Callable[[], None]: ...
+
+    def async_listen(
+        self,
+        event_type: str,
+        listener: Listener[Any],
+        *,
+        event_filter: EventFilter[Any] | None = None,
         once: bool = False,
     ) -> Callable[[], None]:
-        """Subscribe; returns the callable that unsubscribes."""
+        """Subscribe; returns the callable that unsubscribes.
+
+        With an EventType the listener (and filter) must take that type's Event; with a plain name
+        (MATCH_ALL, an event named in an automation) they must take any Event."""
         sub = _Subscription(
             str(event_type), listener, event_filter, asyncio.iscoroutinefunction(listener), once=once
         )
         self._subs.setdefault(sub.event_type, []).append(sub)
         return lambda: self._remove(sub)
 
-    def async_listen_once(self, event_type: str, listener: Listener) -> Callable[[], None]:
+    @overload
+    def async_listen_once(
+        self, event_type: EventType[_DataT], listener: Listener[_DataT]
+    ) -> Callable[[], None]: ...
+
+    @overload
+    def async_listen_once(
+        self, event_type: str, listener: Listener[Mapping[str, Any]]
+    ) -> Callable[[], None]: ...
+
+    def async_listen_once(self, event_type: str, listener: Listener[Any]) -> Callable[[], None]:
         return self.async_listen(event_type, listener, once=True)
 
     def _remove(self, sub: _Subscription) -> None:
@@ -93,11 +135,14 @@ class EventBus:
 
     def async_fire(
         self,
-        event_type: str,
-        data: Mapping[str, Any] | None = None,
+        event_type: EventType[_DataT],
+        data: _DataT | None = None,
         context: Context | None = None,
-    ) -> Event:
-        event = Event(
+    ) -> Event[_DataT]:
+        """Deliver an event. Only an EventType is taken, so that the type checker checks `data`
+        against what the name declares; an event named at run time (an automation's) is fired as
+        `EventType(name)`, which takes any mapping. Nothing is validated here: this is the hot path."""
+        event: Event[Any] = Event(
             str(event_type),
             MappingProxyType(dict(data or {})),
             context or Context(),
@@ -120,12 +165,12 @@ class EventBus:
                 self._enqueue(sub, event)
             else:
                 try:
-                    sub.listener(event)  # type: ignore[misc]
+                    sub.listener(event)
                 except Exception:
                     _LOGGER.exception("Listener %r failed on %s", sub.listener, event.event_type)
         return event
 
-    def _enqueue(self, sub: _Subscription, event: Event) -> None:
+    def _enqueue(self, sub: _Subscription, event: Event[Any]) -> None:
         if sub.queue is None:
             sub.queue = asyncio.Queue()
         sub.queue.put_nowait(event)
@@ -139,22 +184,38 @@ class EventBus:
         while not sub.queue.empty():
             event = sub.queue.get_nowait()
             try:
-                await sub.listener(event)  # type: ignore[misc]
+                await sub.listener(event)
             except Exception:
                 _LOGGER.exception("Listener %r failed on %s", sub.listener, event.event_type)
             finally:
                 sub.queue.task_done()
 
+    @overload
+    async def async_wait_for(
+        self,
+        event_type: EventType[_DataT],
+        predicate: EventFilter[_DataT] | None = None,
+        timeout: float = 10.0,
+    ) -> Event[_DataT]: ...
+
+    @overload
     async def async_wait_for(
         self,
         event_type: str,
-        predicate: EventFilter | None = None,
+        predicate: EventFilter[Mapping[str, Any]] | None = None,
         timeout: float = 10.0,
-    ) -> Event:
-        """Wait for the next event of a type that satisfies `predicate`; TimeoutError after `timeout`."""
-        future: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
+    ) -> Event: ...
 
-        def catch(event: Event) -> None:
+    async def async_wait_for(
+        self,
+        event_type: str,
+        predicate: EventFilter[Any] | None = None,
+        timeout: float = 10.0,
+    ) -> Event[Any]:
+        """Wait for the next event of a type that satisfies `predicate`; TimeoutError after `timeout`."""
+        future: asyncio.Future[Event[Any]] = asyncio.get_running_loop().create_future()
+
+        def catch(event: Event[Any]) -> None:
             if not future.done():
                 future.set_result(event)
 

@@ -22,6 +22,7 @@ from .config import CoreConfig, NodeDict, load_configuration, locate, validate_s
 from .const import EVENT_HUB_START, EVENT_HUB_STARTED, EVENT_HUB_STOP
 from .control import ControlServer
 from .errors import ConfigError, SetupError
+from .events import HubStartedData
 from .loader import DEFAULT_ROOTS, Integration, discover, resolve_order
 from .ownership import KIND_CLI, KIND_HUB, DataDirLock
 from .photos import PHOTO_DIR, PhotoStore
@@ -171,7 +172,7 @@ class Hub:
         self.state = HubState.RUNNING
         self._control.set_running()  # commands that came in meanwhile are served now
         self.bus.async_fire(
-            EVENT_HUB_STARTED, {"loaded": list(self.loaded), "failed": dict(self.setup_errors)}
+            EVENT_HUB_STARTED, HubStartedData(loaded=list(self.loaded), failed=dict(self.setup_errors))
         )
 
     async def async_open_storage(self, setup: tuple[str, ...] = ()) -> None:

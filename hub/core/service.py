@@ -18,6 +18,7 @@ from .bus import EventBus
 from .const import EVENT_SERVICE_CALLED, EVENT_SERVICE_REGISTERED
 from .context import Context
 from .errors import ServiceNotFound, ServiceValidationError, Unauthorized
+from .events import ServiceCalledData, ServiceRegisteredData
 from .faults import ThrottledLog
 
 _LOGGER = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ class ServiceRegistry:
             domain, service, handler, schema, frozenset(roles) if roles else None, description, internal
         )
         self._services.setdefault(domain, {})[service] = entry
-        self._bus.async_fire(EVENT_SERVICE_REGISTERED, {"domain": domain, "service": service})
+        self._bus.async_fire(EVENT_SERVICE_REGISTERED, ServiceRegisteredData(domain=domain, service=service))
 
     def async_remove(self, domain: str, service: str) -> None:
         self._services.get(domain, {}).pop(service, None)
@@ -171,15 +172,15 @@ class ServiceRegistry:
     ) -> None:
         self._bus.async_fire(
             EVENT_SERVICE_CALLED,
-            {
-                "domain": entry.domain,
-                "service": entry.name,
-                "data": audit_summary(data.model_dump() if isinstance(data, BaseModel) else data),
-                "door": door,
-                "user_id": context.user_id,
-                "outcome": outcome,
-                "error": error,
-            },
+            ServiceCalledData(
+                domain=entry.domain,
+                service=entry.name,
+                data=audit_summary(data.model_dump() if isinstance(data, BaseModel) else data),
+                door=door,
+                user_id=context.user_id,
+                outcome=outcome,
+                error=error,
+            ),
             context,
         )
 

@@ -13,6 +13,7 @@ from .bus import EventBus
 from .clock import Clock
 from .const import EVENT_STATE_CHANGED, MAX_STATE_LENGTH, STATE_UNAVAILABLE
 from .context import Context
+from .events import EventStateChangedData
 
 ENTITY_ID_PATTERN = re.compile(r"^[a-z0-9_]+\.[a-z0-9_]+$")
 
@@ -108,7 +109,7 @@ class StateMachine:
         self._states[entity_id] = state
         self._bus.async_fire(
             EVENT_STATE_CHANGED,
-            {"entity_id": entity_id, "old_state": old, "new_state": state},
+            EventStateChangedData(entity_id=entity_id, old_state=old, new_state=state),
             state.context,
         )
         return state
@@ -118,6 +119,8 @@ class StateMachine:
         if old is None:
             return False
         self._bus.async_fire(
-            EVENT_STATE_CHANGED, {"entity_id": entity_id, "old_state": old, "new_state": None}, context
+            EVENT_STATE_CHANGED,
+            EventStateChangedData(entity_id=entity_id, old_state=old, new_state=None),
+            context,
         )
         return True
