@@ -7,6 +7,14 @@ takes an `Event[SomeData]` (model: Home Assistant's `EventStateChangedData` in h
 Keys that only some events carry are `NotRequired`; read them with `.get`. Times are ISO 8601 text in
 the plant's time zone, as the ledger stores them.
 
+How to use them:
+- fire with the TypedDict's constructor, `bus.async_fire(EVENT_PLATE_READ, PlateReadData(read_id=...))`,
+  or a variable annotated with it (`data: PlateReadData = {...}`): mypy cannot match a bare dict literal
+  against the event's type and says "Cannot infer value of type parameter _DataT". At run time the
+  constructor is a plain dict.
+- listen with `def listener(event: Event[PlateReadData]) -> None` (or a coroutine). A listener typed
+  with the bare `Event` takes any event; a listener of the wrong event's data is refused.
+- an event named at run time (an automation's) is fired as `EventType(name)`: it takes any mapping.
 A listener receives the data read-only (a `MappingProxyType` copy at run time): it must not change it.
 """
 
