@@ -2,11 +2,12 @@
 
 It only announces `vehicle_arrived`; the simulated devices of each lane (camera, weighbridge) turn
 that into what real hardware would produce, so the rest of the hub runs exactly as on a real plant.
+Arrivals and stays go by the hub's clock (`hub.clock`), so a test moves a ManualClock through an hour
+of traffic in a moment.
 """
 
 from __future__ import annotations
 
-import asyncio
 import heapq
 import itertools
 import logging
@@ -100,17 +101,17 @@ class TrafficGenerator:
     async def async_run(self) -> None:
         if not self.entries:
             return
-        loop = asyncio.get_running_loop()
+        clock = self.hub.clock
         per_second = self.config.rate_per_minute / 60.0 / (2 if self.exits else 1)
-        next_entry = loop.time() + self.rng.expovariate(per_second)
+        next_entry = clock.monotonic() + self.rng.expovariate(per_second)
         while True:
             if self.paused:
-                await asyncio.sleep(0.5)
-                next_entry = loop.time() + self.rng.expovariate(per_second)
+                await clock.async_sleep(0.5)
+                next_entry = clock.monotonic() + self.rng.expovariate(per_second)
                 continue
             wake = min(next_entry, self.due_out[0][0] if self.due_out else next_entry)
-            await asyncio.sleep(max(0.0, wake - loop.time()))
-            now = loop.time()
+            await clock.async_sleep(max(0.0, wake - clock.monotonic()))
+            now = clock.monotonic()
             while self.due_out and self.due_out[0][0] <= now:
                 self._leave(heapq.heappop(self.due_out)[2])
             if next_entry <= now:
