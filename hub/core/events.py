@@ -83,8 +83,8 @@ class UserLoginData(TypedDict):
     remote: str | None  # the peer's address, when the door knows it
     request: NotRequired[str]  # opcua: what an early refusal was about
     # opcua: the secure channel the attempt came over (opcua/gatekeeper.py Peer.audit)
-    security_mode: NotRequired[str | None]
-    security_policy: NotRequired[str | None]
+    security_mode: NotRequired[str]
+    security_policy: NotRequired[str]
     thumbprint: NotRequired[str | None]
     application_uri: NotRequired[str | None]
 

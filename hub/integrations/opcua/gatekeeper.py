@@ -40,7 +40,7 @@ import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from asyncua import ua
 from asyncua.common.utils import ServiceError
@@ -76,6 +76,16 @@ ONE_SUBSCRIPTION: dict[ua.NodeId, type] = {
 }  # fmt: skip
 
 
+class PeerAudit(TypedDict):
+    """What a `user_login` event from this door adds about the connection (hub/core/events.py)."""
+
+    remote: str | None
+    security_mode: str
+    security_policy: str
+    thumbprint: str | None
+    application_uri: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class Peer:
     """The other end of an OPC UA connection, as the audit log records it."""
@@ -86,12 +96,11 @@ class Peer:
     thumbprint: str | None  # SHA-1 of the client's application certificate
     application_uri: str | None  # from the client's CreateSession
 
-    def audit(self) -> dict[str, Any]:
-        return {
-            "remote": self.address, "security_mode": self.security_mode,
-            "security_policy": self.security_policy, "thumbprint": self.thumbprint,
-            "application_uri": self.application_uri,
-        }  # fmt: skip
+    def audit(self) -> PeerAudit:
+        return PeerAudit(
+            remote=self.address, security_mode=self.security_mode, security_policy=self.security_policy,
+            thumbprint=self.thumbprint, application_uri=self.application_uri,
+        )  # fmt: skip
 
 
 _PEER: ContextVar[Peer | None] = ContextVar("ecogate_opcua_peer", default=None)

@@ -14,6 +14,7 @@ from asyncua.crypto.permission_rules import User
 
 from hub.core import Context
 from hub.core.const import EVENT_USER_LOGIN
+from hub.core.events import UserLoginData
 
 from .gatekeeper import Peer, current_peer
 from .security import MAX_CREDENTIAL_LENGTH, HubUserManager
@@ -38,22 +39,21 @@ class AuditedUserManager(HubUserManager):
 
     def _fire(self, username: str, user_id: str | None, outcome: str, method: str) -> None:
         peer = current_peer()
-        where = peer.audit() if peer is not None else {"remote": None}
+        login = UserLoginData(
+            username=username, user_id=user_id, door="opcua", outcome=outcome, method=method, remote=None
+        )
+        if peer is not None:
+            login.update(peer.audit())
         if outcome != "ok":
-            _LOGGER.warning("OPC UA login %s for %r (%s) from %s", outcome, username, method, where["remote"])
-        self.hub.bus.async_fire(
-            EVENT_USER_LOGIN,
-            {"username": username, "user_id": user_id, "door": "opcua", "outcome": outcome,
-             "method": method, **where},
-            Context(user_id=user_id),
-        )  # fmt: skip
+            _LOGGER.warning("OPC UA login %s for %r (%s) from %s", outcome, username, method, login["remote"])
+        self.hub.bus.async_fire(EVENT_USER_LOGIN, login, Context(user_id=user_id))
 
     def refused_early(self, peer: Peer, method: str, request: str) -> None:
         """A sign-in refused before the user manager is asked: a session on an unsecured channel
         (method `security_policy_none`), an identity token of a kind not offered (`anonymous` ...)."""
         _LOGGER.warning("OPC UA login refused (%s) from %s", method, peer.address)
-        self.hub.bus.async_fire(
-            EVENT_USER_LOGIN,
-            {"username": "", "user_id": None, "door": "opcua", "outcome": "refused",
-             "method": method, "request": request, **peer.audit()},
+        login = UserLoginData(
+            username="", user_id=None, door="opcua", outcome="refused", method=method, request=request,
+            **peer.audit(),
         )  # fmt: skip
+        self.hub.bus.async_fire(EVENT_USER_LOGIN, login)

@@ -35,6 +35,7 @@ from asyncua.crypto.permission_rules import USER_TYPES, PermissionRuleset, User,
 from hub.core import Context, Hub
 from hub.core.auth import verify_password
 from hub.core.const import EVENT_USER_LOGIN
+from hub.core.events import UserLoginData
 from hub.core.passwords import MAX_PASSWORD_LENGTH
 
 from .const import LOGIN_CACHE_SECONDS, SLOW_CHECKS_PER_SECOND, USER_REFRESH_SECONDS
@@ -180,7 +181,8 @@ class HubUserManager:
             _LOGGER.warning("OPC UA login %s for %r (%s)", outcome, username, method)
         self.hub.bus.async_fire(
             EVENT_USER_LOGIN,
-            {"username": username, "user_id": user_id, "door": "opcua", "outcome": outcome,
-             "method": method, "remote": None},
+            UserLoginData(
+                username=username, user_id=user_id, door="opcua", outcome=outcome, method=method, remote=None
+            ),
             Context(user_id=user_id),
-        )  # fmt: skip
+        )

@@ -19,6 +19,7 @@ from asyncua import ua
 
 from hub.core import Context, Event, Hub, Unauthorized
 from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_STATE_CHANGED
+from hub.core.events import EventStateChangedData, PassageRecordedData
 from hub.core.state import split_entity_id
 
 from .alarms import ALARM_METHODS, ENGLISH, PLANT_SOURCES, Alarms
@@ -232,7 +233,7 @@ class OpcUaServer:
                 await space.async_write(lane_id, read_last_passage(found["items"][0]))
 
     # ----- bus -----------------------------------------------------------------------------------
-    def _relevant(self, event: Event) -> bool:
+    def _relevant(self, event: Event[EventStateChangedData]) -> bool:
         """Cheap test in the bus's hands: does this state change feed any variable?"""
         entity_id = event.data["entity_id"]
         if plant_points(entity_id) or entity_id in PLANT_SOURCES:
@@ -243,7 +244,7 @@ class OpcUaServer:
         state = event.data.get("new_state")
         return state is not None and LaneIndex.discover(object_id, state.attributes) is not None
 
-    async def _async_on_state(self, event: Event) -> None:
+    async def _async_on_state(self, event: Event[EventStateChangedData]) -> None:
         await self._async_apply(event.data["entity_id"], event.data.get("new_state"))
 
     async def _async_apply(self, entity_id: str, state: Any) -> None:
@@ -281,7 +282,7 @@ class OpcUaServer:
             self._backlog.pop(platform, None)
         return Reading(BACKLOG_TOTAL, sum(self._backlog.values()), "Good", reading.at)
 
-    async def _async_on_passage(self, event: Event) -> None:
+    async def _async_on_passage(self, event: Event[PassageRecordedData]) -> None:
         record = event.data
         space, alarms = self.space, self.alarms
         if space is None or alarms is None or self.server is None:
