@@ -1,18 +1,19 @@
 """One reader's connection: reads its stream, keeps the last tag, and reports garbage once a spell.
 
 The reader talks first (active mode / TCP client output): the hub only listens. The connection is
-kept with exponential backoff. A reader says nothing while no tag is in its field, so silence is no
-fault; a closed connection or a failed connect is.
+kept with exponential backoff (on the hub's clock). A reader says nothing while no tag is in its field,
+so silence is no fault; a closed connection or a failed connect is. Its entity follows it through a
+pushed coordinator (hub/core/coordinator.py), which logs an outage's first failure and the recovery.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from datetime import datetime
 
 from hub.core import Hub
+from hub.core.coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .config import Reader
 from .const import BACKOFF_FIRST, BACKOFF_MAX, GARBLE_LOG_SECONDS
@@ -27,14 +28,15 @@ class RfidReader:
         self.conf = conf
         self.name = conf.name
         self.host, self.port = host, port
-        self.online = False
+        # Pushed: connected = available; a new tag tells the entity.
+        self.coordinator: DataUpdateCoordinator[TagRead | None] = DataUpdateCoordinator(
+            hub, _LOGGER, name=f"RFID reader {conf.name} ({self.where})"
+        )
         self.last: TagRead | None = None
         self.read_at: datetime | None = None
         self.reads = 0
         self.garbled = 0
-        self.last_error: str | None = None
         self._seen_at: float | None = None  # monotonic time the last tag was last seen
-        self._listeners: list[Callable[[], None]] = []
         self._garble_logged_at: float | None = None
         self._garbled_since_log = 0
         self._backoff = BACKOFF_FIRST
@@ -43,16 +45,10 @@ class RfidReader:
     def where(self) -> str:
         return str(self.conf.device) if self.conf.source == "serial" else f"{self.host}:{self.port}"
 
-    def async_add_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
-        self._listeners.append(callback)
-        return lambda: self._listeners.remove(callback)
-
-    def _notify(self) -> None:
-        for callback in list(self._listeners):
-            try:
-                callback()
-            except Exception:
-                _LOGGER.exception("RFID reader %s: listener failed", self.name)
+    @property
+    def online(self) -> bool:
+        """Connected to the reader."""
+        return self.coordinator.last_update_success
 
     async def async_run(self) -> None:
         while True:
@@ -60,15 +56,8 @@ class RfidReader:
                 await self._async_run_stream()
             except (OSError, TimeoutError, ConnectionError, EOFError) as err:
                 text = str(err) or type(err).__name__
-                if self.online or self.last_error is None:
-                    _LOGGER.warning(
-                        "RFID reader %s (%s): not connected: %s (retrying)", self.name, self.where, text
-                    )
-                self.last_error = text
-                if self.online:
-                    self.online = False
-                    self._notify()
-            await asyncio.sleep(self._backoff)
+                self.coordinator.async_set_update_error(UpdateFailed(f"not connected: {text}"))
+            await self.hub.clock.async_sleep(self._backoff)
             self._backoff = min(self._backoff * 2, BACKOFF_MAX)
 
     async def _async_open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -85,10 +74,8 @@ class RfidReader:
 
     async def _async_run_stream(self) -> None:
         reader, writer = await self._async_open()
-        if self.last_error is not None:
-            _LOGGER.info("RFID reader %s (%s): connected again", self.name, self.where)
-        self.online, self.last_error, self._backoff = True, None, BACKOFF_FIRST
-        self._notify()
+        self._backoff = BACKOFF_FIRST
+        self.coordinator.async_set_updated_data(self.last)  # connected: available (again)
         parser = FrameParser() if self.conf.protocol == "frame" else LineParser()
         try:
             while True:
@@ -114,7 +101,7 @@ class RfidReader:
         if repeat:
             return  # the same tag still in the field: the same vehicle
         self.last, self.read_at = read, self.hub.now()
-        self._notify()
+        self.coordinator.async_set_updated_data(read)
 
     def _on_garbled(self, item: Garbled) -> None:
         """Logged with what came (hex) the first time, then summed up; the connection stays."""

@@ -2,32 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from hub.core import DeviceInfo, Entity, EntityDescription
+from hub.core import DeviceInfo, EntityDescription
+from hub.core.coordinator import CoordinatorEntity, DataUpdateCoordinator
 
+from .protocol import TagRead
 from .reader import RfidReader
 
 TAG = EntityDescription(key="tag", name="RFID tag", translation_key="rfid_tag", icon="mdi:nfc-variant")
 
 
-class RfidTagSensor(Entity):
+class RfidTagSensor(CoordinatorEntity[DataUpdateCoordinator[TagRead | None]]):
     domain = "sensor"
     entity_description = TAG
 
     def __init__(self, reader: RfidReader, device: DeviceInfo) -> None:
+        super().__init__(reader.coordinator)
         self.reader = reader
         self._attr_device_info = device
-        self._unsub: Callable[[], None] | None = None
 
     @property
     def suggested_object_id(self) -> str:
         return f"{self.reader.name}_tag"
-
-    @property
-    def available(self) -> bool:
-        return self.reader.online
 
     @property
     def state(self) -> str | None:
@@ -44,11 +42,3 @@ class RfidTagSensor(Entity):
             "reader": self.reader.name,
             "protocol": self.reader.conf.protocol,
         }
-
-    async def async_added_to_hub(self) -> None:
-        self._unsub = self.reader.async_add_listener(self.async_write_state)
-
-    async def async_will_remove_from_hub(self) -> None:
-        if self._unsub is not None:
-            self._unsub()
-            self._unsub = None
