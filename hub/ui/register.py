@@ -15,6 +15,7 @@ from urllib.parse import quote, urlencode
 from aiohttp import BodyPartReader, web
 from multidict import MultiDictProxy
 
+from . import register_photos
 from .pages import CallFailed, _page_links, call, message_page, page, render, services_for
 from .register_i18n import tables_in
 from .responses import ui_of
@@ -48,6 +49,11 @@ async def load_tables(request: web.Request) -> None:
 
 def field_table(request: web.Request, vclass: str) -> list[dict[str, Any]]:
     return [{**f, "input": _INPUTS.get(f["kind"], "text")} for f in request[TABLES]["fields"][vclass]]
+
+
+def photo_table(request: web.Request, vclass: str) -> list[dict[str, Any]]:
+    """The class's document photo fields (name, header)."""
+    return list(request[TABLES].get("photos", {}).get(vclass, []))
 
 
 def class_label(request: web.Request, vclass: str) -> str:
@@ -183,7 +189,8 @@ def _record_view(
         request, "register_record.html", status=status, page="vehicles", vclass=vclass,
         class_label=class_label(request, vclass), record=record,
         shown=_labels(request, vclass, record or {}), form_fields=field_table(request, vclass),
-        values=values, history=history, allowed=allowed, error=error, errors=errors or {},
+        photo_fields=photo_table(request, vclass), values=values, history=history, allowed=allowed,
+        error=error, errors=errors or {},
         flash=notice or _flash(request),
     )  # fmt: skip
 
@@ -213,14 +220,19 @@ async def save_record(request: web.Request) -> web.StreamResponse:
         record[f["name"]] = {"true": True, "false": False}.get(value, value) if f["kind"] in (
             "bool", "usable") else value  # fmt: skip
     original = str(form.get("_key", "")) or None
+    names = [f["name"] for f in photo_table(request, vclass)]
+    photos, refused = register_photos.uploaded(form, names, request["t"])
     try:
-        result = await call(request, "vehicles", "upsert", {"class": vclass, "record": record})
+        if refused:  # the officer reads why beside the photo's field, the rest of the form kept
+            raise CallFailed(request["t"]("error.invalid"), list(refused.items()))
+        data = {"class": vclass, "record": record, "photos": photos}
+        result = await call(request, "vehicles", "upsert", data)
     except CallFailed as err:
         errors: dict[str, str] = {}
         general: list[str] = []
         for loc, msg in err.fields:
-            name = loc.removeprefix("record.").removeprefix("record")
-            if name in values:
+            name = loc.removeprefix("record.").removeprefix("record").removeprefix("photos.")
+            if name in values or name in names:
                 errors[name] = f"{errors[name]}; {msg}" if name in errors else msg
             else:
                 general.append(msg)
@@ -423,6 +435,7 @@ async def list_action(request: web.Request) -> web.StreamResponse:
 
 
 def add_routes(app: web.Application) -> None:
+    register_photos.add_routes(app)  # first: /vehicles/photos/... is not a class and a key
     app.router.add_get("/vehicles", register_page)
     app.router.add_post("/vehicles/lists/{kind}/{action}", list_action)
     app.router.add_get("/vehicles/{vclass}/new", record_page)

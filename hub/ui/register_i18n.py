@@ -29,4 +29,8 @@ def tables_in(tables: dict[str, Any], t: Translator) -> dict[str, Any]:
         for vclass, items in tables["fields"].items()
     }  # fmt: skip
     classes = {vclass: t(f"register.class.{vclass}", label) for vclass, label in tables["classes"].items()}
-    return {**tables, "classes": classes, "fields": fields}
+    photos = {
+        vclass: [{**f, "header": t(f"register.field.{f['name']}", f["header"])} for f in items]
+        for vclass, items in tables.get("photos", {}).items()
+    }
+    return {**tables, "classes": classes, "fields": fields, "photos": photos}

@@ -190,4 +190,9 @@ def form_tables() -> dict[str, Any]:
             ]
             for c in VehicleClass
         },
+        # The document photos (行驶证, 随车清单, nameplates): uploaded as files, kept as SHA-256.
+        "photos": {
+            c.value: [{"name": s.name, "header": s.header} for s in FIELDS[c] if s.kind == "photo"]
+            for c in VehicleClass
+        },
     }  # fmt: skip
