@@ -10,7 +10,9 @@ from hub.core.const import (
     EVENT_PASSAGE_RECORDED,
     EVENT_PLATE_READ,
     EVENT_STATE_CHANGED,
+    EventType,
 )
+from hub.core.events import AnyEventData
 
 DOMAIN: Final = "ui"
 LANGUAGES: Final = ("zh-CN", "en")
@@ -22,9 +24,9 @@ REVOKED_FILE: Final = "ui_revoked_sessions.json"
 # The events the WebSocket feed forwards (docs/architecture.md: publishers follow the bus).
 # `plant_figures`: the big screen's figures were refreshed (screen.py); `release_request`: a two-step
 # release was asked for or answered (release.py).
-EVENT_PLANT_FIGURES: Final = "plant_figures"
-EVENT_RELEASE_REQUEST: Final = "release_request"
-FEED_EVENTS: Final = (
+EVENT_PLANT_FIGURES: Final = EventType[AnyEventData]("plant_figures")
+EVENT_RELEASE_REQUEST: Final = EventType[AnyEventData]("release_request")
+FEED_EVENTS: Final[tuple[str, ...]] = (
     EVENT_STATE_CHANGED, EVENT_PLATE_READ, EVENT_GATE_DECISION, EVENT_PASSAGE_RECORDED, EVENT_PLANT_FIGURES,
     EVENT_RELEASE_REQUEST,
 )  # fmt: skip

@@ -22,6 +22,7 @@ from aiohttp import web
 from hub.core import Context, Hub, ServiceCall
 from hub.core.auth import LoginThrottled, Role, User
 from hub.core.const import EVENT_USER_LOGIN
+from hub.core.events import UserLoginData
 from hub.core.users import Unlock  # the same fields as `auth.unlock`
 
 from .config import UiConfig
@@ -96,10 +97,11 @@ class Authenticator:
             _LOGGER.warning("Login %s for %r from %s (%s)", outcome, username, remote, method)
         self.hub.bus.async_fire(
             EVENT_USER_LOGIN,
-            {"username": username, "user_id": user_id, "door": door, "outcome": outcome,
-             "method": method, "remote": remote},
+            UserLoginData(
+                username=username, user_id=user_id, door=door, outcome=outcome, method=method, remote=remote
+            ),
             Context(user_id=user_id),
-        )  # fmt: skip
+        )
 
     def issue(self, user: User, kind: str) -> tuple[str, TokenClaims]:
         hours = self.config.session_hours if kind == "session" else self.config.token_hours

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from hub.core import Context
+from hub.core.const import EventType
 
 from .conditions import check, seconds_of
 from .config import (
@@ -118,7 +119,8 @@ class ScriptRun:
         elif isinstance(action, EventAction):
             event_type = str(render.render(action.event, v, native=False))
             data = render.render_complex(action.event_data, v)
-            self.rt.hub.bus.async_fire(event_type, data, self.context)
+            # Named by the automation: its data is whatever the automation gives (any mapping).
+            self.rt.hub.bus.async_fire(EventType(event_type), data, self.context)
             result.update(event=event_type, event_data=data)
         elif isinstance(action, StopAction):
             if action.response_variable is not None:

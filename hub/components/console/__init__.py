@@ -67,7 +67,7 @@ async def async_setup(hub: Hub, config: ConsoleConfig, stream: TextIO | None = N
             return
         print(format_event(event), file=out, flush=True)
 
-    wanted = {
+    wanted: dict[str, bool] = {  # `show` takes any event
         EVENT_PLATE_READ: config.plate_reads,
         EVENT_GATE_DECISION: config.decisions,
         EVENT_PASSAGE_RECORDED: config.passages,

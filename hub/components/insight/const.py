@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from typing import Final
 
+from hub.core.const import EVENT_AIR_QUALITY_DATA as EVENT_AIR_QUALITY_DATA
+from hub.core.const import EVENT_REMOTE_SENSING_READING as EVENT_REMOTE_SENSING_READING
+from hub.core.const import EventType
+from hub.core.events import AnyEventData
+
 DOMAIN: Final = "insight"
 
-# Events of the airquality integration and of the hub that this component reads (by name: rooms do not
-# import each other).
-EVENT_REMOTE_SENSING_READING: Final = "remote_sensing_reading"
-EVENT_AIR_QUALITY_DATA: Final = "air_quality_data"
+# The airquality integration's events that this component reads (EVENT_AIR_QUALITY_DATA,
+# EVENT_REMOTE_SENSING_READING) are declared in the core, hub/core/events.py: rooms do not import each other.
 
 # Ours.
-EVENT_READING_JOINED: Final = "insight_reading_joined"  # every reading, joined or not
-EVENT_EXCEEDANCE: Final = "insight_exceedance"  # a joined reading over its limit
-EVENT_ANOMALY: Final = "insight_anomaly"  # {rule, subject, at, summary, detail}
+# every reading, joined or not
+EVENT_READING_JOINED: Final = EventType[AnyEventData]("insight_reading_joined")
+EVENT_EXCEEDANCE: Final = EventType[AnyEventData]("insight_exceedance")  # a joined reading over its limit
+EVENT_ANOMALY: Final = EventType[AnyEventData]("insight_anomaly")  # {rule, subject, at, summary, detail}
 
 MEASURES: Final = ("no_ppm", "hc_ppm", "co_pct", "opacity_pct")
 

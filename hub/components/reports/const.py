@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Final
 
+from hub.core.const import EventType
+from hub.core.events import AnyEventData
+
 DOMAIN: Final = "reports"
-EVENT_REPORT_WRITTEN: Final = "report_written"  # a report file was written (scheduled or asked for)
+# A report file was written (scheduled or asked for).
+EVENT_REPORT_WRITTEN: Final = EventType[AnyEventData]("report_written")
 
 KIND_PASSAGE: Final = "passage"
 STAGE_LABELS: Final = {

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from typing import Final
 
+from hub.core.const import EVENT_ALERT_LEVEL_CHANGED as EVENT_ALERT_LEVEL_CHANGED
+from hub.core.const import EVENT_REGISTER_CHANGED as EVENT_REGISTER_CHANGED
+from hub.core.const import EventType
+from hub.core.events import AnyEventData
+
 DOMAIN: Final = "uplink"
 
 # Message kinds a profile describes. `passage` carries a passage row; `update` a follow-up that amends one
@@ -33,9 +38,9 @@ REJECTED: Final = "rejected"
 DUPLICATE: Final = "duplicate"  # already received: as good as accepted (idempotent by record id)
 RETRY: Final = "retry"  # not taken now, try again later
 
-EVENT_REGISTER_CHANGED: Final = "register_changed"  # vehicles
-EVENT_ALERT_LEVEL_CHANGED: Final = "alert_level_changed"  # policy
-EVENT_RESEND_DONE: Final = "uplink_resend_done"  # ours: {platform, id, sent, accepted, rejected}
+# vehicles' and policy's events (data declared in hub/core/events.py); and ours:
+# {platform, id, sent, accepted, rejected}
+EVENT_RESEND_DONE: Final = EventType[AnyEventData]("uplink_resend_done")
 
 READ_AHEAD: Final = 1000  # ledger rows read per call (ledger.read_records limit)
 RESEND_SLACK_S: Final = 300  # recorded_ts is nearly, not strictly, monotonic in seq

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Final
 
+from hub.core.const import EVENT_REGISTER_CHANGED as EVENT_REGISTER_CHANGED
+
 DOMAIN: Final = "vehicles"
 
-# Fired after every committed change of a record or a list entry:
-# {class, key, action, record, changed_ts, user_id}; `class` is a vehicle class, or blacklist / pass.
-EVENT_REGISTER_CHANGED: Final = "register_changed"
+# EVENT_REGISTER_CHANGED is fired after every committed change of a record or a list entry (data:
+# RegisterChangedData in hub/core/events.py); `class` is a vehicle class, or blacklist / pass.
 
 ACTION_CREATED: Final = "created"
 ACTION_UPDATED: Final = "updated"

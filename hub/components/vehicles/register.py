@@ -23,6 +23,7 @@ from tortoise.transactions import in_transaction
 
 from hub.core import Context, Hub, HubError
 from hub.core.context import ulid_now
+from hub.core.events import RegisterChangedData
 from hub.util.plate import normalise_plate
 
 from .codes import clean, machine_type_index, vehicle_type_index
@@ -461,12 +462,11 @@ class Register:
             record = (
                 entry.public() if entry else {"class": change.vclass, "key": change.key, **(change.old or {})}
             )
-        self.hub.bus.async_fire(
-            EVENT_REGISTER_CHANGED,
-            {"class": change.vclass, "key": change.key, "action": change.action, "record": record,
-             "changed_ts": ts, "user_id": user_id},
-            context,
-        )  # fmt: skip
+        data: RegisterChangedData = {
+            "class": change.vclass, "key": change.key, "action": change.action, "record": record,
+            "changed_ts": ts, "user_id": user_id,
+        }  # fmt: skip
+        self.hub.bus.async_fire(EVENT_REGISTER_CHANGED, data, context)
 
     def _list_entry(self, row: VehicleListRow) -> ListEntry:
         tz = self.hub.clock.tz

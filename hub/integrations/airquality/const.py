@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
-from hub.core.const import EventType
+from hub.core.const import EVENT_AIR_QUALITY_DATA as EVENT_AIR_QUALITY_DATA
+from hub.core.const import EVENT_REMOTE_SENSING_READING as EVENT_REMOTE_SENSING_READING
 
 DOMAIN: Final = "airquality"
 
 # One event per remote-sensing reading (尾气遥感): unit, site, lane, at, plate, the gases, opacity, speed,
 # acceleration, valid. The insight component joins it to the passage of the same vehicle.
-EVENT_REMOTE_SENSING_READING: Final = EventType[dict[str, Any]]("remote_sensing_reading")
+#
 # One event per station record accepted (real-time, minute or hour data): station, mn, kind, data_time,
 # values {key: value}, flags {key: flag}. For correlation and flat/out-of-range rules downstream.
-EVENT_AIR_QUALITY_DATA: Final = EventType[dict[str, Any]]("air_quality_data")
+# (Both declared in the core: hub/core/events.py RemoteSensingReadingData, AirQualityData.)
 
 # Bad input from one peer is logged once, then summed up at most this often.
 BAD_INPUT_LOG_SECONDS: Final = 60.0

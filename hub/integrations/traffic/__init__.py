@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.core import Context, Hub
 from hub.core.const import EVENT_VEHICLE_ARRIVED
+from hub.core.events import VehicleArrivedData
 from hub.core.gate import Direction, LaneRef
 
 from .const import DOMAIN
@@ -73,13 +74,13 @@ class TrafficGenerator:
         gross = vehicle.tare_kg + (int(self.rng.uniform(0.6, 1.0) * vehicle.max_load_kg) if loaded else 0)
         self.hub.bus.async_fire(
             EVENT_VEHICLE_ARRIVED,
-            {
-                "gate": lane.gate,
-                "lane": lane.lane,
-                "direction": direction.value,
-                "vehicle": vehicle.as_dict(),
-                "gross_kg": gross,
-            },
+            VehicleArrivedData(
+                gate=lane.gate,
+                lane=lane.lane,
+                direction=direction.value,
+                vehicle=vehicle.as_dict(),
+                gross_kg=gross,
+            ),
             Context(),
         )
 

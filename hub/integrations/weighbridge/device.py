@@ -17,6 +17,7 @@ from decimal import Decimal
 from hub.core import Context, Hub
 from hub.core.const import EVENT_WEIGHT_STABLE
 from hub.core.coordinator import DataUpdateCoordinator, UpdateFailed
+from hub.core.events import WeightStableData
 from hub.util.modbus import ModbusConnection, ModbusError
 
 from .config import Weighbridge
@@ -187,13 +188,13 @@ class WeighbridgeReader:
         _LOGGER.info("Weighbridge %s: stable weight %d kg", self.key, weight_kg)
         self.hub.bus.async_fire(
             EVENT_WEIGHT_STABLE,
-            {
-                "gate": self.conf.gate,
-                "lane": self.conf.lane,
-                "weight_kg": weight_kg,
-                "at": at.isoformat(),
-                "indicator": self.conf.indicator,
-            },
+            WeightStableData(
+                gate=self.conf.gate,
+                lane=self.conf.lane,
+                weight_kg=weight_kg,
+                at=at.isoformat(),
+                indicator=self.conf.indicator,
+            ),
             Context(),
         )
 
