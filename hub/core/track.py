@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING
 
 from .bus import Event
 from .const import EVENT_STATE_CHANGED
+from .events import EventStateChangedData
 
 if TYPE_CHECKING:
     from .hub import Hub
 
 
 def async_track_state_change_event(
-    hub: Hub, entity_ids: str | Iterable[str], action: Callable[[Event], None]
+    hub: Hub, entity_ids: str | Iterable[str], action: Callable[[Event[EventStateChangedData]], None]
 ) -> Callable[[], None]:
     """Call `action` with every `state_changed` event of the named entities; returns the unsubscribe.
 

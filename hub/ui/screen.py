@@ -20,6 +20,7 @@ from typing import Any
 
 from hub.core import Event, Hub
 from hub.core.const import EVENT_PASSAGE_RECORDED
+from hub.core.events import PassageRecordedData
 
 from .const import ALERT_ENTITY, EVENT_PLANT_FIGURES, UPLINK_PREFIX
 
@@ -97,7 +98,7 @@ class PlantScreen:
         if self._timer is not None:
             self._timer.cancel()
 
-    def _on_passage(self, _event: Event) -> None:
+    def _on_passage(self, _event: Event[PassageRecordedData]) -> None:
         if self._timer is None:
             loop = asyncio.get_running_loop()
             self._timer = loop.call_later(TODAY_DELAY, self._refresh_soon)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from hub.core import Event
 from hub.core.bus import EventBus
 from hub.core.const import EVENT_STATE_CHANGED
+from hub.core.events import EventStateChangedData
 
 _LOGGER = logging.getLogger(__name__)
 Action = Callable[[Event], None]
@@ -42,8 +43,8 @@ class StateTracker:
 
         return untrack
 
-    def _dispatch(self, event: Event) -> None:
-        actions = self._by_entity.get(event.data.get("entity_id"))  # type: ignore[arg-type]
+    def _dispatch(self, event: Event[EventStateChangedData]) -> None:
+        actions = self._by_entity.get(event.data["entity_id"])
         if not actions:
             return
         for action in list(actions):

@@ -19,6 +19,7 @@ from typing import Any
 
 from hub.core import Event, Hub, State
 from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_STATE_CHANGED, STATE_UNAVAILABLE
+from hub.core.events import EventStateChangedData, PassageRecordedData
 
 from .announcer import Announcer
 from .authority import CommandAuthority
@@ -63,7 +64,6 @@ class MqttBridge:
         self._announcer = Announcer(hub, conf.announce_min_seconds, self._async_publish_all)
         self._probe_tls: Any = None
         self._told: BrokerVerdict | None = None
-        self._unsubs: list[Any] = []
         # Records that came while the broker was away, sent on the next connect (oldest dropped first).
         self._backlog: deque[str] = deque(maxlen=conf.max_queued_messages or None)
         self._subscribers: list[tuple[str, int, Callable[[str, bytes, bool], None]]] = []
@@ -88,10 +88,10 @@ class MqttBridge:
         )  # fmt: skip
         self._open_entity = BrokerOpen(self.authority, legacy.get("open_broker"))
         await self.hub.entities.async_add(DOMAIN, [self._broker_entity, self._open_entity, *self._sensors])
-        self._unsubs = [
-            self.hub.bus.async_listen(EVENT_STATE_CHANGED, self._on_state_changed),
-            self.hub.bus.async_listen(EVENT_PASSAGE_RECORDED, self._on_passage),
-        ]
+        # The hub lets go of these on stop (after the connection's own stop, which runs first, as it
+        # was registered after this start; a change then waits in the backlog like any offline one).
+        self.hub.async_on_stop(self.hub.bus.async_listen(EVENT_STATE_CHANGED, self._on_state_changed))
+        self.hub.async_on_stop(self.hub.bus.async_listen(EVENT_PASSAGE_RECORDED, self._on_passage))
         for name in {self.conf.command_user, *self.conf.command_accounts.values()}:
             if name is None:
                 continue
@@ -105,9 +105,6 @@ class MqttBridge:
         await self.connection.async_start()
 
     async def async_stop(self) -> None:
-        for unsub in self._unsubs:
-            unsub()
-        self._unsubs.clear()
         self._announcer.cancel()
         await self.connection.async_stop()
 
@@ -214,7 +211,7 @@ class MqttBridge:
     def _excluded(self, entity_id: str) -> bool:
         return any(fnmatch.fnmatchcase(entity_id, pattern) for pattern in self.conf.exclude)
 
-    def _on_state_changed(self, event: Event) -> None:
+    def _on_state_changed(self, event: Event[EventStateChangedData]) -> None:
         entity_id: str = event.data["entity_id"]
         if self._excluded(entity_id):
             return
@@ -254,7 +251,7 @@ class MqttBridge:
         for topic in (self.topics.state, self.topics.attributes, self.topics.availability):
             self._publish(topic(entity_id), b"", retain=True)
 
-    def _on_passage(self, event: Event) -> None:
+    def _on_passage(self, event: Event[PassageRecordedData]) -> None:
         payload = encode_json(dict(event.data))
         if self.connection.connected:
             self._publish(self.topics.passage, payload)

@@ -16,6 +16,7 @@ from typing import Any
 
 from hub.core import DeviceInfo, Event, Hub
 from hub.core.const import EVENT_VEHICLE_ARRIVED
+from hub.core.events import VehicleArrivedData
 
 from .binary_sensor import WeighbridgeOnline, WeighbridgeStuck
 from .config import Weighbridge, WeighbridgeConfig
@@ -59,12 +60,12 @@ class WeighbridgeIntegration:
             self.hub.async_on_stop(sim.async_stop)
             self.simulators[conf.key] = sim
 
-            def on_vehicle(event: Event, sim: Any = sim) -> None:
+            def on_vehicle(event: Event[VehicleArrivedData], sim: Any = sim) -> None:
                 gross = event.data.get("gross_kg")
                 if isinstance(gross, int | float) and gross > 0:
                     sim.spawn(sim.async_weigh(gross))
 
-            def at_lane(event: Event, c: Any = conf) -> bool:
+            def at_lane(event: Event[VehicleArrivedData], c: Any = conf) -> bool:
                 return bool(event.data.get("gate") == c.gate and event.data.get("lane") == c.lane)
 
             self.hub.async_on_stop(
