@@ -88,6 +88,25 @@ async def async_station_series(station: str, factor: str, start_h: int, end_h: i
     return conc, sectors
 
 
+async def async_stations(start_h: int | None, end_h: int | None) -> list[dict[str, Any]]:
+    """The stations with hourly values (in [start_h, end_h) where given): hours and factors of each."""
+    q = InsightStationHour.all()
+    if start_h is not None:
+        q = q.filter(hour__gte=start_h)
+    if end_h is not None:
+        q = q.filter(hour__lt=end_h)
+    found: dict[str, dict[str, Any]] = {}
+    for station, factor, hour in await q.values_list("station", "factor", "hour"):
+        entry = found.setdefault(station, {"station": station, "hours": set(), "factors": set()})
+        entry["hours"].add(hour)
+        if not factor.startswith("wind_"):
+            entry["factors"].add(factor)
+    return [
+        {"station": e["station"], "hours": len(e["hours"]), "factors": sorted(e["factors"])}
+        for e in sorted(found.values(), key=lambda e: (-len(e["hours"]), e["station"]))
+    ]
+
+
 async def async_traffic(hub: Hub, start_ts: int, end_ts: int, measure: str) -> dict[int, Sequence[float]]:
     """Entries per hour and stage group: vehicles, or tonnes weighed on the entry's passage."""
     assert hub.db is not None

@@ -15,6 +15,7 @@ from hub.core.auth import Role
 from hub.core.validation import PlausibleDatetime
 
 from . import hourly, store
+from .charts import CHARTS, CONTENT_TYPES, draw
 from .const import DOMAIN, RULES
 from .correlation import correlate
 from .models import InsightAnomaly, InsightReading
@@ -57,6 +58,19 @@ class CorrelationQuery(BaseModel):
     end: PlausibleDatetime
     max_lag_hours: int = Field(6, ge=0, le=48)
     measure: Literal["count", "tonnage"] = "count"
+
+
+class ChartQuery(CorrelationQuery):
+    chart: Literal[CHARTS] = "series"  # type: ignore[valid-type]
+    format: Literal["png", "svg"] = "png"
+    lang: Literal["zh", "en"] = "zh"
+
+
+class StationQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: PlausibleDatetime | None = None
+    end: PlausibleDatetime | None = None
 
 
 def _reading(row: InsightReading) -> dict[str, Any]:
@@ -116,8 +130,10 @@ def register(hub: Hub, flush_hours: Callable[[], Awaitable[None]]) -> None:
         found = [{**{k: getattr(r, k) for k in keys}, "detail": json.loads(r.detail)} for r in rows]
         return {"anomalies": found}
 
-    async def correlation(call: ServiceCall) -> dict[str, Any]:
-        d: CorrelationQuery = call.data
+    def day_of(hour: int) -> str:
+        return datetime.fromtimestamp(hour * 3600, hub.clock.tz).date().isoformat()
+
+    async def async_correlate(d: CorrelationQuery) -> tuple[dict[str, Any], Any, Any]:
         start_ts, end_ts = ts(d.start), ts(d.end)
         if not 0 < end_ts - start_ts <= 400 * 86400:
             raise HubError("时间范围无效 end must follow start, within 400 days")
@@ -126,14 +142,37 @@ def register(hub: Hub, flush_hours: Callable[[], Awaitable[None]]) -> None:
         conc, sectors = await hourly.async_station_series(d.station, d.factor, *hours)
         traffic = await hourly.async_traffic(hub, start_ts - d.max_lag_hours * 3600, end_ts, d.measure)
         answer = await hub.async_add_executor_job(
-            correlate, conc, traffic, hourly.GROUPS, d.max_lag_hours, sectors
+            correlate, conc, traffic, hourly.GROUPS, d.max_lag_hours, sectors, day_of
         )
-        return {"station": d.station, "factor": d.factor, "measure": d.measure, "groups": list(hourly.GROUPS),
-                **answer}
+        head = {"station": d.station, "factor": d.factor, "measure": d.measure, "groups": list(hourly.GROUPS)}
+        return head | answer, conc, traffic
+
+    async def correlation(call: ServiceCall) -> dict[str, Any]:
+        answer, _, _ = await async_correlate(call.data)
+        return answer
+
+    async def chart(call: ServiceCall) -> dict[str, Any]:
+        d: ChartQuery = call.data
+        answer, conc, traffic = await async_correlate(d)
+        image = await hub.async_add_executor_job(
+            draw, d.chart, d.format, answer, conc, traffic, hub.clock.tz, d.lang
+        )
+        return {"content_type": CONTENT_TYPES[d.format], "data": image, "chart": d.chart}
+
+    async def stations(call: ServiceCall) -> dict[str, Any]:
+        d: StationQuery = call.data
+        await flush_hours()
+        return {"stations": await hourly.async_stations(
+            ts(d.start) // 3600 if d.start else None, ts(d.end) // 3600 if d.end else None
+        )}  # fmt: skip
 
     reg = hub.services.async_register
     reg(DOMAIN, "correlation", correlation, CorrelationQuery, roles=READERS | {Role.ENGINEER},
         description="厂界浓度与车流相关分析 fence concentration against traffic")  # fmt: skip
+    reg(DOMAIN, "chart", chart, ChartQuery, roles=READERS | {Role.ENGINEER},
+        description="相关分析图表 a correlation chart (PNG/SVG)")  # fmt: skip
+    reg(DOMAIN, "stations", stations, StationQuery, roles=READERS | {Role.ENGINEER},
+        description="有逐时数据的微站 stations with hourly data")  # fmt: skip
     reg(DOMAIN, "readings", readings, ReadingQuery, roles=READERS, description="尾气遥感读数与关联通行")
     reg(DOMAIN, "flagged", flagged, FlaggedQuery, roles=READERS, description="遥感超标车辆与运输单位")
     reg(DOMAIN, "carriers", carriers, FlaggedQuery, roles=READERS, description="运输单位遥感成绩")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .airquality import write_air_quality
 from .const import (
     CLASS_LABELS,
     FAMILY_LABELS,
@@ -460,6 +461,7 @@ WRITERS: dict[str, Callable[[Writer, Period, Any], Awaitable[None]]] = {
     "alerts": write_alerts,
     "carriers": write_carriers,
     **{vclass: register_writer(vclass) for vclass in REGISTER_TABLES},
+    "air_quality": write_air_quality,
 }
 TITLES = {
     "statistics": "统计报表",
@@ -472,4 +474,5 @@ TITLES = {
     "in_plant": "厂内运输车辆台账",
     "machinery": "非道路移动机械台账",
     "evidence_pack": "绩效分级证据包",
+    "air_quality": "空气质量与车流相关分析",
 }

@@ -14,7 +14,7 @@ from .period import MAX_DAYS, PeriodKind
 Short = Field(None, max_length=32)
 ExportKind = Literal[
     "statistics", "passages", "daily", "clean_transport", "alerts", "carriers", "transport", "in_plant",
-    "machinery", "evidence_pack",
+    "machinery", "evidence_pack", "air_quality",
 ]  # fmt: skip
 
 

@@ -116,6 +116,14 @@ class ReportBook:
             ws.append(values)
             self.rows += 1
 
+    def picture(self, data: bytes, anchor: str) -> None:
+        """A PNG on the current sheet, its top left corner at cell `anchor` (.xlsx only)."""
+        import io
+
+        from openpyxl.drawing.image import Image
+
+        self._sheet.add_image(Image(io.BytesIO(data)), anchor)
+
     _text = staticmethod(csv_text)
 
     @staticmethod

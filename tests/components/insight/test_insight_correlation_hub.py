@@ -9,6 +9,7 @@ import uuid
 from datetime import timedelta
 
 import aiohttp
+from openpyxl import load_workbook
 
 TOKEN = "station-token-0123456789"
 CONFIG = f"""\
@@ -21,6 +22,7 @@ airquality:
     - {{key: fence, source: http, token: {TOKEN}, factors: [pm25, wind_direction],
        fields: {{pm25: pm25, wind_direction: wd}}}}
 insight: {{}}
+reports: {{}}
 """
 
 
@@ -60,3 +62,28 @@ async def test_the_correlation_service_recovers_a_planted_lag(make_hub, clock, d
     assert low <= parts / total <= high, (parts / total, result)
     assert answer["groups"][0] == "le4" and "OLS" in answer["method"]
     assert set(answer["by_sector"]) <= {"E", "W"}
+    # Per plant day and month, with the same coefficients: every hour is in one day and the month.
+    assert sum(day["hours"] for day in answer["by_day"]) == 72
+    assert sum(month["hours"] for month in answer["by_month"]) == 72
+    for day in answer["by_day"]:
+        assert day["share_95"][0] <= day["traffic_share"] <= day["share_95"][1]
+    assert (await hub.services.async_call("insight", "stations", {}))["stations"][0]["station"] == "fence"
+    # The charts, drawn offline: PNG and SVG, each what an image viewer opens.
+    query = {"station": "fence", "start": start.isoformat(), "end": (start + timedelta(hours=72)).isoformat()}
+    for chart in ("series", "lag", "daily", "monthly"):
+        png = await hub.services.async_call("insight", "chart", {**query, "chart": chart})
+        assert png["content_type"] == "image/png" and png["data"].startswith(b"\x89PNG\r\n\x1a\n")
+    svg = await hub.services.async_call("insight", "chart", {**query, "chart": "lag", "format": "svg"})
+    assert svg["content_type"] == "image/svg+xml" and b"<svg" in svg["data"][:2000]
+    # The report: the figures per station, day and month, and the charts as pictures.
+    last = start + timedelta(hours=71)
+    report = await hub.services.async_call("reports", "export", {
+        "kind": "air_quality", "period": "custom", "start": start.date().isoformat(),
+        "end": last.date().isoformat(),
+    })  # fmt: skip
+    _, path = await hub.data["reports"].async_file(report["name"])
+    book = load_workbook(path)
+    assert book.sheetnames == ["车流贡献", "逐日逐月", "图表 fence"]
+    summary = [row for row in book["车流贡献"].iter_rows(values_only=True) if row and row[0] == "fence"]
+    assert summary[0][1] == "pm25" and summary[0][3] == result["lag_hours"]
+    assert len(book["图表 fence"]._images) == 4  # openpyxl names a sheet's pictures only so
