@@ -88,8 +88,8 @@ class MqttBridge:
         )  # fmt: skip
         self._open_entity = BrokerOpen(self.authority, legacy.get("open_broker"))
         await self.hub.entities.async_add(DOMAIN, [self._broker_entity, self._open_entity, *self._sensors])
-        # The hub lets go of these on stop (after the connection's own stop, which runs first, as it
-        # was registered after this start; a change then waits in the backlog like any offline one).
+        # The hub lets go of these on stop, after the bridge's own stop (registered after this start,
+        # so run first): a change in between finds the connection closed, as while the broker is away.
         self.hub.async_on_stop(self.hub.bus.async_listen(EVENT_STATE_CHANGED, self._on_state_changed))
         self.hub.async_on_stop(self.hub.bus.async_listen(EVENT_PASSAGE_RECORDED, self._on_passage))
         for name in {self.conf.command_user, *self.conf.command_accounts.values()}:
