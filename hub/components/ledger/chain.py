@@ -20,8 +20,11 @@ FORMAT = "ecogate-chain-v1"
 RECORD_COLUMNS: tuple[str, ...] = (
     "seq", "kind", "passage_id", "ref_seq", "recorded_ts", "recorded_at", "gate", "lane", "direction",
     "plate", "colour", "vehicle_class", "emission_stage", "fuel", "fleet", "decision", "reason_code",
-    "status", "actor", "photo_plate", "photo_scene", "data", "prev_hash",
+    "status", "actor", "photo_plate", "photo_scene", "rfid", "data", "prev_hash",
 )  # fmt: skip
+# Columns added after rows were written: hashed only when set, so a row without one (every row written
+# before the column existed) hashes as it always did.
+LATE_RECORD_COLUMNS: tuple[str, ...] = ("rfid",)
 AUDIT_COLUMNS: tuple[str, ...] = (
     "seq", "at_ts", "at", "user_id", "username", "door", "action", "outcome", "target", "detail",
     "prev_hash",
@@ -34,9 +37,18 @@ class ChainSpec:
     table: str
     columns: tuple[str, ...]
     json_column: str
+    late: frozenset[int] = frozenset()  # positions in `columns` hashed only when not None
 
 
-RECORD_CHAIN = ChainSpec("record", "ledger_record", RECORD_COLUMNS, "data")
+def _hashed(spec: ChainSpec, values: Sequence[Any]) -> list[Any]:
+    if not spec.late:
+        return [FORMAT, spec.name, *values]
+    late = spec.late
+    return [FORMAT, spec.name, *(v for i, v in enumerate(values) if v is not None or i not in late)]
+
+
+_LATE_AT = frozenset(map(RECORD_COLUMNS.index, LATE_RECORD_COLUMNS))
+RECORD_CHAIN = ChainSpec("record", "ledger_record", RECORD_COLUMNS, "data", _LATE_AT)
 AUDIT_CHAIN = ChainSpec("audit", "ledger_audit", AUDIT_COLUMNS, "detail")
 
 
@@ -85,7 +97,7 @@ def canonical_json(value: Any) -> str:
 
 def row_hash(spec: ChainSpec, values: Sequence[Any]) -> str:
     """Hash of one row; `values` in `spec.columns` order (prev_hash last)."""
-    encoded = _encode_link([FORMAT, spec.name, *values])
+    encoded = _encode_link(_hashed(spec, values))
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
@@ -94,7 +106,7 @@ def seal(spec: ChainSpec, row: dict[str, Any], seq: int, prev_hash: str) -> tupl
     row["seq"] = seq
     row["prev_hash"] = prev_hash
     values = tuple(map(row.get, spec.columns))
-    digest = hashlib.sha256(_encode_link([FORMAT, spec.name, *values]).encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(_encode_link(_hashed(spec, values)).encode("utf-8")).hexdigest()
     row["hash"] = digest
     return (*values, digest)
 

@@ -15,7 +15,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .evidence import EvidenceStore, state_of
+from hub.core.photos import PhotoStore, state_of
+
 from .sql import for_dialect
 
 _LOGGER = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ RunBlocking = Callable[..., Awaitable[Any]]
 
 
 async def async_file_legacy_photos(
-    conn: Any, dialect: str, evidence: EvidenceStore, run_blocking: RunBlocking
+    conn: Any, dialect: str, evidence: PhotoStore, run_blocking: RunBlocking
 ) -> int:
     """File every photo left in the database by an earlier release; returns how many were filed."""
     select = for_dialect(
@@ -50,7 +51,7 @@ async def async_file_legacy_photos(
     return filed
 
 
-def _file(evidence: EvidenceStore, photos: list[tuple[str, bytes]]) -> list[str]:
+def _file(evidence: PhotoStore, photos: list[tuple[str, bytes]]) -> list[str]:
     """Blocking: store the photos that still have their hash, flushed; returns their hashes."""
     good = [(sha, content) for sha, content in photos if state_of(sha, content) == "ok"]
     for sha, _ in set(photos) - set(good):

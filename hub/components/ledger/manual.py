@@ -72,6 +72,10 @@ async def async_record_manual(hub: Hub, ledger: Ledger, call: ServiceCall) -> di
         raise ServiceValidationError(
             DOMAIN, "record_manual_passage", [("lane", f"the plant has no lane {data.gate}/{data.lane}")]
         )
+    try:  # into the hub's photo store first; the row names it
+        photos = await hub.photos.async_put({"scene": data.photo} if data.photo else {})
+    except ValueError as err:
+        raise ServiceValidationError(DOMAIN, "record_manual_passage", [("photo", str(err))]) from None
     passage = RecordPassage(
         passage_id=str(uuid.uuid4()),
         gate=data.gate,
@@ -85,6 +89,6 @@ async def async_record_manual(hub: Hub, ledger: Ledger, call: ServiceCall) -> di
         reason_text=data.reason,
         needs_review=True,  # an officer looks at every manual entry
         entry="manual",
-        images={"scene": data.photo} if data.photo else {},
+        photos=photos,
     )
     return await ledger.async_record_passage(passage, call.context)

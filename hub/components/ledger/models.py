@@ -35,6 +35,8 @@ class LedgerRecord(Model):
     data = fields.TextField()
     prev_hash = fields.CharField(max_length=64)
     hash = fields.CharField(max_length=64)
+    # Added 2026-12, last: a new database has its columns in the order a migrated one has them.
+    rfid = fields.CharField(max_length=64, null=True)  # the lane's RFID tag seen with the read
 
     class Meta:
         table = "ledger_record"

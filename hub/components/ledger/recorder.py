@@ -13,12 +13,12 @@ from pydantic import ValidationError
 from hub.core import Context, Event, Hub, ServiceValidationError
 from hub.core.const import EVENT_PASSAGE_RECORDED
 from hub.core.faults import Spool, ThrottledLog, problems_of
+from hub.core.photos import PhotoRef, PhotoState
 
 from .audit import audit_row
 from .chain import AUDIT_CHAIN, RECORD_CHAIN
 from .config import LedgerConfig
-from .const import DOMAIN, EVIDENCE_DIR, HEAD_FILE, KIND_CHECKPOINT, KIND_PASSAGE
-from .evidence import EvidenceState, EvidenceStore, digest_of
+from .const import DOMAIN, HEAD_FILE, KIND_CHECKPOINT, KIND_PASSAGE
 from .legacy import async_file_legacy_photos
 from .rows import SELECT_LIST, committed_record, followup_row, passage_row, record_dict
 from .schemas import FOLLOWUP_DATA, REASON_REQUIRED, RecordFollowup, RecordPassage
@@ -42,7 +42,7 @@ class Ledger:
         self.hub = hub
         self.config = config
         self.dialect = hub.db.dialect
-        self.evidence = EvidenceStore(hub.data_dir / EVIDENCE_DIR)
+        self.photos = hub.photos  # the hub's one home of photos: rows name them by hash
         self.records = ChainWriter(
             RECORD_CHAIN,
             self.dialect,
@@ -84,9 +84,7 @@ class Ledger:
 
     async def async_start(self) -> None:
         # Photos an earlier release kept in the database until it filed them: filed now, once.
-        await async_file_legacy_photos(
-            self.conn, self.dialect, self.evidence, self.hub.async_add_executor_job
-        )
+        await async_file_legacy_photos(self.conn, self.dialect, self.photos, self.hub.async_add_executor_job)
         self.records.start()
         self.audit.start()
 
@@ -103,20 +101,25 @@ class Ledger:
     async def async_record_passage(
         self, data: RecordPassage, context: Context | None = None
     ) -> dict[str, Any]:
-        """Store the photos (flushed to disk), then commit the passage row; returns it once committed."""
-        photos: dict[str, str] = {}
-        sizes: dict[str, int] = {}
-        # A camera that sent no picture: the record says so by the missing hash.
-        images = [(role, content) for role, content in data.images.items() if content]
-        if images:
-            stored, refused = await self.hub.async_add_executor_job(self._store_photos, images)
-            if refused is not None:
-                raise ServiceValidationError(DOMAIN, "record_passage", [refused])
-            for role, digest, size in stored:
-                photos[role] = digest
-                sizes[digest] = size
+        """Commit the passage row once the photos it names are on disk; returns it once committed.
+
+        Photos come as references to the hub's photo store (a camera put them there); photos in hand
+        (`images`) are put there first. Photos the store still keeps in memory are written first: while
+        the disk refuses them the row is refused too (OSError), and the caller keeps the read."""
+        refs = {role: PhotoRef(sha256=ref.sha256, size=ref.size) for role, ref in data.photos.items()}
+        if data.images:
+            try:
+                refs.update(await self.photos.async_put(data.images))
+            except ValueError as err:
+                role, _, why = str(err).partition(": ")
+                raise ServiceValidationError(DOMAIN, "record_passage", [(f"images.{role}", why)]) from None
+        missing = await self.photos.async_ensure(refs)
+        if missing:
+            errors = [(f"photos.{role}", "no such photo in the photo store") for role in missing]
+            raise ServiceValidationError(DOMAIN, "record_passage", errors)
+        photos = {role: ref["sha256"] for role, ref in refs.items()}
         row = passage_row(data, photos, self.hub.now(), context.user_id if context else None)
-        row["_evidence"] = sizes
+        row["_evidence"] = {ref["sha256"]: ref["size"] for ref in refs.values()}
         return await self.records.async_append(row, key=data.passage_id, context=context)
 
     async def async_record_followup(
@@ -187,20 +190,6 @@ class Ledger:
         )
         return record_dict(rows[0]) if rows else None
 
-    def _store_photos(
-        self, images: list[tuple[str, bytes]]
-    ) -> tuple[list[tuple[str, str, int]], tuple[str, str] | None]:
-        """Blocking: (role, sha256, size) per photo, each stored and flushed to disk (if not stored
-        already); or the first refused one (field, why), and then none is stored."""
-        prepared: list[tuple[str, str, bytes]] = []
-        for role, content in images:
-            try:
-                prepared.append((role, digest_of(content), content))
-            except ValueError as err:
-                return [], (f"images.{role}", str(err))
-        self.evidence.put_many([(sha, c) for _, sha, c in prepared if self.evidence.check(sha) != "ok"])
-        return [(role, sha, len(content)) for role, sha, content in prepared], None
-
     def _index_evidence(self, rows: list[dict[str, Any]]) -> Statements:
         """Which rows use which photo, in the transaction of the rows."""
         values: list[Sequence[Any]] = [
@@ -212,11 +201,14 @@ class Ledger:
 
     async def async_photo(self, sha256: str) -> bytes:
         """A passage photo, only while it keeps its hash (LookupError otherwise)."""
-        return await self.hub.async_add_executor_job(self.evidence.read_verified, sha256)
+        return await self.photos.async_read(sha256)
 
-    async def async_photo_states(self, shas: Sequence[str]) -> dict[str, EvidenceState]:
+    async def async_photo_states(self, shas: Sequence[str]) -> dict[str, PhotoState]:
         wanted = sorted(set(shas))
-        return await self.hub.async_add_executor_job(lambda: {s: self.evidence.check(s) for s in wanted})
+        return await self.hub.async_add_executor_job(self._photo_states, wanted)
+
+    def _photo_states(self, shas: list[str]) -> dict[str, PhotoState]:
+        return {sha: self.photos.check(sha) for sha in shas}
 
     def _committed(self, committed: list[tuple[dict[str, Any], Context | None]]) -> None:
         batch_context = Context()  # for rows appended without one (a replay): one chain of cause

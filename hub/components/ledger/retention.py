@@ -103,7 +103,7 @@ async def async_prune(ledger: Ledger, now: datetime) -> dict[str, Any]:
 
 
 def _remove_all(ledger: Ledger, photos: list[str]) -> int:
-    return sum(ledger.evidence.remove(sha) for sha in photos)
+    return sum(ledger.photos.remove(sha) for sha in photos)
 
 
 async def async_retention_loop(ledger: Ledger) -> None:

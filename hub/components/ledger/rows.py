@@ -71,6 +71,7 @@ def passage_row(
         "actor": user_id,
         "photo_plate": photos.get("plate"),
         "photo_scene": photos.get("scene"),
+        "rfid": data.rfid,
         "data": canonical_json(detail),
         DETAIL: detail,
     }

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hub.core.photos import MAX_PHOTO_BYTES
 from hub.core.validation import PlausibleDate, PlausibleDatetime
 from hub.util.plate import checked_plate
 
@@ -33,6 +34,18 @@ class VehicleSnapshot(BaseModel):
     registered: bool | None = None
 
 
+PhotoRole = Annotated[str, Field(pattern=r"^[a-z_]{1,16}$")]
+
+
+class PhotoRefModel(BaseModel):
+    """A photo in the hub's photo store (hub.core.photos.PhotoRef)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(gt=0, le=MAX_PHOTO_BYTES)
+
+
 class RecordPassage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -53,7 +66,11 @@ class RecordPassage(BaseModel):
     confidence: float | None = Field(None, ge=0, le=1)
     needs_review: bool = False
     captured_at: datetime | None = None
-    images: dict[Annotated[str, Field(pattern=r"^[a-z_]{1,16}$")], bytes] = Field(default_factory=dict)
+    # Photos already in the hub's photo store (hub.photos), by role: what a camera's read carries.
+    photos: dict[PhotoRole, PhotoRefModel] = Field(default_factory=dict)
+    # Photos in hand (a guard's upload, a tool): stored by the ledger first, then named like the others.
+    images: dict[PhotoRole, bytes] = Field(default_factory=dict)
+    rfid: str | None = Field(None, pattern=r"^[0-9A-Z]{4,64}$")  # the lane's tag seen with the read
     video_ref: str | None = Field(None, max_length=500)
     # "manual": a guard let the vehicle through by hand (see manual.py); the lane's own are automatic.
     entry: Literal["automatic", "manual"] = "automatic"

@@ -58,7 +58,7 @@ class Backup(BaseModel):
 async def async_verify_ledger(ledger: Ledger, evidence: bool = True) -> dict[str, Any]:
     reports = await async_verify(
         ledger.conn, ledger.dialect, ledger.hub.async_add_executor_job, ledger.hub.data_dir,
-        ledger.evidence if evidence else None,
+        ledger.photos if evidence else None,
     )  # fmt: skip
     return {"ok": all(r.ok for r in reports), "chains": [r.as_dict() for r in reports]}
 

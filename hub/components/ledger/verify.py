@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hub.core.photos import PhotoStore
+
 from .chain import AUDIT_CHAIN, RECORD_CHAIN, ChainSpec, Cursor, Fault, check_rows
 from .const import GENESIS_HASH, HEAD_FILE, KIND_CHECKPOINT
-from .evidence import EvidenceStore
 from .sql import for_dialect
 
 CHUNK = 5000
@@ -58,7 +59,7 @@ def _check_chunk(
     rows: Sequence[Sequence[Any]],
     cursor: Cursor,
     report: ChainReport,
-    evidence: EvidenceStore | None,
+    evidence: PhotoStore | None,
     watch: dict[int, Callable[[Sequence[Any]], str | None]],
 ) -> Fault | None:
     """Blocking: hashes, links, photo files and watched rows of one chunk, row by row."""
@@ -90,7 +91,7 @@ async def async_verify_chain(
     run_blocking: RunBlocking,
     *,
     data_dir: Path,
-    evidence: EvidenceStore | None = None,
+    evidence: PhotoStore | None = None,
 ) -> ChainReport:
     report = ChainReport(spec.name)
     cursor = Cursor(1, GENESIS_HASH)
@@ -180,7 +181,7 @@ async def _check_head(
 
 
 async def async_verify(
-    conn: Any, dialect: str, run_blocking: RunBlocking, data_dir: Path, evidence: EvidenceStore | None
+    conn: Any, dialect: str, run_blocking: RunBlocking, data_dir: Path, evidence: PhotoStore | None
 ) -> list[ChainReport]:
     return [
         await async_verify_chain(

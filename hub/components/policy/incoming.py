@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from hub.core.photos import MAX_PHOTO_BYTES, PhotoRef
 from hub.util.plate import PlateColour, normalise_plate, validate_plate
 
 from .decide import Read
@@ -21,6 +22,7 @@ _SLUG = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _IMAGE_ROLE = re.compile(r"^[a-z_]{1,16}$")
 _COLOURS = frozenset(c.value for c in PlateColour)
 _TAG = re.compile(r"^[0-9A-Z]{4,64}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_PLATE = 16
 
 
@@ -35,7 +37,7 @@ class Incoming:
     read: Read
     read_id: str | None
     captured_at: datetime | None = None
-    images: dict[str, bytes] = field(default_factory=dict)
+    photos: dict[str, PhotoRef] = field(default_factory=dict)  # in the hub's photo store, by role
     plate_problem: str | None = None
     received: float = 0.0  # the hub's monotonic clock when the read arrived: its age is measured from it
     rfid: str | None = None  # the tag an RFID reader of the lane saw with the read (tags.py)
@@ -66,11 +68,11 @@ def parse_read(data: Mapping[str, Any], received: float = 0.0) -> Incoming:
         captured_at = captured if isinstance(captured, datetime) else datetime.fromisoformat(str(captured))
     except ValueError:
         captured_at = None
-    images = data.get("images") or {}
+    photos = data.get("photos") or {}
     kept = {
-        str(role): bytes(content)
-        for role, content in (images.items() if isinstance(images, Mapping) else ())
-        if isinstance(content, bytes | bytearray) and _IMAGE_ROLE.match(str(role))
+        str(role): PhotoRef(sha256=str(ref["sha256"]), size=int(ref["size"]))
+        for role, ref in (photos.items() if isinstance(photos, Mapping) else ())
+        if _IMAGE_ROLE.match(str(role)) and _is_ref(ref)
     }
     read_id = data.get("read_id")
     tag = str(data.get("rfid") or "").strip().upper()
@@ -86,8 +88,19 @@ def parse_read(data: Mapping[str, Any], received: float = 0.0) -> Incoming:
         ),
         read_id=str(read_id)[:64] if read_id else None,
         captured_at=captured_at,
-        images=kept,
+        photos=kept,
         plate_problem=problem,
         received=received,
         rfid=tag if _TAG.match(tag) else None,
     )
+
+
+def _is_ref(ref: Any) -> bool:
+    """A photo reference as the photo store gives it: {"sha256": hex, "size": bytes}."""
+    if not isinstance(ref, Mapping):
+        return False
+    sha, size = ref.get("sha256"), ref.get("size")
+    return (
+        isinstance(sha, str) and bool(_SHA256.match(sha))
+        and isinstance(size, int) and not isinstance(size, bool) and 0 < size <= MAX_PHOTO_BYTES
+    )  # fmt: skip

@@ -3,8 +3,9 @@
 The barrier stayed shut for each of them (the ledger-first rule), but the read happened and the ledger
 must show it. They wait here, in order and bounded, and are recorded once the ledger takes rows again,
 as what they became: never acted on, held for the guard, `read_expired` if they are older than the
-read age limit by then (they nearly always are), else `ledger_failed`. Their photos are kept up to a
-total size; beyond it a read is kept without them, and its reason says so.
+read age limit by then (they nearly always are), else `ledger_failed`. They hold their photos'
+references only: the photo store keeps the photos (in memory, bounded, while the disk refuses them).
+A photo the store could not keep is left out of the row, and its reason says so.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from hub.core import Context
 from hub.core.faults import Spool, ThrottledLog
+from hub.core.photos import PhotoRef
 
 from .const import Reason, Verdict
 from .passage import Passage
@@ -26,7 +28,6 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0
-PHOTO_BYTES = 128 * 1024 * 1024  # photos of refused reads kept in memory, in all
 
 
 @dataclass(slots=True)
@@ -42,7 +43,6 @@ class RefusedReads:
         self.max_age = max_age
         self.spool: Spool[RefusedRead] = Spool("Refused reads", limit, _LOGGER)
         self._texts = texts  # (reason code, age) -> the reason text the guard reads
-        self._photo_bytes = 0
         self._task: asyncio.Task[None] | None = None
         self._log = ThrottledLog(_LOGGER)
 
@@ -50,13 +50,6 @@ class RefusedReads:
         return len(self.spool)
 
     def put(self, passage: Passage, row: dict[str, Any], received: float) -> None:
-        size = sum(len(content) for content in row.get("images", {}).values())
-        if self._photo_bytes + size > PHOTO_BYTES:
-            row = {**row, "images": {}, "photos_dropped": True}
-        else:
-            self._photo_bytes += size
-        if len(self.spool) == self.spool.limit:  # the oldest goes: its photos free their room
-            self._photo_bytes -= _photo_size(self.spool.items[0])
         self.spool.put(RefusedRead(passage, row, received))
         self.kick()
 
@@ -79,7 +72,6 @@ class RefusedReads:
                 )  # fmt: skip
                 await asyncio.sleep(RETRY_SECONDS)
             else:
-                self._photo_bytes -= _photo_size(item)
                 recorded += 1
         if recorded:
             _LOGGER.warning("Policy: %d read(s) the ledger refused are recorded now (not acted on)", recorded)
@@ -88,13 +80,13 @@ class RefusedReads:
         age = self.hub.clock.monotonic() - item.received
         code = Reason.READ_EXPIRED if age > self.max_age else Reason.LEDGER_FAILED
         text = self._texts(code, age)
-        if item.row.get("photos_dropped"):
+        row = dict(item.row)
+        photos: dict[str, PhotoRef] = row.get("photos") or {}
+        missing = await self.hub.photos.async_ensure(photos)  # OSError while the disk still refuses
+        if missing:
+            row["photos"] = {role: ref for role, ref in photos.items() if role not in missing}
             text += "（照片未能保留 photos not kept）"
-        row = {k: v for k, v in item.row.items() if k != "photos_dropped"}
         row.update(decision=Verdict.REVIEW.value, reason_code=str(code), reason_text=text, needs_review=True)
         result = await self.hub.services.async_call("ledger", "record_passage", row, Context())
         item.passage.seq = result["seq"]  # its phase stays `error`: it was never acted on
 
-
-def _photo_size(item: RefusedRead) -> int:
-    return sum(len(content) for content in item.row.get("images", {}).values())

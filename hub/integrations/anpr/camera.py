@@ -132,7 +132,7 @@ class AnprCamera:
             images=images,
             needs_review=reading.needs_review,
         )
-        return self.lane.async_handle_read(read)
+        return await self.lane.async_handle_read(read)
 
 
 class FolderWatcher:

@@ -17,7 +17,8 @@ _LOGGER = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class PlateRead:
-    """What a camera reported for one vehicle; images are JPEG bytes (may be empty)."""
+    """What a camera reported for one vehicle; images are JPEG bytes (may be empty), which stay in the
+    camera's integration until the photo store has them."""
 
     plate: str
     colour: str
@@ -48,8 +49,12 @@ class CameraLane:
         """The last vehicle announced (the `plate_read` data)."""
         return self.coordinator.data
 
-    def async_handle_read(self, read: PlateRead) -> dict[str, Any] | None:
-        """Announce a read as `plate_read`; a repeat of the last plate within the window is merged."""
+    async def async_handle_read(self, read: PlateRead) -> dict[str, Any] | None:
+        """Announce a read as `plate_read`; a repeat of the last plate within the window is merged.
+
+        The photos go into the hub's photo store first (written and flushed, or kept in memory while
+        the disk refuses them); the event carries their references. ValueError for a photo the store
+        refuses (empty, oversized): then nothing is announced."""
         now = self.hub.now()
         if self._last_seen is not None:
             plate, seen = self._last_seen
@@ -57,6 +62,8 @@ class CameraLane:
                 self._last_seen = (plate, now)
                 return None
         self._last_seen = (read.plate, now)
+        photos = await self.hub.photos.async_put(read.images)
+        now = self.hub.now()  # the read is announced now: its age counts from here
         read_id = ulid_now()
         data = {
             "read_id": read_id,
@@ -70,7 +77,7 @@ class CameraLane:
             "source": read.source,
             "captured_at": read.captured_at.isoformat(),
             "read_at": now.isoformat(),
-            "images": dict(read.images),
+            "photos": photos,
         }
         context = Context(id=read_id)
         self.coordinator.async_set_updated_data(data, context)

@@ -261,7 +261,10 @@ class PushServer:
         if read is None:
             _LOGGER.info("Camera %s: no plate found in the pushed images", camera.key)
             return web.json_response({"ok": False, "error": "no plate found"}, status=422)
-        data = camera.lane.async_handle_read(read)
+        try:
+            data = await camera.lane.async_handle_read(read)
+        except ValueError as err:  # a photo the photo store refuses to keep (oversized)
+            raise PushError(str(err), 413) from None
         return web.json_response(
             {"ok": True, "read_id": data["read_id"] if data else None, "merged": data is None}
         )

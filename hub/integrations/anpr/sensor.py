@@ -38,7 +38,7 @@ class PlateSensor(CoordinatorEntity[DataUpdateCoordinator[dict[str, Any]]]):
     def extra_state_attributes(self) -> Mapping[str, Any]:
         last = self.lane.last or {}
         attrs = {k: last.get(k) for k in ("colour", "confidence", "direction", "needs_review", "read_id")}
-        attrs["images"] = sorted(k for k, v in (last.get("images") or {}).items() if v)
+        attrs["images"] = sorted(last.get("photos") or {})  # the roles of its photos (plate, scene)
         attrs["gate"], attrs["lane"] = self.lane.gate, self.lane.lane
         return attrs
 

@@ -53,7 +53,7 @@ class SimulatedCamera:
             return
         low = self.rng.random() < self.low_confidence_share
         confidence = self.rng.uniform(0.55, 0.8) if low else self.rng.uniform(0.9, 0.995)
-        self.camera.lane.async_handle_read(
+        await self.camera.lane.async_handle_read(
             PlateRead(
                 plate=vehicle["plate"],
                 colour=vehicle.get("colour") or "unknown",

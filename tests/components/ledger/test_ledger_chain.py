@@ -10,7 +10,9 @@ import pytest
 from hub.components.ledger.chain import (
     AUDIT_CHAIN,
     FORMAT,
+    LATE_RECORD_COLUMNS,
     RECORD_CHAIN,
+    RECORD_COLUMNS,
     Cursor,
     canonical_json,
     check_rows,
@@ -108,8 +110,20 @@ def test_row_hash_is_sha256_of_the_json_text_of_earlier_releases(chain) -> None:
     width = len(chain.columns)
     for start in range(len(TRICKY)):
         values = [TRICKY[(start + i) % len(TRICKY)] for i in range(width)]
-        text = json.dumps([FORMAT, chain.name, *values], ensure_ascii=False, separators=(",", ":"))
+        hashed = [v for i, v in enumerate(values) if v is not None or i not in chain.late]
+        text = json.dumps([FORMAT, chain.name, *hashed], ensure_ascii=False, separators=(",", ":"))
         assert row_hash(chain, values) == hashlib.sha256(text.encode("utf-8")).hexdigest()
         row = dict(zip(chain.columns, values, strict=True))
         sealed = seal(chain, row, values[0], values[-1])
         assert sealed[-1] == row["hash"] == row_hash(chain, sealed[:-1])
+
+
+def test_a_row_without_a_tag_hashes_as_rows_did_before_the_rfid_column() -> None:
+    # Rows written before the `rfid` column existed must verify as they are; a tag, once there, is sealed.
+    earlier = [c for c in RECORD_COLUMNS if c not in LATE_RECORD_COLUMNS]
+    values = {c: f"{c}-value" for c in earlier}
+    text = json.dumps([FORMAT, "record", *values.values()], ensure_ascii=False, separators=(",", ":"))
+    row = [{**values, "rfid": None}[c] for c in RECORD_COLUMNS]
+    assert row_hash(RECORD_CHAIN, row) == hashlib.sha256(text.encode("utf-8")).hexdigest()
+    tagged = [{**values, "rfid": "E2003412"}[c] for c in RECORD_COLUMNS]
+    assert row_hash(RECORD_CHAIN, tagged) != row_hash(RECORD_CHAIN, row)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hub.components.ledger.rows import SELECT_COLUMNS
 from hub.components.ledger.sql import for_dialect
 from hub.core import Context
 from hub.core.auth import Role
@@ -41,10 +42,10 @@ async def _insert(hub):
         hub,
         "UPDATE ledger_record SET seq = -seq WHERE seq >= 3",
         "UPDATE ledger_record SET seq = 1 - seq WHERE seq < 0",
-        "INSERT INTO ledger_record SELECT 3, kind, 'forged-passage-0000', ref_seq, recorded_ts, recorded_at, "
-        "gate, lane, direction, plate, colour, vehicle_class, emission_stage, fuel, fleet, decision, "
-        "reason_code, status, actor, photo_plate, photo_scene, data, prev_hash, hash FROM ledger_record "
-        "WHERE seq = 2",
+        f"INSERT INTO ledger_record ({', '.join(SELECT_COLUMNS)}) SELECT 3, kind, 'forged-passage-0000', "
+        "ref_seq, recorded_ts, recorded_at, gate, lane, direction, plate, colour, vehicle_class, "
+        "emission_stage, fuel, fleet, decision, reason_code, status, actor, photo_plate, photo_scene, rfid, "
+        "data, prev_hash, hash FROM ledger_record WHERE seq = 2",
     )
 
 

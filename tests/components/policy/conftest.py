@@ -51,13 +51,18 @@ def read(plate: str, *, lane: str = "in", direction: str = "in", **extra: Any) -
         "read_id": ulid_now(), "gate": "east", "lane": lane, "direction": direction, "plate": plate,
         "colour": "yellow", "confidence": 0.97, "needs_review": False, "source": "test",
         "captured_at": "2026-11-24T08:00:00+08:00", "read_at": "2026-11-24T08:00:00+08:00",
-        "images": {"plate": b"\xff\xd8\xff\xe0plate-" + plate.encode()}, **extra,
+        "photos": {}, **extra,
     }  # fmt: skip
 
 
-async def fire_read(hub: Hub, plate: str, timeout: float = 10.0, **extra: Any) -> dict[str, Any]:
-    """Fire a plate_read as the camera does; return the gate_decision that answers it."""
-    data = read(plate, **extra)
+async def fire_read(
+    hub: Hub, plate: str, timeout: float = 10.0, images: dict[str, bytes] | None = None, **extra: Any
+) -> dict[str, Any]:
+    """Fire a plate_read as the camera does (its photos put in the hub's photo store first, the event
+    naming them); return the gate_decision that answers it."""
+    if images is None:
+        images = {"plate": b"\xff\xd8\xff\xe0plate-" + plate.encode()}
+    data = read(plate, photos=await hub.photos.async_put(images), **extra)
     waiter = expect_event(hub, EVENT_GATE_DECISION, {"read_id": data["read_id"]}, timeout)
     hub.bus.async_fire(EVENT_PLATE_READ, data, Context(id=data["read_id"]))
     return dict((await waiter).data)

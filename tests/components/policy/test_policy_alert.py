@@ -119,11 +119,17 @@ def test_read_fields_are_cleaned() -> None:
             **GOOD,
             "confidence": "7",
             "captured_at": "yesterday",
-            "images": {"plate": b"\xff\xd8", "Bad Role": b"x", "scene": "no"},
+            "photos": {
+                "plate": {"sha256": "ab" * 32, "size": 2},
+                "Bad Role": {"sha256": "ab" * 32, "size": 2},
+                "scene": {"sha256": "not a hash", "size": 2},
+                "overview": {"sha256": "cd" * 32, "size": 0},
+                "extra": b"\xff\xd8",  # bytes never travel on the bus: dropped
+            },
         }
     )
     assert incoming.read.confidence == 1.0 and incoming.captured_at is None
-    assert incoming.images == {"plate": b"\xff\xd8"}
+    assert incoming.photos == {"plate": {"sha256": "ab" * 32, "size": 2}}
     assert parse_read({**GOOD, "captured_at": "2026-11-24T08:00:00+08:00"}).captured_at == T0
 
 
