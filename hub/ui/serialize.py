@@ -39,10 +39,14 @@ def dumps(value: Any, ascii_only: bool = False) -> str:
     return json.dumps(value, default=_default, ensure_ascii=ascii_only, separators=(",", ":"))
 
 
-def without_images(data: Mapping[str, Any]) -> dict[str, Any]:
-    """A plate read for the feed: the names of its images, never their bytes."""
-    out = dict(data)
-    images = out.get("images")
-    if isinstance(images, Mapping):
-        out["images"] = sorted(k for k, v in images.items() if v)
+def plate_read_for_feed(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A plate read for the feed: its photos as references (a viewer fetches them from /api/evidence
+    with its own rights), never bytes, even from a sender that still puts them in the event."""
+    out = {k: v for k, v in data.items() if k != "images" and not isinstance(v, bytes | bytearray)}
+    photos = out.get("photos")
+    out["photos"] = (
+        {str(role): {"sha256": ref.get("sha256"), "size": ref.get("size")} for role, ref in photos.items()
+         if isinstance(ref, Mapping)}
+        if isinstance(photos, Mapping) else {}
+    )  # fmt: skip
     return out

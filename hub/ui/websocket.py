@@ -34,7 +34,7 @@ from .const import FEED_EVENTS
 from .jsonbody import BadJson, parse_json
 from .responses import principal_of, ui_of
 from .review import ReviewQueue
-from .serialize import dumps, without_images
+from .serialize import dumps, plate_read_for_feed
 
 _LOGGER = logging.getLogger(__name__)
 CLIENT_QUEUE = 2000  # events; a control-room screen falling this far behind is reconnected
@@ -114,7 +114,7 @@ class LiveFeed:
                 "new_state": new.as_dict() if new is not None else None,
             }
         if event.event_type == EVENT_PLATE_READ:
-            return without_images(event.data)
+            return plate_read_for_feed(event.data)
         return dict(event.data)
 
     def _remember(self, event_type: str, data: dict[str, Any]) -> None:

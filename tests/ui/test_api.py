@@ -126,7 +126,7 @@ async def test_service_calls_map_errors_and_carry_the_user(make_hub, clock, http
     assert [c.data["outcome"] for c in calls] == ["refused", "refused", "ok"]
 
 
-async def test_websocket_feed_sends_state_changes_and_reads_without_images(make_hub, clock, http) -> None:
+async def test_websocket_feed_sends_state_changes_and_reads_with_photo_refs(make_hub, clock, http) -> None:
     hub = await make_hub(CONFIG, clock=clock)
     await add_role_users(hub)
     base = ui_url(hub)
@@ -145,11 +145,13 @@ async def test_websocket_feed_sends_state_changes_and_reads_without_images(make_
         hub.bus.async_fire(
             EVENT_PLATE_READ,
             {"read_id": "r1", "gate": "east_gate", "lane": "in", "plate": "冀A12345", "confidence": 0.62,
-             "images": {"plate": b"\xff\xd8jpeg", "scene": b""}},
+             "photos": {"plate": {"sha256": "ab" * 32, "size": 6}}, "images": {"plate": b"\xff\xd8jpeg"}},
         )  # fmt: skip
         message = await ws.receive_json(timeout=5)
         assert message["event_type"] == "plate_read"
-        assert message["data"]["plate"] == "冀A12345" and message["data"]["images"] == ["plate"]
+        assert message["data"]["plate"] == "冀A12345"
+        assert message["data"]["photos"] == {"plate": {"sha256": "ab" * 32, "size": 6}}
+        assert "images" not in message["data"]  # bytes never go to the feed
 
         await ws.send_str(json.dumps({"type": "subscribe", "event_types": ["gate_decision"]}))
         assert (await ws.receive_json(timeout=5))["event_types"] == ["gate_decision"]
