@@ -46,6 +46,7 @@ PAGE_ROLES: Final[dict[str, frozenset[Role] | None]] = {
     "automations": frozenset({Role.ENGINEER, Role.OFFICER, Role.INSPECTOR}),
     "screen": None,  # the big screen and its widgets
     "quality": frozenset({Role.INSPECTOR, Role.OFFICER}),
+    "airquality": frozenset({Role.INSPECTOR, Role.OFFICER}),  # microstations, remote sensing, anomalies
     "devices": frozenset({Role.ENGINEER, Role.OFFICER}),  # read-only; configuration lives in YAML
     "approvals": frozenset({Role.OFFICER, Role.GUARD}),  # two-step release requests (release.py)
 }

@@ -39,8 +39,8 @@ SCRIPT_MESSAGES = (
     "fuel.",
 )
 NAV = (
-    "lanes", "approvals", "screen", "passages", "alert", "vehicles", "reports", "quality", "audit", "uplink",
-    "devices", "automations", "users",
+    "lanes", "approvals", "screen", "passages", "alert", "vehicles", "reports", "quality", "airquality",
+    "audit", "uplink", "devices", "automations", "users",
 )  # fmt: skip
 
 
@@ -335,7 +335,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/vehicles/services", vehicles_services_page)
     app.router.add_get("/audit", audit_page)
     # The purpose-made pages built on this module's helpers (imported here: they import this module).
-    from . import approvals, devices, passages_export, quality_page, uplink_page, vehicle
+    from . import airquality_page, approvals, devices, passages_export, quality_page, uplink_page, vehicle
 
-    for module in (approvals, devices, passages_export, quality_page, uplink_page, vehicle):
+    for module in (airquality_page, approvals, devices, passages_export, quality_page, uplink_page, vehicle):
         module.add_routes(app)

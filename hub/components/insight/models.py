@@ -36,6 +36,10 @@ class InsightAnomaly(Model):
     at = fields.CharField(max_length=32)
     summary = fields.CharField(max_length=500)
     detail = fields.TextField(default="{}")
+    # An officer's acknowledgement (insight.acknowledge, audited like every call): who, when, why.
+    ack_user = fields.CharField(max_length=64, null=True)
+    ack_at = fields.CharField(max_length=32, null=True)
+    ack_note = fields.CharField(max_length=500, null=True)
 
     class Meta:
         table = "insight_anomaly"

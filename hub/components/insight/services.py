@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.core import Hub, HubError, ServiceCall
+from hub.core import Hub, HubError, ServiceCall, ServiceValidationError
 from hub.core.auth import Role
 from hub.core.validation import PlausibleDatetime
 
@@ -44,9 +44,17 @@ class AnomalyQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     rule: Literal[tuple(RULES)] | None = None  # type: ignore[valid-type]
+    open_only: bool = False  # only those no one acknowledged yet
     start: PlausibleDatetime | None = None
     end: PlausibleDatetime | None = None
     limit: int = Field(100, ge=1, le=1000)
+
+
+class Acknowledge(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: int = Field(ge=1, le=2**31 - 1)
+    note: str = Field(min_length=1, max_length=500)
 
 
 class CorrelationQuery(BaseModel):
@@ -125,10 +133,26 @@ def register(hub: Hub, flush_hours: Callable[[], Awaitable[None]]) -> None:
         q = InsightAnomaly.all()
         if d.rule:
             q = q.filter(rule=d.rule)
+        if d.open_only:
+            q = q.filter(ack_at__isnull=True)
         rows = await newest_in(q, d.start, d.end, d.limit)
-        keys = ("rule", "subject", "at", "summary")
+        keys = ("id", "rule", "subject", "at", "summary", "ack_user", "ack_at", "ack_note")
         found = [{**{k: getattr(r, k) for k in keys}, "detail": json.loads(r.detail)} for r in rows]
         return {"anomalies": found}
+
+    async def acknowledge(call: ServiceCall) -> dict[str, Any]:
+        d: Acknowledge = call.data
+        row = await InsightAnomaly.get_or_none(id=d.id)
+        if row is None:
+            raise ServiceValidationError(DOMAIN, "acknowledge", [("id", f"no anomaly {d.id}")])
+        if row.ack_at is not None:
+            raise ServiceValidationError(DOMAIN, "acknowledge", [("id", "already acknowledged")])
+        user = hub.auth.get(call.context.user_id) if call.context.user_id else None
+        row.ack_user = user.username if user is not None else "hub"
+        row.ack_at = hub.now().isoformat(timespec="seconds")
+        row.ack_note = d.note
+        await row.save(update_fields=["ack_user", "ack_at", "ack_note"])
+        return {"id": row.id, "ack_user": row.ack_user, "ack_at": row.ack_at}
 
     def day_of(hour: int) -> str:
         return datetime.fromtimestamp(hour * 3600, hub.clock.tz).date().isoformat()
@@ -169,6 +193,8 @@ def register(hub: Hub, flush_hours: Callable[[], Awaitable[None]]) -> None:
     reg = hub.services.async_register
     reg(DOMAIN, "correlation", correlation, CorrelationQuery, roles=READERS | {Role.ENGINEER},
         description="厂界浓度与车流相关分析 fence concentration against traffic")  # fmt: skip
+    reg(DOMAIN, "acknowledge", acknowledge, Acknowledge, roles={Role.OFFICER},
+        description="确认异常 acknowledge an anomaly, with a note")  # fmt: skip
     reg(DOMAIN, "chart", chart, ChartQuery, roles=READERS | {Role.ENGINEER},
         description="相关分析图表 a correlation chart (PNG/SVG)")  # fmt: skip
     reg(DOMAIN, "stations", stations, StationQuery, roles=READERS | {Role.ENGINEER},
