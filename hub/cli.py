@@ -147,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_integration_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_integration_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """An integration or component with a `cli.py` adds its commands (`ecogate ledger verify` ...)."""
     from hub.core.loader import discover
 

@@ -67,7 +67,7 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> NodeList:
 
 
 def _construct_secret(loader: _Loader, node: yaml.Node) -> Any:
-    name = loader.construct_scalar(node)  # type: ignore[arg-type]
+    name = loader.construct_scalar(node)
     file, line = loader._where(node)
     secrets_path = loader.config_dir / SECRETS_FILE
     if not secrets_path.exists():
@@ -79,7 +79,7 @@ def _construct_secret(loader: _Loader, node: yaml.Node) -> Any:
 
 
 def _construct_include(loader: _Loader, node: yaml.Node) -> Any:
-    name = str(loader.construct_scalar(node))  # type: ignore[arg-type]
+    name = str(loader.construct_scalar(node))
     target = (loader.path.parent / name).resolve()
     file, line = loader._where(node)
     if not target.is_file():
@@ -90,7 +90,7 @@ def _construct_include(loader: _Loader, node: yaml.Node) -> Any:
 def _construct_include_dir_merge_list(loader: _Loader, node: yaml.Node) -> NodeList:
     """Every `*.yaml` under a folder (sorted, recursively), each a list, joined into one list;
     each item keeps the file and line it came from."""
-    name = str(loader.construct_scalar(node))  # type: ignore[arg-type]
+    name = str(loader.construct_scalar(node))
     folder = (loader.path.parent / name).resolve()
     file, line = loader._where(node)
     if not folder.is_dir():

@@ -160,7 +160,7 @@ class TemplateEngine:
             # Jinja's render() copies the globals through a ChainMap on every call (a third of a
             # condition's cost, bench/automation_latency.py); one dict merge gives the same context.
             context = template.new_context({**self._globals, **variables}, shared=True)
-            result = self.env.concat(template.root_render_func(context))  # type: ignore[attr-defined]
+            result = self.env.concat(template.root_render_func(context))
         except SecurityError as err:
             raise TemplateError(f"refused by the template sandbox: {err}") from None
         except TemplateError:

@@ -14,7 +14,9 @@ from typing import Any
 HELP = "电子台账 passage ledger: verify the chains, back up, restore, search"
 
 
-def add_commands(subparsers: argparse._SubParsersAction, with_storage: Callable[..., int]) -> None:  # type: ignore[type-arg]
+def add_commands(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], with_storage: Callable[..., int]
+) -> None:
     parser = subparsers.add_parser("ledger", help=HELP, description=HELP)
     sub = parser.add_subparsers(dest="ledger_command", required=True)
 

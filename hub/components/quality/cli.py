@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeAlias
 
 EXTENDS = ("report",)  # command groups this module adds to (hub/cli.py runs it after the rest)
 
 
-Group = argparse._SubParsersAction  # type: ignore[type-arg]
+# A string: argparse's class is not subscriptable at run time.
+Group: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def command_group(subparsers: Group, name: str, help_text: str) -> Group:

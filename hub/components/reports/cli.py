@@ -20,7 +20,9 @@ REPORT_HELP = "合规报表 compliance reports: daily, weekly, monthly statistic
 EXPORT_HELP = "导出 write a report, an HJ 1321 appendix table or the evidence pack to the reports folder"
 
 
-def add_commands(subparsers: argparse._SubParsersAction, with_storage: Callable[..., int]) -> None:  # type: ignore[type-arg]
+def add_commands(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], with_storage: Callable[..., int]
+) -> None:
     report = subparsers.add_parser("report", help=REPORT_HELP, description=REPORT_HELP)
     sub = report.add_subparsers(dest="report_command", required=True)
     commands = []

@@ -8,6 +8,10 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .profile import AuthSpec
 
 
 def body_digest(body: bytes) -> str:
@@ -20,7 +24,9 @@ def signature(secret: str, method: str, path: str, timestamp: str, nonce: str, b
     return hmac.new(secret.encode("utf-8"), text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def signed_headers(spec, account: str, secret: str, method: str, path: str, body: bytes, now: float) -> dict:  # type: ignore[no-untyped-def]
+def signed_headers(
+    spec: AuthSpec, account: str, secret: str, method: str, path: str, body: bytes, now: float
+) -> dict[str, str]:
     timestamp, nonce = str(int(now)), secrets.token_hex(8)
     return {
         spec.account_header: account,

@@ -15,7 +15,9 @@ from typing import Any
 HELP = "监管平台上传 supervisory-platform uplink: status per platform and day, a platform simulator"
 
 
-def add_commands(subparsers: argparse._SubParsersAction, with_storage: Callable[..., int]) -> None:  # type: ignore[type-arg]
+def add_commands(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], with_storage: Callable[..., int]
+) -> None:
     parser = subparsers.add_parser("uplink", help=HELP, description=HELP)
     sub = parser.add_subparsers(dest="uplink_command", required=True)
 

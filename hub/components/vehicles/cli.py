@@ -19,7 +19,9 @@ HELP = "台账基础信息 vehicle register: import and export .xlsx/.csv"
 CLASSES = ("transport", "in_plant", "machinery")
 
 
-def add_commands(subparsers: argparse._SubParsersAction, with_storage: Callable[..., int]) -> None:  # type: ignore[type-arg]
+def add_commands(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], with_storage: Callable[..., int]
+) -> None:
     parser = subparsers.add_parser("vehicles", help=HELP, description=HELP)
     sub = parser.add_subparsers(dest="vehicles_command", required=True)
     imp = sub.add_parser(

@@ -8,6 +8,8 @@ returns. A lane binds them like any other entity (docs/lanes.md).
 
 from __future__ import annotations
 
+from typing import Any
+
 from hub.core import Hub
 from hub.core.writable import async_register_entity_services
 
@@ -31,7 +33,7 @@ async def async_setup(hub: Hub, config: ModbusConfig) -> bool:
     devices = []
     for conf in config.devices:
         device = ModbusDevice(conf)
-        kinds: list[tuple[type[ModbusEntity], list]] = [  # type: ignore[type-arg]
+        kinds: list[tuple[type[ModbusEntity], list[Any]]] = [
             (ModbusSensor, conf.sensors), (ModbusBinarySensor, conf.binary_sensors),
             (ModbusSwitch, conf.switches), (ModbusNumber, conf.numbers), (ModbusCover, conf.covers),
             (ModbusText, conf.texts),

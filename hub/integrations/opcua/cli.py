@@ -14,7 +14,9 @@ from pathlib import Path
 HELP = "OPC UA client certificates: trust, reject, list"
 
 
-def add_commands(subparsers: argparse._SubParsersAction, with_storage: Callable[..., int]) -> None:  # type: ignore[type-arg]
+def add_commands(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], with_storage: Callable[..., int]
+) -> None:
     parser = subparsers.add_parser("opcua", help=HELP, description=HELP)
     sub = parser.add_subparsers(dest="opcua_command", required=True)
     trust = sub.add_parser("trust", help="trust a rejected certificate (by thumbprint) or a certificate file")

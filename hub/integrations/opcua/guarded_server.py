@@ -66,7 +66,7 @@ class GuardedServer(Server):
         self.iserver.subscription_service._sub_id_counter = 1000 + secrets.randbelow(2**30)
         try:
             host, port = self._get_bind_socket_info()
-            self.bserver = _GuardedBinaryServer(self.iserver, host, port, self.limits)  # type: ignore[arg-type]
+            self.bserver = _GuardedBinaryServer(self.iserver, host, port, self.limits)
             self.bserver.rules = self.rules
             self.bserver.set_policies(self._policies)
             await self.bserver.start()

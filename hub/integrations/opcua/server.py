@@ -110,7 +110,7 @@ class OpcUaServer:
         rules = Rules(
             self.config.allow_none_policy, self.users.refused_early, self._user_executable, self._display_name
         )
-        server = GuardedServer(rules, user_manager=self.users)  # type: ignore[arg-type]
+        server = GuardedServer(rules, user_manager=self.users)
         self.server = server
         await server.init()
         server.set_server_name(self.config.server_name)

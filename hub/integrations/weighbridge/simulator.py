@@ -150,7 +150,7 @@ class SimulatedIndicator:
             # The simulator stops: end quietly (asyncio logs a handler task that ends cancelled).
             pass
         finally:
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            self._tasks.discard(task)
             writer.close()
 
     # ----- modbus form -------------------------------------------------------------------------

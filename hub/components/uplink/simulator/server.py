@@ -9,7 +9,7 @@ import hmac
 import itertools
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -174,7 +174,9 @@ class PlatformSimulator(SimCore):
                 return name
         return None
 
-    def _dispatcher(self, method: str, names: list[str]):  # type: ignore[no-untyped-def]
+    def _dispatcher(
+        self, method: str, names: list[str]
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handle(request: web.Request) -> web.StreamResponse:
             self.in_flight += 1
             self.notify()
