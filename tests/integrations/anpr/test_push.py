@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from hub.core.const import EVENT_PLATE_READ
+from tests.integrations.anpr.photos import photos_of
 
 EAST_TOKEN = "east-in-camera-secret-7f3a"
 WEST_TOKEN = "west-main-camera-secret-91c2"
@@ -67,7 +68,7 @@ async def test_json_push_becomes_a_plate_read_and_the_plate_sensor(plant, clock)
     assert event.data["colour"] == "yellow"
     assert event.data["confidence"] == pytest.approx(0.96)
     assert event.data["direction"] == "in" and event.data["source"] == "push"
-    assert event.data["images"] == {"plate": JPEG, "scene": JPEG}
+    assert await photos_of(hub, event.data) == {"plate": JPEG, "scene": JPEG}
     assert event.data["captured_at"].startswith("2026-11-24T07:59:59+08:00")
     assert event.context.id == answer["read_id"]
     state = hub.states.get("sensor.east_gate_in_plate")
@@ -96,7 +97,7 @@ async def test_multipart_push_and_repeat_reads_merge(plant, clock) -> None:
     async with session.post(f"{url}/push/west_gate_main", data=form("out", photo(9)), headers=west) as resp:
         assert (await resp.json())["merged"] is False
     assert [(e.data["plate"], e.data["direction"]) for e in reads] == [("津AD12345", "out")] * 2
-    assert reads[0].data["images"] == {"scene": photo(0)}
+    assert await photos_of(hub, reads[0].data) == {"scene": photo(0)}
 
 
 FORM = "application/x-www-form-urlencoded"
@@ -309,7 +310,7 @@ async def test_a_png_and_a_truncated_jpeg_that_still_decodes_are_kept(plant) -> 
     async with session.post(f"{url}/push/east_gate_in", json=body) as resp:
         assert resp.status == 200, await resp.text()
     [read] = reads
-    assert read.data["images"] == {"plate": photo(3, kind="PNG"), "scene": truncated}
+    assert await photos_of(hub, read.data) == {"plate": photo(3, kind="PNG"), "scene": truncated}
 
 
 async def test_a_camera_pushing_too_fast_is_told_when_to_come_back(make_hub, clock) -> None:

@@ -9,6 +9,7 @@ import pytest
 from hub.core.const import EVENT_PLATE_READ
 from hub.integrations.traffic.fleet import build_fleet
 from tests.common import wait_until
+from tests.integrations.anpr.photos import photos_of
 
 
 async def test_simulated_camera_reads_the_demo_traffic(make_hub) -> None:
@@ -64,7 +65,8 @@ async def test_folder_source_reads_uploaded_frames_once_and_files_them(
     for _ in rendered_plates:
         await hub.bus.async_wait_for(EVENT_PLATE_READ, timeout=60)
     assert sorted(e.data["plate"] for e in reads) == sorted(p for p, _ in rendered_plates)
-    assert all(e.data["source"] == "folder" and e.data["images"]["scene"] for e in reads)
+    assert all(e.data["source"] == "folder" for e in reads)
+    assert all([(await photos_of(hub, e.data))["scene"] for e in reads])
     # The broken file is filed away as failed, not retried forever (no event for that: watch the disk).
     await wait_until(lambda: (inbox / "failed" / "broken.jpg").exists(), timeout=20)
     assert sorted(p.name for p in (inbox / "done").iterdir()) == ["frame0.jpg", "frame1.jpg"]
