@@ -71,6 +71,8 @@ PART_PLATFORMS: dict[str, tuple[str, ...]] = {
     "alarm": ("switch", "binary_sensor"),
     "weight": ("sensor", "number"),
     "rfid": ("sensor", "text"),
+    "photo": ("image",),
+    "plate_photo": ("image",),
 }
 
 
@@ -92,6 +94,11 @@ class LaneBinding(LaneRef):
     weight_scale: float = Field(1.0, gt=0)  # kg per unit of the weight entity (1000 for tonnes)
     stable: WeightStability = Field(default_factory=WeightStability)
     rfid: EntityId | None = None  # an identity reader: its value goes with each read
+    # Image entities of another camera system (an MQTT image topic): the scene and the plate crop a
+    # read is recorded with, if they were updated at most `photo_seconds` before it.
+    photo: EntityId | None = None
+    plate_photo: EntityId | None = None
+    photo_seconds: float = Field(5.0, gt=0, le=60)
 
     @model_validator(mode="after")
     def _platforms(self) -> LaneBinding:
