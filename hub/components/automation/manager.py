@@ -21,7 +21,6 @@ from .runtime import Runtime
 from .templates import TemplateEngine
 from .timers import Timers
 from .trace import RunTrace, TraceStore
-from .tracking import StateTracker
 
 _LOGGER = logging.getLogger(__name__)
 STATES_FILE = "automation_states.json"  # in the data directory: the automations a person turned off
@@ -30,7 +29,7 @@ STATES_FILE = "automation_states.json"  # in the data directory: the automations
 class AutomationManager:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
-        self.rt = Runtime(hub, Timers(hub.clock), TemplateEngine(hub), PassageBook(), StateTracker(hub.bus))
+        self.rt = Runtime(hub, Timers(hub.clock), TemplateEngine(hub), PassageBook())
         self.traces = TraceStore()
         self.automations: dict[str, Automation] = {}
         self.entities: dict[str, AutomationEntity] = {}
@@ -53,7 +52,6 @@ class AutomationManager:
         for automation in self.automations.values():
             await automation.async_disable()
         await self.rt.timers.async_stop()
-        self.rt.states.stop()
 
     # ----- loading -------------------------------------------------------------------------------
     async def async_reload(self) -> dict[str, Any]:

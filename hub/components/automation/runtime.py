@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from .passages import PassageBook
 from .templates import TemplateEngine
 from .timers import Timers
-from .tracking import StateTracker
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -20,4 +19,3 @@ class Runtime:
     timers: Timers
     templates: TemplateEngine
     passages: PassageBook
-    states: StateTracker

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hub.core import Context, Event, State
+from hub.core.track import async_track_state_change_event
 
 from .conditions import in_range, seconds_of, state_number
 from .passages import EVENTS as PASSAGE_EVENTS
@@ -142,7 +143,7 @@ def _state(rt: Runtime, trig: StateTrigger, fire: Fire, variables: Mapping[str, 
                          new.context),
         )  # fmt: skip
 
-    unsub = rt.states.track(trig.entity_id, on_change)
+    unsub = async_track_state_change_event(rt.hub, trig.entity_id, on_change)
     return _both(unsub, holds.cancel_all)
 
 
@@ -181,7 +182,7 @@ def _numeric_state(rt: Runtime, trig: NumericStateTrigger, fire: Fire, variables
 
         holds.start(rt, entity_id, seconds, held)
 
-    unsub = rt.states.track(trig.entity_id, on_change)
+    unsub = async_track_state_change_event(rt.hub, trig.entity_id, on_change)
     return _both(unsub, holds.cancel_all)
 
 
