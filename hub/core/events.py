@@ -200,7 +200,7 @@ class AlertLevelChangedData(TypedDict):
 
     level: str
     previous: str
-    measure_code: str | None
+    measure_code: int | None  # the rule book's control measure (policy.set_alert_level)
     measure: str | None
     response_level: str | None
     start: str | None
