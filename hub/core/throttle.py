@@ -14,12 +14,14 @@ An administrator lifts the delays of a name with the `auth.unlock` service (user
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 FIRST_DELAY = 1.0  # seconds, after the free failures; doubles with each further failure
 ADDRESS_FREE_FACTOR = 4  # an address may fail this many times more often than one name from it
 ADDRESS_LONGEST_DELAY = 30.0  # a shared NAT address is delayed, never shut
 MAX_ENTRIES = 10_000  # memory stays bounded under a spray of random names
+
+_KeyT = TypeVar("_KeyT")
 
 
 @dataclass(slots=True)
@@ -92,13 +94,17 @@ class LoginThrottle:
         return max(0.0, entry.last + delay - now)
 
     def _forget(self, now: float) -> None:
-        for table in (self._pairs, self._addresses):
-            for key in [k for k, v in table.items() if now - v.last > self._memory]:
-                del table[key]  # type: ignore[arg-type]
-            if len(table) > MAX_ENTRIES:  # all recent: keep the most recent half
-                keep = sorted(table.items(), key=lambda kv: kv[1].last)[len(table) // 2 :]
-                table.clear()
-                table.update(keep)  # type: ignore[arg-type]
+        _forget_in(self._pairs, now - self._memory)
+        _forget_in(self._addresses, now - self._memory)
+
+
+def _forget_in(table: dict[_KeyT, _Failures], before: float) -> None:
+    for key in [k for k, v in table.items() if v.last < before]:
+        del table[key]
+    if len(table) > MAX_ENTRIES:  # all recent: keep the most recent half
+        keep = sorted(table.items(), key=lambda kv: kv[1].last)[len(table) // 2 :]
+        table.clear()
+        table.update(keep)
 
 
 def _pair(username: str, address: str) -> tuple[str, str]:

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from pymodbus import FramerType
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient, ModbusBaseClient
@@ -100,16 +100,18 @@ class ModbusConnection:
 
     def _make_client(self) -> ModbusBaseClient:
         # reconnect_delay=0: the integration runs its own backoff, so pymodbus must not reconnect behind it.
-        common = {"name": self.name, "timeout": self._timeout, "retries": 0, "reconnect_delay": 0,
-                  "reconnect_delay_max": 0}  # fmt: skip
+        common: dict[str, Any] = {
+            "name": self.name, "timeout": self._timeout, "retries": 0, "reconnect_delay": 0,
+            "reconnect_delay_max": 0,
+        }  # fmt: skip
         if self.transport == "serial":
             s = self._serial
             return AsyncModbusSerialClient(
                 self.host, framer=FramerType.RTU, baudrate=s.baudrate, bytesize=s.bytesize,
-                parity=s.parity, stopbits=s.stopbits, **common,  # type: ignore[arg-type]
+                parity=s.parity, stopbits=s.stopbits, **common,
             )  # fmt: skip
         framer = FramerType.RTU if self.transport == "rtuovertcp" else FramerType.SOCKET
-        return AsyncModbusTcpClient(self.host, port=self.port, framer=framer, **common)  # type: ignore[arg-type]
+        return AsyncModbusTcpClient(self.host, port=self.port, framer=framer, **common)
 
     async def async_connect(self) -> None:
         self.close()
@@ -129,13 +131,15 @@ class ModbusConnection:
             self._client.close()
             self._client = None
 
-    async def _async_request(self, what: str, request: Callable[[ModbusBaseClient], object]) -> ModbusPDU:
+    async def _async_request(
+        self, what: str, request: Callable[[ModbusBaseClient], Awaitable[ModbusPDU]]
+    ) -> ModbusPDU:
         async with self._lock:
             client = self._client
             if client is None or not client.connected:
                 raise ModbusError(f"{self}: not connected ({what})")
             try:
-                reply: ModbusPDU = await request(client)  # type: ignore[misc]
+                reply = await request(client)
             except (TimeoutError, ModbusIOException) as err:
                 # pymodbus drops replies it cannot parse, so garbage and silence both end here.
                 raise ModbusError(f"{self}: {what}: no valid reply within {self._timeout:g} s") from err

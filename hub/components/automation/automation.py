@@ -204,7 +204,8 @@ class Automation:
             _LOGGER.warning("Automation %s stopped with an error: %s", self.name, error)
         finally:
             trace.finish(execution, rt.hub.now(), rt.hub.clock.monotonic(), error)
-            self._runs.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
+            if (task := asyncio.current_task()) is not None:
+                self._runs.pop(task, None)
             self._on_change()
             rt.hub.bus.async_fire(
                 EVENT_AUTOMATION_FINISHED,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -17,7 +17,7 @@ RuleName = Literal[
     "stage_date_inconsistent", "clock_skew", "stream_gap", "upload_backlog", "upload_rejected",
     "unregistered_in_plant",
 ]  # fmt: skip
-assert list(RuleName.__args__) == list(RULES)  # type: ignore[attr-defined]
+assert list(get_args(RuleName)) == list(RULES)
 
 
 class Run(BaseModel):

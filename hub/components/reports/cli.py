@@ -11,7 +11,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from .export import TITLES
 from .schemas import ExportKind
@@ -52,7 +52,7 @@ def add_commands(
 
     export = subparsers.add_parser("export", help=EXPORT_HELP, description=EXPORT_HELP)
     kinds = export.add_subparsers(dest="export_command", required=True)
-    for kind in ExportKind.__args__:  # type: ignore[attr-defined]
+    for kind in get_args(ExportKind):
         command = kinds.add_parser(kind, help=f"{TITLES[kind]} ({kind})")
         command.add_argument(
             "--period", choices=("day", "week", "month", "quarter", "year", "custom"), default="month"

@@ -167,7 +167,7 @@ def parse_vehicle_type(value: object, index: Mapping[str, str]) -> str:
 
 def is_heavy(vehicle_type: str | None) -> bool:
     """A heavy vehicle (重型, or GB/T 15089 N3): what the alert-level bans name."""
-    return bool(vehicle_type) and (vehicle_type.startswith("重型") or vehicle_type == "N3")  # type: ignore[union-attr]
+    return vehicle_type is not None and (vehicle_type.startswith("重型") or vehicle_type == "N3")
 
 
 # ----- non-road machine type ---------------------------------------------------------------------------

@@ -55,7 +55,7 @@ def number(name: str, value: Any) -> float:
     try:
         result = float(value)
     except ValueError:
-        raise FieldMapError(f"{name}: {value[:20]!r} is not a number") from None  # type: ignore[index]
+        raise FieldMapError(f"{name}: {str(value)[:20]!r} is not a number") from None
     if not math.isfinite(result):
         raise FieldMapError(f"{name}: not a finite number")
     return result

@@ -60,7 +60,9 @@ class BarrierIntegration:
 
     async def _async_add_lane(self, conf: BarrierLane) -> None:
         port = conf.port if conf.port is not None else (0 if conf.simulator else DEFAULT_PORT)
-        display_target = (conf.display.host, conf.display.port) if conf.display.kind == "tcp" else None
+        display_target: tuple[str, int] | None = None
+        if conf.display.kind == "tcp" and conf.display.host and conf.display.port:  # both set: config.py
+            display_target = (conf.display.host, conf.display.port)
         if (sim_options := conf.simulator_config) is not None:
             from .simulator import SimulatedBarrierPlc
 
@@ -75,7 +77,7 @@ class BarrierIntegration:
         connection = ModbusConnection(
             conf.host, port, unit_id=conf.registers.unit_id, timeout=conf.timeout, name=f"PLC {conf.key}"
         )
-        controller = BarrierController(self.hub, conf, connection, display_target)  # type: ignore[arg-type]
+        controller = BarrierController(self.hub, conf, connection, display_target)
         self.lanes[conf.key] = controller
         simulated = conf.simulator_config is not None
         device = DeviceInfo(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from hub.core import DeviceInfo, HubError
@@ -86,12 +87,14 @@ class ModbusDevice:
             if entity.entity_id is not None:
                 entity.async_write_state()
 
-    async def async_write(self, entity: ModbusEntity, what: str, write: object) -> None:
+    async def async_write(
+        self, entity: ModbusEntity, what: str, write: Callable[[ModbusConnection], Awaitable[None]]
+    ) -> None:
         """Run a write (a coroutine function of the connection), then the entity's read-back."""
         if not self.online:
             raise HubError(f"Modbus {self.conf.name} is not answering: {entity.key} {what} not written")
         try:
-            await write(self.connection)  # type: ignore[operator]
+            await write(self.connection)
             await entity.async_poll(self.connection)
         except ModbusError as err:
             raise HubError(f"Modbus {self.conf.name}: {entity.key} {what}: {err}") from err
