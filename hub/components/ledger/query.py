@@ -29,9 +29,38 @@ _AUDIT_SORT = {
 _RELEASED = "EXISTS (SELECT 1 FROM ledger_record r WHERE r.passage_id = p.passage_id AND r.kind = 'release')"
 
 
-def passage_where(q: PassageQuery) -> tuple[str, list[Any]]:
+# The plates the ledger holds, one index seek each (a loose index scan: SQLite and PostgreSQL alike):
+# a plant has thousands of plates and millions of rows, so part of a plate is matched against the
+# plates, and their rows are then found by the plate index (bench/hmi_pages.py: 4 s -> 0.04 s).
+_PLATES_LIKE = (
+    "WITH RECURSIVE plates(v) AS (SELECT min(plate) FROM ledger_record UNION ALL "
+    "SELECT (SELECT min(plate) FROM ledger_record WHERE plate > plates.v) FROM plates WHERE v IS NOT NULL) "
+    "SELECT v FROM plates WHERE v LIKE ? ESCAPE '\\' LIMIT ?"
+)
+MAX_CONTAINS_PLATES = 500  # more plates share the part (a province's letter): the rows are read as before
+
+
+async def async_plates_like(conn: Any, dialect: str, part: str) -> list[str] | None:
+    """The plates containing `part` (read or corrected), or None when too many do to list them."""
+    _, rows = await conn.execute_query(
+        for_dialect(dialect, _PLATES_LIKE), [like_pattern(part), MAX_CONTAINS_PLATES + 1]
+    )
+    plates = [str(r[0]) for r in rows]
+    return plates if len(plates) <= MAX_CONTAINS_PLATES else None
+
+
+def passage_where(q: PassageQuery, contains: list[str] | None = None) -> tuple[str, list[Any]]:
+    """The WHERE of a passage search; `contains`: the plates matching `plate_contains`, when listed."""
     clauses: list[str] = ["p.kind = ?"]
     args: list[Any] = [KIND_PASSAGE]
+    if q.plate_contains and contains is not None:
+        clauses[0] = "p.kind || '' = ?"  # the plate index, as for an exact plate below
+        marks = ", ".join("?" for _ in contains) or "NULL"
+        clauses.append(
+            "p.passage_id IN (SELECT c.passage_id FROM ledger_record c "
+            f"WHERE c.plate IN ({marks}) AND c.kind IN ('passage', 'correction'))"
+        )
+        args += contains
     if q.plate:
         # The plate as read, or as a guard corrected it: the plate index finds its rows. `kind || ''`
         # keeps SQLite from walking the kind index instead (every passage of two years, newest first,
@@ -42,7 +71,7 @@ def passage_where(q: PassageQuery) -> tuple[str, list[Any]]:
             "WHERE c.plate = ? AND c.kind IN ('passage', 'correction'))"
         )
         args.append(q.plate)
-    if q.plate_contains:
+    if q.plate_contains and contains is None:
         # The same two places as an exact plate: a guard's correction is found by part of it too.
         clauses.append(
             "(p.plate LIKE ? ESCAPE '\\' OR p.passage_id IN (SELECT c.passage_id FROM ledger_record c "
@@ -76,7 +105,8 @@ def passage_where(q: PassageQuery) -> tuple[str, list[Any]]:
 
 
 async def async_query_passages(conn: Any, dialect: str, q: PassageQuery) -> dict[str, Any]:
-    where, args = passage_where(q)
+    contains = await async_plates_like(conn, dialect, q.plate_contains) if q.plate_contains else None
+    where, args = passage_where(q, contains)
     _, count = await conn.execute_query(
         for_dialect(dialect, f"SELECT count(*) FROM ledger_record p WHERE {where}"), args
     )
