@@ -16,10 +16,14 @@ import os
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from .errors import HubError
 from .passwords import MAX_PASSWORD_LENGTH, check_password
 from .throttle import LoginThrottle
+
+if TYPE_CHECKING:
+    from .models import UserRow  # the ORM is imported only where rows are read
 
 # scrypt cost: about 50 ms per hash on this class of machine, enough to slow a guessing attack.
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
@@ -194,10 +198,5 @@ class AuthManager:
         return _to_user(row)
 
 
-def _to_user(row: object) -> User:
-    return User(
-        id=row.id,  # type: ignore[attr-defined]
-        username=row.username,  # type: ignore[attr-defined]
-        roles=parse_roles(row.roles),  # type: ignore[attr-defined]
-        active=row.active,  # type: ignore[attr-defined]
-    )
+def _to_user(row: UserRow) -> User:
+    return User(id=row.id, username=row.username, roles=parse_roles(row.roles), active=row.active)

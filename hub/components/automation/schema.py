@@ -166,7 +166,7 @@ TimeOfDay = Annotated[time, BeforeValidator(_time_of_day)]
 class TimeTrigger(_Trigger):
     trigger: Literal["time"] = Field(validation_alias=AliasChoices("trigger", "platform"))
     at: Annotated[list[TimeOfDay], BeforeValidator(lambda v: v if isinstance(v, list) else [v])]
-    weekday: Annotated[list[Literal[WEEKDAYS]], BeforeValidator(_listed)] | None = None  # type: ignore[valid-type]
+    weekday: Annotated[list[Literal[WEEKDAYS]], BeforeValidator(_listed)] | None = None  # type: ignore[valid-type]  # Literal of a tuple: pydantic reads it, mypy cannot
 
 
 _PATTERN = re.compile(r"^(\*|/?\d{1,2})$")
@@ -209,7 +209,7 @@ class PassageTrigger(_Trigger):
     corrected, or a step of its lifecycle; filtered by gate, lane, class, decision, direction."""
 
     trigger: Literal["passage"] = Field(validation_alias=AliasChoices("trigger", "platform"))
-    stage: Annotated[list[Literal[STAGES]], BeforeValidator(_listed)] = ["recorded"]  # type: ignore[valid-type]
+    stage: Annotated[list[Literal[STAGES]], BeforeValidator(_listed)] = ["recorded"]  # type: ignore[valid-type]  # as weekday
     gate: Texts | None = None
     lane: Texts | None = None  # the lane's name (in) or its key (east_gate_in)
     vehicle_class: Texts | None = None
@@ -263,7 +263,7 @@ class TimeCondition(_Condition):
     condition: Literal["time"]
     after: TimeOfDay | None = None
     before: TimeOfDay | None = None
-    weekday: Annotated[list[Literal[WEEKDAYS]], BeforeValidator(_listed)] | None = None  # type: ignore[valid-type]
+    weekday: Annotated[list[Literal[WEEKDAYS]], BeforeValidator(_listed)] | None = None  # type: ignore[valid-type]  # Literal of a tuple: pydantic reads it, mypy cannot
 
 
 class TemplateCondition(_Condition):

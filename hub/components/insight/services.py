@@ -43,7 +43,7 @@ class FlaggedQuery(BaseModel):
 class AnomalyQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    rule: Literal[tuple(RULES)] | None = None  # type: ignore[valid-type]
+    rule: Literal[tuple(RULES)] | None = None  # type: ignore[valid-type]  # built at run time; pydantic checks
     open_only: bool = False  # only those no one acknowledged yet
     start: PlausibleDatetime | None = None
     end: PlausibleDatetime | None = None
@@ -69,7 +69,7 @@ class CorrelationQuery(BaseModel):
 
 
 class ChartQuery(CorrelationQuery):
-    chart: Literal[CHARTS] = "series"  # type: ignore[valid-type]
+    chart: Literal[CHARTS] = "series"  # type: ignore[valid-type]  # Literal of a tuple; pydantic checks
     format: Literal["png", "svg"] = "png"
     lang: Literal["zh", "en"] = "zh"
 

@@ -67,4 +67,4 @@ async def async_platform_status(
 
 async def async_known_platforms() -> list[str]:
     # flat=True gives the values themselves; tortoise's stubs type them as tuples.
-    return sorted(await UplinkCursor.all().values_list("platform", flat=True))  # type: ignore[arg-type]
+    return sorted(await UplinkCursor.all().values_list("platform", flat=True))  # type: ignore[arg-type]  # see above

@@ -288,7 +288,7 @@ def register_services(hub: Hub, register: Register) -> None:
     async def pass_add(call: ServiceCall) -> dict[str, Any]:
         d: PassAdd = call.data
         return await lists.async_pass_add(
-            register, d.plate, d.colour, _aware(d.valid_from, hub), _aware(d.valid_until, hub),  # type: ignore[arg-type]
+            register, d.plate, d.colour, _aware(d.valid_from, hub), _aware(d.valid_until, hub),  # type: ignore[arg-type]  # valid_until is required
             d.reason, d.approver, actor_of(call),
         )  # fmt: skip
 

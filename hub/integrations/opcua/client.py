@@ -27,7 +27,7 @@ from .certs import ensure_certificate
 from .config import ClientConfig
 from .const import BACKOFF_FIRST, BACKOFF_MAX, CERT_DAYS, DOMAIN
 from .cover import TagCover
-from .entity import TagEntity
+from .entity import TagEntity, WritableTag
 from .number import TagNumber
 from .sensor import TagSensor
 from .switch import TagSwitch, same
@@ -35,7 +35,7 @@ from .text import TagText
 
 _LOGGER = logging.getLogger(__name__)
 CLOSE_TIMEOUT = 2.0
-WRITABLE: dict[str, type[TagEntity]] = {
+WRITABLE: dict[str, type[WritableTag]] = {
     "switch": TagSwitch, "number": TagNumber, "text": TagText, "button": TagButton, "cover": TagCover,
 }  # fmt: skip
 _CONVERT: dict[ua.VariantType, Any] = {
@@ -82,7 +82,7 @@ class TagClient:
         self.tags: list[TagEntity] = []
         for t in conf.tags:
             if t.platform in WRITABLE:
-                self.tags.append(WRITABLE[t.platform](t, self.device, conf.name, self.async_write))  # type: ignore[call-arg]
+                self.tags.append(WRITABLE[t.platform](t, self.device, conf.name, self.async_write))
             else:
                 kind = TagBinarySensor if t.platform == "binary_sensor" else TagSensor
                 self.tags.append(kind(t, self.device, conf.name))

@@ -341,7 +341,7 @@ class GuardedProcessor(UaProcessor):
                 sub.session_id = self.session.session_id
                 sub.pub_result_callback = self.forward_publish_response
                 # asyncua types the callback's argument int and its own method's ua.IntegerId (an int)
-                sub.pub_request_callback = self.get_publish_request  # type: ignore[assignment]
+                sub.pub_request_callback = self.get_publish_request  # type: ignore[assignment]  # int vs IntegerId
                 result.AvailableSequenceNumbers = sorted(sub._not_acknowledged_results)
             results.append(result)
         response = ua.TransferSubscriptionsResponse()

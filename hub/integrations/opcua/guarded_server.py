@@ -57,7 +57,7 @@ class GuardedServer(Server):
                 iserver.register_external_session(session)
             return session
 
-        iserver.create_session = create_session  # type: ignore[method-assign]
+        iserver.create_session = create_session  # type: ignore[method-assign]  # asyncua has no hook for it
 
     async def start(self) -> None:
         # asyncua's Server.start, with our BinaryServer.

@@ -143,7 +143,7 @@ class OpcUaServer:
         root = await space.async_build()
         etype = await async_create_event_type(server, self.namespace_index)
         await self.events.async_setup(server, etype, self.namespace_index)
-        server.iserver.history_manager = LedgerHistory(  # type: ignore[assignment]
+        server.iserver.history_manager = LedgerHistory(  # type: ignore[assignment]  # asyncua types its own class
             self.hub, server.iserver.aspace, self.events, self.namespace_index, space.has_lane
         )
         await Methods(self.hub).async_add(root, self.namespace_index, space.model.enums)
