@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
+from .photos import PhotoRef
+
 if TYPE_CHECKING:
     from .state import State
 
@@ -108,7 +110,8 @@ class PlateReadData(TypedDict):
     source: str  # the camera, or the entity the read came from
     captured_at: str
     read_at: str
-    images: dict[str, bytes]  # role (plate, scene) -> JPEG bytes; may be empty
+    # role (plate, scene) -> the photo in the hub's photo store (hub.photos), never bytes; may be empty
+    photos: dict[str, PhotoRef]
     rfid: NotRequired[str | None]  # the lane's tag read with the plate (policy/lanes.py)
 
 
