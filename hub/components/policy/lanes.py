@@ -3,7 +3,8 @@
 Each lane's binding (hub.core.gate.LaneBinding) names its parts. This module turns their state changes
 into what the rest of the hub consumes, whichever integration provides them:
 - a plate entity's new value is a read, announced as `plate_read` like a camera's (an entity whose
-  state carries a `read_id` announces its reads itself, with photos: our camera does);
+  state carries a `read_id` announces its reads itself, with photos: our camera does), with the
+  photos of the lane's bound image entities (`photo`, `plate_photo`) taken for it;
 - a presence binary sensor marks arrival and departure (the lifecycle's `arrived` and `passed`);
 - a bound barrier cover's movements drive the lifecycle like our barrier's;
 - a weight entity is watched for a stable weight (`weighing.py`), announced as `weight_stable`, which
@@ -25,7 +26,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from hub.core import Context, Event, Hub, State
 from hub.core.const import EVENT_PLATE_READ, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
 from hub.core.context import ulid_now
+from hub.core.events import PlateReadData
 from hub.core.gate import DEFAULT_PARTS
+from hub.core.photos import PhotoRef
 from hub.core.track import async_track_state_change_event
 from hub.util.plate import PlateColour
 
@@ -139,13 +142,13 @@ class LaneWiring:
         direction = b.direction or (said if said in ("in", "out") else None) or b.read_direction
         read_id = ulid_now()
         now = self.hub.now()
-        data: dict[str, Any] = {
+        data: PlateReadData = {
             "read_id": read_id, "gate": b.gate, "lane": b.lane, "direction": str(direction),
             "plate": state.state, "colour": colour,
             "confidence": round(confidence, 3) if confidence is not None else None,
             "needs_review": confidence is not None and confidence < b.review_below,
             "source": state.entity_id, "captured_at": (state.last_updated or now).isoformat(),
-            "read_at": now.isoformat(), "images": {}, "rfid": self.recent_tag(track),
+            "read_at": now.isoformat(), "photos": self.recent_photos(track), "rfid": self.recent_tag(track),
         }  # fmt: skip
         self.hub.bus.async_fire(EVENT_PLATE_READ, data, Context(id=read_id, parent_id=state.context.id))
 
@@ -163,11 +166,11 @@ class LaneWiring:
             return  # an old value that came with a reconnect, not a vehicle now
         read_id = ulid_now()
         now = self.hub.now()
-        data: dict[str, Any] = {
+        data: PlateReadData = {
             "read_id": read_id, "gate": b.gate, "lane": b.lane, "direction": str(b.read_direction),
             "plate": "", "colour": PlateColour.UNKNOWN.value, "confidence": None, "needs_review": False,
             "source": new.entity_id, "captured_at": (new.last_updated or now).isoformat(),
-            "read_at": now.isoformat(), "images": {}, "rfid": new.state,
+            "read_at": now.isoformat(), "photos": self.recent_photos(track), "rfid": new.state,
         }  # fmt: skip
         self.hub.bus.async_fire(EVENT_PLATE_READ, data, Context(id=read_id, parent_id=new.context.id))
 
@@ -186,6 +189,21 @@ class LaneWiring:
         if when.tzinfo is None:
             when = when.replace(tzinfo=self.hub.clock.tz)
         return state.state if self.hub.now() - when <= timedelta(seconds=self.read_max_age) else None
+
+    def recent_photos(self, track: LaneTrack) -> dict[str, PhotoRef]:
+        """The lane's bound image entities' photos taken for this read: updated at most
+        `photo_seconds` ago (an older one shows the vehicle before), as references to hub.photos."""
+        b = track.binding
+        found: dict[str, PhotoRef] = {}
+        for role, entity_id in (("scene", b.photo), ("plate", b.plate_photo)):
+            state = self.hub.states.get(entity_id) if entity_id else None
+            if state is None or state.state in NO_VALUE or state.last_updated is None:
+                continue
+            sha, size = state.attributes.get("sha256"), state.attributes.get("size")
+            fresh = self.hub.now() - state.last_updated <= timedelta(seconds=b.photo_seconds)
+            if fresh and isinstance(sha, str) and isinstance(size, int):
+                found[role] = PhotoRef(sha256=sha, size=size)
+        return found
 
     def _on_presence(self, track: LaneTrack, event: Event) -> None:
         new: State | None = event.data.get("new_state")

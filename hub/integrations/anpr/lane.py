@@ -11,6 +11,7 @@ from hub.core import Context, Hub
 from hub.core.const import EVENT_PLATE_READ
 from hub.core.context import ulid_now
 from hub.core.coordinator import DataUpdateCoordinator
+from hub.core.events import PlateReadData
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class CameraLane:
         photos = await self.hub.photos.async_put(read.images)
         now = self.hub.now()  # the read is announced now: its age counts from here
         read_id = ulid_now()
-        data = {
+        data: PlateReadData = {
             "read_id": read_id,
             "gate": self.gate,
             "lane": self.lane,
@@ -80,6 +81,6 @@ class CameraLane:
             "photos": photos,
         }
         context = Context(id=read_id)
-        self.coordinator.async_set_updated_data(data, context)
+        self.coordinator.async_set_updated_data(dict(data), context)
         self.hub.bus.async_fire(EVENT_PLATE_READ, data, context)
-        return data
+        return dict(data)

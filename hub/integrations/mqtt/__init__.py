@@ -10,12 +10,15 @@ Barrier covers and the alert-level select take commands on
 clients (checked on every connect) and run through the hub's services as the hub user that account
 maps to (door "mqtt"); see docs/mqtt-broker.md. Configured sensor topics become `sensor.<object_id>`
 entities; configured `commands` are devices the hub writes to (switch, number, text, button, cover from
-a command topic and a state topic that confirms, writable.py). The connection comes back by itself
-after a broker restart and publishes everything again.
+a command topic and a state topic that confirms, writable.py); configured `images` topics carry another
+camera system's photos, `image.<object_id>` entities a lane binds as its photo (image.py). The
+connection comes back by itself after a broker restart and publishes everything again.
 Entities `binary_sensor.mqtt_broker_connected` and `binary_sensor.mqtt_broker_open` (a problem).
 """
 
 from __future__ import annotations
+
+import logging
 
 from hub.core import Hub
 from hub.core.writable import async_register_entity_services
@@ -23,6 +26,8 @@ from hub.core.writable import async_register_entity_services
 from .bridge import MqttBridge
 from .config import MqttConfig
 from .const import DOMAIN
+from .image import MqttImage
+from .ingest import ThrottledLog
 from .writable import KINDS
 
 CONFIG_SCHEMA = MqttConfig
@@ -43,4 +48,9 @@ async def async_setup(hub: Hub, config: MqttConfig) -> bool:
             bridge.async_subscribe(entity.conf.state_topic, entity.on_message, entity.conf.qos)
     for platform in sorted({c.platform for c in config.commands}):
         async_register_entity_services(hub, platform)
+    bad_photos = ThrottledLog(logging.getLogger(f"{__name__}.image"), config.bad_payload_log_every)
+    images = [MqttImage(c, bad_photos) for c in config.images]
+    await hub.entities.async_add(DOMAIN, images)
+    for image in images:
+        bridge.async_subscribe(image.conf.topic, image.on_message, image.conf.qos)
     return True

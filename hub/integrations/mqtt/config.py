@@ -119,6 +119,17 @@ class CommandTopic(_Strict):
     device: SensorDevice | None = None
 
 
+class ImageTopic(_Strict):
+    """Photos another camera system publishes on a topic (JPEG or PNG bytes, Home Assistant's MQTT
+    `image` with `content_type`): `image.<object_id>`, bound to a lane as its `photo` or `plate_photo`."""
+
+    topic: str = Field(min_length=1, max_length=200, pattern=r"^[^+#]+$")  # one camera's topic
+    object_id: ObjectId
+    name: str | None = Field(None, max_length=100)
+    device: SensorDevice | None = None
+    qos: int = Field(0, ge=0, le=1)
+
+
 class MqttConfig(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(1883, ge=1, le=65535)
@@ -151,6 +162,7 @@ class MqttConfig(_Strict):
     support_url: HttpUrl | None = None
     sensors: list[SensorTopic] = Field(default_factory=list)
     commands: list[CommandTopic] = Field(default_factory=list)  # devices the hub writes to
+    images: list[ImageTopic] = Field(default_factory=list)  # photos of another camera system
     reconnect_min_seconds: float = Field(1.0, ge=0.05, le=60)
     reconnect_max_seconds: float = Field(60.0, ge=0.05, le=3600)
     max_queued_messages: int = Field(10000, ge=0)  # passages kept while the broker is away (0: no bound)
@@ -175,6 +187,12 @@ class MqttConfig(_Strict):
             for topic in (command.command_topic, command.state_topic):
                 if topic is not None and topic_matches(f"{self.base_topic}/#", topic):
                     raise ValueError(f"{command.object_id}: {topic!r} is under the hub's own base topic")
+        for image in self.images:
+            if topic_matches(f"{self.base_topic}/#", image.topic):
+                raise ValueError(f"image {image.object_id}: {image.topic!r} is under the hub's base topic")
+        image_ids = [i.object_id for i in self.images]
+        if twice := sorted({i for i in image_ids if image_ids.count(i) > 1}):
+            raise ValueError(f"image object_id used twice: {', '.join(twice)}")
         ids = [(c.platform, c.object_id) for c in self.commands]
         if twice := sorted({f"{p}.{o}" for p, o in ids if ids.count((p, o)) > 1}):
             raise ValueError(f"command entity configured twice: {', '.join(twice)}")

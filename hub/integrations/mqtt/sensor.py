@@ -12,11 +12,11 @@ from typing import Any
 
 from hub.core import DeviceInfo, Entity, EntityDescription
 
-from .config import SensorTopic
+from .config import ImageTopic, SensorTopic
 from .ingest import extract_value, parse_json_path
 
 
-def sensor_device(conf: SensorTopic) -> DeviceInfo:
+def sensor_device(conf: SensorTopic | ImageTopic) -> DeviceInfo:
     if conf.device is not None:
         d = conf.device
         return DeviceInfo(identifier=f"mqtt:{d.id}", name=d.name, manufacturer=d.manufacturer, model=d.model)
