@@ -258,7 +258,8 @@ PASSAGE_COLUMNS = (
     ("emission_stage", "排放阶段"),
     ("fuel", "燃料类型"), ("fleet", "车队名称"), ("decision", "判定"), ("reason_text", "原因"),
     ("alert_level", "预警等级"), ("released", "特批放行"), ("weight_kg", "重量(kg)"),
-    ("photo_plate", "车牌照片SHA256"), ("photo_scene", "场景照片SHA256"), ("passage_id", "通行编号"),
+    ("photo_plate", "车牌照片SHA256"), ("photo_scene", "场景照片SHA256"), ("rfid", "电子标签"),
+    ("passage_id", "通行编号"),
 )  # fmt: skip
 _DIRECTION = {"in": "入厂", "out": "出厂"}
 _DECISION = {"allow": "放行", "deny": "禁止", "review": "待复核"}

@@ -95,6 +95,13 @@ async def test_a_bound_lane_records_its_camera_systems_photos_and_tag(
         served = await hub.services.async_call("ledger", "evidence", {"sha256": sha})
         assert served["data"] == photo
     assert (await hub.services.async_call("ledger", "verify", {}))["ok"]
+    # The tag is in what an inspector searches (the API's passage list and detail) and exports.
+    found = await hub.services.async_call("ledger", "query", {"plate": "冀B60006"})
+    assert [item["rfid"] for item in found["items"]] == [TAG]
+    export = {"query": {"plate": "冀B60006"}, "format": "csv"}
+    lines = (await hub.services.async_call("ledger", "export", export))["content"].decode("utf-8-sig")
+    header, row_line = [line for line in lines.splitlines() if "通行编号" in line or TAG in line]
+    assert header.split(",").index("电子标签") == row_line.split(",").index(TAG)
 
     # Minutes later another truck, with no new photo and no tag in the field: the old ones are not its.
     clock.advance(600)
