@@ -7,14 +7,16 @@ lane. Gases as the units report them: NO and HC in ppm, CO and CO2 in %, opacity
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
 from hub.core import Hub
+from hub.core.coordinator import DataUpdateCoordinator
 from hub.core.validation import PlausibleDatetime
 from hub.util.plate import normalise_plate
 
@@ -22,6 +24,7 @@ from .config import RS_FIELDS, RemoteSensingUnit
 from .const import EVENT_REMOTE_SENSING_READING
 from .fieldmap import FieldMapError, lookup, number, parse_path
 
+_LOGGER = logging.getLogger(__name__)
 MEASURES = ("no_ppm", "hc_ppm", "co_pct", "co2_pct", "opacity_pct", "ringelmann", "speed_kmh", "accel_ms2")
 _TIME = TypeAdapter(PlausibleDatetime)
 # What units write where they read no plate; such a reading is joined by lane and time instead.
@@ -36,15 +39,14 @@ class RemoteSensingData:
         self.paths = {name: parse_path(conf.fields.get(name, name)) for name in RS_FIELDS}
         self.last: dict[str, Any] | None = None
         self.count = 0
-        self._listeners: list[Callable[[], None]] = []
+        # Pushed by the unit's door; its sensors follow (a unit speaks only when a vehicle passes).
+        self.coordinator: DataUpdateCoordinator[Mapping[str, Any]] = DataUpdateCoordinator(
+            hub, _LOGGER, name=f"Remote-sensing unit {self.name}"
+        )
 
     @property
     def name(self) -> str:
         return self.conf.name or self.conf.key
-
-    def async_add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     def reading_of(self, document: Mapping[str, Any]) -> dict[str, Any]:
         """The reading a document holds, checked; FieldMapError names what is wrong."""
@@ -98,6 +100,5 @@ class RemoteSensingData:
         self.last = reading
         self.count += 1
         self.hub.bus.async_fire(EVENT_REMOTE_SENSING_READING, reading)
-        for listener in list(self._listeners):
-            listener()
+        self.coordinator.async_set_updated_data(reading)
         return reading

@@ -3,37 +3,27 @@ unit the last reading's measures (`sensor.rs_<unit>_<measure>`, the plate and ti
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from hub.core import DeviceInfo, Entity, EntityDescription
+from hub.core import DeviceInfo, EntityDescription
+from hub.core.coordinator import CoordinatorEntity, DataUpdateCoordinator
 
 from .const import FACTOR_BY_KEY
 from .remote import RemoteSensingData
 from .station import StationData
 
 
-class _Following(Entity):
-    """Writes its state whenever its source tells it something changed."""
+class FactorSensor(CoordinatorEntity[DataUpdateCoordinator[datetime | None]]):
+    """Available while the station is heard from (its coordinator's last update succeeded)."""
 
-    _source: StationData | RemoteSensingData
-    _unsub: Callable[[], None] | None = None
-
-    async def async_added_to_hub(self) -> None:
-        self._unsub = self._source.async_add_listener(self.async_write_state)
-
-    async def async_will_remove_from_hub(self) -> None:
-        if self._unsub is not None:
-            self._unsub()
-            self._unsub = None
-
-
-class FactorSensor(_Following):
     domain = "sensor"
 
     def __init__(self, station: StationData, factor_key: str, device: DeviceInfo) -> None:
+        super().__init__(station.coordinator)
         factor = FACTOR_BY_KEY[factor_key]
-        self._source = self.station = station
+        self.station = station
         self.factor = factor
         self._attr_device_info = device
         self.entity_description = EntityDescription(
@@ -47,10 +37,6 @@ class FactorSensor(_Following):
     @property
     def suggested_object_id(self) -> str:
         return f"aq_{self.station.key}_{self.factor.key}"
-
-    @property
-    def available(self) -> bool:
-        return self.station.online
 
     @property
     def state(self) -> float | None:
@@ -80,12 +66,13 @@ RS_SENSORS = {
 }
 
 
-class RemoteSensingSensor(_Following):
+class RemoteSensingSensor(CoordinatorEntity[DataUpdateCoordinator[Mapping[str, Any]]]):
     domain = "sensor"
 
     def __init__(self, unit: RemoteSensingData, measure: str | None, device: DeviceInfo) -> None:
         """`measure` None: the plate of the last reading."""
-        self._source = self.unit = unit
+        super().__init__(unit.coordinator)
+        self.unit = unit
         self.measure = measure
         self._attr_device_info = device
         name, unit_of_measurement = RS_SENSORS[measure] if measure else ("Plate", None)
@@ -97,6 +84,10 @@ class RemoteSensingSensor(_Following):
     @property
     def suggested_object_id(self) -> str:
         return f"rs_{self.unit.key}_{self.entity_description.key}"
+
+    @property
+    def available(self) -> bool:
+        return True  # a unit that has measured nobody yet is "unknown", not unreachable
 
     @property
     def state(self) -> float | str | None:

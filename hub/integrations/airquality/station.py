@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
 from datetime import datetime
 
 from hub.core import Hub
+from hub.core.coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .config import Station
 from .const import EVENT_AIR_QUALITY_DATA
 
+_LOGGER = logging.getLogger(__name__)
+
 
 class StationData:
     """Latest value and flag per factor key; `online` while the last record is younger than the
-    station's `silence_seconds` on the monotonic clock."""
+    station's `silence_seconds` on the monotonic clock. Its sensors follow it through a pushed
+    coordinator, which logs a silence once and the station's return."""
 
     def __init__(self, hub: Hub, conf: Station) -> None:
         self.hub = hub
@@ -24,8 +28,9 @@ class StationData:
         self.data_time: datetime | None = None
         self.kind: str | None = None
         self._heard: float | None = None
-        self._online = False
-        self._listeners: list[Callable[[], None]] = []
+        self.coordinator: DataUpdateCoordinator[datetime | None] = DataUpdateCoordinator(
+            hub, _LOGGER, name=f"Microstation {self.name}"
+        )
 
     @property
     def name(self) -> str:
@@ -33,22 +38,13 @@ class StationData:
 
     @property
     def online(self) -> bool:
-        return self._online
-
-    def async_add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
-
-    def _notify(self) -> None:
-        for listener in list(self._listeners):
-            listener()
+        return self.coordinator.last_update_success
 
     def async_record(
         self, kind: str, data_time: datetime | None, values: dict[str, tuple[float, str]], source: str
     ) -> None:
         """A record arrived (values by factor key); entities follow, and one event tells the rest."""
         self._heard = self.hub.clock.monotonic()
-        self._online = True
         at = data_time or self.hub.now()
         # Minute/hour averages describe the past: they do not overwrite a newer real-time value.
         if kind == "realtime" or self.data_time is None or at >= self.data_time:
@@ -68,10 +64,10 @@ class StationData:
                 "flags": {k: f for k, (_, f) in values.items()},
             },
         )
-        self._notify()
+        self.coordinator.async_set_updated_data(self.data_time)
 
     def async_check_silence(self) -> None:
-        if self._online and self._heard is not None:
+        if self.online and self._heard is not None:
             if self.hub.clock.monotonic() - self._heard >= self.conf.silence_seconds:
-                self._online = False
-                self._notify()
+                silence = self.conf.silence_seconds
+                self.coordinator.async_set_update_error(UpdateFailed(f"nothing heard for {silence:g} s"))
