@@ -27,15 +27,15 @@ from urllib.parse import urlsplit, urlunsplit
 from hub.core import ConfigError, Event, Hub
 from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_STATE_CHANGED
 
-from . import devices, online
+from . import online
 from .binary_sensor import UplinkConnected
 from .config import PlatformConfig, UplinkConfig
 from .const import DOMAIN, EVENT_ALERT_LEVEL_CHANGED, EVENT_REGISTER_CHANGED
+from .devices import is_device_health
 from .link import PlatformLink
 from .profile import Profile, load_profile
 from .sensor import SENSORS, UplinkSensor
 from .services import register
-from .side import async_queue_alert
 
 _LOGGER = logging.getLogger(__name__)
 CONFIG_SCHEMA = UplinkConfig
@@ -112,29 +112,30 @@ async def async_setup(hub: Hub, config: UplinkConfig) -> bool:
 
     def on_passage(event: Event) -> None:
         for link in uplink.links.values():
-            link.wake()
+            link.counter.async_request_refresh()
+            link.ledger.wake()
 
     def on_register(event: Event) -> None:
         for link in uplink.links.values():
-            link.register_dirty = True
-            link.wake(scan=False)
+            link.register.wake()
 
     async def on_alert(event: Event) -> None:
         for link in uplink.links.values():
             try:
-                await async_queue_alert(link, event.data, event.context.id)
+                await link.alerts.async_queue(event.data, event.context.id)
             except Exception:
                 _LOGGER.exception("Uplink %s: alert-level switch not queued", link.name)
 
     def on_device(event: Event) -> None:
         for link in uplink.links.values():
-            devices.on_device_change(link, event)
+            for stream in link.devices:
+                stream.device_changed()
 
     unsubs = [
         hub.bus.async_listen(
             EVENT_STATE_CHANGED,
             on_device,
-            event_filter=lambda e: devices.is_device_health(str(e.data.get("entity_id", ""))),
+            event_filter=lambda e: is_device_health(str(e.data.get("entity_id", ""))),
         ),
         hub.bus.async_listen(EVENT_PASSAGE_RECORDED, on_passage),
         hub.bus.async_listen(EVENT_REGISTER_CHANGED, on_register),

@@ -28,7 +28,6 @@ class UplinkConnected(UplinkEntity):
 
     @property
     def extra_state_attributes(self) -> Mapping[str, Any]:
-        link = self.link
-        return {"url": link.conf.url, "profile": link.profile.name, "transport": link.profile.transport,
-                "last_error": link.last_error, "last_ok": link.last_ok,
-                "failed_attempts": link.backoff.failures, "steps_waiting": link.bench.errors()}  # fmt: skip
+        keys = ("url", "profile", "transport", "last_error", "last_ok", "failed_attempts", "steps_waiting")
+        status = self.link.status()
+        return {key: status[key] for key in keys}

@@ -7,21 +7,17 @@ one of its devices comes or goes."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
 from hub.core.gate import lanes_in_states
 
-from .delivery import async_deliver
+from .stream import Stream
 
 if TYPE_CHECKING:
-    from hub.core import Event
-
     from .link import PlatformLink
 
 _LOGGER = logging.getLogger(__name__)
-MESSAGES = ("device_heartbeat", "device_status")
 DEFAULT_SECONDS = 600.0
 GONE = ("unavailable", "unknown")
 
@@ -48,35 +44,39 @@ def lane_status(hub: Any) -> list[dict[str, Any]]:
     return out
 
 
-async def async_device_step(link: PlatformLink) -> bool:
-    wanted = [m for m in MESSAGES if m in link.profile.messages]
-    if not wanted:
-        return False
-    loop_now = asyncio.get_running_loop().time()
-    lanes: list[dict[str, Any]] | None = None
-    for message in wanted:
-        if loop_now < link.next_run.get(message, 0.0):
-            continue
-        lanes = lane_status(link.hub) if lanes is None else lanes
-        link.next_run[message] = loop_now + link.period(message, DEFAULT_SECONDS)
+class DeviceStream(Stream):
+    """One of the two device messages, every `every N` seconds of the profile's schedule."""
+
+    MESSAGES = ("device_heartbeat", "device_status")
+
+    def __init__(self, link: PlatformLink, message: str) -> None:
+        interval, _ = self.on_schedule(link, message, DEFAULT_SECONDS)
+        super().__init__(link, message, interval, realtime=False)
+        self.message = message
+
+    @property
+    def wanted(self) -> bool:
+        return self.message in self.link.profile.messages
+
+    def device_changed(self) -> None:
+        """A barrier or camera came or went: its lane's report goes now, not in ten minutes."""
+        if self.message == "device_status" and self.wanted:
+            self.async_request_refresh()
+
+    async def async_step(self) -> bool:
+        link = self.link
+        lanes = lane_status(self.hub)
         if not lanes:
-            continue
-        stamp = int(link.hub.now().timestamp())
-        entries = [(f"{message}-{item['barrier']}-{stamp}", item) for item in lanes]
-        outcomes = await async_deliver(link, message, entries)
+            return False
+        stamp = int(self.hub.now().timestamp())
+        entries = [(f"{self.message}-{item['barrier']}-{stamp}", item) for item in lanes]
+        outcomes = await link.async_deliver(self.message, entries)
         refused = {rid: o.message for rid, o in outcomes.items() if o.status == "rejected"}
         if refused:
-            _LOGGER.warning("Uplink %s: %s refused: %s", link.name, message, refused)
+            _LOGGER.warning("Uplink %s: %s refused: %s", link.name, self.message, refused)
         else:
             link.succeeded()
-    return False
-
-
-def on_device_change(link: PlatformLink, event: Event) -> None:
-    """A barrier or camera came or went: its lane's report goes now, not in ten minutes."""
-    if "device_status" in link.profile.messages:
-        link.next_run["device_status"] = 0.0
-        link.wake(scan=False)
+        return False
 
 
 def is_device_health(entity_id: str) -> bool:

@@ -24,6 +24,7 @@ from hub.core import HubError, ServiceCall
 
 from .const import DOMAIN
 from .mapping import MappingError, build_body, get_path, map_fields, map_inbound
+from .stream import Stream
 
 if TYPE_CHECKING:
     from . import Uplink
@@ -132,21 +133,24 @@ def register(hub: Any, uplink: Uplink) -> None:
     )  # fmt: skip
 
 
-__all__ = ["VehicleCheck", "async_vehicle_check", "read_answer", "register"]
-
-
-async def async_one_policy_step(link: PlatformLink) -> bool:
+class OnePolicyStream(Stream):
     """一厂一策 (shareOneCtrlOnePolicyData): asked on the profile's schedule (daily unless it says), the
     raw answer kept as it came (shown by `uplink.status`)."""
-    if MSG_ONE_POLICY not in link.profile.messages or not hasattr(link.transport, "async_query"):
+
+    def __init__(self, link: PlatformLink) -> None:
+        interval, _ = self.on_schedule(link, MSG_ONE_POLICY, 86400.0)
+        super().__init__(link, MSG_ONE_POLICY, interval, realtime=False)
+        self.answer: dict[str, Any] | None = None
+
+    @property
+    def wanted(self) -> bool:
+        return MSG_ONE_POLICY in self.link.profile.messages and hasattr(self.link.transport, "async_query")
+
+    async def async_step(self) -> bool:
+        link = self.link
+        spec = link.profile.messages[MSG_ONE_POLICY]
+        body = map_fields(link.profile, spec.envelope, link.envelope_context())
+        answer = await link.transport.async_query(MSG_ONE_POLICY, body)  # type: ignore[attr-defined]
+        self.answer = {"at": self.hub.now().isoformat(), "answer": answer}
+        link.succeeded()
         return False
-    loop_now = asyncio.get_running_loop().time()
-    if loop_now < link.next_run.get(MSG_ONE_POLICY, 0.0):
-        return False
-    link.next_run[MSG_ONE_POLICY] = loop_now + link.period(MSG_ONE_POLICY, 86400.0)
-    spec = link.profile.messages[MSG_ONE_POLICY]
-    body = map_fields(link.profile, spec.envelope, link.envelope_context())
-    answer = await link.transport.async_query(MSG_ONE_POLICY, body)  # type: ignore[attr-defined]
-    link.one_policy = {"at": link.hub.now().isoformat(), "answer": answer}
-    link.succeeded()
-    return False

@@ -4,18 +4,29 @@
 reread every row of a 100,000-row import to send 20 of them, on the loop, for hours. `vehicles.changes`
 answers past the id of the register's history, in commit order, so the uplink keeps that id as its
 cursor: each change once, in order, never more than a slice per round. A change goes up as the record
-stood after it, a deletion with the record as it stood before.
+stood after it, a deletion with the record as it stood before. `RegisterStream` sends them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub.core import Hub
 
+from .const import ACCEPTED, DUPLICATE, MSG_REGISTER, REJECTED
+from .messages import register_message, register_source
+from .store import Places, Progress
+from .stream import Stream
+from .transport import Outcome, Unconfirmed
+
+if TYPE_CHECKING:
+    from .link import PlatformLink
+
 SLICE = 200  # history rows read per round at most
 UNREADABLE = "_unreadable"  # in a change's item: why its history row could not be read
+SETTLED = (ACCEPTED, DUPLICATE, REJECTED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,3 +81,116 @@ async def async_changes(hub: Hub, after_seq: int | None, limit: int = SLICE, sin
             item = {**c["record"], **head, "updated_ts": c["changed_ts"]}
         changes.append(RegisterChange(c["id"], c["action"], item))
     return FeedSlice(changes, answer["through"], answer["rows_read"])
+
+
+class RegisterStream(Stream):
+    """The register's three classes, a batch of changes past the history id at a time, while the
+    register has changed since the last look (a first look after start)."""
+
+    def __init__(self, link: PlatformLink) -> None:
+        interval, realtime = self.on_schedule(link, "register", link.uplink.idle_poll_seconds)
+        super().__init__(link, "register", interval, realtime=realtime)
+        self.seq: int | None = None  # the last history row settled; None: not yet placed in the feed
+        self.since_ts = -1  # where an older release's timestamp cursor stood
+        self.dirty = True
+        self.reads = FeedReads()
+        self.messages = [m for m in MSG_REGISTER.values() if m in link.profile.messages]
+
+    def restore(self, places: Places) -> None:
+        self.seq, self.since_ts = places.register_seq, places.register_ts
+
+    @property
+    def wanted(self) -> bool:
+        return bool(self.messages)
+
+    def wake(self) -> None:
+        self.dirty = True
+        super().wake()
+
+    async def async_step(self) -> bool:
+        """One batch of the register's changes past the cursor; True while there may be more."""
+        link, hub = self.link, self.hub
+        if not self.dirty:
+            return False
+        if not hub.services.has_service("vehicles", "changes"):  # no register
+            self.dirty = False
+            return False
+        # A batch's worth: every history row is read once (a read-ahead would hold no more than this).
+        feed = await async_changes(hub, self.seq, min(link.batch_size, SLICE), self.since_ts)
+        self.reads.note(feed.rows_read)
+        if feed.rows_read == 0:
+            self.dirty = False
+            return False
+        window, stop = self._window(feed.changes)
+        outcomes = {
+            c.record_id: Outcome(REJECTED, f"登记变更无法读取 unreadable change: {why}", local=True)
+            for c in window
+            if (why := c.item.get(UNREADABLE))
+        }
+        for message in self.messages:
+            entries = [(c.record_id, self._source(c)) for c in window
+                       if register_message_of(c.item) == message and c.record_id not in outcomes]  # fmt: skip
+            if entries:
+                outcomes |= await link.async_deliver(message, entries)
+        progress, answered = Progress(), 0
+        through, unconfirmed = self.seq, False
+        sent = {change.seq for change in window}
+        for change in feed.changes:
+            if stop is not None and change.seq >= stop:
+                break
+            if change.seq in sent:
+                outcome = outcomes[change.record_id]
+                if outcome.status not in SETTLED:
+                    unconfirmed = True
+                    break  # not confirmed: from here on again next time
+                self._note_answer(change, outcome, progress)
+                answered += 1
+            through = change.seq
+        if stop is None and not unconfirmed:
+            through = feed.through  # blacklist and pass changes after our last one are passed over too
+        moved, self.seq = through != self.seq, through
+        if moved or progress:
+            await link.store.async_save(progress, hub.now().isoformat(), register_seq=self.seq)
+        if window and not answered:
+            raise Unconfirmed(f"the platform confirmed none of {len(window)} register records")
+        if window:
+            link.succeeded()
+            link.notify()
+        return True
+
+    def _window(self, changes: list[RegisterChange]) -> tuple[list[RegisterChange], int | None]:
+        """The next batch: changes the profile sends, up to the batch size and before a record comes
+        twice (its later version goes in the next batch, after the earlier one is answered); and the seq
+        of the change that ended it (None: the whole slice was looked at)."""
+        window: list[RegisterChange] = []
+        ids: set[str] = set()
+        for change in changes:
+            if register_message_of(change.item) not in self.messages:
+                continue
+            if change.record_id in ids or len(window) >= self.link.batch_size:
+                return window, change.seq
+            ids.add(change.record_id)
+            window.append(change)
+        return window, None
+
+    def _source(self, change: RegisterChange) -> Any:
+        plant = self.link.plant
+        try:
+            return register_source(change.item, change.action, plant, self.link.profile.tz)
+        except Exception:  # a stamp beyond any calendar: the record goes without it, the mapping decides
+            return {**change.item, "record_id": change.record_id, "action": change.action, "plant": plant}
+
+    def _note_answer(self, change: RegisterChange, outcome: Outcome, progress: Progress) -> None:
+        if outcome.status != REJECTED:
+            progress.unparked.append((None, change.record_id))  # accepted now: no longer parked, if it was
+            return
+        progress.parked.append({
+            "seq": None, "record_id": change.record_id, "passage_id": None,
+            "kind": change.item["class"], "day": self.link.today(), "gate": None,  # the column holds 16
+            "plate": change.item.get("plate"), "reason": (outcome.message or "被拒收")[:500],
+            "source": "mapping" if outcome.local else "platform",
+        })  # fmt: skip
+
+
+def register_message_of(item: Mapping[str, Any]) -> str:
+    return register_message(str(item.get("class")))

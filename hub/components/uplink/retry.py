@@ -3,8 +3,8 @@
 When the platform cannot be reached the link backs off exponentially with jitter, capped low while
 records wait (a plant's backlog must go out within seconds of the platform's return, not minutes), and
 between attempts it only probes the platform's port: a refused or silent connection costs a SYN, not a
-mapped batch. A step that fails for a reason of its own (a bug, a record the platform will not confirm)
-is benched with its own back-off, so that it fails alone and the other streams go on.
+mapped batch. A stream whose step fails for a reason of its own (a bug, a record the platform will not
+confirm) backs off with a Backoff of its own (stream.py), so that it fails alone and the others go on.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 PROBE_TIMEOUT_S = 3.0  # a platform that does not accept a connection within this is not back
@@ -48,40 +47,3 @@ async def async_reachable(url: str, timeout: float) -> bool:
     with contextlib.suppress(OSError):
         await writer.wait_closed()
     return True
-
-
-@dataclass(slots=True)
-class _Benched:
-    backoff: Backoff
-    until: float = 0.0
-    error: str = ""
-
-
-@dataclass(slots=True)
-class Bench:
-    """Steps that failed alone, each with its own back-off (times are the loop's)."""
-
-    initial: float
-    maximum: float
-    _steps: dict[str, _Benched] = field(default_factory=dict)
-
-    def ready(self, step: str, now: float) -> bool:
-        benched = self._steps.get(step)
-        return benched is None or now >= benched.until
-
-    def failed(self, step: str, error: str, now: float, cap: float | None = None) -> tuple[float, bool]:
-        """The step's wait, and whether its error is new (worth a traceback in the log)."""
-        benched = self._steps.setdefault(step, _Benched(Backoff(self.initial, self.maximum)))
-        delay = benched.backoff.next(cap)
-        new = error != benched.error
-        benched.until, benched.error = now + delay, error
-        return delay, new
-
-    def passed(self, step: str) -> None:
-        self._steps.pop(step, None)
-
-    def next_due(self) -> float | None:
-        return min((b.until for b in self._steps.values()), default=None)
-
-    def errors(self) -> dict[str, str]:
-        return {step: b.error for step, b in self._steps.items()}

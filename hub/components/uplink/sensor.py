@@ -21,12 +21,12 @@ class UplinkSensorDescription(EntityDescription):
 
 def _pending_attrs(link: PlatformLink, figures: dict[str, Any]) -> dict[str, Any]:
     by_day = {day: c.pending for day, c in sorted(link.store.days.items()) if c.pending}
-    return {"by_day": dict(list(by_day.items())[-31:]), "acked_seq": link.cursor.acked_seq,
-            "scanned_seq": link.cursor.scanned_seq}  # fmt: skip
+    return {"by_day": dict(list(by_day.items())[-31:]), "acked_seq": link.ledger.acked_seq,
+            "scanned_seq": link.counter.scanned_seq}  # fmt: skip
 
 
 def _rejected_attrs(link: PlatformLink, figures: dict[str, Any]) -> dict[str, Any]:
-    return {"parked_total": link.parked_total, "parked": link.parked_recent}
+    return {"parked_total": link.store.parked_total, "parked": link.store.parked_recent}
 
 
 def _rate_attrs(link: PlatformLink, figures: dict[str, Any]) -> dict[str, Any]:

@@ -8,14 +8,13 @@ same serial and the platform keeps one copy. A serial the platform issued at its
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .const import MSG_PASSAGE
 from .mapping import as_datetime, encode_code
 
 if TYPE_CHECKING:
-    from .link import PlatformLink
     from .profile import Profile
 
 PLATFORM_CHECK = "platform_check"  # the key of the platform's answer in a passage's vehicle snapshot
@@ -54,23 +53,30 @@ def uses_serials(profile: Profile, message: str) -> bool:
 SERIAL_SOURCES = ("serial", "passage_serial")
 
 
+PassageOf = Callable[[Mapping[str, Any]], Awaitable[Mapping[str, Any] | None]]
+
+
 async def async_add_serials(
-    link: PlatformLink, message: str, rows: list[dict[str, Any]], sources: list[dict[str, Any]]
+    profile: Profile,
+    code: str,
+    passage_of: PassageOf,
+    message: str,
+    rows: list[dict[str, Any]],
+    sources: list[dict[str, Any]],
 ) -> None:
     """`serial` on each source of a message that carries them; a follow-up also gets its passage's
     (`passage_serial`), read from the ledger by the row it refers to. A gate without a code in the
     profile leaves the serial out, and the record is parked with that reason."""
-    if not uses_serials(link.profile, message):
+    if not uses_serials(profile, message):
         return
-    code = str(link.plant.get("code") or "")
     for row, source in zip(rows, sources, strict=True):
         try:
             if row.get("kind") == MSG_PASSAGE:
-                source["serial"] = passage_serial(link.profile, code, row)
+                source["serial"] = passage_serial(profile, code, row)
                 continue
-            source["serial"] = built_serial(link.profile, code, row, row["seq"], row["recorded_at"])
-            passage = await link.passage_row(row)
+            source["serial"] = built_serial(profile, code, row, row["seq"], row["recorded_at"])
+            passage = await passage_of(row)
             if passage is not None:
-                source["passage_serial"] = passage_serial(link.profile, code, passage)
+                source["passage_serial"] = passage_serial(profile, code, passage)
         except Exception as err:  # parked by the delivery with this reason
             source["_unmappable"] = f"流水号无法生成 no serial number: {err}"

@@ -14,8 +14,6 @@ from hub.core.auth import Role
 from hub.core.validation import PlausibleDate, PlausibleDatetime
 
 from .const import DOMAIN
-from .models import UplinkResend
-from .side import async_send_daily_stats
 from .status import async_platform_status
 
 if TYPE_CHECKING:
@@ -73,13 +71,11 @@ def register(hub: Hub, uplink: Uplink) -> None:
         start, end = aware(d.start), aware(d.end)
         jobs = []
         for link in links("resend", d.platform):
-            job = await UplinkResend.create(
-                platform=link.name, start_ts=int(start.timestamp()), end_ts=int(end.timestamp()),
-                requested_by=call.context.user_id, created_at=hub.now().isoformat(),
-            )  # fmt: skip
-            link.wake(scan=False)
+            job = await link.resend.async_queue(
+                int(start.timestamp()), int(end.timestamp()), call.context.user_id
+            )
             jobs.append(
-                {"platform": link.name, "id": job.id, "start": start.isoformat(), "end": end.isoformat()}
+                {"platform": link.name, "id": job, "start": start.isoformat(), "end": end.isoformat()}
             )
         return {"jobs": jobs}
 
@@ -88,21 +84,15 @@ def register(hub: Hub, uplink: Uplink) -> None:
         out = []
         for link in links("status", d.platform):
             item = await async_platform_status(link.name, today=hub.now().date(), day=d.date, days=d.days)
-            item |= {
-                "title": link.conf.label, "profile": link.profile.name, "transport": link.profile.transport,
-                "url": link.conf.url, "connected": link.connected, "last_error": link.last_error,
-                "last_ok": link.last_ok, "requests": link.requests, "records_sent": link.records_sent,
-                "failed_attempts": link.backoff.failures, "steps_waiting": link.bench.errors(),
-                "register_reads": asdict(link.register_reads), "one_policy": link.one_policy,
-                "vehicle_checks": dict(link.checks),
-            }  # fmt: skip
+            item |= {"title": link.conf.label, **link.status(), "register_reads": asdict(link.register.reads),
+                     "one_policy": link.one_policy.answer, "vehicle_checks": dict(link.checks)}  # fmt: skip
             out.append(item)
         return {"platforms": out}
 
     async def send_daily_stats(call: ServiceCall) -> dict[str, Any]:
         d: DailyStats = call.data
         return {"results": [
-            {"platform": link.name, **await async_send_daily_stats(link, d.date.isoformat())}
+            {"platform": link.name, **await link.daily.async_send(d.date.isoformat())}
             for link in links("send_daily_stats", d.platform)
         ]}  # fmt: skip
 

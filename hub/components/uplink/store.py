@@ -12,6 +12,7 @@ from typing import Any
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from .const import PARKED_SHOWN
 from .models import UplinkCursor, UplinkDay, UplinkParked
 
 DAY_FIELDS = ("due", "sent", "acknowledged", "on_time", "rejected", "duplicates")
@@ -51,7 +52,9 @@ class DayCounts:
 
 
 @dataclass(slots=True)
-class Cursor:
+class Places:
+    """Every stream's place as stored, read once at start: each stream takes its own fields."""
+
     acked_seq: int = 0
     acked_above: set[int] = field(default_factory=set)
     sent_seq: int = 0
@@ -82,8 +85,10 @@ class LinkStore:
         self.platform = platform
         self.lock = asyncio.Lock()
         self.days: dict[str, DayCounts] = {}
+        self.parked_total = 0
+        self.parked_recent: list[dict[str, Any]] = []  # the latest, for the entities' attributes
 
-    async def async_load(self, today: str, now_iso: str) -> Cursor:
+    async def async_load(self, today: str, now_iso: str) -> Places:
         row = await UplinkCursor.get_or_none(platform=self.platform)
         if row is None:
             row = await UplinkCursor.create(platform=self.platform, created_day=today, updated_at=now_iso)
@@ -93,19 +98,17 @@ class LinkStore:
                 stats_status=day_row.stats_status, stats_message=day_row.stats_message,
                 stats_at=day_row.stats_at,
             )  # fmt: skip
-        return Cursor(
+        await self._async_refresh_parked()
+        return Places(
             acked_seq=row.acked_seq, acked_above=set(json.loads(row.acked_above or "[]")),
             sent_seq=row.sent_seq, scanned_seq=row.scanned_seq, register_seq=row.register_seq,
             register_ts=row.register_ts, control_id=row.control_id, created_day=row.created_day,
         )  # fmt: skip
 
-    async def async_save(
-        self, cursor: Cursor, progress: Progress, now_iso: str, *, fields: tuple[str, ...]
-    ) -> None:
-        """Save the named cursor fields and the step's progress together."""
+    async def async_save(self, progress: Progress, now_iso: str, **place: Any) -> None:
+        """Save a stream's place (its cursor fields: `acked_seq=...`) and its progress together."""
         values: dict[str, Any] = {"updated_at": now_iso}
-        for name in fields:
-            value = getattr(cursor, name)
+        for name, value in place.items():
             values[name] = json.dumps(sorted(value)) if isinstance(value, set) else value
         async with self.lock, in_transaction() as conn:
             await UplinkCursor.filter(platform=self.platform).using_db(conn).update(**values)
@@ -141,6 +144,21 @@ class LinkStore:
             current = self.days[day]
             for name, n in counts.items():
                 setattr(current, name, getattr(current, name) + n)
+        if progress.parked or progress.unparked:
+            await self._async_refresh_parked()
+
+    async def _async_refresh_parked(self) -> None:
+        self.parked_total = await self.async_parked_count()
+        self.parked_recent = [
+            {k: p[k] for k in ("record_id", "kind", "day", "gate", "plate", "reason")}
+            for p in await self.async_parked(PARKED_SHOWN)
+        ]
+
+    def figures(self, day: str) -> dict[str, Any]:
+        """The day's figures and everything still pending, as the entities show them."""
+        figures = self.days.get(day, DayCounts()).as_dict(day)
+        figures["pending_total"] = sum(c.pending for c in self.days.values())
+        return figures
 
     async def async_set_report(self, day: str, status: str, message: str | None, at: str) -> None:
         async with self.lock:

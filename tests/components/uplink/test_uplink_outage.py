@@ -1,14 +1,13 @@
 """After an outage the backlog goes out within seconds of the platform's return, and a flapping network
-loses nothing, duplicates nothing and keeps each gate's order (issue 20)."""
+loses nothing, duplicates nothing and keeps each gate's order (issue 20). The link's back-off runs on the
+hub's clock: the tests move the ManualClock through it instead of waiting it out."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 import pytest
 
-from tests.common import wait_entity, wait_state
+from hub.core import Hub, ManualClock
+from tests.common import advance, wait_entity, wait_state
 from tests.components.uplink.conftest import passage, record, status, uplink_yaml
 from tests.components.uplink.test_uplink_delivery import by_gate, two_gates
 
@@ -22,6 +21,13 @@ def outage_yaml(url: str, profile: str = "default") -> str:
     return text.replace("retry: {initial_seconds: 0.02, max_seconds: 0.2, request_timeout: 5}", RETRY)
 
 
+async def failed_attempts(hub: Hub, clock: ManualClock, count: int, step: float) -> None:
+    """Move the hub's clock on, `step` seconds at a time, until the link has tried `count` times."""
+    while (tried := hub.states.get(CONNECTED).attributes["failed_attempts"]) < count:
+        await advance(clock, step)
+        await wait_entity(hub, CONNECTED, lambda st, tried=tried: st.attributes["failed_attempts"] > tried)
+
+
 async def test_the_backlog_goes_out_soon_after_the_platform_returns(make_hub, clock, sim) -> None:
     hub = await make_hub(outage_yaml(sim.url), clock=clock)
     await sim.async_go_down()
@@ -29,10 +35,11 @@ async def test_the_backlog_goes_out_soon_after_the_platform_returns(make_hub, cl
     for item in data:
         await record(hub, item)
     # Long enough down that an uncapped back-off (0.1 s doubling) would now wait 25-50 s.
-    await wait_entity(hub, CONNECTED, lambda st: st.attributes["failed_attempts"] >= 10, timeout=30)
+    await failed_attempts(hub, clock, 10, step=1.0)
     assert hub.states.get(CONNECTED).state == "off"
     assert (await status(hub))["failed_attempts"] >= 10
     await sim.async_come_back()
+    await advance(clock, 1.0)  # the capped wait: the next probe finds the platform
     await sim.wait_for(lambda: len(sim.ids()) == 30, timeout=10)
     assert sim.ids() == [d["passage_id"] for d in data]
     await wait_state(hub, CONNECTED, lambda s: s == "on")
@@ -45,31 +52,18 @@ async def test_a_flapping_network_delivers_everything_once_in_order(
 ) -> None:
     sim = await start_sim(profile)
     hub = await make_hub(outage_yaml(sim.url, profile), clock=clock)
-    flapped = asyncio.Event()
-
-    async def flap() -> None:  # down 0.7 s, up 0.5 s, for as long as traffic runs
-        for n in range(1000):
-            await sim.async_go_down()
-            await asyncio.sleep(0.7)
-            await sim.async_come_back()
-            if n >= 2:
-                flapped.set()
-            await asyncio.sleep(0.5)
-
-    flapping = asyncio.create_task(flap())
     data = [two_gates(n) for n in range(60)]
-    try:
-        for n, item in enumerate(data):
+    for block in range(6):  # ten passages up, ten down, ... : the network drops right after each up block
+        for item in data[block * 10 : block * 10 + 10]:
             await record(hub, item)
-            if n % 10 == 9:
-                await asyncio.sleep(0.3)  # traffic spread over several flaps
-    finally:
-        await asyncio.wait_for(flapped.wait(), 10)
-        flapping.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await flapping
+        if block % 2 == 0:
+            await sim.async_go_down()  # a batch on its way may lose its answer
+        else:
+            await sim.async_come_back()
+        await advance(clock, 1.0)  # the link's wait is over: it probes, or sends
     if sim.faults.down:
         await sim.async_come_back()
+        await advance(clock, 1.0)
     await sim.wait_for(lambda: len(sim.ids()) == 60, timeout=15)
     # Each record kept once (an answer lost in a flap is resent and deduplicated), each gate in order.
     assert sorted(sim.ids()) == sorted(d["passage_id"] for d in data)
@@ -85,8 +79,8 @@ async def test_a_passage_during_a_quiet_outage_goes_out_soon_after_the_return(ma
     text = outage_yaml(sim.url).replace("initial_seconds: 0.1", "initial_seconds: 0.5")
     hub = await make_hub(text, clock=clock)
     await sim.async_go_down()
-    # Five failed polls: the next pause would be 8-16 s.
-    await wait_entity(hub, CONNECTED, lambda st: st.attributes["failed_attempts"] >= 5, timeout=30)
+    # Six failed attempts: the next pause would be 8-16 s (of the hub's clock, and of the loop's).
+    await failed_attempts(hub, clock, 6, step=8.0)
     await sim.async_come_back()
     data = passage(1)
     await record(hub, data)
