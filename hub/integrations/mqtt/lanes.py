@@ -98,15 +98,12 @@ class LaneFeed:
                 self._hub.async_create_task(self._async_photos(key, shas), name="mqtt lane photos")
 
     async def _async_photos(self, key: str, shas: dict[str, str | None]) -> None:
-        ledger = self._hub.data.get("ledger")
-        if ledger is None:
-            return
         for kind, sha in shas.items():
             if not sha:
                 continue
-            try:
-                content = await ledger.async_photo(sha)
-            except LookupError as err:  # the ledger says why (missing, changed); the record stands
+            try:  # from the hub's photo store, where the ledger's rows name them
+                content = await self._hub.photos.async_read(sha)
+            except LookupError as err:  # the store says why (missing, changed); the record stands
                 _LOGGER.warning("MQTT: %s photo of lane %s not published: %s", kind, key, err)
                 continue
             if self._connected():
