@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from pathlib import Path
 
 import pytest
 
-from hub.core import Context, EventBus, ManualClock
-from hub.core.const import MATCH_ALL
+from hub.core import Context, Event, EventBus, ManualClock
+from hub.core.const import EVENT_PLATE_READ, MATCH_ALL, EventType
+from hub.core.events import PlateReadData
 
 
 @pytest.fixture
@@ -90,3 +92,59 @@ async def test_wait_for_matches_predicate_and_times_out(bus: EventBus) -> None:
     with pytest.raises(TimeoutError, match="no never event"):
         await bus.async_wait_for("never", timeout=0.05)
     assert bus.listener_counts() == {}
+
+
+def _plate_read(plate: str) -> PlateReadData:
+    return PlateReadData(
+        read_id="01JREAD", gate="north", lane="in1", direction="in", plate=plate, colour="yellow",
+        confidence=0.97, needs_review=False, source="camera.north_in1",
+        captured_at="2026-11-24T08:00:00+08:00", read_at="2026-11-24T08:00:00+08:00", images={},
+    )  # fmt: skip
+
+
+async def test_a_typed_event_is_its_plain_name_on_the_bus(bus: EventBus) -> None:
+    """Typing is for the checker only: a listener by plain name, MATCH_ALL and one by EventType all get
+    the typed event, and an EventType made at run time (an automation's) is its name."""
+    by_type: list[Event[PlateReadData]] = []
+    by_name: list[str] = []
+    bus.async_listen(EVENT_PLATE_READ, by_type.append)
+    bus.async_listen("plate_read", lambda e: by_name.append(e.data["plate"]))
+    bus.async_listen(MATCH_ALL, lambda e: by_name.append(e.event_type))
+    event = bus.async_fire(EVENT_PLATE_READ, _plate_read("冀A12345"))
+    assert by_type == [event] and by_name == ["冀A12345", "plate_read"]
+    assert event.event_type == "plate_read" and type(event.event_type) is str
+    assert event.as_dict()["data"] == dict(_plate_read("冀A12345"))
+    with pytest.raises(TypeError):
+        event.data["plate"] = "津B67890"  # type: ignore[index]  # the test: read-only at run time
+    bus.async_fire(EventType("plate_read"), {"plate": "京C00001"})
+    assert by_name[-2:] == ["京C00001", "plate_read"] and len(by_type) == 2
+
+
+def test_the_type_checker_refuses_a_listener_or_data_of_another_event(tmp_path: Path) -> None:
+    """The contract is checked by mypy, not at run time: a listener of gate decisions subscribed to
+    plate reads, and a plate read fired as a gate decision, are both errors; the right ones are not."""
+    api = pytest.importorskip("mypy.api")
+    snippet = tmp_path / "wiring.py"
+    snippet.write_text(
+        "from hub.core.bus import Event, EventBus\n"
+        "from hub.core.const import EVENT_GATE_DECISION, EVENT_PLATE_READ\n"
+        "from hub.core.events import GateDecisionData, PlateReadData\n"
+        "def wire(bus: EventBus, read: PlateReadData) -> None:\n"
+        "    def on_read(event: Event[PlateReadData]) -> None: ...\n"
+        "    def on_decision(event: Event[GateDecisionData]) -> None: ...\n"
+        "    def on_any(event: Event) -> None: ...\n"
+        "    bus.async_listen(EVENT_PLATE_READ, on_read)\n"
+        "    bus.async_listen(EVENT_PLATE_READ, on_any)\n"
+        "    bus.async_fire(EVENT_PLATE_READ, read)\n"
+        "    bus.async_listen(EVENT_PLATE_READ, on_decision)  # line 11\n"
+        "    bus.async_fire(EVENT_GATE_DECISION, read)  # line 12\n"
+        "    bus.async_fire('plate_read', read)  # line 13: a plain name is no EventType\n",
+        encoding="utf-8",
+    )
+    root = Path(__file__).resolve().parents[2]
+    out, _, status = api.run([
+        "--config-file", str(root / "pyproject.toml"), "--cache-dir", str(tmp_path / "cache"),
+        "--no-error-summary", "--no-pretty", str(snippet),
+    ])  # fmt: skip
+    lines = sorted(int(line.split(":")[1]) for line in out.splitlines() if ": error:" in line)
+    assert status == 1 and lines == [11, 12, 13], out
