@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from hub.core import Event, Hub
-from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_SERVICE_CALLED, EVENT_USER_LOGIN, EVENT_WEIGHT_STABLE
+from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_SERVICE_CALLED, EVENT_USER_LOGIN
 
 from .audit import target_of
 from .config import LedgerConfig
@@ -32,7 +32,6 @@ __all__ = ["CONFIG_SCHEMA", "DOMAIN", "Ledger", "async_setup"]
 async def async_setup(hub: Hub, config: LedgerConfig) -> bool:
     ledger = Ledger(hub, config)
     await ledger.async_start()
-    await ledger.weights.async_load()
     hub.data[DOMAIN] = ledger
     register(hub, ledger)
     register_reports(hub, ledger)
@@ -64,7 +63,6 @@ async def async_setup(hub: Hub, config: LedgerConfig) -> bool:
     unsubs = [
         hub.bus.async_listen(EVENT_SERVICE_CALLED, on_service_called),
         hub.bus.async_listen(EVENT_USER_LOGIN, on_login),
-        hub.bus.async_listen(EVENT_WEIGHT_STABLE, ledger.async_on_weight),
         hub.bus.async_listen(EVENT_PASSAGE_RECORDED, counters.on_recorded),
     ]
 

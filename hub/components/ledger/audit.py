@@ -33,6 +33,7 @@ DEFAULT_ROUTINE = (
     "ledger.record_audit",
     "ledger.read_records",
     "ledger.open_passages",
+    "ledger.last_passages",
     "barrier.open",
     "barrier.close",
     "barrier.display",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import logging
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .audit import DEFAULT_ROUTINE
+
+_LOGGER = logging.getLogger(__name__)
 
 
 class LedgerConfig(BaseModel):
@@ -15,7 +19,9 @@ class LedgerConfig(BaseModel):
     video_retention_months: int = Field(12, ge=12, le=600)
     retention_hour: int = Field(3, ge=0, le=23)  # the daily pruning runs at this hour, plant time
     trip_open_hours: float = Field(12, gt=0, le=24 * 31)  # an entry without exit after this is flagged
-    weight_join_seconds: float = Field(600, gt=0, le=24 * 3600)  # a weight joins a passage this recent
+    # Moved to `policy.weight_join_seconds` (the policy joins weights now); still read, so that a
+    # configuration written before loads, and ignored with a warning.
+    weight_join_seconds: float | None = Field(None, gt=0, le=24 * 3600)
     backup_dir: str = "backups"  # relative to the data directory unless absolute
     backup_keep: int = Field(7, ge=1, le=1000)  # the newest backups kept in backup_dir; older are deleted
     # Services the hub calls by itself on every passage, not audited unless a person calls them.
@@ -27,3 +33,10 @@ class LedgerConfig(BaseModel):
     disk_full_mib: float = Field(32, ge=0)  # below this the disk-full alarm is on
     disk_check_seconds: float = Field(5.0, ge=0.05, le=600)
     spool_limit: int = Field(10_000, ge=1, le=1_000_000)  # audit rows kept while they cannot be written
+
+    @field_validator("weight_join_seconds")
+    @classmethod
+    def _moved(cls, value: float | None) -> float | None:
+        if value is not None:
+            _LOGGER.warning("ledger.weight_join_seconds is ignored: set policy.weight_join_seconds instead")
+        return value

@@ -1,4 +1,4 @@
-"""The ledger at run time: records passages and follow-ups, writes the audit log, joins weights."""
+"""The ledger at run time: records passages and follow-ups, writes the audit log."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hub.core import Context, Event, Hub, ServiceValidationError
+from hub.core import Context, Hub, ServiceValidationError
 from hub.core.const import EVENT_PASSAGE_RECORDED
 from hub.core.faults import Spool, ThrottledLog, problems_of
 from hub.core.photos import PhotoRef, PhotoState
@@ -23,7 +23,6 @@ from .legacy import async_file_legacy_photos
 from .rows import SELECT_LIST, committed_record, followup_row, passage_row, record_dict
 from .schemas import FOLLOWUP_DATA, REASON_REQUIRED, RecordFollowup, RecordPassage
 from .sql import for_dialect
-from .weights import LaneWeights
 from .writer import ChainWriter, Dedupe, Statements
 
 _LOGGER = logging.getLogger(__name__)
@@ -72,7 +71,6 @@ class Ledger:
         )
         # What a follow-up needs of its passage, for passages committed by this run: no query then.
         self._recent: OrderedDict[str, dict[str, Any]] = OrderedDict()
-        self.weights = LaneWeights(self, config.weight_join_seconds)
 
     @property
     def conn(self) -> Any:
@@ -213,7 +211,7 @@ class Ledger:
     def _committed(self, committed: list[tuple[dict[str, Any], Context | None]]) -> None:
         batch_context = Context()  # for rows appended without one (a replay): one chain of cause
         # Looked up once: a bulk append (a replay, an import) brings a thousand rows at a time.
-        recent, note, fire = self._recent, self.weights.async_note, self.hub.bus.async_fire
+        recent, fire = self._recent, self.hub.bus.async_fire
         for row, context in committed:
             row.pop("_evidence", None)
             record = committed_record(row)
@@ -224,7 +222,6 @@ class Ledger:
                 recent[record["passage_id"]] = {k: record[k] for k in PASSAGE_KEYS}
                 if len(recent) > RECENT_PASSAGES:
                     recent.popitem(last=False)
-            note(record)
             fire(EVENT_PASSAGE_RECORDED, record, context or batch_context)
 
     # ----- audit log -----------------------------------------------------------------------------
@@ -321,6 +318,3 @@ class Ledger:
             target=target,
             detail=detail,
         )
-
-    def async_on_weight(self, event: Event) -> None:
-        self.weights.async_on_weight(event)

@@ -47,6 +47,12 @@ class Empty(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class LastPassages(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    within_seconds: float = Field(600, gt=0, le=24 * 3600)
+
+
 class Backup(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -129,6 +135,21 @@ def register(hub: Hub, ledger: Ledger) -> None:
         )
         return [record_dict(r) for r in rows]
 
+    async def last_passages(call: ServiceCall) -> list[dict[str, Any]]:
+        """Each lane's latest passage recorded within the window, and whether it is weighed."""
+        since = int(hub.now().timestamp() - call.data.within_seconds)
+        _, rows = await ledger.conn.execute_query(
+            ledger.sql(
+                "SELECT p.passage_id, p.gate, p.lane, p.recorded_ts, EXISTS (SELECT 1 FROM ledger_record w "
+                "WHERE w.passage_id = p.passage_id AND w.kind = 'weight') FROM ledger_record p "
+                "WHERE p.kind = ? AND p.recorded_ts >= ? AND NOT EXISTS (SELECT 1 FROM ledger_record n "
+                "WHERE n.kind = p.kind AND n.gate = p.gate AND n.lane = p.lane AND n.seq > p.seq)"
+            ),
+            [KIND_PASSAGE, since],
+        )
+        keys = ("passage_id", "gate", "lane", "recorded_ts", "weighed")
+        return [{**dict(zip(keys, row, strict=True)), "weighed": bool(row[4])} for row in rows]
+
     async def record_audit(call: ServiceCall) -> dict[str, Any]:
         d: RecordAudit = call.data
         row = await ledger.async_audit(
@@ -182,6 +203,7 @@ def register(hub: Hub, ledger: Ledger) -> None:
     reg(DOMAIN, "audit_query", audit_query, AuditQuery, roles=AUDITORS, description="审计日志查询")
     reg(DOMAIN, "read_records", read_records, ReadRecords, roles={Role.INSPECTOR, Role.ENGINEER})
     reg(DOMAIN, "open_passages", open_passages, OpenPassages, roles={Role.GUARD, Role.OFFICER})
+    reg(DOMAIN, "last_passages", last_passages, LastPassages, roles={Role.GUARD, Role.OFFICER})
     reg(DOMAIN, "record_audit", record_audit, RecordAudit, roles=admin)
     reg(DOMAIN, "evidence", evidence, EvidenceRequest, roles=READERS, description="通行照片 a passage photo")
     reg(

@@ -124,8 +124,8 @@ async def async_release(
             if track.current is passage:
                 # The barrier is moved by the hub (the guard's role may not include barrier.open, an
                 # officer's does not): the release itself is what the person did, and it is audited.
-                opened = await manager.async_actuate(track, passage, Context(parent_id=context.id))
-                manager.announce(track, passage, context)
+                opened = await manager.devices.async_actuate(track, passage, Context(parent_id=context.id))
+                manager.control.announce(track, passage, context)
         return {"seq": result["seq"], "passage_id": passage_id, "opened": opened}
 
 
@@ -158,8 +158,8 @@ async def async_redecide(
         read = Read(
             plate or src["plate"], colour or src.get("colour") or "unknown", src.get("direction") or "in"
         )
-        record, failed = await manager.async_lookup(read, context)
-        alert = manager.alerts.current(manager.hub.now())
+        record, failed = await manager.register.async_lookup(read, context)
+        alert = manager.select.current(manager.hub.now())
         # As for a camera's read: the platform may be asked about the corrected plate too.
         where = Where(read, src["gate"], src["lane"])
         decision, vehicle = await async_decide(
@@ -198,9 +198,9 @@ async def async_redecide(
                 result["seq"],
             )
             if track.current is passage and passage.phase in (Phase.DECIDED, Phase.DENIED):
-                opened = await manager.async_actuate(track, passage, Context(parent_id=context.id))
+                opened = await manager.devices.async_actuate(track, passage, Context(parent_id=context.id))
             if track.current is passage:
-                manager.announce(track, passage, context)
+                manager.control.announce(track, passage, context)
         return {
             "seq": result["seq"],
             "passage_id": passage_id,
@@ -242,7 +242,7 @@ def build_alert(
             [("measure_code", f"unknown control measure {measure_code}; one of {known}")],
         )
     if level is None:
-        level = LEVEL_OF_RESPONSE.get(response_level or "", manager.alerts.state.level)
+        level = LEVEL_OF_RESPONSE.get(response_level or "", manager.select.alert.level)
     if end is not None and end <= (start or manager.hub.now()):
         raise ServiceValidationError(DOMAIN, "set_alert_level", [("end", "the end is not after the start")])
     if end is not None and end <= manager.hub.now():
@@ -264,14 +264,8 @@ def build_alert(
 
 
 def apply_alert(manager: PolicyManager, new: AlertState, context: Context) -> dict[str, Any]:
-    manager.alert_context = context
-    try:
-        state = manager.alerts.set(new, manager.hub.now())
-    finally:
-        manager.alert_context = None
+    state = manager.select.switch(new, context)
     scheduled = state.pending is not None and state.pending == new
-    if scheduled:
-        manager.select.async_write_state(context)  # the schedule shows on the select until it starts
     return {
         "level": state.level,
         "scheduled": state.pending.as_dict() if scheduled and state.pending else None,
@@ -282,10 +276,9 @@ def apply_alert(manager: PolicyManager, new: AlertState, context: Context) -> di
 
 def cancel_scheduled_alert(manager: PolicyManager, context: Context) -> dict[str, Any]:
     """Drop the alert waiting to start; the one in force stays."""
-    pending = manager.alerts.cancel_pending()
+    pending = manager.select.cancel_pending(context)
     if pending is None:
         raise ServiceValidationError(
             DOMAIN, "cancel_scheduled_alert", [("scheduled", "no alert is scheduled")]
         )
-    manager.select.async_write_state(context)
     return {"cancelled": pending.as_dict()}

@@ -41,6 +41,8 @@ class PolicyConfig(BaseModel):
     # A read of the plate that is already the lane's passage, within this long of its last read, is the
     # same passage (the camera saw the truck again while it waited or drove through).
     merge_seconds: float = Field(120.0, ge=0, le=3600)
+    # A stable weight joins the lane's last recorded passage if that is at most this old (weight_join.py).
+    weight_join_seconds: float = Field(600, gt=0, le=24 * 3600)
     lookup_timeout: float = Field(2.0, gt=0, le=30)
     # A released passage opens the barrier if it is the lane's current one, or this recent.
     release_open_minutes: float = Field(10.0, ge=0, le=24 * 60)

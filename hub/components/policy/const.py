@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Final
+from typing import Final
 
-from hub.core.const import EventType
+from hub.core.const import EVENT_ALERT_LEVEL_CHANGED
 
 DOMAIN: Final = "policy"
 
-# Fired on every switch of the plant's alert level (by an officer, a schedule or the platform).
-EVENT_ALERT_LEVEL_CHANGED: Final = EventType[dict[str, Any]]("alert_level_changed")
+# Fired on every switch of the plant's alert level (by an officer, a schedule or the platform); its
+# data is hub.core.events.AlertLevelChangedData.
+__all__ = ["EVENT_ALERT_LEVEL_CHANGED"]
 
 ALERT_ENTITY_OBJECT_ID: Final = "plant_alert_level"
 ALERT_STATE_FILE: Final = "policy_alert_level.json"

@@ -5,6 +5,7 @@ cover tells when an allowed vehicle has passed (it starts closing). Each step is
 ledger as a `lifecycle` follow-up, behind the lane's earlier ones so they land in order. Steps the
 ledger cannot take now (a full disk, a lock held elsewhere) keep their place and are tried again every
 second, up to MAX_WAITING a lane. On start-up, passages a crash left open are closed as interrupted.
+A new vehicle at the lane ends the passage before it (`supersede`). The weight step is `weight_join.py`.
 """
 
 from __future__ import annotations
@@ -14,16 +15,14 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from hub.core import Context, Event, ServiceValidationError
+from hub.core.events import EventStateChangedData
 from hub.core.faults import ThrottledLog
 
 from .const import Phase, Verdict
-from .lanes import LaneWiring
 from .passage import LaneTrack, Passage, Step
 
 if TYPE_CHECKING:
     from hub.core import Hub
-
-    from .config import PolicyConfig
 
 _LOGGER = logging.getLogger(__name__)
 MAX_STEPS = 1000  # lifecycle steps in one call to the ledger (its limit)
@@ -32,17 +31,19 @@ RETRY_SECONDS = 1.0
 _THROTTLED = ThrottledLog(_LOGGER)
 
 
-class LifecycleMixin:
-    hub: Hub
-    config: PolicyConfig
-    lanes: dict[str, LaneTrack]
-    wiring: LaneWiring
+class PassageLifecycle:
+    """The passage state machine of every lane (the lanes are the policy's; this only reads them)."""
 
-    async def _async_recover(self) -> None:
+    def __init__(self, hub: Hub, lanes: dict[str, LaneTrack], recovery_hours: float) -> None:
+        self.hub = hub
+        self.lanes = lanes
+        self.recovery_hours = recovery_hours
+
+    async def async_recover(self) -> None:
         """Passages a crash left open are closed as interrupted (docs/architecture.md: one passage)."""
         try:
             rows = await self.hub.services.async_call(
-                "ledger", "open_passages", {"within_hours": self.config.recovery_hours}
+                "ledger", "open_passages", {"within_hours": self.recovery_hours}
             )
         except Exception as err:
             _LOGGER.error("Policy: cannot list open passages for recovery: %s", err)
@@ -55,15 +56,18 @@ class LifecycleMixin:
                 "Policy: %d passage(s) left open by the last run closed as interrupted", len(rows)
             )
 
-    # ----- lifecycle -----------------------------------------------------------------------------
-    def _on_cover(self, event: Event) -> None:
+    # ----- what the lane reports -----------------------------------------------------------------
+    def on_cover(self, event: Event[EventStateChangedData]) -> None:
         """Our barriers, found by name (`cover.<lane>_barrier`); bound covers come through the wiring."""
         entity_id, new = event.data["entity_id"], event.data.get("new_state")
-        if new is None or not entity_id.endswith("_barrier") or entity_id in self.wiring.barriers:
+        if new is None or not entity_id.endswith("_barrier") or self._bound(entity_id):
             return
         track = self.lanes.get(entity_id[len("cover.") : -len("_barrier")])
         if track is not None and track.binding.barrier is None:
             self.barrier_moved(track, new.state)
+
+    def _bound(self, entity_id: str) -> bool:
+        return any(track.binding.barrier == entity_id for track in self.lanes.values())
 
     def barrier_moved(self, track: LaneTrack, position: str) -> None:
         passage = track.current
@@ -99,15 +103,25 @@ class LifecycleMixin:
     def note_arrival(self, track: LaneTrack, passage: Passage) -> None:
         """On a lane with a presence detector: the vehicle standing there arrived at `arrived_at`."""
         if track.binding.presence and track.presence and track.arrived_at is not None:
-            self._write_lifecycle(track, passage, Phase.ARRIVED, {"at": track.arrived_at.isoformat()})
+            self.write(track, passage, Phase.ARRIVED, {"at": track.arrived_at.isoformat()})
 
+    def supersede(self, track: LaneTrack, passage: Passage) -> None:
+        """A new vehicle at the lane ends the passage before it, if it was still going."""
+        if passage.finished or passage.seq is None:
+            return
+        if passage.phase is Phase.DECIDED and passage.decision.verdict is not Verdict.ALLOW:
+            self.set_phase(track, passage, Phase.DENIED)  # held for review, never let in
+        else:
+            self.set_phase(track, passage, Phase.CLOSED)
+
+    # ----- the rows ------------------------------------------------------------------------------
     def set_phase(self, track: LaneTrack, passage: Passage, phase: Phase) -> None:
         passage.phase = phase
-        self._write_lifecycle(track, passage, phase)
+        self.write(track, passage, phase)
         if track.current is passage:
             track.write_state()
 
-    def _write_lifecycle(
+    def write(
         self, track: LaneTrack, passage: Passage, phase: Phase, extra: dict[str, Any] | None = None
     ) -> None:
         """Queue the lifecycle row behind the lane's earlier ones, so they land in order.

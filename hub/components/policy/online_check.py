@@ -33,6 +33,7 @@ from hub.core import Context
 
 from .const import Verdict
 from .decide import Decision, Read, decide, render
+from .register_lookup import snapshot
 
 if TYPE_CHECKING:
     from .incoming import Incoming
@@ -123,12 +124,11 @@ async def async_decide(
     when: datetime,
 ) -> tuple[Decision, dict[str, Any]]:
     """The decision and the vehicle snapshot the passage records, the platform asked where it should be."""
-    from .manager import snapshot  # the manager imports this module
-
     book, read = manager.book, incoming.read
 
     def local(rec: Mapping[str, Any] | None) -> Decision:
-        return decide(book, read, manager.vehicle_of(rec), level=level, measure_code=measure_code, when=when,
+        vehicle = manager.register.vehicle_of(rec)
+        return decide(book, read, vehicle, level=level, measure_code=measure_code, when=when,
                       lookup_failed=failed)  # fmt: skip
 
     config: OnlineCheckConfig = manager.config.online_check

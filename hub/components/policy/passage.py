@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from hub.core import Context
+from hub.core.events import GateDecisionData
 from hub.core.gate import LaneBinding
 
 from .const import FINISHED, Phase, Verdict
@@ -80,7 +81,7 @@ class Passage:
             "error": self.error,
         }
 
-    def event_data(self) -> dict[str, Any]:
+    def event_data(self) -> GateDecisionData:
         """`gate_decision`, plus `allowed` for simple listeners."""
         d = self.decision
         return {

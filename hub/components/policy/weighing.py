@@ -12,6 +12,7 @@ import statistics
 
 from hub.core import Context, Event, Hub
 from hub.core.const import EVENT_WEIGHT_STABLE, STATE_UNAVAILABLE, STATE_UNKNOWN
+from hub.core.events import WeightStableData
 from hub.core.gate import LaneBinding, WeightStability
 
 _LOGGER = logging.getLogger(__name__)
@@ -98,8 +99,8 @@ class LaneWeighing:
         _LOGGER.info("Lane %s: stable weight %d kg from %s", self.binding.key, weight_kg, self.entity_id)
         self.hub.bus.async_fire(
             EVENT_WEIGHT_STABLE,
-            {"gate": self.binding.gate, "lane": self.binding.lane, "weight_kg": weight_kg,
-             "at": at.isoformat(), "indicator": self.entity_id},
+            WeightStableData(gate=self.binding.gate, lane=self.binding.lane, weight_kg=weight_kg,
+                             at=at.isoformat(), indicator=self.entity_id),
             Context(),
         )  # fmt: skip
 

@@ -14,6 +14,10 @@ from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_USER_LOGIN, EVENT_WEIGH
 from tests.common import expect_event
 from tests.components.ledger.conftest import passage, traced
 
+# The policy joins a stable weight to its lane's passage (policy/weight_join.py), any passage the
+# ledger records there: these tests record theirs directly.
+WEIGHS = "policy: {grade: B}\n"
+
 
 async def _record(hub, data, context=None):
     return await hub.services.async_call("ledger", "record_passage", data, context)
@@ -108,7 +112,7 @@ async def test_bad_passage_data_is_refused_and_nothing_is_written(ledger_hub) ->
 
 
 async def test_followups_amend_the_passage_without_changing_it(ledger_hub, clock) -> None:
-    hub = await ledger_hub()
+    hub = await ledger_hub(extra=WEIGHS)
     guard = await hub.auth.async_add_user("wanggang", "correct horse", frozenset({Role.GUARD}))
     inspector = await hub.auth.async_add_user("lijian", "correct horse", frozenset({Role.INSPECTOR}))
     as_guard = Context(user_id=guard.id)
@@ -162,7 +166,7 @@ async def test_followups_amend_the_passage_without_changing_it(ledger_hub, clock
 
 
 async def test_a_weight_with_no_open_passage_is_audited_not_lost(ledger_hub, clock) -> None:
-    hub = await ledger_hub()
+    hub = await ledger_hub(extra=WEIGHS)
     await _record(hub, passage(1))
     clock.advance(timedelta(minutes=30))  # older than the join window
     hub.bus.async_fire(EVENT_WEIGHT_STABLE, {"gate": "east_gate", "lane": "in", "weight_kg": 15_000})
