@@ -18,13 +18,12 @@ from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, field_validator
 
 from hub.core import Hub, ServiceCall, ServiceValidationError
 from hub.core.gate import Slug, lanes_in_states
-from hub.core.photos import PhotoRef
 from hub.util.images import NotAPhoto, check_photo
 from hub.util.plate import checked_plate
 
 from .const import DOMAIN, MAX_IMAGE_BYTES
 from .recorder import Ledger
-from .schemas import PhotoRefModel, RecordPassage
+from .schemas import RecordPassage
 
 REASON_CODE = "manual_entry"
 
@@ -40,8 +39,6 @@ class ManualPassage(BaseModel):
     vehicle_class: Literal["transport", "in_plant", "machinery", "unknown"] = "unknown"
     reason: str = Field(min_length=4, max_length=500)  # why the guard let it through by hand
     photo: Base64Bytes | None = None  # the vehicle at the gate, as base64 (JSON carries no bytes)
-    # Or that photo already in the hub's photo store (the policy's open_barrier put it there).
-    photo_ref: PhotoRefModel | None = None
 
     @field_validator("plate")
     @classmethod
@@ -79,8 +76,6 @@ async def async_record_manual(hub: Hub, ledger: Ledger, call: ServiceCall) -> di
         photos = await hub.photos.async_put({"scene": data.photo} if data.photo else {})
     except ValueError as err:
         raise ServiceValidationError(DOMAIN, "record_manual_passage", [("photo", str(err))]) from None
-    if data.photo_ref is not None and not photos:
-        photos = {"scene": PhotoRef(sha256=data.photo_ref.sha256, size=data.photo_ref.size)}
     passage = RecordPassage(
         passage_id=str(uuid.uuid4()),
         gate=data.gate,

@@ -11,6 +11,7 @@ Closing is never refused and needs no reason (`barrier.close`).
 
 from __future__ import annotations
 
+import base64
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, field_validator
@@ -90,13 +91,8 @@ async def async_open_by_hand(manager: PolicyManager, d: OpenBarrier, context: Co
         "plate": d.plate,
         "reason": d.reason,
     }
-    if d.photo:  # kept in the hub's photo store; the ledger's row names it
-        try:
-            kept = await hub.photos.async_put({"scene": d.photo})
-        except ValueError as err:  # too big to keep
-            raise ServiceValidationError(DOMAIN, "open_barrier", [("photo", str(err))]) from None
-        if "scene" in kept:  # else the disk refuses it and memory is full: the store said so
-            entry["photo_ref"] = kept["scene"]
+    if d.photo:
+        entry["photo"] = base64.b64encode(d.photo).decode()
     async with track.lock:
         row = await hub.services.async_call("ledger", "record_manual_passage", entry, context)
         opened = await manager.async_open_lane(track, Context(parent_id=context.id))
