@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/make_synthetic_plates.py OUT_DIR --count 300 --seed 1
 
-OUT_DIR/labels.csv lists full scenes (filename,plate,colour); OUT_DIR/crops/labels.csv the matching plate
-crops, for `anpr_accuracy.py OUT_DIR/crops --crops`.
+OUT_DIR/labels.csv lists full scenes (filename,plate,colour,kind); OUT_DIR/crops/labels.csv the matching
+plate crops, for `anpr_accuracy.py OUT_DIR/crops --crops`. Seeds used for published figures: 1 (earlier
+work), 2026 (issue 21's fresh set): pick a new one for a set nobody has looked at.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from anpr_accuracy import plate_kind  # type: ignore[import-not-found]
 
 from hub.integrations.anpr.synthetic import random_plate, render_plate_crop, render_plate_scene
 
@@ -35,17 +39,21 @@ def main() -> None:
     scenes, crops = [], []
     for i in range(args.count):
         plate, colour = random_plate(rng)
+        two_row = rng.random() < 0.5
+        kind = plate_kind(plate, colour.value, two_row=two_row)
         name = f"images/synthetic_{i:04d}.jpg"
-        (args.out_dir / name).write_bytes(render_plate_scene(plate, colour, rng, difficulty=args.difficulty))
-        (args.out_dir / "crops" / name).write_bytes(
-            render_plate_crop(plate, colour, rng, difficulty=args.difficulty)
+        (args.out_dir / name).write_bytes(
+            render_plate_scene(plate, colour, rng, difficulty=args.difficulty, two_row=two_row)
         )
-        scenes.append((name, plate, colour.value))
-        crops.append((name, plate, colour.value))
+        (args.out_dir / "crops" / name).write_bytes(
+            render_plate_crop(plate, colour, rng, difficulty=args.difficulty, two_row=two_row)
+        )
+        scenes.append((name, plate, colour.value, kind))
+        crops.append((name, plate, colour.value, kind))
     for folder, rows in ((args.out_dir, scenes), (args.out_dir / "crops", crops)):
         with (folder / "labels.csv").open("w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
-            writer.writerow(("filename", "plate", "colour"))
+            writer.writerow(("filename", "plate", "colour", "kind"))
             writer.writerows(rows)
     print(f"wrote {args.count} scenes and {args.count} crops to {args.out_dir}")
 

