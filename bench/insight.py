@@ -1,6 +1,7 @@
 """The insight component's arithmetic at the issue's scale: a year of minute data from 4 microstations
 summed into hours, 300,000 remote-sensing readings joined to 300,000 passages and checked against the
-limits, then the correlation (every lag 0..6 and every wind sector) over the year's 8,760 hours.
+limits, then the correlation (every lag 0..6, every wind sector, every day and month) over the year's
+8,760 hours, and its four charts.
 
     .venv/bin/python bench/insight.py [--readings 300000] [--stations 4] [--seed 1]
 
@@ -23,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from hub.components.insight.charts import CHARTS, draw
 from hub.components.insight.config import DEFAULT_LIMITS, Join
 from hub.components.insight.correlation import correlate, sector_of
 from hub.components.insight.hourly import GROUPS, HourlySums, group_of
@@ -100,12 +102,22 @@ def main() -> None:
 
     conc, sin, cos = series("pm25"), series("wind_sin"), series("wind_cos")
     sectors = {h: sector_of(sin[h], cos[h]) for h in conc}
-    answer = correlate(conc, traffic, GROUPS, 6, sectors)
+    def day_of(hour: int) -> str:
+        return datetime.fromtimestamp(hour * 3600, TZ).date().isoformat()
+
+    answer = correlate(conc, traffic, GROUPS, 6, sectors, day_of)
     t_corr = time.perf_counter() - t0
     r = answer["result"]
-    print(f"correlation: {len(conc):,} hours, lags 0-6, {len(answer['by_sector'])} sectors: {t_corr:.1f} s; "
+    print(f"correlation: {len(conc):,} hours, lags 0-6, {len(answer['by_sector'])} sectors, "
+          f"{len(answer['by_day'])} days, {len(answer['by_month'])} months: {t_corr:.1f} s; "
           f"lag {r['lag_hours']} h (planted 2), share {r['traffic_share']:.4f} ± {r['share_se']:.4f} "
           f"(planted {planted[0] / planted[1]:.4f})")
+
+    t0 = time.perf_counter()
+    answer |= {"station": "s0", "factor": "pm25", "groups": list(GROUPS), "measure": "count"}
+    sizes = [len(draw(chart, "png", answer, conc, traffic, TZ)) for chart in CHARTS]
+    seconds = time.perf_counter() - t0
+    print(f"charts: {len(CHARTS)} PNGs of the year ({sum(sizes) // 1024} KiB): {seconds:.1f} s")
     print(f"all: {time.perf_counter() - t_all:.1f} s (goal < 30 s)")
 
 
