@@ -106,12 +106,13 @@ def period_shares(
     for index, hour in enumerate(hours):
         rows.setdefault(period_of(hour), []).append(index)
     out = []
-    for period, index in rows.items():
-        share, se = _share(x[index], y[index], beta, cov)
+    for period, members in rows.items():
+        share, se = _share(x[members], y[members], beta, cov)
         out.append({
-            "period": period, "hours": len(index), "traffic_share": round(share, 4), "share_se": round(se, 4),
+            "period": period, "hours": len(members), "traffic_share": round(share, 4),
+            "share_se": round(se, 4),
             "share_95": [round(share - 1.96 * se, 4), round(share + 1.96 * se, 4)],
-            "mean_concentration": round(float(y[index].mean()), 3),
+            "mean_concentration": round(float(y[members].mean()), 3),
         })  # fmt: skip
     return out
 
