@@ -277,6 +277,20 @@ class AirQualityData(TypedDict):
     flags: dict[str, str]  # factor key -> HJ 212 flag
 
 
+# ----- service data one room builds for another's service ------------------------------------------
+
+
+class RecordFollowupData(TypedDict):
+    """The data of `ledger.record_followup` (validated by the ledger's RecordFollowup model, which is
+    the truth; this mirrors it for the rooms that call it without importing the ledger: policy, insight,
+    uplink)."""
+
+    passage_id: str
+    kind: str  # release, weight, correction, review, emission, lifecycle ... (ledger FollowupKind)
+    data: NotRequired[dict[str, Any]]
+    reason: NotRequired[str | None]
+
+
 # Events whose data is not a contract between rooms (a room's own events, events named in
 # automations): any mapping.
 AnyEventData = Mapping[str, Any]

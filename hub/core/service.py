@@ -120,7 +120,7 @@ class ServiceRegistry:
         self,
         domain: str,
         service: str,
-        data: dict[str, Any] | BaseModel | None = None,
+        data: Mapping[str, Any] | BaseModel | None = None,
         context: Context | None = None,
         *,
         blocking: bool = True,
@@ -155,7 +155,7 @@ class ServiceRegistry:
         return result
 
     @staticmethod
-    def _validate(entry: Service, data: dict[str, Any] | BaseModel | None) -> Any:
+    def _validate(entry: Service, data: Mapping[str, Any] | BaseModel | None) -> Any:
         if entry.schema is None:
             return dict(data or {}) if not isinstance(data, BaseModel) else data
         if isinstance(data, entry.schema):

@@ -6,12 +6,13 @@ import asyncio
 import logging
 import random
 from pathlib import Path
+from typing import NotRequired, get_origin, get_type_hints
 
 import pytest
 
 from hub.core import Context, Event, EventBus, ManualClock
 from hub.core.const import EVENT_PLATE_READ, MATCH_ALL, EventType
-from hub.core.events import PlateReadData
+from hub.core.events import PlateReadData, RecordFollowupData
 
 
 @pytest.fixture
@@ -148,3 +149,14 @@ def test_the_type_checker_refuses_a_listener_or_data_of_another_event(tmp_path: 
     ])  # fmt: skip
     lines = sorted(int(line.split(":")[1]) for line in out.splitlines() if ": error:" in line)
     assert status == 1 and lines == [11, 12, 13], out
+
+
+def test_service_data_typed_in_the_core_matches_the_owning_rooms_schema() -> None:
+    """RecordFollowupData mirrors the ledger's own model (the truth): a field added or renamed there
+    must be added here, or the rooms that build the data are checked against a stale contract."""
+    from hub.components.ledger.schemas import RecordFollowup
+
+    hints = get_type_hints(RecordFollowupData, include_extras=True)
+    assert set(hints) == set(RecordFollowup.model_fields)
+    required = {name for name, hint in hints.items() if get_origin(hint) is not NotRequired}
+    assert required == {name for name, field in RecordFollowup.model_fields.items() if field.is_required()}

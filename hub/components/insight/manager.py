@@ -13,6 +13,7 @@ from typing import Any
 
 from hub.core import Context, Event, Hub
 from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_PLATE_READ, EVENT_WEIGHT_STABLE
+from hub.core.events import RecordFollowupData
 from hub.core.track import async_track_state_change_event
 
 from . import hourly, store
@@ -134,12 +135,12 @@ class Insight:
         text = "，".join(f"{m.split('_')[0].upper()} {v:g} > {b:g} {UNITS[m]}" for m, (v, b) in over.items())
         reason = f"{REASON} {text}"
         context = Context()
-        await self.hub.services.async_call("ledger", "record_followup", {
-            "passage_id": passage.passage_id, "kind": "emission", "reason": reason,
-            "data": {"reading_id": reading.reading_id, "unit": reading.data.get("unit"),
-                     "at": reading.data.get("at"), "exceeded": {m: v for m, (v, _) in over.items()},
-                     "limits": {m: lim for m, (_, lim) in over.items()}},
-        }, context)  # fmt: skip
+        await self.hub.services.async_call("ledger", "record_followup", RecordFollowupData(
+            passage_id=passage.passage_id, kind="emission", reason=reason,
+            data={"reading_id": reading.reading_id, "unit": reading.data.get("unit"),
+                  "at": reading.data.get("at"), "exceeded": {m: v for m, (v, _) in over.items()},
+                  "limits": {m: lim for m, (_, lim) in over.items()}},
+        ), context)  # fmt: skip
         flag = {
             "passage_id": passage.passage_id, "plate": passage.plate, "fleet": passage.fleet,
             "emission_stage": passage.emission_stage, "fuel": passage.fuel, "reading_id": reading.reading_id,
