@@ -20,9 +20,12 @@ class RegionPrior:
     """Expected plate prefixes: a province character (`晋`) or a province and city letter (`晋A`)."""
 
     def __init__(self, prefixes: Iterable[str], *, sure: float = UNLIKELY_SURE) -> None:
-        self.prefixes = frozenset(normalise_plate(p)[:2] for p in prefixes if p and p.strip())
-        if any(len(p) not in (1, 2) for p in self.prefixes):
-            raise ValueError("a region is a province character, optionally followed by a city letter")
+        self.prefixes = frozenset(normalise_plate(p) for p in prefixes if p and p.strip())
+        if any(len(p) > 2 or p[0].isascii() for p in self.prefixes):
+            raise ValueError(
+                "a region is a province character, optionally followed by a city letter, "
+                f"got {sorted(self.prefixes)}"
+            )
         self.sure = sure
 
     @classmethod
