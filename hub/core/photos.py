@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypedDict
@@ -26,6 +27,7 @@ PHOTO_DIR = "evidence"  # under the data directory; the name predates this modul
 SUFFIX = ".jpg"
 MAX_PHOTO_BYTES = 8 * 1024 * 1024  # one photo; a camera's 4K JPEG is about 1-2 MiB
 PENDING_BYTES = 128 * 1024 * 1024  # photos kept in memory, in all, while the disk refuses them
+WRITTEN_REMEMBERED = 4096  # hashes of photos written by this run (a few hours of a busy gate's reads)
 PhotoState = Literal["ok", "missing", "changed"]
 RunBlocking = Callable[..., Awaitable[Any]]
 
@@ -58,6 +60,8 @@ class PhotoStore:
         self._run_blocking = run_blocking
         self._pending: dict[str, bytes] = {}  # sha256 -> bytes the disk refused, in arrival order
         self._pending_bytes = 0
+        # Photos this run wrote and flushed itself: a row naming one needs no look at the disk.
+        self._written: OrderedDict[str, int] = OrderedDict()
 
     @property
     def root(self) -> Path:
@@ -91,6 +95,8 @@ class PhotoStore:
         except OSError as err:
             kept = self._keep(new, err)
             prepared = [p for p in prepared if p[1] in kept or p[1] in self._pending]
+        else:
+            self._note_written(new)
         return {role: PhotoRef(sha256=sha, size=len(content)) for role, sha, content in prepared}
 
     async def async_flush(self) -> None:
@@ -99,6 +105,7 @@ class PhotoStore:
             return
         waiting = list(self._pending.items())
         await self._run_blocking(self._write_new, waiting)
+        self._note_written(dict(waiting))
         for sha, content in waiting:
             if self._pending.pop(sha, None) is not None:
                 self._pending_bytes -= len(content)
@@ -109,7 +116,12 @@ class PhotoStore:
         written first (OSError if the disk still refuses). Returns the roles whose photo the store
         does not have at all."""
         await self.async_flush()
-        wanted = [(role, ref["sha256"], ref["size"]) for role, ref in refs.items()]
+        written = self._written
+        wanted = [
+            (role, ref["sha256"], ref["size"])
+            for role, ref in refs.items()
+            if written.get(ref["sha256"]) != ref["size"]
+        ]
         if not wanted:
             return []
         return await self._run_blocking(lambda: [r for r, sha, size in wanted if not self.has(sha, size)])
@@ -119,6 +131,14 @@ class PhotoStore:
         if (content := self._pending.get(sha256)) is not None:
             return content
         return await self._run_blocking(self.read_verified, sha256)
+
+    def _note_written(self, photos: Mapping[str, bytes]) -> None:
+        written = self._written
+        for sha, content in photos.items():
+            written[sha] = len(content)
+            written.move_to_end(sha)
+        while len(written) > WRITTEN_REMEMBERED:
+            written.popitem(last=False)
 
     def _keep(self, photos: dict[str, bytes], err: OSError) -> set[str]:
         kept: set[str] = set()
@@ -169,6 +189,7 @@ class PhotoStore:
         return state_of(sha256, content)
 
     def remove(self, sha256: str) -> bool:
+        self._written.pop(sha256, None)  # a row naming it again must find it written again
         try:
             self.path_of(sha256).unlink()
         except FileNotFoundError:
