@@ -19,9 +19,7 @@ class LedgerConfig(BaseModel):
     video_retention_months: int = Field(12, ge=12, le=600)
     retention_hour: int = Field(3, ge=0, le=23)  # the daily pruning runs at this hour, plant time
     trip_open_hours: float = Field(12, gt=0, le=24 * 31)  # an entry without exit after this is flagged
-    # Moved to `policy.weight_join_seconds` (the policy joins weights now); still read, so that a
-    # configuration written before loads, and ignored with a warning.
-    weight_join_seconds: float | None = Field(None, gt=0, le=24 * 3600)
+    weight_join_seconds: float | None = None  # moved to policy.weight_join_seconds: read, ignored, warned
     backup_dir: str = "backups"  # relative to the data directory unless absolute
     backup_keep: int = Field(7, ge=1, le=1000)  # the newest backups kept in backup_dir; older are deleted
     # Services the hub calls by itself on every passage, not audited unless a person calls them.
@@ -37,6 +35,6 @@ class LedgerConfig(BaseModel):
     @field_validator("weight_join_seconds")
     @classmethod
     def _moved(cls, value: float | None) -> float | None:
-        if value is not None:
+        if value is not None:  # a configuration written before the policy joined weights still loads
             _LOGGER.warning("ledger.weight_join_seconds is ignored: set policy.weight_join_seconds instead")
         return value

@@ -47,12 +47,6 @@ class Empty(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class LastPassages(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    within_seconds: float = Field(600, gt=0, le=24 * 3600)
-
-
 class Backup(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -137,7 +131,7 @@ def register(hub: Hub, ledger: Ledger) -> None:
 
     async def last_passages(call: ServiceCall) -> list[dict[str, Any]]:
         """Each lane's latest passage recorded within the window, and whether it is weighed."""
-        since = int(hub.now().timestamp() - call.data.within_seconds)
+        since = int(hub.now().timestamp() - call.data.within_hours * 3600)
         _, rows = await ledger.conn.execute_query(
             ledger.sql(
                 "SELECT p.passage_id, p.gate, p.lane, p.recorded_ts, EXISTS (SELECT 1 FROM ledger_record w "
@@ -203,7 +197,7 @@ def register(hub: Hub, ledger: Ledger) -> None:
     reg(DOMAIN, "audit_query", audit_query, AuditQuery, roles=AUDITORS, description="审计日志查询")
     reg(DOMAIN, "read_records", read_records, ReadRecords, roles={Role.INSPECTOR, Role.ENGINEER})
     reg(DOMAIN, "open_passages", open_passages, OpenPassages, roles={Role.GUARD, Role.OFFICER})
-    reg(DOMAIN, "last_passages", last_passages, LastPassages, roles={Role.GUARD, Role.OFFICER})
+    reg(DOMAIN, "last_passages", last_passages, OpenPassages, roles={Role.GUARD, Role.OFFICER})
     reg(DOMAIN, "record_audit", record_audit, RecordAudit, roles=admin)
     reg(DOMAIN, "evidence", evidence, EvidenceRequest, roles=READERS, description="通行照片 a passage photo")
     reg(

@@ -213,10 +213,6 @@ async def async_redecide(
         }
 
 
-def passage_of_read(manager: PolicyManager, read_id: str) -> Passage | None:
-    return manager.passages.by_read(read_id)
-
-
 # ----- alert level -----------------------------------------------------------------------------
 def build_alert(
     manager: PolicyManager,

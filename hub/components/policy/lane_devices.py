@@ -9,45 +9,36 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hub.core import Context
 
 from .const import Phase, Reason, Verdict
-from .decide import RuleBook, render
+from .decide import render
 from .passage import LaneTrack, Passage
 from .rules import load_common
 
 if TYPE_CHECKING:
     from hub.core import Hub
 
-    from .alert import AlertState
     from .config import PolicyConfig
     from .lanes import LaneWiring
     from .lifecycle import PassageLifecycle
+    from .select import AlertLevelSelect
 
 _LOGGER = logging.getLogger(__name__)
 _PART = {"open": "barrier", "display": "display", "alarm": "alarm"}  # what each gate service drives
 
 
 class LaneDevices:
-    def __init__(
-        self,
-        hub: Hub,
-        config: PolicyConfig,
-        book: RuleBook,
-        wiring: LaneWiring,
-        lifecycle: PassageLifecycle,
-        alert: Callable[[], AlertState],
-    ) -> None:
+    def __init__(self, hub: Hub, config: PolicyConfig, wiring: LaneWiring, lifecycle: PassageLifecycle,
+                 alert: AlertLevelSelect) -> None:  # fmt: skip
         self.hub = hub
         self.config = config
-        self.book = book
         self.texts = {**load_common().display, **config.display}
         self.wiring = wiring
         self.lifecycle = lifecycle
-        self._alert = alert  # the level in force, for the display texts
+        self.alert = alert  # the level in force, for the display texts
         self._warned: set[str] = set()
 
     def has(self, track: LaneTrack, what: str) -> bool:
@@ -98,20 +89,18 @@ class LaneDevices:
         return True
 
     async def async_show(self, track: LaneTrack, passage: Passage, kind: str, context: Context) -> None:
+        stage = self.alert.book.label("stages", passage.vehicle.get("emission_stage"))
+        reason = passage.decision.reason_text
+        await self._async_display(track, kind, context, plate=passage.plate, stage=stage, reason=reason)
+
+    async def _async_display(self, track: LaneTrack, kind: str, context: Context, **fields: Any) -> None:
         if not self.has(track, "display"):
             return
-        alert = self._alert()
-        fields = {
-            "plate": passage.plate,
-            "stage": self.book.label("stages", passage.vehicle.get("emission_stage")),
-            "reason": passage.decision.reason_text,
-            "level": self.book.label("levels", alert.level),
-            "response": self.book.label("response", alert.level),
-        }
-        text = render(self.texts.get(kind, "{plate} {reason}"), fields)
-        await self.async_drive(
-            track, "display", {"text": text, "seconds": self.config.display_seconds}, context
-        )
+        book, level = self.alert.book, self.alert.alert.level
+        fields = {**fields, "level": book.label("levels", level), "response": book.label("response", level)}
+        text = render(self.texts.get(kind, "{plate} {reason}" if "plate" in fields else "{level}"), fields)
+        shown = {"text": text, "seconds": self.config.display_seconds}
+        await self.async_drive(track, "display", shown, context)
 
     def show_alert(self, tracks: list[LaneTrack], context: Context) -> None:
         """The alert level's rules changed: lanes show it, unless their driver is being told why."""
@@ -119,9 +108,7 @@ class LaneDevices:
             return
         for track in tracks:
             if not self._driver_waits(track):
-                self.hub.async_create_task(
-                    self._async_show_alert(track, context), name="policy alert display"
-                )
+                self.hub.async_create_task(self._async_display(track, "alert", context), name="policy alert")
 
     def _driver_waits(self, track: LaneTrack) -> bool:
         """A driver held at the barrier, or just denied, keeps the text that tells them why."""
@@ -132,19 +119,6 @@ class LaneDevices:
             return True
         recent = (self.hub.now() - passage.last_seen).total_seconds() < self.config.display_seconds
         return passage.phase in (Phase.DENIED, Phase.ERROR) and recent
-
-    async def _async_show_alert(self, track: LaneTrack, context: Context) -> None:
-        if not self.has(track, "display"):
-            return
-        alert = self._alert()
-        fields = {
-            "level": self.book.label("levels", alert.level),
-            "response": self.book.label("response", alert.level),
-        }
-        text = render(self.texts.get("alert", "{level}"), fields)
-        await self.async_drive(
-            track, "display", {"text": text, "seconds": self.config.display_seconds}, context
-        )
 
     async def async_open_lane(self, track: LaneTrack, context: Context) -> bool:
         """Open the lane's barrier for no passage the policy decided (a person's opening by hand)."""

@@ -53,9 +53,7 @@ class PolicyManager:
         self.lifecycle = PassageLifecycle(hub, self.lanes, config.recovery_hours)
         self.wiring = LaneWiring(hub, self.lifecycle, config.read_max_age_seconds)
         self.select = AlertLevelSelect(hub, self.book, config.schedule_check_seconds, self._show_alert)
-        self.devices = LaneDevices(
-            hub, config, self.book, self.wiring, self.lifecycle, lambda: self.select.alert
-        )
+        self.devices = LaneDevices(hub, config, self.wiring, self.lifecycle, self.select)
         self.register = RegisterLookup(hub, config.lookup_timeout, self.devices.warn_once)
         self.control = LaneController(self)
         self.weights = WeightJoin(hub, config.weight_join_seconds)
@@ -121,11 +119,3 @@ class PolicyManager:
 
     def _show_alert(self, context: Context) -> None:
         self.devices.show_alert(list(self.lanes.values()), context)
-
-    # What manual_open.py asks of the lane (a person opening a barrier by hand).
-    def has(self, key: str, what: str) -> bool:
-        track = self.lanes.get(key)
-        return track is not None and self.devices.has(track, what)
-
-    async def async_open_lane(self, track: LaneTrack, context: Context) -> bool:
-        return await self.devices.async_open_lane(track, context)

@@ -70,7 +70,7 @@ async def async_open_by_hand(manager: PolicyManager, d: OpenBarrier, context: Co
     if (d.gate, d.lane) not in lanes_in_states(hub.states):
         raise _refuse(f"the plant has no lane {d.gate}/{d.lane}")
     track = manager.lane(d.gate, d.lane)
-    if not manager.has(track.key, "open"):
+    if not manager.devices.has(track, "open"):
         raise _refuse(f"lane {d.gate}/{d.lane} has no barrier")
     waiting = track.current
     if (
@@ -95,6 +95,6 @@ async def async_open_by_hand(manager: PolicyManager, d: OpenBarrier, context: Co
         entry["photo"] = base64.b64encode(d.photo).decode()
     async with track.lock:
         row = await hub.services.async_call("ledger", "record_manual_passage", entry, context)
-        opened = await manager.async_open_lane(track, Context(parent_id=context.id))
+        opened = await manager.devices.async_open_lane(track, Context(parent_id=context.id))
     return {"seq": row.get("seq"), "passage_id": row.get("passage_id"), "opened": opened,
             "recorded_as": "manual_entry", "plate": d.plate}  # fmt: skip

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .sensor import DecisionSensor
 
 KEEP_PASSAGES = 1000  # recent passages kept for releases and corrections by id
+_NOT_SUMMED = ("gate", "lane", "decision", "allowed")  # the sensor is the lane's, its state the decision
 
 
 @dataclass(eq=False, slots=True)
@@ -61,25 +62,10 @@ class Passage:
         return "error" if self.phase is Phase.ERROR else self.decision.verdict.value
 
     def summary(self) -> dict[str, Any]:
-        d = self.decision
-        return {
-            "plate": self.plate,
-            "colour": self.colour,
-            "direction": self.direction,
-            "reason_code": str(d.reason_code),
-            "reason_text": d.reason_text,
-            "rule": d.rule,
-            "passage_id": self.passage_id if self.seq is not None else None,
-            "read_id": self.read_id,
-            "seq": self.last_seq or self.seq,
-            "vehicle_class": d.vehicle_class,
-            "alert_level": self.alert_level,
-            "needs_review": d.needs_review,
-            "lifecycle": self.phase.value,
-            "decided_at": self.created_at.isoformat(),
-            "merged_reads": self.merged_reads,
-            "error": self.error,
-        }
+        """The decision sensor's attributes: the `gate_decision` fields and where the passage is."""
+        shown = {k: v for k, v in self.event_data().items() if k not in _NOT_SUMMED}
+        return {**shown, "lifecycle": self.phase.value, "decided_at": self.created_at.isoformat(),
+                "merged_reads": self.merged_reads, "error": self.error}  # fmt: skip
 
     def event_data(self) -> GateDecisionData:
         """`gate_decision`, plus `allowed` for simple listeners."""

@@ -40,21 +40,15 @@ class AlertLevelSelect(Entity):
         self.schedule_seconds = schedule_seconds
         self.store = AlertStore(hub.data_dir / ALERT_STATE_FILE)
         self._on_rules_changed = on_rules_changed  # the lanes show the new level (the lane devices)
-        self._levels: AlertLevels | None = None
+        self.levels = AlertLevels(self.store, self._on_change, self._persist, AlertState())  # loaded at start
         self._switching: Context | None = None  # the service call behind the switch being applied
         self._save_tail: asyncio.Task[None] | None = None
         self._attr_device_info = PLANT_DEVICE
 
     async def async_load(self) -> None:
         """The saved level, and the schedule step that came due while the hub was down."""
-        state = await self._hub.async_add_executor_job(self.store.load)
-        self._levels = AlertLevels(self.store, self._on_change, self._persist, state)
-        self._levels.tick(self._hub.now())
-
-    @property
-    def levels(self) -> AlertLevels:
-        assert self._levels is not None, "async_load first"
-        return self._levels
+        self.levels.state = await self._hub.async_add_executor_job(self.store.load)
+        self.levels.tick(self._hub.now())
 
     @property
     def alert(self) -> AlertState:

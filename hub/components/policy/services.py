@@ -120,17 +120,10 @@ def register(hub: Any, manager: PolicyManager) -> None:
                 DOMAIN, "set_alert_level", [("source", "a person's switch is recorded as officer")]
             )
         new = actions.build_alert(
-            manager,
-            level=d.level.value if d.level else None,
-            response_level=d.response_level,
-            measure_code=d.measure_code,
-            measure=d.measure,
-            start=d.start,
-            end=d.end,
-            source=d.source,
-            reason=d.reason,
-            user_id=call.context.user_id,
-        )
+            manager, level=d.level.value if d.level else None, response_level=d.response_level,
+            measure_code=d.measure_code, measure=d.measure, start=d.start, end=d.end, source=d.source,
+            reason=d.reason, user_id=call.context.user_id,
+        )  # fmt: skip
         return actions.apply_alert(manager, new, call.context)
 
     async def open_barrier(call: ServiceCall) -> dict[str, Any]:
@@ -156,7 +149,7 @@ def register(hub: Any, manager: PolicyManager) -> None:
         d: ConfirmRead = call.data
         passage_id = d.passage_id
         if passage_id is None:
-            passage = actions.passage_of_read(manager, d.read_id or "")
+            passage = manager.passages.by_read(d.read_id or "")
             if passage is None:
                 raise ServiceValidationError(
                     DOMAIN, "confirm_read", [("read_id", f"no passage for read {d.read_id}")]
@@ -169,51 +162,18 @@ def register(hub: Any, manager: PolicyManager) -> None:
         )
 
     reg = hub.services.async_register
-    reg(
-        DOMAIN,
-        "set_alert_level",
-        set_alert_level,
-        SetAlertLevel,
-        roles={Role.OFFICER},
-        description="切换预警等级 switch the heavy-pollution alert level (or apply a control measure)",
-    )
-    reg(
-        DOMAIN,
-        "open_barrier",
-        open_barrier,
-        OpenBarrier,
-        roles={Role.GUARD, Role.OFFICER},
-        description="人工开闸 open a lane's barrier by hand, with a reason; recorded in the ledger",
-    )
-    reg(
-        DOMAIN,
-        "cancel_scheduled_alert",
-        cancel_scheduled_alert,
-        NoData,
-        roles={Role.OFFICER},
-        description="取消计划预警 cancel the alert scheduled to start later",
-    )
-    reg(
-        DOMAIN,
-        "release",
-        release,
-        Release,
-        roles={Role.GUARD, Role.OFFICER},
-        description="特批放行 special release of a passage, with reason and approver",
-    )
-    reg(
-        DOMAIN,
-        "correct_plate",
-        correct_plate,
-        CorrectPlate,
-        roles={Role.GUARD},
-        description="人工校正车牌 correct a misread plate; the passage is decided again",
-    )
-    reg(
-        DOMAIN,
-        "confirm_read",
-        confirm_read,
-        ConfirmRead,
-        roles={Role.GUARD},
-        description="确认车牌 confirm a doubtful read; the passage is decided again",
-    )
+    # fmt: off
+    guards, officers = {Role.GUARD, Role.OFFICER}, {Role.OFFICER}
+    reg(DOMAIN, "set_alert_level", set_alert_level, SetAlertLevel, roles=officers,
+        description="切换预警等级 switch the heavy-pollution alert level (or apply a control measure)")
+    reg(DOMAIN, "open_barrier", open_barrier, OpenBarrier, roles=guards,
+        description="人工开闸 open a lane's barrier by hand, with a reason; recorded in the ledger")
+    reg(DOMAIN, "cancel_scheduled_alert", cancel_scheduled_alert, NoData, roles=officers,
+        description="取消计划预警 cancel the alert scheduled to start later")
+    reg(DOMAIN, "release", release, Release, roles=guards,
+        description="特批放行 special release of a passage, with reason and approver")
+    reg(DOMAIN, "correct_plate", correct_plate, CorrectPlate, roles={Role.GUARD},
+        description="人工校正车牌 correct a misread plate; the passage is decided again")
+    reg(DOMAIN, "confirm_read", confirm_read, ConfirmRead, roles={Role.GUARD},
+        description="确认车牌 confirm a doubtful read; the passage is decided again")
+    # fmt: on

@@ -44,9 +44,8 @@ class WeightJoin:
     async def async_restore(self) -> None:
         """Each lane's passage within the join window, from the ledger (after a restart)."""
         try:
-            rows = await self.hub.services.async_call(
-                "ledger", "last_passages", {"within_seconds": self.join_seconds}
-            )
+            within = {"within_hours": self.join_seconds / 3600}
+            rows = await self.hub.services.async_call("ledger", "last_passages", within)
         except Exception as err:
             _LOGGER.error("Policy: cannot read the lanes' last passages for their weights: %s", err)
             return
@@ -67,7 +66,10 @@ class WeightJoin:
     def on_weight(self, event: Event[WeightStableData]) -> None:
         data = dict(event.data)
         gate, lane = str(data.get("gate")), str(data.get("lane"))
-        at = _time_of(data.get("at")) or self.hub.now()
+        try:
+            at = datetime.fromisoformat(str(data.get("at")))
+        except ValueError:  # the indicator gave no time we can read: the hub's
+            at = self.hub.now()
         if at.tzinfo is None:  # an indicator's local time: the plant's zone
             at = at.replace(tzinfo=self.hub.clock.tz)
         passage = self.lanes.get((gate, lane))
@@ -96,23 +98,8 @@ class WeightJoin:
             self._audit("error", passage_id, {**payload, "why": str(err)})
 
     def _audit(self, outcome: str, target: str, detail: dict[str, Any]) -> None:
-        entry = {"action": UNMATCHED, "door": "internal", "outcome": outcome, "target": target,
-                 "detail": detail}  # fmt: skip
-        self.hub.async_create_task(self._async_audit(entry), name="policy weight audit")
+        entry: dict[str, Any] = {"action": UNMATCHED, "door": "internal", "outcome": outcome}
+        entry.update(target=target, detail=detail)
+        call = self.hub.services.async_call("ledger", "record_audit", entry, Context())
+        self.hub.async_create_task(call, name="policy weight audit")  # a failure is logged by the task
 
-    async def _async_audit(self, entry: dict[str, Any]) -> None:
-        try:
-            await self.hub.services.async_call("ledger", "record_audit", entry, Context())
-        except Exception as err:
-            _LOGGER.error("Policy: unmatched weight not audited: %s (%s)", err, entry["detail"])
-
-
-def _time_of(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
