@@ -26,10 +26,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 from hub.core import ConfigError, Event, Hub
 from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_STATE_CHANGED
+from hub.core.events import AlertLevelChangedData, PassageRecordedData, RegisterChangedData
 
 from . import online
 from .binary_sensor import UplinkConnected
-from .config import PlatformConfig, UplinkConfig
+from .config import PlatformConfig, SimulatorOptions, UplinkConfig
 from .const import DOMAIN, EVENT_ALERT_LEVEL_CHANGED, EVENT_REGISTER_CHANGED
 from .devices import is_device_health
 from .link import PlatformLink
@@ -67,7 +68,9 @@ class Uplink:
         self.links[conf.name] = link
         return link
 
-    async def _async_start_simulator(self, conf: PlatformConfig, profile: Profile, options) -> PlatformConfig:  # type: ignore[no-untyped-def]
+    async def _async_start_simulator(
+        self, conf: PlatformConfig, profile: Profile, options: SimulatorOptions
+    ) -> PlatformConfig:
         from .simulator import PlatformSimulator
 
         credentials = {k: getattr(conf, k) or v for k, v in SIMULATOR_CREDENTIALS.items()}
@@ -110,16 +113,16 @@ async def async_setup(hub: Hub, config: UplinkConfig) -> bool:
     register(hub, uplink)
     online.register(hub, uplink)
 
-    def on_passage(event: Event) -> None:
+    def on_passage(event: Event[PassageRecordedData]) -> None:
         for link in uplink.links.values():
             link.counter.async_request_refresh()
             link.ledger.wake()
 
-    def on_register(event: Event) -> None:
+    def on_register(event: Event[RegisterChangedData]) -> None:
         for link in uplink.links.values():
             link.register.wake()
 
-    async def on_alert(event: Event) -> None:
+    async def on_alert(event: Event[AlertLevelChangedData]) -> None:
         for link in uplink.links.values():
             try:
                 await link.alerts.async_queue(event.data, event.context.id)

@@ -42,7 +42,13 @@ def _rate(figures: dict[str, Any]) -> Any:
     return 100.0 if figures["upload_rate"] is None else figures["upload_rate"]
 
 
-def _sensor(key: str, name: str, unit: str, value: Callable[[dict[str, Any]], Any], attributes=None):  # type: ignore[no-untyped-def]
+def _sensor(
+    key: str,
+    name: str,
+    unit: str,
+    value: Callable[[dict[str, Any]], Any],
+    attributes: Callable[[PlatformLink, dict[str, Any]], Mapping[str, Any]] | None = None,
+) -> UplinkSensorDescription:
     return UplinkSensorDescription(
         key=key, name=name, translation_key=f"uplink_{key}", unit_of_measurement=unit, value=value,
         attributes=attributes,
