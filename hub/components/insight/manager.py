@@ -226,7 +226,13 @@ class Insight:
         station = str(event.data.get("station"))
         at = event.data.get("data_time")
         moment = datetime.fromisoformat(at) if isinstance(at, str) else self.hub.now()
-        if self.hours.add(station, str(event.data.get("kind") or "realtime"), moment, kept):
+        # A value out of its plausible range is an anomaly (below), not a concentration to correlate.
+        ranges = self.config.anomalies.ranges
+        plausible = {
+            f: v for f, v in kept.items()
+            if not isinstance(v, int | float) or f not in ranges or ranges[f][0] <= v <= ranges[f][1]
+        }  # fmt: skip
+        if self.hours.add(station, str(event.data.get("kind") or "realtime"), moment, plausible):
             await self.hours.async_flush()
         for anomaly in self.rules.on_air_quality(station, kept, self.hub.clock.monotonic()):
             await self._async_raise(anomaly)

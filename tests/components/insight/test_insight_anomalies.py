@@ -9,8 +9,9 @@ from datetime import timedelta
 from typing import Any
 
 import aiohttp
+import pytest
 
-from hub.core import Hub
+from hub.core import Hub, ServiceValidationError
 from tests.integrations.mqtt.conftest import Subscriber
 
 TOKEN = "station-token-0123456789"
@@ -58,6 +59,15 @@ async def test_microstation_flat_out_of_range_and_silent(make_hub, clock) -> Non
     assert hub.states.get("binary_sensor.insight_station_flat").state == "off"
     listed = await hub.services.async_call("insight", "anomalies", {"rule": "station_missing"})
     assert [a["subject"] for a in listed["anomalies"]] == ["fence"]
+    # An officer acknowledges one, once, with a note; the open list no longer holds it.
+    first = listed["anomalies"][0]["id"]
+    await hub.services.async_call("insight", "acknowledge", {"id": first, "note": "停电，已恢复"})
+    with pytest.raises(ServiceValidationError, match="already acknowledged"):
+        await hub.services.async_call("insight", "acknowledge", {"id": first, "note": "again"})
+    still_open = await hub.services.async_call("insight", "anomalies", {"open_only": True})
+    assert first not in [a["id"] for a in still_open["anomalies"]] and len(still_open["anomalies"]) == 2
+    done = await hub.services.async_call("insight", "anomalies", {"rule": "station_missing"})
+    assert done["anomalies"][0]["ack_note"] == "停电，已恢复" and done["anomalies"][0]["ack_user"] == "hub"
 
 
 async def record(hub: Hub, plate: str, decision: str) -> str:

@@ -51,6 +51,9 @@ async def test_the_correlation_service_recovers_a_planted_lag(make_hub, clock, d
             doc = {"pm25": round(value, 2), "wd": 90 if h % 2 else 270}
             async with session.post(url, json=doc, headers={"X-Auth-Token": TOKEN}) as resp:
                 assert resp.status == 200
+            if h == 10:  # a glitch beyond PM2.5's range: an anomaly, never part of the hour's mean
+                async with session.post(url, json={"pm25": 4000}, headers={"X-Auth-Token": TOKEN}) as resp:
+                    assert resp.status == 200
             await hub.async_block_till_done()
     answer = await hub.services.async_call("insight", "correlation", {
         "station": "fence", "start": start.isoformat(), "end": (start + timedelta(hours=72)).isoformat(),
@@ -58,6 +61,7 @@ async def test_the_correlation_service_recovers_a_planted_lag(make_hub, clock, d
     })  # fmt: skip
     result = answer["result"]
     assert abs(result["lag_hours"] - 1) <= 1 and result["hours"] == 72
+    assert abs(result["mean_concentration"] - total / 72) < 0.01
     low, high = result["share_95"]
     assert low <= parts / total <= high, (parts / total, result)
     assert answer["groups"][0] == "le4" and "OLS" in answer["method"]
