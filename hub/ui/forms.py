@@ -54,7 +54,7 @@ def passage_filters(query: Mapping[str, str], tz: tzinfo) -> tuple[dict[str, Any
     plate = (query.get("plate") or "").strip().upper()
     if plate:
         # A whole plate is contained in no other plate: it is looked up in the plate index, whatever the
-        # mode. Only part of a plate is searched row by row (seconds on a ledger of years).
+        # mode. Part of a plate is matched against the ledger's plates first (ledger/query.py).
         whole = plate_kind(normalise_plate(plate)) is not None
         exact = query.get("plate_mode") == "exact" or whole
         data["plate" if exact else "plate_contains"] = normalise_plate(plate) if exact else plate
