@@ -5,7 +5,8 @@ while the reader is not connected. Bind it as a lane's `rfid` part (docs/lanes.m
 a plate camera a tag read is the lane's read, and beside a camera a tag that names another register
 entry than the plate sends the passage to the guard (docs/identification.md). Readers over TCP or a
 serial port, speaking the generic line protocol or the UHFReader18 binary frame (protocol.py). A reader
-with `simulator: true` is simulated in-process.
+with `simulator: true` is simulated in-process; given its `gate` and `lane`, it reports the tag of each
+vehicle the demo's traffic sends there (the demo's machinery lane).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from hub.core import DeviceInfo, Hub
+from hub.core import DeviceInfo, Event, Hub
+from hub.core.const import EVENT_VEHICLE_ARRIVED
+from hub.core.events import VehicleArrivedData
 
 from .config import Reader, RfidConfig
 from .const import DOMAIN
@@ -43,6 +46,8 @@ class RfidIntegration:
             port = await sim.async_start()
             self.hub.async_on_stop(sim.async_stop)
             self.simulators[conf.name] = sim
+            if conf.gate is not None:
+                self._follow_traffic(conf, sim)
         reader = RfidReader(self.hub, conf, conf.host, port)
         self.readers[conf.name] = reader
         device = DeviceInfo(
@@ -59,6 +64,20 @@ class RfidIntegration:
             await asyncio.wait([task], timeout=5)
 
         self.hub.async_on_stop(async_stop_reader)
+
+
+    def _follow_traffic(self, conf: Reader, sim: SimulatedReader) -> None:
+        def at_lane(event: Event[VehicleArrivedData]) -> bool:
+            return event.data.get("gate") == conf.gate and event.data.get("lane") == conf.lane
+
+        def on_vehicle(event: Event[VehicleArrivedData]) -> None:
+            tag = event.data.get("vehicle", {}).get("rfid_tag")
+            if isinstance(tag, str) and tag:
+                self.hub.async_create_background_task(sim.async_present(tag), name=f"rfid {conf.name} tag")
+
+        self.hub.async_on_stop(
+            self.hub.bus.async_listen(EVENT_VEHICLE_ARRIVED, on_vehicle, event_filter=at_lane)
+        )
 
 
 async def async_setup(hub: Hub, config: RfidConfig) -> bool:

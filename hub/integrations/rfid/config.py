@@ -33,6 +33,10 @@ class Reader(_Strict):
     repeat_seconds: float = Field(REPEAT_SECONDS, ge=0, le=600)
     timeout: float = Field(5.0, gt=0, le=60)  # connecting
     simulator: bool = False  # a simulated reader in-process (the demo and the tests)
+    # Where it is mounted; a simulated reader there reports the tag of each vehicle the demo's traffic
+    # sends to that lane (vehicle_arrived), as the weighbridge simulator weighs them.
+    gate: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    lane: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]{0,31}$")
 
     @model_validator(mode="after")
     def _where(self) -> Reader:
@@ -43,6 +47,8 @@ class Reader(_Strict):
             raise ValueError("a TCP reader needs its port")
         elif self.source == "serial" and not self.device:
             raise ValueError("a serial reader needs its device (e.g. /dev/ttyUSB0)")
+        if (self.gate is None) != (self.lane is None):
+            raise ValueError("give both gate and lane, or neither")
         return self
 
 

@@ -12,6 +12,7 @@ import heapq
 import itertools
 import logging
 import random
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,6 +31,9 @@ _LOGGER = logging.getLogger(__name__)
 class TrafficLane(LaneRef):
     directions: list[Direction] = Field(default_factory=lambda: [Direction.IN, Direction.OUT], min_length=1)
     weight: float = Field(1.0, gt=0)  # share of the traffic
+    # Only these vehicle classes use the lane (a machinery lane: in_plant, machinery); a vehicle of a
+    # class that some lane names uses only such lanes where it can. Default: every class.
+    classes: list[Literal["transport", "in_plant", "machinery"]] | None = None
 
 
 class TrafficConfig(BaseModel):
@@ -65,7 +69,9 @@ class TrafficGenerator:
         self._serial = itertools.count()
         self.paused = False  # no vehicle comes or goes meanwhile (a bench ends its traffic so)
 
-    def _pick(self, lanes: list[TrafficLane]) -> TrafficLane:
+    def _pick(self, lanes: list[TrafficLane], vehicle: DemoVehicle) -> TrafficLane:
+        own = [lane for lane in lanes if lane.classes and vehicle.vehicle_class in lane.classes]
+        lanes = own or [lane for lane in lanes if not lane.classes] or lanes
         return self.rng.choices(lanes, [lane.weight for lane in lanes])[0]
 
     def _announce(self, vehicle: DemoVehicle, lane: TrafficLane, direction: Direction) -> None:
@@ -89,7 +95,7 @@ class TrafficGenerator:
         key = vehicle.plate or vehicle.code
         if key in self.inside:
             return
-        self._announce(vehicle, self._pick(self.entries), Direction.IN)
+        self._announce(vehicle, self._pick(self.entries, vehicle), Direction.IN)
         self.inside.add(key)
         due = now + self.rng.uniform(*self.config.dwell_seconds)
         heapq.heappush(self.due_out, (due, next(self._serial), vehicle))
@@ -97,7 +103,7 @@ class TrafficGenerator:
     def _leave(self, vehicle: DemoVehicle) -> None:
         self.inside.discard(vehicle.plate or vehicle.code)
         if self.exits:  # without an exit lane it leaves through a gate nobody watches
-            self._announce(vehicle, self._pick(self.exits), Direction.OUT)
+            self._announce(vehicle, self._pick(self.exits, vehicle), Direction.OUT)
 
     async def async_run(self) -> None:
         if not self.entries:

@@ -30,6 +30,8 @@ class DemoVehicle:
     max_load_kg: int
     fleet: str
     vin: str
+    # The UHF tag (电子标签) of in-plant vehicles and machinery, read at a lane without a plate camera.
+    rfid_tag: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,5 +91,7 @@ def build_fleet(size: int, seed: int) -> list[DemoVehicle]:
             max_load_kg=49_000 - tare,
             fleet=rng.choice(_FLEETS),
             vin=_vin(rng),
+            # From the serial, not the generator: the fleet of a seed stays the one it was.
+            rfid_tag=f"E2003412B8020117{serial:08X}" if cls != "transport" else "",
         )
     return list(fleet.values())

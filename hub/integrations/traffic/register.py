@@ -32,6 +32,7 @@ def register_record(vehicle: DemoVehicle, rng: random.Random) -> dict[str, Any]:
             "production_date": registered.isoformat(), "emission_stage": vehicle.emission_stage,
             "fuel": vehicle.fuel, "engine_model": model, "engine_maker": maker,
             "engine_no": f"E{rng.randrange(10**8):08d}", "fleet": vehicle.fleet, "usable": True,
+            "rfid_tag": vehicle.rfid_tag,
         }  # fmt: skip
     record = {
         "plate": vehicle.plate, "colour": vehicle.colour, "vehicle_type": vehicle.vehicle_type,
@@ -42,6 +43,7 @@ def register_record(vehicle: DemoVehicle, rng: random.Random) -> dict[str, Any]:
     }  # fmt: skip
     if vehicle.vehicle_class == "in_plant":  # the register keeps their rated load, not kerb mass
         record["internal_no"] = vehicle.code
+        record["rfid_tag"] = vehicle.rfid_tag
         record["rated_load_kg"] = record.pop("kerb_mass_kg") and vehicle.max_load_kg
     return record
 
