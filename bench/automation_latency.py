@@ -192,10 +192,12 @@ async def plant(args: argparse.Namespace, automations: int) -> list[float]:
                 "read_id": read_id, "gate": "east", "lane": "in", "direction": "in",
                 "plate": plate_of(rng.randrange(args.register)), "colour": "yellow", "confidence": 0.97,
                 "needs_review": False, "source": "bench", "captured_at": hub.now().isoformat(),
-                "read_at": hub.now().isoformat(), "images": {"plate": b"\xff\xd8\xff\xe0" + read_id.encode()},
+                "read_at": hub.now().isoformat(),
             }  # fmt: skip
             decided.clear()
             fired[read_id] = time.perf_counter()
+            # The camera lane's part (anpr/lane.py): the photo into hub.photos, the event names it.
+            data["photos"] = await hub.photos.async_put({"plate": b"\xff\xd8\xff\xe0" + read_id.encode()})
             hub.bus.async_fire(EVENT_PLATE_READ, data, Context(id=read_id))
             await asyncio.wait_for(decided.wait(), 30)
             hub.bus.async_fire("bench_tick")

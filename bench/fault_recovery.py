@@ -63,8 +63,9 @@ async def fire_reads(hub: Hub, rate: float, stop: asyncio.Event, fired: list[str
         data = {
             "read_id": read_id, "gate": "east", "lane": "in", "direction": "in", "plate": "冀B60006",
             "colour": "yellow", "confidence": 0.97, "captured_at": hub.now().isoformat(),
-            "images": {"plate": b"\xff\xd8\xff\xe0" + read_id.encode()},
         }  # fmt: skip
+        # The camera lane's part (anpr/lane.py): the photo into hub.photos, the event names it.
+        data["photos"] = await hub.photos.async_put({"plate": b"\xff\xd8\xff\xe0" + read_id.encode()})
         hub.bus.async_fire(EVENT_PLATE_READ, data, Context(id=read_id))
         await asyncio.sleep(1 / rate)
 

@@ -1,22 +1,25 @@
 """Latency of a lane bound to entities: a plate entity's update -> the bound barrier's `cover.open_cover`.
 
-    .venv/bin/python bench/lane_latency.py [--reads 2000] [--register 5000] [--gap-ms 20]
+    .venv/bin/python bench/lane_latency.py [--reads 2000] [--register 5000] [--gap-ms 20] [--photo-kb 300]
 
 A hub with the real ledger (SQLite in a temporary directory), the register, and the policy with two
 lanes: `bound/in`, whose plate is a sensor another camera system feeds (its state is set the way an
 MQTT or OPC UA sensor sets it), whose barrier is a cover entity taking `cover.open_cover` and whose
-display is a text entity; and `plain/in`, whose reads come as the `plate_read` event our camera fires
-(no barrier). Reads alternate between the lanes, all registered plates of allowed stages, so every
-bound read opens the barrier. Printed: p50/p90/p99/max from the update (or the event) to the
-gate_decision, and for the bound lane to the moment `cover.open_cover` reaches the cover entity
-(the passage row committed before it, as always). The difference between the two lanes' decision
-times is what binding adds to the passage path.
+display is a text entity; and `plain/in`, whose reads come as the `plate_read` event our camera fires,
+with camera-sized photos (`--photo-kb`, a scene and a plate crop a tenth of it, put in the hub's photo
+store first, as the camera lane does, and timed from there), and whose barrier is a cover entity too.
+Reads alternate between the lanes, all registered plates of allowed stages, so every read opens its
+barrier. Printed: p50/p90/p99/max from the update (or the camera's photos) to the gate_decision and to
+the moment `cover.open_cover` reaches the cover entity (the passage row committed before it, as
+always). The difference between the two lanes' decision times is what binding adds to the passage
+path, and what photos add.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -33,6 +36,7 @@ from hub.core.context import ulid_now
 from hub.core.writable import async_register_entity_services
 from hub.util.vin import vin_check_digit
 
+JPEG = b"\xff\xd8\xff\xe0"  # the start of a JFIF file; the rest is noise of a camera photo's size
 LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
@@ -53,9 +57,9 @@ class Arm(Entity):
     """The SCADA's barrier as a cover: notes when the command arrived, opens at once."""
 
     domain = "cover"
-    entity_description = EntityDescription(key="scada_barrier", name="barrier")
 
-    def __init__(self) -> None:
+    def __init__(self, key: str) -> None:
+        self.entity_description = EntityDescription(key=key, name=key)
         self.position = "closed"
         self.opened_at: float | None = None
 
@@ -94,8 +98,17 @@ policy:
   merge_seconds: 0
   lanes:
     - {gate: bound, lane: in, plate: sensor.lpr_plate, barrier: cover.scada_barrier, display: text.scada_led}
-    - {gate: plain, lane: in}
+    - {gate: plain, lane: in, barrier: cover.plain_barrier}
 """
+
+
+def camera_photos(n: int, scene_kb: int) -> dict[str, bytes]:
+    """A camera's photos of one read: a scene of `scene_kb` KiB and a plate crop a tenth of it, unique."""
+    if not scene_kb:
+        return {}
+    stamp = n.to_bytes(4, "big")
+    scene, plate = os.urandom(scene_kb * 1024), os.urandom(scene_kb * 102)
+    return {"scene": JPEG + stamp + scene, "plate": JPEG + stamp + plate}
 
 
 def percentiles(values: list[float]) -> str:
@@ -113,14 +126,15 @@ async def run(args: argparse.Namespace) -> None:
         for first in range(0, args.register, 5000):
             records = [vehicle(n) for n in range(first, min(first + 5000, args.register))]
             await hub.services.async_call("vehicles", "import", {"class": "transport", "records": records})
-        arm = Arm()
-        await hub.entities.async_add("bench", [arm, Led()])
+        arm, plain_arm = Arm("scada_barrier"), Arm("plain_barrier")
+        await hub.entities.async_add("bench", [arm, plain_arm, Led()])
         for domain in ("cover", "text"):
             async_register_entity_services(hub, domain)
         hub.states.async_set("sensor.lpr_plate", "unknown", {})
 
         decided: dict[str, list[float]] = {"bound": [], "plain": []}
         opened: list[float] = []
+        plain_opened: list[float] = []
         for n in range(args.reads):
             lane = "bound" if n % 2 == 0 else "plain"
             plate = plate_of(n % args.register)
@@ -128,23 +142,30 @@ async def run(args: argparse.Namespace) -> None:
                 hub.bus.async_wait_for(EVENT_GATE_DECISION, lambda e, g=lane: e.data["gate"] == g, 10)
             )
             await asyncio.sleep(0)
-            arm.opened_at = None
+            arm.opened_at = plain_arm.opened_at = None
+            photos = camera_photos(n, args.photo_kb)
             started = time.perf_counter()
             if lane == "bound":
                 hub.states.async_set("sensor.lpr_plate", plate, {"confidence": 0.97}, force_update=True)
             else:
+                # What our camera lane does (anpr/lane.py): its photos into hub.photos, the event names them.
+                refs = await hub.photos.async_put(photos)
                 read_id = ulid_now()
                 data = {"read_id": read_id, "gate": "plain", "lane": "in", "direction": "in", "plate": plate,
-                        "colour": "yellow", "confidence": 0.97, "images": {}}  # fmt: skip
+                        "colour": "yellow", "confidence": 0.97, "photos": refs}  # fmt: skip
                 hub.bus.async_fire(EVENT_PLATE_READ, data, Context(id=read_id))
             await waiter
             decided[lane].append(time.perf_counter() - started)
             if lane == "bound" and arm.opened_at is not None:
                 opened.append(arm.opened_at - started)
+            if lane == "plain" and plain_arm.opened_at is not None:
+                plain_opened.append(plain_arm.opened_at - started)
             if args.gap_ms:
                 await asyncio.sleep(args.gap_ms / 1000)
-        print(f"reads: {args.reads}, register: {args.register} vehicles, gap {args.gap_ms} ms")
+        print(f"reads: {args.reads}, register: {args.register} vehicles, gap {args.gap_ms} ms, "
+              f"scene photo {args.photo_kb} KiB")
         print(f"plain lane (plate_read event) -> gate_decision:        {percentiles(decided['plain'])}")
+        print(f"plain lane (plate_read event) -> cover.open_cover:     {percentiles(plain_opened)}")
         print(f"bound lane (plate entity update) -> gate_decision:     {percentiles(decided['bound'])}")
         print(f"bound lane (plate entity update) -> cover.open_cover:  {percentiles(opened)}")
     finally:
@@ -156,6 +177,7 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=2000)
     parser.add_argument("--register", type=int, default=5000)
     parser.add_argument("--gap-ms", type=float, default=20)
+    parser.add_argument("--photo-kb", type=int, default=300, help="scene photo per read, KiB; 0: none")
     asyncio.run(run(parser.parse_args()))
 
 

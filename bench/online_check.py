@@ -106,10 +106,12 @@ async def run(args: argparse.Namespace) -> None:
                     "read_id": read_id, "gate": "east", "lane": "in", "direction": "in", "plate": plate,
                     "colour": "yellow", "confidence": 0.97, "needs_review": False, "source": "bench",
                     "captured_at": hub.now().isoformat(), "read_at": hub.now().isoformat(),
-                    "images": {"plate": b"\xff\xd8\xff\xe0" + read_id.encode()},
                 }  # fmt: skip
                 done.clear()
                 fired[read_id] = time.perf_counter()
+                # The camera lane's part (anpr/lane.py): the photo into hub.photos, the event names it.
+                photo = {"plate": b"\xff\xd8\xff\xe0" + read_id.encode()}
+                data["photos"] = await hub.photos.async_put(photo)
                 hub.bus.async_fire(EVENT_PLATE_READ, data, Context(id=read_id))
                 await asyncio.wait_for(done.wait(), 30)
                 await asyncio.sleep(0.05)  # a real lane sees a truck every few seconds at most

@@ -11,7 +11,8 @@ does, where its side of every Modbus exchange costs the hub's event loop too), a
 grade B. Reads are fired one at a time (the next after the previous gate_decision), 85 % of
 registered plates (a mix of stages, so some are denied), 10 % unregistered, 5 % low-confidence.
 
-Printed: p50/p90/p99/max in milliseconds from firing `plate_read` to the decision made (the moment
+Printed: p50/p90/p99/max in milliseconds from the camera's photos in hand (put in the hub's photo
+store, then `plate_read` fired, as anpr/lane.py does) to the decision made (the moment
 `ledger.record_passage` is called: lookup and rules), the commit itself, to the moment the policy calls
 `barrier.open` (allowed reads), to the first barrier service call of any decision (open, or display
 for deny/review), and to `gate_decision` (after the barrier call returned), plus reads per second.
@@ -216,10 +217,13 @@ async def run(args: argparse.Namespace) -> None:
                 "read_id": read_id, "gate": "east", "lane": "in", "direction": "in", "plate": plate,
                 "colour": "yellow", "confidence": 0.5 if roll > 0.95 else 0.97, "needs_review": roll > 0.95,
                 "source": "bench", "captured_at": hub.now().isoformat(), "read_at": hub.now().isoformat(),
-                "images": photos(read_id, args.photo_kb),
             }  # fmt: skip
+            images = photos(read_id, args.photo_kb)
             done.clear()
             fired[read_id] = time.perf_counter()
+            # The camera lane's part (anpr/lane.py), timed with the rest: the photos written and flushed
+            # into hub.photos, then the event that names them.
+            data["photos"] = await hub.photos.async_put(images)
             hub.bus.async_fire(EVENT_PLATE_READ, data, Context(id=read_id))
             await asyncio.wait_for(done.wait(), 30)
             if args.gap_ms:
