@@ -17,10 +17,6 @@ from .online_check import Where, async_decide
 from .passage import Passage
 
 
-def _not_found(service: str, field: str, what: str) -> ServiceValidationError:
-    return ServiceValidationError(DOMAIN, service, [(field, what)])
-
-
 async def async_find(
     manager: PolicyManager, service: str, passage_id: str
 ) -> tuple[Passage | None, dict[str, Any] | None]:
@@ -28,15 +24,11 @@ async def async_find(
     passage = manager.passages.get(passage_id)
     if passage is not None:
         return passage, None
-    try:
-        result = await manager.hub.services.async_call(
-            "ledger", "query", {"passage_id": passage_id, "page_size": 1}
-        )
-        items = result.get("items") or []
-    except ServiceValidationError:
-        items = []  # a ledger whose query cannot filter by passage id: only this run's passages
+    query = {"passage_id": passage_id, "page_size": 1}
+    items = (await manager.hub.services.async_call("ledger", "query", query))["items"]
     if not items:
-        raise _not_found(service, "passage_id", f"no passage {passage_id} (未找到该通行记录)")
+        what = f"no passage {passage_id} (未找到该通行记录)"
+        raise ServiceValidationError(DOMAIN, service, [("passage_id", what)])
     return None, items[0]
 
 
@@ -50,29 +42,18 @@ def _adopt(manager: PolicyManager, row: dict[str, Any]) -> Passage:
     """A passage this run did not see (recorded before a restart), tracked from its ledger row."""
     now = manager.hub.now()
     decision = Decision(
-        Verdict(row.get("decision") or "deny"),
-        str(row.get("reason_code") or ""),
-        str(row.get("reason_text") or ""),
-        row.get("rule"),
-        bool(row.get("needs_review")),
+        Verdict(row.get("decision") or "deny"), str(row.get("reason_code") or ""),
+        str(row.get("reason_text") or ""), row.get("rule"), bool(row.get("needs_review")),
         str(row.get("vehicle_class") or "unknown"),
-    )
+    )  # fmt: skip
     passage = Passage(
-        passage_id=row["passage_id"],
-        read_id=row.get("read_id"),
-        gate=row["gate"],
-        lane=row["lane"],
-        direction=row.get("direction") or "in",
-        plate=row.get("plate") or "",
-        colour=row.get("colour") or "unknown",
-        decision=decision,
-        alert_level=row.get("alert_level") or "normal",
-        created_at=now,
-        last_seen=now,
+        passage_id=row["passage_id"], read_id=row.get("read_id"), gate=row["gate"], lane=row["lane"],
+        direction=row.get("direction") or "in", plate=row.get("plate") or "",
+        colour=row.get("colour") or "unknown", decision=decision,
+        alert_level=row.get("alert_level") or "normal", created_at=now, last_seen=now,
         vehicle=dict(row.get("vehicle") or {}),
-        phase=Phase.DENIED if decision.verdict is Verdict.DENY else Phase.DECIDED,
-        seq=row.get("seq"),
-    )
+        phase=Phase.DENIED if decision.verdict is Verdict.DENY else Phase.DECIDED, seq=row.get("seq"),
+    )  # fmt: skip
     manager.passages.add(passage)
     return passage
 
@@ -91,17 +72,9 @@ async def async_release(
     track = manager.lane(where["gate"], where["lane"])
     async with track.lock:
         followup: dict[str, Any] = {"approver": approver, "valid_minutes": valid_minutes}
-        result = await manager.hub.services.async_call(
-            "ledger",
-            "record_followup",
-            {
-                "passage_id": passage_id,
-                "kind": "release",
-                "reason": reason,
-                "data": {k: v for k, v in followup.items() if v is not None},
-            },
-            context,
-        )
+        data = {k: v for k, v in followup.items() if v is not None}
+        row_of = {"passage_id": passage_id, "kind": "release", "reason": reason, "data": data}
+        result = await manager.hub.services.async_call("ledger", "record_followup", row_of, context)
         if (
             passage is None
             and row is not None
@@ -114,12 +87,9 @@ async def async_release(
         if passage is not None:
             text = render(manager.book.texts.get("released", "{reason}"), {"reason": reason.strip()})
             passage.decision = replace(
-                passage.decision,
-                verdict=Verdict.ALLOW,
-                reason_code=Reason.RELEASED,
-                reason_text=text,
+                passage.decision, verdict=Verdict.ALLOW, reason_code=Reason.RELEASED, reason_text=text,
                 needs_review=False,
-            )
+            )  # fmt: skip
             passage.last_seq = result["seq"]
             if track.current is passage:
                 # The barrier is moved by the hub (the guard's role may not include barrier.open, an
@@ -142,17 +112,10 @@ async def async_redecide(
     """Decide again with the plate a guard typed or confirmed; the correction row carries the new
     decision, and the barrier acts on it if the vehicle is still the lane's current one."""
     passage, row = await async_find(manager, service, passage_id)
-    src: dict[str, Any] = (
-        {
-            "gate": passage.gate,
-            "lane": passage.lane,
-            "direction": passage.direction,
-            "plate": passage.plate,
-            "colour": passage.colour,
-        }
-        if passage
-        else dict(row or {})
-    )
+    src: dict[str, Any] = dict(row or {})
+    if passage is not None:
+        src = {"gate": passage.gate, "lane": passage.lane, "direction": passage.direction,
+               "plate": passage.plate, "colour": passage.colour}  # fmt: skip
     track = manager.lane(src["gate"], src["lane"])
     async with track.lock:
         read = Read(
@@ -178,25 +141,13 @@ async def async_redecide(
             "vehicle": vehicle,  # the vehicle the corrected plate names, as the passage kept its own
             "confirmed": service == "confirm_read",
         }
-        result = await manager.hub.services.async_call(
-            "ledger",
-            "record_followup",
-            {
-                "passage_id": passage_id,
-                "kind": "correction",
-                "reason": reason,
-                "data": {k: v for k, v in data.items() if v is not None},
-            },
-            context,
-        )
+        kept = {k: v for k, v in data.items() if v is not None}
+        row_of = {"passage_id": passage_id, "kind": "correction", "reason": reason, "data": kept}
+        result = await manager.hub.services.async_call("ledger", "record_followup", row_of, context)
         opened = False
         if passage is not None:
             passage.plate, passage.colour, passage.decision = read.plate, read.colour, decision
-            passage.vehicle, passage.alert_level, passage.last_seq = (
-                vehicle,
-                alert.level,
-                result["seq"],
-            )
+            passage.vehicle, passage.alert_level, passage.last_seq = vehicle, alert.level, result["seq"]
             if track.current is passage and passage.phase in (Phase.DECIDED, Phase.DENIED):
                 opened = await manager.devices.async_actuate(track, passage, Context(parent_id=context.id))
             if track.current is passage:
