@@ -116,7 +116,7 @@ class PlateReadData(TypedDict):
 
 
 class GateDecisionData(TypedDict):
-    """gate_decision, fired by policy (policy/manager.py) for each decision and each step of a passage.
+    """gate_decision, fired by policy (policy/lane_control.py) for each decision and each step of a passage.
     Listeners: ui (live feed, review), automation, console, mqtt."""
 
     passage_id: str | None  # None until the passage row is committed
@@ -139,7 +139,7 @@ class GateDecisionData(TypedDict):
 
 class WeightStableData(TypedDict):
     """weight_stable, fired by the weighbridge integration (weighbridge/device.py) and by policy for
-    other scales' entities (policy/weighing.py). Listeners: ledger (the weight follow-up), insight."""
+    other scales' entities (policy/weighing.py). Listeners: policy (weight_join.py: the weight follow-up), insight."""
 
     gate: str
     lane: str
@@ -198,7 +198,7 @@ class PassageRecordedData(TypedDict):
 
 
 class AlertLevelChangedData(TypedDict):
-    """alert_level_changed, fired by policy (policy/alerting.py) when the heavy-pollution alert level
+    """alert_level_changed, fired by policy (policy/select.py) when the heavy-pollution alert level
     changes. Listener: uplink (reports it to the platforms)."""
 
     level: str

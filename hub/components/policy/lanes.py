@@ -8,7 +8,7 @@ into what the rest of the hub consumes, whichever integration provides them:
 - a presence binary sensor marks arrival and departure (the lifecycle's `arrived` and `passed`);
 - a bound barrier cover's movements drive the lifecycle like our barrier's;
 - a weight entity is watched for a stable weight (`weighing.py`), announced as `weight_stable`, which
-  the ledger joins to the lane's passage.
+  the policy joins to the lane's passage (weight_join.py).
 And it says how to command a part: the lane's own gate devices (the entity named as our barrier
 integration names them, or carrying the lane's gate and lane) through `barrier.open|display|alarm`
 with the lane, any other entity through its platform's service (`cover.open_cover`, `text.set_value`,

@@ -2,8 +2,8 @@
 
 Per lane: `sensor.<gate>_<lane>_weight` (kg), `binary_sensor.<gate>_<lane>_weighbridge_online` and
 `binary_sensor.<gate>_<lane>_weighbridge_stuck` (a problem: one load shown without a change).
-Event `weight_stable` {gate, lane, weight_kg, at, indicator} once per vehicle; the ledger joins it
-to the lane's open passage. Sources: Modbus TCP, or continuous ASCII frames from a serial port or a
+Event `weight_stable` {gate, lane, weight_kg, at, indicator} once per vehicle; the policy joins it
+to the lane's passage. Sources: Modbus TCP, or continuous ASCII frames from a serial port or a
 TCP serial server. A bridge with `simulator: true` gets a simulated indicator in-process, which in
 the demo weighs the vehicles that the traffic generator sends to its lane.
 """
