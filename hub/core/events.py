@@ -139,7 +139,8 @@ class GateDecisionData(TypedDict):
 
 class WeightStableData(TypedDict):
     """weight_stable, fired by the weighbridge integration (weighbridge/device.py) and by policy for
-    other scales' entities (policy/weighing.py). Listeners: policy (weight_join.py: the weight follow-up), insight."""
+    other scales' entities (policy/weighing.py). Listeners: policy (weight_join.py: the weight
+    follow-up), insight."""
 
     gate: str
     lane: str
