@@ -40,6 +40,12 @@ class FlaggedQuery(BaseModel):
     days: int = Field(30, ge=1, le=366)
 
 
+class CarrierQuery(FlaggedQuery):
+    # A period instead of the last `days` (a report's month, say); a date without an offset is plant time.
+    start: PlausibleDatetime | None = None
+    end: PlausibleDatetime | None = None
+
+
 class AnomalyQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -125,8 +131,9 @@ def register(hub: Hub, flush_hours: Callable[[], Awaitable[None]]) -> None:
         return {"vehicles": vehicles, "carriers": list(carriers.values())}
 
     async def carriers(call: ServiceCall) -> dict[str, Any]:
-        d: FlaggedQuery = call.data
-        return {"carriers": await store.async_carriers((hub.now() - timedelta(days=d.days)).timestamp())}
+        d: CarrierQuery = call.data
+        since = ts(d.start) if d.start else (hub.now() - timedelta(days=d.days)).timestamp()
+        return {"carriers": await store.async_carriers(since, ts(d.end) if d.end else None)}
 
     async def anomalies(call: ServiceCall) -> dict[str, Any]:
         d: AnomalyQuery = call.data
@@ -201,5 +208,5 @@ def register(hub: Hub, flush_hours: Callable[[], Awaitable[None]]) -> None:
         description="有逐时数据的微站 stations with hourly data")  # fmt: skip
     reg(DOMAIN, "readings", readings, ReadingQuery, roles=READERS, description="尾气遥感读数与关联通行")
     reg(DOMAIN, "flagged", flagged, FlaggedQuery, roles=READERS, description="遥感超标车辆与运输单位")
-    reg(DOMAIN, "carriers", carriers, FlaggedQuery, roles=READERS, description="运输单位遥感成绩")
+    reg(DOMAIN, "carriers", carriers, CarrierQuery, roles=READERS, description="运输单位遥感成绩")
     reg(DOMAIN, "anomalies", anomalies, AnomalyQuery, roles=READERS, description="异常规则记录")

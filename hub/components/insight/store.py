@@ -78,11 +78,12 @@ async def async_store_anomaly(anomaly: Anomaly, moment: datetime) -> None:
     )  # fmt: skip
 
 
-async def async_carriers(since_ts: float) -> list[dict[str, Any]]:
+async def async_carriers(since_ts: float, until_ts: float | None = None) -> list[dict[str, Any]]:
     """Per carrier: valid joined readings, exceedances and their share, mean NO and opacity by stage."""
-    rows = await InsightReading.filter(at_ts__gte=since_ts, passage_id__isnull=False, valid=True).values(
-        "fleet", "emission_stage", "values", "exceeded"
-    )
+    query = InsightReading.filter(at_ts__gte=since_ts, passage_id__isnull=False, valid=True)
+    if until_ts is not None:
+        query = query.filter(at_ts__lt=until_ts)
+    rows = await query.values("fleet", "emission_stage", "values", "exceeded")
     by_fleet: dict[str, dict[str, Any]] = {}
     for row in rows:
         fleet = row["fleet"] or ""

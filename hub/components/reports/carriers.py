@@ -4,6 +4,7 @@ choosing carriers (the Zhejiang guide's "future trend")."""
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from .db import Reader
@@ -106,8 +107,30 @@ async def async_findings(reader: Reader, period: Period) -> dict[int, list[int]]
         page += 1
 
 
+async def async_remote_sensing(reader: Reader, period: Period) -> dict[str, dict[str, Any]] | None:
+    """Fleet -> its remote-sensing figures of the period (readings, exceedances and their share, mean
+    NO and opacity per stage: the insight component's `insight.carriers`); None where it is not loaded."""
+    services = reader.hub.services
+    if not services.has_service("insight", "carriers"):
+        return None
+    tz = reader.hub.clock.tz
+    start, end = (datetime.fromtimestamp(moment, tz).isoformat() for moment in period.bounds(tz))
+    span = {"start": start, "end": end}
+    found = await services.async_call("insight", "carriers", span)
+    return {c["fleet"] or "未登记车队": c for c in found["carriers"]}
+
+
 async def async_carriers(reader: Reader, period: Period, fleet: str | None) -> dict[str, Any]:
     start, end = period.bounds(reader.hub.clock.tz)
     cards = Scorecards(start, fleet, await async_findings(reader, period))
     await async_pair(reader, start, end, TRIP_LOOKBACK_S, cards.on_passage, cards.on_trip)
-    return {"report": "carriers", **period.as_dict(), "carriers": cards.result()}
+    result = cards.result()
+    sensed = await async_remote_sensing(reader, period)
+    for card in result:
+        figures = sensed.get(card["fleet"]) if sensed is not None else None
+        card["remote_sensing"] = (
+            None if sensed is None
+            else {k: figures[k] for k in ("readings", "exceedances", "exceedance_share", "stages")} if figures
+            else {"readings": 0, "exceedances": 0, "exceedance_share": None, "stages": {}}
+        )  # fmt: skip
+    return {"report": "carriers", **period.as_dict(), "carriers": result}

@@ -421,6 +421,7 @@ async def write_carriers(w: Writer, period: Period, req: Any) -> None:
             x["share_stage6_or_electric"],
             x["quality_findings"],
             "、".join(f"{stage_label(k)}×{n}" for k, n in x["stage_mix"].items()),
+            *_remote_sensing_cells(x.get("remote_sensing")),
         ]
         for x in c["carriers"]
     ]
@@ -437,9 +438,24 @@ async def write_carriers(w: Writer, period: Period, req: Any) -> None:
             Column("国六及新能源占比", 10, PERCENT),
             Column("数据质量问题", 8, "0"),
             Column("排放阶段构成", 40),
+            Column("遥感读数", 8, "0"),
+            Column("遥感超标", 8, "0"),
+            Column("遥感超标率", 9, PERCENT),
+            Column("遥感NO/不透光度均值(按阶段)", 36),
         ],
         rows,
     )
+
+
+def _remote_sensing_cells(figures: dict[str, Any] | None) -> list[Any]:
+    """A scorecard's remote-sensing columns (insight.carriers); empty where insight is not loaded."""
+    if figures is None:
+        return [None, None, None, None]
+    means = "、".join(
+        f"{STAGE_LABELS.get(stage, stage or '?')} NO {s['mean_no']}/{s['mean_opacity']}%"
+        for stage, s in sorted(figures["stages"].items())
+    )
+    return [figures["readings"], figures["exceedances"], figures["exceedance_share"], means]
 
 
 def register_writer(vclass: str) -> Callable[[Writer, Period, Any], Awaitable[None]]:

@@ -19,6 +19,7 @@ hub:
 DATABASE
 ledger: {{}}
 vehicles: {{}}
+reports: {{schedule_enabled: false}}
 airquality:
   stations:
     - {{key: fence_east, mn: AQ0001EAST, password: "123456", simulator: {{interval_seconds: 3600, seed: 2}}}}
@@ -111,6 +112,11 @@ async def test_a_planted_high_emitter_is_flagged_with_its_passage_and_carrier(ma
     scores = {c["fleet"]: c for c in (await hub.services.async_call("insight", "carriers", {}))["carriers"]}
     assert scores["顺达物流"]["exceedances"] == 1 and scores["宏远运输"]["exceedances"] == 0
     assert scores["顺达物流"]["stages"]["6"]["mean_no"] > scores["宏远运输"]["stages"]["6"]["mean_no"]
+    # The month's carrier scorecards carry the same remote-sensing figures.
+    cards = await hub.services.async_call("reports", "carriers", {"period": "month"})
+    sensed = {c["fleet"]: c["remote_sensing"] for c in cards["carriers"]}
+    assert sensed["顺达物流"]["exceedances"] == 1 and sensed["宏远运输"]["exceedances"] == 0
+    assert sensed["顺达物流"]["readings"] == scores["顺达物流"]["readings"]
     # policy: deny -> on the blacklist, for its next arrival, with the reason
     looked = await hub.services.async_call("vehicles", "lookup", {"plate": DIRTY})
     assert looked["blacklisted"] and "尾气遥感超标" in looked["blacklist_reason"]
