@@ -41,10 +41,11 @@ class ChainSpec:
 
 
 def _hashed(spec: ChainSpec, values: Sequence[Any]) -> list[Any]:
-    if not spec.late:
-        return [FORMAT, spec.name, *values]
-    late = spec.late
-    return [FORMAT, spec.name, *(v for i, v in enumerate(values) if v is not None or i not in late)]
+    out = [FORMAT, spec.name, *values]
+    for at in sorted(spec.late, reverse=True):  # one or two positions: cheaper than filtering every value
+        if at < len(values) and values[at] is None:
+            del out[at + 2]
+    return out
 
 
 _LATE_AT = frozenset(map(RECORD_COLUMNS.index, LATE_RECORD_COLUMNS))
