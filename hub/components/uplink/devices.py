@@ -50,8 +50,7 @@ class DeviceStream(Stream):
     MESSAGES = ("device_heartbeat", "device_status")
 
     def __init__(self, link: PlatformLink, message: str) -> None:
-        interval, _ = self.on_schedule(link, message, DEFAULT_SECONDS)
-        super().__init__(link, message, interval, realtime=False)
+        super().__init__(link, message, DEFAULT_SECONDS)
         self.message = message
 
     @property

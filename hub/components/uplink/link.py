@@ -71,26 +71,21 @@ class PlatformLink:
         self.batch_size = conf.batch_size or profile.batch_size
         code = conf.plant_code or uplink.plant.code
         self.plant = {"code": code, "name": uplink.plant.name, "region": uplink.plant.region}
-        self.store = LinkStore(conf.name)
+        self.store = LinkStore(conf.name, hub.now)
         self.transport = build_transport(hub, conf, self.profile, code)
         self.transport.on_push = self._on_push
         if isinstance(self.transport, TcpTransport):
             self.transport.on_state = self.notify
         self.backoff = Backoff(conf.retry.initial_seconds, conf.retry.max_seconds)
-        self.failing = False
+        self.failing, self.requests, self.records_sent = False, 0, 0
         self.last_error: str | None = None
         self.last_ok: str | None = None
-        self.requests = 0
-        self.records_sent = 0
         self.checks: Counter[str] = Counter()  # vehicle checks: allow, deny, failed, abandoned, skipped
         # The status entities listen here; the link and its streams push (notify), nothing is polled.
-        self.coordinator: DataUpdateCoordinator[None] = DataUpdateCoordinator(
-            hub, _LOGGER, name=f"Uplink {conf.name}"
-        )
+        self.coordinator = DataUpdateCoordinator[None](hub, _LOGGER, name=f"Uplink {conf.name}")
         # After a failure: the next look at the platform (a probe of its port), on its own schedule.
-        self._probe: DataUpdateCoordinator[None] = DataUpdateCoordinator(
-            hub, _LOGGER, name=f"Uplink {conf.name} probe", update_method=self._async_probe, tracked=False
-        )
+        self._probe = DataUpdateCoordinator[None](hub, _LOGGER, name=f"Uplink {conf.name} probe",
+                                                  update_method=self._async_probe, tracked=False)  # fmt: skip
         self._waiting: set[Stream] = set()  # streams that wait for the platform to answer again
         self._away = False  # streams wait until a probe finds the platform (or the wait is over)
         self._urgent = False  # a stream with something to send waits: attempts at least every waiting_max
@@ -112,8 +107,7 @@ class PlatformLink:
 
     # ----- life ----------------------------------------------------------------------------------
     async def async_start(self) -> None:
-        now = self.hub.now()
-        places = await self.store.async_load(now.date().isoformat(), now.isoformat())
+        places = await self.store.async_load()
         self.counter.restore(places)
         for stream in self.every:  # the unwanted too: the control measure's id counts for TCP pushes
             stream.restore(places)

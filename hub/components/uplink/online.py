@@ -138,8 +138,7 @@ class OnePolicyStream(Stream):
     raw answer kept as it came (shown by `uplink.status`)."""
 
     def __init__(self, link: PlatformLink) -> None:
-        interval, _ = self.on_schedule(link, MSG_ONE_POLICY, 86400.0)
-        super().__init__(link, MSG_ONE_POLICY, interval, realtime=False)
+        super().__init__(link, MSG_ONE_POLICY, 86400.0)
         self.answer: dict[str, Any] | None = None
 
     @property

@@ -80,9 +80,7 @@ class DueCounter(DataUpdateCoordinator[None]):
                 if progress:
                     # Rows of kinds we do not send change no figure: their place is saved with the next
                     # counted row (counting them again after a restart adds nothing).
-                    await link.store.async_save(
-                        progress, self.hub.now().isoformat(), scanned_seq=self.scanned_seq
-                    )
+                    await link.store.async_save(progress, scanned_seq=self.scanned_seq)
                     link.notify()
                 if len(rows) < READ_AHEAD:
                     break
@@ -91,8 +89,7 @@ class DueCounter(DataUpdateCoordinator[None]):
 
 class LedgerStream(Stream):
     def __init__(self, link: PlatformLink, counter: DueCounter) -> None:
-        interval, realtime = self.on_schedule(link, "passages", link.uplink.idle_poll_seconds)
-        super().__init__(link, "passages", interval, realtime=realtime)
+        super().__init__(link, "passages", link.uplink.idle_poll_seconds)
         self.counter = counter
         self.photo_mode = link.conf.photos or link.profile.photos.mode
         self.acked_seq = 0  # every row up to here is settled
@@ -102,20 +99,14 @@ class LedgerStream(Stream):
         self._passages: dict[int, dict[str, Any]] = {}
 
     def restore(self, places: Places) -> None:
-        self.acked_seq, self.acked_above, self.sent_seq = (
-            places.acked_seq,
-            places.acked_above,
-            places.sent_seq,
-        )
+        self.acked_seq, self.sent_seq = places.acked_seq, places.sent_seq
+        self.acked_above = places.acked_above
 
     def settled(self, seq: int) -> bool:
         return seq <= self.acked_seq or seq in self.acked_above
 
     def message_for(self, record: Mapping[str, Any]) -> str | None:
         return message_for(self.link.profile, record)
-
-    async def _async_save(self, progress: Progress, **place: Any) -> None:
-        await self.link.store.async_save(progress, self.hub.now().isoformat(), **place)
 
     async def async_step(self) -> bool:
         """One batch past the cursor; True while there may be more."""
@@ -143,7 +134,7 @@ class LedgerStream(Stream):
             try:
                 outcomes = await self.async_deliver_rows(window)
             except TransportError:
-                await self._async_save(progress, sent_seq=self.sent_seq)
+                await link.store.async_save(progress, sent_seq=self.sent_seq)
                 raise
             for row in window:
                 outcome = outcomes.get(record_id(row))
@@ -163,9 +154,8 @@ class LedgerStream(Stream):
         await self.async_write_acceptances(answers)
         moved = (self.acked_seq, len(self.acked_above)) != before
         if progress or moved:
-            await self._async_save(
-                progress, acked_seq=self.acked_seq, acked_above=self.acked_above, sent_seq=self.sent_seq
-            )
+            place = {"acked_seq": self.acked_seq, "acked_above": self.acked_above, "sent_seq": self.sent_seq}
+            await link.store.async_save(progress, **place)
         if window:
             link.succeeded()
             link.notify()
@@ -177,7 +167,7 @@ class LedgerStream(Stream):
         day = record_day(row)
         if outcome.status == REJECTED:
             progress.add(day, "rejected")
-            progress.parked.append(parked(row, outcome))
+            park(progress, row, outcome)
             return
         progress.add(day, "acknowledged")
         if outcome.status == DUPLICATE:
@@ -320,10 +310,7 @@ class LedgerStream(Stream):
                 _LOGGER.warning("Uplink %s: acceptance row not recorded: %s", link.name, result)
 
 
-def parked(row: Mapping[str, Any], outcome: Outcome) -> dict[str, Any]:
-    return {
-        "seq": row["seq"], "record_id": record_id(row), "passage_id": row.get("passage_id"),
-        "kind": row["kind"], "day": record_day(row), "gate": row.get("gate"), "plate": row.get("plate"),
-        "reason": (outcome.message or "被拒收 rejected")[:500],
-        "source": "mapping" if outcome.local else "platform",
-    }  # fmt: skip
+def park(progress: Progress, row: Mapping[str, Any], outcome: Outcome) -> None:
+    progress.park(record_id(row), row["kind"], record_day(row), outcome.message or "被拒收 rejected",
+                  outcome.local, seq=row["seq"], passage_id=row.get("passage_id"), gate=row.get("gate"),
+                  plate=row.get("plate"))  # fmt: skip

@@ -88,8 +88,7 @@ class RegisterStream(Stream):
     register has changed since the last look (a first look after start)."""
 
     def __init__(self, link: PlatformLink) -> None:
-        interval, realtime = self.on_schedule(link, "register", link.uplink.idle_poll_seconds)
-        super().__init__(link, "register", interval, realtime=realtime)
+        super().__init__(link, "register", link.uplink.idle_poll_seconds)
         self.seq: int | None = None  # the last history row settled; None: not yet placed in the feed
         self.since_ts = -1  # where an older release's timestamp cursor stood
         self.dirty = True
@@ -150,7 +149,7 @@ class RegisterStream(Stream):
             through = feed.through  # blacklist and pass changes after our last one are passed over too
         moved, self.seq = through != self.seq, through
         if moved or progress:
-            await link.store.async_save(progress, hub.now().isoformat(), register_seq=self.seq)
+            await link.store.async_save(progress, register_seq=self.seq)
         if window and not answered:
             raise Unconfirmed(f"the platform confirmed none of {len(window)} register records")
         if window:
@@ -184,12 +183,9 @@ class RegisterStream(Stream):
         if outcome.status != REJECTED:
             progress.unparked.append((None, change.record_id))  # accepted now: no longer parked, if it was
             return
-        progress.parked.append({
-            "seq": None, "record_id": change.record_id, "passage_id": None,
-            "kind": change.item["class"], "day": self.link.today(), "gate": None,  # the column holds 16
-            "plate": change.item.get("plate"), "reason": (outcome.message or "被拒收")[:500],
-            "source": "mapping" if outcome.local else "platform",
-        })  # fmt: skip
+        reason = outcome.message or "被拒收"  # the kind column holds 16 characters: the class
+        progress.park(change.record_id, change.item["class"], self.link.today(), reason, outcome.local,
+                      plate=change.item.get("plate"))  # fmt: skip
 
 
 def register_message_of(item: Mapping[str, Any]) -> str:

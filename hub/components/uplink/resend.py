@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .const import EVENT_RESEND_DONE, READ_AHEAD, REJECTED, RESEND_SLACK_S
 from .messages import record_day, record_id
 from .models import UplinkResend
-from .outbox import SETTLED, LedgerStream, async_read_records, parked
+from .outbox import SETTLED, LedgerStream, async_read_records, park
 from .store import Progress
 from .stream import Stream
 from .transport import Outcome, Unconfirmed
@@ -98,7 +98,7 @@ class ResendStream(Stream):
                 if outcome.status == REJECTED:
                     job.rejected += 1
                     if int(row["seq"]) in was_parked:
-                        progress.parked.append(parked(row, outcome))  # the reason may have changed
+                        park(progress, row, outcome)  # the reason may have changed
                     answers.append((row, outcome))
                     continue
                 job.accepted += 1
@@ -119,7 +119,7 @@ class ResendStream(Stream):
                 "rejected": job.rejected,
             })  # fmt: skip
         await ledger.async_write_acceptances(answers)
-        await link.store.async_save(progress, self.hub.now().isoformat())
+        await link.store.async_save(progress)
         await job.save()
         link.notify()
         return True

@@ -51,19 +51,13 @@ def uses_serials(profile: Profile, message: str) -> bool:
 
 
 SERIAL_SOURCES = ("serial", "passage_serial")
-
-
 PassageOf = Callable[[Mapping[str, Any]], Awaitable[Mapping[str, Any] | None]]
 
 
 async def async_add_serials(
-    profile: Profile,
-    code: str,
-    passage_of: PassageOf,
-    message: str,
-    rows: list[dict[str, Any]],
+    profile: Profile, code: str, passage_of: PassageOf, message: str, rows: list[dict[str, Any]],
     sources: list[dict[str, Any]],
-) -> None:
+) -> None:  # fmt: skip
     """`serial` on each source of a message that carries them; a follow-up also gets its passage's
     (`passage_serial`), read from the ledger by the row it refers to. A gate without a code in the
     profile leaves the serial out, and the record is parked with that reason."""

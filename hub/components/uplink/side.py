@@ -35,8 +35,7 @@ class AlertStream(Stream):
     """Switches of the alert level, queued in the uplink's own table as they happen, sent in order."""
 
     def __init__(self, link: PlatformLink) -> None:
-        interval, realtime = self.on_schedule(link, MSG_ALERT_LEVEL, link.uplink.idle_poll_seconds)
-        super().__init__(link, MSG_ALERT_LEVEL, interval, realtime=realtime)
+        super().__init__(link, MSG_ALERT_LEVEL, link.uplink.idle_poll_seconds)
 
     @property
     def wanted(self) -> bool:
@@ -74,13 +73,9 @@ class AlertStream(Stream):
         await row.save(update_fields=["status", "answer"])
         if row.status == "rejected":
             _LOGGER.warning("Uplink %s: alert-level switch refused: %s", link.name, outcome.message)
-            progress = Progress()
-            progress.parked.append({
-                "seq": None, "record_id": row.message_id, "passage_id": None, "kind": MSG_ALERT_LEVEL,
-                "day": row.created_at[:10], "gate": None, "plate": None, "reason": outcome.message[:500],
-                "source": "mapping" if outcome.local else "platform",
-            })  # fmt: skip
-            await link.store.async_save(progress, self.hub.now().isoformat())
+            progress, day = Progress(), row.created_at[:10]
+            progress.park(row.message_id, MSG_ALERT_LEVEL, day, outcome.message, outcome.local)
+            await link.store.async_save(progress)
             link.notify()
         if not outcome.local:
             link.succeeded()
@@ -127,7 +122,7 @@ class DailyStatsStream(Stream):
         if outcome.status not in SETTLED:
             raise Unconfirmed(f"daily statistics of {day} not confirmed")
         status = "rejected" if outcome.status == REJECTED else "accepted"
-        await link.store.async_set_report(day, status, outcome.message, self.hub.now().isoformat())
+        await link.store.async_set_report(day, status, outcome.message)
         if status == "rejected":
             _LOGGER.warning("Uplink %s: statistics of %s refused: %s", link.name, day, outcome.message)
         link.succeeded()
@@ -151,7 +146,7 @@ class ControlStream(Stream):
     asked every `control_poll_seconds`; a TCP platform pushes it (the link hands it to `async_apply`)."""
 
     def __init__(self, link: PlatformLink) -> None:
-        super().__init__(link, MSG_CONTROL, link.uplink.control_poll_seconds, realtime=False)
+        super().__init__(link, MSG_CONTROL, link.uplink.control_poll_seconds)
         self.measure_id: str | None = None  # the last measure applied
 
     def restore(self, places: Places) -> None:
@@ -205,4 +200,4 @@ class ControlStream(Stream):
                     "Uplink %s: control measure %s refused by the policy: %s", link.name, measure_id, err
                 )
         self.measure_id = measure_id
-        await link.store.async_save(Progress(), self.hub.now().isoformat(), control_id=measure_id)
+        await link.store.async_save(Progress(), control_id=measure_id)

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from .models import UplinkCursor, UplinkDay, UplinkParked, UplinkResend
-from .store import DAY_FIELDS, DayCounts
+from .store import DAY_FIELDS, PARKED_FIELDS, DayCounts
 
 
 async def async_platform_status(
@@ -36,21 +36,10 @@ async def async_platform_status(
     parked_query = UplinkParked.filter(platform=platform, resolved_at=None)
     if day is not None:
         parked_query = parked_query.filter(day=day.isoformat())
-    parked = (
-        await parked_query.order_by("-id")
-        .limit(parked_limit)
-        .values(
-            "seq", "record_id", "passage_id", "kind", "day", "gate", "plate", "reason", "source", "parked_at"
-        )
-    )
-    jobs = (
-        await UplinkResend.filter(platform=platform)
-        .order_by("-id")
-        .limit(5)
-        .values(
-            "id", "start_ts", "end_ts", "status", "sent", "accepted", "rejected", "created_at", "finished_at"
-        )
-    )
+    parked = await parked_query.order_by("-id").limit(parked_limit).values(*PARKED_FIELDS)
+    job_fields = ("id", "start_ts", "end_ts", "status", "sent", "accepted", "rejected", "created_at",
+                  "finished_at")  # fmt: skip
+    jobs = await UplinkResend.filter(platform=platform).order_by("-id").limit(5).values(*job_fields)
     return {
         "name": platform,
         "days": figures,

@@ -6,7 +6,9 @@ import asyncio
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from tortoise.expressions import F
@@ -16,6 +18,8 @@ from .const import PARKED_SHOWN
 from .models import UplinkCursor, UplinkDay, UplinkParked
 
 DAY_FIELDS = ("due", "sent", "acknowledged", "on_time", "rejected", "duplicates")
+PARKED_FIELDS = ("seq", "record_id", "passage_id", "kind", "day", "gate", "plate", "reason", "source",
+                 "parked_at")  # fmt: skip
 
 
 def standin_seq(record_id: str) -> int:
@@ -76,19 +80,28 @@ class Progress:
     def add(self, day: str, name: str, n: int = 1) -> None:
         self.days.setdefault(day, Counter())[name] += n
 
+    def park(self, record_id: str, kind: str, day: str, reason: str, local: bool, **where: Any) -> None:
+        """A record parked with its reason; `where`: its seq, passage_id, gate and plate, if it has them."""
+        self.parked.append({
+            "seq": None, "passage_id": None, "gate": None, "plate": None, **where, "record_id": record_id,
+            "kind": kind, "day": day, "reason": reason[:500], "source": "mapping" if local else "platform",
+        })  # fmt: skip
+
     def __bool__(self) -> bool:
         return bool(self.days or self.parked or self.unparked)
 
 
 class LinkStore:
-    def __init__(self, platform: str) -> None:
-        self.platform = platform
+    def __init__(self, platform: str, now: Callable[[], datetime]) -> None:
+        self.platform, self.now = platform, now  # the hub's clock, for the rows' times
         self.lock = asyncio.Lock()
         self.days: dict[str, DayCounts] = {}
         self.parked_total = 0
         self.parked_recent: list[dict[str, Any]] = []  # the latest, for the entities' attributes
 
-    async def async_load(self, today: str, now_iso: str) -> Places:
+    async def async_load(self) -> Places:
+        now = self.now()
+        today, now_iso = now.date().isoformat(), now.isoformat()
         row = await UplinkCursor.get_or_none(platform=self.platform)
         if row is None:
             row = await UplinkCursor.create(platform=self.platform, created_day=today, updated_at=now_iso)
@@ -105,8 +118,9 @@ class LinkStore:
             register_ts=row.register_ts, control_id=row.control_id, created_day=row.created_day,
         )  # fmt: skip
 
-    async def async_save(self, progress: Progress, now_iso: str, **place: Any) -> None:
+    async def async_save(self, progress: Progress, **place: Any) -> None:
         """Save a stream's place (its cursor fields: `acked_seq=...`) and its progress together."""
+        now_iso = self.now().isoformat()
         values: dict[str, Any] = {"updated_at": now_iso}
         for name, value in place.items():
             values[name] = json.dumps(sorted(value)) if isinstance(value, set) else value
@@ -160,7 +174,8 @@ class LinkStore:
         figures["pending_total"] = sum(c.pending for c in self.days.values())
         return figures
 
-    async def async_set_report(self, day: str, status: str, message: str | None, at: str) -> None:
+    async def async_set_report(self, day: str, status: str, message: str | None) -> None:
+        at = self.now().isoformat()
         async with self.lock:
             if day not in self.days:
                 await UplinkDay.create(platform=self.platform, day=day)
@@ -173,25 +188,8 @@ class LinkStore:
 
     async def async_parked(self, limit: int = 100, day: str | None = None) -> list[dict[str, Any]]:
         query = UplinkParked.filter(platform=self.platform, resolved_at=None)
-        if day:
-            query = query.filter(day=day)
-        rows = (
-            await query.order_by("-id")
-            .limit(limit)
-            .values(
-                "seq",
-                "record_id",
-                "passage_id",
-                "kind",
-                "day",
-                "gate",
-                "plate",
-                "reason",
-                "source",
-                "parked_at",
-            )
-        )
-        return list(rows)
+        query = query.filter(day=day) if day else query
+        return list(await query.order_by("-id").limit(limit).values(*PARKED_FIELDS))
 
     async def async_parked_count(self) -> int:
         return await UplinkParked.filter(platform=self.platform, resolved_at=None).count()

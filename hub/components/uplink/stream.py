@@ -11,7 +11,6 @@ itself to the link, which probes the platform and wakes it when the platform is 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -28,28 +27,21 @@ _LOGGER = logging.getLogger(__name__)
 
 
 class Stream(DataUpdateCoordinator[None]):
-    def __init__(
-        self, link: PlatformLink, key: str, interval: float | None, *, realtime: bool = True
-    ) -> None:
+    def __init__(self, link: PlatformLink, key: str, default: float) -> None:
+        """By the profile's schedule of `key`: `every N` goes every N seconds and takes no wake-ups;
+        anything else is realtime, and looked at every `default` seconds besides."""
+        schedule = link.profile.schedule_of(key, link.conf.schedule)
+        self.realtime = not schedule.startswith("every")
+        self.interval = default if self.realtime else float(schedule.split()[1])
         super().__init__(
-            link.hub, _LOGGER, name=f"Uplink {link.name} {key}", update_interval=interval,
+            link.hub, _LOGGER, name=f"Uplink {link.name} {key}", update_interval=self.interval,
             update_method=self._async_turn, tracked=False,
         )  # fmt: skip
-        self.link, self.key, self.interval, self.realtime = link, key, interval, realtime
+        self.link, self.key = link, key
         retry = link.conf.retry
         self.backoff = Backoff(retry.initial_seconds, retry.max_seconds)
         self.waiting: str | None = None  # why the step failed alone, while it waits out its back-off
         self._woken = False
-        self._until = (0.0, 0.0)  # the end of its back-off: (loop time, hub clock)
-
-    @classmethod
-    def on_schedule(cls, link: PlatformLink, key: str, default: float) -> tuple[float, bool]:
-        """(interval, realtime) of a stream by the profile's schedule: `every N` goes every N seconds
-        and takes no wake-ups; anything else is realtime, looked at every `default` seconds too."""
-        schedule = link.profile.schedule_of(key, link.conf.schedule)
-        if schedule.startswith("every"):
-            return float(schedule.split()[1]), False
-        return default, True
 
     def restore(self, places: Places) -> None:
         """Take the stream's own place from what was stored (streams without one keep none)."""
@@ -64,17 +56,15 @@ class Stream(DataUpdateCoordinator[None]):
         raise NotImplementedError
 
     def wake(self) -> None:
-        """Something new to send: at once, unless the stream goes on a schedule of its own (`every N`)."""
-        if self.realtime and self.wanted:
+        """Something new to send: at once, unless the stream goes on a schedule of its own (`every N`)
+        or waits out a back-off of its own."""
+        if self.realtime and self.wanted and self.waiting is None:
             self._woken = True
             self.async_request_refresh()
 
     async def _async_turn(self) -> None:
         woken, self._woken = self._woken, False
         self.update_interval = self.interval
-        if self.waiting is not None and (left := self._left()) > 0:  # a wake-up does not cut it short
-            self.update_interval = left
-            return
         if not self.link.may_send(self, woken):
             self.update_interval = None  # the link wakes the stream when the platform is back
             return
@@ -103,9 +93,4 @@ class Stream(DataUpdateCoordinator[None]):
         _LOGGER.warning("Uplink %s: %s step waits %.1f s alone: %s", self.link.name, self.key, delay, error,
                         exc_info=exc if error != self.waiting else None)  # fmt: skip
         self.waiting, self.update_interval = error, delay
-        self._until = (asyncio.get_running_loop().time() + delay, self.hub.clock.monotonic() + delay)
         self.link.notify()
-
-    def _left(self) -> float:
-        loop_until, clock_until = self._until
-        return min(loop_until - asyncio.get_running_loop().time(), clock_until - self.hub.clock.monotonic())

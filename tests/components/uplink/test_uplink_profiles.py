@@ -69,4 +69,4 @@ async def test_hmac_profile_with_other_names_codes_and_separate_photos(make_hub,
     await wait_state(hub, CONNECTED, lambda s: s == "off")
     await sim.wait_for(lambda: sim.auth_failures >= 2)
     assert len(sim.ids()) == 3
-    assert hub.states.get("sensor.uplink_province_pending").state == "1"
+    await wait_state(hub, "sensor.uplink_province_pending", "1")  # counted while it waits
