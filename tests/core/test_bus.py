@@ -99,7 +99,7 @@ def _plate_read(plate: str) -> PlateReadData:
     return PlateReadData(
         read_id="01JREAD", gate="north", lane="in1", direction="in", plate=plate, colour="yellow",
         confidence=0.97, needs_review=False, source="camera.north_in1",
-        captured_at="2026-11-24T08:00:00+08:00", read_at="2026-11-24T08:00:00+08:00", images={},
+        captured_at="2026-11-24T08:00:00+08:00", read_at="2026-11-24T08:00:00+08:00", photos={},
     )  # fmt: skip
 
 
