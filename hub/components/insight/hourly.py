@@ -45,19 +45,29 @@ class HourlySums:
     def add(self, station: str, kind: str, at: datetime, values: Mapping[str, Any]) -> bool:
         """True when an hour of this station is complete (time to flush)."""
         hour = int(at.timestamp()) // 3600
-        numbers = {f: v for f, v in values.items() if isinstance(v, int | float)}
-        sums = {f: float(v) for f, v in numbers.items() if f != "wind_direction"}
-        direction = values.get("wind_direction")
-        if isinstance(direction, int | float):
-            rad = math.radians(direction)
-            sums["wind_sin"], sums["wind_cos"] = math.sin(rad), math.cos(rad)
-        for factor, value in sums.items():
-            entry = self.sums.setdefault((station, factor, kind, hour), [0.0, 0])
+        # One pass, no intermediate dicts: a year of minute data of 4 stations is 2 million calls.
+        # 100,000 minute records (3 factors) took 2.2-2.8 s with two dict comprehensions per call and
+        # 1.2-2.0 s so, side by side on the same loaded two cores (2026-12-03).
+        for factor, value in values.items():
+            if not isinstance(value, (int, float)):
+                continue
+            if factor == "wind_direction":
+                rad = math.radians(value)
+                self._sum((station, "wind_sin", kind, hour), math.sin(rad))
+                self._sum((station, "wind_cos", kind, hour), math.cos(rad))
+            else:
+                self._sum((station, factor, kind, hour), value)
+        latest = self.current.get(station, hour)
+        self.current[station] = max(hour, latest)
+        return hour > latest
+
+    def _sum(self, key: tuple[str, str, str, int], value: float) -> None:
+        entry = self.sums.get(key)
+        if entry is None:
+            self.sums[key] = [float(value), 1]
+        else:
             entry[0] += value
             entry[1] += 1
-        newer = hour > self.current.get(station, hour)
-        self.current[station] = max(hour, self.current.get(station, hour))
-        return newer
 
     async def async_flush(self) -> None:
         pending, self.sums = self.sums, {}
