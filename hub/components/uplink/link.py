@@ -150,6 +150,8 @@ class PlatformLink:
     # ----- reachability --------------------------------------------------------------------------
     def succeeded(self) -> None:
         self.backoff.reset()
+        if self._away:  # the platform answered a request in flight: the waiting streams need no probe
+            self._resume()
         changed = self.failing
         self.failing, self.last_ok = False, self.hub.now().isoformat()
         if changed:
@@ -191,7 +193,11 @@ class PlatformLink:
             self._probe.async_schedule_refresh(self.backoff.next(self.cap()))
             self.notify()  # the attempts counted so far
             return
-        self._away = self._urgent = False  # the streams try again; the first answer says it is back
+        self._resume()
+
+    def _resume(self) -> None:
+        """The streams try again; the first answer says the platform is back."""
+        self._away = self._urgent = False
         waiting, self._waiting = self._waiting, set()
         for stream in waiting:
             stream.async_request_refresh()

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from .models import UplinkCursor, UplinkDay, UplinkParked, UplinkResend
-from .store import DAY_FIELDS, PARKED_FIELDS, DayCounts
+from .store import PARKED_FIELDS, DayCounts
 
 
 async def async_platform_status(
@@ -21,11 +21,7 @@ async def async_platform_status(
     figures = []
     for name in wanted:
         row = rows.get(name)
-        counts = DayCounts()
-        if row is not None:
-            counts = DayCounts(**{f: getattr(row, f) for f in DAY_FIELDS}, stats_status=row.stats_status,
-                               stats_message=row.stats_message, stats_at=row.stats_at)  # fmt: skip
-        figures.append(counts.as_dict(name))
+        figures.append((DayCounts() if row is None else DayCounts.of(row)).as_dict(name))
     pending_total = sum(
         max(0, d - a - r)
         for d, a, r in await UplinkDay.filter(platform=platform).values_list(

@@ -40,6 +40,11 @@ class DayCounts:
     stats_message: str | None = None
     stats_at: str | None = None
 
+    @classmethod
+    def of(cls, row: UplinkDay) -> DayCounts:
+        stats = {name: getattr(row, name) for name in ("stats_status", "stats_message", "stats_at")}
+        return cls(**{name: getattr(row, name) for name in DAY_FIELDS}, **stats)
+
     @property
     def pending(self) -> int:
         return max(0, self.due - self.acknowledged - self.rejected)
@@ -106,11 +111,7 @@ class LinkStore:
         if row is None:
             row = await UplinkCursor.create(platform=self.platform, created_day=today, updated_at=now_iso)
         for day_row in await UplinkDay.filter(platform=self.platform):
-            self.days[day_row.day] = DayCounts(
-                **{name: getattr(day_row, name) for name in DAY_FIELDS},
-                stats_status=day_row.stats_status, stats_message=day_row.stats_message,
-                stats_at=day_row.stats_at,
-            )  # fmt: skip
+            self.days[day_row.day] = DayCounts.of(day_row)
         await self._async_refresh_parked()
         return Places(
             acked_seq=row.acked_seq, acked_above=set(json.loads(row.acked_above or "[]")),
