@@ -270,7 +270,7 @@ class AirQualityData(TypedDict):
 
     station: str
     name: str
-    mn: str
+    mn: str | None  # the HJ 212 device id, when the station has one
     source: str
     kind: str  # realtime, minute, hour
     data_time: str

@@ -11,12 +11,13 @@ import logging
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from pydantic import TypeAdapter, ValidationError
 
 from hub.core import Hub
 from hub.core.coordinator import DataUpdateCoordinator
+from hub.core.events import RemoteSensingReadingData
 from hub.core.validation import PlausibleDatetime
 from hub.util.plate import normalise_plate
 
@@ -37,7 +38,7 @@ class RemoteSensingData:
         self.conf = conf
         self.key = conf.key
         self.paths = {name: parse_path(conf.fields.get(name, name)) for name in RS_FIELDS}
-        self.last: dict[str, Any] | None = None
+        self.last: Mapping[str, Any] | None = None  # the last reading (RemoteSensingReadingData)
         self.count = 0
         # Pushed by the unit's door; its sensors follow (a unit speaks only when a vehicle passes).
         self.coordinator: DataUpdateCoordinator[Mapping[str, Any]] = DataUpdateCoordinator(
@@ -48,7 +49,7 @@ class RemoteSensingData:
     def name(self) -> str:
         return self.conf.name or self.conf.key
 
-    def reading_of(self, document: Mapping[str, Any]) -> dict[str, Any]:
+    def reading_of(self, document: Mapping[str, Any]) -> RemoteSensingReadingData:
         """The reading a document holds, checked; FieldMapError names what is wrong."""
         measures = {}
         for name in MEASURES:
@@ -73,7 +74,8 @@ class RemoteSensingData:
         at = self._time(lookup(document, self.paths["time"]))
         reading_id = lookup(document, self.paths["reading_id"])
         lane = lookup(document, self.paths["lane"])
-        return {
+        # A cast: the measures are filled by name from MEASURES, which the type checker cannot follow.
+        return cast(RemoteSensingReadingData, {
             "unit": self.key,
             "name": self.name,
             "site": self.conf.site,
@@ -84,7 +86,7 @@ class RemoteSensingData:
             "plate": plate,
             "valid": bool(valid),
             **measures,
-        }
+        })  # fmt: skip
 
     def _time(self, raw: Any) -> datetime:
         if raw is None:
@@ -95,7 +97,7 @@ class RemoteSensingData:
             raise FieldMapError(f"time: {str(raw)[:30]!r} is not a plausible date and time") from None
         return moment if moment.tzinfo else moment.replace(tzinfo=self.hub.clock.tz)
 
-    def async_ingest(self, document: Mapping[str, Any]) -> dict[str, Any]:
+    def async_ingest(self, document: Mapping[str, Any]) -> RemoteSensingReadingData:
         reading = self.reading_of(document)
         self.last = reading
         self.count += 1

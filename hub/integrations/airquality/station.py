@@ -7,6 +7,7 @@ from datetime import datetime
 
 from hub.core import Hub
 from hub.core.coordinator import DataUpdateCoordinator, UpdateFailed
+from hub.core.events import AirQualityData
 
 from .config import Station
 from .const import EVENT_AIR_QUALITY_DATA
@@ -53,16 +54,16 @@ class StationData:
             self.data_time, self.kind = at, kind
         self.hub.bus.async_fire(
             EVENT_AIR_QUALITY_DATA,
-            {
-                "station": self.key,
-                "name": self.name,
-                "mn": self.conf.mn,
-                "source": source,
-                "kind": kind,
-                "data_time": at.isoformat(),
-                "values": {k: v for k, (v, _) in values.items()},
-                "flags": {k: f for k, (_, f) in values.items()},
-            },
+            AirQualityData(
+                station=self.key,
+                name=self.name,
+                mn=self.conf.mn,
+                source=source,
+                kind=kind,
+                data_time=at.isoformat(),
+                values={k: v for k, (v, _) in values.items()},
+                flags={k: f for k, (_, f) in values.items()},
+            ),
         )
         self.coordinator.async_set_updated_data(self.data_time)
 
