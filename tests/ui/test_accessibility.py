@@ -65,6 +65,7 @@ async def test_a_lane_dialog_works_by_keyboard(make_hub, browser) -> None:
     await seed(hub)
     base = ui_url(hub)
     page = await browser_page(browser, base, Role.GUARD)
+    await expect(page.locator("#live-indicator.on")).to_be_visible()  # the feed is up: the read is seen
     await fire_read(hub, "冀B40004")
     opener = page.locator('[data-lane="east_in"] [data-action="policy.correct_plate"]')
     await expect(opener).to_be_visible()

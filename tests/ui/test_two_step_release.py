@@ -144,6 +144,7 @@ async def test_guard_asks_on_the_lanes_page_and_the_officer_approves_on_a_phone(
     hub = await plant(make_hub, clock)
     base = ui_url(hub)
     guard = await browser_page(browser, base, Role.GUARD)
+    await expect(guard.locator("#live-indicator.on")).to_be_visible()  # the feed is up: the read is seen
     denied = await fire_read(hub, "冀B40004")
     card = guard.locator('[data-lane="east_in"]')
     await card.locator('[data-action="policy.release"]').click()
