@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -18,7 +18,7 @@ Short = Annotated[str, Field(max_length=32)]
 MAX_PAGE = 1_000_000
 MAX_SEQ = 2**63 - 1
 FollowupKind = Literal["release", "correction", "weight", "cargo", "acceptance", "lifecycle", "emission"]
-assert set(FOLLOWUP_KINDS) == set(FollowupKind.__args__)  # type: ignore[attr-defined]
+assert set(FOLLOWUP_KINDS) == set(get_args(FollowupKind))
 
 
 class VehicleSnapshot(BaseModel):

@@ -91,7 +91,7 @@ async def async_vehicle_check(link: PlatformLink, data: VehicleCheck) -> dict[st
         raise HubError(f"联网查询无法编码 the check cannot be encoded: {err}") from None
     body = build_body(profile, spec, [record], link.envelope_context())
     started = time.monotonic()
-    answer = await link.transport.async_query(MSG_VEHICLE_CHECK, body)  # type: ignore[attr-defined]
+    answer = await link.transport.async_query(MSG_VEHICLE_CHECK, body)  # type: ignore[attr-defined]  # only HTTP transports query
     elapsed = round((time.monotonic() - started) * 1000)
     text = json.dumps(answer, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
     result = read_answer(profile, spec, answer)
@@ -149,7 +149,7 @@ class OnePolicyStream(Stream):
         link = self.link
         spec = link.profile.messages[MSG_ONE_POLICY]
         body = map_fields(link.profile, spec.envelope, link.envelope_context())
-        answer = await link.transport.async_query(MSG_ONE_POLICY, body)  # type: ignore[attr-defined]
+        answer = await link.transport.async_query(MSG_ONE_POLICY, body)  # type: ignore[attr-defined]  # only HTTP transports query
         self.answer = {"at": self.hub.now().isoformat(), "answer": answer}
         link.succeeded()
         return False

@@ -202,4 +202,4 @@ class LinkStore:
             "seq", flat=True
         )
         # flat=True gives the values themselves; tortoise's stubs type them as tuples.
-        return {int(s) for s in rows}  # type: ignore[call-overload]
+        return {int(s) for s in rows}  # type: ignore[call-overload]  # see above
