@@ -68,6 +68,7 @@ class LaneController:
             if self._expired(incoming):  # it waited behind a ledger that could not record
                 return await self._async_expired(track, incoming, context)
             tag = incoming.rfid or m.wiring.recent_tag(track)
+            incoming = replace(incoming, rfid=tag)  # the tag seen with the read is kept on its row
             by_tag = await tags.async_tag_record(m, tag, context) if tag else None
             from_tag = False  # a lane with no plate camera: the tag names the vehicle (tags.py)
             if by_tag is not None and not incoming.read.plate:
