@@ -177,6 +177,7 @@ class PassageRecordedData(TypedDict):
     actor: str | None
     photo_plate: str | None
     photo_scene: str | None
+    rfid: str | None  # the lane's RFID tag seen with the read (a passage; None for follow-ups)
     prev_hash: str
     hash: str
     # From the row's data: a passage's details ...

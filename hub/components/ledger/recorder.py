@@ -6,12 +6,13 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
 from hub.core import Context, Hub, ServiceValidationError
 from hub.core.const import EVENT_PASSAGE_RECORDED
+from hub.core.events import PassageRecordedData
 from hub.core.faults import Spool, ThrottledLog, problems_of
 from hub.core.photos import PhotoRef, PhotoState
 
@@ -222,7 +223,8 @@ class Ledger:
                 recent[record["passage_id"]] = {k: record[k] for k in PASSAGE_KEYS}
                 if len(recent) > RECENT_PASSAGES:
                     recent.popitem(last=False)
-            fire(EVENT_PASSAGE_RECORDED, record, context or batch_context)
+            # A row as record_dict shapes it: its keys are PassageRecordedData's (ledger/rows.py).
+            fire(EVENT_PASSAGE_RECORDED, cast(PassageRecordedData, record), context or batch_context)
 
     # ----- audit log -----------------------------------------------------------------------------
     def audit_nowait(self, *, action: str, door: str, outcome: str = "ok", **fields: Any) -> None:
