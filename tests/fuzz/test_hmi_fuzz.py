@@ -20,14 +20,14 @@ PAGES = [
     "/vehicles/machinery/new", "/vehicles/nothing/new", "/vehicles/transport/export", "/reports",
     "/reports/download", "/audit", "/uplink",
     "/quality", "/devices", "/vehicle/冀B00001", "/vehicle/%00", "/passages/export", "/reports/export",
-    "/reports/file",
+    "/reports/file", "/airquality", "/airquality/chart/series", "/airquality/chart/nothing",
 ]  # fmt: skip
 KEYS = [
     "tab", "fuel", "emission_stage", "fleet", "q", "page", "page_size", "start", "end", "at", "at_exact",
     "report", "period", "month", "date", "size", "seed", "minutes", "gate", "lane", "format", "plate",
     "plate_mode", "direction", "decision", "username", "action", "door", "outcome", "target", "all",
     "done", "lang",
-    "rule", "status", "severity", "subject", "kind", "name", "fleet",
+    "rule", "status", "severity", "subject", "kind", "name", "fleet", "station", "factor", "open_only",
 ]  # fmt: skip
 VALUES = st.sampled_from(
     [
@@ -88,7 +88,7 @@ FORM_PATHS = st.sampled_from(
         "/vehicles/lists/blacklist/add", "/vehicles/lists/blacklist/remove", "/vehicles/lists/pass/add",
         "/vehicles/lists/pass/remove", "/vehicles/lists/other/add", "/vehicles/transport/冀B00009/delete",
         "/quality/1/acknowledge", "/quality/x/acknowledge", "/quality/run", "/uplink/resend",
-        "/reports/tonnage",
+        "/reports/tonnage", "/airquality/anomaly/1/acknowledge", "/airquality/anomaly/x/acknowledge",
     ]
 )  # fmt: skip
 
