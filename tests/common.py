@@ -115,16 +115,22 @@ async def wait_state(
 
 async def advance(clock: ManualClock, seconds: float, step: float | None = None) -> None:
     """Time passes on the hub's clock: move `clock` on by `seconds`, in steps of `step` (at once by
-    default), and after each step let the loop run what it woke (a coroutine that slept on the clock
+    default). Before each step the loop runs what is ready (a task just created reaches its sleep, so
+    the step counts for it), and after it what the step woke (a coroutine that slept on the clock
     sleeps again before the next step), as HA's `async_fire_time_changed` + `async_block_till_done`."""
     step = seconds if step is None or step <= 0 else step
     moved = 0.0
     while moved < seconds - 1e-9:
+        await _let_the_loop_run()
         delta = min(step, seconds - moved)
         clock.advance(delta)
         moved += delta
-        for _ in range(3):  # a woken sleeper's step, the listeners it calls, its next sleep
-            await asyncio.sleep(0)
+    await _let_the_loop_run()
+
+
+async def _let_the_loop_run() -> None:
+    for _ in range(3):  # a task's first step or a woken sleeper's, the listeners it calls, its next sleep
+        await asyncio.sleep(0)
 
 
 # ----- the browser ---------------------------------------------------------------------------------
