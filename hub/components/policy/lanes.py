@@ -241,7 +241,7 @@ class LaneWiring:
 
 
 class LaneCallbacks(Protocol):
-    """What the policy does when a lane's part reports (the policy manager)."""
+    """What the policy does when a lane's part reports (the passage lifecycle, lifecycle.py)."""
 
     def presence_changed(self, track: LaneTrack, on: bool) -> None: ...
 
