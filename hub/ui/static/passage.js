@@ -21,20 +21,9 @@
   add("ledger.record_followup", "js.add_cargo", "", { passage_id: item.passage_id, kind: "cargo" }, ["passage_id", "kind"]);
 })();
 
-/* The photo viewer: zoom, each photo's SHA-256 checked, previous/next passage of the same vehicle. */
+/* The photo viewer: each photo's SHA-256 checked, previous/next passage of the same vehicle (zoom: zoom.js). */
 (function () {
   const item = Page.passage || {};
-  const dialog = document.getElementById("zoom-dialog");
-  const big = document.getElementById("zoom-image");
-  for (const button of document.querySelectorAll("#photo-viewer .zoom")) {
-    button.addEventListener("click", () => {
-      const img = button.querySelector("img");
-      big.src = img.src;
-      big.alt = img.alt;
-      dialog.showModal();
-    });
-  }
-  if (big) big.addEventListener("click", () => dialog.close());
 
   async function digest(bytes) {
     const hash = await crypto.subtle.digest("SHA-256", bytes);
