@@ -6,8 +6,10 @@
       port: 8420             # 0: any free port
       language: zh-CN        # default page language; each user can switch (zh-CN / en)
       # session_secret: !secret ui_session_secret   # else generated into the data directory
-Pages: /lanes 车道监控, /passages 通行记录, /alert 预警, /vehicles 车辆台账, /audit 审计日志,
-/uplink 上传状态.
+      # release: [{gate: east_gate, release: two_step, approve_within: 300}]   # release.py
+      # clips: [{gate: east_gate, lane: in, url: "http://nvr/clip?start={start}&end={end}"}]   # clips.py
+Pages: /lanes 车道监控, /approvals 放行审批, /passages 通行记录, /alert 预警, /vehicles 车辆台账,
+/audit 审计日志, /uplink 上传状态 (docs/console.md has them all).
 API: /api/... (see openapi.yaml, served at /api/openapi.yaml); live feed: /api/websocket.
 """
 
