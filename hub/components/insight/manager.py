@@ -7,13 +7,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from hub.core import Context, Event, Hub
 from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_PLATE_READ, EVENT_WEIGHT_STABLE
-from hub.core.events import RecordFollowupData
+from hub.core.events import (
+    AirQualityData,
+    EventStateChangedData,
+    PassageRecordedData,
+    PlateReadData,
+    RecordFollowupData,
+    RemoteSensingReadingData,
+    WeightStableData,
+)
 from hub.core.track import async_track_state_change_event
 
 from . import hourly, store
@@ -33,6 +41,7 @@ from .join import Joiner, Passage, Reading
 from .limits import exceeded
 
 _LOGGER = logging.getLogger(__name__)
+_DataT = TypeVar("_DataT", bound=Mapping[str, Any])
 FLAG_DAYS = 30  # the flagged-vehicles sensor counts this far back
 REASON = "尾气遥感超标"
 UNITS = {"no_ppm": "ppm", "hc_ppm": "ppm", "co_pct": "%", "opacity_pct": "%"}
@@ -63,15 +72,15 @@ class Insight:
             if record["recorded_ts"] >= self.hub.now().timestamp() - 2 * self.config.join.window_seconds:
                 self.joiner.add_passage(Passage.of(record))
         await self._async_refresh_flagged()
-        listen = self.hub.bus.async_listen
-        for event_type, handler in (
-            (EVENT_REMOTE_SENSING_READING, self._async_reading),
-            (EVENT_PASSAGE_RECORDED, self._async_record),
-            (EVENT_AIR_QUALITY_DATA, self._async_air_quality),
-            (EVENT_PLATE_READ, self._async_plate_read),
-            (EVENT_WEIGHT_STABLE, self._async_weight),
-        ):
-            self._unsubs.append(listen(event_type, self._queued(handler)))
+        # One call per event, so that the type checker matches each handler to its event's data.
+        listen, queued = self.hub.bus.async_listen, self._queued
+        self._unsubs += [
+            listen(EVENT_REMOTE_SENSING_READING, queued(self._async_reading)),
+            listen(EVENT_PASSAGE_RECORDED, queued(self._async_record)),
+            listen(EVENT_AIR_QUALITY_DATA, queued(self._async_air_quality)),
+            listen(EVENT_PLATE_READ, queued(self._async_plate_read)),
+            listen(EVENT_WEIGHT_STABLE, queued(self._async_weight)),
+        ]
         if self.config.loops:
             loops = list(self.config.loops.values())
             track = async_track_state_change_event(self.hub, loops, self._queued(self._async_loop))
@@ -89,22 +98,24 @@ class Insight:
         async with self._lock:
             await self.hours.async_flush()
 
-    def _queued(self, handler: Callable[[Event], Awaitable[None]]) -> Callable[[Event], None]:
-        async def run(event: Event) -> None:
+    def _queued(
+        self, handler: Callable[[Event[_DataT]], Awaitable[None]]
+    ) -> Callable[[Event[_DataT]], None]:
+        async def run(event: Event[_DataT]) -> None:
             async with self._lock:
                 try:
                     await handler(event)
                 except Exception:  # one bad fact must not stop the rules
                     _LOGGER.exception("insight: handling %s failed", event.event_type)
 
-        def listener(event: Event) -> None:
+        def listener(event: Event[_DataT]) -> None:
             self.hub.async_create_task(run(event), name=f"insight {event.event_type}")
 
         return listener
 
     # ----- remote sensing ------------------------------------------------------------------------
-    async def _async_reading(self, event: Event) -> None:
-        data = dict(event.data)
+    async def _async_reading(self, event: Event[RemoteSensingReadingData]) -> None:
+        data: dict[str, Any] = dict(event.data)
         at = str(data.get("at") or self.hub.now().isoformat(timespec="seconds"))
         reading = Reading(
             reading_id=str(data.get("reading_id")), ts=datetime.fromisoformat(at).timestamp(),
@@ -187,7 +198,7 @@ class Insight:
             self.flagged.async_write_state()
 
     # ----- ledger, lanes, stations ---------------------------------------------------------------
-    async def _async_record(self, event: Event) -> None:
+    async def _async_record(self, event: Event[PassageRecordedData]) -> None:
         record = event.data
         kind = record.get("kind")
         if kind == "passage" and record.get("passage_id"):
@@ -197,19 +208,19 @@ class Insight:
             passage = Passage.of(record)
             for reading, method in self.joiner.add_passage(passage):
                 await self._async_joined(reading, passage, method)
-        elif kind == "release" and record.get("passage_id"):
-            for anomaly in self.rules.on_release(record["passage_id"], self.hub.now().timestamp()):
+        elif kind == "release" and (passage_id := record.get("passage_id")):
+            for anomaly in self.rules.on_release(passage_id, self.hub.now().timestamp()):
                 await self._async_raise(anomaly)
 
-    async def _async_plate_read(self, event: Event) -> None:
+    async def _async_plate_read(self, event: Event[PlateReadData]) -> None:
         self.rules.on_plate_read(str(event.data.get("gate")), str(event.data.get("lane")))
 
-    async def _async_weight(self, event: Event) -> None:
+    async def _async_weight(self, event: Event[WeightStableData]) -> None:
         gate, lane = str(event.data.get("gate")), str(event.data.get("lane"))
         for anomaly in self.rules.on_vehicle_seen(gate, lane, self.hub.now().timestamp()):
             await self._async_raise(anomaly)
 
-    async def _async_loop(self, event: Event) -> None:
+    async def _async_loop(self, event: Event[EventStateChangedData]) -> None:
         new, old = event.data.get("new_state"), event.data.get("old_state")
         if new is None or new.state != "on" or (old is not None and old.state == "on"):
             return
@@ -218,7 +229,7 @@ class Insight:
         for anomaly in self.rules.on_vehicle_seen(gate, lane, self.hub.now().timestamp()):
             await self._async_raise(anomaly)
 
-    async def _async_air_quality(self, event: Event) -> None:
+    async def _async_air_quality(self, event: Event[AirQualityData]) -> None:
         values = event.data.get("values") or {}
         flags = event.data.get("flags") or {}
         # Values the station itself marks as calibration or maintenance are not the air.
