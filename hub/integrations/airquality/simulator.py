@@ -23,6 +23,7 @@ import aiohttp
 
 from hub.core import Event, Hub
 from hub.core.const import EVENT_PASSAGE_RECORDED
+from hub.core.events import PassageRecordedData
 
 from . import hj212
 from .config import RemoteSensingSimulator, RemoteSensingUnit, Station, StationSimulator
@@ -102,7 +103,7 @@ class MicrostationSimulator:
         self._unsub = hub.bus.async_listen(EVENT_PASSAGE_RECORDED, self._on_passage)
         self.replies = 0
 
-    def _on_passage(self, event: Event) -> None:
+    def _on_passage(self, event: Event[PassageRecordedData]) -> None:
         data = event.data
         if data.get("kind") != "passage":
             return
@@ -250,7 +251,7 @@ class RemoteSensingSimulatorUnit:
             "lane": passage.get("lane"),
         }
 
-    def _on_passage(self, event: Event) -> None:
+    def _on_passage(self, event: Event[PassageRecordedData]) -> None:
         data = event.data
         if data.get("kind") != "passage" or data.get("direction") == "out":
             return
