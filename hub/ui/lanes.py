@@ -38,7 +38,7 @@ def lane_view(hub: Hub, feed: LiveFeed, key: str, gate: str, lane: str) -> dict[
         "key": key,
         "gate": gate,
         "lane": lane,
-        "name": _device_name(hub, entities["plate"]),
+        "name": device_name(hub, entities["plate"]),
         "entities": entities,
         "states": {what: _state(hub, entity_id) for what, entity_id in entities.items()},
         # The latest read: from the event if we saw it (it carries the read time), else the plate sensor.
@@ -72,7 +72,7 @@ def _read_from_state(state: Any) -> dict[str, Any] | None:
     return read
 
 
-def _device_name(hub: Hub, entity_id: str) -> str | None:
+def device_name(hub: Hub, entity_id: str) -> str | None:
     entity = hub.entities.get_entity(entity_id)
     info = entity.device_info if entity else None
     return info.name if info else None

@@ -34,6 +34,7 @@ from hub.core.auth import Role, User
 from hub.core.gate import Slug
 
 from .const import EVENT_RELEASE_REQUEST
+from .lanes import device_name
 
 if TYPE_CHECKING:
     from .websocket import LiveFeed
@@ -94,6 +95,7 @@ class ReleaseRequest:
     passage_id: str
     gate: str
     lane: str
+    where: str  # the lane as people call it (its camera's name), else gate / lane
     plate: str | None
     reason: str
     requested_by: str  # user id: the release runs on their behalf
@@ -157,9 +159,11 @@ class ReleaseDesk:
         if existing is not None:
             return existing
         now, monotonic = self.hub.now(), self.hub.clock.monotonic()
+        name = device_name(self.hub, f"sensor.{gate}_{lane}_plate") or f"{gate} / {lane}"
         request = ReleaseRequest(
             id=f"{next(self._ids)}-{secrets.token_hex(3)}", passage_id=str(where["passage_id"]),
-            gate=gate, lane=lane, plate=where.get("plate"), reason=reason, requested_by=user.id,
+            gate=gate, lane=lane, where=name,
+            plate=where.get("plate"), reason=reason, requested_by=user.id,
             requester=user.username, requested_at=now.isoformat(),
             due_at=(now + timedelta(seconds=rule.approve_within)).isoformat(),
             due=monotonic + rule.approve_within,

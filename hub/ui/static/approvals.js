@@ -5,7 +5,7 @@ const services = Page.services || {};
 const can = (name) => services[name] && services[name].registered && services[name].allowed;
 
 function requestItem(r) {
-  const where = `${r.gate} / ${r.lane}`;
+  const where = r.where || `${r.gate} / ${r.lane}`;
   const subtitle = t("js.acts_on", "{where} · {plate} · {time}", { where, plate: r.plate || "—", time: formatTime(r.requested_at) });
   const buttons = [];
   if (r.status === "pending") {
