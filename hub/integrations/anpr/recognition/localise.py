@@ -26,7 +26,7 @@ class Candidate:
 
     quad: Quad
     rows: tuple[Quad, Quad] | None = None
-    origin: str = "text"  # "text", "merged", "two_row", "colour", "crop"
+    origin: str = "text"  # "text", "merged", "two_row", "colour", "body", "crop", "plate" (detector)
 
 
 def order_quad(points: np.ndarray) -> Quad:

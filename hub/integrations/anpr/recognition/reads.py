@@ -87,7 +87,7 @@ def two_rows(candidate: Candidate) -> bool:
     if candidate.rows is not None:
         return True
     w, h = quad_size(candidate.quad)
-    return is_two_row(w, h) and candidate.origin in ("colour", "crop", "body")
+    return is_two_row(w, h) and candidate.origin in ("colour", "crop", "body", "plate")
 
 
 def height(candidate: Candidate) -> float:
