@@ -16,3 +16,4 @@ test: setup
 lint: setup
 	.venv/bin/ruff check hub tests bench scripts
 	.venv/bin/mypy hub
+	.venv/bin/python scripts/import_cycles.py
