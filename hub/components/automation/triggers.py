@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hub.core import Context, Event, State
+from hub.core.events import EventStateChangedData
 from hub.core.track import async_track_state_change_event
 
 from .conditions import in_range, seconds_of, state_number
@@ -113,7 +114,7 @@ def _state(rt: Runtime, trig: StateTrigger, fire: Fire, variables: Mapping[str, 
             return False
         return not (trig.not_to is not None and new_value in trig.not_to)
 
-    def on_change(event: Event) -> None:
+    def on_change(event: Event[EventStateChangedData]) -> None:
         entity_id = event.data["entity_id"]
         old, new = event.data.get("old_state"), event.data.get("new_state")
         if new is None:
@@ -158,7 +159,7 @@ def _numeric_state(rt: Runtime, trig: NumericStateTrigger, fire: Fire, variables
     # fire only after they have left the range once (as Home Assistant does).
     armed = {e for e in trig.entity_id if not _safe(matches, rt.hub.states.get(e))}
 
-    def on_change(event: Event) -> None:
+    def on_change(event: Event[EventStateChangedData]) -> None:
         entity_id = event.data["entity_id"]
         old, new = event.data.get("old_state"), event.data.get("new_state")
         if new is None or not matches(new):

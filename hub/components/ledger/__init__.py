@@ -12,6 +12,7 @@ import logging
 
 from hub.core import Event, Hub
 from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_SERVICE_CALLED, EVENT_USER_LOGIN
+from hub.core.events import ServiceCalledData, UserLoginData
 
 from .audit import target_of
 from .config import LedgerConfig
@@ -41,7 +42,7 @@ async def async_setup(hub: Hub, config: LedgerConfig) -> bool:
     await async_setup_health(hub, config)
     routine = frozenset(config.audit_routine_services)
 
-    def on_service_called(event: Event) -> None:
+    def on_service_called(event: Event[ServiceCalledData]) -> None:
         d = event.data
         action = f"{d.get('domain')}.{d.get('service')}"
         outcome = str(d.get("outcome") or "ok")
@@ -53,7 +54,7 @@ async def async_setup(hub: Hub, config: LedgerConfig) -> bool:
             detail={"data": d.get("data"), "error": d.get("error"), "context_id": event.context.id},
         )  # fmt: skip
 
-    def on_login(event: Event) -> None:
+    def on_login(event: Event[UserLoginData]) -> None:
         d = event.data
         ledger.audit_nowait(
             action="login", door=str(d.get("door") or "ui"), outcome=str(d.get("outcome") or "ok"),

@@ -7,11 +7,11 @@ They start from the ledger's own count of the day (so a restart does not zero th
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hub.core import Context, DeviceInfo, Entity, EntityDescription, Event
+from hub.core.events import PassageRecordedData
 
 from .stats import async_daily_stats
 
@@ -67,8 +67,8 @@ class PlantCounters:
         for counter in self.counters.values():
             counter.async_write_state()
 
-    def on_recorded(self, event: Event) -> None:
-        record: Mapping[str, Any] = event.data
+    def on_recorded(self, event: Event[PassageRecordedData]) -> None:
+        record = event.data
         hub = self.ledger.hub
         today = hub.now().date()  # once per row: a bulk append brings thousands
         if today != self.day:
@@ -80,8 +80,8 @@ class PlantCounters:
             changed.append("plant_entries_today" if record["direction"] == "in" else "plant_exits_today")
             if record["decision"] == "deny":
                 changed.append("plant_denied_today")
-        elif record["kind"] == "release" and record["passage_id"] not in self._released:
-            self._released.add(record["passage_id"])
+        elif record["kind"] == "release" and (released := record["passage_id"]) not in self._released:
+            self._released.add(released or "")
             changed.append("plant_released_today")
         for key in changed:
             self.counters[key].value += 1

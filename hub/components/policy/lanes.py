@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from hub.core import Context, Event, Hub, State
 from hub.core.const import EVENT_PLATE_READ, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
 from hub.core.context import ulid_now
-from hub.core.events import PlateReadData
+from hub.core.events import EventStateChangedData, PlateReadData
 from hub.core.gate import DEFAULT_PARTS
 from hub.core.photos import PhotoRef
 from hub.core.track import async_track_state_change_event
@@ -75,7 +75,7 @@ class LaneWiring:
 
     def bind(self, track: LaneTrack) -> None:
         b = track.binding
-        follow: dict[str, Callable[[Event], None]] = {}
+        follow: dict[str, Callable[[Event[EventStateChangedData]], None]] = {}
         if b.plate is not None:
             follow[b.plate] = lambda e: self._on_plate(track, e)
         if b.presence is not None:
@@ -102,9 +102,9 @@ class LaneWiring:
             weighing.stop()
 
     # ----- what the parts report -----------------------------------------------------------------
-    def _on_plate(self, track: LaneTrack, event: Event) -> None:
-        new: State | None = event.data.get("new_state")
-        old: State | None = event.data.get("old_state")
+    def _on_plate(self, track: LaneTrack, event: Event[EventStateChangedData]) -> None:
+        new = event.data["new_state"]
+        old = event.data["old_state"]
         if new is None or new.state in NO_VALUE or "read_id" in new.attributes:
             return
         if (old is None or old.state in NO_VALUE) and self._stale(new):
@@ -152,10 +152,10 @@ class LaneWiring:
         }  # fmt: skip
         self.hub.bus.async_fire(EVENT_PLATE_READ, data, Context(id=read_id, parent_id=state.context.id))
 
-    def _on_tag(self, track: LaneTrack, event: Event) -> None:
+    def _on_tag(self, track: LaneTrack, event: Event[EventStateChangedData]) -> None:
         """At a lane without a plate camera a new tag is the lane's read (tags.py); beside a camera it
         only rides with the camera's read."""
-        new: State | None = event.data.get("new_state")
+        new = event.data["new_state"]
         b = track.binding
         if new is None or new.state in NO_VALUE:
             return
@@ -205,8 +205,8 @@ class LaneWiring:
                 found[role] = PhotoRef(sha256=sha, size=size)
         return found
 
-    def _on_presence(self, track: LaneTrack, event: Event) -> None:
-        new: State | None = event.data.get("new_state")
+    def _on_presence(self, track: LaneTrack, event: Event[EventStateChangedData]) -> None:
+        new = event.data["new_state"]
         if new is None or new.state not in ("on", "off"):
             return  # unavailable: the loop says nothing about the vehicle
         on = new.state == STATE_ON
@@ -214,8 +214,8 @@ class LaneWiring:
             track.presence = on
             self.callbacks.presence_changed(track, on)
 
-    def _on_barrier(self, track: LaneTrack, event: Event) -> None:
-        new: State | None = event.data.get("new_state")
+    def _on_barrier(self, track: LaneTrack, event: Event[EventStateChangedData]) -> None:
+        new = event.data["new_state"]
         if new is not None:
             self.callbacks.barrier_moved(track, new.state)
 

@@ -12,7 +12,7 @@ import statistics
 
 from hub.core import Context, Event, Hub
 from hub.core.const import EVENT_WEIGHT_STABLE, STATE_UNAVAILABLE, STATE_UNKNOWN
-from hub.core.events import WeightStableData
+from hub.core.events import EventStateChangedData, WeightStableData
 from hub.core.gate import LaneBinding, WeightStability
 
 _LOGGER = logging.getLogger(__name__)
@@ -66,8 +66,8 @@ class LaneWeighing:
         self.detector = SteadyWeight(binding.stable)
         self._timer: asyncio.TimerHandle | None = None
 
-    def on_state(self, event: Event) -> None:
-        new = event.data.get("new_state")
+    def on_state(self, event: Event[EventStateChangedData]) -> None:
+        new = event.data["new_state"]
         if new is not None and "last_stable_at" in new.attributes:
             return  # a weighbridge that announces its own stable weights (ours does): not twice
         kg: float | None = None

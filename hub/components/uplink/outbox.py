@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from hub.core import Hub
 from hub.core.coordinator import DataUpdateCoordinator
+from hub.core.events import RecordFollowupData
 
 from .const import ACCEPTED, DUPLICATE, MSG_PASSAGE, MSG_PHOTO, MSG_UPDATE, READ_AHEAD, REJECTED
 from .messages import ledger_source, message_of, photo_source, record_day, record_id
@@ -303,7 +304,7 @@ class LedgerStream(Stream):
                 data |= {"record_id": record_id(record), "record_kind": record.get("kind")}
             calls.append(self.hub.services.async_call(
                 "ledger", "record_followup",
-                {"passage_id": record["passage_id"], "kind": "acceptance", "data": data},
+                RecordFollowupData(passage_id=record["passage_id"], kind="acceptance", data=data),
             ))  # fmt: skip
         for result in await asyncio.gather(*calls, return_exceptions=True):
             if isinstance(result, Exception):

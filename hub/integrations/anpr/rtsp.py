@@ -11,10 +11,13 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from hub.core import Event
-from hub.core.const import EVENT_STATE_CHANGED, STATE_ON
+from hub.core.const import STATE_ON
+from hub.core.events import EventStateChangedData
+from hub.core.track import async_track_state_change_event
 
 from .camera import AnprCamera
 
@@ -93,7 +96,7 @@ class AnprStreamSource:
         self._reader: StreamReader | None = None
         self._busy = False
         self._last_trigger = 0.0
-        self._unsub: Any = None
+        self._unsub: Callable[[], None] | None = None
 
     def post(self, callback: Any, *args: Any) -> None:
         if self._loop is not None and not self._loop.is_closed():
@@ -104,8 +107,8 @@ class AnprStreamSource:
         self._reader = StreamReader(self, self.url)
         self._reader.start()
         if self.trigger_entity:
-            self._unsub = self.camera.hub.bus.async_listen(
-                EVENT_STATE_CHANGED, self._on_loop_detector, event_filter=self._is_trigger
+            self._unsub = async_track_state_change_event(
+                self.camera.hub, self.trigger_entity, self._on_loop_detector
             )
 
     async def async_stop(self) -> None:
@@ -115,14 +118,10 @@ class AnprStreamSource:
             self._reader.stop_event.set()
             await asyncio.get_running_loop().run_in_executor(None, self._reader.join, 5.0)
 
-    def _is_trigger(self, event: Event) -> bool:
-        new = event.data.get("new_state")
-        return (
-            event.data.get("entity_id") == self.trigger_entity and new is not None and new.state == STATE_ON
-        )
-
-    def _on_loop_detector(self, event: Event) -> None:
-        self.async_trigger("loop")
+    def _on_loop_detector(self, event: Event[EventStateChangedData]) -> None:
+        new = event.data["new_state"]
+        if new is not None and new.state == STATE_ON:
+            self.async_trigger("loop")
 
     def async_frame(self) -> None:
         self.camera.async_seen()

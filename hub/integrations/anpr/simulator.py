@@ -14,6 +14,7 @@ from typing import Any
 
 from hub.core import Event
 from hub.core.const import EVENT_VEHICLE_ARRIVED
+from hub.core.events import VehicleArrivedData
 from hub.util.plate import PlateColour
 
 from .camera import AnprCamera
@@ -36,12 +37,12 @@ class SimulatedCamera:
     def async_start(self) -> Callable[[], None]:
         return self.hub.bus.async_listen(EVENT_VEHICLE_ARRIVED, self._on_vehicle, event_filter=self._is_mine)
 
-    def _is_mine(self, event: Event) -> bool:
+    def _is_mine(self, event: Event[VehicleArrivedData]) -> bool:
         lane = self.camera.lane
-        return event.data.get("gate") == lane.gate and event.data.get("lane") == lane.lane
+        return event.data["gate"] == lane.gate and event.data["lane"] == lane.lane
 
-    async def _on_vehicle(self, event: Event) -> None:
-        vehicle: dict[str, Any] = event.data["vehicle"]
+    async def _on_vehicle(self, event: Event[VehicleArrivedData]) -> None:
+        vehicle = event.data["vehicle"]
         if not vehicle.get("plate"):
             return  # machinery without a plate: the guard records it by its code
         self.camera.async_seen()
