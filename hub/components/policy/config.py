@@ -26,9 +26,10 @@ class PolicyConfig(BaseModel):
 
     unknown_vehicle: Literal["deny", "review", "allow"] = "deny"  # allow: let in and flag for review
     low_confidence: Literal["review", "decide"] = "review"  # a doubtful read waits for the guard
-    # mypy takes the lambdas' list literals for list[str]; pydantic checks the values anyway.
-    enforce_directions: list[Literal["in", "out"]] = Field(default_factory=lambda: ["in"])  # type: ignore[arg-type]
-    exemptions: list[Exemption] = Field(default_factory=lambda: ["safety", "livelihood"])  # type: ignore[arg-type]
+    # Plain list defaults: pydantic copies a mutable default for each model, and mypy checks the
+    # literal against the field's type (which it cannot do through a default_factory's lambda).
+    enforce_directions: list[Literal["in", "out"]] = ["in"]
+    exemptions: list[Exemption] = ["safety", "livelihood"]
     machinery_usable_today: bool = True
 
     # The lanes and the entities playing their parts (docs/lanes.md); a lane named with no parts uses

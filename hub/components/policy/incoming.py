@@ -59,8 +59,10 @@ def parse_read(data: Mapping[str, Any], received: float = 0.0) -> Incoming:
     colour = str(data.get("colour") or "unknown")
     colour = colour if colour in _COLOURS else "unknown"
     problem = validate_plate(plate) if plate else "no plate read"
+    confidence: float | None = None
     try:
-        confidence: float | None = min(max(float(data.get("confidence")), 0.0), 1.0)  # type: ignore[arg-type]
+        if (said := data.get("confidence")) is not None:
+            confidence = min(max(float(said), 0.0), 1.0)
     except (TypeError, ValueError):
         confidence = None
     captured = data.get("captured_at")

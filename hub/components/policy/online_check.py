@@ -166,14 +166,17 @@ async def async_update_register(
     if not hub.services.has_service("vehicles", "upsert"):
         return
     data = {k: v for k, v in (answer.get("vehicle") or {}).items() if k in REGISTER_KEYS and v}
-    registered = record is not None and record.get("registered") is not False
-    if registered:
-        data = {k: v for k, v in data.items() if str(record.get(k) or "") != str(v)}  # type: ignore[union-attr]
+    entry_now = record if record is not None and record.get("registered") is not False else None
+    registered = entry_now is not None
+    if entry_now is not None:
+        data = {k: v for k, v in data.items() if str(entry_now.get(k) or "") != str(v)}
     if not data:
         return
-    vclass = str(record.get("vehicle_class") or "transport") if registered else "transport"  # type: ignore[union-attr]
-    if registered:  # the register's own plate colour names the entry (the camera may have seen another)
-        colour = str(record.get("colour") or colour)  # type: ignore[union-attr]
+    vclass = "transport"
+    # the register's own plate colour names the entry (the camera may have seen another)
+    if entry_now is not None:
+        vclass = str(entry_now.get("vehicle_class") or "transport")
+        colour = str(entry_now.get("colour") or colour)
     entry = {"plate": plate, **({"colour": colour} if colour and colour != "unknown" else {}), **data}
     try:
         call = {"class": vclass, "record": entry, "mode": "merge"}

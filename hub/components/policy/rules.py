@@ -14,7 +14,7 @@ import re
 from datetime import date, datetime
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -28,7 +28,7 @@ GRADE_ALIASES = {"a": "A", "b": "B", "c": "C", "leading": "leading", "引领性"
 RuleId = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,64}$")]
 VehicleClass = Literal["transport", "in_plant", "machinery", "unknown"]
 Exemption = Literal["safety", "livelihood", "special", "hazardous"]
-assert set(EXEMPTIONS) == set(Exemption.__args__)  # type: ignore[attr-defined]
+assert set(EXEMPTIONS) == set(get_args(Exemption))
 _TIME_WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
 

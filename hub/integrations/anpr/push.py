@@ -196,7 +196,7 @@ class PushServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = self._runner.addresses[0][1]  # the port the system gave for port 0
         _LOGGER.info("Camera push endpoint on http://%s:%d/api/anpr/push/<gate>_<lane>", self.host, self.port)
         return self.port
 
