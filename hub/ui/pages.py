@@ -334,8 +334,3 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/alert", alert_page)
     app.router.add_get("/vehicles/services", vehicles_services_page)
     app.router.add_get("/audit", audit_page)
-    # The purpose-made pages built on this module's helpers (imported here: they import this module).
-    from . import airquality_page, approvals, devices, passages_export, quality_page, uplink_page, vehicle
-
-    for module in (airquality_page, approvals, devices, passages_export, quality_page, uplink_page, vehicle):
-        module.add_routes(app)

@@ -15,16 +15,23 @@ from hub.core.const import EVENT_HUB_STARTED
 from hub.util.http import quiet_bad_requests
 
 from . import (
+    airquality_page,
     api,
+    approvals,
     automations,
     automations_page,
     bigscreen,
+    devices,
     pages,
+    passages_export,
     quality_api,
+    quality_page,
     register,
     reports,
     reports_api,
+    uplink_page,
     users,
+    vehicle,
     websocket,
 )
 from .config import UiConfig
@@ -81,6 +88,11 @@ class UiServer:
         automations_page.add_routes(app)
         websocket.add_routes(app)
         pages.add_routes(app)
+        # the purpose-made pages, built on pages.py's helpers
+        for page in (
+            airquality_page, approvals, devices, passages_export, quality_page, uplink_page, vehicle
+        ):  # fmt: skip
+            page.add_routes(app)
         register.add_routes(app)
         reports.add_routes(app)
         reports_api.add_routes(app)

@@ -11,6 +11,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .restore import restore
+from .verify import print_verdict
+
 HELP = "电子台账 passage ledger: verify the chains, back up, restore, search"
 
 
@@ -60,8 +63,6 @@ def _dispatch(args: argparse.Namespace, with_storage: Callable[..., int]) -> int
     from hub.core.control_client import run_command
 
     if args.ledger_command == "restore":
-        from .restore import restore
-
         return restore(args)
     jobs: dict[str, Callable[[Any, argparse.Namespace], Awaitable[int]]] = {
         "verify": _verify,
@@ -86,24 +87,6 @@ async def _verify(door: Any, args: argparse.Namespace) -> int:
     result = await door.call("ledger", "verify", {"evidence": not args.no_evidence})
     print_verdict(result, as_json=args.json)
     return 0 if result["ok"] else 1
-
-
-def print_verdict(result: dict[str, Any], *, as_json: bool) -> None:
-    """What `ledger.verify` answered, as a person reads it (or as JSON)."""
-    from .chain import Fault
-    from .verify import ChainReport
-
-    ok = bool(result["ok"])
-    if as_json:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
-        return
-    for chain in result["chains"]:
-        fault = Fault(chain["bad_seq"], chain["problem"]) if chain.get("problem") else None
-        fields = ("chain", "rows", "first_seq", "head_seq", "head_hash", "photos_checked", "notes")
-        print(ChainReport(**{k: chain[k] for k in fields}, fault=fault))
-        for note in chain["notes"]:
-            print(f"  note: {note}")
-    print("校验通过 verified" if ok else "校验失败 VERIFY FAILED", file=sys.stdout if ok else sys.stderr)
 
 
 async def _backup(door: Any, args: argparse.Namespace) -> int:

@@ -33,8 +33,10 @@ from .backup import (
     async_pg_restore,
     copy_evidence,
     read_manifest,
+    sqlite_snapshot,
 )
 from .const import EVIDENCE_DIR, HEAD_FILE
+from .verify import print_verdict
 
 CHAINS = ("record", "audit")
 SQLITE_SIDE_FILES = ("", "-wal", "-shm")
@@ -108,8 +110,6 @@ def _build_side(
 ) -> int:
     """Blocking: the backup as a data directory of its own: database, chain heads, photos (hard-linked
     from the plant's photos where it has them, copied from the backup otherwise)."""
-    from .backup import sqlite_snapshot
-
     side.mkdir()
     if database:
         sqlite_snapshot(source / "ecogate.db", side / "ecogate.db")
@@ -121,8 +121,6 @@ async def _async_verify(config_dir: Path, data_dir: Path, db_url: str) -> bool:
     """The ledger's `verify` service on a database (the restore is itself audited in it)."""
     from hub.core import Hub
     from hub.core.control_client import LocalDoor
-
-    from .cli import print_verdict
 
     hub = Hub(config_dir, data_dir=data_dir, db_url=db_url)
     await hub.async_open_storage(setup=("ledger",))

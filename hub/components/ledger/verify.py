@@ -8,6 +8,7 @@ check, rows cut off the end fall short of the head kept beside the database.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,3 +190,18 @@ async def async_verify(
         ),
         await async_verify_chain(conn, dialect, AUDIT_CHAIN, run_blocking, data_dir=data_dir),
     ]
+
+
+def print_verdict(result: dict[str, Any], *, as_json: bool) -> None:
+    """What `ledger.verify` answered, as a person reads it (or as JSON)."""
+    ok = bool(result["ok"])
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    for chain in result["chains"]:
+        fault = Fault(chain["bad_seq"], chain["problem"]) if chain.get("problem") else None
+        fields = ("chain", "rows", "first_seq", "head_seq", "head_hash", "photos_checked", "notes")
+        print(ChainReport(**{k: chain[k] for k in fields}, fault=fault))
+        for note in chain["notes"]:
+            print(f"  note: {note}")
+    print("校验通过 verified" if ok else "校验失败 VERIFY FAILED", file=sys.stdout if ok else sys.stderr)

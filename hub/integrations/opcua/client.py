@@ -24,7 +24,7 @@ from hub.core.writable import async_register_entity_services
 from .binary_sensor import ServerConnected, TagBinarySensor
 from .button import TagButton
 from .certs import ensure_certificate
-from .config import ClientConfig
+from .config import ClientConfig, parse_node_id
 from .const import BACKOFF_FIRST, BACKOFF_MAX, CERT_DAYS, DOMAIN
 from .cover import TagCover
 from .entity import TagEntity, WritableTag
@@ -44,14 +44,6 @@ _CONVERT: dict[ua.VariantType, Any] = {
     **{getattr(ua.VariantType, t): lambda v: round(float(v)) for t in (
         "SByte", "Byte", "Int16", "UInt16", "Int32", "UInt32", "Int64", "UInt64")},
 }  # fmt: skip
-
-
-def parse_node_id(text: str) -> ua.NodeId:
-    """`ns=2;s=WB1.Weight`, `i=2258`, or `nsu=<namespace uri>;s=...` (index looked up on connect)."""
-    try:
-        return ua.NodeId.from_string(text.strip())
-    except Exception as err:  # asyncua raises its own parsing error with the detail
-        raise ValueError(f"not an OPC UA node id: {text!r} ({err})") from None
 
 
 class _Handler:

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Literal
 
+from asyncua import ua
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hub.core.gate import LaneRef, Slug
 
 from .const import DEFAULT_HOST, DEFAULT_PORT
+
+
+def parse_node_id(text: str) -> ua.NodeId:
+    """`ns=2;s=WB1.Weight`, `i=2258`, or `nsu=<namespace uri>;s=...` (index looked up on connect)."""
+    try:
+        return ua.NodeId.from_string(text.strip())
+    except Exception as err:  # asyncua raises its own parsing error with the detail
+        raise ValueError(f"not an OPC UA node id: {text!r} ({err})") from None
 
 
 class _Strict(BaseModel):
@@ -47,8 +56,6 @@ class TagConfig(_Strict):
     @field_validator("node_id", "write_node_id")
     @classmethod
     def _parses(cls, value: str | None) -> str | None:
-        from .client import parse_node_id
-
         if value is not None:
             parse_node_id(value)  # raises ValueError with the reason
         return value
