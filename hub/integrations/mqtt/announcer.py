@@ -42,11 +42,11 @@ class Announcer:
             self._task = None
 
     async def _async_run(self) -> None:
-        loop = asyncio.get_running_loop()
+        clock = self._hub.clock  # the interval is the hub's (a test's ManualClock moves it)
         while self._wanted:
-            wait = self._last + self._min_interval - loop.time()
+            wait = self._last + self._min_interval - clock.monotonic()
             if wait > 0:
-                await asyncio.sleep(wait)
+                await clock.async_sleep(wait)
             self._wanted = False
-            self._last = loop.time()
+            self._last = clock.monotonic()
             await self._announce()

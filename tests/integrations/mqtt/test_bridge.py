@@ -14,7 +14,8 @@ from pydantic import BaseModel
 from hub.core import Context
 from hub.core.auth import Role
 from hub.core.const import EVENT_SERVICE_CALLED
-from tests.common import wait_entity, wait_state, wait_until
+from hub.integrations.mqtt.config import MqttConfig
+from tests.common import advance, wait_entity, wait_state, wait_until
 from tests.integrations.mqtt.conftest import BROKER_PASSWORD, BROKER_USER, Mosquitto, free_port
 from tests.integrations.mqtt.ha_mqtt import HomeAssistant
 
@@ -24,6 +25,8 @@ HUB_DEVICE = f"{NODE}_hub"
 COVER = "cover.east_in_barrier"
 CONNECTED = "binary_sensor.mqtt_broker_connected"
 OPEN_BROKER = "binary_sensor.mqtt_broker_open"
+# Home Assistant births are answered at most once per this many seconds (the default interval)
+ANNOUNCE_MIN_SECONDS = MqttConfig.model_fields["announce_min_seconds"].default
 # The session broker's plain listener lets anyone in: tests of the command path there opt in.
 OPEN_OK = "allow_open_broker: true\n"
 BARRIER = """\
@@ -415,13 +418,18 @@ async def test_an_unreachable_broker_does_not_stop_the_hub(make_hub, caplog) -> 
     await wait_state(hub, COVER, "closed")
 
 
-async def test_home_assistant_coming_online_gets_everything_again(make_hub, broker, subscribe) -> None:
+async def test_home_assistant_coming_online_gets_everything_again(
+    make_hub, broker, subscribe, clock
+) -> None:
     base, prefix = names()
     sub = await subscribe(broker.port, [f"{prefix}/#", f"{base}/#"])
-    await make_hub(config(broker.port, base, prefix))
+    await make_hub(config(broker.port, base, prefix), clock=clock)
     topic = device_topic(prefix, BARRIER_DEVICE)
     await sub.wait_for(topic)
     mark = len(sub.messages)
     await sub.publish(f"{prefix}/status", "online")  # Home Assistant's birth message
+    # Re-announcing waits out the interval since the last announcement (announce_min_seconds); a
+    # birth that reaches the hub after the clock moved on is announced at once.
+    await advance(clock, ANNOUNCE_MIN_SECONDS)
     await sub.wait_for(topic, since=mark)
     await sub.wait_for(f"{base}/{COVER}/state", since=mark)

@@ -16,9 +16,10 @@ import pytest
 
 from hub.core.auth import Role
 from hub.core.const import EVENT_SERVICE_CALLED
-from tests.common import wait_state, wait_until
+from tests.common import advance, wait_state, wait_until
 from tests.integrations.mqtt.conftest import ACCOUNTS
 from tests.integrations.mqtt.test_bridge import (
+    ANNOUNCE_MIN_SECONDS,
     BARRIER,
     COVER,
     NODE,
@@ -165,14 +166,14 @@ async def test_a_retained_command_is_never_obeyed_also_when_delivered_live(
 
 
 async def test_a_flood_of_home_assistant_births_is_announced_a_bounded_number_of_times(
-    make_hub, broker, subscribe
+    make_hub, broker, subscribe, clock
 ) -> None:
     base, prefix = names()
     event_config = f"{prefix}/device/{NODE}_barrier_east_in/config"  # one per announcement
     sub = await subscribe(broker.port, [f"{prefix}/#", f"{base}/#"])
     # A queue small enough that announcing once per birth would overflow it and drop messages.
     mqtt = "max_queued_messages: 1000\n" + MARKER.format(base=base)
-    hub = await make_hub(config(broker.port, base, prefix, mqtt=mqtt))
+    hub = await make_hub(config(broker.port, base, prefix, mqtt=mqtt), clock=clock)
     await sub.wait_for(f"{base}/{COVER}/state", text_is("closed"))
     await sub.wait_for(event_config)
     await wait_state(hub, OPEN_BROKER, "on")
@@ -184,6 +185,7 @@ async def test_a_flood_of_home_assistant_births_is_announced_a_bounded_number_of
     hub.states.async_set("sensor.burst_probe", "during the burst")
     await sub.wait_for(f"{base}/sensor.burst_probe/state", text_is("during the burst"), since=mark)
     await marker_seen(hub, sub, base, "after-the-births")  # all 501 births have reached the hub
+    await advance(clock, ANNOUNCE_MIN_SECONDS)  # the announcements' interval (mqtt announce_min_seconds)
     await sub.wait_for(event_config, since=mark)  # Home Assistant does get everything again
     await sub.wait_for(f"{base}/{COVER}/state", since=mark)
     announced = [m for m in sub.messages[mark:] if m.topic == event_config]
