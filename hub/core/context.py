@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import time
 from dataclasses import dataclass, field
 
@@ -13,9 +14,18 @@ _PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]
 _SHIFTS = range(120, -10, -10)
 
 
+# The random part from a generator of our own (as Home Assistant's ulid_now uses getrandbits): an id
+# names a chain of cause, it opens nothing, and os.urandom's system call was 60% of an id's cost
+# (bench/context_ids.py). Our own, seeded from os.urandom, so that code seeding the global `random`
+# cannot make ids repeat; reseeded in a forked child, which would otherwise repeat its parent's ids.
+_RANDOM = random.Random()
+os.register_at_fork(after_in_child=_RANDOM.seed)
+_random_bits = _RANDOM.getrandbits
+
+
 def ulid_now() -> str:
     """A ULID: 48 bits of milliseconds then 80 random bits, Crockford base32 (sortable by time)."""
-    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = (time.time_ns() // 1_000_000) << 80 | _random_bits(80)
     return "".join([_PAIRS[value >> shift & 1023] for shift in _SHIFTS])
 
 
