@@ -26,7 +26,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 from hub.core import ConfigError, Event, Hub
 from hub.core.const import EVENT_PASSAGE_RECORDED, EVENT_STATE_CHANGED
-from hub.core.events import AlertLevelChangedData, PassageRecordedData, RegisterChangedData
+from hub.core.events import (
+    AlertLevelChangedData,
+    EventStateChangedData,
+    PassageRecordedData,
+    RegisterChangedData,
+)
 
 from . import online
 from .binary_sensor import UplinkConnected
@@ -129,7 +134,7 @@ async def async_setup(hub: Hub, config: UplinkConfig) -> bool:
             except Exception:
                 _LOGGER.exception("Uplink %s: alert-level switch not queued", link.name)
 
-    def on_device(event: Event) -> None:
+    def on_device(event: Event[EventStateChangedData]) -> None:
         for link in uplink.links.values():
             for stream in link.devices:
                 stream.device_changed()
@@ -138,7 +143,7 @@ async def async_setup(hub: Hub, config: UplinkConfig) -> bool:
         hub.bus.async_listen(
             EVENT_STATE_CHANGED,
             on_device,
-            event_filter=lambda e: is_device_health(str(e.data.get("entity_id", ""))),
+            event_filter=lambda e: is_device_health(e.data["entity_id"]),
         ),
         hub.bus.async_listen(EVENT_PASSAGE_RECORDED, on_passage),
         hub.bus.async_listen(EVENT_REGISTER_CHANGED, on_register),
