@@ -7,10 +7,11 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
+from .counts import stage_key
 from .db import Reader
 from .facts import async_pair
 from .period import Period
-from .statistics import TRIP_LOOKBACK_S, stage_key
+from .statistics import TRIP_LOOKBACK_S
 
 
 class Scorecards:

@@ -16,11 +16,11 @@ from .const import (
     ROAD_CLASS_LABELS,
     STAGE_LABELS,
 )
+from .counts import Scope
 from .db import day_of
 from .facts import async_passages, cargo_tonnes
 from .period import Period
 from .sheets import Column, ReportBook
-from .statistics import Scope
 from .tables import DAILY_TABLE, PASSAGE_TABLE, REGISTER_TABLES, daily_row, passage_row
 
 if TYPE_CHECKING:

@@ -1,5 +1,5 @@
-"""Statistics of a period per plant, gate or lane (spec "Inspection", issue 16): counts by SQL aggregates,
-tonnage, trips and dwell times from the period's passages as they stand now."""
+"""Statistics of a period per plant, gate or lane (spec "Inspection", issue 16): counts by one grouped
+SQL pass (counts.py), tonnage, trips and dwell times from the period's passages as they stand now."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import statistics as stats_
 from collections import defaultdict
 from typing import Any
 
-from .const import FUEL_FAMILY, KIND_PASSAGE
+from .counts import Scope, async_counts, stage_key
 from .db import Reader, day_of
 from .facts import async_pair, went_through
-from .period import Period, utc_offset
+from .period import Period
 
 RELEASE_KEYS = (
     "seq",
@@ -26,151 +26,6 @@ RELEASE_KEYS = (
     "released_at",
 )
 TRIP_LOOKBACK_S = 24 * 3600  # an exit early in the period finds its entry of the day before
-
-
-def stage_key(stage: str | None, fuel: str | None) -> str:
-    """`5/diesel`, `5/gas`, `D/electric`: the stage with diesel and gas apart."""
-    return f"{stage or '?'}/{FUEL_FAMILY.get(fuel or '', 'other')}"
-
-
-def usable_in_alert(stage: str | None, min_stage: str) -> bool:
-    """Electric is always usable; a stage code at or above the configured minimum is."""
-    if stage == "D":
-        return True
-    return bool(stage and stage.isdigit() and min_stage.isdigit() and int(stage) >= int(min_stage))
-
-
-class Scope:
-    """The WHERE of a period's passages, for a plant, a gate or a lane."""
-
-    def __init__(self, reader: Reader, period: Period, gate: str | None, lane: str | None) -> None:
-        tz = reader.hub.clock.tz
-        self.reader = reader
-        self.start, self.end = period.bounds(tz)
-        self.offset = utc_offset(tz, period.first)
-        self.gate, self.lane = gate, lane
-        self.where = "kind = ? AND recorded_ts >= ? AND recorded_ts < ?"
-        self.args: list[Any] = [KIND_PASSAGE, self.start, self.end]
-        for column, value in (("gate", gate), ("lane", lane)):
-            if value is not None:
-                self.where += f" AND {column} = ?"
-                self.args.append(value)
-
-    async def group(self, columns: str, extra: str = "") -> list[tuple[Any, ...]]:
-        return await self.reader.rows(
-            f"SELECT {columns}, count(*) FROM ledger_record WHERE {self.where}{extra} GROUP BY {columns}",
-            self.args,
-        )
-
-    def holds(self, p: dict[str, Any]) -> bool:
-        """The passage was recorded at the gate (and lane) of the scope."""
-        return (self.gate is None or p["gate"] == self.gate) and (self.lane is None or p["lane"] == self.lane)
-
-    @property
-    def day(self) -> str:
-        return f"(recorded_ts + {int(self.offset)}) / 86400"
-
-
-def _inout() -> dict[str, int]:
-    return {"in": 0, "out": 0}
-
-
-async def async_counts(scope: Scope, alert_min_stage: dict[str, str]) -> dict[str, Any]:
-    """Everything countable in SQL: by day, direction, decision, class, stage, fuel, type, colour, lane."""
-    r = scope.reader
-    out: dict[str, Any] = {}
-    days: dict[str, dict[str, Any]] = {}
-    totals = {"in": 0, "out": 0, "allow": 0, "deny": 0, "review": 0}
-    by_class: dict[str, dict[str, int]] = defaultdict(_inout)
-    by_stage: dict[str, dict[str, int]] = defaultdict(_inout)
-    by_fuel: dict[str, dict[str, int]] = defaultdict(_inout)
-    by_colour: dict[str, dict[str, int]] = defaultdict(_inout)
-    lanes: dict[tuple[str, str], dict[str, int]] = {}
-    # One scan for every breakdown of the columns (a plant has few combinations of them a day).
-    vtype = r.json_text("data", "vehicle", "vehicle_type")
-    by_type: dict[str, dict[str, int]] = defaultdict(_inout)
-    found = await scope.group(
-        f"{scope.day}, direction, decision, vehicle_class, emission_stage, fuel, colour, gate, lane, {vtype}"
-    )
-    for day, direction, decision, vclass, stage, fuel, colour, gate, lane, name, count in found:
-        n = int(count)
-        d = days.setdefault(day_of(day).isoformat(), {"in": 0, "out": 0, "allow": 0, "deny": 0, "review": 0})
-        item = lanes.setdefault((gate, lane), {"in": 0, "out": 0, "allow": 0, "deny": 0, "review": 0})
-        for bucket in (d, totals, item):
-            bucket[direction] += n
-            bucket[decision] += n
-        by_class[vclass or "unknown"][direction] += n
-        by_stage[stage_key(stage, fuel)][direction] += n
-        by_fuel[fuel or "?"][direction] += n
-        by_colour[colour or "unknown"][direction] += n
-        by_type[str(name or "?")][direction] += n
-    out.update(totals=totals, by_class=dict(by_class), days=days)
-    reason_text = r.json_text("data", "reason_text")
-    denied = await r.rows(
-        f"SELECT reason_code, min({reason_text}), count(*) FROM ledger_record WHERE {scope.where} "
-        "AND decision = 'deny' GROUP BY reason_code ORDER BY count(*) DESC, reason_code",
-        scope.args,
-    )
-    out.update(
-        by_stage=dict(sorted(by_stage.items())),
-        by_fuel=dict(sorted(by_fuel.items())),
-        by_vehicle_type=dict(sorted(by_type.items())),
-        by_colour=dict(sorted(by_colour.items())),
-        by_lane=[{"gate": g, "lane": ln, **v} for (g, ln), v in sorted(lanes.items())],
-        denied_by_reason=[{"reason_code": c or "", "reason_text": t, "count": int(n)} for c, t, n in denied],
-    )
-    out["unregistered"] = await _async_unregistered(scope)
-    out["in_plant"], out["machinery"] = await _async_in_use(scope, alert_min_stage)
-    return out
-
-
-async def _async_unregistered(scope: Scope) -> dict[str, Any]:
-    # Canonical JSON has no spaces, so the snapshot's flag is matched as text on both databases.
-    rows = await scope.reader.rows(
-        f"SELECT plate, count(*), min(recorded_at), max(recorded_at), "
-        f"sum(CASE WHEN decision = 'deny' THEN 1 ELSE 0 END) FROM ledger_record WHERE {scope.where} "
-        "AND (reason_code = 'unregistered' OR data LIKE '%\"registered\":false%') "
-        "GROUP BY plate ORDER BY plate",
-        scope.args,
-    )
-    vehicles = [
-        {"plate": p, "passages": int(n), "first": a, "last": b, "denied": int(d)} for p, n, a, b, d in rows
-    ]
-    return {"vehicles": len(vehicles), "passages": sum(v["passages"] for v in vehicles), "items": vehicles}
-
-
-async def _async_in_use(scope: Scope, min_stage: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """In-plant vehicles and machinery seen in the period: distinct vehicles by stage, share usable in an
-    alert (stage at or above `min_stage` of their class, or electric)."""
-    r = scope.reader
-    ident = (
-        f"COALESCE(NULLIF(plate, ''), {r.json_text('data', 'vehicle', 'env_code')}, "
-        f"{r.json_text('data', 'vehicle', 'internal_no')})"
-    )
-    rows = await r.rows(
-        f"SELECT vehicle_class, {ident}, max(emission_stage), max(fuel), count(*) FROM ledger_record "
-        f"WHERE {scope.where} AND vehicle_class IN ('in_plant', 'machinery') GROUP BY vehicle_class, {ident}",
-        scope.args,
-    )
-    result = []
-    for vclass in ("in_plant", "machinery"):
-        mine = [row for row in rows if row[0] == vclass]
-        by_stage: dict[str, int] = defaultdict(int)
-        usable = 0
-        for _, _, stage, fuel, _ in mine:
-            by_stage[stage_key(stage, fuel)] += 1
-            usable += usable_in_alert(stage, min_stage.get(vclass, "0"))
-        result.append(
-            {
-                "vehicles": len(mine),
-                "passages": sum(int(row[4]) for row in mine),
-                "by_stage": dict(sorted(by_stage.items())),
-                "usable_in_alert": usable,
-                "share_usable_in_alert": round(usable / len(mine), 4) if mine else None,
-                "min_stage_in_alert": min_stage.get(vclass),
-            }
-        )
-    return result[0], result[1]
 
 
 async def async_movements(scope: Scope) -> dict[str, Any]:
