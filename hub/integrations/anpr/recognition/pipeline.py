@@ -76,6 +76,9 @@ _MAX_PLATES = 3  # plates the plate detector found that are read (the lane's veh
 # The plate detector looks at 640 pixels first; a plate too small there is looked for again at 960 (on the
 # tune photos 6 of 69 frames, each still cheaper than the text detector at 960).
 _FINDER_SIDES = (640, 960)
+# A plate this small (share of the frame's height) may be a farther car's while the detector missed the
+# nearer one at 640 pixels (glare): it looks again at 960, and the larger sure plate wins.
+_NEAR_PLATE = 0.04
 _QUICK_TEXT_SIDE = 640  # the text detector's first look after the plate detector (a third of 960's time)
 
 
@@ -182,8 +185,10 @@ class PlatePipeline:
             if i and longer < 1.2 * _FINDER_SIDES[i - 1]:
                 break  # the image is no larger than the last look saw it
             quads = list(self._plate_finder.detect(image, side))[:_MAX_PLATES]
+            quads = [q for q in quads if not any(overlap(q, r.candidate.quad) > 0.5 for r in reads)]
             reads += self._read(image, [Candidate(q, origin="plate") for q in quads])
-            if _plate_like(best_read(reads)):
+            best = best_read(reads)
+            if _plate_like(best) and height(best.candidate) >= _NEAR_PLATE * image.shape[0]:  # type: ignore[union-attr]
                 break
         return reads
 
