@@ -6,6 +6,7 @@ passages took 0.6 s on the 1.5-million-passage bench; the grouped rows are a few
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import cache
 from typing import Any
 
 from .const import FUEL_FAMILY, KIND_PASSAGE
@@ -15,6 +16,7 @@ from .period import Period, utc_offset
 IN_USE = ("in_plant", "machinery")
 
 
+@cache  # asked for most passages of a period; a plant has a few dozen stage and fuel pairs
 def stage_key(stage: str | None, fuel: str | None) -> str:
     """`5/diesel`, `5/gas`, `D/electric`: the stage with diesel and gas apart."""
     return f"{stage or '?'}/{FUEL_FAMILY.get(fuel or '', 'other')}"

@@ -25,6 +25,7 @@ RELEASE_KEYS = (
     "approver",
     "released_at",
 )
+TONNES_OF = {"in": "tonnes_in", "out": "tonnes_out"}
 TRIP_LOOKBACK_S = 24 * 3600  # an exit early in the period finds its entry of the day before
 
 
@@ -51,8 +52,15 @@ async def async_movements(scope: Scope) -> dict[str, Any]:
             name = names[number] = day_of(number).isoformat()
         return name
 
+    start, end, everywhere, holds = (
+        scope.start,
+        scope.end,
+        scope.gate is None and scope.lane is None,
+        scope.holds,
+    )
+
     def on_passage(p: dict[str, Any]) -> None:
-        if p["recorded_ts"] < scope.start or not scope.holds(p):
+        if p["recorded_ts"] < start or not (everywhere or holds(p)):
             return
         if p.get("released"):
             days[day(p["recorded_ts"])]["released"] += 1
@@ -74,15 +82,16 @@ async def async_movements(scope: Scope) -> dict[str, Any]:
             return
         direction = p["direction"]
         tonnage[direction] += tonnes
-        days[day(p["recorded_ts"])][f"tonnes_{direction}"] += tonnes
+        days[day(p["recorded_ts"])][TONNES_OF[direction]] += tonnes
         cargo = (p.get("cargo") or {}).get("cargo") or "未填写"
         for key, name in (("by_cargo", cargo), ("by_stage", stage_key(p["emission_stage"], p["fuel"]))):
-            bucket = tonnage[key].setdefault(name, {"in": 0.0, "out": 0.0})
+            table = tonnage[key]
+            bucket = table.get(name) or table.setdefault(name, {"in": 0.0, "out": 0.0})
             bucket[direction] += tonnes
 
     def on_trip(t: dict[str, Any]) -> None:
         first = t["entry"] or t["exit"]
-        if not scope.start <= first["recorded_ts"] < scope.end or not scope.holds(first):
+        if not start <= first["recorded_ts"] < end or not (everywhere or holds(first)):
             return
         counted["count"] += 1
         days[day(first["recorded_ts"])]["trips"] += 1
