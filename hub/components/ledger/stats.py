@@ -24,31 +24,38 @@ async def async_daily_stats(conn: Any, dialect: str, day: date, tz: tzinfo) -> d
         _, result = await conn.execute_query(for_dialect(dialect, sql), args)
         return result
 
-    passages = "FROM ledger_record WHERE kind = ? AND recorded_ts >= ? AND recorded_ts < ?"
+    # One grouped pass gives the totals and the entries by stage, class and fuel (five passes before).
+    found = await rows(
+        "SELECT direction, decision, emission_stage, vehicle_class, fuel, count(*) FROM ledger_record "
+        "WHERE kind = ? AND recorded_ts >= ? AND recorded_ts < ? GROUP BY 1, 2, 3, 4, 5",
+        [KIND_PASSAGE, *window],
+    )
     totals: dict[str, int] = {"entries": 0, "exits": 0, "allowed": 0, "denied": 0, "review": 0}
-    by_outcome = f"SELECT direction, decision, count(*) {passages} GROUP BY direction, decision"
-    for direction, decision, count in await rows(by_outcome, [KIND_PASSAGE, *window]):
-        totals["entries" if direction == "in" else "exits"] += int(count)
-        key = {"allow": "allowed", "deny": "denied"}.get(decision, "review")
-        totals[key] += int(count)
+    entries: dict[str, dict[Any, int]] = {"stage": {}, "class": {}, "fuel": {}}
+    for direction, decision, stage, vclass, fuel, count in found:
+        n = int(count)
+        totals["entries" if direction == "in" else "exits"] += n
+        totals[{"allow": "allowed", "deny": "denied"}.get(decision, "review")] += n
+        if direction == "in":
+            for name, key in (("stage", stage), ("class", vclass), ("fuel", fuel)):
+                entries[name][key] = entries[name].get(key, 0) + n
     released = await rows(
         "SELECT count(DISTINCT passage_id) FROM ledger_record "
         "WHERE kind = 'release' AND recorded_ts >= ? AND recorded_ts < ?",
         window,
     )
 
-    async def grouped(column: str) -> dict[str, int]:
-        found = await rows(
-            f"SELECT {column}, count(*) {passages} AND direction = 'in' GROUP BY {column}",
-            [KIND_PASSAGE, *window],
-        )
-        return {str(key or "unknown"): int(count) for key, count in found}
+    def grouped(name: str) -> dict[str, int]:
+        # In the code's order, NULL first, as SQLite grouped them (and a NULL and an empty code both
+        # show as "unknown", the later one standing).
+        ordered = sorted(entries[name].items(), key=lambda item: (item[0] is not None, item[0] or ""))
+        return {str(key or "unknown"): count for key, count in ordered}
 
     return {
         "date": day.isoformat(),
         **totals,
         "released": int(released[0][0]),
-        "entries_by_stage": await grouped("emission_stage"),
-        "entries_by_class": await grouped("vehicle_class"),
-        "entries_by_fuel": await grouped("fuel"),
+        "entries_by_stage": grouped("stage"),
+        "entries_by_class": grouped("class"),
+        "entries_by_fuel": grouped("fuel"),
     }
