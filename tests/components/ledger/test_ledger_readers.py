@@ -17,7 +17,7 @@ from pathlib import Path
 from tests.conftest import REPO, write_config
 
 LOAD = Path(__file__).with_name("ledger_load.py")
-READING_SECONDS = 15  # each kind of reader runs again and again for this long (dozens of reads, several backups)
+READING_SECONDS = 15  # each kind of reader runs again and again for this long (several runs each)
 READER = (
     "import sqlite3, sys\n"
     "conn = sqlite3.connect(sys.argv[1], timeout=5)\n"
