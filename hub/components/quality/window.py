@@ -22,9 +22,6 @@ class Window:
 
         return cls(first, last, tz, now_ts, midnight(first), midnight(last + timedelta(days=1)))
 
-    def day_start(self, day: date) -> int:
-        return int(datetime.combine(day, time(), tzinfo=self.tz).timestamp())
-
     def at(self, day: date, moment: time) -> int:
         return int(datetime.combine(day, moment, tzinfo=self.tz).timestamp())
 

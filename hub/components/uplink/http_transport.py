@@ -43,7 +43,6 @@ class HttpTransport:
         self.verify_tls = verify_tls
         self.name = name
         self.token = Token()
-        self.token_fetches = 0
         self.plant_code = plant_code
         self._token_lock = asyncio.Lock()
         self.connected = False
@@ -192,7 +191,6 @@ class HttpTransport:
         lifetime = get_path(answer, auth.expires_field) if auth.expires_field else MISSING
         seconds = float(lifetime) if isinstance(lifetime, int | float) else auth.default_expires_seconds
         self.token.set(str(token), seconds, self.now())
-        self.token_fetches += 1
         _LOGGER.debug("Uplink %s: new token, good for %.0f s", self.name, seconds)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .const import ACCEPTED, REJECTED, RETRY
+from .const import ACCEPTED, RETRY
 from .mapping import MISSING, get_path
 
 UNCONFIRMED = "unconfirmed"  # sent, but the answer does not say (an acknowledgement lost): send again
@@ -91,7 +91,3 @@ def interpret(profile: Any, body: Any, ids: list[str], *, single: bool) -> dict[
             taken = single or not spec.per_record
             outcomes[rid] = Outcome(ACCEPTED, message) if taken else Outcome(UNCONFIRMED, message)
     return {rid: outcomes[rid] for rid in ids}
-
-
-def rejected_all(ids: list[str], message: str) -> dict[str, Outcome]:
-    return {rid: Outcome(REJECTED, message) for rid in ids}

@@ -142,10 +142,6 @@ DOCUMENTS = {
 }
 
 
-def field_names(vclass: VehicleClass) -> tuple[str, ...]:
-    return tuple(f.name for f in FIELDS[vclass])
-
-
 def header_index(vclass: VehicleClass) -> dict[str, str]:
     """Column header (Chinese, English field name or an alias; case and spaces ignored) -> field name."""
     index: dict[str, str] = {}

@@ -196,9 +196,6 @@ class RegisterIndex:
                 best = item
         return best
 
-    def expired_passes(self, now_ts: float) -> list[ListEntry]:
-        return [p for p in self.lists.values() if p.valid_until_ts is not None and p.valid_until_ts <= now_ts]
-
     # ----- the hot path ------------------------------------------------------------------------------
     def lookup(
         self, plate: str | None, colour: str | None, code: str | None, now_ts: float, tag: str | None = None

@@ -22,8 +22,6 @@ BAD_INPUT_LOG_SECONDS: Final = 60.0
 # HJ 212 says the data segment is at most 1024 characters; a line longer than this is a flood and the
 # connection is cut.
 MAX_PACKET_CHARS: Final = 1100
-# How long a peer may take to send a whole packet once it started one.
-PACKET_TIMEOUT_SECONDS: Final = 30.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,7 +59,6 @@ class WeighbridgeReader:
         self._last_publish = 0.0
         self._garbled_since_log = 0
         self._garble_logged_at: float | None = None
-        self._last_garble: FrameError | None = None
         self._modbus: ModbusConnection | None = None
 
     @property
@@ -201,7 +200,6 @@ class WeighbridgeReader:
     def _on_garbled(self, error: FrameError) -> None:
         """Log the first garbled frame at once, then one summary line a minute at most."""
         self.garbled_frames += 1
-        self._last_garble = error
         now = self._loop.time()
         if self._garble_logged_at is None or now - self._garble_logged_at >= GARBLE_LOG_SECONDS:
             more = (
