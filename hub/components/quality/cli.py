@@ -43,7 +43,6 @@ def add_commands(subparsers: Group, with_storage: Callable[..., int]) -> None:
     quality.set_defaults(func=_report_quality)
 
 
-
 async def _quality(door: Any, args: argparse.Namespace) -> int:
     from hub.core import HubError
 
