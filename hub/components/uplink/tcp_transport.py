@@ -46,8 +46,6 @@ class TcpTransport:
         self.connected = False
         self.on_push: PushHandler | None = None
         self.on_state: Callable[[], None] | None = None  # told when the connection comes or goes
-        self.heartbeats = 0
-        self.logins = 0
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._writer: asyncio.StreamWriter | None = None
@@ -153,7 +151,6 @@ class TcpTransport:
                 fields.get("plant", "plantCode"): self.plant_code,
             }
             interpret(self.profile, await self._request(login), [], single=True)
-            self.logins += 1
             self._last_error = None
             self._set_connected(True)
             self._ready.set()
@@ -177,7 +174,6 @@ class TcpTransport:
             await asyncio.sleep(self.tcp.heartbeat_seconds)
             reply = await self._request({self.tcp.type_field: self.tcp.heartbeat, "time": int(self.now())})
             interpret(self.profile, reply, [], single=True)
-            self.heartbeats += 1
 
     async def _read_loop(self, reader: asyncio.StreamReader) -> None:
         while True:
