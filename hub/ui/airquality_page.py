@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from .pages import CallFailed, call, message_page, page, render, services_for
+from .pages import CallFailed, call, message_page, page, problems_text, render, services_for
 from .posted import posted_form
 from .responses import ui_of
 
@@ -135,8 +135,9 @@ async def acknowledge(request: web.Request) -> web.StreamResponse:
     except ValueError:
         return message_page(request, 404, "airquality.title", t("airquality.no_anomaly"))
     except CallFailed as err:
-        text = " ".join([err.message, *(f"{t('field.' + f, f)}: {m}" for f, m in err.fields)])
-        return message_page(request, err.status, "airquality.title", text)
+        return message_page(
+            request, err.status, "airquality.title", problems_text(request, err.message, err.fields)
+        )
     raise web.HTTPSeeOther("/airquality?done=acknowledged#anomalies")
 
 

@@ -97,8 +97,11 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
         hub_name=server.hub.core_config.name,
         user=principal.user if principal else None,
         roles=sorted(principal.user.roles) if principal else [],
-        nav=[n for n in NAV if principal and principal.may(PAGE_ROLES[n])
-             and (n != "approvals" or server.config.release)],  # only where releases need approval
+        nav=[
+            n
+            for n in NAV
+            if principal and principal.may(PAGE_ROLES[n]) and (n != "approvals" or server.config.release)
+        ],  # only where releases need approval
         alert=alert,
         path=request.path,
         query=dict(request.query),
@@ -110,6 +113,12 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
 
 def message_page(request: web.Request, status: int, title_key: str, text: str = "") -> web.Response:
     return render(request, "message.html", status=status, page="message", title_key=title_key, text=text)
+
+
+def problems_text(request: web.Request, message: str, problems: list[tuple[str, str]]) -> str:
+    """A message followed by each field's problem, the field named in the user's language."""
+    t = request["t"]
+    return " ".join([message, *(f"{t('field.' + field, field)}: {text}" for field, text in problems)])
 
 
 def page(name: str) -> Any:

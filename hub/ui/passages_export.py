@@ -7,7 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from .forms import passage_filters
-from .pages import CallFailed, call, message_page, page
+from .pages import CallFailed, call, message_page, page, problems_text
 from .register import download
 from .responses import ui_of
 
@@ -20,14 +20,16 @@ async def export_search(request: web.Request) -> web.StreamResponse:
     if fmt not in ("xlsx", "csv"):
         problems.append(("format", "xlsx, csv"))
     if problems:
-        text = " ".join([t("error.invalid"), *(f"{t('field.' + f, f)}: {m}" for f, m in problems)])
-        return message_page(request, 400, "passages.title", text)
+        return message_page(
+            request, 400, "passages.title", problems_text(request, t("error.invalid"), problems)
+        )
     query = {k: v for k, v in query.items() if k not in ("page", "page_size")}
     try:
         result = await call(request, "ledger", "export", {"query": query, "format": fmt})
     except CallFailed as err:
-        text = " ".join([err.message, *(f"{t('field.' + f, f)}: {m}" for f, m in err.fields)])
-        return message_page(request, err.status, "passages.title", text)
+        return message_page(
+            request, err.status, "passages.title", problems_text(request, err.message, err.fields)
+        )
     return download(result["content"], result["filename"], result["content_type"])
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from .pages import CallFailed, call, message_page, page, render, services_for
+from .pages import CallFailed, call, message_page, page, problems_text, render, services_for
 from .posted import posted_form
 from .responses import ui_of
 
@@ -114,8 +114,9 @@ async def acknowledge(request: web.Request) -> web.StreamResponse:
     except ValueError:
         return message_page(request, 404, "quality.title", t("quality.no_finding"))
     except CallFailed as err:
-        text = " ".join([err.message, *(f"{t('field.' + f, f)}: {m}" for f, m in err.fields)])
-        return message_page(request, err.status, "quality.title", text)
+        return message_page(
+            request, err.status, "quality.title", problems_text(request, err.message, err.fields)
+        )
     joiner = "&" if "?" in back else "?"
     raise web.HTTPSeeOther(f"{back}{joiner}done=acknowledged")
 
@@ -129,8 +130,9 @@ async def run_now(request: web.Request) -> web.StreamResponse:
     try:
         await call(request, "quality", "run", {"date": day} if day else {})
     except CallFailed as err:
-        text = " ".join([err.message, *(f"{f}: {m}" for f, m in err.fields)])
-        return message_page(request, err.status, "quality.title", text)
+        return message_page(
+            request, err.status, "quality.title", problems_text(request, err.message, err.fields)
+        )
     raise web.HTTPSeeOther("/quality?done=run")
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .pages import CallFailed, call, message_page, page, render, services_for
+from .pages import CallFailed, call, message_page, page, problems_text, render, services_for
 from .posted import posted_form
 from .responses import ui_of
 
@@ -81,13 +81,15 @@ async def resend(request: web.Request) -> web.StreamResponse:
         return form
     data, problems = resend_range(form, hub.clock.tz)
     if problems:
-        text = " ".join([t("error.invalid"), *(f"{t('field.' + f, f)}: {m}" for f, m in problems)])
-        return message_page(request, 400, "uplink.title", text)
+        return message_page(
+            request, 400, "uplink.title", problems_text(request, t("error.invalid"), problems)
+        )
     try:
         result = await call(request, "uplink", "resend", data)
     except CallFailed as err:
-        text = " ".join([err.message, *(f"{t('field.' + f, f)}: {m}" for f, m in err.fields)])
-        return message_page(request, err.status, "uplink.title", text)
+        return message_page(
+            request, err.status, "uplink.title", problems_text(request, err.message, err.fields)
+        )
     raise web.HTTPSeeOther(f"/uplink?done={len(result['jobs'])}")
 
 
