@@ -38,7 +38,7 @@ async def async_setup(hub: Hub, config: UiConfig | None) -> bool:
     await server.async_start()
     async_register_services(hub)
     kiosk.async_register_services(hub, server.kiosk)
-    release.async_register_services(hub, server.releases, server.feed)
+    release.async_register_services(hub, server.releases)
     hub.data[DOMAIN] = server
     hub.async_on_stop(server.async_stop)
     return True

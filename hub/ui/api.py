@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from hub.core import HubError, ServiceNotFound, ServiceValidationError, Unauthorized
 from hub.core.faults import problems_of
 
-from . import lanes, release
+from . import lanes
 from .jsonbody import BadJson, read_json
 from .responses import api_error, json_response, principal_of, ui_of
 from .security import LoginRefused, Principal
@@ -123,10 +123,6 @@ async def call_service(request: web.Request) -> web.Response:
     if not isinstance(data, dict):
         return api_error(400, "invalid_json", "the body must be a JSON object of service fields")
     principal, server = _principal(request), _server(request)
-    # On a two-step lane a guard's release is a request for an officer to approve (release.py).
-    if (asked := release.as_request(server.releases, server.feed, principal.user, f"{domain}.{name}", data)):
-        domain, name = "ui", "request_release"
-        data = asked
     try:
         result = await server.hub.services.async_call(
             domain, name, data, principal.context(), door=principal.door

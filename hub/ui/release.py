@@ -6,14 +6,17 @@ approves or refuses within a time limit.
         - {gate: east_gate, release: two_step, approve_within: 300}   # every lane of the gate
         - {gate: west_gate, lane: in, release: direct}                 # a lane's entry wins over its gate's
 
-The guard's `policy.release`, or `policy.open_barrier` while the lane's truck is still waiting, is
-turned by the HMI's service door into a request (`ui.request_release`); an officer sees it on /approvals
-(made for a phone) and the lanes page, and approves (`ui.approve_release`: the existing
-`policy.release` runs on the guard's behalf with the officer as its approver, so the ledger's release
-row names both) or refuses with a reason (`ui.refuse_release`). A request nobody answers within
-`approve_within` seconds (the hub's monotonic clock) expires, and the expiry is written to the audit
-log. Requests live in the hub's memory: a page reload shows them again; a hub restart drops the pending
-ones (the truck's waiting passage is the policy's, which a restart forgets too), and the guard asks again.
+The policy asks this desk (`ui.screen_release`, internal) before every release a person makes, whatever
+the door (HMI, REST, MQTT, OPC UA) and whether the truck still waits or left long ago: `policy.release`,
+and `policy.open_barrier` while the lane's truck waits. On a two-step lane a guard's release becomes a
+request and the caller is told so; an officer's or administrator's goes through. An officer sees the
+request on /approvals (made for a phone) and the lanes page, and approves (`ui.approve_release`: the
+existing `policy.release` runs on the guard's behalf, in the approval's context, with the officer as its
+approver, so the ledger's release row names both) or refuses with a reason (`ui.refuse_release`). A request
+nobody answers within `approve_within` seconds (the hub's monotonic clock) expires. The request and the
+expiry are written to the audit log by the desk, the answers by their service calls. Requests live in the
+hub's memory: a page reload shows them again; a hub restart drops the pending ones and the guard asks
+again (kept simple: a restart is rare and the truck has usually gone by then).
 """
 
 from __future__ import annotations
@@ -25,9 +28,9 @@ import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from hub.core import Context, Hub, HubError, ServiceCall, ServiceValidationError
 from hub.core.auth import Role, User
@@ -36,13 +39,10 @@ from hub.core.gate import Slug
 from .const import EVENT_RELEASE_REQUEST
 from .lanes import device_name
 
-if TYPE_CHECKING:
-    from .websocket import LiveFeed
-
 _LOGGER = logging.getLogger(__name__)
 KEEP_SETTLED = 50  # answered requests shown under the pending ones
 APPROVERS = frozenset({Role.OFFICER})
-REQUESTERS = frozenset({Role.GUARD, Role.OFFICER})
+RELEASE_AT_ONCE = APPROVERS | {Role.ADMIN}  # whose own release needs nobody else
 STATUS_ZH = {
     "pending": "待审批",
     "approved": "已批准",
@@ -68,18 +68,19 @@ def rule_for(rules: list[ReleaseRule], gate: str, lane: str) -> ReleaseRule | No
     return rule if rule is not None and rule.release == "two_step" else None
 
 
-def _reason(value: str) -> str:
-    if len(value.strip()) < 4:
-        raise ValueError("say why (请填写原因，至少 4 个字)")
-    return value.strip()
+class ScreenRelease(BaseModel):
+    """A person's release as the policy is about to make it (the policy found the passage and its lane)."""
 
-
-class RequestRelease(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     passage_id: str = Field(min_length=1, max_length=64)
-    reason: str = Field(min_length=4, max_length=500)
-    _reason = field_validator("reason")(classmethod(lambda cls, v: _reason(v)))
+    gate: Slug
+    lane: Slug
+    plate: str | None = Field(None, max_length=16)
+    reason: str = Field(min_length=1, max_length=500)
+    user_id: str = Field(min_length=1, max_length=64)  # who releases
+    cause: str | None = Field(None, max_length=64)  # the release call's parent context: an approval's?
+    door: str = Field("internal", max_length=16)
 
 
 class AnswerRelease(BaseModel):
@@ -100,6 +101,7 @@ class ReleaseRequest:
     reason: str
     requested_by: str  # user id: the release runs on their behalf
     requester: str  # their name, for people
+    door: str  # where the guard asked: ui, api, mqtt, opcua
     requested_at: str
     due_at: str
     due: float  # on the monotonic clock
@@ -107,10 +109,11 @@ class ReleaseRequest:
     answered_by: str | None = None
     answered_at: str | None = None
     answer: str | None = None
+    approval: str | None = None  # the approving call's context id: the release it causes goes through
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        del out["due"], out["requested_by"]
+        del out["due"], out["requested_by"], out["approval"]
         return out
 
 
@@ -135,9 +138,6 @@ class ReleaseDesk:
             timer.cancel()
         self._timers.clear()
 
-    def two_step(self, gate: str, lane: str) -> ReleaseRule | None:
-        return rule_for(self.rules, gate, lane)
-
     def snapshot(self) -> dict[str, Any]:
         self.expire_due()
         items = sorted(self.requests.values(), key=lambda r: (r.status != "pending", r.requested_at))
@@ -149,22 +149,32 @@ class ReleaseDesk:
             (r for r in self.requests.values() if r.passage_id == passage_id and r.status == "pending"), None
         )
 
+    # ----- the one place that decides ---------------------------------------------------------------
+    def screen(self, d: ScreenRelease) -> ReleaseRequest | None:
+        """None: the release goes ahead. Else the request (new, or the one already pending) it became:
+        a guard's release on a two-step lane, unless an officer's approval of this passage caused it."""
+        user = self.hub.auth.get(d.user_id)
+        if user is None:
+            raise HubError("a release is a person's: sign in")
+        rule = rule_for(self.rules, d.gate, d.lane)
+        if rule is None or user.has_any(RELEASE_AT_ONCE):
+            return None
+        if any(
+            r.approval == d.cause and r.passage_id == d.passage_id and r.status == "approved"
+            for r in self.requests.values()
+        ):
+            return None
+        self.expire_due()
+        return self.pending_for(d.passage_id) or self._request(d, rule, user)
+
     # ----- the three steps -----------------------------------------------------------------------
-    def request(self, where: dict[str, Any], reason: str, user: User) -> ReleaseRequest:
-        gate, lane = str(where["gate"]), str(where["lane"])
-        rule = self.two_step(gate, lane)
-        if rule is None:
-            raise HubError(f"lane {gate}/{lane} releases without approval: use policy.release")
-        existing = self.pending_for(str(where["passage_id"]))
-        if existing is not None:
-            return existing
+    def _request(self, d: ScreenRelease, rule: ReleaseRule, user: User) -> ReleaseRequest:
         now, monotonic = self.hub.now(), self.hub.clock.monotonic()
-        name = device_name(self.hub, f"sensor.{gate}_{lane}_plate") or f"{gate} / {lane}"
+        name = device_name(self.hub, f"sensor.{d.gate}_{d.lane}_plate") or f"{d.gate} / {d.lane}"
         request = ReleaseRequest(
-            id=f"{next(self._ids)}-{secrets.token_hex(3)}", passage_id=str(where["passage_id"]),
-            gate=gate, lane=lane, where=name,
-            plate=where.get("plate"), reason=reason, requested_by=user.id,
-            requester=user.username, requested_at=now.isoformat(),
+            id=f"{next(self._ids)}-{secrets.token_hex(3)}", passage_id=d.passage_id, gate=d.gate,
+            lane=d.lane, where=name, plate=d.plate, reason=d.reason, requested_by=user.id,
+            requester=user.username, door=d.door, requested_at=now.isoformat(),
             due_at=(now + timedelta(seconds=rule.approve_within)).isoformat(),
             due=monotonic + rule.approve_within,
         )  # fmt: skip
@@ -172,15 +182,18 @@ class ReleaseDesk:
         loop = asyncio.get_running_loop()
         self._timers[request.id] = loop.call_later(rule.approve_within, self.expire_due)
         self._announce(request)
+        self._audit(request, "ui.release_requested", "pending", request.door)
         return request
 
     async def async_approve(
         self, request: ReleaseRequest, approver: User, note: str, context: Context
     ) -> Any:
         self._settle(request, "approved", approver.username, note)
+        request.approval = context.id
         reason = f"{request.reason}（{request.requester} 申请，{approver.username} 审批）"
         try:
-            # On the guard's behalf (their release, their roles checked), the officer as the approver.
+            # On the guard's behalf (their release, their roles checked), the officer as the approver;
+            # caused by this approval, so the desk lets it through.
             result = await self.hub.services.async_call(
                 "policy", "release",
                 {"passage_id": request.passage_id, "reason": reason[:500], "approver": approver.username},
@@ -213,21 +226,24 @@ class ReleaseDesk:
             if request.status == "pending" and now >= request.due:
                 self._settle(request, "expired", None, None)
                 self._announce(request)
-                self.hub.async_create_task(self._async_audit_expiry(request), name="ui release expired")
+                self._audit(request, "ui.release_expired", "expired", "internal")
 
-    async def _async_audit_expiry(self, request: ReleaseRequest) -> None:
+    def _audit(self, request: ReleaseRequest, action: str, outcome: str, door: str) -> None:
+        self.hub.async_create_task(self._async_audit(request, action, outcome, door), name=f"ui {action}")
+
+    async def _async_audit(self, request: ReleaseRequest, action: str, outcome: str, door: str) -> None:
         if not self.hub.services.has_service("ledger", "record_audit"):
             return
         detail = {k: v for k, v in request.as_dict().items() if k in ("id", "gate", "lane", "plate",
-                  "reason", "requester", "requested_at", "due_at")}  # fmt: skip
+                  "reason", "requester", "door", "requested_at", "due_at")}  # fmt: skip
         try:
             await self.hub.services.async_call(
                 "ledger", "record_audit",
-                {"action": "ui.release_expired", "target": request.passage_id, "outcome": "expired",
+                {"action": action, "door": door, "target": request.passage_id, "outcome": outcome,
                  "detail": detail},
             )  # fmt: skip
         except Exception:
-            _LOGGER.exception("Cannot audit the expiry of release request %s", request.id)
+            _LOGGER.exception("Cannot audit %s of release request %s", action, request.id)
 
     def _settle(self, request: ReleaseRequest, status: str, who: str | None, answer: str | None) -> None:
         request.status, request.answered_by, request.answer = status, who, answer
@@ -242,23 +258,16 @@ class ReleaseDesk:
         self.hub.bus.async_fire(EVENT_RELEASE_REQUEST, request.as_dict())
 
 
-def async_register_services(hub: Hub, desk: ReleaseDesk, feed: LiveFeed) -> None:
-    waiting, _ = waiting_in(feed)
-
+def async_register_services(hub: Hub, desk: ReleaseDesk) -> None:
     def user_of(call: ServiceCall) -> User:
         user = hub.auth.get(call.context.user_id) if call.context.user_id else None
         if user is None:
-            raise HubError("a release request is a person's: sign in")
+            raise HubError("a release request is answered by a person: sign in")
         return user
 
-    async def request_release(call: ServiceCall) -> dict[str, Any]:
-        d: RequestRelease = call.data
-        where = waiting(d.passage_id)
-        if where is None:
-            raise ServiceValidationError(
-                "ui", "request_release", [("passage_id", "no truck of that passage waits at a lane")]
-            )
-        return desk.request(where, d.reason, user_of(call)).as_dict()
+    async def screen_release(call: ServiceCall) -> dict[str, Any] | None:
+        request = desk.screen(call.data)
+        return request.as_dict() if request is not None else None
 
     async def approve_release(call: ServiceCall) -> Any:
         d: AnswerRelease = call.data
@@ -277,54 +286,9 @@ def async_register_services(hub: Hub, desk: ReleaseDesk, feed: LiveFeed) -> None
         return request.as_dict()
 
     reg = hub.services.async_register
-    reg("ui", "request_release", request_release, RequestRelease, roles=REQUESTERS,
-        description="申请放行 ask an officer to approve the release of a waiting truck")  # fmt: skip
+    reg("ui", "screen_release", screen_release, ScreenRelease, internal=True,
+        description="a person's release about to be made: at once, or a request")  # fmt: skip
     reg("ui", "approve_release", approve_release, AnswerRelease, roles=APPROVERS,
         description="批准放行 approve a guard's release request; the release names both")  # fmt: skip
     reg("ui", "refuse_release", refuse_release, AnswerRelease, roles=APPROVERS,
         description="拒绝放行 refuse a guard's release request, with a reason")  # fmt: skip
-
-
-def as_request(
-    desk: ReleaseDesk, feed: LiveFeed, user: User, service: str, data: dict[str, Any]
-) -> dict[str, Any] | None:
-    """The `ui.request_release` a guard's direct release becomes on a two-step lane, or None.
-
-    `policy.release` of a waiting truck, and `policy.open_barrier` while the lane's truck waits (which
-    would release it), need an officer's approval there; an officer's own release goes through."""
-    if user.has_any(APPROVERS | {Role.ADMIN}) or service not in ("policy.release", "policy.open_barrier"):
-        return None
-    waiting, lane_waiting = waiting_in(feed)
-    if service == "policy.release":
-        passage_id = data.get("passage_id")
-        where = waiting(passage_id) if isinstance(passage_id, str) else None
-    else:
-        gate, lane = data.get("gate"), data.get("lane")
-        found = lane_waiting(gate, lane) if isinstance(gate, str) and isinstance(lane, str) else None
-        where = waiting(found) if found else None
-    if where is None or desk.two_step(str(where["gate"]), str(where["lane"])) is None:
-        return None
-    return {"passage_id": where["passage_id"], "reason": data.get("reason", "")}
-
-
-def waiting_in(
-    feed: LiveFeed,
-) -> tuple[Callable[[str], dict[str, Any] | None], Callable[[str, str], str | None]]:
-    """Trucks still at a barrier, from the live feed: (by passage id, the passage waiting at a lane)."""
-
-    def by_passage(passage_id: str) -> dict[str, Any] | None:
-        item = feed.review.items.get(passage_id)
-        if item is not None:
-            return item
-        for entry in feed.last_by_lane.values():
-            decision = entry.get("gate_decision") or {}
-            if decision.get("passage_id") == passage_id and decision.get("decision") != "allow":
-                return dict(decision)
-        return None
-
-    def at_lane(gate: str, lane: str) -> str | None:
-        decision = feed.last_by_lane.get(f"{gate}_{lane}", {}).get("gate_decision") or {}
-        passage_id = decision.get("passage_id")
-        return passage_id if decision.get("decision") not in (None, "allow") else None
-
-    return by_passage, at_lane

@@ -74,9 +74,13 @@ async def test_a_guards_release_waits_for_an_officer_who_approves_it_and_the_led
         assert "officer" in release["reason"] and "guard" in release["reason"]
         status, body = await post(officer, base, "ui.approve_release", {"request_id": request["id"]})
         assert status == 400 and "approved" in body["message"]  # answered once
-        audit = await hub.services.async_call("ledger", "audit_query", {"action": "ui."})
-        actions = {(row["action"], row["outcome"]) for row in audit["items"]}
-        assert {("ui.request_release", "ok"), ("ui.approve_release", "ok")} <= actions
+
+        async def audited() -> bool:
+            audit = await hub.services.async_call("ledger", "audit_query", {"action": "ui."})
+            actions = {(row["action"], row["outcome"]) for row in audit["items"]}
+            return {("ui.release_requested", "pending"), ("ui.approve_release", "ok")} <= actions
+
+        await wait_until(audited)
     finally:
         for session in (guard, officer, inspector):
             await session.close()
@@ -117,6 +121,44 @@ async def test_a_request_nobody_answers_expires_and_a_refusal_says_why(make_hub,
                                                                        "reason": "无抢修工单"})  # fmt: skip
         assert (status, body["result"]["status"], body["result"]["answer"]) == (200, "refused", "无抢修工单")
         assert hub.states.get(COVER).state == "closed"
+    finally:
+        await guard.close()
+        await officer.close()
+
+
+async def test_a_release_after_the_truck_left_the_lane_also_waits_for_an_officer(make_hub, clock) -> None:
+    """Not only the truck still at the barrier: a denied passage released later (from the passage search,
+    after the next truck came) is a request too, and its approval records the release without moving
+    the barrier for the truck now there."""
+    hub = await plant(make_hub, clock)
+    base = ui_url(hub)
+    denied = await fire_read(hub, "冀B40004")
+    assert denied["decision"] == "deny"
+    assert (await fire_read(hub, "冀B60006"))["decision"] == "allow"  # the next truck, let in
+    guard, officer = await signed_in(base, Role.GUARD), await signed_in(base, Role.OFFICER)
+    try:
+        status, body = await post(guard, base, "policy.release", {"passage_id": denied["passage_id"],
+                                                                   "reason": "补录抢险车"})  # fmt: skip
+        assert status == 200, body
+        request = body["result"]
+        assert (request["status"], request["requested"], request["plate"]) == ("pending", True, "冀B40004")
+        assert "awaiting approval" in request["message"]
+        assert "release" not in [r["kind"] for r in await records(hub, denied["passage_id"])]
+        assert [r["passage_id"] for r in await releases(officer, base)] == [denied["passage_id"]]
+
+        status, body = await post(officer, base, "ui.approve_release", {"request_id": request["id"]})
+        assert status == 200, body
+        assert body["result"]["release"]["opened"] is False  # that truck is no longer at the barrier
+        [release] = [r for r in await records(hub, denied["passage_id"]) if r["kind"] == "release"]
+        assert release["actor"] == hub.auth.by_name("guard").id
+
+        # The officer's own after-the-fact release needs nobody else.
+        other = await fire_read(hub, "冀B77777")
+        await fire_read(hub, "冀B66666")
+        status, body = await post(officer, base, "policy.release", {"passage_id": other["passage_id"],
+                                                                     "reason": "补录：检修车辆"})  # fmt: skip
+        assert status == 200 and "requested" not in body["result"], body
+        assert [r for r in await records(hub, other["passage_id"]) if r["kind"] == "release"]
     finally:
         await guard.close()
         await officer.close()

@@ -59,6 +59,9 @@ def _adopt(manager: PolicyManager, row: dict[str, Any]) -> Passage:
 
 
 # ----- special release (特批放行) -----------------------------------------------------------------
+REQUESTED = "release requested, awaiting approval (已提交放行申请，等待环保专员审批)"
+
+
 async def async_release(
     manager: PolicyManager,
     passage_id: str,
@@ -66,9 +69,13 @@ async def async_release(
     approver: str | None,
     valid_minutes: int | None,
     context: Context,
+    door: str = "internal",
 ) -> dict[str, Any]:
     passage, row = await async_find(manager, "release", passage_id)
     where: dict[str, Any] = {"gate": passage.gate, "lane": passage.lane} if passage else dict(row or {})
+    plate = passage.plate if passage else where.get("plate")
+    if (asked := await _async_screen(manager, passage_id, where, plate, reason, context, door)) is not None:
+        return asked
     track = manager.lane(where["gate"], where["lane"])
     async with track.lock:
         followup: dict[str, Any] = {"approver": approver, "valid_minutes": valid_minutes}
@@ -97,6 +104,25 @@ async def async_release(
                 opened = await manager.devices.async_actuate(track, passage, Context(parent_id=context.id))
                 manager.control.announce(track, passage, context)
         return {"seq": result["seq"], "passage_id": passage_id, "opened": opened}
+
+
+async def _async_screen(
+    manager: PolicyManager, passage_id: str, where: dict[str, Any], plate: str | None, reason: str,
+    context: Context, door: str,
+) -> dict[str, Any] | None:  # fmt: skip
+    """A person's release is first shown to the console, which knows the lanes where an officer must
+    approve (ui/release.py): whatever door it came by, it may come back as a request, which is what the
+    caller is told. None: it goes ahead. The hub's own releases (no user) are never asked about."""
+    hub = manager.hub
+    if context.user_id is None or not hub.services.has_service("ui", "screen_release"):
+        return None
+    release = {"passage_id": passage_id, "gate": where["gate"], "lane": where["lane"],
+               "plate": plate or None, "reason": reason, "user_id": context.user_id,
+               "cause": context.parent_id, "door": door}  # fmt: skip
+    request = await hub.services.async_call("ui", "screen_release", release, Context(parent_id=context.id))
+    if request is None:
+        return None
+    return {**request, "requested": True, "request_id": request["id"], "opened": False, "message": REQUESTED}
 
 
 # ----- plate correction (人工校正) and read confirmation ----------------------------------------

@@ -65,7 +65,9 @@ def _refuse(message: str) -> ServiceValidationError:
     return ServiceValidationError(DOMAIN, "open_barrier", [("lane", message)])
 
 
-async def async_open_by_hand(manager: PolicyManager, d: OpenBarrier, context: Context) -> dict[str, Any]:
+async def async_open_by_hand(
+    manager: PolicyManager, d: OpenBarrier, context: Context, door: str = "internal"
+) -> dict[str, Any]:
     hub = manager.hub
     if (d.gate, d.lane) not in lanes_in_states(hub.states):
         raise _refuse(f"the plant has no lane {d.gate}/{d.lane}")
@@ -81,7 +83,9 @@ async def async_open_by_hand(manager: PolicyManager, d: OpenBarrier, context: Co
         and waiting.seen_monotonic is not None  # an interval: the monotonic clock, never the wall's
         and hub.clock.monotonic() - waiting.seen_monotonic <= manager.config.release_open_minutes * 60
     ):
-        result = await actions.async_release(manager, waiting.passage_id, d.reason, None, None, context)
+        result = await actions.async_release(manager, waiting.passage_id, d.reason, None, None, context, door)
+        if result.get("requested"):  # a two-step lane: an officer decides (ui/release.py)
+            return result
         return {**result, "recorded_as": "release", "plate": waiting.plate}
 
     entry: dict[str, Any] = {

@@ -28,8 +28,6 @@ def _reason(value: str) -> str:
     return value.strip()
 
 
-
-
 class SetAlertLevel(BaseModel):
     """An officer's switch, or the platform's control measure (alert, response level, start, end, measure)."""
 
@@ -127,7 +125,7 @@ def register(hub: Any, manager: PolicyManager) -> None:
         return actions.apply_alert(manager, new, call.context)
 
     async def open_barrier(call: ServiceCall) -> dict[str, Any]:
-        return await async_open_by_hand(manager, call.data, call.context)
+        return await async_open_by_hand(manager, call.data, call.context, call.door)
 
     async def cancel_scheduled_alert(call: ServiceCall) -> dict[str, Any]:
         return actions.cancel_scheduled_alert(manager, call.context)
@@ -135,7 +133,7 @@ def register(hub: Any, manager: PolicyManager) -> None:
     async def release(call: ServiceCall) -> dict[str, Any]:
         d: Release = call.data
         return await actions.async_release(
-            manager, d.passage_id, d.reason, d.approver, d.valid_minutes, call.context
+            manager, d.passage_id, d.reason, d.approver, d.valid_minutes, call.context, call.door
         )
 
     async def correct_plate(call: ServiceCall) -> dict[str, Any]:
