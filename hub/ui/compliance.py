@@ -17,7 +17,7 @@ from aiohttp import web
 from hub.core.gate import lanes_in_states
 
 from .i18n import Translator
-from .pages import CallFailed, call, message_page, page, render, services_for
+from .pages import CallFailed, call, message_page, page, problems_text, render, services_for
 from .posted import posted_form
 from .register import download
 from .responses import ui_of
@@ -126,14 +126,18 @@ async def export(request: web.Request) -> web.StreamResponse:
     if fmt not in ("xlsx", "csv"):
         problems.append(("format", "xlsx, csv"))
     if problems:
-        return message_page(request, 400, "reports.title", _text(t("error.invalid"), problems))
+        return message_page(
+            request, 400, "reports.title", problems_text(request, t("error.invalid"), problems)
+        )
     if kind not in ("statistics", "passages", "daily"):
         data = {k: v for k, v in data.items() if k not in ("gate", "lane")}
     try:
         written = await call(request, "reports", "export", {**data, "kind": kind, "format": fmt})
         return await _download(request, written["name"])
     except CallFailed as err:
-        return message_page(request, err.status, "reports.title", _text(err.message, err.fields))
+        return message_page(
+            request, err.status, "reports.title", problems_text(request, err.message, err.fields)
+        )
 
 
 @page("reports")
@@ -163,19 +167,17 @@ async def enter_tonnage(request: web.Request) -> web.StreamResponse:
     try:
         data["tonnes"] = float(str(form.get("tonnes") or ""))
     except ValueError:
-        text = _text(t("error.invalid"), [("tonnes", "not a number")])
+        text = problems_text(request, t("error.invalid"), [("tonnes", "not a number")])
         return message_page(request, 400, "reports.title", text)
     try:
         await call(request, "reports", "enter_tonnage", data)
     except CallFailed as err:
-        return message_page(request, err.status, "reports.title", _text(err.message, err.fields))
+        return message_page(
+            request, err.status, "reports.title", problems_text(request, err.message, err.fields)
+        )
     back = urlencode({"report": "clean", "period": "custom", "start": data["start"], "end": data["end"],
                       "done": "tonnage"})  # fmt: skip
     raise web.HTTPSeeOther(f"/reports?{back}")
-
-
-def _text(message: str, problems: list[tuple[str, str]]) -> str:
-    return " ".join([message, *(f"{field}: {text}" for field, text in problems)])
 
 
 def add_routes(app: web.Application) -> None:
