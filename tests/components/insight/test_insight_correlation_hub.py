@@ -60,12 +60,12 @@ async def test_the_correlation_service_recovers_a_planted_lag(make_hub, clock, d
         "max_lag_hours": 3,
     })  # fmt: skip
     result = answer["result"]
-    assert abs(result["lag_hours"] - 1) <= 1 and result["hours"] == 72
+    assert result["lag_hours"] == 1 and result["hours"] == 72  # R² 0.92 at one hour, 0.33-0.35 at 0, 2, 3
     assert abs(result["mean_concentration"] - total / 72) < 0.01
     low, high = result["share_95"]
     assert low <= parts / total <= high, (parts / total, result)
     assert answer["groups"][0] == "le4" and "OLS" in answer["method"]
-    assert set(answer["by_sector"]) <= {"E", "W"}
+    assert set(answer["by_sector"]) == {"E", "W"}  # the wind turns every hour: both sectors are fitted
     # Per plant day and month, with the same coefficients: every hour is in one day and the month.
     assert sum(day["hours"] for day in answer["by_day"]) == 72
     assert sum(month["hours"] for month in answer["by_month"]) == 72
