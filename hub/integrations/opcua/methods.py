@@ -7,6 +7,9 @@ arguments BadInvalidArgument; the reason is logged. Arguments are typed (String,
 Enumeration DataType of types.py for a choice, given as its value or its name), scalars (ValueRank
 -1), described in zh-CN and en; an optional one is left out with an empty string or a Null.
 Every method's InputArguments property has a string NodeId `EcoGate.<Method>.InputArguments`.
+OpenBarrier and SpecialRelease answer two Strings (OutputArguments, `EcoGate.<Method>.OutputArguments`):
+`result`, "done" or, on a lane where an officer approves every guard's release (ui/release.py),
+"release requested, awaiting approval" (nothing moved), and `request_id`, the request's id or empty.
 """
 
 from __future__ import annotations
@@ -45,24 +48,30 @@ class MethodSpec:
     service: str
     args: tuple[Arg, ...]
     description: str
+    answers: bool = False  # says what became of it: done, or a release request (OUTPUTS)
 
 
 GATE, LANE = Arg("gate", "闸口 gate, e.g. east_gate"), Arg("lane", "车道 lane, e.g. in")
 PASSAGE = Arg("passage_id", "通行记录编号 passage id")
 COLOUR = Arg("colour", "车牌颜色 plate colour (may be empty)", optional=True, kind="PlateColour")
+OUTPUTS = (
+    Arg("result", '结果 result: "done", or "release requested, awaiting approval" (已提交放行申请)'),
+    Arg("request_id", "放行申请编号 the release request's id (empty when none)"),
+)
+DONE, REQUESTED = "done", "release requested, awaiting approval"
 METHODS = (
     # A person's opening is recorded in the ledger before the arm moves (policy/manual_open.py).
     MethodSpec(
         "OpenBarrier", "policy", "open_barrier",
         (GATE, LANE, Arg("reason", "开闸原因 reason (at least 4 characters)")),
-        "开闸 Open the barrier of a lane; recorded in the ledger with the reason",
+        "开闸 Open the barrier of a lane; recorded in the ledger with the reason", answers=True,
     ),
     MethodSpec("CloseBarrier", "barrier", "close", (GATE, LANE), "落闸 Close the barrier of a lane"),
     MethodSpec(
         "SpecialRelease", "policy", "release",
         (PASSAGE, Arg("reason", "特批理由 reason"),
          Arg("approver", "审批人 approver (may be empty)", optional=True)),
-        "特批放行 Release a denied passage",
+        "特批放行 Release a denied passage", answers=True,
     ),
     MethodSpec(
         "CorrectPlate", "policy", "correct_plate",
@@ -105,16 +114,9 @@ class Methods:
             )
             description = ua.LocalizedText(spec.description, "zh-CN")  # "中文 English"
             await node.write_attribute(ua.AttributeIds.Description, ua.DataValue(ua.Variant(description)))
-            arguments = [_argument(a, enums) for a in spec.args]
-            prop = await node.add_property(
-                ua.NodeId(f"{ROOT_ID}.{spec.name}.InputArguments", idx),
-                ua.QualifiedName("InputArguments", 0),
-                ua.Variant(arguments, ua.VariantType.ExtensionObject),
-                datatype=ua.NodeId(ua.ObjectIds.Argument),
-            )  # fmt: skip
-            one_dimension = ua.DataValue(ua.Variant(1, ua.VariantType.Int32))
-            await prop.write_attribute(ua.AttributeIds.ValueRank, one_dimension)
-            await prop.set_modelling_rule(True)
+            await _async_add_arguments(node, idx, f"{spec.name}.InputArguments", spec.args, enums)
+            if spec.answers:
+                await _async_add_arguments(node, idx, f"{spec.name}.OutputArguments", OUTPUTS, enums)
 
     def _handler(self, spec: MethodSpec) -> Callable[..., Any]:
         async def handler(parent: ua.NodeId, *args: Any) -> Any:
@@ -152,7 +154,7 @@ class Methods:
             domain, service = "barrier", "open"
             data.pop("reason", None)
         try:
-            await self.hub.services.async_call(domain, service, data, context, door="opcua")
+            result = await self.hub.services.async_call(domain, service, data, context, door="opcua")
         except Unauthorized as err:
             _LOGGER.warning("OPC UA %s by %s refused: %s", spec.name, user.name, err)
             return ua.StatusCode(ua.StatusCodes.BadUserAccessDenied)
@@ -168,7 +170,12 @@ class Methods:
         except Exception:
             _LOGGER.exception("OPC UA %s by %s failed", spec.name, user.name)
             return ua.StatusCode(ua.StatusCodes.BadInternalError)
-        return []
+        if not spec.answers:
+            return []
+        requested = isinstance(result, dict) and bool(result.get("requested"))
+        request_id = str(result.get("request_id") or "") if requested else ""
+        return [ua.Variant(REQUESTED if requested else DONE, ua.VariantType.String),
+                ua.Variant(request_id, ua.VariantType.String)]  # fmt: skip
 
     def _hub_error_status(self, spec: MethodSpec, data: dict[str, Any]) -> int:
         """A lane without a barrier is a bad argument; otherwise the hub could not do it now."""
@@ -177,6 +184,20 @@ class Methods:
             if self.hub is not None and self.hub.states.get(cover) is None:
                 return ua.StatusCodes.BadInvalidArgument
         return ua.StatusCodes.BadInvalidState
+
+
+async def _async_add_arguments(
+    node: Node, idx: int, name: str, args: tuple[Arg, ...], enums: dict[str, ua.NodeId]
+) -> None:
+    """A method's InputArguments or OutputArguments property, under a string NodeId of ours."""
+    prop = await node.add_property(
+        ua.NodeId(f"{ROOT_ID}.{name}", idx), ua.QualifiedName(name.rpartition(".")[2], 0),
+        ua.Variant([_argument(a, enums) for a in args], ua.VariantType.ExtensionObject),
+        datatype=ua.NodeId(ua.ObjectIds.Argument),
+    )  # fmt: skip
+    one_dimension = ua.DataValue(ua.Variant(1, ua.VariantType.Int32))
+    await prop.write_attribute(ua.AttributeIds.ValueRank, one_dimension)
+    await prop.set_modelling_rule(True)
 
 
 def _argument(arg: Arg, enums: dict[str, ua.NodeId]) -> ua.Argument:

@@ -60,7 +60,7 @@ async def test_close_barrier_and_set_alert_level_with_every_field(opcua_hub, con
     calls: list[dict[str, Any]] = []
     hub.bus.async_listen(EVENT_SERVICE_CALLED, lambda e: calls.append(dict(e.data)))
     async with connect(hub, "guard1") as client:
-        assert await call(client, "OpenBarrier", "east_gate", "in", "消防车进厂") is None
+        assert await call(client, "OpenBarrier", "east_gate", "in", "消防车进厂") == ["done", ""]
         await wait_state(hub, "cover.east_gate_in_barrier", "open")
         # With the policy, an opening from SCADA is a manual entry in the ledger, with its reason.
         found = await hub.services.async_call("ledger", "query", {"decision": "allow"})

@@ -53,7 +53,8 @@ async def test_special_release_records_the_release_as_the_guard(opcua_hub, conne
             await call(client, "SpecialRelease", denied["passage_id"], "  ", "")
         with pytest.raises(ua.uaerrors.BadInvalidArgument):
             await call(client, "SpecialRelease", "00000000-0000-0000-0000-000000000000", "持特批单", "")
-        assert await call(client, "SpecialRelease", denied["passage_id"], "持环保特批单", "张主任") is None
+        done = await call(client, "SpecialRelease", denied["passage_id"], "持环保特批单", "张主任")
+        assert done == ["done", ""]
     await hub.async_block_till_done()
     assert len(releases) == 1
     assert releases[0]["passage_id"] == denied["passage_id"]

@@ -166,7 +166,7 @@ async def test_open_barrier_method_acts_as_the_signed_in_user(opcua_hub, connect
     async with connect(hub, "guard1") as client:
         idx = await client.get_namespace_index(NAMESPACE)
         ecogate = await node(client, "EcoGate")
-        assert await ecogate.call_method(f"{idx}:OpenBarrier", "east_gate", "in", REASON) is None
+        assert await ecogate.call_method(f"{idx}:OpenBarrier", "east_gate", "in", REASON) == ["done", ""]
         await wait_state(hub, "cover.east_gate_in_barrier", "open")
         opened = [c for c in calls if c["service"] == "open"]
         assert opened[-1]["door"] == "opcua" and opened[-1]["user_id"] == guard.id
