@@ -58,7 +58,12 @@ class MqttBridge:
         self._sensors = [MqttSensor(s) for s in conf.sensors]
         self._bad = ThrottledLog(_LOGGER, conf.bad_payload_log_every)
         self.authority = CommandAuthority(conf)
-        self._door = CommandDoor(hub, self.authority, self._bad, self._target_of)
+        self._door = CommandDoor(
+            hub, self.authority, self._bad, self._target_of,
+            lambda account, entity_id, answer: self._publish(
+                self.topics.reply(account, entity_id), encode_json(answer)
+            ),
+        )  # fmt: skip
         self._broker_entity: BrokerConnected | None = None
         self._open_entity: BrokerOpen | None = None
         self._announcer = Announcer(hub, conf.announce_min_seconds, self._async_publish_all)

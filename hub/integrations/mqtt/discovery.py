@@ -101,6 +101,10 @@ class Topics:
     def account_command(self, account: str, entity_id: str) -> str:
         return f"{self.base}/command/{account}/{entity_id}"
 
+    def reply(self, account: str, entity_id: str) -> str:
+        """What became of an account's command (door.py), on a branch only that account may read."""
+        return f"{self.base}/reply/{account}/{entity_id}"
+
     def command_of(self, topic: str) -> tuple[str | None, str] | None:
         """(broker account or None for the shared topic, entity id) of a command topic, else None."""
         head, sep, rest = topic.partition(self.base + "/")

@@ -3,7 +3,10 @@
 Who sent it is the authority's question (authority.py); this runs the call as the hub user the
 sender maps to, with door "mqtt", so roles and audit apply as for the HMI, and writes the audit rows
 the service registry cannot: a refusal before any service saw the command, and the broker account
-behind a command that ran.
+behind a command that ran. A command on an account's branch is answered on `<base>/reply/<account>/
+<entity_id>` (not retained): `{"call", "outcome": ok | requested | refused | error, "error",
+"context_id"}`, and for a release an officer must approve first (ui/release.py) `request_id` and
+`message` ("release requested, awaiting approval").
 """
 
 from __future__ import annotations
@@ -20,17 +23,19 @@ from .commands import BadCommand, CommandTarget, ServiceRequest, parse_command
 from .ingest import ThrottledLog
 
 _LOGGER = logging.getLogger(__name__)
+Reply = Callable[[str, str, dict[str, Any]], None]  # (broker account, entity id, answer)
 
 
 class CommandDoor:
     def __init__(
         self, hub: Hub, authority: CommandAuthority, bad: ThrottledLog,
-        target_of: Callable[[str], CommandTarget | None],
+        target_of: Callable[[str], CommandTarget | None], reply: Reply,
     ) -> None:  # fmt: skip
         self.hub = hub
         self.authority = authority
         self._bad = bad
         self._target_of = target_of
+        self._reply = reply
 
     def on_command(
         self, topic: str, account: str | None, entity_id: str, payload: bytes, retained: bool
@@ -98,11 +103,13 @@ class CommandDoor:
                 "data": request.data, "reason": str(err), "broker_user": account, "topic": topic,
             }  # fmt: skip
             await self._async_audit(action, "refused", entity_id, detail)
+            if account is not None:
+                self._reply(account, entity_id, {"call": action, "outcome": "refused", "error": str(err)})
             return
         context = Context(user_id=user.id)
-        outcome, error = "error", None
+        outcome, error, result = "error", None, None
         try:
-            await self.hub.services.async_call(
+            result = await self.hub.services.async_call(
                 request.domain, request.service, request.data, context, door="mqtt"
             )
         except Unauthorized as err:
@@ -128,6 +135,13 @@ class CommandDoor:
                       "call": action, "data": request.data, "topic": topic, "context_id": context.id,
                       "error": error}  # fmt: skip
             await self._async_audit("mqtt.command", outcome, entity_id, detail)
+            answer: dict[str, Any] = {"call": action, "outcome": outcome, "error": error,
+                                      "context_id": context.id}  # fmt: skip
+            if isinstance(result, dict) and result.get("requested"):
+                # Nothing moved: on this lane an officer approves a guard's release (ui/release.py).
+                answer.update(outcome="requested", request_id=result.get("request_id"),
+                              message=result.get("message"))  # fmt: skip
+            self._reply(account, entity_id, answer)
 
     async def _async_audit(self, action: str, outcome: str, target: str, detail: dict[str, Any]) -> None:
         """A row the service registry cannot write: a refusal before any service saw the command, or
