@@ -27,6 +27,12 @@ async def async_setup(hub: Hub, config: ReportsConfig) -> bool:
     scheduler = Scheduler(rt)
     hub.data[DOMAIN] = rt
     register(hub, rt, scheduler)
+    hub.async_on_stop(rt.days.async_start())
+
+    def warm(_: Event) -> None:  # a running hub keeps this month and the last from the start
+        hub.async_create_task(rt.days.async_warm(), name="reports closed days")
+
+    hub.async_on_stop(hub.bus.async_listen_once(EVENT_HUB_STARTED, warm))
     if config.schedule_enabled:
         # Only a hub that runs writes scheduled reports; a command that sets this component up for its
         # services never starts (no hub_started), so it never writes one.
@@ -39,4 +45,3 @@ async def async_setup(hub: Hub, config: ReportsConfig) -> bool:
 
         hub.async_on_stop(hub.bus.async_listen_once(EVENT_HUB_STARTED, start))
     return True
-

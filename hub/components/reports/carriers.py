@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .counts import stage_key
 from .db import Reader
 from .facts import async_pair
 from .period import Period
-from .statistics import TRIP_LOOKBACK_S
+
+if TYPE_CHECKING:
+    from .days import ClosedDays
 
 
 class Scorecards:
@@ -121,10 +123,11 @@ async def async_remote_sensing(reader: Reader, period: Period) -> dict[str, dict
     return {c["fleet"] or "未登记车队": c for c in found["carriers"]}
 
 
-async def async_carriers(reader: Reader, period: Period, fleet: str | None) -> dict[str, Any]:
+async def async_carriers(days: ClosedDays, period: Period, fleet: str | None) -> dict[str, Any]:
+    reader = days.reader
     start, end = period.bounds(reader.hub.clock.tz)
     cards = Scorecards(start, fleet, await async_findings(reader, period))
-    await async_pair(reader, start, end, TRIP_LOOKBACK_S, cards.on_passage, cards.on_trip)
+    await async_pair(days, start, end, cards.on_passage, cards.on_trip)
     result = cards.result()
     sensed = await async_remote_sensing(reader, period)
     for card in result:

@@ -7,14 +7,15 @@ outside the report's counts pro rata by days."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .const import MODES, ROAD_CLASSES
-from .db import Reader
 from .facts import async_pair
 from .models import OtherModeTonnage
 from .period import Period
-from .statistics import TRIP_LOOKBACK_S
+
+if TYPE_CHECKING:
+    from .days import ClosedDays
 
 PASSAGE_KEYS = (
     "seq",
@@ -79,9 +80,9 @@ def ratio(clean: float, total: float) -> float | None:
 
 
 async def async_clean_transport(
-    reader: Reader, period: Period, target: float, *, with_passages: bool = False
+    days: ClosedDays, period: Period, target: float, *, with_passages: bool = False
 ) -> dict[str, Any]:
-    start, end = period.bounds(reader.hub.clock.tz)
+    start, end = period.bounds(days.reader.hub.clock.tz)
     road = {c: {"in": 0.0, "out": 0.0} for c in ROAD_CLASSES}
     behind: dict[str, list[dict[str, Any]]] = {c: [] for c in ROAD_CLASSES}
 
@@ -93,7 +94,7 @@ async def async_clean_transport(
         if with_passages:
             behind[cls].append({k: p.get(k) for k in PASSAGE_KEYS})
 
-    await async_pair(reader, start, end, TRIP_LOOKBACK_S, on_passage, lambda _: None)
+    await async_pair(days, start, end, on_passage, lambda _: None)
     for items in behind.values():
         items.sort(key=lambda p: p["seq"])
     by_mode, entries = await async_other_modes(period)

@@ -6,6 +6,8 @@ passages took 0.6 s on the 1.5-million-passage bench; the grouped rows are a few
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from copy import copy
 from functools import cache
 from typing import Any
 
@@ -14,6 +16,7 @@ from .db import Reader, day_of
 from .period import Period, utc_offset
 
 IN_USE = ("in_plant", "machinery")
+ROW_GATE, ROW_LANE = 7, 8  # their places among the grouped count's keys (`_pass_sql`)
 
 
 @cache  # asked for most passages of a period; a plant has a few dozen stage and fuel pairs
@@ -38,12 +41,22 @@ class Scope:
         self.start, self.end = period.bounds(tz)
         self.offset = utc_offset(tz, period.first)
         self.gate, self.lane = gate, lane
+        self._where()
+
+    def _where(self) -> None:
         self.where = "kind = ? AND recorded_ts >= ? AND recorded_ts < ?"
         self.args: list[Any] = [KIND_PASSAGE, self.start, self.end]
-        for column, value in (("gate", gate), ("lane", lane)):
+        for column, value in (("gate", self.gate), ("lane", self.lane)):
             if value is not None:
                 self.where += f" AND {column} = ?"
                 self.args.append(value)
+
+    def plant_window(self, start: int, end: int) -> Scope:
+        """The whole plant's passages of [start, end), counted with this scope's day numbers."""
+        window = copy(self)
+        window.start, window.end, window.gate, window.lane = start, end, None, None
+        window._where()
+        return window
 
     async def group(self, columns: str, extra: str = "") -> list[tuple[Any, ...]]:
         return await self.reader.rows(
@@ -55,9 +68,18 @@ class Scope:
         """The passage was recorded at the gate (and lane) of the scope."""
         return (self.gate is None or p["gate"] == self.gate) and (self.lane is None or p["lane"] == self.lane)
 
+    def holds_row(self, row: Sequence[Any]) -> bool:
+        """A row of the grouped count (`sql`) of the gate (and lane) of the scope."""
+        gate, lane = row[ROW_GATE], row[ROW_LANE]
+        return (self.gate is None or gate == self.gate) and (self.lane is None or lane == self.lane)
+
     @property
     def day(self) -> str:
         return f"(recorded_ts + {int(self.offset)}) / 86400"
+
+    def sql(self) -> str:
+        """The grouped count of the scope's passages (with `args`): what `async_counts` reads."""
+        return _pass_sql(self)
 
 
 def _pass_sql(scope: Scope) -> str:
@@ -87,8 +109,8 @@ def _pass_sql(scope: Scope) -> str:
     positions = ", ".join(str(n) for n in range(1, len(keys) + 1))
     return (
         f"SELECT {', '.join(keys)}, {', '.join(figures)} FROM ledger_record WHERE {scope.where} "
-        f"GROUP BY {positions}"
-    )
+        f"GROUP BY {positions} ORDER BY {positions}"
+    )  # ordered, so that a period's rows are its days' rows one after another (days.py)
 
 
 def _inout() -> dict[str, int]:
@@ -108,8 +130,10 @@ def _most(a: Any, b: Any) -> Any:
     return b if a is None else a if b is None else max(a, b)
 
 
-async def async_counts(scope: Scope, alert_min_stage: dict[str, str]) -> dict[str, Any]:
-    """Everything countable in SQL, from the one grouped pass."""
+async def async_counts(
+    scope: Scope, alert_min_stage: dict[str, str], rows: Iterable[Sequence[Any]] | None = None
+) -> dict[str, Any]:
+    """Everything countable in SQL, from the one grouped pass (or its `rows`, as kept by days.py)."""
     totals = _outcomes()
     days: dict[str, dict[str, int]] = {}
     lanes: dict[tuple[str, str], dict[str, int]] = {}
@@ -120,7 +144,9 @@ async def async_counts(scope: Scope, alert_min_stage: dict[str, str]) -> dict[st
     unregistered: dict[str | None, list[Any]] = {}  # plate -> [passages, first, last, denied]
     in_use: dict[tuple[str, Any], list[Any]] = {}  # (class, identity) -> [max stage, max fuel, passages]
     names: dict[int, str] = {}
-    for row in await scope.reader.raw_rows(_pass_sql(scope), scope.args):
+    if rows is None:
+        rows = await scope.reader.raw_rows(_pass_sql(scope), scope.args)
+    for row in rows:
         (day, direction, decision, vclass, stage, fuel, colour, gate, lane, vtype, reason, unreg, plate,
          ident, n, reason_text, first, last) = row  # fmt: skip
         name = names.get(day)

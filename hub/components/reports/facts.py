@@ -1,8 +1,8 @@
 """Passages of a period as they stand now (corrected plate, release, weight, cargo, acceptance), read in
 a day at a time so that a month or a year never sits in memory at once; trips and tonnage from them.
 
-Follow-ups are looked for up to `FOLLOWUP_DAYS` after their passage (cargo is filled in before upload,
-within a day in practice); one made later is not in the reports.
+A follow-up counts when it was recorded within `FOLLOWUP_DAYS` of its passage (cargo is filled in before
+upload, within a day in practice); one made later is not in the reports, whatever the period asked.
 """
 
 from __future__ import annotations
@@ -10,13 +10,18 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .const import KIND_PASSAGE
 from .db import Reader
 
+if TYPE_CHECKING:
+    from .days import ClosedDays
+
 FOLLOWUP_DAYS = 31
+FOLLOWUP_WINDOW_S = FOLLOWUP_DAYS * 86400
 BLOCK_DAYS = 31  # days of passages whose follow-ups are read in one scan
+TRIP_LOOKBACK_S = 24 * 3600  # an exit early in the period finds its entry of the day before
 PASSAGE_COLUMNS = (
     "seq",
     "passage_id",
@@ -102,27 +107,34 @@ class Followups:
     kind (the ledger has no index on `ref_seq`) and held by the passage they amend until it is read.
 
     Weights, one per passage at a weighed plant, come as the number from SQL; the rare rest (release,
-    correction, cargo, acceptance) as JSON (decoding a month's 60,000 weights in Python took ~0.2 s)."""
+    correction, cargo, acceptance) as JSON (decoding a month's 60,000 weights in Python took ~0.2 s).
+    Each is applied only when recorded within FOLLOWUP_WINDOW_S of its passage, so a passage reads the
+    same in every period that holds it (the closed days kept by days.py rely on that)."""
 
     def __init__(self) -> None:
-        self.weights: dict[int, int | None] = {}
+        self.weights: dict[int, tuple[int, int | None]] = {}  # seq -> (recorded_ts, kg), the last
+        self.reweighed: dict[int, list[tuple[int, int | None]]] = {}  # seq -> its earlier weighings
         self.others: dict[int, list[tuple[Any, ...]]] = {}
 
     async def async_read(
         self, reader: Reader, kinds: tuple[str, ...], start_ts: int, end_ts: int, low: int, high: int
     ) -> None:
         window = "recorded_ts >= ? AND recorded_ts < ? AND ref_seq >= ? AND ref_seq <= ? ORDER BY seq"
-        args = [start_ts, end_ts + FOLLOWUP_DAYS * 86400, low, high]
+        args = [start_ts, end_ts + FOLLOWUP_WINDOW_S, low, high]
         weight = reader.json_int("data", "weight_kg")
-        for ref_seq, kg in await reader.raw_rows(
-            f"SELECT ref_seq, {weight} FROM ledger_record WHERE kind = 'weight' AND {window}", args
+        weights, reweighed = self.weights, self.reweighed
+        for ref_seq, kg, ts in await reader.raw_rows(
+            f"SELECT ref_seq, {weight}, recorded_ts FROM ledger_record WHERE kind = 'weight' AND {window}",
+            args,
         ):
-            self.weights[ref_seq] = kg  # in sequence order: the last weighing stands
+            if ref_seq in weights:  # weighed again: in sequence order, the last one in time stands
+                reweighed.setdefault(ref_seq, []).append(weights[ref_seq])
+            weights[ref_seq] = (ts, kg)
         rest = [k for k in kinds if k != "weight"]
         marks = ", ".join("?" for _ in rest)
         for ref_seq, *found in await reader.raw_rows(
-            f"SELECT ref_seq, kind, actor, recorded_at, data FROM ledger_record WHERE kind IN ({marks}) "
-            f"AND {window}",
+            f"SELECT ref_seq, recorded_ts, kind, actor, recorded_at, data FROM ledger_record "
+            f"WHERE kind IN ({marks}) AND {window}",
             [*rest, *args],
         ):
             self.others.setdefault(ref_seq, []).append(tuple(found))
@@ -132,10 +144,23 @@ class Followups:
         for p in passages:
             seq = p["seq"]
             if seq in weights:
-                p["weight_kg"] = weights.pop(seq)
+                ts, kg = weights.pop(seq)
+                if ts < p["recorded_ts"] + FOLLOWUP_WINDOW_S:
+                    p["weight_kg"] = kg
+                else:
+                    self._earlier_weight(p)
             if seq in others:
-                for kind, actor, at, data in others.pop(seq):
-                    apply_followup(p, kind, actor, at, json.loads(data))
+                until = p["recorded_ts"] + FOLLOWUP_WINDOW_S
+                for ts, kind, actor, at, data in others.pop(seq):
+                    if ts < until:
+                        apply_followup(p, kind, actor, at, json.loads(data))
+
+    def _earlier_weight(self, p: dict[str, Any]) -> None:
+        until = p["recorded_ts"] + FOLLOWUP_WINDOW_S
+        for ts, kg in reversed(self.reweighed.pop(p["seq"], [])):
+            if ts < until:
+                p["weight_kg"] = kg
+                return
 
 
 async def async_passages(
@@ -148,7 +173,23 @@ async def async_passages(
     detail: bool = False,
 ) -> AsyncIterator[list[dict[str, Any]]]:
     """Passages recorded in [start_ts, end_ts), in sequence order, a day at a time, follow-ups folded in;
-    with `detail` also the photos and what the row's `data` holds (reason text, vehicle, video ...).
+    with `detail` also the photos and what the row's `data` holds (reason text, vehicle, video ...)."""
+    async for _, _, found in async_days(reader, start_ts, end_ts, gate=gate, lane=lane, detail=detail):
+        if found:
+            yield found
+
+
+async def async_days(
+    reader: Reader,
+    start_ts: int,
+    end_ts: int,
+    *,
+    gate: str | None = None,
+    lane: str | None = None,
+    detail: bool = False,
+) -> AsyncIterator[tuple[int, int, list[dict[str, Any]]]]:
+    """Each day window of [start_ts, end_ts) (86,400 s from start_ts, the last one cut at end_ts) with its
+    passages as `async_passages` gives them, the empty windows too: `(window start, window end, passages)`.
 
     The next day's rows are asked for before this day's are handed on, so the database reads them
     while the caller works through these."""
@@ -178,22 +219,26 @@ async def async_passages(
             [KIND_PASSAGE, block_start, block_end, *scope_args],
         )
         low, high = bounds[0] if bounds else (None, None)
-        if low is not None and high is not None:
-            followups = Followups()
-            await followups.async_read(reader, kinds, block_start, block_end, int(low), int(high))
-            day, asked = block_start, day_rows(block_start, block_end)
-            try:
-                while day < block_end:
-                    rows = await asked
-                    day += 86400
-                    if day < block_end:
-                        asked = day_rows(day, block_end)
-                    found = [build(r) for r in rows]
-                    followups.apply(found)
-                    if found:
-                        yield found
-            finally:
-                asked.cancel()  # the caller stopped early: the day asked ahead is not wanted
+        if low is None or high is None:  # nothing recorded in the block
+            for day in range(block_start, block_end, 86400):
+                yield day, min(day + 86400, block_end), []
+            block_start = block_end
+            continue
+        followups = Followups()
+        await followups.async_read(reader, kinds, block_start, block_end, int(low), int(high))
+        day, asked = block_start, day_rows(block_start, block_end)
+        try:
+            while day < block_end:
+                rows = await asked
+                following = day + 86400
+                if following < block_end:
+                    asked = day_rows(following, block_end)
+                found = [build(r) for r in rows]
+                followups.apply(found)
+                yield day, min(following, block_end), found
+                day = following
+        finally:
+            asked.cancel()  # the caller stopped early: the day asked ahead is not wanted
         block_start = block_end
 
 
@@ -273,19 +318,16 @@ class Pairing:
 
 
 async def async_pair(
-    reader: Reader,
+    days: ClosedDays,
     start_ts: int,
     end_ts: int,
-    lookback_s: int,
     on_passage: Callable[[dict[str, Any]], None],
     on_trip: Callable[[dict[str, Any]], None],
-    *,
-    gate: str | None = None,
-    lane: str | None = None,
 ) -> None:
-    """Stream the passages of [start_ts - lookback_s, end_ts) through a `Pairing`: the lookback lets an
-    exit early in the period find its entry; what lies before start_ts is the caller's to skip."""
+    """Stream the plant's passages of [start_ts - TRIP_LOOKBACK_S, end_ts) through a `Pairing`: the
+    lookback lets an exit early in the period find its entry; what lies before start_ts is the caller's
+    to skip. Trips pair across every lane (a truck enters by one and leaves by another)."""
     pairing = Pairing(on_passage, on_trip)
-    async for chunk in async_passages(reader, start_ts - lookback_s, end_ts, gate=gate, lane=lane):
+    async for chunk in days.async_passages(start_ts - TRIP_LOOKBACK_S, end_ts):
         pairing.feed(chunk)
     pairing.finish()

@@ -16,6 +16,7 @@ from .carriers import async_carriers
 from .clean import async_clean_transport
 from .config import ReportsConfig
 from .const import DOMAIN, EVENT_REPORT_WRITTEN
+from .days import ClosedDays
 from .db import Reader
 from .export import TITLES, WRITERS, Writer
 from .models import ReportFile
@@ -32,6 +33,7 @@ class Reports:
         self.hub = hub
         self.config = config
         self.reader = Reader(hub)
+        self.days = ClosedDays(self.reader)  # the closed days' passages and counts, kept in memory
         folder = Path(config.folder)
         self.folder = folder if folder.is_absolute() else hub.data_dir / folder
         self._reserved: set[str] = set()  # names being written
@@ -65,18 +67,18 @@ class Reports:
 
     # ----- reports -----------------------------------------------------------------------------------
     async def statistics(self, period: Period, gate: str | None, lane: str | None) -> dict[str, Any]:
-        return await async_statistics(self.reader, period, gate, lane, self.config.alert_min_stage)
+        return await async_statistics(self.days, period, gate, lane, self.config.alert_min_stage)
 
     async def clean_transport(self, period: Period, *, with_passages: bool = False) -> dict[str, Any]:
         return await async_clean_transport(
-            self.reader, period, self.config.clean_target, with_passages=with_passages
+            self.days, period, self.config.clean_target, with_passages=with_passages
         )
 
     async def alerts(self, period: Period) -> dict[str, Any]:
         return await async_alert_report(self.reader, period)
 
     async def carriers(self, period: Period, fleet: str | None) -> dict[str, Any]:
-        return await async_carriers(self.reader, period, fleet)
+        return await async_carriers(self.days, period, fleet)
 
     async def async_register(self, vclass: str, chunk: int = 2000) -> AsyncIterator[list[dict[str, Any]]]:
         """The register's records of a class (read only), in id order, a chunk at a time."""

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import statistics as stats_
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .counts import Scope, async_counts, stage_key
-from .db import Reader, day_of
+from .db import day_of
 from .facts import async_pair, went_through
 from .period import Period
+
+if TYPE_CHECKING:
+    from .days import ClosedDays
 
 RELEASE_KEYS = (
     "seq",
@@ -26,10 +29,9 @@ RELEASE_KEYS = (
     "released_at",
 )
 TONNES_OF = {"in": "tonnes_in", "out": "tonnes_out"}
-TRIP_LOOKBACK_S = 24 * 3600  # an exit early in the period finds its entry of the day before
 
 
-async def async_movements(scope: Scope) -> dict[str, Any]:
+async def async_movements(scope: Scope, days_kept: ClosedDays) -> dict[str, Any]:
     """Tonnage by cargo and stage, trips and dwell times, releases and corrections: the period's passages
     streamed through the trip pairing, only sums kept. Trips pair across every lane (a truck enters by
     one and leaves by another); a gate's or lane's figures take the passages recorded there, and the
@@ -101,14 +103,7 @@ async def async_movements(scope: Scope) -> dict[str, Any]:
         else:
             counted["entry_without_exit" if t["entry"] else "exit_without_entry"] += 1
 
-    await async_pair(
-        scope.reader,
-        scope.start,
-        scope.end,
-        TRIP_LOOKBACK_S,
-        on_passage,
-        on_trip,
-    )
+    await async_pair(days_kept, scope.start, scope.end, on_passage, on_trip)
     counted.update(
         dwell_avg_min=round(sum(dwell) / len(dwell), 1) if dwell else None,
         dwell_median_min=round(stats_.median(dwell), 1) if dwell else None,
@@ -135,11 +130,11 @@ def _round(node: Any) -> None:
 
 
 async def async_statistics(
-    reader: Reader, period: Period, gate: str | None, lane: str | None, alert_min_stage: dict[str, str]
+    days_kept: ClosedDays, period: Period, gate: str | None, lane: str | None, alert_min_stage: dict[str, str]
 ) -> dict[str, Any]:
-    scope = Scope(reader, period, gate, lane)
-    counts = await async_counts(scope, alert_min_stage)
-    moves = await async_movements(scope)
+    scope = Scope(days_kept.reader, period, gate, lane)
+    counts = await async_counts(scope, alert_min_stage, await days_kept.async_count_rows(scope))
+    moves = await async_movements(scope, days_kept)
     days = []
     for day in period.days:
         key = day.isoformat()
