@@ -6,6 +6,8 @@ For the demo and for a person watching `ecogate run` in a terminal; the HMI show
 from __future__ import annotations
 
 import sys
+from collections import OrderedDict
+from collections.abc import Mapping
 from typing import TextIO
 
 from pydantic import BaseModel, ConfigDict
@@ -15,6 +17,7 @@ from hub.core.const import EVENT_GATE_DECISION, EVENT_PASSAGE_RECORDED, EVENT_PL
 
 DOMAIN = "console"
 _VERDICTS = {"allow": "放行 ALLOW", "deny": "禁止 DENY", "review": "待确认 REVIEW", "error": "故障 ERROR"}
+_TAG_READS_KEPT = 256  # tag reads whose decisions may still come (a passage's steps come within seconds)
 
 
 class ConsoleConfig(BaseModel):
@@ -31,11 +34,16 @@ class ConsoleConfig(BaseModel):
 CONFIG_SCHEMA = ConsoleConfig
 
 
-def format_event(event: Event) -> str:
-    """One line, in the plant's words, for any of the passage events."""
+def format_event(event: Event, tag_reads: Mapping[str, str] | None = None) -> str:
+    """One line, in the plant's words, for any of the passage events. `tag_reads` (read id -> RFID tag)
+    names the tag behind a decision on a read that had no plate."""
     d = event.data
     when = event.time_fired.strftime("%H:%M:%S")
     where = f"{d.get('gate', '?')}/{d.get('lane', '?')}"
+    if event.event_type == EVENT_PLATE_READ and not d.get("plate") and d.get("rfid"):
+        # A tag at a lane without a plate camera: no plate, colour or confidence to show. The register
+        # entry holding the tag is found by policy; its decision's line names it beside the tag.
+        return f"{when} {where:<16} {d.get('direction', ''):<3} 识别 tag   电子标签 {d.get('rfid')}"
     if event.event_type == EVENT_PLATE_READ:
         review = "  需人工确认 needs review" if d.get("needs_review") else ""
         return (
@@ -44,7 +52,9 @@ def format_event(event: Event) -> str:
         )
     if event.event_type == EVENT_GATE_DECISION:
         verdict = _VERDICTS.get(str(d.get("decision")), str(d.get("decision")))
-        return f"{when} {where:<16} {verdict:<9} {d.get('plate')}  {d.get('reason_text') or ''}"
+        tag = (tag_reads or {}).get(str(d.get("read_id")))
+        named = f" (电子标签 {tag})" if tag else ""
+        return f"{when} {where:<16} {verdict:<9} {d.get('plate') or '-'}{named}  {d.get('reason_text') or ''}"
     if event.event_type == EVENT_PASSAGE_RECORDED:
         kind = d.get("kind", "passage")
         if kind == "passage":
@@ -60,12 +70,17 @@ def format_event(event: Event) -> str:
 
 async def async_setup(hub: Hub, config: ConsoleConfig, stream: TextIO | None = None) -> bool:
     out = stream or sys.stdout
+    tag_reads: OrderedDict[str, str] = OrderedDict()
 
     def show(event: Event) -> None:
         kind = event.data.get("kind")
         if (kind == "lifecycle" and not config.lifecycle) or (kind == "acceptance" and not config.acceptance):
             return
-        print(format_event(event), file=out, flush=True)
+        if event.event_type == EVENT_PLATE_READ and not event.data.get("plate") and event.data.get("rfid"):
+            tag_reads[event.data["read_id"]] = event.data["rfid"]
+            if len(tag_reads) > _TAG_READS_KEPT:
+                tag_reads.popitem(last=False)
+        print(format_event(event, tag_reads), file=out, flush=True)
 
     wanted: dict[str, bool] = {  # `show` takes any event
         EVENT_PLATE_READ: config.plate_reads,
