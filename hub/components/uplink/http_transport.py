@@ -105,6 +105,7 @@ class HttpTransport:
                 self.now(), auth.refresh_margin_seconds
             ):
                 await self._async_token()
+            sent_with = self.token.value
             if auth.kind == "body_token" and isinstance(body, dict):
                 body = {**body, auth.body_field: self.token.value or ""}
             payload = b"" if body is None else await async_encode_body(body, items_field)
@@ -114,7 +115,8 @@ class HttpTransport:
             if not self._auth_refused(status, answer):
                 self.connected = True
                 return status, answer
-            self.token.clear()
+            if self.token.value == sent_with:  # not a newer token another request fetched meanwhile
+                self.token.clear()
             if attempt == 2 or auth.kind not in ("token", "body_token"):
                 raise AuthError(f"{self.name}: credentials refused: {_message_of(self.profile, answer)}")
             _LOGGER.info("Uplink %s: token refused, fetching a new one", self.name)

@@ -144,6 +144,27 @@ async def test_token_expiry_mid_stream(make_hub, clock, start_sim) -> None:
     assert sum(sim.duplicates.values()) == 0
 
 
+async def test_a_late_refusal_of_the_old_token_keeps_the_new_one(make_hub, clock, start_sim) -> None:
+    """A vehicle check sent with the old token is refused after the delivery has fetched a new one:
+    the check goes again with the new token, and no third token is asked for."""
+    sim = await start_sim("transport_token")
+    sim.faults.check_delay_seconds = 1.0
+    text = uplink_yaml(sim.url, profile="transport_token", platform="codes: {gate: {east_gate: G01}}")
+    quiet = text.replace("control_poll_seconds: 0.1", "control_poll_seconds: 3600")
+    hub = await make_hub(quiet, clock=clock)  # no control poll in between: the check is what waits
+    await record(hub, passage(0))
+    await sim.wait_for(lambda: len(sim.ids()) == 1)
+    check = hub.async_create_task(
+        hub.services.async_call("uplink", "vehicle_check", {"plate": "冀B00001", "gate": "east_gate"})
+    )
+    await sim.wait_for(lambda: sim.in_flight == 1)  # the check is at the platform, with the old token
+    sim.expire_tokens()
+    await record(hub, passage(1))
+    await sim.wait_for(lambda: len(sim.ids()) == 2)  # refused, a new token, sent again
+    assert (await check)["platform"] == "province"  # refused a second later, answered the second time
+    assert sim.token_grants == 2 and sim.auth_failures == 2
+
+
 async def test_a_rejected_record_is_parked_and_the_rest_go_on(make_hub, clock, sim) -> None:
     sim.reject(plates=["冀B00002"])
     hub = await make_hub(uplink_yaml(sim.url, platform="batch_size: 3"), clock=clock)
