@@ -30,7 +30,7 @@ async def async_setup(hub: Hub, config: ReportsConfig) -> bool:
     hub.async_on_stop(rt.days.async_start())
 
     def warm(_: Event) -> None:  # a running hub keeps this month and the last from the start
-        hub.async_create_task(rt.days.async_warm(), name="reports closed days")
+        rt.days.async_warm()
 
     hub.async_on_stop(hub.bus.async_listen_once(EVENT_HUB_STARTED, warm))
     if config.schedule_enabled:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from hub.core import Event
@@ -61,6 +61,7 @@ class ClosedDays:
         self._reading = 0
         self._amended: list[int] = []  # seqs amended while a day was being read: it is not kept
         self._recorded: list[int] = []  # times of passages recorded while a day was being read
+        self._warming: asyncio.Task[None] | None = None
 
     def async_start(self) -> Callable[[], None]:
         return self.reader.hub.bus.async_listen(EVENT_PASSAGE_RECORDED, self._on_recorded)
@@ -69,6 +70,7 @@ class ClosedDays:
     async def async_passages(self, start_ts: int, end_ts: int) -> AsyncIterator[list[dict[str, Any]]]:
         """The plant's passages of [start_ts, end_ts) as `facts.async_passages` gives them (brief), a day
         at a time: kept days from memory, the rest from the ledger (and kept when closed)."""
+        await self._async_warmed()
         day = start_ts
         while day < end_ts:
             kept = self._kept_passages(day, end_ts)
@@ -97,6 +99,7 @@ class ClosedDays:
         """The rows of the scope's grouped count (counts.py), a day at a time: kept days from memory, the
         rest from the ledger (the whole plant's, kept when closed); a gate's or lane's are the plant's
         rows of that gate or lane, since both are among what the count groups by."""
+        await self._async_warmed()
         rows: list[tuple[Any, ...]] = []
         for day in range(scope.start, scope.end, DAY):
             last = min(day + DAY, scope.end)
@@ -120,11 +123,27 @@ class ClosedDays:
                 rows.extend(r for r in kept if scope.holds_row(r))
         return rows
 
-    async def async_warm(self) -> None:
-        """Keep the closed days of this month and the last (what the month tabs and the big screen ask)."""
-        today = self.reader.hub.now().date()
-        first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
-        scope = Scope(self.reader, Period("custom", first, today - timedelta(days=1)), None, None)
+    def async_warm(self) -> None:
+        """Keep the closed days of this month, then those of the last (what the month tabs and the big
+        screen ask); what is asked meanwhile waits for this month's rather than reading them again."""
+        hub = self.reader.hub
+        today = hub.now().date()
+        first = today.replace(day=1)
+
+        async def warm() -> None:
+            await self._async_keep(first, today - timedelta(days=1))
+            earlier = self._async_keep((first - timedelta(days=1)).replace(day=1), first - timedelta(days=1))
+            hub.async_create_task(earlier, name="reports closed days of last month")
+
+        self._warming = hub.async_create_task(warm(), name="reports closed days")
+
+    async def _async_warmed(self) -> None:
+        warming = self._warming
+        if warming is not None and not warming.done() and asyncio.current_task() is not warming:
+            await asyncio.wait([warming])
+
+    async def _async_keep(self, first: date, last: date) -> None:
+        scope = Scope(self.reader, Period("custom", first, last), None, None)  # none on the 1st
         await self.async_count_rows(scope)
         async for _ in self.async_passages(scope.start - TRIP_LOOKBACK_S, scope.end):
             pass
