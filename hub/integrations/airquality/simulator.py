@@ -101,7 +101,6 @@ class MicrostationSimulator:
         self._reader: asyncio.StreamReader | None = None
         self._task: asyncio.Task[None] | None = None
         self._unsub = hub.bus.async_listen(EVENT_PASSAGE_RECORDED, self._on_passage)
-        self.replies = 0
 
     def _on_passage(self, event: Event[PassageRecordedData]) -> None:
         data = event.data
@@ -181,9 +180,7 @@ class MicrostationSimulator:
         for packet in packets:
             writer.write(packet)
             await writer.drain()
-            reply = await asyncio.wait_for(reader.readuntil(b"\r\n"), 5)
-            if b"CN=9014" in reply:
-                self.replies += 1
+            await asyncio.wait_for(reader.readuntil(b"\r\n"), 5)  # the hub's data reply (CN=9014)
 
     async def _async_loop(self) -> None:
         while True:

@@ -54,7 +54,6 @@ class SimulatedBarrierPlc:
         self.arm = 0.0  # 0 closed, 1 open
         self.motion = 0  # +1 opening, -1 closing
         self.fault = False
-        self.opened_count = 0
         self.tcp_display_text = ""
         self.tcp_display_port: int | None = None
         self._auto_close_at: float | None = None
@@ -127,8 +126,6 @@ class SimulatedBarrierPlc:
             return
         self.motion = direction
         self._auto_close_at = None
-        if direction > 0:
-            self.opened_count += 1
         if self.options.travel_seconds == 0:
             self._step(1.0)
         self._write_inputs()

@@ -58,7 +58,6 @@ class SimulatedIndicator:
         self.load_kg = 0.0  # what really stands on the bridge
         self.answering = True
         self.frames_sent = 0
-        self.vehicles_weighed = 0
         self.queued = 0  # vehicles arriving or waiting for the bridge
         self._vehicle_lock = asyncio.Lock()
         self._tables = RegisterTables(size=self.map.address + 2)
@@ -101,7 +100,6 @@ class SimulatedIndicator:
             await self._async_ramp(0, gross_kg, o.drive_on_seconds)
             await self.clock.async_sleep(o.dwell_seconds)
             await self._async_ramp(gross_kg, 0, o.drive_on_seconds)
-            self.vehicles_weighed += 1
             await self.clock.async_sleep(o.clear_seconds)
 
     async def _async_ramp(self, start: float, end: float, seconds: float) -> None:
