@@ -304,6 +304,7 @@ class _FakeEngine:
     def __init__(self, confidence: float) -> None:
         self.confidence = confidence
         self.reads = 0
+        self.plate = "京A88731"
 
     def detect(self, image_bgr):
         import numpy as np
@@ -315,7 +316,8 @@ class _FakeEngine:
         from hub.integrations.anpr.recognition.decode import Decoded
 
         self.reads += len(lines)
-        return [Decoded("京A88731", (0.99,) * 6 + (self.confidence,), "京A·88731") for _ in lines]
+        chars = (0.99,) * (len(self.plate) - 1) + (self.confidence,)
+        return [Decoded(self.plate, chars, self.plate[:2] + "·" + self.plate[2:]) for _ in lines]
 
 
 @pytest.mark.parametrize(("confidence", "reads", "review"), [(0.99, 1, False), (0.6, 5, True)])
@@ -353,3 +355,34 @@ def test_special_series_take_their_colour_from_the_text(plate: str | None, colou
 
     blue_crop = np.full((96, 300, 3), (170, 60, 20), dtype=np.uint8)
     assert classify_colour(blue_crop, plate) is colour
+
+
+@pytest.mark.parametrize(("background", "plate", "review"), [
+    ((60, 200, 40), "京A88731", True),  # green: a new-energy plate read a character short
+    ((60, 200, 40), "京AD88731", False),
+    ((170, 60, 20), "京A88731", False),  # blue
+])  # fmt: skip
+def test_a_green_plate_read_with_seven_characters_goes_to_review(
+    background: tuple[int, int, int], plate: str, review: bool
+) -> None:
+    import numpy as np
+
+    from hub.integrations.anpr.recognition.pipeline import PlatePipeline
+
+    engine = _FakeEngine(0.99)
+    engine.plate = plate
+    crop = np.full((60, 200, 3), background, dtype=np.uint8)
+    reading = PlatePipeline(engine).recognize_crop(crop)
+    assert reading is not None and reading.plate == plate
+    assert reading.needs_review is review
+    assert ("green_plate_short" in reading.review_reasons) is review
+
+
+def test_a_rendered_new_energy_plate_looks_green() -> None:
+    from hub.integrations.anpr.recognition.colour import short_green
+
+    rng = random.Random(7)
+    green = decode_image(render_plate_crop("津BFT3169", PlateColour.GREEN, rng, difficulty="easy"))
+    blue = decode_image(render_plate_crop("津FT3169", PlateColour.BLUE, rng, difficulty="easy"))
+    assert short_green(green, "津FT3169") and not short_green(green, "津BFT3169")
+    assert not short_green(blue, "津FT3169")

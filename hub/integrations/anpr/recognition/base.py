@@ -25,7 +25,8 @@ class PlateReading:
     box: tuple[Point, Point, Point, Point] | None  # plate corners in the image (TL, TR, BR, BL), if known
     needs_review: bool  # low confidence or the recognition passes disagree: a guard should confirm
     source: Literal["scene", "crop"]
-    # Why a guard should confirm: low_confidence, recognisers_disagree, unexpected_region.
+    # Why a guard should confirm: low_confidence, recognisers_disagree, unexpected_region,
+    # green_plate_short (a green plate read with 7 characters).
     review_reasons: tuple[str, ...] = ()
 
 

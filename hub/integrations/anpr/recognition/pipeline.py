@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from .base import PlateReading
-from .colour import classify_colour
+from .colour import classify_colour, short_green
 from .decode import Decoded
 from .localise import (
     Candidate,
@@ -330,9 +330,12 @@ class PlatePipeline:
             reasons.append("recognisers_disagree")
         if self._regions.doubts(decoded.plate, decoded.char_confidences):
             reasons.append("unexpected_region")
+        colour_crop = _colour_crop(image, best.candidate)
+        if short_green(colour_crop, decoded.plate):
+            reasons.append("green_plate_short")
         return PlateReading(
             plate=decoded.plate,
-            colour=classify_colour(_colour_crop(image, best.candidate), decoded.plate),
+            colour=classify_colour(colour_crop, decoded.plate),
             confidence=round(float(decoded.confidence), 4),
             box=box,  # type: ignore[arg-type]  # four points by construction
             needs_review=bool(reasons),
