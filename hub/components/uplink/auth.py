@@ -42,15 +42,18 @@ class Token:
 
     value: str | None = None
     expires_at: float = 0.0
+    lifetime: float = 0.0
 
     def usable(self, now: float, margin: float) -> bool:
-        return self.value is not None and now < self.expires_at - margin
+        # A margin as long as the platform's tokens live would make every request fetch a new one:
+        # then the token is renewed half-way through its life.
+        return self.value is not None and now < self.expires_at - min(margin, self.lifetime / 2)
 
     def set(self, value: str, lifetime: float, now: float) -> None:
-        self.value, self.expires_at = value, now + lifetime
+        self.value, self.expires_at, self.lifetime = value, now + lifetime, lifetime
 
     def clear(self) -> None:
-        self.value, self.expires_at = None, 0.0
+        self.value, self.expires_at, self.lifetime = None, 0.0, 0.0
 
 
 Clock = Callable[[], float]

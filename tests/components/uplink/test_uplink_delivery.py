@@ -144,6 +144,20 @@ async def test_token_expiry_mid_stream(make_hub, clock, start_sim) -> None:
     assert sum(sim.duplicates.values()) == 0
 
 
+async def test_a_token_shorter_lived_than_the_refresh_margin_still_serves_many_requests(
+    make_hub, clock, start_sim
+) -> None:
+    """transport_token refreshes 600 s before expiry; a platform that grants 600 s tokens must not
+    cost a login before every request."""
+    sim = await start_sim("transport_token", token_seconds=600)
+    text = uplink_yaml(sim.url, profile="transport_token", platform="codes: {gate: {east_gate: G01}}")
+    hub = await make_hub(text.replace("control_poll_seconds: 0.1", "control_poll_seconds: 3600"), clock=clock)
+    for n in range(3):
+        await record(hub, passage(n))
+        await sim.wait_for(lambda n=n: len(sim.ids()) == n + 1)
+    assert sim.token_grants == 1
+
+
 async def test_a_late_refusal_of_the_old_token_keeps_the_new_one(make_hub, clock, start_sim) -> None:
     """A vehicle check sent with the old token is refused after the delivery has fetched a new one:
     the check goes again with the new token, and no third token is asked for."""
