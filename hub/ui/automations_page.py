@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from .pages import CallFailed, call, message_page, page, render, services_for
-from .register import FORM_ERRORS, _unreadable
+from .posted import posted_form
 
 ACTIONS = ("automation.turn_on", "automation.turn_off", "automation.trigger", "automation.reload")
 
@@ -45,10 +45,9 @@ async def _listing(request: web.Request, status: int = 200, **extra: Any) -> web
 async def automation_action(request: web.Request) -> web.Response:
     """POST /automations/{action}: on, off, run (with `entity_id`) or reload."""
     t, action = request["t"], request.match_info["action"]
-    try:
-        form = await request.post()
-    except FORM_ERRORS as err:
-        return _unreadable(request, err)
+    form = await posted_form(request, "automations.title")
+    if isinstance(form, web.Response):
+        return form
     entity_id = str(form.get("entity_id", ""))
     service, data = {
         "on": ("turn_on", {"entity_id": entity_id}),

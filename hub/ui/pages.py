@@ -175,7 +175,11 @@ async def login_form(request: web.Request) -> web.Response:
 
 async def login_submit(request: web.Request) -> web.StreamResponse:
     server, t = ui_of(request), request["t"]
-    form = await request.post()
+    try:
+        form = await request.post()
+    except (LookupError, ValueError) as err:  # a charset nobody knows, broken framing: not a 500
+        error = t("error.unreadable_form", reason=str(err)[:200])
+        return render(request, "login.html", status=400, page="login", error=error, next="/")
     username, password = str(form.get("username", "")), str(form.get("password", ""))
     target = _safe_next(str(form.get("next", "")))
     try:

@@ -13,10 +13,10 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from aiohttp import BodyPartReader, web
-from multidict import MultiDictProxy
 
 from . import register_photos
 from .pages import CallFailed, _page_links, call, message_page, page, render, services_for
+from .posted import posted_form
 from .register_i18n import tables_in
 from .responses import ui_of
 
@@ -209,7 +209,7 @@ async def save_record(request: web.Request) -> web.StreamResponse:
     if vclass not in CLASSES:
         return not_in_register(request, vclass)
     await load_tables(request)
-    form = await _posted(request)
+    form = await posted_form(request, "register.title")
     if isinstance(form, web.Response):
         return form
     fields = field_table(request, vclass)
@@ -259,7 +259,7 @@ async def scan_emission_list(request: web.Request) -> web.StreamResponse:
     vclass = request.match_info["vclass"]
     if vclass not in CLASSES:
         return not_in_register(request, vclass)
-    form = await _posted(request)
+    form = await posted_form(request, "register.title")
     if isinstance(form, web.Response):
         return form
     text = str(form.get("qr_text", "")).strip()
@@ -307,7 +307,7 @@ async def scan_emission_list(request: web.Request) -> web.StreamResponse:
 @page("vehicles")
 async def delete_record(request: web.Request) -> web.StreamResponse:
     vclass, key = request.match_info["vclass"], request.match_info["key"]
-    form = await _posted(request)
+    form = await posted_form(request, "register.title")
     if isinstance(form, web.Response):
         return form
     reason = str(form.get("reason") or "").strip()
@@ -378,17 +378,6 @@ async def export_file(request: web.Request) -> web.StreamResponse:
     return download(result["content"], result["filename"], result["content_type"])
 
 
-async def _posted(request: web.Request) -> MultiDictProxy[Any] | web.Response:
-    """The form posted, or the page saying why it cannot be read."""
-    try:
-        return await request.post()
-    except FORM_ERRORS as err:
-        return _unreadable(request, err)
-    except web.HTTPRequestEntityTooLarge as err:
-        text = request["t"]("error.unreadable_form", reason=err.text or "too large")
-        return message_page(request, 413, "register.title", text)
-
-
 def _unreadable(request: web.Request, err: Exception) -> web.Response:
     status = 415 if isinstance(err, LookupError) else 400  # a charset nobody knows: the media type is wrong
     text = request["t"]("error.unreadable_form", reason=str(err)[:200])
@@ -420,7 +409,7 @@ async def list_action(request: web.Request) -> web.StreamResponse:
     kind, action = request.match_info["kind"], request.match_info["action"]
     if kind not in LIST_TABS or action not in ("add", "remove"):
         return not_in_register(request, f"{kind}/{action}")
-    form = await _posted(request)
+    form = await posted_form(request, "register.title")
     if isinstance(form, web.Response):
         return form
     data = {k: str(v).strip() for k, v in form.items() if str(v).strip()}

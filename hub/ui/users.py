@@ -13,14 +13,13 @@ from aiohttp import web
 from hub.core.auth import Role
 
 from .pages import CallFailed, call, page, render
-from .register import FORM_ERRORS, _unreadable
+from .posted import posted_form
 
 
 async def _form(request: web.Request) -> dict[str, Any] | web.Response:
-    try:
-        posted = await request.post()
-    except FORM_ERRORS as err:
-        return _unreadable(request, err)
+    posted = await posted_form(request, "users.title")
+    if isinstance(posted, web.Response):
+        return posted
     return {key: posted.getall(key) if key == "roles" else str(posted.get(key, "")) for key in posted}
 
 

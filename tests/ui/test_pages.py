@@ -179,3 +179,18 @@ async def test_the_alert_page_shows_a_scheduled_alert_in_words_and_it_can_be_can
         assert response.status == 200, await response.text()
     async with http.get(f"{base}/alert") as response:
         assert 'id="alert-scheduled"' not in await response.text()
+
+
+async def test_a_form_no_browser_would_send_gets_its_page_in_words_not_a_500(make_hub, http) -> None:
+    hub = await make_hub(CONFIG.replace("ledger:\n", "ledger:\nautomation:\n"))
+    await add_role_users(hub)
+    base = ui_url(hub)
+    unknown = {"Content-Type": "application/x-www-form-urlencoded; charset=no-such-charset"}
+    async with http.post(f"{base}/login", data=b"username=a&password=b", headers=unknown) as response:
+        assert response.status == 400 and "无法读取提交的表单" in await response.text()
+    async with await sign_in(http, base, Role.ADMIN) as response:
+        assert response.status == 200
+    for path, title in (("/users/active", "用户与角色"), ("/automations/reload", "自动化")):
+        async with http.post(f"{base}{path}", data=b"x=1", headers={**unknown, "Origin": base}) as response:
+            text = await response.text()
+            assert response.status == 415 and f"<title>{title}" in text and "无法读取提交的表单" in text, path
