@@ -3,8 +3,9 @@
     .venv/bin/python bench/make_synthetic_plates.py OUT_DIR --count 300 --seed 1
 
 OUT_DIR/labels.csv lists full scenes (filename,plate,colour,kind); OUT_DIR/crops/labels.csv the matching
-plate crops, for `anpr_accuracy.py OUT_DIR/crops --crops`. Seeds used for published figures: 1 (earlier
-work), 2026 (issue 21's fresh set): pick a new one for a set nobody has looked at.
+plate crops, for `anpr_accuracy.py OUT_DIR/crops --crops`. Seeds used so far (docs/identification.md):
+1 (earlier work), 11 and 12 (issue 21's tuning, 120 each), 2026, 4242 and 9090 (fresh sets of issue 21's
+rounds, 300 each; all three have been looked at since): pick a new one for a set nobody has looked at.
 """
 
 from __future__ import annotations
