@@ -42,6 +42,7 @@ DEFAULT_ROUTINE = (
     "vehicles.records",
     "ledger.daily_stats",
     "vehicles.fields",  # the HMI's forms ask for the field lists on every page
+    "ui.screen_release",  # asked before every release a person makes; that release is audited itself
     "ledger.evidence",  # the uplink reads the photos it sends; a person's look is audited
     "reports.statistics",  # the big screen refreshes its figures after passages; a person's ask is audited
     "reports.clean_transport",
