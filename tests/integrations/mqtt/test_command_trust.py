@@ -18,6 +18,7 @@ from hub.core.auth import Role
 from hub.core.const import EVENT_SERVICE_CALLED
 from tests.common import advance, wait_state, wait_until
 from tests.integrations.mqtt.conftest import ACCOUNTS
+from tests.integrations.mqtt.ha_mqtt import HomeAssistant
 from tests.integrations.mqtt.test_bridge import (
     ANNOUNCE_MIN_SECONDS,
     BARRIER,
@@ -27,7 +28,6 @@ from tests.integrations.mqtt.test_bridge import (
     OPEN_OK,
     commands_taken,
     config,
-    home_assistant,
     logged,
     names,
     text_is,
@@ -106,8 +106,10 @@ async def test_commands_are_believed_from_broker_accounts_and_audited_with_them(
     # Home Assistant is told its own command topic, sends there, and the barrier opens as ha_ops.
     # The broker is shared by the session: a config retained by an earlier test's hub may come first.
     own_topic = f"{base}/command/homeassistant/{COVER}"
-    await ha.wait_for(f"{prefix}/device/{NODE}_barrier_east_in/config", lambda m: own_topic in m.text)
-    cover = home_assistant(ha, prefix).by_default_id(COVER)
+    found = await ha.wait_for(f"{prefix}/device/{NODE}_barrier_east_in/config", lambda m: own_topic in m.text)
+    discovered = HomeAssistant(prefix)
+    discovered.feed(found.topic, found.payload)
+    cover = discovered.by_default_id(COVER)
     assert cover["command_topic"] == own_topic
     await ha.wait_for(f"{base}/{COVER}/state", text_is("closed"))
     await ha.publish(cover["command_topic"], "OPEN")
