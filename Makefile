@@ -11,7 +11,7 @@ test: setup
 	./scripts/services.sh
 	.venv/bin/ruff check hub tests bench scripts
 	.venv/bin/mypy hub
-	.venv/bin/python -m pytest -q
+	.venv/bin/python -m pytest -q -n 2
 
 lint: setup
 	.venv/bin/ruff check hub tests bench scripts
