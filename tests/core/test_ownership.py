@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from hub.components.ledger import backup
 from hub.components.vehicles.const import EVENT_REGISTER_CHANGED
 from hub.core.control_client import CallRefused, RemoteDoor
 from hub.core.ownership import DataDirBusy
@@ -214,6 +215,23 @@ async def test_restore_on_postgresql_waits_for_a_stopped_hub(make_hub, tmp_path,
     )
     code, out = await ecogate("ledger", "restore", str(folder), "-c", str(config_dir), "--force")
     assert code == 0 and "record: ok, 3 rows" in out and "校验通过" in out, out
+    await restored(make_hub, text, config_dir, kept)
+
+
+async def test_restore_on_postgresql_without_its_client_tools_goes_table_by_table(
+    make_hub, tmp_path, database, monkeypatch
+) -> None:
+    if not database:
+        pytest.skip("SQLite's backup is a copy of its file")
+    monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))  # a plant PC without pg_dump and pg_restore
+    monkeypatch.setattr(backup, "CHUNK_ROWS", 2)  # the three passages and their audit rows span chunks
+    text = f"hub:\n  name: 一个数据目录\n{database}ledger:\n"
+    config_dir = write_config(tmp_path / "plant", text)
+    kept, folder = await backed_up_then_refused(
+        await make_hub(text, config_dir=config_dir), config_dir, tmp_path
+    )
+    code, out = await ecogate("ledger", "restore", str(folder), "-c", str(config_dir), "--force")
+    assert code == 0 and "restored logical backup" in out and "record: ok, 3 rows" in out, out
     await restored(make_hub, text, config_dir, kept)
 
 

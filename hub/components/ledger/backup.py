@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import errno
 import fcntl
+import itertools
 import json
 import os
 import re
@@ -181,27 +182,42 @@ async def _async_db_bytes(hub: Any) -> int:
         return 0
 
 
+# Rows a logical dump or restore holds at a time: two years of a busy plant are millions of rows.
+CHUNK_ROWS = 5000
+
+
 async def async_logical_dump(dialect: str, target: Path) -> dict[str, int]:
-    """The ledger's tables as JSON lines, from one snapshot (the photos are files already)."""
+    """The ledger's tables as JSON lines, from one snapshot (the photos are files already), read and
+    written a chunk at a time by each table's key."""
     from tortoise.transactions import in_transaction
 
-    tables: dict[str, list[dict[str, Any]]] = {}
+    from .sql import for_dialect
+
+    await asyncio.to_thread(target.mkdir, parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
     async with in_transaction() as tx:
         if dialect == "postgres":
             await tx.execute_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         for table in LEDGER_TABLES:
-            tables[table] = await tx.execute_query_dict(
-                f'SELECT * FROM "{table}" ORDER BY "{TABLE_KEYS[table]}"'
-            )
-    await asyncio.to_thread(_write_tables, target, tables)
-    return {table: len(rows) for table, rows in tables.items()}
+            key, path, after, counts[table] = TABLE_KEYS[table], target / f"{table}.jsonl", None, 0
+            await asyncio.to_thread(path.write_bytes, b"")
+            while True:
+                where = "" if after is None else f'WHERE "{key}" > ? '
+                sql = for_dialect(
+                    dialect, f'SELECT * FROM "{table}" {where}ORDER BY "{key}" LIMIT {CHUNK_ROWS}'
+                )
+                rows = await tx.execute_query_dict(sql, [] if after is None else [after])
+                if not rows:
+                    break
+                await asyncio.to_thread(_append_rows, path, rows)
+                counts[table] += len(rows)
+                after = rows[-1][key]
+    return counts
 
 
-def _write_tables(target: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
-    target.mkdir(parents=True, exist_ok=True)
-    for table, rows in tables.items():
-        lines = "".join(json.dumps(dict(r), ensure_ascii=False, default=str) + "\n" for r in rows)
-        (target / f"{table}.jsonl").write_text(lines, encoding="utf-8")
+def _append_rows(path: Path, rows: list[dict[str, Any]]) -> None:
+    with path.open("a", encoding="utf-8") as out:
+        out.writelines(json.dumps(dict(r), ensure_ascii=False, default=str) + "\n" for r in rows)
 
 
 async def async_pg_dump(db_url: str, target: Path) -> None:
@@ -314,12 +330,23 @@ async def async_logical_restore(conn: Any, dialect: str, folder: Path, *, force:
             raise HubError("the ledger is not empty; use --force to replace it")
         for table in LEDGER_TABLES:
             await tx.execute_query(f'DELETE FROM "{table}"')
-            path = folder / "tables" / f"{table}.jsonl"
-            items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-            if items:
-                columns = tuple(items[0])
-                await tx.execute_many(
-                    insert_sql(dialect, table, columns), [[i[c] for c in columns] for i in items]
-                )
-            counts[table] = len(items)
+            counts[table] = 0
+            lines = await asyncio.to_thread(_open_lines, folder / "tables" / f"{table}.jsonl")
+            try:
+                while items := await asyncio.to_thread(_read_chunk, lines):
+                    columns = tuple(items[0])
+                    await tx.execute_many(
+                        insert_sql(dialect, table, columns), [[i[c] for c in columns] for i in items]
+                    )
+                    counts[table] += len(items)
+            finally:
+                lines.close()
     return counts
+
+
+def _open_lines(path: Path) -> Any:
+    return path.open(encoding="utf-8")
+
+
+def _read_chunk(lines: Any) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in itertools.islice(lines, CHUNK_ROWS) if line.strip()]
