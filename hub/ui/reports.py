@@ -13,7 +13,7 @@ from aiohttp import web
 
 from . import compliance
 from .forms import parse_moment
-from .pages import CallFailed, call, message_page, page, render
+from .pages import CallFailed, call, message_page, page, problems_text, render
 from .register import download
 from .responses import ui_of
 
@@ -110,20 +110,20 @@ async def reports_download(request: web.Request) -> web.StreamResponse:
     hub, t = ui_of(request).hub, request["t"]
     fmt = request.query.get("format", "xlsx")
     if fmt not in ("xlsx", "csv"):
-        text = _problems_text(t("error.invalid"), [("format", "xlsx, csv")])
+        text = problems_text(request, t("error.invalid"), [("format", "xlsx, csv")])
         return message_page(request, 400, "reports.title", text)
     data, problems = report_request(request.query, hub.now().date(), hub.clock.tz)
     if problems:
-        return message_page(request, 400, "reports.title", _problems_text(t("error.invalid"), problems))
+        return message_page(
+            request, 400, "reports.title", problems_text(request, t("error.invalid"), problems)
+        )
     try:
         result = await call(request, "ledger", "export", {"report": data, "format": fmt})
     except CallFailed as err:
-        return message_page(request, err.status, "reports.title", _problems_text(err.message, err.fields))
+        return message_page(
+            request, err.status, "reports.title", problems_text(request, err.message, err.fields)
+        )
     return download(result["content"], result["filename"], result["content_type"])
-
-
-def _problems_text(message: str, problems: list[tuple[str, str]]) -> str:
-    return " ".join([message, *(f"{field}: {text}" for field, text in problems)])
 
 
 def add_routes(app: web.Application) -> None:
