@@ -98,9 +98,7 @@ class Insight:
         async with self._lock:
             await self.hours.async_flush()
 
-    def _queued(
-        self, handler: Callable[[Event[_DataT]], Awaitable[None]]
-    ) -> Callable[[Event[_DataT]], None]:
+    def _queued(self, handler: Callable[[Event[_DataT]], Awaitable[None]]) -> Callable[[Event[_DataT]], None]:
         async def run(event: Event[_DataT]) -> None:
             async with self._lock:
                 try:
@@ -177,8 +175,10 @@ class Insight:
         known = await self.hub.services.async_call("vehicles", "lookup", {"plate": passage.plate}, context)
         if known and known.get("blacklisted") and not str(known.get("blacklist_reason")).startswith(REASON):
             return  # on the list for another reason (the platform's, an officer's): theirs stands as it is
-        if service == "review_mark_add" and known and (
-            known.get("blacklisted") or not str(known.get("review_reason") or REASON).startswith(REASON)
+        if (
+            service == "review_mark_add"
+            and known
+            and (known.get("blacklisted") or not str(known.get("review_reason") or REASON).startswith(REASON))
         ):
             return  # denied anyway, or an officer's own review mark: that stands as it is
         until = self.hub.now() + timedelta(days=flagging.deny_days)
@@ -282,5 +282,5 @@ class Insight:
 
     async def async_tick_loop(self) -> None:
         while True:
-            await asyncio.sleep(60)
+            await self.hub.clock.async_sleep(60)
             self.tick()
