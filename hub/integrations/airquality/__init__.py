@@ -101,7 +101,7 @@ class AirQualityIntegration:
 
         async def run() -> None:
             while True:
-                await asyncio.sleep(SILENCE_CHECK_SECONDS)
+                await self.hub.clock.async_sleep(SILENCE_CHECK_SECONDS)
                 check()
 
         task = self.hub.async_create_background_task(run(), name="microstation silence")
