@@ -4,7 +4,6 @@ and a run that is due is made once per day."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
@@ -36,7 +35,7 @@ async def async_schedule_loop(
 ) -> None:
     """`done`: `already_done` at setup (taken then, not when this task first runs)."""
     while True:
-        await asyncio.sleep(config.check_seconds)
+        await hub.clock.async_sleep(config.check_seconds)
         now = hub.now()
         day = due_day(now, config, done)
         if day is None:
