@@ -10,10 +10,12 @@ demo: setup
 test: setup
 	./scripts/services.sh
 	.venv/bin/ruff check hub tests bench scripts
+	.venv/bin/ruff format --check hub tests bench scripts
 	.venv/bin/mypy hub
 	.venv/bin/python -m pytest -q -n 2
 
 lint: setup
 	.venv/bin/ruff check hub tests bench scripts
+	.venv/bin/ruff format --check hub tests bench scripts
 	.venv/bin/mypy hub
 	.venv/bin/python scripts/import_cycles.py

@@ -71,8 +71,10 @@ def main() -> None:
             joined += 1
             flagged += bool(exceeded(DEFAULT_LIMITS, hit[0].fuel, hit[0].emission_stage, reading.data))
     t_join = time.perf_counter() - t0
-    print(f"join + limits: {args.readings:,} readings, {joined:,} joined, {flagged:,} over a limit: "
-          f"{t_join:.1f} s")
+    print(
+        f"join + limits: {args.readings:,} readings, {joined:,} joined, {flagged:,} over a limit: "
+        f"{t_join:.1f} s"
+    )
 
     t0 = time.perf_counter()
     sums = HourlySums()
@@ -97,21 +99,25 @@ def main() -> None:
     print(f"hourly sums: {records:,} minute records of {args.stations} stations: {t_sums:.1f} s")
 
     t0 = time.perf_counter()
+
     def series(factor: str) -> dict[int, float]:
         return {k[3]: total / n for k, (total, n) in sums.sums.items() if k[0] == "s0" and k[1] == factor}
 
     conc, sin, cos = series("pm25"), series("wind_sin"), series("wind_cos")
     sectors = {h: sector_of(sin[h], cos[h]) for h in conc}
+
     def day_of(hour: int) -> str:
         return datetime.fromtimestamp(hour * 3600, TZ).date().isoformat()
 
     answer = correlate(conc, traffic, GROUPS, 6, sectors, day_of)
     t_corr = time.perf_counter() - t0
     r = answer["result"]
-    print(f"correlation: {len(conc):,} hours, lags 0-6, {len(answer['by_sector'])} sectors, "
-          f"{len(answer['by_day'])} days, {len(answer['by_month'])} months: {t_corr:.1f} s; "
-          f"lag {r['lag_hours']} h (planted 2), share {r['traffic_share']:.4f} ± {r['share_se']:.4f} "
-          f"(planted {planted[0] / planted[1]:.4f})")
+    print(
+        f"correlation: {len(conc):,} hours, lags 0-6, {len(answer['by_sector'])} sectors, "
+        f"{len(answer['by_day'])} days, {len(answer['by_month'])} months: {t_corr:.1f} s; "
+        f"lag {r['lag_hours']} h (planted 2), share {r['traffic_share']:.4f} ± {r['share_se']:.4f} "
+        f"(planted {planted[0] / planted[1]:.4f})"
+    )
 
     t0 = time.perf_counter()
     answer |= {"station": "s0", "factor": "pm25", "groups": list(GROUPS), "measure": "count"}

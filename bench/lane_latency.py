@@ -162,8 +162,10 @@ async def run(args: argparse.Namespace) -> None:
                 plain_opened.append(plain_arm.opened_at - started)
             if args.gap_ms:
                 await asyncio.sleep(args.gap_ms / 1000)
-        print(f"reads: {args.reads}, register: {args.register} vehicles, gap {args.gap_ms} ms, "
-              f"scene photo {args.photo_kb} KiB")
+        print(
+            f"reads: {args.reads}, register: {args.register} vehicles, gap {args.gap_ms} ms, "
+            f"scene photo {args.photo_kb} KiB"
+        )
         print(f"plain lane (plate_read event) -> gate_decision:        {percentiles(decided['plain'])}")
         print(f"plain lane (plate_read event) -> cover.open_cover:     {percentiles(plain_opened)}")
         print(f"bound lane (plate entity update) -> gate_decision:     {percentiles(decided['bound'])}")

@@ -29,9 +29,7 @@ def json_response(data: Any, status: int = 200, **kwargs: Any) -> web.Response:
         body = text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate someone sent, echoed back: escaped, as JSON allows
         body = dumps(data, ascii_only=True).encode("ascii")
-    return web.Response(
-        body=body, status=status, content_type="application/json", charset="utf-8", **kwargs
-    )
+    return web.Response(body=body, status=status, content_type="application/json", charset="utf-8", **kwargs)
 
 
 def api_error(

@@ -106,4 +106,3 @@ class RevokedSessions:
 
     def save(self, snapshot: dict[str, float]) -> None:
         write_atomic(self._path, json.dumps(snapshot).encode("utf-8"))
-

@@ -60,9 +60,7 @@ async def signed_in(
     username = who.value if isinstance(who, Role) else who
     session = browser_like_session()
     form = {"username": username, "password": password or PASSWORDS[Role(username)], "next": next_page}
-    async with session.post(
-        f"{base}/login", data=form, timeout=aiohttp.ClientTimeout(total=30)
-    ) as response:
+    async with session.post(f"{base}/login", data=form, timeout=aiohttp.ClientTimeout(total=30)) as response:
         assert response.status == 200, await response.text()
     return session
 

@@ -21,7 +21,6 @@ ui: {port: 0}
 """
 
 
-
 async def test_an_engineer_sees_switches_runs_and_reads_the_steps_of_automations(make_hub) -> None:
     hub = await make_hub(CONFIG)
     await add_role_users(hub)

@@ -26,8 +26,6 @@ PAGES = [
 ]  # fmt: skip
 
 
-
-
 async def test_console_pages_fit_1280_and_draw_their_chart(make_hub, browser) -> None:
     clock = ManualClock(MONTH_START - timedelta(hours=4))
     hub = await make_hub(CONFIG, clock=clock)

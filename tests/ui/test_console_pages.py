@@ -39,7 +39,6 @@ async def sim(start_sim: Any) -> Any:  # noqa: F811  (the uplink tests' platform
     return await start_sim()
 
 
-
 async def page(session: aiohttp.ClientSession, url: str, **params: str) -> tuple[int, str]:
     async with session.get(url, params=params, timeout=TIMEOUT) as response:
         return response.status, await response.text()

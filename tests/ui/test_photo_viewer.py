@@ -20,8 +20,6 @@ TZ = ZoneInfo("Asia/Shanghai")
 JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
 
 
-
-
 def detail_url(base: str, row: dict) -> str:
     query = urlencode({"at": row["recorded_at"], "gate": row["gate"], "lane": row["lane"]})
     return f"{base}/passages/{row['passage_id']}?{query}"

@@ -16,7 +16,6 @@ from tests.ui.conftest import add_role_users, signed_in, ui_url
 CONFIG = "hub: {name: 扫码测试钢厂}\nledger:\nvehicles:\nui: {port: 0}\n"
 
 
-
 def started_form() -> dict[str, str]:
     """What the officer typed before scanning: the plate and a few fields, no VIN, model or stage yet."""
     record = transport(1)

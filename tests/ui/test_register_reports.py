@@ -23,7 +23,6 @@ ui: {port: 0}
 """
 
 
-
 def _form(record: dict) -> dict[str, str]:
     return {k: ("true" if v is True else "false" if v is False else str(v)) for k, v in record.items()}
 

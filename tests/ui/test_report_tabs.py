@@ -20,7 +20,6 @@ CONFIG = "hub: {name: 报表页面钢厂}\nledger:\nreports: {schedule_enabled: 
 TIMEOUT = aiohttp.ClientTimeout(total=60)
 
 
-
 def text_of(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 

@@ -62,8 +62,6 @@ async def test_the_screen_data_follows_the_ledger_and_needs_a_sign_in(make_hub, 
         assert "widget-counters" in page and 'id="today-in"' in page
 
 
-
-
 async def test_the_big_screen_moves_within_a_second_of_a_passage(make_hub, browser, tmp_path: Path) -> None:
     hub = await make_hub(CONFIG)
     await add_role_users(hub)

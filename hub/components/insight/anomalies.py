@@ -118,8 +118,14 @@ class AnomalyRules:
         count = len(denials)
         denials.clear()
         summary = f"{plate} 被拒绝 {count} 次后放行"
-        return [Anomaly("denied_then_released", plate, summary, {"plate": plate, "denials": count,
-                                                                   "passage_id": passage_id})]
+        return [
+            Anomaly(
+                "denied_then_released",
+                plate,
+                summary,
+                {"plate": plate, "denials": count, "passage_id": passage_id},
+            )
+        ]
 
     # ----- lanes ---------------------------------------------------------------------------------
     def on_plate_read(self, gate: str, lane: str) -> None:

@@ -89,4 +89,3 @@ class RefusedReads:
         row.update(decision=Verdict.REVIEW.value, reason_code=str(code), reason_text=text, needs_review=True)
         result = await self.hub.services.async_call("ledger", "record_passage", row, Context())
         item.passage.seq = result["seq"]  # its phase stays `error`: it was never acted on
-

@@ -102,4 +102,3 @@ class WeightJoin:
         entry.update(target=target, detail=detail)
         call = self.hub.services.async_call("ledger", "record_audit", entry, Context())
         self.hub.async_create_task(call, name="policy weight audit")  # a failure is logged by the task
-

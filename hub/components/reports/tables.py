@@ -152,7 +152,14 @@ DAILY_TABLE: tuple[Column, ...] = (
 
 def daily_row(day: dict[str, Any], stages_in: dict[str, int]) -> list[Any]:
     return [
-        hj_date(day["date"]), day["in"], day["out"], day["allow"], day["deny"], day["released"],
-        *(stages_in.get(s, 0) for s in DAILY_STAGES), tonnes(day["tonnes_in"]), tonnes(day["tonnes_out"]),
+        hj_date(day["date"]),
+        day["in"],
+        day["out"],
+        day["allow"],
+        day["deny"],
+        day["released"],
+        *(stages_in.get(s, 0) for s in DAILY_STAGES),
+        tonnes(day["tonnes_in"]),
+        tonnes(day["tonnes_out"]),
         day["trips"],
     ]

@@ -121,9 +121,7 @@ ALERT_POINTS = (
     Point("", "alert_source", S, "source"),
 )
 BACKLOG_TOTAL = Point("", "upload_backlog", U32)
-TODAY_COUNTERS = tuple(
-    Point("", f"{what}_today", U32) for what in ("entries", "exits", "denied", "released")
-)
+TODAY_COUNTERS = tuple(Point("", f"{what}_today", U32) for what in ("entries", "exits", "denied", "released"))
 PLANT_TODAY = re.compile(r"^sensor\.plant_([a-z0-9_]+_today)$")
 UPLINK_PENDING = re.compile(r"^sensor\.uplink_([a-z0-9_]+)_pending$")
 UPLINK_CONNECTED = re.compile(r"^binary_sensor\.uplink_([a-z0-9_]+)_connected$")

@@ -65,7 +65,6 @@ class RfidIntegration:
 
         self.hub.async_on_stop(async_stop_reader)
 
-
     def _follow_traffic(self, conf: Reader, sim: SimulatedReader) -> None:
         def at_lane(event: Event[VehicleArrivedData]) -> bool:
             return event.data.get("gate") == conf.gate and event.data.get("lane") == conf.lane

@@ -104,8 +104,6 @@ async def test_an_empty_period_exports_no_rows(ledger_plant: Hub, clock: ManualC
     assert doc["rows"] == [] and doc["first_seq"] is None
 
 
-
-
 async def _verdict(browser: Browser, html: Path, export: Path) -> tuple[str, str, str]:
     context = await browser.new_context(locale="zh-CN", offline=True)
     page = await context.new_page()

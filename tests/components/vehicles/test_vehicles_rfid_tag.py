@@ -45,7 +45,7 @@ async def test_a_register_of_the_release_before_gets_the_tag_column_and_keeps_it
     [db] = [p for p in (plant / "data").rglob("*.db") if "vehicle" in _tables(p)]
     with sqlite3.connect(db) as conn:  # the table as the release before made it
         columns = [r[1] for r in conn.execute('PRAGMA table_info("vehicle")') if r[1] != "rfid_tag"]
-        conn.execute(f'CREATE TABLE vehicle_old AS SELECT {", ".join(columns)} FROM vehicle')
+        conn.execute(f"CREATE TABLE vehicle_old AS SELECT {', '.join(columns)} FROM vehicle")
         conn.execute("DROP TABLE vehicle")
         conn.execute("ALTER TABLE vehicle_old RENAME TO vehicle")
     assert "rfid_tag" not in [r[1] for r in sqlite3.connect(db).execute('PRAGMA table_info("vehicle")')]

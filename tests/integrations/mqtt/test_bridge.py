@@ -418,9 +418,7 @@ async def test_an_unreachable_broker_does_not_stop_the_hub(make_hub, caplog) -> 
     await wait_state(hub, COVER, "closed")
 
 
-async def test_home_assistant_coming_online_gets_everything_again(
-    make_hub, broker, subscribe, clock
-) -> None:
+async def test_home_assistant_coming_online_gets_everything_again(make_hub, broker, subscribe, clock) -> None:
     base, prefix = names()
     sub = await subscribe(broker.port, [f"{prefix}/#", f"{base}/#"])
     await make_hub(config(broker.port, base, prefix), clock=clock)
