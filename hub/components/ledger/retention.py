@@ -7,7 +7,6 @@ rows deleted in one transaction. Verify starts from the checkpoint and cross-che
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from calendar import monthrange
 from datetime import datetime, timedelta
@@ -113,7 +112,7 @@ async def async_retention_loop(ledger: Ledger) -> None:
         due = now.replace(hour=ledger.config.retention_hour, minute=0, second=0, microsecond=0)
         if due <= now:
             due += timedelta(days=1)
-        await asyncio.sleep((due - now).total_seconds())
+        await ledger.hub.clock.async_sleep((due - now).total_seconds())
         try:
             summary = await async_prune(ledger, ledger.hub.now())
             await ledger.async_audit(action="ledger.retention", door="internal", detail=summary)
