@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -123,12 +122,13 @@ async def async_setup_health(hub: Hub, config: LedgerConfig) -> None:
             unsub()
 
     hub.async_on_stop(stop)
-    hub.async_create_background_task(_async_watch(disk, config.disk_check_seconds), name="data disk watch")
+    watch = _async_watch(hub, disk, config.disk_check_seconds)
+    hub.async_create_background_task(watch, name="data disk watch")
 
 
-async def _async_watch(disk: DiskSpace, every: float) -> None:
+async def _async_watch(hub: Hub, disk: DiskSpace, every: float) -> None:
     while True:
-        await asyncio.sleep(every)
+        await hub.clock.async_sleep(every)
         try:
             await disk.async_check()
         except Exception as err:  # a disk that cannot be asked is no reason to stop asking
