@@ -48,6 +48,7 @@ class WalCheckpointer:
         """Until cancelled: checkpoint a log written since the last checkpoint, once it is quiet."""
         done_at = 0.0
         while True:
+            # Real time, not the hub's clock: quiet is the log file's real mtime, which no clock move ages.
             await asyncio.sleep(self.check_seconds)
             written = self._written()
             if written <= done_at or time.time() - written < self.quiet_seconds:
