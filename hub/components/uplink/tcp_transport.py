@@ -171,6 +171,7 @@ class TcpTransport:
 
     async def _heartbeats(self) -> None:
         while True:
+            # Real time, not the hub's clock: the platform drops a connection idle for real seconds.
             await asyncio.sleep(self.tcp.heartbeat_seconds)
             reply = await self._request({self.tcp.type_field: self.tcp.heartbeat, "time": int(self.now())})
             interpret(self.profile, reply, [], single=True)
