@@ -6,12 +6,15 @@ the guard and the officer act through the console's doors (REST and Chromium), a
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 import aiohttp
 from playwright.async_api import expect
 
-from hub.core import Hub
+from hub.core import Event, Hub
 from hub.core.auth import Role
-from tests.common import wait_state, wait_until
+from hub.core.const import EVENT_STATE_CHANGED
+from tests.common import expect_event, wait_state, wait_until
 from tests.components.policy.conftest import config, fire_read, records, seed
 from tests.ui.conftest import add_role_users, browser_page, signed_in, ui_url
 
@@ -27,6 +30,18 @@ async def plant(make_hub, clock) -> Hub:
     await seed(hub)
     await add_role_users(hub)
     return hub
+
+
+def barrier_opens(hub: Hub) -> Awaitable[Event]:
+    """Listen now, await after the approval: the simulated arm opens, stays 0.3 s and closes within about
+    0.7 s of real time, less than the approval's answer may take to reach the test under load (a browser's
+    round trips), and a wait begun then finds the barrier closed again."""
+
+    def opening(event: Event) -> bool:
+        new = event.data["new_state"]
+        return event.data["entity_id"] == COVER and new is not None and new.state in ("opening", "open")
+
+    return expect_event(hub, EVENT_STATE_CHANGED, opening)
 
 
 async def post(session: aiohttp.ClientSession, base: str, service: str, data: dict) -> tuple[int, dict]:
@@ -65,10 +80,11 @@ async def test_a_guards_release_waits_for_an_officer_who_approves_it_and_the_led
         for who in (guard, inspector):  # neither the guard nor an inspector approves
             status, body = await post(who, base, "ui.approve_release", {"request_id": request["id"]})
             assert (status, body["error"]) == (403, "forbidden")
+        opened = barrier_opens(hub)
         status, body = await post(officer, base, "ui.approve_release", {"request_id": request["id"]})
         assert status == 200, body
         assert body["result"]["request"]["status"] == "approved"
-        await wait_state(hub, COVER, lambda s: s in ("opening", "open"))
+        await opened
         [release] = [r for r in await records(hub, denied["passage_id"]) if r["kind"] == "release"]
         assert release["actor"] == hub.auth.by_name("guard").id
         assert "officer" in release["reason"] and "guard" in release["reason"]
@@ -206,11 +222,12 @@ async def test_guard_asks_on_the_lanes_page_and_the_officer_approves_on_a_phone(
     await expect(item).to_contain_text("抢险物资运输车")
     assert await phone.evaluate("document.documentElement.scrollWidth") <= 360
     await item.locator('[data-action="approve"]').click()
+    opened = barrier_opens(hub)
     await phone.click("#action-submit")
     await expect(phone.locator("#approvals-answered .approval").first).to_have_attribute(
         "data-status", "approved"
     )
-    await wait_state(hub, COVER, lambda s: s in ("opening", "open"))
+    await opened
     await expect(card.locator(".decision-label")).to_have_text("放行")
     await expect(card.locator(".pending-release")).to_have_count(0)
     release = [r for r in await records(hub, denied["passage_id"]) if r["kind"] == "release"]
