@@ -108,9 +108,17 @@ async def acceptance_rows(hub: Any, count: int, timeout: float = 10.0) -> list[d
         found = await hub.services.async_call("ledger", "read_records", {"after_seq": 0, "limit": 1000})
         return [r for r in found if r["kind"] == "acceptance"]
 
-    async with asyncio.timeout(timeout):
-        while len(current := await rows()) < count:
-            await hub.bus.async_wait_for(
-                EVENT_PASSAGE_RECORDED, lambda e: e.data["kind"] == "acceptance", timeout
-            )
-    return current
+    # Listening before each read: a row recorded between the read and the wait still wakes it.
+    arrived = asyncio.Event()
+    stop = hub.bus.async_listen(
+        EVENT_PASSAGE_RECORDED, lambda e: arrived.set() if e.data["kind"] == "acceptance" else None
+    )
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                arrived.clear()
+                if len(current := await rows()) >= count:
+                    return current
+                await arrived.wait()
+    finally:
+        stop()
