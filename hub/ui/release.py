@@ -21,7 +21,6 @@ again (kept simple: a restart is rare and the truck has usually gone by then).
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 import secrets
@@ -125,17 +124,11 @@ class ReleaseDesk:
         self.rules = rules
         self.requests: dict[str, ReleaseRequest] = {}
         self._ids = itertools.count(1)
-        self._timers: dict[str, asyncio.TimerHandle] = {}
-        self._unlisten: Callable[[], None] | None = None
-
-    def async_start(self) -> None:
-        self._unlisten = self.hub.clock.add_listener(self.expire_due)  # a ManualClock moved by hand
+        self._timers: dict[str, Callable[[], None]] = {}  # request id -> cancel of its expiry
 
     def async_stop(self) -> None:
-        if self._unlisten is not None:
-            self._unlisten()
-        for timer in self._timers.values():
-            timer.cancel()
+        for cancel in self._timers.values():
+            cancel()
         self._timers.clear()
 
     def snapshot(self) -> dict[str, Any]:
@@ -179,8 +172,7 @@ class ReleaseDesk:
             due=monotonic + rule.approve_within,
         )  # fmt: skip
         self.requests[request.id] = request
-        loop = asyncio.get_running_loop()
-        self._timers[request.id] = loop.call_later(rule.approve_within, self.expire_due)
+        self._timers[request.id] = self.hub.clock.call_later(rule.approve_within, self.expire_due)
         self._announce(request)
         self._audit(request, "ui.release_requested", "pending", request.door)
         return request
@@ -248,8 +240,8 @@ class ReleaseDesk:
     def _settle(self, request: ReleaseRequest, status: str, who: str | None, answer: str | None) -> None:
         request.status, request.answered_by, request.answer = status, who, answer
         request.answered_at = self.hub.now().isoformat()
-        if (timer := self._timers.pop(request.id, None)) is not None:
-            timer.cancel()
+        if (cancel := self._timers.pop(request.id, None)) is not None:
+            cancel()
         settled = [r for r in self.requests.values() if r.status != "pending"]
         for old in settled[: max(len(settled) - KEEP_SETTLED, 0)]:
             del self.requests[old.id]

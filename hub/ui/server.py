@@ -111,7 +111,6 @@ class UiServer:
         await self.hub.async_add_executor_job(self.auth.revoked.load, self.auth.now())
         await self.hub.async_add_executor_job(self.kiosk.load)
         self.feed.async_start()
-        self.releases.async_start()
         self.screen.async_start()
         self.hub.bus.async_listen_once(
             EVENT_HUB_STARTED,
