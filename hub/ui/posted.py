@@ -10,14 +10,21 @@ from multidict import MultiDictProxy
 
 from .pages import message_page
 
+FORM_ERRORS = (LookupError, ValueError)  # what aiohttp raises on a body it cannot read as a form
+
 
 async def posted_form(request: web.Request, title_key: str) -> MultiDictProxy[Any] | web.Response:
     try:
         return await request.post()
-    except (LookupError, ValueError) as err:
-        status = 415 if isinstance(err, LookupError) else 400  # an unknown charset: a wrong media type
-        text = request["t"]("error.unreadable_form", reason=str(err)[:200])
-        return message_page(request, status, title_key, text)
+    except FORM_ERRORS as err:
+        return unreadable_form(request, err, title_key)
     except web.HTTPRequestEntityTooLarge as err:
         text = request["t"]("error.unreadable_form", reason=err.text or "too large")
         return message_page(request, 413, title_key, text)
+
+
+def unreadable_form(request: web.Request, err: Exception, title_key: str) -> web.Response:
+    """The page saying why the form cannot be read."""
+    status = 415 if isinstance(err, LookupError) else 400  # an unknown charset: a wrong media type
+    text = request["t"]("error.unreadable_form", reason=str(err)[:200])
+    return message_page(request, status, title_key, text)

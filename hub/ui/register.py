@@ -16,7 +16,7 @@ from aiohttp import BodyPartReader, web
 
 from . import register_photos
 from .pages import CallFailed, _page_links, call, message_page, page, render, services_for
-from .posted import posted_form
+from .posted import FORM_ERRORS, posted_form, unreadable_form
 from .register_i18n import tables_in
 from .responses import ui_of
 
@@ -33,7 +33,6 @@ ACTIONS = (
 # Which input each field kind of the register gets; code lists become choices.
 _INPUTS = {"date": "date", "onsite_date": "date", "int": "number", "float": "number"}
 # A form's charset nobody knows, bytes not in its charset (a ValueError), broken multipart framing.
-FORM_ERRORS = (LookupError, ValueError)
 MAX_IMPORT_BYTES = 50 * 1024 * 1024  # the register's own limit for a file (vehicles/tabular.py)
 MAX_QR_PHOTO = 10 * 1024 * 1024  # a phone's photo of the list
 TABLES: web.RequestKey[dict[str, Any]] = web.RequestKey("register_tables", dict)
@@ -343,7 +342,7 @@ async def import_file(request: web.Request) -> web.StreamResponse:
                 elif part.name == "dry_run":
                     dry_run = await _read_part(part, 16) in (b"1", b"on", b"true")
     except FORM_ERRORS as err:
-        return _unreadable(request, err)
+        return unreadable_form(request, err, "register.title")
     if content is None:
         text = t("register.import_too_large", mib=MAX_IMPORT_BYTES // 2**20)
         return message_page(request, 413, "register.title", text)
@@ -376,12 +375,6 @@ async def export_file(request: web.Request) -> web.StreamResponse:
     except CallFailed as err:
         return message_page(request, err.status, "register.title", err.message)
     return download(result["content"], result["filename"], result["content_type"])
-
-
-def _unreadable(request: web.Request, err: Exception) -> web.Response:
-    status = 415 if isinstance(err, LookupError) else 400  # a charset nobody knows: the media type is wrong
-    text = request["t"]("error.unreadable_form", reason=str(err)[:200])
-    return message_page(request, status, "register.title", text)
 
 
 async def _read_part(part: BodyPartReader, limit: int) -> bytes | None:
