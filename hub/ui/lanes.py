@@ -32,13 +32,15 @@ def lane_view(hub: Hub, feed: LiveFeed, key: str, gate: str, lane: str) -> dict[
     bound = decision.attributes.get("parts") if decision is not None else None
     if isinstance(bound, Mapping):  # a lane bound to the plant's own entities (docs/lanes.md)
         entities.update({what: str(bound[what]) for what in entities if bound.get(what)})
+        if bound.get("rfid"):  # an identity reader: at a lane with no camera its tag is the read
+            entities["rfid"] = str(bound["rfid"])
     last = feed.last_by_lane.get(key, {})
     plate_state = hub.states.get(entities["plate"])
     return {
         "key": key,
         "gate": gate,
         "lane": lane,
-        "name": device_name(hub, entities["plate"]),
+        "name": _lane_name(hub, entities),
         "entities": entities,
         "states": {what: _state(hub, entity_id) for what, entity_id in entities.items()},
         # The latest read: from the event if we saw it (it carries the read time), else the plate sensor.
@@ -70,6 +72,13 @@ def _read_from_state(state: Any) -> dict[str, Any] | None:
     read = {k: attrs.get(k) for k in ("colour", "confidence", "direction", "needs_review", "read_id")}
     read.update(plate=state.state, read_at=state.last_changed.isoformat() if state.last_changed else None)
     return read
+
+
+def _lane_name(hub: Hub, entities: Mapping[str, str]) -> str | None:
+    """What people call the lane: its camera's name, else (a lane with no camera, e.g. a machinery lane
+    with a tag reader) its barrier's, else its reader's."""
+    names = (device_name(hub, entities[part]) for part in ("plate", "barrier", "rfid") if part in entities)
+    return next((name for name in names if name), None)
 
 
 def device_name(hub: Hub, entity_id: str) -> str | None:

@@ -33,16 +33,28 @@ function renderLane(lane) {
   card.querySelector(".lane-key").textContent = `${lane.gate} / ${lane.lane}`;
 
   const camera = lane.states.camera_online;
+  const reader = lane.states.rfid;  // a lane with no camera may know its vehicles by their tags
   const cam = field("camera");
-  cam.textContent = camera ? t(`js.camera_${camera.state}`, camera.state) : t("js.camera_none", "—");
-  cam.classList.add(camera && camera.state === "on" ? "ok" : "bad");
+  if (!camera && reader) {
+    const online = reader.state !== "unavailable";
+    cam.textContent = t(online ? "js.reader_on" : "js.reader_off", reader.state);
+    cam.classList.add(online ? "ok" : "bad");
+  } else {
+    cam.textContent = camera ? t(`js.camera_${camera.state}`, camera.state) : t("js.camera_none", "—");
+    cam.classList.add(camera && camera.state === "on" ? "ok" : "bad");
+  }
 
   const read = lane.read;
   const plate = field("plate");
-  if (read && read.plate) {
-    plate.textContent = read.plate;
-    plate.className = `plate colour-${read.colour || "unknown"}`;
-    field("colour").textContent = t(`colour.${read.colour}`, read.colour || "");
+  // A tag's read has no plate: the register entry holding the tag names the vehicle, in the decision.
+  const named = read && !read.plate && read.rfid && lane.decision && lane.decision.read_id === read.read_id
+    ? lane.decision : null;
+  if (read && (read.plate || read.rfid)) {
+    plate.textContent = read.plate || (named && named.plate) || "—";
+    const colour = read.plate ? read.colour : named && named.colour;
+    plate.className = `plate colour-${colour || "unknown"}`;
+    field("colour").textContent = read.plate ? t(`colour.${read.colour}`, read.colour || "")
+      : t("js.by_tag", "{tag}", { tag: read.rfid });
     const pct = read.confidence === null || read.confidence === undefined ? "" : `${(read.confidence * 100).toFixed(1)} %`;
     const conf = field("confidence");
     conf.textContent = pct ? t("js.confidence", "{value}", { value: pct }) : "";

@@ -86,10 +86,14 @@ function render(data) {
       const passage = lane.passage || {};
       const photo = Page.kiosk ? null : (passage.photo_plate || passage.photo_scene);  // photos need a person
       const kind = decision.decision || (read.needs_review ? "review" : null);
+      // A tag's read has no plate: the decision names the vehicle the tag belongs to.
+      const named = !read.plate && read.rfid && decision.read_id === read.read_id;
+      const plate = read.plate || (named ? decision.plate : "");
+      const colour = (named ? decision.colour : read.colour) || "unknown";
       return el("article", { class: "screen-lane", "data-lane": lane.key },
         el("span", { class: "name" }, lane.name || lane.key),
-        photo ? el("img", { src: `/api/evidence/${photo}`, alt: read.plate || "" }) : null,
-        el("span", { class: `plate colour-${read.colour || "unknown"}` }, read.plate || t("js.no_read", "—")),
+        photo ? el("img", { src: `/api/evidence/${photo}`, alt: plate }) : null,
+        el("span", { class: `plate colour-${colour}` }, plate || t("js.no_read", "—")),
         el("span", { class: `decision-label decision-${kind || "none"}` }, kind ? t(`decision.${kind}`, kind) : ""),
         el("span", { class: "muted" }, formatTime(read.read_at || read.captured_at)));
     }));
