@@ -4,6 +4,9 @@ A barrier that a guard opens lets a vehicle in that the ledger must know about, 
 `policy.open_barrier` never just moves the arm:
 - when the lane's vehicle is still waiting (denied, or held for review), opening for it is a special
   release of that passage (a `release` row with the reason);
+- when it was let through (allowed, or released, on a two-step lane with the officer's approval) but its
+  barrier did not open (the PLC did not answer), opening is that passage's opening: no second passage is
+  recorded for the one truck, and no second approval asked; the person and reason are in the audit log;
 - otherwise it is a manual entry (`ledger.record_manual_passage`: the person as its actor, their
   reason, the photo they took or none), committed before the arm moves like every passage.
 Closing is never refused and needs no reason (`barrier.close`).
@@ -78,15 +81,22 @@ async def async_open_by_hand(
     if (
         waiting is not None
         and waiting.seq is not None
-        and waiting.decision.verdict is not Verdict.ALLOW
-        and waiting.phase in (Phase.DENIED, Phase.DECIDED)  # refused or held, and no vehicle since
+        and waiting.phase in (Phase.DENIED, Phase.DECIDED)  # the arm never opened for it, no vehicle since
         and waiting.seen_monotonic is not None  # an interval: the monotonic clock, never the wall's
         and hub.clock.monotonic() - waiting.seen_monotonic <= manager.config.release_open_minutes * 60
     ):
-        result = await actions.async_release(manager, waiting.passage_id, d.reason, None, None, context, door)
-        if result.get("requested"):  # a two-step lane: an officer decides (ui/release.py)
-            return result
-        return {**result, "recorded_as": "release", "plate": waiting.plate}
+        if waiting.decision.verdict is not Verdict.ALLOW:  # refused or held
+            result = await actions.async_release(
+                manager, waiting.passage_id, d.reason, None, None, context, door
+            )
+            if result.get("requested"):  # a two-step lane: an officer decides (ui/release.py)
+                return result
+            return {**result, "recorded_as": "release", "plate": waiting.plate}
+        if waiting.error is not None:  # let through, but its barrier failed to open
+            async with track.lock:
+                opened = await manager.devices.async_open(track, waiting, Context(parent_id=context.id))
+            return {"seq": waiting.last_seq or waiting.seq, "passage_id": waiting.passage_id,
+                    "opened": opened, "recorded_as": "opening", "plate": waiting.plate}  # fmt: skip
 
     entry: dict[str, Any] = {
         "gate": d.gate,

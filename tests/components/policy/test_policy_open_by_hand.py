@@ -10,7 +10,7 @@ from PIL import Image
 
 from hub.core import ServiceValidationError
 from tests.common import wait_state
-from tests.components.policy.conftest import fire_read, records, user_context
+from tests.components.policy.conftest import fire_read, lifecycle, records, user_context
 
 COVER = "cover.east_in_barrier"
 
@@ -74,3 +74,37 @@ async def test_opening_with_no_vehicle_decided_is_a_manual_entry_recorded_first(
     )
     [row] = [r for r in await records(hub, bare["passage_id"]) if r["kind"] == "passage"]
     assert (row["reason_text"], row["photo_scene"]) == ("救护车进厂", None)
+
+
+async def test_opening_for_an_allowed_truck_whose_barrier_failed_opens_for_its_passage(gate) -> None:
+    """The PLC did not answer when the truck was let through: the guard's 开闸 opens for that passage
+    (its lifecycle says so) instead of recording the one truck a second time as a manual entry."""
+    hub = await gate()
+    guard = await user_context(hub, "guard1", "guard")
+    plc = hub.data["barrier"].simulators["east_in"]
+    plc.set_answering(False)
+    await wait_state(hub, COVER, "unavailable", timeout=15)
+    allowed = await fire_read(hub, "冀B60006")
+    assert allowed["decision"] == "allow"
+    await hub.async_block_till_done()
+    assert lifecycle(await records(hub, allowed["passage_id"])) == []  # the arm never moved
+
+    plc.set_answering(True)
+    await wait_state(hub, COVER, "closed", timeout=15)
+    answer = await hub.services.async_call(
+        "policy", "open_barrier", {"gate": "east", "lane": "in", "reason": "道闸恢复后开闸"}, guard
+    )
+    assert (answer["recorded_as"], answer["passage_id"], answer["opened"]) == (
+        "opening", allowed["passage_id"], True,
+    )  # fmt: skip
+    await wait_state(hub, COVER, lambda s: s in ("opening", "open"))
+    assert [r["passage_id"] for r in await records(hub) if r["kind"] == "passage"] == [allowed["passage_id"]]
+    assert lifecycle(await records(hub, allowed["passage_id"]))[:1] == ["opening"]
+
+    # Once it opened, another 开闸 is a manual entry again: the truck's passage is done with the arm.
+    await hub.services.async_call("barrier", "close", {"gate": "east", "lane": "in"})
+    await wait_state(hub, COVER, "closed", timeout=15)
+    again = await hub.services.async_call(
+        "policy", "open_barrier", {"gate": "east", "lane": "in", "reason": "消防车进厂"}, guard
+    )
+    assert again["recorded_as"] == "manual_entry"
