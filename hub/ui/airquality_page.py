@@ -46,6 +46,18 @@ def station_readings(states: Any) -> list[dict[str, Any]]:
     return sorted(stations.values(), key=lambda s: s["key"])
 
 
+def unit_names(states: Any) -> dict[str, str]:
+    """Remote-sensing unit key -> its configured name (东门尾气遥感), from its `sensor.rs_<unit>_*` states
+    (pure); the readings name their unit by key."""
+    names: dict[str, str] = {}
+    for state in states:
+        rest = state.entity_id.removeprefix("sensor.rs_")
+        name = state.attributes.get("unit")
+        if rest != state.entity_id and name and state.entity_id.endswith("_plate"):
+            names[rest.removesuffix("_plate")] = str(name)
+    return names
+
+
 def correlation_query(query: Any, today: date, stations: list[str]) -> tuple[dict[str, Any], list[Any]]:
     """`insight.correlation` data from the page's query string (pure): station, start and end days."""
     problems: list[tuple[str, str]] = []
@@ -95,9 +107,12 @@ async def airquality_page(request: web.Request) -> web.Response:
     except CallFailed as err:
         error, fields, status = err.message, err.fields, err.status
     actions = services_for(request, "insight.acknowledge")
+    sensors = hub.states.all("sensor")
+    stations = station_readings(sensors)
     return render(
-        request, "airquality.html", status, page="airquality", readings_by_station=station_readings(
-            hub.states.all("sensor")), found=found, error=error, fields=fields, filters=request.query,
+        request, "airquality.html", status, page="airquality", readings_by_station=stations,
+        station_names={s["key"]: s["name"] for s in stations}, unit_names=unit_names(sensors),
+        found=found, error=error, fields=fields, filters=request.query,
         charts=CHARTS, may_acknowledge=actions["insight.acknowledge"]["allowed"],
         notice=request.query.get("done"),
     )  # fmt: skip

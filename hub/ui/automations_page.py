@@ -13,6 +13,7 @@ from aiohttp import web
 
 from .pages import CallFailed, call, message_page, page, render, services_for
 from .posted import posted_form
+from .responses import ui_of
 
 ACTIONS = ("automation.turn_on", "automation.turn_off", "automation.trigger", "automation.reload")
 
@@ -61,7 +62,13 @@ async def automation_action(request: web.Request) -> web.Response:
         await call(request, "automation", service, data)
     except CallFailed as err:
         return await _listing(request, err.status, error=err.message)
-    return await _listing(request, flash=t(f"automations.done.{action}", entity_id=entity_id))
+    return await _listing(request, flash=t(f"automations.done.{action}", entity_id=_name(request, entity_id)))
+
+
+def _name(request: web.Request, entity_id: str) -> str:
+    """An automation as people call it (its alias, 超重提示), else its entity id."""
+    state = ui_of(request).hub.states.get(entity_id)
+    return str(state.attributes.get("friendly_name") or entity_id) if state else entity_id
 
 
 @page("automations")
@@ -77,7 +84,10 @@ async def traces_page(request: web.Request) -> web.Response:
          "steps": [{**s, "result_text": _short(s.get("result"))} for s in run.get("steps", [])]}
         for run in reversed(result.get("traces", []))
     ]  # fmt: skip
-    return render(request, "automation_traces.html", page="automations", entity_id=entity_id, runs=runs)
+    return render(
+        request, "automation_traces.html", page="automations", entity_id=entity_id,
+        name=_name(request, entity_id), runs=runs,
+    )  # fmt: skip
 
 
 def add_routes(app: web.Application) -> None:

@@ -13,11 +13,18 @@ from aiohttp import web
 
 from hub.core.state import State
 
+from .i18n import Translator
 from .pages import page, render
 from .responses import ui_of
 
 # A device's kind from its integration, in the order the page shows them.
 KINDS = ("anpr", "barrier", "weighbridge", "uplink", "opcua", "mqtt", "modbus")
+
+
+# Units the integrations give in one language, by the message that names them in the page's.
+UNITS = {
+    "条": "devices.unit.records", "findings": "devices.unit.findings", "vehicles": "devices.unit.vehicles",
+}  # fmt: skip
 
 
 @dataclass
@@ -27,6 +34,7 @@ class DeviceView:
     integration: str
     model: str | None
     states: list[State] = field(default_factory=list)
+    translation_keys: dict[str, str] = field(default_factory=dict)  # entity id -> its translation key
 
     @property
     def connection(self) -> State | None:
@@ -66,6 +74,40 @@ class DeviceView:
     def problems(self) -> list[State]:
         return [s for s in self.states if s.attributes.get("device_class") == "problem" and s.state == "on"]
 
+    def label(self, t: Translator) -> str:
+        """The name a person reads: the plant's own services (准入策略, 电子台账) and a lane's decision in
+        the page's language; a device named in the plant's configuration (东门入口车牌相机) as named."""
+        kind, _, rest = self.identifier.partition(":")
+        known = t(f"devices.device.{kind}_{rest}", "")
+        if known:
+            return known
+        if kind == "policy":
+            attrs = self.states[0].attributes if self.states else {}
+            lane = f"{attrs['gate']}/{attrs['lane']}" if attrs.get("gate") and attrs.get("lane") else rest
+            return t("devices.device.decision", lane=lane)
+        if kind == "rfid":
+            return t("devices.device.rfid", name=rest)
+        return self.name
+
+    def problem_label(self, t: Translator, state: State) -> str:
+        key = self.translation_keys.get(state.entity_id)
+        name = str(state.attributes.get("friendly_name") or state.entity_id)
+        return t(f"entity.{key}", name) if key else name
+
+    @staticmethod
+    def value(t: Translator, state: State) -> str:
+        """A state as a person reads it: 放行, not allow; 0 条 / 0 records."""
+        if state.entity_id.endswith("_decision") and state.domain == "sensor":
+            text = t(f"decision.{state.state}", "") or t(f"state.{state.state}", state.state)
+        elif state.domain == "select" and "level_label" in state.attributes:  # the plant's alert level
+            text = t(f"alert.level.{state.state}", state.state)
+        else:
+            text = t(f"state.{state.state}", state.state)
+        unit = state.attributes.get("unit_of_measurement")
+        if unit and state.state not in ("unavailable", "unknown"):
+            text += " " + (t(UNITS[unit]) if unit in UNITS else str(unit))
+        return text
+
 
 def _text(value: Any) -> str:
     if isinstance(value, datetime):
@@ -88,6 +130,10 @@ def device_views(hub: Any) -> list[DeviceView]:
         state = hub.states.get(entity.entity_id)
         if state is not None:
             view.states.append(state)
+        description = getattr(entity, "entity_description", None)
+        key = description.translation_key if description else None
+        if key:
+            view.translation_keys[entity.entity_id] = key
 
     def order(v: DeviceView) -> tuple[int, str]:
         return (KINDS.index(v.integration) if v.integration in KINDS else len(KINDS), v.name)

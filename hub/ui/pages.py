@@ -7,6 +7,8 @@ a page follows the roles of the services behind it, read from the service regist
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from datetime import tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,6 +21,7 @@ from .clips import clip_url
 from .const import ALERT_ENTITY, PAGE_ROLES, SESSION_COOKIE
 from .followups import readable
 from .forms import audit_filters, passage_filters
+from .plain import pairs_text, plant_time
 from .responses import principal_of, ui_of
 from .security import LoginRefused
 
@@ -314,10 +317,26 @@ async def audit_page(request: web.Request) -> web.Response:
             result = await call(request, "ledger", "audit_query", query)
         except CallFailed as err:
             error, fields = err.message, err.fields
+    for item in (result or {}).get("items", []):
+        item["at_text"] = plant_time(item.get("at"), hub.clock.tz)
+        item["detail_text"] = _audit_detail(item.get("detail") or {}, hub.clock.tz)
     return render(
         request, "audit.html", page="audit", configured=configured, result=result, error=error,
         fields=fields, filters=request.query, page_links=_page_links(request, result),
     )  # fmt: skip
+
+
+# What an audit row's own columns show already, or only a developer wants (the call's context id).
+_AUDIT_SHOWN = frozenset({"context_id", "data", "error", "door", "outcome", "username", "user_id"})
+
+
+def _audit_detail(detail: Mapping[str, Any], tz: tzinfo) -> str:
+    """The row's error, else the call's data, else the rest of the row, as `key: value` pairs."""
+    if detail.get("error"):
+        return str(detail["error"])
+    if isinstance(detail.get("data"), Mapping):
+        return pairs_text(detail["data"], tz)
+    return pairs_text({k: v for k, v in detail.items() if k not in _AUDIT_SHOWN}, tz)
 
 
 def _page_links(request: web.Request, result: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -16,6 +17,7 @@ from aiohttp import BodyPartReader, web
 
 from . import register_photos
 from .pages import CallFailed, _page_links, call, message_page, page, render, services_for
+from .plain import plant_time
 from .posted import FORM_ERRORS, posted_form, unreadable_form
 from .register_i18n import tables_in
 from .responses import ui_of
@@ -139,19 +141,63 @@ def _int(text: str | None, default: int) -> int:
         return default
 
 
+def _label(field: dict[str, Any] | None, value: Any) -> str:
+    """A field's value as shown: a code list's code by its name (柴油, not B), empty as ""."""
+    if value is None or value == "":
+        return ""
+    if field and field.get("choices"):
+        key = str(value).lower() if isinstance(value, bool) else str(value)
+        return str(field["choices"].get(key, value))
+    return str(value)
+
+
 def _labels(request: web.Request, vclass: str, record: dict[str, Any]) -> dict[str, str]:
-    """Each field as shown: code lists as their Chinese names."""
-    out: dict[str, str] = {}
-    for f in field_table(request, vclass):
-        value = record.get(f["name"])
-        if value is None or value == "":
-            out[f["name"]] = ""
-        elif f["choices"]:
-            key = str(value).lower() if isinstance(value, bool) else str(value)
-            out[f["name"]] = f["choices"].get(key, str(value))
-        else:
-            out[f["name"]] = str(value)
-    return out
+    """Each field as shown: code lists as their names in the page's language."""
+    return {f["name"]: _label(f, record.get(f["name"])) for f in field_table(request, vclass)}
+
+
+def field_header(request: web.Request, vclass: str, name: str) -> str:
+    """A field's heading (a register field, a document photo, else a known field name)."""
+    for f in field_table(request, vclass) + photo_table(request, vclass):
+        if f["name"] == name:
+            return str(f["header"])
+    return request["t"](f"field.{name}", name)
+
+
+# How the register names where a change came from (hub/components/vehicles/services.py, register.py):
+# `<source>[ row N]`, the source a service name, `import[ <file>]` or a deletion with its reason.
+_ROW = re.compile(r"(?P<source>.*) row (?P<row>\d+)", re.DOTALL)
+_IMPORT = re.compile(r"import(?: (?P<file>.+))?", re.DOTALL)
+_DELETE = re.compile(r"vehicles\.delete 删除原因: (?P<reason>.*)", re.DOTALL)
+
+
+def source_text(request: web.Request, source: str | None) -> str:
+    """A change's source in the page's language (`import row 162` is 批量导入 第 162 行); a service
+    name (vehicles.upsert) stays as the audit log names it."""
+    t, source, row = request["t"], source or "", ""
+    if found := _ROW.fullmatch(source):
+        source, row = found["source"], t("register.source.row", row=found["row"])
+    if found := _IMPORT.fullmatch(source):
+        source = " ".join(filter(None, (t("register.source.import"), found["file"])))
+    elif found := _DELETE.fullmatch(source):
+        source = t("register.source.deleted", reason=found["reason"])
+    return " ".join(filter(None, (source, row)))
+
+
+def change_rows(request: web.Request, vclass: str, changes: Any) -> list[tuple[str, str, str]]:
+    """A history entry's `{field: [old, new]}` as (heading, old, new) rows a person reads: 排放阶段
+    国五 → 国六, not `emission_stage: [None, '6']`."""
+    if not isinstance(changes, dict):
+        return []
+    fields = {f["name"]: f for f in field_table(request, vclass)}
+    rows = []
+    for name, pair in changes.items():
+        old, new = pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
+        rows.append((
+            field_header(request, vclass, name),
+            _label(fields.get(name), old) or "—", _label(fields.get(name), new) or "—",
+        ))  # fmt: skip
+    return rows
 
 
 @page("vehicles")
@@ -175,6 +221,11 @@ async def record_page(request: web.Request) -> web.Response:
             history = await call(request, "vehicles", "history", {"class": vclass, "key": record["key"]})
         except CallFailed as err:
             history = {"error": err.message, "items": []}
+        tz = ui_of(request).hub.clock.tz
+        for item in history["items"]:
+            item["changed_text"] = plant_time(item.get("changed_at"), tz)
+            item["change_rows"] = change_rows(request, vclass, item.get("changes"))
+            item["source_text"] = source_text(request, item.get("source"))
     values = {k: _form_value(v) for k, v in (record or {}).items()}
     return _record_view(request, vclass, record, values, history, allowed)
 

@@ -14,6 +14,8 @@ from urllib.parse import quote, urlencode
 from aiohttp import web
 
 from .pages import CallFailed, call, page, render, services_for
+from .plain import plant_time
+from .register import CLASSES, field_header, load_tables
 from .responses import ui_of
 
 TRIP_DAYS = 90
@@ -62,6 +64,13 @@ async def vehicle_page(request: web.Request) -> web.Response:
         history = await _part(
             request, True, "vehicles", "history", {"class": record.get("class"), "key": record["key"]}
         )
+        if record.get("class") in CLASSES and "items" in history:
+            await load_tables(request)  # the changed fields by their headings, not their names
+            for item in history["items"]:
+                item["changed_text"] = plant_time(item.get("changed_at"), hub.clock.tz)
+                changes = item.get("changes")
+                names = list(changes) if isinstance(changes, dict) else []
+                item["fields"] = [field_header(request, record["class"], name) for name in names]
     scorecard = None
     fleet = record.get("fleet") if isinstance(record, dict) else None
     if fleet and allowed["reports.carriers"]:

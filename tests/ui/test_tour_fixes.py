@@ -1,0 +1,180 @@
+"""What a walk through the console found, in both languages: the audit log's details as `key: value`
+pairs (not a Python dict), a register record's history as field names and values (not
+`emission_stage: [None, '6']`), plant time without offsets, the devices page in words, an automation's
+runs under its name, roles listed the English way on an English page."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import aiohttp
+
+from hub.core import ManualClock
+from hub.core.auth import Role
+from hub.ui.airquality_page import unit_names
+from hub.ui.plain import pairs_text, plant_time
+from tests.components.vehicles.conftest import transport
+from tests.ui.conftest import add_role_users, signed_in, ui_url
+
+TZ = ZoneInfo("Asia/Shanghai")
+TIMEOUT = aiohttp.ClientTimeout(total=30)
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+async def page(session: aiohttp.ClientSession, url: str, **params: str) -> str:
+    async with session.get(url, params=params, timeout=TIMEOUT) as response:
+        assert response.status == 200, await response.text()
+        return await response.text()
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace(" :", ":")
+
+
+def part(html: str, pattern: str) -> str:
+    found = re.search(pattern, html, re.S)
+    assert found, pattern
+    return text_of(found.group(1))
+
+
+def test_values_read_as_plant_time_and_pairs() -> None:
+    assert plant_time("2026-12-03T06:58:49.052057+08:00", TZ) == "2026-12-03 06:58:49"
+    assert plant_time("2026-12-03T22:58:49Z", TZ) == "2026-12-04 06:58:49"
+    assert plant_time("2026-11-28T00:00:00", TZ) == "2026-11-28 00:00:00"
+    assert plant_time("east_gate", TZ) == "east_gate" and plant_time(None, TZ) == ""
+    assert (
+        pairs_text({"limit": 100, "open_only": False, "x": None}, TZ)
+        == "limit: 100, open_only: false, x: null"
+    )
+    assert pairs_text({"plates": ["冀B1"], "at": "2026-12-03T06:58:49.05+08:00"}, TZ) == (
+        'plates: ["冀B1"], at: 2026-12-03 06:58:49'
+    )
+
+
+def test_a_long_detail_is_cut_to_fit_a_table_cell() -> None:
+    text = pairs_text({"records": [{"plate": f"冀B{n:05d}"} for n in range(1000)]}, TZ)
+    assert len(text) == 300 and text.endswith("…")
+
+
+def test_remote_sensing_units_are_named_from_their_sensors() -> None:
+    states = [
+        SimpleNamespace(entity_id="sensor.rs_east_road_plate", attributes={"unit": "东门尾气遥感"}),
+        SimpleNamespace(entity_id="sensor.rs_east_road_no_ppm", attributes={"unit": "东门尾气遥感"}),
+        SimpleNamespace(entity_id="sensor.aq_fence_east_pm25", attributes={"station": "东厂界微站"}),
+    ]
+    assert unit_names(states) == {"east_road": "东门尾气遥感"}
+
+
+async def test_audit_details_read_as_pairs_in_plant_time(make_hub) -> None:
+    clock = ManualClock(datetime(2026, 10, 5, 9, 0, tzinfo=TZ))
+    hub = await make_hub(
+        "hub: {name: 审计}\nledger:\nquality: {check_seconds: 3600}\nui: {port: 0}\n", clock=clock
+    )
+    await add_role_users(hub)
+    base = ui_url(hub)
+    officer = await signed_in(base, Role.OFFICER)
+    admin = await signed_in(base, Role.ADMIN)
+    try:
+        await page(officer, f"{base}/quality")  # audited: quality.findings with with_records true
+        for lang in ("zh-CN", "en"):
+            html = await page(admin, f"{base}/audit", action="quality.findings", lang=lang)
+            table = part(html, r'id="audit-table">(.*?)</table>')
+            assert "with_records: true" in table and "status: open" in table, table
+            assert "{'" not in table and "True" not in table and "+08:00" not in table, table
+            assert "2026-10-05 09:00:00" in table
+    finally:
+        await officer.close()
+        await admin.close()
+
+
+async def test_register_history_reads_as_field_names_and_values(make_hub) -> None:
+    hub = await make_hub("hub: {name: 台账历史}\nledger:\nvehicles:\nui: {port: 0}\n")
+    await add_role_users(hub)
+    await hub.services.async_call(
+        "vehicles", "import", {"class": "transport", "records": [transport(3, emission_stage="5")]}
+    )
+    await hub.services.async_call("vehicles", "upsert", {"class": "transport", "record": transport(3)})
+    base = ui_url(hub)
+    officer = await signed_in(base, Role.OFFICER)
+    try:
+        html = await page(officer, f"{base}/vehicles/transport/冀B00003")
+        history = part(html, r'id="history">(.*?)</table>')
+        assert "排放阶段: 国五 → 国六" in history, history
+        assert "燃料类型: — → 柴油" in history and "联网状态: — → 是" in history, history
+        assert "批量导入 第 1 行" in history and "vehicles.upsert 第 1 行" in history, history
+        assert "[None" not in history and "emission_stage" not in history and "+08:00" not in history
+
+        html = await page(officer, f"{base}/vehicles/transport/冀B00003", lang="en")
+        history = part(html, r'id="history">(.*?)</table>')
+        assert "Emission stage: China V → China VI" in history and "Fuel: — → Diesel" in history, history
+        assert "import row 1" in history and "Networked: — → Yes" in history, history
+        assert not CJK.search(
+            history.replace("重型半挂牵引车", "")
+            .replace("解放牌CA4250", "")
+            .replace("唐山顺达物流有限公司", "")
+            .replace("货运", "")
+            .replace("冀B00003", "")
+        ), history
+
+        html = await page(officer, f"{base}/vehicle/冀B00003", lang="zh-CN")
+        history = part(html, r'id="vehicle-history">(.*?)</table>')
+        assert "新增" in history and "修改" in history and "排放阶段" in history and "车辆识别代号" in history
+        assert "created" not in history and "kerb_mass_kg" not in history and "+08:00" not in history
+        html = await page(officer, f"{base}/vehicle/冀B00003", lang="en")
+        history = part(html, r'id="vehicle-history">(.*?)</table>')
+        assert "created" in history and "Emission stage" in history and "Kerb mass (kg)" in history, history
+        assert not CJK.search(history), history
+    finally:
+        await officer.close()
+
+
+async def test_devices_page_names_the_plant_services_in_the_page_language(make_hub) -> None:
+    hub = await make_hub(
+        "hub: {name: 设备}\nledger:\npolicy:\nquality: {check_seconds: 3600}\nui: {port: 0}\n"
+    )
+    await add_role_users(hub)
+    base = ui_url(hub)
+    engineer = await signed_in(base, Role.ENGINEER)
+    try:
+        table = part(await page(engineer, f"{base}/devices"), r'id="devices-table">(.*?)</table>')
+        assert "准入策略" in table and "数据质量检查" in table and "电子台账" in table, table
+        assert "select.plant_alert_level: 无预警" in table and "sensor.quality_open_findings: 0 条" in table
+        for english in ("Admission policy", "Data quality", "Ledger", "0 findings", ": normal", " policy "):
+            assert english not in table, (english, table)
+        table = part(await page(engineer, f"{base}/devices", lang="en"), r'id="devices-table">(.*?)</table>')
+        assert "Admission policy" in table and "Data-quality checks" in table and "Ledger" in table, table
+        assert "select.plant_alert_level: No alert" in table and "0 findings" in table, table
+        assert not CJK.search(table), table
+    finally:
+        await engineer.close()
+
+
+AUTOMATION = """\
+hub: {name: 自动化}
+automation:
+  - id: night_note
+    alias: 夜间提示
+    triggers: [{trigger: event, event_type: tour_test}]
+    actions: [{event: tour_done}]
+ui: {port: 0}
+"""
+
+
+async def test_an_automations_runs_are_headed_by_its_name_and_roles_listed_per_language(make_hub) -> None:
+    hub = await make_hub(AUTOMATION)
+    await add_role_users(hub)
+    await hub.auth.async_add_user("scada", "scada-pass-2026", frozenset({Role.GUARD, Role.OFFICER}))
+    base = ui_url(hub)
+    admin = await signed_in(base, Role.ADMIN)
+    try:
+        html = await page(admin, f"{base}/automations/automation.night_note/traces")
+        assert part(html, r"<h1>(.*?)</h1>").strip() == "运行记录 · 夜间提示"
+        html = await page(admin, f"{base}/users", lang="en")
+        row = part(html, r'<tr data-user="scada"[^>]*>(.*?)</tr>')
+        assert "Gate guard, Environmental officer" in row or "Environmental officer, Gate guard" in row, row
+        assert "、" not in row
+    finally:
+        await admin.close()
