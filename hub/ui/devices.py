@@ -87,6 +87,8 @@ class DeviceView:
             return t("devices.device.decision", lane=lane)
         if kind == "rfid":
             return t("devices.device.rfid", name=rest)
+        if kind == "uplink":  # `监管平台 市级监管平台`: the kind column says 监管平台 already
+            return self.name.removeprefix("监管平台 ")
         return self.name
 
     def problem_label(self, t: Translator, state: State) -> str:

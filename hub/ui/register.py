@@ -112,6 +112,9 @@ async def register_page(request: web.Request) -> web.Response:
             context["entries"] = await call(
                 request, "vehicles", "lists", {"kind": tab, "active_only": request.query.get("all") != "1"}
             )
+            for entry in context["entries"]:  # plant time to the second, as everywhere else
+                for key in ("valid_from", "valid_until"):
+                    entry[f"{key}_text"] = plant_time(entry.get(key), hub.clock.tz)
     except CallFailed as err:
         context["error"], context["fields"], status = err.message, err.fields, err.status
     context["show_services"] = principal_may_admin(request)

@@ -131,6 +131,26 @@ async def test_register_history_reads_as_field_names_and_values(make_hub) -> Non
         await officer.close()
 
 
+async def test_passes_show_plant_time_and_who_entered_them(make_hub) -> None:
+    clock = ManualClock(datetime(2026, 10, 5, 9, 0, tzinfo=TZ))
+    hub = await make_hub("hub: {name: 通行证}\nledger:\nvehicles:\nui: {port: 0}\n", clock=clock)
+    await add_role_users(hub)
+    until = datetime(2026, 10, 9, 18, 0, tzinfo=TZ)
+    await hub.services.async_call(
+        "vehicles", "pass_add", {"plate": "冀B88888", "valid_until": until, "reason": "临时施工"}
+    )
+    base = ui_url(hub)
+    officer = await signed_in(base, Role.OFFICER)
+    try:
+        table = part(await page(officer, f"{base}/vehicles", tab="pass"), r'id="pass-table">(.*?)</table>')
+        assert "手工录入" in table and "2026-10-09 18:00:00" in table, table
+        assert "manual" not in table and "+08:00" not in table and "T18" not in table, table
+        html = await page(officer, f"{base}/vehicles", tab="pass", lang="en")
+        assert "entered by hand" in part(html, r'id="pass-table">(.*?)</table>')
+    finally:
+        await officer.close()
+
+
 async def test_devices_page_names_the_plant_services_in_the_page_language(make_hub) -> None:
     hub = await make_hub(
         "hub: {name: 设备}\nledger:\npolicy:\nquality: {check_seconds: 3600}\nui: {port: 0}\n"
