@@ -11,13 +11,14 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import aiohttp
+from playwright.async_api import expect
 
 from hub.core import ManualClock
 from hub.core.auth import Role
 from hub.ui.airquality_page import unit_names
 from hub.ui.plain import pairs_text, plant_time
 from tests.components.vehicles.conftest import transport
-from tests.ui.conftest import add_role_users, signed_in, ui_url
+from tests.ui.conftest import add_role_users, browser_page, signed_in, ui_url
 
 TZ = ZoneInfo("Asia/Shanghai")
 TIMEOUT = aiohttp.ClientTimeout(total=30)
@@ -198,3 +199,16 @@ async def test_an_automations_runs_are_headed_by_its_name_and_roles_listed_per_l
         assert "、" not in row
     finally:
         await admin.close()
+
+
+RELEASE = "hub: {name: 审批}\nledger:\nui:\n  port: 0\n  release:\n    - {gate: east, release: two_step}\n"
+
+
+async def test_the_approvals_page_says_when_nothing_was_answered(make_hub, browser) -> None:
+    hub = await make_hub(RELEASE)
+    await add_role_users(hub)
+    page_ = await browser_page(browser, ui_url(hub), Role.OFFICER, "/approvals")
+    await expect(page_.locator("#approvals-empty")).to_have_text("没有待审批的申请")
+    await expect(page_.locator("#approvals-answered-empty")).to_have_text("暂无已处理的申请")
+    await expect(page_.locator("#approvals-answered-empty")).to_be_visible()
+    assert page_.errors == []

@@ -41,7 +41,9 @@ async function loadRequests() {
   const pending = items.filter((r) => r.status === "pending");
   document.getElementById("approvals-empty").classList.toggle("hidden", pending.length > 0);
   document.getElementById("approvals-pending").replaceChildren(...pending.map(requestItem));
-  document.getElementById("approvals-answered").replaceChildren(...items.filter((r) => r.status !== "pending").map(requestItem));
+  const answered = items.filter((r) => r.status !== "pending");
+  document.getElementById("approvals-answered-empty").classList.toggle("hidden", answered.length > 0);
+  document.getElementById("approvals-answered").replaceChildren(...answered.map(requestItem));
 }
 
 Live.on((msg) => {
