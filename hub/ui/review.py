@@ -25,7 +25,11 @@ KEEP = timedelta(days=1)  # older doubtful reads are the officer's (passage sear
 MAX_ITEMS = 200
 SETTLED_BY = frozenset({"correction", "release"})
 FIELDS = ("passage_id", "read_id", "gate", "lane", "plate", "colour", "direction", "decision",
-          "reason_code", "reason_text", "needs_review", "confidence")  # fmt: skip
+          "reason_code", "reason_text", "needs_review", "confidence", "vehicle_class", "emission_stage",
+          "fuel")  # fmt: skip
+# What the passage row knows of the vehicle and its decision event does not: an English page words the
+# reason with it (static/reasons.js).
+ROW_FIELDS = ("plate", "emission_stage", "fuel")
 
 
 def waiting_kind(decision: Mapping[str, Any]) -> str | None:
@@ -39,10 +43,17 @@ def waiting_kind(decision: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _fill(item: dict[str, Any], row: Mapping[str, Any]) -> None:
+    """What the item lacks, from its passage row; not after a correction (another plate, another vehicle)."""
+    if row.get("plate") == item["plate"]:
+        item.update({k: v for k, v in row.items() if item.get(k) is None})
+
+
 class ReviewQueue:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self.items: dict[str, dict[str, Any]] = {}  # passage_id -> item, oldest first
+        self.rows: dict[str, dict[str, Any]] = {}  # passage_id -> ROW_FIELDS of its passage row, newest last
 
     def on_event(self, event: Event) -> None:
         data = event.data
@@ -50,6 +61,13 @@ class ReviewQueue:
         if event.event_type == EVENT_PASSAGE_RECORDED:
             if data.get("kind") in SETTLED_BY and isinstance(passage_id, str):
                 self.items.pop(passage_id, None)
+            elif data.get("kind") == "passage" and isinstance(passage_id, str):
+                # The row's event and its decision's may come in either order.
+                self.rows[passage_id] = row = {k: data.get(k) for k in ROW_FIELDS}
+                while len(self.rows) > MAX_ITEMS:
+                    del self.rows[next(iter(self.rows))]
+                if passage_id in self.items:
+                    _fill(self.items[passage_id], row)
             return
         if event.event_type != EVENT_GATE_DECISION or not isinstance(passage_id, str):
             return
@@ -66,8 +84,9 @@ class ReviewQueue:
 
     def _add(self, passage_id: str, kind: str, data: Mapping[str, Any], at: str) -> None:
         self.items.pop(passage_id, None)
-        self.items[passage_id] = {**{k: data.get(k) for k in FIELDS}, "passage_id": passage_id,
-                                  "kind": kind, "at": at}  # fmt: skip
+        item = {**{k: data.get(k) for k in FIELDS}, "passage_id": passage_id, "kind": kind, "at": at}
+        _fill(item, self.rows.get(passage_id, {}))
+        self.items[passage_id] = item
         while len(self.items) > MAX_ITEMS:
             del self.items[next(iter(self.items))]
 

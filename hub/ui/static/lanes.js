@@ -72,7 +72,12 @@ function renderLane(lane) {
     const kind = decision.needs_review && decision.decision !== "deny" ? "review" : decision.decision;
     decisionBox.classList.add(`decision-${kind}`);
     decisionBox.querySelector(".decision-label").textContent = t(`decision.${kind}`, kind);
-    decisionBox.querySelector(".decision-reason").textContent = decision.reason_text || decision.reason_code || "";
+    // The passage row (recorded just before its decision is announced) knows the vehicle's stage and fuel;
+    // a corrected plate names another vehicle, so only the same plate's row counts.
+    const row = lane.passage && lane.passage.passage_id === decision.passage_id && lane.passage.plate === decision.plate
+      ? lane.passage : {};
+    Reasons.show(decisionBox.querySelector(".decision-reason"),
+      { emission_stage: row.emission_stage, fuel: row.fuel, ...decision }, decision.reason_code);
   } else if (read && read.needs_review) {
     decisionBox.classList.add("decision-review");
     decisionBox.querySelector(".decision-label").textContent = t("decision.review", "review");
@@ -188,12 +193,17 @@ async function loadReview() {
       el("span", { class: "review-where" }, where),
       el("span", { class: "muted" }, formatTime(item.at)),
       el("span", { class: "decision-label" }, label),
-      el("span", { class: "decision-reason" }, item.reason_text || ""),
+      reasonOf(item),
       Lanes.releases.has(item.passage_id) ? pendingBadge(Lanes.releases.get(item.passage_id)) : null,
       el("span", { class: "actions" }, passageActions({
         passageId: item.passage_id, readId: item.read_id, plate: item.plate, colour: item.colour, at: item.at,
         decision: item.decision, needsReview: item.kind === "review" }, where, loadReview)));
   }));
+}
+function reasonOf(item) {
+  const node = el("span", { class: "decision-reason" });
+  Reasons.show(node, item);
+  return node;
 }
 let reviewTimer = null;
 function reloadReviewSoon() { clearTimeout(reviewTimer); reviewTimer = setTimeout(loadReview, 250); }
@@ -239,6 +249,7 @@ Live.on((msg) => {
   } else if (msg.event_type === "passage_recorded" && (data.kind || "passage") === "passage") {
     lane.passage = data;
     rerender(key);
+    reloadReviewSoon();  // the row may come after its decision: the queue words a refusal with its vehicle
   } else if (msg.event_type === "passage_recorded") {
     reloadReviewSoon();  // a release or a correction settles a queued passage
   }

@@ -6,6 +6,7 @@
   const item = Page.passage || {};
   const can = (name) => services[name] && services[name].registered && services[name].allowed;
   const box = document.getElementById("passage-actions");
+  Reasons.show(document.getElementById("passage-reason"), item, item.reason_code || "—");
   const where = `${item.plate || ""} · ${item.recorded_at || ""}`;
   const reload = () => setTimeout(() => location.reload(), 300);
   const add = (name, labelKey, cls, values, hidden) => {
