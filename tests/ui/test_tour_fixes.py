@@ -201,6 +201,15 @@ async def test_an_automations_runs_are_headed_by_its_name_and_roles_listed_per_l
         await admin.close()
 
 
+async def test_the_login_page_marks_the_language_it_speaks(make_hub, http) -> None:
+    hub = await make_hub("hub: {name: 登录}\nui: {port: 0}\n")
+    async with http.get(f"{ui_url(hub)}/login", params={"lang": "en"}) as response:
+        langs = re.search(r'<p class="langs center">(.*?)</p>', await response.text(), re.S).group(1)
+    assert (
+        'class="active" lang="en" aria-current="true">English' in langs and 'class="" lang="zh-CN"' in langs
+    )
+
+
 RELEASE = "hub: {name: 审批}\nledger:\nui:\n  port: 0\n  release:\n    - {gate: east, release: two_step}\n"
 
 
