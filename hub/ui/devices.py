@@ -137,8 +137,8 @@ def device_views(hub: Any) -> list[DeviceView]:
         if key:
             view.translation_keys[entity.entity_id] = key
 
-    def order(v: DeviceView) -> tuple[int, str]:
-        return (KINDS.index(v.integration) if v.integration in KINDS else len(KINDS), v.name)
+    def order(v: DeviceView) -> tuple[int, str, str]:  # kind by kind, the others' too
+        return (KINDS.index(v.integration) if v.integration in KINDS else len(KINDS), v.integration, v.name)
 
     return sorted(views.values(), key=order)
 
