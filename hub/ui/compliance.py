@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from hub.core.auth import AuthManager
 from hub.core.gate import lanes_in_states
 
 from .i18n import Translator
@@ -27,6 +28,7 @@ SERVICE = {"statistics": "statistics", "clean": "clean_transport", "alerts": "al
 PERIODS = ("day", "week", "month", "quarter", "year", "custom")
 EXPORTS = ("statistics", "passages", "daily", "clean_transport", "alerts", "carriers", "evidence_pack")
 MODES = ("rail", "waterway", "pipeline", "belt")
+NO_FLEET = "未登记车队"  # the carriers report's name for passages without a fleet (reports/carriers.py)
 
 
 def period_request(query: Any, tab: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -63,6 +65,23 @@ def stage_label(t: Translator, key: str) -> str:
     if family and family not in ("electric", "other"):
         text += " " + t(f"screen.family.{family}", family)
     return text
+
+
+def reason_label(t: Translator, code: str, recorded: str | None) -> str:
+    """A denial reason of a report, grouped by its code. A Chinese page shows the text the policy recorded
+    (the rule book's words); another language names the code, or shows the recorded text where the code is
+    a plant's own."""
+    if recorded and t.lang.startswith("zh"):
+        return recorded
+    return t(f"reports.denied.{code}", recorded or code or t("reports.unknown"))
+
+
+def author(t: Translator, users: AuthManager, created_by: str | None) -> str:
+    """Who wrote a report file: the schedule, a user (by name) or the hub itself."""
+    if created_by == "schedule":
+        return t("reports.by_schedule")
+    user = users.get(created_by) if created_by else None
+    return t("reports.by_user", user=user.username) if user else t("reports.by_hub")
 
 
 def chart_of(result: dict[str, Any], t: Translator) -> dict[str, Any]:
@@ -107,7 +126,9 @@ async def compliance_tab(request: web.Request, tab: str) -> web.Response:
     return render(
         request, "reports.html", status, page="reports", configured=configured, kind=tab, result=result,
         error=error, fields=fields, filters=request.query, today=hub.now().date().isoformat(),
-        stage_label=lambda key: stage_label(t, key), periods=PERIODS, exports=EXPORTS, modes=MODES,
+        stage_label=lambda key: stage_label(t, key), periods=PERIODS, no_fleet=NO_FLEET,
+        reason_label=lambda code, text: reason_label(t, code, text),
+        author=lambda created_by: author(t, hub.auth, created_by), exports=EXPORTS, modes=MODES,
         export_query=export_query, may_enter=actions["reports.enter_tonnage"]["allowed"],
         may_export=actions["reports.export"]["allowed"], done=request.query.get("done"), page_data=page_data,
         gates=sorted({g for g, _ in lanes}), lane_names=sorted({n for _, n in lanes}),

@@ -6,13 +6,14 @@ same report, so what is downloaded is what is shown (and both are audited by the
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from aiohttp import web
 
 from . import compliance
 from .forms import parse_moment
+from .i18n import Translator
 from .pages import CallFailed, call, message_page, page, problems_text, render
 from .register import download
 from .responses import ui_of
@@ -77,6 +78,46 @@ def report_request(query: Any, today: date, tz: Any) -> tuple[dict[str, Any], li
     return data, problems
 
 
+def plant_time(value: Any, tz: tzinfo) -> str:
+    """An ISO moment as `YYYY-MM-DD HH:MM:SS` in plant time (no offset, no microseconds); a date or other
+    text as it is."""
+    if not isinstance(value, str) or len(value) <= 10:
+        return "" if value is None else str(value)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:  # a naive moment is the plant's already
+        moment = moment.astimezone(tz)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def missing_text(t: Translator, missing: list[str]) -> str:
+    """A sample's missing items (`emission_stage`, `photo_plate`, `photo_scene:changed`) as names."""
+    words = []
+    for item in missing:
+        name, _, state = item.partition(":")
+        if name.startswith("photo_"):
+            word = t(f"reports.missing.{name}", name)
+        else:
+            word = t(f"field.{name}", name)
+        if state:  # the photo is named but its file is gone or altered
+            said = t(f"reports.photo_state.{state}", state)
+            word = t("reports.missing.photo_state", photo=word, state=said)
+        words.append(word)
+    return t("list.separator").join(words)
+
+
+def for_display(result: dict[str, Any], t: Translator, tz: tzinfo) -> dict[str, Any]:
+    """The report's times in plant time and a sample's missing items as names (the page's words; the
+    service's result keeps its codes and ISO times)."""
+    result["start_text"], result["end_text"] = plant_time(result["start"], tz), plant_time(result["end"], tz)
+    for item in result.get("items") or []:
+        item["recorded_text"] = plant_time(item.get("recorded_at"), tz)
+        item["missing_text"] = missing_text(t, item.get("missing") or [])
+    return result
+
+
 @page("reports")
 async def reports_page(request: web.Request) -> web.Response:
     hub, t = ui_of(request).hub, request["t"]
@@ -90,7 +131,7 @@ async def reports_page(request: web.Request) -> web.Response:
         error, fields, status = t("error.invalid"), problems, 400
     elif configured and (kind != "window" or request.query.get("at")):
         try:
-            result = await call(request, "ledger", "report", data)
+            result = for_display(await call(request, "ledger", "report", data), t, hub.clock.tz)
         except CallFailed as err:
             error, fields, status = err.message, err.fields, err.status
     if kind == "window" and not request.query.get("at"):

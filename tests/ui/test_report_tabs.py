@@ -111,7 +111,7 @@ async def test_compliance_tabs_show_labels_charts_and_downloads(make_hub) -> Non
         assert "Carrier scorecards" in text_of(html) and "Per day" in text_of(html)
         stages = section(html, "stat-by-stage")
         assert "China V diesel" in stages and "国" not in stages
-        assert "transport vehicle" in section(html, "stat-by-class")
+        assert "Transport vehicle" in section(html, "stat-by-class")
         # A custom period without its end is refused with the field named.
         async with officer.get(f"{base}/reports", params={**query, "end": ""}, timeout=TIMEOUT) as r:
             assert r.status == 400 and "required" in await r.text()

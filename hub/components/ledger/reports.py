@@ -270,6 +270,19 @@ _CLASS = {
     "unknown": "未登记",
 }
 _GROUPS = {"by_stage": "排放阶段", "by_class": "车辆类别", "by_fuel": "燃料类型", "by_decision": "判定结果"}
+# The register's code lists (vehicles/codes.py), as the ledger's own labels above are: the ledger loads
+# without the register.
+_STAGE = {
+    "0": "国0", "1": "国一", "2": "国二", "3": "国三", "4": "国四", "5": "国五", "6": "国六",
+    "D": "电动", "X": "无排放阶段",
+}  # fmt: skip
+_FUEL = {
+    "A": "汽油", "B": "柴油", "C": "电", "D": "混合油", "E": "天然气", "F": "液化石油气",
+    "L": "甲醇", "M": "乙醇", "N": "太阳能", "O": "混合动力", "Y": "无", "Z": "其他",
+}  # fmt: skip
+# A group's item by its name, as the page shows it; the code (HJ 1321 stage, GA 24.9 fuel letter) stays
+# in a column of its own for the tools that read the file.
+_NAMES = {"by_stage": _STAGE, "by_class": _CLASS, "by_fuel": _FUEL, "by_decision": _DECISION}
 _TITLES = {
     "counts": "通行统计",
     "averages": "正常日与预警日日均车辆数",
@@ -301,14 +314,14 @@ def report_table(result: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     kind = result["report"]
     if kind == "counts":
         rows: list[list[Any]] = [
-            ["合计", "入厂", result["entries"]], ["合计", "出厂", result["exits"]],
-            ["合计", "特批放行", result["released"]],
+            ["合计", "入厂", result["entries"], ""], ["合计", "出厂", result["exits"], ""],
+            ["合计", "特批放行", result["released"], ""],
         ]  # fmt: skip
         for group, label in _GROUPS.items():
             for key, n in result[group].items():
-                name = _DECISION.get(key, key) if group == "by_decision" else _CLASS.get(key, key)
-                rows.append([label, name, n])
-        return ["分类", "项目", "车次"], rows
+                name = _NAMES[group].get(key) or ("未知" if key == "unknown" else key)
+                rows.append([label, name, n, key])
+        return ["分类", "项目", "车次", "代码"], rows
     if kind == "averages":
         rows = [
             [i["date"], LEVEL_LABELS.get(i["level"], i["level"]), i["entries"], i["vehicles"]]
