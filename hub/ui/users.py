@@ -6,14 +6,43 @@ those of every other door; the page only collects the fields and shows the outco
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import web
 
 from hub.core.auth import Role
 
+from .i18n import Translator
 from .pages import CallFailed, call, page, render
 from .posted import posted_form
+
+# The account services' refusals (hub/core/users.py, auth.py, passwords.py; pydantic for the roles) in
+# the page's language: they answer in English for every door, a person here reads the page's words.
+REFUSALS = (
+    (re.compile(r"password: at least (?P<count>\d+) characters"), "users.error.password_short"),
+    (re.compile(r"password: at most (?P<count>\d+) characters"), "users.error.password_long"),
+    (re.compile(r"the current password is not right.*"), "users.error.wrong_password"),
+    (re.compile(r"an administrator cannot disable their own account"), "users.error.disable_self"),
+    (re.compile(r"username: 2-64 characters.*"), "users.error.username"),
+    (re.compile(r"no user '(?P<username>.*)'"), "users.error.no_user"),
+    (re.compile(r"List should have at least 1 item.*"), "users.error.no_role"),
+)
+
+
+def in_words(t: Translator, text: str) -> str:
+    """A refusal in the page's language, else as the service gave it."""
+    for pattern, key in REFUSALS:
+        if found := pattern.fullmatch(text):
+            return t(key, text, **found.groupdict())
+    return text
+
+
+def _refusal(t: Translator, err: CallFailed, name_fields: bool = True) -> str:
+    fields = "; ".join(
+        f"{t('field.' + f, f)}: {in_words(t, m)}" if name_fields else in_words(t, m) for f, m in err.fields
+    )
+    return " ".join(filter(None, [in_words(t, err.message), fields]))
 
 
 async def _form(request: web.Request) -> dict[str, Any] | web.Response:
@@ -58,8 +87,7 @@ async def users_action(request: web.Request) -> web.Response:
     try:
         await call(request, "auth", service, data)
     except CallFailed as err:
-        fields = "; ".join(f"{t('field.' + f, f)}: {m}" for f, m in err.fields)
-        return await _users_view(request, err.status, error=" ".join(filter(None, [err.message, fields])))
+        return await _users_view(request, err.status, error=_refusal(t, err))
     return await _users_view(request, flash=t(f"users.done.{action}", username=username))
 
 
@@ -78,9 +106,8 @@ async def account_password(request: web.Request) -> web.Response:
     try:
         await call(request, "auth", "change_own_password", data)
     except CallFailed as err:
-        fields = "; ".join(m for _f, m in err.fields)
-        return render(request, "account.html", err.status, page="account",
-                      error=" ".join(filter(None, [err.message, fields])))  # fmt: skip
+        error = _refusal(t, err, name_fields=False)
+        return render(request, "account.html", err.status, page="account", error=error)
     return render(request, "account.html", page="account", flash=t("account.changed"))
 
 

@@ -201,6 +201,42 @@ async def test_an_automations_runs_are_headed_by_its_name_and_roles_listed_per_l
         await admin.close()
 
 
+async def form_error(session: aiohttp.ClientSession, url: str, data: dict, lang: str) -> str:
+    async with session.post(url, data=data, params={"lang": lang}, timeout=TIMEOUT) as response:
+        assert response.status == 400
+        return part(await response.text(), r'id="form-error">(.*?)</div>')
+
+
+async def test_account_refusals_read_in_the_page_language(make_hub) -> None:
+    hub = await make_hub("hub: {name: 账号}\nui: {port: 0}\n")
+    await add_role_users(hub)
+    base = ui_url(hub)
+    admin = await signed_in(base, Role.ADMIN)
+    try:
+        short = {"username": "guard", "password": "short"}
+        assert await form_error(admin, f"{base}/users/password", short, "zh-CN") == "密码至少需要 8 个字符"
+        assert await form_error(admin, f"{base}/users/password", short, "en") == (
+            "The password needs at least 8 characters"
+        )
+        add = {"username": "gate2", "password": "gate2-pass-2026"}
+        assert (
+            await form_error(admin, f"{base}/users/add", add, "zh-CN")
+            == "输入有误，请检查： 角色: 请至少选择一个角色"
+        )
+        own = {
+            "current_password": "wrong-pass-2026",
+            "new_password": "Next-pass-2026",
+            "repeat_password": "Next-pass-2026",
+        }
+        assert (
+            await form_error(admin, f"{base}/account/password", own, "en")
+            == "The current password is not right"
+        )
+        assert await form_error(admin, f"{base}/account/password", own, "zh-CN") == "当前密码不正确"
+    finally:
+        await admin.close()
+
+
 async def test_the_login_page_marks_the_language_it_speaks(make_hub, http) -> None:
     hub = await make_hub("hub: {name: 登录}\nui: {port: 0}\n")
     async with http.get(f"{ui_url(hub)}/login", params={"lang": "en"}) as response:
