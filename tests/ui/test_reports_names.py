@@ -128,6 +128,13 @@ async def test_sample_window_and_averages_in_words_and_plant_time(make_hub) -> N
         assert "、" not in table and re.search(r" (In|Out) 冀", table)
         assert "Complete" in text_of(html)
 
+        # The sample downloaded names the missing items as the page does.
+        async with officer.get(f"{base}/reports/download", params={**sample, "format": "csv"}) as response:
+            rows = list(csv.reader(io.StringIO((await response.read()).decode("utf-8-sig"))))
+        assert rows[2][-2:] == ["是否完整", "缺项"] and len(rows) == 3 + 10
+        assert all(row[-1].endswith("车牌照片、场景照片") for row in rows[3:]), rows
+        assert not any("photo_" in cell for row in rows for cell in row)
+
         # A day without any passage is named as such, not as the code `none`.
         for lang, word in (("zh-CN", "无通行记录"), ("en", "No passages")):
             html = await get(

@@ -283,6 +283,13 @@ _FUEL = {
 # A group's item by its name, as the page shows it; the code (HJ 1321 stage, GA 24.9 fuel letter) stays
 # in a column of its own for the tools that read the file.
 _NAMES = {"by_stage": _STAGE, "by_class": _CLASS, "by_fuel": _FUEL, "by_decision": _DECISION}
+# A sample's missing items (`fuel`, `photo_plate`, `photo_scene:changed`) by name, as the page shows them.
+_MISSING = {
+    **dict(PASSAGE_COLUMNS),
+    "photo_plate": "车牌照片",
+    "photo_scene": "场景照片",
+}
+_PHOTO_STATE = {"missing": "文件缺失", "changed": "文件已被改动"}
 _TITLES = {
     "counts": "通行统计",
     "averages": "正常日与预警日日均车辆数",
@@ -307,6 +314,15 @@ def _passage_cells(item: dict[str, Any]) -> list[Any]:
             value = "是" if value else "否"
         out.append(value)
     return out
+
+
+def _missing_text(missing: list[str]) -> str:
+    words = []
+    for item in missing:
+        name, _, state = item.partition(":")
+        word = _MISSING.get(name, name)
+        words.append(f"{word}（{_PHOTO_STATE.get(state, state)}）" if state else word)
+    return "、".join(words)
 
 
 def report_table(result: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
@@ -334,7 +350,7 @@ def report_table(result: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     headers = [h for _, h in PASSAGE_COLUMNS]
     if kind == "sample":
         return [*headers, "是否完整", "缺项"], [
-            [*_passage_cells(i), "完整" if i["complete"] else "不完整", "、".join(i["missing"])]
+            [*_passage_cells(i), "完整" if i["complete"] else "不完整", _missing_text(i["missing"])]
             for i in result["items"]
         ]
     return headers, [_passage_cells(i) for i in result["items"]]
