@@ -187,6 +187,21 @@ def source_text(request: web.Request, source: str | None) -> str:
     return " ".join(filter(None, (source, row)))
 
 
+# The register's two commonest refusals of a field (hub/components/vehicles/validate.py, codes.py), read
+# beside the field they name: its heading is there already, the English half is for other doors.
+_FIELD_PROBLEMS = (
+    (re.compile(r".+必填 required"), "register.error.required"),
+    (re.compile(r".+不在代码表中 unknown .+", re.DOTALL), "register.error.unknown_code"),
+)
+
+
+def field_problem(request: web.Request, message: str) -> str:
+    for pattern, key in _FIELD_PROBLEMS:
+        if pattern.fullmatch(message):
+            return request["t"](key, message)
+    return message
+
+
 def change_rows(request: web.Request, vclass: str, changes: Any) -> list[tuple[str, str, str]]:
     """A history entry's `{field: [old, new]}` as (heading, old, new) rows a person reads: 排放阶段
     国五 → 国六, not `emission_stage: [None, '6']`."""
@@ -286,6 +301,7 @@ async def save_record(request: web.Request) -> web.StreamResponse:
         for loc, msg in err.fields:
             name = loc.removeprefix("record.").removeprefix("record").removeprefix("photos.")
             if name in values or name in names:
+                msg = field_problem(request, msg)
                 errors[name] = f"{errors[name]}; {msg}" if name in errors else msg
             else:
                 general.append(msg)

@@ -132,6 +132,25 @@ async def test_register_history_reads_as_field_names_and_values(make_hub) -> Non
         await officer.close()
 
 
+async def test_a_record_forms_refusals_read_beside_their_fields_in_the_page_language(make_hub) -> None:
+    hub = await make_hub("hub: {name: 台账表单}\nledger:\nvehicles:\nui: {port: 0}\n")
+    await add_role_users(hub)
+    base = ui_url(hub)
+    officer = await signed_in(base, Role.OFFICER)
+    try:
+        for lang, required in (("zh-CN", "必填"), ("en", "Required")):
+            form = {**{k: str(v) for k, v in transport(5).items()}, "colour": "", "fuel": "煤"}
+            async with officer.post(
+                f"{base}/vehicles/transport/save", data=form, params={"lang": lang}, timeout=TIMEOUT
+            ) as response:
+                html = await response.text()
+            assert response.status == 400
+            assert part(html, r'data-field="colour">(.*?)</span>') == required
+            assert "unknown" not in part(html, r'data-field="fuel">(.*?)</span>')
+    finally:
+        await officer.close()
+
+
 async def test_passes_show_plant_time_and_who_entered_them(make_hub) -> None:
     clock = ManualClock(datetime(2026, 10, 5, 9, 0, tzinfo=TZ))
     hub = await make_hub("hub: {name: 通行证}\nledger:\nvehicles:\nui: {port: 0}\n", clock=clock)
