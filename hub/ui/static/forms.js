@@ -21,8 +21,30 @@ function fieldLabel(name, prop) {
   return t(`field.${name}`, prop.title || name);
 }
 
+/* A registration describes its service in both languages at once ("切换预警等级 switch the alert
+   level"): the Chinese words first, then the English. A page shows the part in its own language. */
+const HAN_CHARACTER = /[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]/;
+function descriptionPart(text) {
+  const words = String(text || "").trim().split(/\s+/).filter(Boolean);
+  let last = -1;
+  words.forEach((word, i) => { if (HAN_CHARACTER.test(word)) last = i; });
+  if (Page.lang !== "en") return words.slice(0, last + 1).join(" ");
+  const english = words.slice(last + 1).join(" ");
+  return english.charAt(0).toUpperCase() + english.slice(1);
+}
+
+/* A service's heading and its help line in the page's language: the translations' words where they
+   have them, else the registration's description in that language. */
+function serviceTitle(name, info) {
+  return t(`service.${name}`, descriptionPart((info || {}).description) || name);
+}
+function serviceHelp(name, info) {
+  const help = t(`service.${name}.help`, descriptionPart((info || {}).description));
+  return help === serviceTitle(name, info) ? "" : help;
+}
+
 /* A code's label by what the field holds: a plate colour "yellow" is 黄牌, an alert level "yellow" 黄色预警. */
-const CHOICE_LISTS = { colour: "colour", level: "alert.level" };
+const CHOICE_LISTS = { colour: "colour", level: "alert.level", direction: "direction" };
 function choiceLabel(name, choice) {
   const list = CHOICE_LISTS[name];
   return list ? t(`${list}.${choice}`, String(choice)) : String(choice);

@@ -6,6 +6,8 @@
   for (const container of document.querySelectorAll(".service-forms")) {
     const names = (container.dataset.services || "").split(" ").filter(Boolean);
     const hidden = (container.dataset.hidden || "").split(" ").filter(Boolean);  // the hub's to fill
+    // A card that names its form itself (预警: 切换预警等级) gets the fields, not a second heading.
+    const headed = container.dataset.headed !== undefined;
     let shown = 0;
     for (const name of names) {
       const info = services[name] || {};
@@ -19,10 +21,12 @@
       const result = el("div", { class: "result" });
       const error = el("p", { class: "error hidden", role: "alert" });
       const form = buildForm(fields, info.schema, { hidden });
-      const submit = el("button", { type: "submit", class: "btn primary" }, t(`service.${name}`, t("js.submit")));
-      const node = el("form", { class: "panel service-form", "data-service": name, novalidate: true },
-        el("h2", {}, t(`service.${name}`, info.description || name)),
-        info.description ? el("p", { class: "muted" }, info.description) : null,
+      const title = serviceTitle(name, info);
+      const help = serviceHelp(name, info);
+      const submit = el("button", { type: "submit", class: "btn primary" }, title);
+      const node = el("form", { class: headed ? "service-form" : "panel service-form", "data-service": name, novalidate: true },
+        headed ? null : el("h2", {}, title),
+        help ? el("p", { class: "muted service-help" }, help) : null,
         fields, error, el("div", { class: "row end" }, submit), result);
       node.addEventListener("submit", async (ev) => {
         ev.preventDefault();
