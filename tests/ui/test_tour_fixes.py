@@ -276,3 +276,16 @@ async def test_the_approvals_page_says_when_nothing_was_answered(make_hub, brows
     await expect(page_.locator("#approvals-answered-empty")).to_have_text("暂无已处理的申请")
     await expect(page_.locator("#approvals-answered-empty")).to_be_visible()
     assert page_.errors == []
+
+
+async def test_the_automations_page_fits_a_phone(make_hub, browser) -> None:
+    hub = await make_hub(AUTOMATION.replace("夜间提示", "超重提示 overweight shown on the lane's display"))
+    await add_role_users(hub)
+    await hub.services.async_call("automation", "trigger", {"entity_id": "automation.night_note"})
+    await hub.async_block_till_done()
+    phone = {"viewport": {"width": 360, "height": 740}, "is_mobile": True}
+    page_ = await browser_page(browser, ui_url(hub), Role.ENGINEER, "/automations", **phone)
+    await expect(page_.locator("#automations-table")).to_be_visible()
+    # The table scrolls in its box; the page itself does not run off the screen.
+    assert await page_.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_.errors == []
