@@ -216,6 +216,17 @@ async def test_an_automations_runs_are_headed_by_its_name_and_roles_listed_per_l
         row = part(html, r'<tr data-user="scada"[^>]*>(.*?)</tr>')
         assert "Gate guard, Environmental officer" in row or "Environmental officer, Gate guard" in row, row
         assert "、" not in row
+        scada = await signed_in(base, "scada", "scada-pass-2026")
+        try:
+            account = part(
+                await page(scada, f"{base}/account", lang="en"), r'id="account-link"[^>]*>(.*?)</a>'
+            )
+            assert account.strip() in (
+                "scada · Gate guard, Environmental officer",
+                "scada · Environmental officer, Gate guard",
+            )
+        finally:
+            await scada.close()
     finally:
         await admin.close()
 
