@@ -28,6 +28,11 @@ def plant_time(value: Any, tz: tzinfo) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def times_in_text(text: str, tz: tzinfo) -> str:
+    """A sentence with ISO moments in it (a finding's summary) with each in plant time to the second."""
+    return _ISO_MOMENT.sub(lambda found: plant_time(found.group(0), tz), text)
+
+
 def value_text(value: Any, tz: tzinfo) -> str:
     if isinstance(value, bool) or value is None:
         return dumps(value)  # true, false, null

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from .pages import CallFailed, call, message_page, page, problems_text, render, services_for
+from .plain import times_in_text
 from .posted import posted_form
 from .responses import ui_of
 
@@ -79,6 +80,8 @@ async def quality_page(request: web.Request) -> web.Response:
     except CallFailed as err:
         error, fields, status = err.message, err.fields, err.status
     names = {r["rule"]: (r["name_zh"] if request["lang"] == "zh-CN" else r["name"]) for r in rules}
+    for finding in (result or {}).get("items", []):
+        finding["summary_text"] = times_in_text(str(finding.get("summary") or ""), hub.clock.tz)
     links = None
     if result:
         pages = max(1, -(-int(result["total"]) // int(result["page_size"])))

@@ -6,6 +6,7 @@ runs under its name, roles listed the English way on an English page."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ from playwright.async_api import expect
 from hub.core import ManualClock
 from hub.core.auth import Role
 from hub.ui.airquality_page import unit_names
-from hub.ui.plain import pairs_text, plant_time
+from hub.ui.plain import pairs_text, plant_time, times_in_text
 from tests.components.vehicles.conftest import transport
 from tests.ui.conftest import add_role_users, browser_page, signed_in, ui_url
 
@@ -55,6 +56,12 @@ def test_values_read_as_plant_time_and_pairs() -> None:
     )
 
 
+def test_moments_in_a_sentence_read_in_plant_time() -> None:
+    text = "鲁TPHQ5B 2026-12-04T07:11:38+08:00 缺少车牌特写照片 no plate photo"
+    assert times_in_text(text, TZ) == "鲁TPHQ5B 2026-12-04 07:11:38 缺少车牌特写照片 no plate photo"
+    assert times_in_text("出厂 2026-12-03T23:11:38.5Z 早于入厂", TZ) == "出厂 2026-12-04 07:11:38 早于入厂"
+
+
 def test_a_long_detail_is_cut_to_fit_a_table_cell() -> None:
     text = pairs_text({"records": [{"plate": f"冀B{n:05d}"} for n in range(1000)]}, TZ)
     assert len(text) == 300 and text.endswith("…")
@@ -89,6 +96,29 @@ async def test_audit_details_read_as_pairs_in_plant_time(make_hub) -> None:
     finally:
         await officer.close()
         await admin.close()
+
+
+async def test_a_findings_summary_shows_plant_time(make_hub) -> None:
+    clock = ManualClock(datetime(2026, 10, 5, 9, 0, tzinfo=TZ))
+    hub = await make_hub(
+        "hub: {name: 质量}\nledger:\nquality: {check_seconds: 3600}\nui: {port: 0}\n", clock=clock
+    )
+    await add_role_users(hub)
+    exit_only = {
+        "passage_id": str(uuid.uuid4()), "gate": "east_gate", "lane": "out", "direction": "out",
+        "plate": "冀B12345", "vehicle_class": "transport", "decision": "allow",
+    }  # fmt: skip
+    await hub.services.async_call("ledger", "record_passage", exit_only)
+    await hub.services.async_call("quality", "run", {"date": "2026-10-05"})
+    base = ui_url(hub)
+    officer = await signed_in(base, Role.OFFICER)
+    try:
+        html = await page(officer, f"{base}/quality", rule="exit_without_entry")
+        cells = part(html, r'<tr data-finding="\d+">(.*?)</tr>')
+        assert "出厂 2026-10-05 09:00:00 无入厂记录" in cells, cells
+        assert "T09:00" not in cells and "+08:00" not in cells
+    finally:
+        await officer.close()
 
 
 async def test_register_history_reads_as_field_names_and_values(make_hub) -> None:
