@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from .i18n import Translator
 from .pages import CallFailed, call, message_page, page, problems_text, render, services_for
 from .posted import posted_form
 from .responses import ui_of
@@ -56,6 +57,30 @@ def unit_names(states: Any) -> dict[str, str]:
         if rest != state.entity_id and name and state.entity_id.endswith("_plate"):
             names[rest.removesuffix("_plate")] = str(name)
     return names
+
+
+def anomaly_text(t: Translator, anomaly: dict[str, Any]) -> str:
+    """An anomaly's summary in the page's language from its detail (the insight component writes it in
+    Chinese); the component's own summary where the detail does not fit the rule's message (pure)."""
+    found = anomaly.get("detail")
+    detail: dict[str, Any] = found if isinstance(found, dict) else {}
+    values = {k: f"{v:g}" if isinstance(v, float) else v for k, v in detail.items()}
+    if anomaly.get("rule") == "remote_sensing_exceedance":
+        exceeded = detail.get("exceeded")
+        over: dict[str, Any] = exceeded if isinstance(exceeded, dict) else {}
+        values["plate"] = detail.get("plate") or anomaly.get("subject") or ""
+        values["exceeded"] = ", ".join(
+            f"{t('airquality.measure.' + m, m)} {pair['value']:g} > {pair['limit']:g}{_UNITS.get(m[-4:], '')}"
+            for m, pair in over.items() if isinstance(pair, dict) and {"value", "limit"} <= set(pair)
+        )  # fmt: skip
+    template = t(f"airquality.summary.{anomaly.get('rule')}", "")
+    try:
+        return template.format(**values) if template else str(anomaly.get("summary") or "")
+    except (KeyError, IndexError, ValueError, TypeError):
+        return str(anomaly.get("summary") or "")
+
+
+_UNITS = {"_ppm": " ppm", "_pct": " %"}
 
 
 def correlation_query(query: Any, today: date, stations: list[str]) -> tuple[dict[str, Any], list[Any]]:
@@ -106,6 +131,8 @@ async def airquality_page(request: web.Request) -> web.Response:
             found["chart_query"] = urlencode({k: query[k] for k in ("station", "factor", "start", "end")})
     except CallFailed as err:
         error, fields, status = err.message, err.fields, err.status
+    for anomaly in found.get("anomalies", []):
+        anomaly["summary_text"] = anomaly_text(t, anomaly)
     actions = services_for(request, "insight.acknowledge")
     sensors = hub.states.all("sensor")
     stations = station_readings(sensors)

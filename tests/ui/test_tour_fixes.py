@@ -16,7 +16,8 @@ from playwright.async_api import expect
 
 from hub.core import ManualClock
 from hub.core.auth import Role
-from hub.ui.airquality_page import unit_names
+from hub.ui.airquality_page import anomaly_text, unit_names
+from hub.ui.i18n import Catalogues
 from hub.ui.plain import pairs_text, plant_time, times_in_text
 from tests.components.vehicles.conftest import transport
 from tests.ui.conftest import add_role_users, browser_page, signed_in, ui_url
@@ -65,6 +66,27 @@ def test_moments_in_a_sentence_read_in_plant_time() -> None:
 def test_a_long_detail_is_cut_to_fit_a_table_cell() -> None:
     text = pairs_text({"records": [{"plate": f"冀B{n:05d}"} for n in range(1000)]}, TZ)
     assert len(text) == 300 and text.endswith("…")
+
+
+def test_anomalies_read_in_the_page_language() -> None:
+    catalogues = Catalogues("zh-CN")
+    zh, en = catalogues.translator("zh-CN"), catalogues.translator("en")
+    exceedance = {
+        "rule": "remote_sensing_exceedance", "subject": "冀EB5U34",
+        "summary": "冀EB5U34 尾气遥感超标 HC 356 > 250 ppm",
+        "detail": {"plate": "冀EB5U34", "exceeded": {"hc_ppm": {"value": 356.0, "limit": 250.0}}},
+    }  # fmt: skip
+    assert anomaly_text(en, exceedance) == "冀EB5U34 over the remote-sensing limits: HC 356 > 250 ppm"
+    assert anomaly_text(zh, exceedance) == "冀EB5U34 尾气遥感超标 HC 356 > 250 ppm"
+    flat = {
+        "rule": "station_flat", "subject": "fence_east/pm25",
+        "summary": "微站 fence_east pm25 连续 6 次为 80",
+        "detail": {"station": "fence_east", "factor": "pm25", "value": 80.0, "readings": 6},
+    }  # fmt: skip
+    assert anomaly_text(en, flat) == "Station fence_east: pm25 at 80 for 6 readings"
+    assert anomaly_text(zh, flat) == flat["summary"]
+    odd = {"rule": "station_flat", "summary": "微站 x 数据恒定", "detail": {}}  # an older row's detail
+    assert anomaly_text(en, odd) == "微站 x 数据恒定"
 
 
 def test_remote_sensing_units_are_named_from_their_sensors() -> None:
