@@ -9,6 +9,7 @@ import re
 import uuid
 from datetime import datetime
 from types import SimpleNamespace
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -351,4 +352,22 @@ async def test_the_automations_page_fits_a_phone(make_hub, browser) -> None:
     await expect(page_.locator("#automations-table")).to_be_visible()
     # The table scrolls in its box; the page itself does not run off the screen.
     assert await page_.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_.errors == []
+
+
+async def test_the_vehicle_page_words_a_reason_and_its_trips_for_an_english_reader(make_hub, browser) -> None:
+    hub = await make_hub("hub: {name: 车辆}\nledger:\nvehicles:\nui: {port: 0}\n")
+    await add_role_users(hub)
+    entry = {
+        "passage_id": str(uuid.uuid4()), "gate": "east_gate", "lane": "in", "direction": "in",
+        "plate": "冀B12345", "vehicle_class": "transport", "decision": "allow", "reason_code": "allowed",
+        "reason_text": "国六柴油货车，准予入厂", "vehicle": {"emission_stage": "6", "fuel": "B"},
+    }  # fmt: skip
+    await hub.services.async_call("ledger", "record_passage", entry)
+    page_ = await browser_page(browser, ui_url(hub), Role.OFFICER, "/passages")
+    await page_.goto(f"{ui_url(hub)}/vehicle/{quote('冀B12345')}?lang=en")
+    reason = page_.locator("#vehicle-passages td[data-reason]")
+    await expect(reason).not_to_have_text(CJK)
+    await expect(reason).not_to_have_text("")
+    await expect(page_.locator("#vehicle-trips thead th").first).to_have_text("Entry")
     assert page_.errors == []
