@@ -13,9 +13,10 @@ from playwright.async_api import expect
 from hub.core.auth import Role
 from hub.core.const import EVENT_GATE_DECISION
 from tests.common import wait_state
+from tests.components.policy.test_policy_rfid import MACHINE
+from tests.components.policy.test_policy_rfid import MACHINE_TAG as TAG
 from tests.ui.conftest import add_role_users, browser_page, ui_url
 
-TAG = "E2003412B802011700000042"
 CONFIG = """\
 hub: {name: 电子标签车道}
 ledger:
@@ -32,12 +33,6 @@ policy:
     - {gate: yard, lane: in, rfid: sensor.yard_rfid_tag}
 ui: {port: 0}
 """
-MACHINE = {
-    "env_code": "JA00000042", "internal_no": "M042", "machine_type": "装载机", "machine_model": "ZL50",
-    "production_date": "2021-07-01", "emission_stage": "4", "fuel": "B", "engine_model": "WD10G220",
-    "engine_maker": "潍柴动力", "engine_no": "W0000042", "engine_power_kw": 162.0, "owner": "炼铁厂",
-    "rfid_tag": TAG,
-}  # fmt: skip
 
 
 async def test_a_tag_lane_card_names_the_lane_its_reader_and_the_tagged_vehicle(
