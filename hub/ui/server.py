@@ -38,6 +38,7 @@ from .config import UiConfig
 from .const import LANGUAGE_COOKIE
 from .i18n import Catalogues
 from .kiosk import KioskTokens
+from .plain import plant_time
 from .release import ReleaseDesk
 from .responses import UI_KEY, api_error
 from .screen import PlantScreen
@@ -70,6 +71,9 @@ class UiServer:
         self.jinja.filters["tojson_safe"] = lambda v: jinja2.utils.markupsafe.Markup(
             dumps(v).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
         )
+        # A moment (datetime or ISO text, perhaps UTC from a form) in plant time to the second; other text
+        # as it is.
+        self.jinja.filters["plant_time"] = lambda v: plant_time(v, hub.clock.tz)
         self.feed = websocket.LiveFeed(hub)
         self.screen = PlantScreen(hub)
         self.kiosk = KioskTokens(hub.data_dir)
