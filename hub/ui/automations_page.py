@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .i18n import Translator
 from .pages import CallFailed, call, message_page, page, render, services_for
 from .posted import posted_form
 from .responses import ui_of
@@ -22,6 +23,26 @@ def _short(value: Any, limit: int = 160) -> str:
     """A step's result or a trigger's data as one line of JSON, cut to fit a table cell."""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def trigger_text(t: Translator, trigger: dict[str, Any]) -> str:
+    """What started a run in the page's language, from the component's code and values; a code this
+    console does not know (or a trace without one) as the component said it, in English."""
+    text = str(trigger.get("description") or "")
+    code, params = trigger.get("description_code"), trigger.get("description_params")
+    if not isinstance(code, str) or not isinstance(params, dict):
+        return text
+    values = dict(params)
+    if "stage" in values:  # a passage's stage is a word of its own (已称重 / weighed)
+        values["stage"] = t(f"automations.stage.{values['stage']}", str(values["stage"]))
+    return t(f"automations.describe.{code}", text, **values)
+
+
+def stop_text(t: Translator, run: dict[str, Any]) -> str:
+    """Why a run stopped: the component's own reasons in the page's language, an automation's `stop:`
+    text as its author wrote it."""
+    reason, code = str(run.get("stop_reason") or ""), run.get("stop_code")
+    return t(f"automations.stop.{code}", reason) if isinstance(code, str) and reason else reason
 
 
 @page("automations")
@@ -73,14 +94,14 @@ def _name(request: web.Request, entity_id: str) -> str:
 
 @page("automations")
 async def traces_page(request: web.Request) -> web.Response:
-    entity_id = request.match_info["entity_id"]
+    t, entity_id = request["t"], request.match_info["entity_id"]
     try:
         result = await call(request, "automation", "trace", {"entity_id": entity_id})
     except CallFailed as err:
         status = 404 if err.status == 400 else err.status  # no such automation
         return message_page(request, status, "automations.title", err.message)
     runs = [
-        {**run, "trigger_text": (run.get("trigger") or {}).get("description") or "",
+        {**run, "trigger_text": trigger_text(t, run.get("trigger") or {}), "stop_text": stop_text(t, run),
          "steps": [{**s, "result_text": _short(s.get("result"))} for s in run.get("steps", [])]}
         for run in reversed(result.get("traces", []))
     ]  # fmt: skip

@@ -195,7 +195,7 @@ class Automation:
             else:
                 await run.async_sequence(self.config.actions, "action")
         except StopRun as stop:
-            execution, trace.stop_reason = stop.execution, stop.reason
+            execution, trace.stop_reason, trace.stop_code = stop.execution, stop.reason, stop.code
             error = stop.reason if stop.error else None
         except asyncio.CancelledError:
             execution = "cancelled"

@@ -42,9 +42,10 @@ MAX_REPEAT_ROUNDS = 100_000
 class StopRun(Exception):
     """A `stop` action, a condition step that failed, or a wait that timed out without continuing."""
 
-    def __init__(self, reason: str, execution: str, error: bool = False) -> None:
+    def __init__(self, reason: str, execution: str, error: bool = False, code: str | None = None) -> None:
         super().__init__(reason)
         self.reason, self.execution, self.error = reason, execution, error
+        self.code = code  # for the console to word (automations.stop.<code>); None: the automation's own text
 
 
 class ScriptRun:
@@ -135,7 +136,9 @@ class ScriptRun:
             holds = all(check(self.rt, c, v) for c in action.check)
             result["result"] = holds
             if not holds:
-                raise StopRun("a condition in the actions did not hold", "failed_conditions")
+                raise StopRun(
+                    "a condition in the actions did not hold", "failed_conditions", code="condition_failed"
+                )
 
     async def _async_service(self, action: ServiceAction, result: dict[str, Any]) -> None:
         render, v = self.rt.templates, self.variables
@@ -178,7 +181,7 @@ class ScriptRun:
             wait={"trigger": jsonable(caught_vars), "remaining": remaining}, timed_out=caught_vars is None
         )
         if caught_vars is None and not action.continue_on_timeout:
-            raise StopRun("the wait timed out", "aborted")
+            raise StopRun("the wait timed out", "aborted", code="wait_timeout")
 
     async def _async_repeat(self, action: RepeatAction, path: str, result: dict[str, Any]) -> None:
         spec, v, rt = action.repeat, self.variables, self.rt

@@ -10,6 +10,7 @@ from hub.core import Hub, ServiceCall
 from hub.core.auth import Role
 
 from .const import DOMAIN
+from .describe import described
 from .manager import AutomationManager
 from .trace import jsonable
 
@@ -67,7 +68,7 @@ def register(hub: Hub, manager: AutomationManager) -> None:
         runs = []
         for automation in targets(call.data):
             trace = automation.trigger(
-                {"platform": None, "description": "triggered by service", "id": "manual"}, call.context,
+                {"platform": None, **described("manual"), "id": "manual"}, call.context,
                 skip_condition=call.data.skip_condition, extra=call.data.variables,
             )  # fmt: skip
             runs.append({"entity_id": automation.entity_id, "run_id": trace.run_id if trace else None})

@@ -76,6 +76,7 @@ class RunTrace:
     duration_ms: float | None = None
     error: str | None = None
     stop_reason: str | None = None
+    stop_code: str | None = None  # condition_failed, wait_timeout; None for a `stop:` the automation wrote
 
     def add(self, step: Step) -> Step:
         if len(self.steps) < MAX_TRACE_STEPS:
@@ -105,6 +106,7 @@ class RunTrace:
             "script_execution": self.script_execution,
             "error": self.error,
             "stop_reason": self.stop_reason,
+            "stop_code": self.stop_code,
             "steps": [s.as_dict() for s in self.steps],
             "dropped_steps": self.dropped_steps,
         }

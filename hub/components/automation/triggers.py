@@ -19,6 +19,7 @@ from hub.core.events import EventStateChangedData
 from hub.core.track import async_track_state_change_event
 
 from .conditions import in_range, seconds_of, state_number
+from .describe import described
 from .passages import EVENTS as PASSAGE_EVENTS
 from .passages import passage_matches
 from .runtime import Runtime
@@ -135,14 +136,11 @@ def _state(rt: Runtime, trig: StateTrigger, fire: Fire, variables: Mapping[str, 
             return
         data = {"entity_id": entity_id, "from_state": old, "to_state": new, "attribute": trig.attribute}
         if trig.for_ is None:
-            fire({**data, "for": None, "description": f"state of {entity_id}"}, new.context)
+            fire({**data, "for": None, **described("state", entity_id=entity_id)}, new.context)
             return
         seconds = seconds_of(rt, trig.for_, {**variables, "trigger": data})
-        holds.start(
-            rt, entity_id, seconds,
-            lambda: fire({**data, "for": seconds, "description": f"state of {entity_id} for {seconds:g} s"},
-                         new.context),
-        )  # fmt: skip
+        said = described("state_for", entity_id=entity_id, seconds=seconds)
+        holds.start(rt, entity_id, seconds, lambda: fire({**data, "for": seconds, **said}, new.context))
 
     unsub = async_track_state_change_event(rt.hub, trig.entity_id, on_change)
     return _both(unsub, holds.cancel_all)
@@ -172,14 +170,14 @@ def _numeric_state(rt: Runtime, trig: NumericStateTrigger, fire: Fire, variables
         data = {"entity_id": entity_id, "from_state": old, "to_state": new, "above": trig.above,
                 "below": trig.below, "attribute": trig.attribute}  # fmt: skip
         if trig.for_ is None:
-            fire({**data, "for": None, "description": f"numeric state of {entity_id}"}, new.context)
+            fire({**data, "for": None, **described("numeric_state", entity_id=entity_id)}, new.context)
             return
         seconds = seconds_of(rt, trig.for_, {**variables, "trigger": data})
 
         def held() -> None:
             current = rt.hub.states.get(entity_id)
-            fire({**data, "to_state": current or new, "for": seconds,
-                  "description": f"numeric state of {entity_id} for {seconds:g} s"}, new.context)  # fmt: skip
+            said = described("numeric_state_for", entity_id=entity_id, seconds=seconds)
+            fire({**data, "to_state": current or new, "for": seconds, **said}, new.context)
 
         holds.start(rt, entity_id, seconds, held)
 
@@ -213,7 +211,7 @@ def _event(rt: Runtime, trig: EventTrigger, fire: Fire, variables: Mapping[str, 
     def on_event(event: Event) -> None:
         if wanted and not _subset(wanted, event.data):
             return
-        fire({"event": event.as_dict(), "description": f"event '{event.event_type}'"}, event.context)
+        fire({"event": event.as_dict(), **described("event", event_type=event.event_type)}, event.context)
 
     return _both(*[rt.hub.bus.async_listen(t, on_event) for t in trig.event_type])
 
@@ -258,7 +256,7 @@ def _time(rt: Runtime, trig: TimeTrigger, fire: Fire, variables: Mapping[str, An
         return min(candidates)
 
     timer = _Rescheduling(
-        rt, next_after, lambda due: fire({"now": due, "description": f"time {due:%H:%M:%S}"}, None)
+        rt, next_after, lambda due: fire({"now": due, **described("time", time=f"{due:%H:%M:%S}")}, None)
     )
     return timer.stop
 
@@ -299,7 +297,9 @@ def _time_pattern(rt: Runtime, trig: TimePatternTrigger, fire: Fire, variables: 
         raise AssertionError("a time pattern matches every day")
 
     timer = _Rescheduling(
-        rt, next_after, lambda due: fire({"now": due, "description": f"time pattern {due:%H:%M:%S}"}, None)
+        rt,
+        next_after,
+        lambda due: fire({"now": due, **described("time_pattern", time=f"{due:%H:%M:%S}")}, None),
     )
     return timer.stop
 
@@ -339,7 +339,7 @@ def _mqtt(rt: Runtime, trig: MqttTrigger, fire: Fire, variables: Mapping[str, An
                 )
             if value != trig.payload:
                 return
-        fire({**data, "description": f"mqtt topic {topic}"}, None)
+        fire({**data, **described("mqtt", topic=topic)}, None)
 
     return subscribe(trig.topic, on_message, trig.qos)
 
@@ -354,7 +354,7 @@ def _passage(rt: Runtime, trig: PassageTrigger, fire: Fire, variables: Mapping[s
         hit = next((s for s in stages if s in wanted), None)
         if hit is None or not passage_matches(passage, filters):
             return
-        where = f"{passage.get('gate')}/{passage.get('lane')}"
-        fire({"stage": hit, "passage": passage, "description": f"passage {hit} at {where}"}, event.context)
+        said = described("passage", stage=hit, gate=str(passage.get("gate")), lane=str(passage.get("lane")))
+        fire({"stage": hit, "passage": passage, **said}, event.context)
 
     return _both(*[rt.hub.bus.async_listen(t, on_event) for t in PASSAGE_EVENTS])
