@@ -7,14 +7,15 @@ service registry's; the page only shapes the answers for people.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
 
+from .i18n import Translator
 from .pages import CallFailed, call, message_page, page, problems_text, render, services_for
-from .plain import times_in_text
+from .plain import plant_time, times_in_text
 from .posted import posted_form
 from .responses import ui_of
 
@@ -54,6 +55,75 @@ def findings_request(query: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]
     return data, problems
 
 
+# rule -> the detail a finding's message needs besides its subject and day. A finding stored before its
+# rule put one of them in the detail (the passage's time came in 2026-12) and listed without its
+# records shows its stored summary.
+NEEDS: dict[str, tuple[str, ...]] = {
+    "exit_before_entry": ("exit_at", "entry_at"),
+    "exit_without_entry": ("exit_at", "lookback_hours"),
+    "short_trip": ("entry_at", "exit_at", "minutes"),
+    "trips_per_day": ("entries", "limit"),
+    "repeated_read": ("lane", "seconds"),
+    "missing_photo": ("at", "missing"),
+    "weight_missing": ("at", "lane"),
+    "volume_missing": ("at",),
+    "cargo_weight_implausible": ("at", "tonnes", "min_t", "max_t"),
+    "register_incomplete": ("missing",),
+    "stage_date_inconsistent": ("emission_stage", "registration_date"),
+    "clock_skew": ("max_skew_s", "passages", "limit_s"),
+    "stream_gap": ("from_ts", "to_ts", "minutes"),
+    "upload_backlog": ("platform", "pending", "due", "acknowledged", "rejected"),
+    "upload_rejected": ("platform", "record_id", "reason"),
+    "unregistered_in_plant": ("at", "lane"),
+}
+
+
+def finding_text(t: Translator, finding: dict[str, Any], tz: tzinfo) -> str:
+    """A finding in the page's language from its rule and detail (the rules store one line, Chinese then
+    English); the stored line, times in plant time, where the detail lacks what the message needs (pure)."""
+    stored = times_in_text(str(finding.get("summary") or ""), tz)
+    rule = str(finding.get("rule") or "")
+    found = finding.get("detail")
+    detail: dict[str, Any] = dict(found) if isinstance(found, dict) else {}
+    records = finding.get("records") or []
+    if "at" not in detail and len(records) == 1 and len(finding.get("seqs") or []) == 1:
+        # Stored before the rules kept a passage's time: it is the recorded time of its one record.
+        detail["at"] = records[0].get("recorded_at")
+    template = t(f"quality.summary.{rule}", "")
+    if not template or any(detail.get(key) is None for key in NEEDS.get(rule, ("-",))):
+        return stored
+    subject = str(finding.get("subject") or "-")
+    values = {k: "—" if v is None else f"{v:g}" if isinstance(v, float) else v for k, v in detail.items()}
+    values.update(plate=subject, subject=subject, day=finding.get("day") or "")
+    values.setdefault("lane", subject)
+    values.setdefault("cargo", "—")
+    for key in ("at", "exit_at", "entry_at"):
+        if key in detail:
+            values[key] = plant_time(detail[key], tz)
+    joiner = t("quality.list_joiner")
+    if rule == "missing_photo":
+        values["photos"] = joiner.join(t(f"quality.photo.{m}", str(m)) for m in detail["missing"])
+    elif rule == "register_incomplete":
+        values["fields"] = joiner.join(t(f"quality.field.{m}", str(m)) for m in detail["missing"])
+    elif rule == "stage_date_inconsistent":
+        stage = str(detail["emission_stage"])
+        values["stage"] = t(f"stage.{stage}", stage)
+        bound = "before" if detail.get("earliest") else "after" if detail.get("latest") else None
+        day = detail.get("earliest") or detail.get("latest")
+        values["why"] = t(f"quality.summary.stage_{bound}", date=day) if bound else ""
+    elif rule == "clock_skew":
+        values["skew"] = f"{float(detail['max_skew_s']):+.0f}"
+    elif rule == "stream_gap":
+        for key, ts in (("start", detail["from_ts"]), ("end", detail["to_ts"])):
+            values[key] = plant_time(datetime.fromtimestamp(int(ts), tz), tz)
+    elif rule == "upload_rejected":  # the subject is the record's plate, else the platform
+        values["record"] = subject if subject != detail["platform"] else detail["record_id"]
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError, TypeError):
+        return stored
+
+
 def record_link(record: dict[str, Any]) -> str:
     """The passage search narrowed to the second the record was made in, on its lane."""
     query = {"start": record.get("recorded_at") or "", "at_exact": "1", "gate": record.get("gate") or "",
@@ -81,7 +151,7 @@ async def quality_page(request: web.Request) -> web.Response:
         error, fields, status = err.message, err.fields, err.status
     names = {r["rule"]: (r["name_zh"] if request["lang"] == "zh-CN" else r["name"]) for r in rules}
     for finding in (result or {}).get("items", []):
-        finding["summary_text"] = times_in_text(str(finding.get("summary") or ""), hub.clock.tz)
+        finding["summary_text"] = finding_text(t, finding, hub.clock.tz)
     links = None
     if result:
         pages = max(1, -(-int(result["total"]) // int(result["page_size"])))

@@ -14,7 +14,7 @@ class Finding:
     key: str  # unique within the rule: the same defect found again is the same finding
     day: str  # plant-time day (YYYY-MM-DD)
     subject: str | None  # plate, lane, platform or register key
-    summary: str  # one line, Chinese then English
+    summary: str  # one line, Chinese then English (store, CLI, MQTT); pages word it from detail
     seqs: list[int] = field(default_factory=list)  # ledger records involved
     detail: dict[str, Any] = field(default_factory=dict)
 

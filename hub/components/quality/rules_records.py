@@ -35,14 +35,14 @@ def record_findings(
             found.append(Finding(
                 "missing_photo", str(p.seq), day, who,
                 f"{who} {p.at} 缺少{names}照片 no {' or '.join(missing)} photo",
-                [p.seq], {"missing": missing},
+                [p.seq], {"missing": missing, "at": p.at},
             ))  # fmt: skip
         weighed = p.weight_kg is not None or p.vehicle_class == "machinery"
         if p.went_through and p.lane_key in weighing and not weighed:
             found.append(Finding(
                 "weight_missing", str(p.seq), day, who,
                 f"{who} {p.at} 经过地磅车道 {p.lane_key} 未关联过磅 no weight joined", [p.seq],
-                {"lane": p.lane_key},
+                {"lane": p.lane_key, "at": p.at},
             ))  # fmt: skip
         if p.cargo is not None:
             found.extend(_cargo(p, th))
@@ -52,7 +52,7 @@ def record_findings(
                 found.append(Finding(
                     "unregistered_in_plant", str(p.seq), day, p.plate,
                     f"{p.plate} {p.at} 厂内车辆/机械未备案 in-plant vehicle or machinery not in the register",
-                    [p.seq], {"vehicle_class": p.vehicle_class, "lane": p.lane_key},
+                    [p.seq], {"vehicle_class": p.vehicle_class, "lane": p.lane_key, "at": p.at},
                 ))  # fmt: skip
     return found
 
@@ -65,7 +65,7 @@ def _cargo(p: Passage, th: Thresholds) -> list[Finding]:
         return [Finding(
             "volume_missing", str(p.seq), day, who,
             f"{who} {p.at} 货物 {name} 运输量或单位缺失 transport volume empty or unit missing",
-            [p.seq], {"cargo": name, "quantity": quantity, "unit": unit or None},
+            [p.seq], {"cargo": name, "quantity": quantity, "unit": unit or None, "at": p.at},
         )]  # fmt: skip
     bounds = th.cargo.get(str(name))
     if bounds is None:
@@ -79,7 +79,8 @@ def _cargo(p: Passage, th: Thresholds) -> list[Finding]:
     return [Finding(
         "cargo_weight_implausible", str(p.seq), day, who,
         f"{who} {p.at} {name} {tonnes:g} t 超出合理范围 outside {bounds.min_t:g}..{bounds.max_t:g} t",
-        [p.seq], {"cargo": name, "tonnes": tonnes, "min_t": bounds.min_t, "max_t": bounds.max_t},
+        [p.seq], {"cargo": name, "tonnes": tonnes, "min_t": bounds.min_t, "max_t": bounds.max_t,
+                  "at": p.at},
     )]  # fmt: skip
 
 

@@ -99,16 +99,16 @@ def _stage_date(
         return []
     earliest, latest = th.stage_earliest.get(stage), th.stage_latest.get(stage)
     if earliest is not None and on < earliest:
-        why = f"早于 {earliest} before {earliest}"
+        why, bound = f"早于 {earliest} before {earliest}", {"earliest": earliest.isoformat()}
     elif latest is not None and on > latest:
-        why = f"晚于 {latest} after {latest}"
+        why, bound = f"晚于 {latest} after {latest}", {"latest": latest.isoformat()}
     else:
         return []
     return [Finding(
         "stage_date_inconsistent", f"{vclass}:{key}:{stage}:{on}", day, who,
         f"{who} 排放阶段 国{stage} 与注册日期 {on} 不符 ({why}) emission stage vs registration date",
         [], {"vehicle_class": vclass, "key": key, "emission_stage": stage,
-             "registration_date": on.isoformat()},
+             "registration_date": on.isoformat(), **bound},
     )]  # fmt: skip
 
 

@@ -88,6 +88,6 @@ def repeat_findings(passages: list[Passage], win: Window, th: Thresholds) -> lis
             found.append(Finding(
                 "repeated_read", str(p.seq), p.at[:10], p.plate,
                 f"{p.plate} 在 {p.lane_key} {seconds} 秒内重复记录 recorded again within {seconds} s",
-                [before.seq, p.seq], {"seconds": seconds, "lane": p.lane_key},
+                [before.seq, p.seq], {"seconds": seconds, "lane": p.lane_key, "at": p.at},
             ))  # fmt: skip
     return found
