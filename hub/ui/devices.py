@@ -5,6 +5,7 @@ states. Read-only: devices are configured in YAML, so the page has nothing to ch
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,31 @@ KINDS = ("anpr", "barrier", "weighbridge", "uplink", "opcua", "mqtt", "modbus")
 UNITS = {
     "条": "devices.unit.records", "findings": "devices.unit.findings", "vehicles": "devices.unit.vehicles",
 }  # fmt: skip
+
+
+# The models the integrations write themselves (their DeviceInfo), as `devices.model.<key>` with the
+# parts in brackets as values; the integration a pattern holds for, or None for any. A model the plant
+# configured (a real indicator, a camera's or an MQTT device's own) matches none and stays as written.
+MODELS = tuple(
+    (integration, re.compile(pattern), key) for integration, pattern, key in (
+        (None, r"simulated ANPR camera", "anpr_simulated"),
+        (None, r"ANPR camera \((?P<source>\w+)\)", "anpr"),
+        (None, r"simulated barrier PLC", "barrier_simulated"),
+        (None, r"barrier PLC \(Modbus TCP\)", "barrier"),
+        (None, r"simulated UHF reader", "rfid_simulated"),
+        (None, r"UHF reader \((?P<protocol>\w+) protocol\)", "rfid"),
+        ("weighbridge", r"simulated (?P<indicator>.+)", "weighbridge_simulated"),
+        (None, r"simulated microstation", "microstation_simulated"),
+        (None, r"microstation \((?P<source>\w+)\)", "microstation"),
+        (None, r"simulated remote-sensing unit", "remote_sensing_simulated"),
+        (None, r"remote-sensing unit", "remote_sensing"),
+        (None, r"MQTT broker", "mqtt_broker"),
+        (None, r"MQTT device", "mqtt_device"),
+        (None, r"MQTT topic", "mqtt_topic"),
+        (None, r"OPC UA server", "opcua_server"),
+        ("uplink", r"profile (?P<profile>\S+) \((?P<transport>\w+)\)", "uplink_profile"),
+    )
+)  # fmt: skip
 
 
 @dataclass
@@ -90,6 +116,15 @@ class DeviceView:
         if kind == "uplink":  # `监管平台 市级监管平台`: the kind column says 监管平台 already
             return self.name.removeprefix("监管平台 ")
         return self.name
+
+    def model_label(self, t: Translator) -> str:
+        """The model in the page's language where an integration wrote it, else as the plant wrote it."""
+        model = self.model or ""
+        for integration, pattern, key in MODELS:
+            found = pattern.fullmatch(model) if integration in (None, self.integration) else None
+            if found:
+                return t(f"devices.model.{key}", model, **found.groupdict())
+        return model
 
     def problem_label(self, t: Translator, state: State) -> str:
         key = self.translation_keys.get(state.entity_id)
