@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 
 from hub.util.plate import PlateColour
 
+from .problems import problem
+
 
 class CodeError(ValueError):
     """A value that is not in a code list; the message says what is allowed."""
@@ -39,7 +41,7 @@ def _lookup(index: Mapping[str, str], value: object, what: str, labels: Mapping[
     code = index.get(_fold(clean(value)))
     if code is None:
         allowed = ", ".join(f"{c} {label}" if c != label else c for c, label in labels.items())
-        raise CodeError(f"{what}不在代码表中 unknown {what} {clean(value)!r}; one of: {allowed}")
+        raise CodeError(problem(f"unknown_{what}", value=clean(value), allowed=allowed))
     return code
 
 
@@ -57,7 +59,7 @@ _STAGE_ALIASES["6"] += ["国六A", "国六B", "国6A", "国6B", "国VIA", "国VI
 _STAGE_ALIASES["D"] = ["纯电动", "电", "ELECTRIC", "EV", "新能源纯电动"]
 _STAGE_ALIASES["X"] = ["无", "NONE", "无阶段"]
 _STAGES = _index(STAGE_LABELS, _STAGE_ALIASES)
-STAGE_WORD = "排放阶段 emission stage"
+STAGE_WORD = "stage"  # the code list as problems.py names it
 
 
 def parse_stage(value: object, *, allow_none: bool) -> str:
@@ -67,9 +69,7 @@ def parse_stage(value: object, *, allow_none: bool) -> str:
         text = text.removesuffix(word)
     code = _lookup(_STAGES, text, STAGE_WORD, STAGE_LABELS)
     if code == "X" and not allow_none:
-        raise CodeError(
-            "道路车辆必须有排放阶段 a road vehicle has an emission stage; X (none) is for machinery"
-        )
+        raise CodeError(problem("stage_none_road"))
     return code
 
 
@@ -93,7 +93,7 @@ COMBUSTION_FUELS = frozenset("ABDEFLM")
 
 
 def parse_fuel(value: object) -> str:
-    return _lookup(_FUELS, value, "燃料类型 fuel type", FUEL_LABELS)
+    return _lookup(_FUELS, value, "fuel", FUEL_LABELS)
 
 
 # ----- plate colour: hub.util.plate.PlateColour ------------------------------------------------------
@@ -110,7 +110,7 @@ _COLOURS = _index(COLOUR_LABELS, _COLOUR_ALIASES)
 
 
 def parse_colour(value: object) -> str:
-    return _lookup(_COLOURS, value, "车牌颜色 plate colour", COLOUR_LABELS)
+    return _lookup(_COLOURS, value, "colour", COLOUR_LABELS)
 
 
 # ----- vehicle type: public-security type names (GA 24.4) and GB/T 15089 categories ------------------
@@ -157,11 +157,7 @@ def parse_vehicle_type(value: object, index: Mapping[str, str]) -> str:
     text = clean(value)
     found = index.get(_fold(text))
     if found is None:
-        raise CodeError(
-            f"车辆类型不在代码表中 unknown vehicle type {text!r}: use a public-security type name such as "
-            "重型半挂牵引车 or 重型自卸货车, its code (Q11, H17), or a GB/T 15089 category (N3); "
-            "the plant may add names under vehicles.extra_vehicle_types"
-        )
+        raise CodeError(problem("unknown_vehicle_type", value=text))
     return found
 
 
@@ -185,10 +181,7 @@ def parse_machine_type(value: object, index: Mapping[str, str]) -> str:
     text = clean(value)
     found = index.get(_fold(text))
     if found is None:
-        raise CodeError(
-            f"机械类型不在代码表中 unknown machine type {text!r}; one of {', '.join(MACHINE_TYPES)} "
-            "(the plant may add names under vehicles.extra_machine_types)"
-        )
+        raise CodeError(problem("unknown_machine_type", value=text, allowed=", ".join(MACHINE_TYPES)))
     return found
 
 
@@ -201,7 +194,7 @@ _NO_WHITELIST = frozenset({"", "无", "否", "NONE", "NO", "-"})
 def parse_whitelist(value: object) -> str | None:
     if _fold(clean(value)) in _NO_WHITELIST:
         return None
-    return _lookup(_WHITELISTS, value, "白名单 whitelist", WHITELIST_LABELS)
+    return _lookup(_WHITELISTS, value, "whitelist", WHITELIST_LABELS)
 
 
 _TRUE = frozenset({"是", "有", "Y", "YES", "TRUE", "1", "已联网", "联网", "√", "可用", "在用"})
@@ -216,7 +209,7 @@ def parse_bool(value: object) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise CodeError(f"应填“是”或“否” expected yes/no (是/否), got {clean(value)!r}")
+    raise CodeError(problem("not_yes_no", value=clean(value)))
 
 
 def bool_label(value: bool | None) -> str:

@@ -19,6 +19,7 @@ from hub.util.plate import normalise_plate, validate_plate
 from .codes import clean, parse_colour
 from .const import ACTION_CREATED, ACTION_DELETED, ACTION_UPDATED
 from .index import KIND_BLACKLIST, KIND_PASS, KIND_REVIEW, ListEntry
+from .problems import problem
 from .register import LIST_COLUMNS, Actor, Change, Register
 from .transfer import ParsedFile
 
@@ -28,9 +29,8 @@ MAX_PASS = timedelta(days=366)
 def checked_plate(plate: str, colour: str | None) -> tuple[str, str | None]:
     plate = normalise_plate(clean(plate))
     colour = parse_colour(colour) if colour else None
-    problem = validate_plate(plate, colour)
-    if problem:
-        raise HubError(f"车牌号码无效 invalid plate: {problem}")
+    if refused := validate_plate(plate, colour):
+        raise HubError(problem("plate_invalid", problem=refused))
     return plate, colour
 
 
@@ -66,7 +66,7 @@ async def async_blacklist_add(
     """Put a plate on the blacklist, or (kind review) mark it for the guard's review."""
     plate, colour = checked_plate(plate, colour)
     if valid_until is not None and valid_until <= register.hub.now():
-        raise HubError("有效期已过 valid_until is in the past")
+        raise HubError(problem("valid_until_past"))
     async with register.lock:
         item = {"plate": plate, "colour": colour, "reason": reason, "valid_until": valid_until}
         change = _blacklist_change(register, item, source, kind=kind)
@@ -122,11 +122,9 @@ async def async_pass_add(
     now = register.hub.now()
     start = valid_from or now
     if valid_until <= max(start, now):
-        raise HubError(
-            "临时通行证有效期须晚于开始时间和当前时间 valid_until must be after valid_from and now"
-        )
+        raise HubError(problem("pass_end"))
     if valid_until - start > MAX_PASS:
-        raise HubError(f"临时通行证最长{MAX_PASS.days}天 a temporary pass lasts at most {MAX_PASS.days} days")
+        raise HubError(problem("pass_too_long", days=MAX_PASS.days))
     columns = {
         "plate": plate, "colour": colour, "reason": reason[:200], "source": "manual",
         "valid_from_ts": _ts(start), "valid_until_ts": _ts(valid_until), "approver": approver,

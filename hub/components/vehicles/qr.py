@@ -28,6 +28,7 @@ from hub.util.vin import VIN_CHARS, VIN_LENGTH, normalise_vin, validate_vin
 from .codes import CodeError, clean, parse_fuel, parse_stage
 from .const import DOMAIN
 from .fields import VehicleClass
+from .problems import problem
 
 # What each field is called: Chinese labels of the list, pinyin initials and English names.
 _KEYS: dict[str, tuple[str, ...]] = {
@@ -67,16 +68,12 @@ def parse_emission_qr(text: str) -> dict[str, Any]:
     `format` (kv, json, url, delimited) and `warnings` for values that were read but are not valid."""
     text = unicodedata.normalize("NFKC", text or "").strip().lstrip("\ufeff")
     if not text:
-        raise NotAnEmissionList("二维码内容为空 the code is empty")
+        raise NotAnEmissionList(problem("qr_empty"))
     if len(text) > MAX_TEXT:
-        raise NotAnEmissionList(f"二维码内容过长 the code has {len(text)} characters; at most {MAX_TEXT}")
+        raise NotAnEmissionList(problem("qr_too_long", length=len(text), max=MAX_TEXT))
     raw, fmt = _raw_fields(text)
     if not raw.get("vin") and not raw.get("model"):
-        raise NotAnEmissionList(
-            "无法识别的随车清单二维码 not an emission-list code: found no VIN (车辆识别代号) and no model "
-            f"(车辆型号) in {text[:60]!r}; expected key:value lines, JSON, a link with ?vin=, or "
-            "values separated by | or ,"
-        )
+        raise NotAnEmissionList(problem("qr_not_list", start=text[:60]))
     return _checked(raw, fmt)
 
 
@@ -85,9 +82,9 @@ def _raw_fields(text: str) -> tuple[dict[str, str], str]:
         try:
             body = json.loads(text)
         except (ValueError, RecursionError):
-            raise NotAnEmissionList("二维码内容不是有效的JSON the code is not valid JSON") from None
+            raise NotAnEmissionList(problem("qr_bad_json")) from None
         if not isinstance(body, dict):
-            raise NotAnEmissionList("二维码JSON应为对象 the code's JSON must be an object")
+            raise NotAnEmissionList(problem("qr_json_object"))
         return _named(body.items()), "json"
     if re.match(r"^https?://", text, re.IGNORECASE):
         return _named(parse_qsl(urlsplit(text).query)), "url"
@@ -195,13 +192,13 @@ def read_qr_photo(data: bytes) -> str:
         raise NotAnEmissionList(str(err)) from None
     image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
     if image is None:
-        raise NotAnEmissionList("照片无法解码 the photo cannot be decoded")
+        raise NotAnEmissionList(problem("qr_undecodable"))
     for candidate in (image, cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)):
         for detector in (cv2.QRCodeDetector(), cv2.QRCodeDetectorAruco()):
             text, _, _ = detector.detectAndDecode(candidate)
             if text:
                 return str(text)
-    raise NotAnEmissionList("照片中未找到二维码 no QR code found in the photo; take it straight and sharp")
+    raise NotAnEmissionList(problem("qr_no_code"))
 
 
 # What the list's fields fill in the register's form of each class (the officer checks, then saves).
@@ -252,4 +249,4 @@ def _photo_bytes(photo: str) -> bytes:
     try:
         return base64.b64decode(body, validate=True)
     except (binascii.Error, ValueError):
-        raise NotAnEmissionList("照片不是有效的base64 the photo is not valid base64") from None
+        raise NotAnEmissionList(problem("qr_bad_base64")) from None

@@ -34,6 +34,7 @@ from .index import KIND_BLACKLIST, KIND_PASS, KIND_REVIEW, Entry, ListEntry, Reg
 from .models import VehicleListRow, VehicleRow
 from .pacing import async_release, async_sliced, breathing
 from .photos import PhotoStore
+from .problems import problem
 from .transfer import ParsedFile
 from .validate import RecordError, Rules, codes_of, record_key, validate_record
 
@@ -193,7 +194,7 @@ class Register:
         async with self.lock:
             entry = self.find(key, vclass)
             if entry is None:
-                raise HubError(f"登记簿中没有 no {vclass.value} record {key!r} in the register")
+                raise HubError(problem("not_in_register", vclass=vclass.value, key=key))
             change = Change(ACTION_DELETED, vclass.value, entry.key, entry.id, entry.record, None)
             await self.async_commit([change], actor)
         return {"action": ACTION_DELETED, "class": vclass.value, "key": entry.key}
@@ -240,19 +241,17 @@ class Register:
             names = [n for n in (record.get("plate"), *codes_of(record), record.get("rfid_tag")) if n]
             twin = next((claimed[n] for n in names if n in claimed), None)
             if twin is not None:
-                report.fail(row, f"与第{twin}行车牌或编码重复 same plate or code as row {twin}")
+                report.fail(row, problem("row_twin", row=twin))
                 continue
             owners = self.index.claimants(record)
             if len(owners) > 1:
                 keys = ", ".join(f"{o.vclass.label} {o.key}" for o in owners)
-                report.fail(
-                    row, f"车牌和编码分属不同记录 its plate and codes belong to different records: {keys}"
-                )
+                report.fail(row, problem("row_split", keys=keys))
                 continue
             owner = owners[0] if owners else None
             holder = self.index.by_tag.get(record.get("rfid_tag") or "")
             if holder is not None and holder is not owner:
-                report.fail(row, f"电子标签已属于{holder.key} the RFID tag belongs to {holder.key} already")
+                report.fail(row, problem("tag_taken", key=holder.key))
                 continue
             if owner is not None and owner.vclass is not vclass:
                 report.fail(
@@ -262,9 +261,7 @@ class Register:
                 )
                 continue
             if owner is not None and owner.id in touched:
-                report.fail(
-                    row, f"与第{touched[owner.id]}行是同一记录 the same record as row {touched[owner.id]}"
-                )
+                report.fail(row, problem("row_same_record", row=touched[owner.id]))
                 continue
             claimed.update(dict.fromkeys(names, row))
             key = record_key(vclass, record)

@@ -17,6 +17,7 @@ from pydantic import (
 
 from .const import MAX_PAGE_SIZE, MAX_RECORD_KEYS
 from .fields import VehicleClass
+from .problems import problem
 
 Format = Literal["xlsx", "csv"]
 MAX_RECORDS = 100_000
@@ -133,7 +134,7 @@ class History(_Data):
 def _reason(value: str) -> str:
     value = " ".join(value.split())
     if not value:
-        raise ValueError("a reason is required (原因必填)")
+        raise ValueError(problem("reason_required"))
     return value
 
 

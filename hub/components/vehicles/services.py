@@ -20,6 +20,7 @@ from .fields import VehicleClass, form_tables
 from .index import KIND_REVIEW
 from .models import VehicleHistory
 from .pacing import async_sliced, collector_paused
+from .problems import patterns
 from .register import Actor, Register
 from .schemas import (
     BlacklistAdd,
@@ -309,7 +310,8 @@ def register_services(hub: Hub, register: Register) -> None:
         return {"content_type": kind, "data": data}
 
     async def fields(call: ServiceCall) -> dict[str, Any]:
-        return form_tables()
+        # With how to read its refusals back into codes: a page words them in its own language.
+        return {**form_tables(), "problems": list(patterns())}
 
     async def parse_emission_qr(call: ServiceCall) -> dict[str, Any]:
         from .qr import async_parse_emission_qr

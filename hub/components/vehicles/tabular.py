@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from .problems import problem
+
 XLSX_MAGIC = b"PK\x03\x04"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -49,7 +51,7 @@ def detect_format(content: bytes, name: str | None = None, given: str | None = N
 def read_table(content: bytes, fmt: str, max_rows: int) -> list[Row]:
     """All non-empty rows of the first sheet with their row numbers (header row included)."""
     if len(content) > MAX_FILE_BYTES:
-        raise TableError(f"文件过大 the file has {len(content)} bytes; at most {MAX_FILE_BYTES}")
+        raise TableError(problem("file_too_large", size=len(content), max=MAX_FILE_BYTES))
     return _read_xlsx(content, max_rows) if fmt == "xlsx" else _read_csv(content, max_rows)
 
 
@@ -63,26 +65,19 @@ def check_xlsx(content: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             parts = archive.infolist()
     except (zipfile.BadZipFile, ValueError) as err:
-        raise TableError(f"不是有效的Excel文件 not a readable .xlsx file: {err}") from None
+        raise TableError(problem("xlsx_unreadable", error=err)) from None
     if len(parts) > MAX_ZIP_ENTRIES:
-        raise TableError(f"文件结构异常 the workbook has {len(parts)} parts; at most {MAX_ZIP_ENTRIES}")
+        raise TableError(problem("xlsx_parts", count=len(parts), max=MAX_ZIP_ENTRIES))
     total = sum(p.file_size for p in parts)
     if total > MAX_UNZIPPED_BYTES:
-        raise TableError(
-            f"文件解压后过大 the workbook inflates to {total // 2**20} MiB; "
-            f"at most {MAX_UNZIPPED_BYTES // 2**20} MiB"
-        )
+        raise TableError(problem("xlsx_inflates", mib=total // 2**20, max=MAX_UNZIPPED_BYTES // 2**20))
     for part in parts:
         if part.filename.lower().endswith("sharedstrings.xml") and part.file_size > MAX_SHARED_STRINGS_BYTES:
-            raise TableError(
-                f"共享字符串过大 the workbook's shared strings inflate to {part.file_size // 2**20} MiB; "
-                f"at most {MAX_SHARED_STRINGS_BYTES // 2**20} MiB"
-            )
+            mib, most = part.file_size // 2**20, MAX_SHARED_STRINGS_BYTES // 2**20
+            raise TableError(problem("xlsx_strings", mib=mib, max=most))
         if part.file_size > RATIO_FROM and part.file_size > MAX_RATIO * max(part.compress_size, 1):
-            raise TableError(
-                f"压缩比异常 {part.filename} inflates {part.file_size // max(part.compress_size, 1)} times "
-                f"(at most {MAX_RATIO}): the file is damaged or built to exhaust memory"
-            )
+            ratio = part.file_size // max(part.compress_size, 1)
+            raise TableError(problem("xlsx_ratio", part=part.filename, ratio=ratio, max=MAX_RATIO))
 
 
 def inflated_size(content: bytes) -> int:
@@ -103,16 +98,13 @@ def _read_xlsx(content: bytes, max_rows: int) -> list[Row]:
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises many kinds for a damaged or foreign file
-        raise TableError(f"不是有效的Excel文件 not a readable .xlsx file: {err}") from None
+        raise TableError(problem("xlsx_unreadable", error=err)) from None
     try:
         sheet = book.worksheets[0]
         # openpyxl pads every row to the width the sheet declares (or, undeclared, to its last cell).
         declared = sheet.max_column
         if declared is not None and declared > MAX_COLUMNS:
-            raise TableError(
-                f"列数过多 the sheet declares {declared} columns; at most {MAX_COLUMNS}: "
-                "delete the empty columns or save it again"
-            )
+            raise TableError(problem("too_many_columns", count=declared, max=MAX_COLUMNS))
         rows: list[Row] = []
         width = declared or MAX_COLUMNS
         for number, values in enumerate(sheet.iter_rows(max_col=width, values_only=True), start=1):
@@ -121,7 +113,7 @@ def _read_xlsx(content: bytes, max_rows: int) -> list[Row]:
                 continue
             rows.append((number, cells))
             if len(rows) > max_rows + HEADER_SEARCH_ROWS:
-                raise TableError(f"行数过多 more than {max_rows} rows; split the file")
+                raise TableError(problem("too_many_rows", max=max_rows))
         return rows
     finally:
         book.close()
@@ -137,7 +129,7 @@ def _read_csv(content: bytes, max_rows: int) -> list[Row]:
     else:  # pragma: no cover - gb18030 decodes any byte string
         raise TableError("无法识别文件编码 the file is neither UTF-8 nor GB18030")
     if "\x00" in text:
-        raise TableError("不是CSV文本文件 not a CSV text file (binary content)")
+        raise TableError(problem("csv_binary"))
     rows: list[Row] = []
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -146,14 +138,16 @@ def _read_csv(content: bytes, max_rows: int) -> list[Row]:
                 continue
             if len(cells) > MAX_COLUMNS or sum(map(len, cells)) > MAX_ROW_CHARS:
                 raise TableError(
-                    f"行过长 line {reader.line_num} has {len(cells)} fields and {sum(map(len, cells))} "
-                    f"characters; at most {MAX_COLUMNS} fields and {MAX_ROW_CHARS} characters"
-                )
+                    problem(
+                        "csv_line_long", line=reader.line_num, fields=len(cells), chars=sum(map(len, cells)),
+                        max_fields=MAX_COLUMNS, max_chars=MAX_ROW_CHARS,
+                    )
+                )  # fmt: skip
             rows.append((reader.line_num, [_unescape(c) for c in _trimmed(cells)]))
             if len(rows) > max_rows + HEADER_SEARCH_ROWS:
-                raise TableError(f"行数过多 more than {max_rows} rows; split the file")
+                raise TableError(problem("too_many_rows", max=max_rows))
     except csv.Error as err:
-        raise TableError(f"CSV格式错误 line {reader.line_num}: {err}") from None
+        raise TableError(problem("csv_broken", line=reader.line_num, error=err)) from None
     return rows
 
 

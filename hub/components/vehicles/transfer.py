@@ -13,6 +13,7 @@ from .codes import COLOUR_LABELS, FUEL_LABELS, STAGE_LABELS, WHITELIST_LABELS, C
 from .codes import parse_colour as _parse_colour
 from .fields import FIELDS, FieldSpec, VehicleClass, fold_header, header_index
 from .pacing import breathing
+from .problems import coded, problem
 from .tabular import HEADER_SEARCH_ROWS, Row, TableError, detect_format, read_table
 from .validate import RecordError, Rules, control_problem, is_empty, parse_date, validate_record
 
@@ -20,11 +21,16 @@ from .validate import RecordError, Rules, control_problem, is_empty, parse_date,
 @dataclass(slots=True)
 class ParsedFile:
     items: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (row number, record)
-    errors: list[dict[str, Any]] = field(default_factory=list)  # {"row", "reason"}
+    errors: list[dict[str, Any]] = field(default_factory=list)  # {"row", "reason", "problems"}
     warnings: list[str] = field(default_factory=list)
 
-    def fail(self, row: int, reason: str) -> None:
-        self.errors.append({"row": row, "reason": reason})
+    def fail(self, row: int, reason: str, fields: Sequence[tuple[str, str]] = ()) -> None:
+        """A refused row: `reason` the bilingual sentence, `problems` each fault by field, code and values,
+        for a page to word in its language."""
+        problems = [
+            {"field": name, "message": text, **coded(text)} for name, text in (fields or [("", reason)])
+        ]
+        self.errors.append({"row": row, "reason": reason, "problems": problems})
 
 
 def _find_header(
@@ -37,15 +43,12 @@ def _find_header(
             for column, name in enumerate(mapping):
                 if name is not None and name in seen:
                     raise TableError(
-                        f"表头重复 two columns ({seen[name] + 1} and {column + 1}) both mean {name!r}"
+                        problem("header_twice", first=seen[name] + 1, second=column + 1, name=name)
                     )
                 if name is not None:
                     seen[name] = column
             return position, mapping
-    raise TableError(
-        f"找不到表头 no header row found: is this a {what} file? "
-        f"Expected columns such as {', '.join(expected[:4])}"
-    )
+    raise TableError(problem("no_header", what=what, columns=", ".join(expected[:4])))
 
 
 def _reason(err: RecordError, specs: Mapping[str, FieldSpec]) -> str:
@@ -61,17 +64,19 @@ def parse_register_rows(vclass: VehicleClass, rows: Sequence[Row], rules: Rules)
     header_cells = rows[position][1]
     for column, name in enumerate(mapping):
         if name is None and not is_empty(header_cells[column]):
-            result.warnings.append(f"忽略未知列 ignored column {column + 1} {clean(header_cells[column])!r}")
+            result.warnings.append(
+                problem("ignored_column", column=column + 1, header=clean(header_cells[column]))
+            )
     missing = [s.header for s in FIELDS[vclass] if s.required and s.name not in mapping]
     if missing:
-        raise TableError(f"缺少必填列 missing required columns: {', '.join(missing)}")
+        raise TableError(problem("missing_columns", columns=", ".join(missing)))
     specs = {s.name: s for s in FIELDS[vclass]}
     for number, cells in breathing(rows[position + 1 :]):  # a small file is read in a thread
         raw = {name: cells[col] for col, name in enumerate(mapping) if name is not None and col < len(cells)}
         try:
             result.items.append((number, validate_record(vclass, raw, rules)))
         except RecordError as err:
-            result.fail(number, _reason(err, specs))
+            result.fail(number, _reason(err, specs), err.errors)
     return result
 
 
@@ -96,13 +101,13 @@ def parse_register_records(
     result = ParsedFile()
     for number, given in breathing(enumerate(records, start=1)):  # runs in a thread beside the gate
         if not isinstance(given, Mapping):
-            result.fail(number, f"不是记录 not a record (field: value object): {str(given)[:80]!r}")
+            result.fail(number, problem("not_a_record", value=str(given)[:80]))
             continue
         raw = {index.get(fold_header(str(k)), str(k)): v for k, v in given.items()}
         try:
             result.items.append((number, validate_record(vclass, raw, rules)))
         except RecordError as err:
-            result.fail(number, _reason(err, specs))
+            result.fail(number, _reason(err, specs), err.errors)
     return result
 
 
@@ -168,7 +173,7 @@ def parse_moment(value: Any, tz: tzinfo) -> datetime:
         try:
             moment = datetime.fromisoformat(text.replace("/", "-"))
         except ValueError:
-            raise ValueError(f"时间格式应为 yyyy-mm-dd HH:MM  time expected, got {text!r}") from None
+            raise ValueError(problem("time_format", value=text)) from None
         return moment if moment.tzinfo else moment.replace(tzinfo=tz)
     day = parse_date(value)
     return datetime.combine(day + timedelta(days=1), time(), tzinfo=tz)
@@ -179,7 +184,7 @@ def parse_blacklist_rows(rows: Sequence[Row], tz: tzinfo) -> ParsedFile:
         rows, BLACKLIST_HEADERS, "黑名单 blacklist", ("车牌号码", "车牌颜色", "原因")
     )
     if "plate" not in mapping:
-        raise TableError("缺少必填列 missing required column: 车牌号码")
+        raise TableError(problem("missing_plate_column"))
     result = ParsedFile()
     seen: dict[str, int] = {}
     for number, cells in rows[position + 1 :]:
@@ -190,7 +195,7 @@ def parse_blacklist_rows(rows: Sequence[Row], tz: tzinfo) -> ParsedFile:
             result.fail(number, str(err))
             continue
         if item["plate"] in seen:
-            result.fail(number, f"与第{seen[item['plate']]}行重复 duplicates row {seen[item['plate']]}")
+            result.fail(number, problem("row_duplicate", row=seen[item["plate"]]))
             continue
         seen[item["plate"]] = number
         result.items.append((number, item))
@@ -199,15 +204,14 @@ def parse_blacklist_rows(rows: Sequence[Row], tz: tzinfo) -> ParsedFile:
 
 def blacklist_item(raw: Mapping[str, Any], tz: tzinfo) -> dict[str, Any]:
     if is_empty(raw.get("plate")):
-        raise ValueError("车牌号码必填 plate required")
+        raise ValueError(problem("plate_required"))
     plate = normalise_plate(clean(raw["plate"]))
     colour = None if is_empty(raw.get("colour")) else _parse_colour(raw["colour"])
-    problem = validate_plate(plate, colour)
-    if problem:
-        raise ValueError(f"车牌号码无效 invalid plate: {problem}")
+    if refused := validate_plate(plate, colour):
+        raise ValueError(problem("plate_invalid", problem=refused))
     given = raw.get("reason")
-    if isinstance(given, str) and (problem := control_problem(given)):
-        raise ValueError(f"原因{problem}")
+    if isinstance(given, str) and (refused := control_problem(given, "原因")):
+        raise ValueError(refused)
     reason = " ".join(clean(given or "").split())[:200] or "监管平台超标排放车辆"
     until = None if is_empty(raw.get("valid_until")) else parse_moment(raw["valid_until"], tz)
     return {"plate": plate, "colour": colour, "reason": reason, "valid_until": until}

@@ -34,6 +34,7 @@ from .codes import (
     vehicle_type_index,
 )
 from .fields import DOCUMENTS, FIELDS, FieldSpec, VehicleClass
+from .problems import problem
 
 EARLIEST = date(1950, 1, 1)
 ONSITE_AHEAD = timedelta(days=366)  # a machine may be booked onto the site up to a year ahead
@@ -70,7 +71,7 @@ def is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def control_problem(text: str) -> str | None:
+def control_problem(text: str, header: str = "") -> str | None:
     """Why a cell holding control characters is refused, or None.
 
     Trimming would change what was given: a leading tab is how some tools defuse a formula
@@ -81,10 +82,10 @@ def control_problem(text: str) -> str | None:
         if unicodedata.category(char) != "Cc":
             continue
         if not text[: position - 1].strip():
-            return f"以控制字符开头 starts with control character U+{ord(char):04X}; remove it"
+            return problem("control_start", header=header, char=f"{ord(char):04X}")
         if char in "\r\n":
             continue
-        return f"含控制字符 contains control character U+{ord(char):04X} at position {position}; remove it"
+        return problem("control_char", header=header, char=f"{ord(char):04X}", position=position)
     return None
 
 
@@ -92,21 +93,21 @@ def validate_record(vclass: VehicleClass, raw: Mapping[str, Any], rules: Rules) 
     """The canonical record (every field of the class, None where empty), or RecordError naming each fault."""
     specs = FIELDS[vclass]
     known = {s.name for s in specs}
-    errors = [(k, f"未知字段 unknown field for {vclass.value}") for k in raw if k not in known]
+    errors = [(k, problem("unknown_field", vclass=vclass.value)) for k in raw if k not in known]
     record: dict[str, Any] = {}
     for spec in specs:
         value = raw.get(spec.name)
         if is_empty(value):
             record[spec.name] = DEFAULTS.get(spec.name)
             if spec.required:
-                errors.append((spec.name, f"{spec.header}必填 required"))
+                errors.append((spec.name, problem("required", header=spec.header)))
             continue
         if isinstance(value, str) and len(value) > MAX_CELL:
-            errors.append((spec.name, f"{spec.header}过长 too long ({len(value)} characters)"))
+            errors.append((spec.name, problem("too_long", header=spec.header, length=len(value))))
             continue
-        if isinstance(value, str) and (problem := control_problem(value)):
+        if isinstance(value, str) and (refused := control_problem(value, spec.header)):
             record[spec.name] = None
-            errors.append((spec.name, f"{spec.header}{problem}"))
+            errors.append((spec.name, refused))
             continue
         try:
             record[spec.name] = _PARSERS[spec.kind](value, spec, rules)
@@ -136,34 +137,30 @@ def codes_of(record: Mapping[str, Any]) -> tuple[str, ...]:
 def _text(value: Any, spec: FieldSpec, rules: Rules) -> str:
     text = " ".join(clean(value).split())  # no line breaks or runs of spaces inside a cell
     if spec.max_len and len(text) > spec.max_len:
-        raise ValueError(f"{spec.header}最多{spec.max_len}个字符 at most {spec.max_len} characters")
+        raise ValueError(problem("text_too_long", header=spec.header, max=spec.max_len))
     return text
 
 
 def _code(value: Any, spec: FieldSpec, rules: Rules) -> str:
     text = clean(value).upper().replace(" ", "")
     if len(text) > spec.max_len:
-        raise ValueError(f"{spec.header}最多{spec.max_len}位 at most {spec.max_len} characters")
+        raise ValueError(problem("code_too_long", header=spec.header, max=spec.max_len))
     if not _CODE.match(text):
-        raise ValueError(
-            f"{spec.header}只能含字母、数字、汉字和 -_/. letters, digits, 汉字, - _ / . only: {text!r}"
-        )
+        raise ValueError(problem("code_chars", header=spec.header, value=text))
     return text
 
 
 def _plate(value: Any, spec: FieldSpec, rules: Rules) -> str:
     plate = normalise_plate(clean(value))
-    problem = validate_plate(plate)
-    if problem:
-        raise ValueError(f"车牌号码无效 invalid plate: {problem}")
+    if refused := validate_plate(plate):
+        raise ValueError(problem("plate_invalid", problem=refused))
     return plate
 
 
 def _vin(value: Any, spec: FieldSpec, rules: Rules) -> str:
     vin = normalise_vin(clean(value))
-    problem = validate_vin(vin, check_digit=rules.vin_check_digit)
-    if problem:
-        raise ValueError(problem)
+    if refused := validate_vin(vin, check_digit=rules.vin_check_digit):
+        raise ValueError(refused)
     return vin
 
 
@@ -175,23 +172,18 @@ def parse_date(value: Any) -> date:
     text = clean(value)
     match = _DATE_TEXT.match(text)
     if not match:
-        raise ValueError(
-            f"日期格式应为 yyyymmdd 或 yyyy-mm-dd  date expected as yyyymmdd or yyyy-mm-dd, got {text!r}"
-        )
+        raise ValueError(problem("date_format", value=text))
     try:
         return date(*(int(part) for part in match.groups()))
     except ValueError:
-        raise ValueError(f"日期不存在 no such date {text!r}") from None
+        raise ValueError(problem("no_such_date", value=text)) from None
 
 
 def _date(value: Any, spec: FieldSpec, rules: Rules, latest: date | None = None) -> str:
     day = parse_date(value)
     latest = latest or rules.today
     if not EARLIEST <= day <= latest:
-        raise ValueError(
-            f"{spec.header}超出范围 {day.isoformat()} is out of range "
-            f"{EARLIEST.isoformat()}..{latest.isoformat()}"
-        )
+        raise ValueError(problem("out_of_range", header=spec.header, value=day, low=EARLIEST, high=latest))
     return day.isoformat()
 
 
@@ -201,13 +193,14 @@ def _number(value: Any, spec: FieldSpec, cast: type) -> Any:
             raise ValueError
         number = float(value) if isinstance(value, int | float) else float(clean(value).replace(",", ""))
     except ValueError:
-        raise ValueError(f"{spec.header}应为数字 expected a number, got {clean(value)!r}") from None
+        raise ValueError(problem("not_number", header=spec.header, value=clean(value))) from None
     if not math.isfinite(number):
-        raise ValueError(f"{spec.header}应为数字 expected a number, got {clean(value)!r}")
+        raise ValueError(problem("not_number", header=spec.header, value=clean(value)))
     if cast is int and not number.is_integer():
-        raise ValueError(f"{spec.header}应为整数 expected a whole number, got {number:g}")
+        raise ValueError(problem("not_whole", header=spec.header, value=f"{number:g}"))
     if not spec.low <= number <= spec.high:
-        raise ValueError(f"{spec.header}超出范围 {number:g} is out of range {spec.low:g}..{spec.high:g}")
+        low, high = f"{spec.low:g}", f"{spec.high:g}"
+        raise ValueError(problem("out_of_range", header=spec.header, value=f"{number:g}", low=low, high=high))
     return cast(number)
 
 
@@ -236,11 +229,9 @@ _PARSERS: dict[str, Callable[[Any, FieldSpec, Rules], Any]] = {
 def _photo(value: Any, rules: Rules) -> str:
     digest = clean(value).lower()
     if not _SHA256.match(digest):
-        raise ValueError(
-            f"照片应为 SHA-256 a photo is given by its SHA-256 (64 hex digits), got {digest[:80]!r}"
-        )
+        raise ValueError(problem("photo_hash", value=digest[:80]))
     if rules.photo_exists is not None and not rules.photo_exists(digest):
-        raise ValueError(f"照片不存在 no stored photo {digest}; upload it first")
+        raise ValueError(problem("photo_missing", sha256=digest))
     return digest
 
 
@@ -249,28 +240,22 @@ def _road_checks(record: dict[str, Any], rules: Rules, bad: set[str], vclass: Ve
     errors: list[tuple[str, str]] = []
     plate, colour = record.get("plate"), record.get("colour")
     if plate and colour:
-        problem = validate_plate(plate, PlateColour(colour))
-        if problem:
-            errors.append(("colour", f"车牌颜色与号牌不符 plate colour does not fit: {problem}"))
+        refused = validate_plate(plate, PlateColour(colour))
+        if refused:
+            errors.append(("colour", problem("colour_mismatch", problem=refused)))
         elif colour in ("green", "yellow_green") and record.get("fuel") not in (None, *NEW_ENERGY_FUELS):
-            errors.append(
-                ("fuel", "新能源号牌车辆燃料应为电/混合动力 a new-energy plate needs fuel C, O or Z")
-            )
+            errors.append(("fuel", problem("new_energy_fuel")))
     elif plate and "colour" not in bad:
-        errors.append(("colour", "有车牌时必须填写车牌颜色 a plate needs its colour"))
+        errors.append(("colour", problem("colour_needed")))
     errors += _stage_fuel(record)
     if (
         record.get("emission_stage") == "6" and record.get("fuel") == "B"
         and is_heavy(record.get("vehicle_type")) and record.get("network_status") is None
     ):  # fmt: skip
-        errors.append(
-            ("network_status", "国六重型柴油车须填写联网状态 联网状态 is required for 国六 heavy diesel")
-        )
+        errors.append(("network_status", problem("network_needed")))
     kerb, gross = record.get("kerb_mass_kg"), record.get("gross_mass_kg")
     if kerb and gross and kerb > gross:
-        errors.append(
-            ("kerb_mass_kg", f"整备质量大于总质量 kerb mass {kerb} kg exceeds gross mass {gross} kg")
-        )
+        errors.append(("kerb_mass_kg", problem("kerb_over_gross", kerb=kerb, gross=gross)))
     errors += _documents(record, rules, vclass)
     return errors
 
@@ -278,9 +263,9 @@ def _road_checks(record: dict[str, Any], rules: Rules, bad: set[str], vclass: Ve
 def _stage_fuel(record: dict[str, Any]) -> list[tuple[str, str]]:
     stage, fuel = record.get("emission_stage"), record.get("fuel")
     if fuel == "C" and stage not in (None, "D"):
-        return [("emission_stage", "纯电动车辆排放阶段应为D an electric vehicle's emission stage is D")]
+        return [("emission_stage", problem("electric_stage"))]
     if stage == "D" and fuel in COMBUSTION_FUELS:
-        return [("fuel", f"排放阶段D为电动，燃料不能是{fuel} stage D (electric) does not burn fuel {fuel}")]
+        return [("fuel", problem("stage_d_fuel", fuel=fuel))]
     return []
 
 
@@ -288,8 +273,8 @@ def _documents(record: dict[str, Any], rules: Rules, vclass: VehicleClass) -> li
     needed = DOCUMENTS[vclass]
     if not rules.require_documents or any(record.get(name) for name in needed):
         return []
-    what = "随车清单或行驶证照片" if vclass is not VehicleClass.MACHINERY else "发动机铭牌照片"
-    return [(needed[0], f"缺少{what} a document photo is required ({' or '.join(needed)})")]
+    code = "documents_road" if vclass is not VehicleClass.MACHINERY else "documents_machine"
+    return [(needed[0], problem(code, names=" or ".join(needed)))]
 
 
 def _transport(record: dict[str, Any], rules: Rules, bad: set[str]) -> list[tuple[str, str]]:
@@ -301,21 +286,14 @@ def _in_plant(record: dict[str, Any], rules: Rules, bad: set[str]) -> list[tuple
     if not ({"plate", "internal_no", "env_code"} & bad) and not (
         record.get("plate") or record.get("internal_no") or record.get("env_code")
     ):
-        errors.append(
-            (
-                "internal_no",
-                "须填写内部管理编号、环保登记编码或车牌 internal number, env code or plate required",
-            )
-        )
+        errors.append(("internal_no", problem("in_plant_key")))
     return errors
 
 
 def _machinery(record: dict[str, Any], rules: Rules, bad: set[str]) -> list[tuple[str, str]]:
     errors = _stage_fuel(record)
     if not ({"env_code", "internal_no"} & bad) and not (record.get("env_code") or record.get("internal_no")):
-        errors.append(
-            ("env_code", "须填写环保登记编码或内部编号 env registration code or internal number required")
-        )
+        errors.append(("env_code", problem("machinery_key")))
     if record.get("fuel") in COMBUSTION_FUELS:
         for name, header in (
             ("engine_model", "发动机型号"),
@@ -323,7 +301,7 @@ def _machinery(record: dict[str, Any], rules: Rules, bad: set[str]) -> list[tupl
             ("engine_no", "发动机编号"),
         ):
             if not record.get(name) and name not in bad:
-                errors.append((name, f"{header}必填 required for a machine with a combustion engine"))
+                errors.append((name, problem("engine_needed", header=header)))
     errors += _documents(record, rules, VehicleClass.MACHINERY)
     return errors
 

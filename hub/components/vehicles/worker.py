@@ -19,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from .problems import problem
 from .tabular import TableError, inflated_size
 from .transfer import ParsedFile
 
@@ -45,10 +46,7 @@ def _sliced(rows: list[Any]) -> list[bytes]:
 
 
 def _too_big(memory_mb: int) -> TableError:
-    return TableError(
-        f"文件解析超出内存或时间限制 reading the file needs more than {memory_mb} MiB "
-        f"or {CPU_SECONDS} s; it is damaged or built to exhaust the hub. Save it again from Excel or split it"
-    )
+    return TableError(problem("parse_limits", mib=memory_mb, seconds=CPU_SECONDS))
 
 
 async def async_parse_file(
