@@ -19,7 +19,7 @@ from . import register_photos
 from .pages import CallFailed, _page_links, call, message_page, page, render, services_for
 from .plain import plant_time
 from .posted import FORM_ERRORS, posted_form, unreadable_form
-from .register_i18n import tables_in
+from .register_i18n import coded_words, identify, in_words, tables_in
 from .responses import ui_of
 
 _LOGGER = logging.getLogger(__name__)
@@ -116,7 +116,8 @@ async def register_page(request: web.Request) -> web.Response:
                 for key in ("valid_from", "valid_until"):
                     entry[f"{key}_text"] = plant_time(entry.get(key), hub.clock.tz)
     except CallFailed as err:
-        context["error"], context["fields"], status = err.message, err.fields, err.status
+        context["error"], status = words(request, err.message), err.status
+        context["fields"] = worded_fields(request, err.fields)
     context["show_services"] = principal_may_admin(request)
     return render(request, "register.html", status, page="vehicles", filters=request.query, **context)
 
@@ -187,19 +188,26 @@ def source_text(request: web.Request, source: str | None) -> str:
     return " ".join(filter(None, (source, row)))
 
 
-# The register's two commonest refusals of a field (hub/components/vehicles/validate.py, codes.py), read
-# beside the field they name: its heading is there already, the English half is for other doors.
-_FIELD_PROBLEMS = (
-    (re.compile(r".+必填 required"), "register.error.required"),
-    (re.compile(r".+不在代码表中 unknown .+", re.DOTALL), "register.error.unknown_code"),
-)
+def words(request: web.Request, message: str) -> str:
+    """One of the register's refusals in the page's language (needs `load_tables`)."""
+    return in_words(request[TABLES], request["t"], message)
+
+
+# The register's commonest refusals of a field, read beside the field they name: its heading is there.
+_SHORT = {"required": "register.error.required", "plate_required": "register.error.required"}
+_SHORT |= {f"unknown_{c}": "register.error.unknown_code" for c in ("stage", "fuel", "colour", "whitelist")}
+_SHORT |= {f"unknown_{c}_type": "register.error.unknown_code" for c in ("vehicle", "machine")}
 
 
 def field_problem(request: web.Request, message: str) -> str:
-    for pattern, key in _FIELD_PROBLEMS:
-        if pattern.fullmatch(message):
-            return request["t"](key, message)
-    return message
+    found = identify(request[TABLES], message)
+    if found and found[0] in _SHORT:
+        return request["t"](_SHORT[found[0]], message)
+    return words(request, message)
+
+
+def worded_fields(request: web.Request, fields: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(name, words(request, message)) for name, message in fields]
 
 
 def change_rows(request: web.Request, vclass: str, changes: Any) -> list[tuple[str, str, str]]:
@@ -230,7 +238,7 @@ async def record_page(request: web.Request) -> web.Response:
         try:
             record = await call(request, "vehicles", "get", {"class": vclass, "key": key})
         except CallFailed as err:
-            return message_page(request, err.status, "register.title", err.message)
+            return message_page(request, err.status, "register.title", words(request, err.message))
         if record is None:
             return not_in_register(request, key)
     allowed = _allowed(request)
@@ -304,14 +312,14 @@ async def save_record(request: web.Request) -> web.StreamResponse:
                 msg = field_problem(request, msg)
                 errors[name] = f"{errors[name]}; {msg}" if name in errors else msg
             else:
-                general.append(msg)
+                general.append(words(request, msg))
         existing = None
         if original:
             try:
                 existing = await call(request, "vehicles", "get", {"class": vclass, "key": original})
             except CallFailed:
                 existing = None
-        message = err.message + (" " + "; ".join(general) if general else "")
+        message = words(request, err.message) + (" " + "; ".join(general) if general else "")
         return _record_view(
             request, vclass, existing, values, None, _allowed(request), status=err.status, error=message,
             errors=errors,
@@ -359,7 +367,7 @@ async def scan_emission_list(request: web.Request) -> web.StreamResponse:
     try:
         found = await call(request, "vehicles", "parse_emission_qr", data)
     except CallFailed as err:
-        message = "; ".join(m for _, m in err.fields) or err.message
+        message = "; ".join(words(request, m) for _, m in err.fields) or words(request, err.message)
         return _record_view(
             request, vclass, record, values, None, _allowed(request), status=err.status,
             error=request["t"]("register.qr_unreadable", reason=message),
@@ -369,7 +377,7 @@ async def scan_emission_list(request: web.Request) -> web.StreamResponse:
     headers = {f["name"]: f["header"] for f in fields}
     notice = request["t"]("register.qr_filled", fields="、".join(headers[k] for k in filled) or "—")
     if found.get("warnings"):
-        notice += " " + "; ".join(found["warnings"])
+        notice += " " + "; ".join(words(request, w) for w in found["warnings"])
     return _record_view(request, vclass, record, values, None, _allowed(request), notice=notice)
 
 
@@ -426,12 +434,33 @@ async def import_file(request: web.Request) -> web.StreamResponse:
         try:
             result = await call(request, "vehicles", "import", data)
         except CallFailed as err:
-            error, fields, status = err.message, err.fields, err.status
+            error, status = words(request, err.message), err.status
+            fields = worded_fields(request, err.fields)
+    if result:
+        for row in result.get("errors", []):
+            row["text"] = row_text(request, vclass, row)
+        result["warnings"] = [words(request, w) for w in result.get("warnings") or []]
     return render(
         request, "register_import.html", status=200 if result else status, page="vehicles", vclass=vclass,
         class_label=class_label(request, vclass), result=result, error=error, fields=fields,
         filename=filename,
     )  # fmt: skip
+
+
+def row_text(request: web.Request, vclass: str, row: dict[str, Any]) -> str:
+    """Why an import row was refused, each fault in the page's language; a fault whose sentence does not
+    name what it is about gets its field's heading."""
+    parts = []
+    for item in row.get("problems") or [{"field": "", "code": None, "message": row.get("reason", "")}]:
+        text, code, name = str(item.get("message") or ""), item.get("code"), item.get("field") or ""
+        if code:
+            worded = coded_words(request[TABLES], request["t"], code, item.get("params") or {}, text)
+        else:
+            worded = words(request, text)
+        if name and code in (None, "unknown_field"):
+            worded = f"{field_header(request, vclass, name)}: {worded}"
+        parts.append(worded)
+    return "; ".join(filter(None, parts)) or str(row.get("reason", ""))
 
 
 @page("vehicles")
@@ -481,8 +510,11 @@ async def list_action(request: web.Request) -> web.StreamResponse:
     try:
         await call(request, "vehicles", f"{kind}_{action}", data)
     except CallFailed as err:
-        problems = "; ".join(f"{request['t']('field.' + f, f)}: {m}" for f, m in err.fields)
-        return message_page(request, err.status, "register.title", f"{err.message} {problems}".strip())
+        await load_tables(request)
+        t = request["t"]
+        problems = "; ".join(f"{t('field.' + f, f)}: {m}" for f, m in worded_fields(request, err.fields))
+        text = f"{words(request, err.message)} {problems}".strip()
+        return message_page(request, err.status, "register.title", text)
     raise web.HTTPSeeOther(_back(kind, done=f"{kind}_{action}"))
 
 
