@@ -177,6 +177,18 @@ async def test_the_register_refuses_in_the_pages_language(make_hub, lang: str) -
             lang
         ] in text
         assert ("invalid plate" if lang == "zh-CN" else "车牌号码无效") not in text
+
+        # A temporary pass that ended before it was issued.
+        url = f"{base}/vehicles/lists/pass/add"
+        data = {"plate": "冀B54321", "reason": "临时送货", "valid_until": "2020-01-01T08:00"}
+        async with officer.post(url, data=data, params=q, timeout=TIMEOUT) as r:
+            assert r.status == 400
+            text = text_of(await r.text())
+        ended = {
+            "zh-CN": "临时通行证有效期须晚于开始时间和当前时间",
+            "en": "A temporary pass must end after its start and after now",
+        }
+        assert ended[lang] in text and ("valid_until must" if lang == "zh-CN" else ended["zh-CN"]) not in text
     finally:
         await officer.close()
 

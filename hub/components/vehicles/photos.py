@@ -11,6 +11,8 @@ from pathlib import Path
 
 from hub.util.files import write_atomic
 
+from .problems import problem
+
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 # Documents come as photos or as scans (PDF); nothing else is stored.
 _TYPES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"%PDF-", "application/pdf"))
@@ -35,11 +37,11 @@ class PhotoStore:
     def put(self, content: bytes) -> str:
         """Store a photo; returns its SHA-256. The same bytes twice keep one file."""
         if not content:
-            raise ValueError("照片为空 the photo is empty")
+            raise ValueError(problem("photo_empty"))
         if len(content) > MAX_PHOTO_BYTES:
-            raise ValueError(f"照片过大 the photo has {len(content)} bytes; at most {MAX_PHOTO_BYTES}")
+            raise ValueError(problem("photo_too_big", size=len(content), max=MAX_PHOTO_BYTES))
         if content_type(content) is None:
-            raise ValueError("照片须为 JPEG/PNG/WebP/PDF  a photo must be JPEG, PNG, WebP or PDF")
+            raise ValueError(problem("photo_kind"))
         digest = hashlib.sha256(content).hexdigest()
         path = self.path_of(digest)
         if path.is_file() and path.stat().st_size == len(content):
