@@ -396,7 +396,8 @@ async def delete_record(request: web.Request) -> web.StreamResponse:
     try:
         await call(request, "vehicles", "delete", {"class": vclass, "key": key, "reason": reason})
     except CallFailed as err:
-        return message_page(request, err.status, "register.title", err.message)
+        await load_tables(request)
+        return message_page(request, err.status, "register.title", words(request, err.message))
     raise web.HTTPSeeOther(_back(vclass, done="deleted"))
 
 

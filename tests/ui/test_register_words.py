@@ -216,3 +216,19 @@ async def test_the_api_keeps_its_sentences_and_adds_codes(make_hub) -> None:
         "field": "", "message": "与第2行车牌或编码重复 same plate or code as row 2", "code": "row_twin",
         "params": {"row": "2"},
     }  # fmt: skip
+
+
+async def test_deleting_a_record_that_is_not_there_says_so_in_english(make_hub) -> None:
+    hub = await make_hub(CONFIG)
+    await add_role_users(hub)
+    base = ui_url(hub)
+    officer = await signed_in(base, Role.OFFICER)
+    try:
+        url = f"{base}/vehicles/transport/冀B99999/delete"
+        async with officer.post(
+            url, data={"reason": "录入错误"}, params={"lang": "en"}, timeout=TIMEOUT
+        ) as r:
+            text = text_of(await r.text())
+        assert r.status == 400 and "冀B99999 is not in the register" in text and "登记簿中没有" not in text
+    finally:
+        await officer.close()
