@@ -37,7 +37,11 @@ class DeviceInfo:
     identifier: str  # stable, e.g. "barrier:east_gate_in"
     name: str
     manufacturer: str | None = None
-    model: str | None = None
+    model: str | None = None  # English, as the integration or the plant wrote it
+    # An integration's own model, translated by the UI (`devices.model.<model_key>`, with these values);
+    # None for a model the plant configured, shown as written.
+    model_key: str | None = None
+    model_values: tuple[tuple[str, str], ...] = ()
 
 
 class Entity:

@@ -5,7 +5,6 @@ states. Read-only: devices are configured in YAML, so the page has nothing to ch
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,37 +27,14 @@ UNITS = {
 }  # fmt: skip
 
 
-# The models the integrations write themselves (their DeviceInfo), as `devices.model.<key>` with the
-# parts in brackets as values; the integration a pattern holds for, or None for any. A model the plant
-# configured (a real indicator, a camera's or an MQTT device's own) matches none and stays as written.
-MODELS = tuple(
-    (integration, re.compile(pattern), key) for integration, pattern, key in (
-        (None, r"simulated ANPR camera", "anpr_simulated"),
-        (None, r"ANPR camera \((?P<source>\w+)\)", "anpr"),
-        (None, r"simulated barrier PLC", "barrier_simulated"),
-        (None, r"barrier PLC \(Modbus TCP\)", "barrier"),
-        (None, r"simulated UHF reader", "rfid_simulated"),
-        (None, r"UHF reader \((?P<protocol>\w+) protocol\)", "rfid"),
-        ("weighbridge", r"simulated (?P<indicator>.+)", "weighbridge_simulated"),
-        (None, r"simulated microstation", "microstation_simulated"),
-        (None, r"microstation \((?P<source>\w+)\)", "microstation"),
-        (None, r"simulated remote-sensing unit", "remote_sensing_simulated"),
-        (None, r"remote-sensing unit", "remote_sensing"),
-        (None, r"MQTT broker", "mqtt_broker"),
-        (None, r"MQTT device", "mqtt_device"),
-        (None, r"MQTT topic", "mqtt_topic"),
-        (None, r"OPC UA server", "opcua_server"),
-        ("uplink", r"profile (?P<profile>\S+) \((?P<transport>\w+)\)", "uplink_profile"),
-    )
-)  # fmt: skip
-
-
 @dataclass
 class DeviceView:
     identifier: str
     name: str
     integration: str
     model: str | None
+    model_key: str | None = None  # an integration's own model (DeviceInfo.model_key), translated
+    model_values: dict[str, str] = field(default_factory=dict)
     states: list[State] = field(default_factory=list)
     translation_keys: dict[str, str] = field(default_factory=dict)  # entity id -> its translation key
 
@@ -120,11 +96,7 @@ class DeviceView:
     def model_label(self, t: Translator) -> str:
         """The model in the page's language where an integration wrote it, else as the plant wrote it."""
         model = self.model or ""
-        for integration, pattern, key in MODELS:
-            found = pattern.fullmatch(model) if integration in (None, self.integration) else None
-            if found:
-                return t(f"devices.model.{key}", model, **found.groupdict())
-        return model
+        return t(f"devices.model.{self.model_key}", model, **self.model_values) if self.model_key else model
 
     def problem_label(self, t: Translator, state: State) -> str:
         key = self.translation_keys.get(state.entity_id)
@@ -163,7 +135,9 @@ def device_views(hub: Any) -> list[DeviceView]:
         view = views.get(info.identifier)
         if view is None:
             integration = row.integration if row else info.identifier.partition(":")[0]
-            view = views[info.identifier] = DeviceView(info.identifier, info.name, integration, info.model)
+            view = views[info.identifier] = DeviceView(
+                info.identifier, info.name, integration, info.model, info.model_key, dict(info.model_values)
+            )
         state = hub.states.get(entity.entity_id)
         if state is not None:
             view.states.append(state)

@@ -17,37 +17,43 @@ from tests.ui.conftest import add_role_users, signed_in, ui_url
 
 TIMEOUT = aiohttp.ClientTimeout(total=30)
 CJK = re.compile(r"[\u4e00-\u9fff]")
-# integration, the model as written, in Chinese, in English
+# The model key and values an integration gives its DeviceInfo (none: as the plant wrote it), the model as
+# written, in Chinese, in English
 MODELS = [
-    ("anpr", "simulated ANPR camera", "模拟车牌识别摄像机", "simulated ANPR camera"),
-    ("anpr", "ANPR camera (rtsp)", "车牌识别摄像机（rtsp）", "ANPR camera (rtsp)"),
-    ("barrier", "simulated barrier PLC", "模拟道闸控制器（PLC）", "simulated barrier PLC"),
-    ("barrier", "barrier PLC (Modbus TCP)", "道闸控制器（PLC，Modbus TCP）", "barrier PLC (Modbus TCP)"),
-    ("rfid", "simulated UHF reader", "模拟超高频读写器", "simulated UHF reader"),
-    ("rfid", "UHF reader (frame protocol)", "超高频读写器（frame 协议）", "UHF reader (frame protocol)"),
-    ("weighbridge", "simulated 耀华 XK3190-A9", "模拟称重仪表 耀华 XK3190-A9", "simulated 耀华 XK3190-A9"),
-    ("airquality", "simulated microstation", "模拟空气质量微站", "simulated microstation"),
-    ("airquality", "microstation (hj212)", "空气质量微站（hj212）", "microstation (hj212)"),
-    ("airquality", "simulated remote-sensing unit", "模拟尾气遥感设备", "simulated remote-sensing unit"),
-    ("airquality", "remote-sensing unit", "尾气遥感设备", "remote-sensing unit"),
-    ("mqtt", "MQTT broker", "MQTT 消息服务器", "MQTT broker"),
-    ("mqtt", "MQTT device", "MQTT 设备", "MQTT device"),
-    ("mqtt", "MQTT topic", "MQTT 主题", "MQTT topic"),
-    ("opcua", "OPC UA server", "OPC UA 服务器", "OPC UA server"),
-    ("uplink", "profile tcp_json (tcp)", "报文格式 tcp_json（tcp）", "profile tcp_json (tcp)"),
+    ("anpr_simulated", {}, "simulated ANPR camera", "模拟车牌识别摄像机", "simulated ANPR camera"),
+    ("anpr", {"source": "rtsp"}, "ANPR camera (rtsp)", "车牌识别摄像机（rtsp）", "ANPR camera (rtsp)"),
+    ("barrier_simulated", {}, "simulated barrier PLC", "模拟道闸控制器（PLC）", "simulated barrier PLC"),
+    ("barrier", {}, "barrier PLC (Modbus TCP)", "道闸控制器（PLC，Modbus TCP）", "barrier PLC (Modbus TCP)"),
+    ("rfid_simulated", {}, "simulated UHF reader", "模拟超高频读写器", "simulated UHF reader"),
+    ("rfid", {"protocol": "frame"}, "UHF reader (frame protocol)", "超高频读写器（frame 协议）",
+     "UHF reader (frame protocol)"),
+    ("weighbridge_simulated", {"indicator": "耀华 XK3190-A9"}, "simulated 耀华 XK3190-A9",
+     "模拟称重仪表 耀华 XK3190-A9", "simulated 耀华 XK3190-A9"),
+    ("microstation_simulated", {}, "simulated microstation", "模拟空气质量微站", "simulated microstation"),
+    ("microstation", {"source": "hj212"}, "microstation (hj212)", "空气质量微站（hj212）",
+     "microstation (hj212)"),
+    ("remote_sensing_simulated", {}, "simulated remote-sensing unit", "模拟尾气遥感设备",
+     "simulated remote-sensing unit"),
+    ("remote_sensing", {}, "remote-sensing unit", "尾气遥感设备", "remote-sensing unit"),
+    ("mqtt_broker", {}, "MQTT broker", "MQTT 消息服务器", "MQTT broker"),
+    ("mqtt_device", {}, "MQTT device", "MQTT 设备", "MQTT device"),
+    ("mqtt_topic", {}, "MQTT topic", "MQTT 主题", "MQTT topic"),
+    ("opcua_server", {}, "OPC UA server", "OPC UA 服务器", "OPC UA server"),
+    ("uplink_profile", {"profile": "tcp_json", "transport": "tcp"}, "profile tcp_json (tcp)",
+     "报文格式 tcp_json（tcp）", "profile tcp_json (tcp)"),
     # As the plant wrote them: a real indicator, a camera's own model, a Modbus address, an MQTT device's.
-    ("weighbridge", "耀华 XK3190-A9", "耀华 XK3190-A9", "耀华 XK3190-A9"),
-    ("anpr", "Hikvision iDS-TCM203-A", "Hikvision iDS-TCM203-A", "Hikvision iDS-TCM203-A"),
-    ("modbus", "Modbus tcp 10.0.0.5:502", "Modbus tcp 10.0.0.5:502", "Modbus tcp 10.0.0.5:502"),
-    ("mqtt", "simulated wash bay", "simulated wash bay", "simulated wash bay"),
-]
+    (None, {}, "耀华 XK3190-A9", "耀华 XK3190-A9", "耀华 XK3190-A9"),
+    (None, {}, "Hikvision iDS-TCM203-A", "Hikvision iDS-TCM203-A", "Hikvision iDS-TCM203-A"),
+    (None, {}, "Modbus tcp 10.0.0.5:502", "Modbus tcp 10.0.0.5:502", "Modbus tcp 10.0.0.5:502"),
+    (None, {}, "simulated wash bay", "simulated wash bay", "simulated wash bay"),
+]  # fmt: skip
 
 
 def test_every_model_the_integrations_write_reads_in_the_page_language() -> None:
     catalogues = Catalogues("zh-CN")
     zh, en = catalogues.translator("zh-CN"), catalogues.translator("en")
-    for integration, model, chinese, english in MODELS:
-        view = DeviceView(f"{integration}:x", "x", integration, model)
+    for key, values, model, chinese, english in MODELS:
+        view = DeviceView("x:x", "x", "x", model, key, values)
         assert (view.model_label(zh), view.model_label(en)) == (chinese, english)
 
 

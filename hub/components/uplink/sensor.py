@@ -70,6 +70,8 @@ def device_of(link: PlatformLink) -> DeviceInfo:
         name=f"监管平台 {link.conf.label}",
         manufacturer="simulated" if link.conf.simulator_options else None,
         model=f"profile {link.profile.name} ({link.profile.transport})",
+        model_key="uplink_profile",
+        model_values=(("profile", link.profile.name), ("transport", link.profile.transport)),
     )
 
 

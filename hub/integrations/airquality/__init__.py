@@ -54,6 +54,8 @@ class AirQualityIntegration:
                 name=station.name,
                 manufacturer="EcoGate" if conf.simulator else None,
                 model="simulated microstation" if conf.simulator else f"microstation ({conf.source})",
+                model_key="microstation_simulated" if conf.simulator else "microstation",
+                model_values=(("source", conf.source),),
             )
             entities += [FactorSensor(station, key, device) for key in conf.factors]
         for unit in self.units.values():
@@ -62,6 +64,7 @@ class AirQualityIntegration:
                 name=unit.name,
                 manufacturer="EcoGate" if unit.conf.simulator else None,
                 model="simulated remote-sensing unit" if unit.conf.simulator else "remote-sensing unit",
+                model_key="remote_sensing_simulated" if unit.conf.simulator else "remote_sensing",
             )
             entities += [RemoteSensingSensor(unit, m, device) for m in (*RS_SENSORS, None)]
         await hub.entities.async_add(DOMAIN, entities)

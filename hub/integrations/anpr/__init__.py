@@ -128,6 +128,8 @@ class AnprIntegration:
             name=conf.name or f"{conf.gate} {conf.lane} plate camera",
             manufacturer="EcoGate" if simulated else None,
             model="simulated ANPR camera" if simulated else f"ANPR camera ({conf.source})",
+            model_key="anpr_simulated" if simulated else "anpr",
+            model_values=(("source", conf.source),),
         )
         online = CameraOnline(lane.key, device)
         frozen = CameraFrozen(lane.key, device)

@@ -85,6 +85,7 @@ class BarrierIntegration:
             name=conf.name or f"{conf.gate} {conf.lane} barrier",
             manufacturer="EcoGate" if simulated else None,
             model="simulated barrier PLC" if simulated else "barrier PLC (Modbus TCP)",
+            model_key="barrier_simulated" if simulated else "barrier",
         )
         entities = [BarrierCover(controller, device), AlarmSensor(controller, device)]
         if conf.display.kind != "none":

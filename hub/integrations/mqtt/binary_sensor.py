@@ -18,7 +18,9 @@ from hub.core.models import EntityRow
 from .authority import CommandAuthority
 from .const import DOMAIN
 
-BROKER_DEVICE = DeviceInfo(identifier="mqtt:broker", name="MQTT broker", model="MQTT broker")
+BROKER_DEVICE = DeviceInfo(
+    identifier="mqtt:broker", name="MQTT broker", model="MQTT broker", model_key="mqtt_broker"
+)
 _LEGACY_PREFIX = "mqtt:broker:"  # `mqtt:broker:<host>:<port>-<key>`, before the ids were stable
 
 

@@ -20,7 +20,9 @@ def sensor_device(conf: SensorTopic | ImageTopic) -> DeviceInfo:
     if conf.device is not None:
         d = conf.device
         return DeviceInfo(identifier=f"mqtt:{d.id}", name=d.name, manufacturer=d.manufacturer, model=d.model)
-    return DeviceInfo(identifier=f"mqtt:{conf.topic}", name=conf.topic, model="MQTT topic")
+    return DeviceInfo(
+        identifier=f"mqtt:{conf.topic}", name=conf.topic, model="MQTT topic", model_key="mqtt_topic"
+    )
 
 
 class MqttSensor(Entity):

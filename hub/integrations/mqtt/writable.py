@@ -44,7 +44,10 @@ class CommandEntity(Entity):
             DeviceInfo(identifier=f"mqtt:{d.id}", name=d.name, manufacturer=d.manufacturer, model=d.model)
             if d is not None
             else DeviceInfo(
-                identifier=f"mqtt:{conf.command_topic}", name=conf.command_topic, model="MQTT device"
+                identifier=f"mqtt:{conf.command_topic}",
+                name=conf.command_topic,
+                model="MQTT device",
+                model_key="mqtt_device",
             )
         )
         self._attr_available = conf.state_topic is None

@@ -69,7 +69,10 @@ class TagClient:
         self.hub = hub
         self.conf = conf
         self.device = DeviceInfo(
-            identifier=f"opcua:{conf.name}", name=f"OPC UA {conf.name}", model="OPC UA server"
+            identifier=f"opcua:{conf.name}",
+            name=f"OPC UA {conf.name}",
+            model="OPC UA server",
+            model_key="opcua_server",
         )
         self.tags: list[TagEntity] = []
         for t in conf.tags:

@@ -55,6 +55,8 @@ class RfidIntegration:
             name=f"{conf.name} RFID reader",
             manufacturer="EcoGate" if conf.simulator else None,
             model="simulated UHF reader" if conf.simulator else f"UHF reader ({conf.protocol} protocol)",
+            model_key="rfid_simulated" if conf.simulator else "rfid",
+            model_values=(("protocol", conf.protocol),),
         )
         await self.hub.entities.async_add(DOMAIN, [RfidTagSensor(reader, device)])
         task = self.hub.async_create_background_task(reader.async_run(), name=f"rfid {conf.name}")

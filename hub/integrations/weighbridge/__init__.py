@@ -79,6 +79,8 @@ class WeighbridgeIntegration:
             name=conf.name or f"{conf.gate} {conf.lane} weighbridge",
             manufacturer="EcoGate" if simulated else None,
             model=f"simulated {conf.indicator}" if simulated else conf.indicator,
+            model_key="weighbridge_simulated" if simulated else None,  # a real one: as the plant named it
+            model_values=(("indicator", conf.indicator),),
         )
         await self.hub.entities.async_add(
             DOMAIN, [cls(reader, device) for cls in (WeightSensor, WeighbridgeOnline, WeighbridgeStuck)]
