@@ -23,6 +23,7 @@ from hub.core import Hub, ServiceCall
 from hub.core.auth import Role
 from hub.core.validation import PlausibleDate, PlausibleDatetime
 from hub.util.cells import csv_text, keep_text
+from hub.util.code_lists import FUEL_LABELS, STAGE_LABELS
 
 from .const import DOMAIN, KIND_PASSAGE
 from .query import async_merge_followups, async_query_passages
@@ -270,19 +271,9 @@ _CLASS = {
     "unknown": "未登记",
 }
 _GROUPS = {"by_stage": "排放阶段", "by_class": "车辆类别", "by_fuel": "燃料类型", "by_decision": "判定结果"}
-# The register's code lists (vehicles/codes.py), as the ledger's own labels above are: the ledger loads
-# without the register.
-_STAGE = {
-    "0": "国0", "1": "国一", "2": "国二", "3": "国三", "4": "国四", "5": "国五", "6": "国六",
-    "D": "电动", "X": "无排放阶段",
-}  # fmt: skip
-_FUEL = {
-    "A": "汽油", "B": "柴油", "C": "电", "D": "混合油", "E": "天然气", "F": "液化石油气",
-    "L": "甲醇", "M": "乙醇", "N": "太阳能", "O": "混合动力", "Y": "无", "Z": "其他",
-}  # fmt: skip
 # A group's item by its name, as the page shows it; the code (HJ 1321 stage, GA 24.9 fuel letter) stays
 # in a column of its own for the tools that read the file.
-_NAMES = {"by_stage": _STAGE, "by_class": _CLASS, "by_fuel": _FUEL, "by_decision": _DECISION}
+_NAMES = {"by_stage": STAGE_LABELS, "by_class": _CLASS, "by_fuel": FUEL_LABELS, "by_decision": _DECISION}
 # A sample's missing items (`fuel`, `photo_plate`, `photo_scene:changed`) by name, as the page shows them.
 _MISSING = {
     **dict(PASSAGE_COLUMNS),

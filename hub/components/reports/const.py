@@ -12,14 +12,6 @@ DOMAIN: Final = "reports"
 EVENT_REPORT_WRITTEN: Final = EventType[AnyEventData]("report_written")
 
 KIND_PASSAGE: Final = "passage"
-STAGE_LABELS: Final = {
-    "0": "国0", "1": "国一", "2": "国二", "3": "国三", "4": "国四", "5": "国五", "6": "国六",
-    "D": "电动", "X": "无排放阶段",
-}  # fmt: skip
-FUEL_LABELS: Final = {
-    "A": "汽油", "B": "柴油", "C": "电", "D": "混合油", "E": "天然气", "F": "液化石油气",
-    "L": "甲醇", "M": "乙醇", "N": "太阳能", "O": "混合动力", "Y": "无", "Z": "其他",
-}  # fmt: skip
 # Diesel and gas apart at the same stage (国五柴油, 国五燃气): the fuel's family.
 FUEL_FAMILY: Final = {"B": "diesel", "E": "gas", "F": "gas", "A": "petrol", "C": "electric", "O": "hybrid"}
 FAMILY_LABELS: Final = {"diesel": "柴油", "gas": "燃气", "petrol": "汽油", "electric": "电动",

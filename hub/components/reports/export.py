@@ -6,15 +6,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from hub.util.code_lists import FUEL_LABELS, STAGE_LABELS
+
 from .airquality import write_air_quality
 from .const import (
     CLASS_LABELS,
     FAMILY_LABELS,
-    FUEL_LABELS,
     LEVEL_LABELS,
     MODE_LABELS,
     ROAD_CLASS_LABELS,
-    STAGE_LABELS,
 )
 from .counts import Scope
 from .db import day_of

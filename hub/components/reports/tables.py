@@ -7,15 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from hub.util.code_lists import FUEL_LABELS, STAGE_LABELS
+
 from .const import (
     CLASS_LABELS,
     COLOUR_LABELS,
     DECISION_LABELS,
     DIRECTION_CODES,
     DIRECTION_LABELS,
-    FUEL_LABELS,
     LEVEL_LABELS,
-    STAGE_LABELS,
 )
 from .sheets import Column
 

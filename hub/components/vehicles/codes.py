@@ -8,6 +8,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping
 
+from hub.util.code_lists import FUEL_LABELS, STAGE_LABELS
 from hub.util.plate import PlateColour
 
 from .problems import problem
@@ -46,10 +47,6 @@ def _lookup(index: Mapping[str, str], value: object, what: str, labels: Mapping[
 
 
 # ----- emission stage: one character, 0..6, D electric, X none (machinery only) ----------------------
-STAGE_LABELS: dict[str, str] = {
-    "0": "国0", "1": "国一", "2": "国二", "3": "国三", "4": "国四", "5": "国五", "6": "国六",
-    "D": "电动", "X": "无排放阶段",
-}  # fmt: skip
 _ROMAN = ("0", "I", "II", "III", "IV", "V", "VI")
 _STAGE_ALIASES: dict[str, list[str]] = {
     str(n): [f"国{n}", f"国{_ROMAN[n]}", f"CHINA{n}", f"CHINA{_ROMAN[n]}", f"国{'零一二三四五六'[n]}"]
@@ -74,10 +71,6 @@ def parse_stage(value: object, *, allow_none: bool) -> str:
 
 
 # ----- fuel: public-security letters (GA 24.9) -------------------------------------------------------
-FUEL_LABELS: dict[str, str] = {
-    "A": "汽油", "B": "柴油", "C": "电", "D": "混合油", "E": "天然气", "F": "液化石油气",
-    "L": "甲醇", "M": "乙醇", "N": "太阳能", "O": "混合动力", "Y": "无", "Z": "其他",
-}  # fmt: skip
 _FUEL_ALIASES = {
     "A": ["PETROL", "GASOLINE"],
     "B": ["DIESEL", "柴油机"],
